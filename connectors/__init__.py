@@ -1,0 +1,1 @@
+"""Connector plugins, one subpackage per outside system."""

@@ -1,0 +1,63 @@
+"""Storefront Hub: the public API for plugin authors.
+
+Import what a plugin needs from here (``from hub import hookimpl, Order``);
+modules under ``hub.`` that are not re-exported here are internal and may
+change between versions.
+"""
+
+from __future__ import annotations
+
+from hub.canonical import Address
+from hub.canonical import Customer
+from hub.canonical import Order
+from hub.canonical import OrderLine
+from hub.core import Hub
+from hub.core import current_hub
+from hub.db import JSONType
+from hub.db import Model
+from hub.db import Money
+from hub.db import UTCDateTime
+from hub.db import utcnow
+from hub.errors import Conflict
+from hub.errors import HubError
+from hub.errors import NotFound
+from hub.errors import PermanentError
+from hub.errors import RetryLater
+from hub.errors import StartupError
+from hub.errors import Unauthorized
+from hub.errors import ValidationError
+from hub.events import Event
+from hub.events import emit
+from hub.hookspecs import hookimpl
+from hub.jobs import PeriodicJob
+from hub.registry import ConnectorInfo
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Address",
+    "Conflict",
+    "ConnectorInfo",
+    "Customer",
+    "Event",
+    "Hub",
+    "HubError",
+    "JSONType",
+    "Model",
+    "Money",
+    "NotFound",
+    "Order",
+    "OrderLine",
+    "PeriodicJob",
+    "PermanentError",
+    "RetryLater",
+    "StartupError",
+    "UTCDateTime",
+    "Unauthorized",
+    "ValidationError",
+    "__version__",
+    "current_hub",
+    "emit",
+    "hookimpl",
+    "utcnow",
+]

@@ -1,0 +1,78 @@
+"""The REST API under ``/api/v1``: blueprints, auth, errors, idempotency, OpenAPI."""
+
+from __future__ import annotations
+
+from apispec.ext.marshmallow import MarshmallowPlugin
+from apispec.ext.marshmallow.common import resolve_schema_cls
+from flask import Flask
+from flask_smorest import Api
+
+from hub.api import auth
+from hub.api import errors
+from hub.api import idempotency
+
+
+class HubApi(Api):
+    """flask-smorest's Api with the hub's one error shape."""
+
+    def handle_http_exception(self, error):
+        return errors.http_error(error)
+
+
+def schema_name_resolver(schema) -> str:
+    """Name schemas after their class; a partial instance is the class's patch form."""
+    cls = resolve_schema_cls(schema)
+    name = cls.__name__.removesuffix("Schema")
+    if not isinstance(schema, type) and getattr(schema, "partial", False):
+        name += "Patch"
+    if not isinstance(schema, type) and getattr(schema, "many", False):
+        name += "List"
+    return name
+
+
+def init_api(app: Flask) -> HubApi:
+    """Mount every core API blueprint and its middleware on ``app``."""
+    app.config.update(
+        API_TITLE="Storefront Hub API",
+        API_VERSION="v1",
+        OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX="/api/v1",
+        OPENAPI_JSON_PATH="openapi.json",
+        API_SPEC_OPTIONS={
+            "components": {
+                "securitySchemes": {
+                    "bearer": {
+                        "type": "http",
+                        "scheme": "bearer",
+                        "bearerFormat": "hub key",
+                    }
+                }
+            },
+            "security": [{"bearer": []}],
+            "info": {
+                "description": "Members, points and orders of one merchant. Authenticate "
+                "with `Authorization: Bearer <key>`; send `Idempotency-Key` on mutating "
+                "calls to make retries safe. Errors answer "
+                '`{"error": {"code", "message", "details"}}`.'
+            },
+        },
+    )
+    api = HubApi(app, spec_kwargs={"marshmallow_plugin": MarshmallowPlugin(schema_name_resolver)})
+    app.extensions["hub_api"] = api
+    auth.init_app(app)
+    idempotency.init_app(app)
+    errors.init_app(app)
+
+    from hub.api.connections import blp as connections_blp
+    from hub.api.members import blp as members_blp
+    from hub.api.merchant import blp as merchant_blp
+    from hub.api.orders import blp as orders_blp
+
+    for blp in (merchant_blp, members_blp, orders_blp, connections_blp):
+        api.register_blueprint(blp, url_prefix=f"/api/v1{blp.url_prefix or ''}")
+    return api
+
+
+def register_api_blueprint(app: Flask, blp) -> None:
+    """Mount a plugin's flask-smorest blueprint under ``/api/v1`` with the core's spec."""
+    app.extensions["hub_api"].register_blueprint(blp, url_prefix=f"/api/v1{blp.url_prefix or ''}")

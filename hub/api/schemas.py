@@ -1,0 +1,195 @@
+"""Marshmallow schemas of the core API: members, orders, merchant, connections."""
+
+from __future__ import annotations
+
+from marshmallow import Schema
+from marshmallow import fields
+from marshmallow import validate
+
+from hub.members import CHANNELS
+from hub.members import GENDERS
+from hub.orders import FINANCIAL_STATUSES
+
+
+def _money(**kwargs) -> fields.Decimal:
+    return fields.Decimal(as_string=True, validate=validate.Range(min=0), **kwargs)
+
+
+class ConsentSchema(Schema):
+    granted = fields.Bool()
+    source = fields.Str()
+    changed_at = fields.AwareDateTime()
+
+
+class IdentitySchema(Schema):
+    connection_id = fields.Int(required=True)
+    external_id = fields.Str(required=True, validate=validate.Length(min=1, max=100))
+
+
+class MemberInSchema(Schema):
+    """What a client may set on a member; unknown fields are refused."""
+
+    phone = fields.Str(allow_none=True, validate=validate.Length(max=40))
+    email = fields.Str(allow_none=True, validate=validate.Length(max=254))
+    name = fields.Str(validate=validate.Length(max=200))
+    birthday = fields.Date(allow_none=True)
+    gender = fields.Str(allow_none=True, validate=validate.OneOf(GENDERS))
+    province = fields.Str(allow_none=True, validate=validate.Length(max=100))
+    district = fields.Str(allow_none=True, validate=validate.Length(max=100))
+    ward = fields.Str(allow_none=True, validate=validate.Length(max=100))
+    address = fields.Str(allow_none=True, validate=validate.Length(max=300))
+    tags = fields.List(
+        fields.Str(validate=validate.Length(min=1, max=50)), validate=validate.Length(max=50)
+    )
+    attributes = fields.Dict(keys=fields.Str(validate=validate.Length(max=64)))
+    consents = fields.Dict(keys=fields.Str(validate=validate.OneOf(CHANNELS)), values=fields.Bool())
+
+
+class MemberSchema(Schema):
+    id = fields.Int()
+    code = fields.Str()
+    phone = fields.Str(allow_none=True)
+    email = fields.Str(allow_none=True)
+    name = fields.Str()
+    birthday = fields.Date(allow_none=True)
+    gender = fields.Str(allow_none=True)
+    province = fields.Str(allow_none=True)
+    district = fields.Str(allow_none=True)
+    ward = fields.Str(allow_none=True)
+    address = fields.Str(allow_none=True)
+    tags = fields.List(fields.Str())
+    attributes = fields.Dict()
+    status = fields.Str()
+    consents = fields.Dict(keys=fields.Str(), values=fields.Nested(ConsentSchema))
+    identities = fields.List(fields.Nested(IdentitySchema))
+    created_at = fields.AwareDateTime()
+    updated_at = fields.AwareDateTime()
+
+
+class MemberSearchArgs(Schema):
+    q = fields.Str(validate=validate.Length(min=1, max=100))
+    phone = fields.Str()
+    email = fields.Str()
+    tag = fields.Str()
+    limit = fields.Int(load_default=50, validate=validate.Range(min=1, max=200))
+    cursor = fields.Str(load_default=None)
+
+
+class MergeSchema(Schema):
+    from_member_id = fields.Int(required=True)
+
+
+class AddressSchema(Schema):
+    province = fields.Str(allow_none=True)
+    district = fields.Str(allow_none=True)
+    ward = fields.Str(allow_none=True)
+    line = fields.Str(allow_none=True)
+
+
+class CustomerSchema(Schema):
+    external_id = fields.Str(allow_none=True, validate=validate.Length(max=100))
+    phone = fields.Str(allow_none=True)
+    email = fields.Str(allow_none=True)
+    name = fields.Str(load_default="")
+    birthday = fields.Date(allow_none=True)
+    gender = fields.Str(allow_none=True, validate=validate.OneOf(GENDERS))
+    address = fields.Nested(AddressSchema, allow_none=True)
+    accepts_marketing = fields.Dict(
+        keys=fields.Str(validate=validate.OneOf(CHANNELS)), values=fields.Bool(), load_default=dict
+    )
+
+
+class OrderLineSchema(Schema):
+    sku = fields.Str(allow_none=True)
+    product_id = fields.Str(allow_none=True)
+    variant_id = fields.Str(allow_none=True)
+    title = fields.Str(load_default="")
+    quantity = fields.Int(required=True, validate=validate.Range(min=0))
+    price = _money(required=True)
+    total_discount = _money(load_default=0)
+    collections = fields.List(fields.Str(), load_default=list)
+    gift_card = fields.Bool(load_default=False)
+
+
+class OrderInSchema(Schema):
+    """An order sent by a custom integration; amounts as strings or numbers."""
+
+    connection_id = fields.Int(allow_none=True)
+    source = fields.Str(validate=validate.Regexp(r"^[a-z0-9_.-]{1,40}$"))
+    external_id = fields.Str(required=True, validate=validate.Length(min=1, max=100))
+    number = fields.Str(allow_none=True)
+    currency = fields.Str(validate=validate.Regexp(r"^[A-Za-z]{3}$"))
+    subtotal = _money(required=True)
+    total_discounts = _money(load_default=0)
+    shipping = _money(load_default=0)
+    tax = _money(load_default=0)
+    total = _money(required=True)
+    discount_codes = fields.List(fields.Str(), load_default=list)
+    financial_status = fields.Str(required=True, validate=validate.OneOf(FINANCIAL_STATUSES))
+    placed_at = fields.AwareDateTime(required=True)
+    paid_at = fields.AwareDateTime(allow_none=True)
+    cancelled_at = fields.AwareDateTime(allow_none=True)
+    lines = fields.List(fields.Nested(OrderLineSchema), load_default=list)
+    customer = fields.Nested(CustomerSchema, allow_none=True)
+
+
+class OrderSchema(Schema):
+    id = fields.Int()
+    connection_id = fields.Int(allow_none=True)
+    source = fields.Str()
+    external_id = fields.Str()
+    number = fields.Str(allow_none=True)
+    member_id = fields.Int(allow_none=True)
+    currency = fields.Str()
+    subtotal = fields.Decimal(as_string=True)
+    total_discounts = fields.Decimal(as_string=True)
+    shipping = fields.Decimal(as_string=True)
+    tax = fields.Decimal(as_string=True)
+    total = fields.Decimal(as_string=True)
+    discount_codes = fields.List(fields.Str())
+    financial_status = fields.Str()
+    placed_at = fields.AwareDateTime()
+    paid_at = fields.AwareDateTime(allow_none=True)
+    cancelled_at = fields.AwareDateTime(allow_none=True)
+    lines = fields.List(fields.Nested(OrderLineSchema))
+    created_at = fields.AwareDateTime()
+
+
+class OrderListArgs(Schema):
+    member_id = fields.Int()
+    limit = fields.Int(load_default=50, validate=validate.Range(min=1, max=200))
+    cursor = fields.Str(load_default=None)
+
+
+class MerchantSchema(Schema):
+    id = fields.Int(dump_only=True)
+    name = fields.Str(validate=validate.Length(min=1, max=200))
+    currency = fields.Str(validate=validate.Regexp(r"^[A-Z]{3}$"))
+    timezone = fields.Str()
+    locale = fields.Str(validate=validate.OneOf(("vi", "en")))
+    created_at = fields.AwareDateTime(dump_only=True)
+
+
+class ConnectionInSchema(Schema):
+    connector = fields.Str(required=True)
+    name = fields.Str(load_default="", validate=validate.Length(max=200))
+    settings = fields.Dict(load_default=dict)
+    secrets = fields.Dict(keys=fields.Str(), values=fields.Str(), load_default=dict)
+
+
+class ConnectionUpdateSchema(Schema):
+    name = fields.Str(validate=validate.Length(max=200))
+    status = fields.Str(validate=validate.OneOf(("active", "disabled")))
+    settings = fields.Dict()
+    secrets = fields.Dict(keys=fields.Str(), values=fields.Str())
+
+
+class ConnectionSchema(Schema):
+    id = fields.Int()
+    connector = fields.Str()
+    name = fields.Str()
+    status = fields.Str()
+    settings = fields.Dict()
+    #: Names of the stored secrets; their values are never returned.
+    secret_names = fields.List(fields.Str())
+    created_at = fields.AwareDateTime()

@@ -1,0 +1,67 @@
+"""The application factory."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from hub import events
+from hub.config import load_config
+from hub.core import Hub
+from hub.errors import StartupError
+from hub.pluginmanager import make_plugin_manager
+
+
+def create_app(
+    config: dict[str, Any] | None = None,
+    *,
+    plugins: Iterable[Any] = (),
+    instance_path: str | Path | None = None,
+) -> Flask:
+    """Create and configure the hub's Flask app, with its own plugin manager.
+
+    :param config: settings that win over the environment and the instance file.
+    :param plugins: extra plugin objects to register (tests, embedding).
+    """
+    app = Flask("hub", instance_path=str(instance_path) if instance_path else None)
+    settings = load_config(app.instance_path, config)
+    app.config.update(settings)
+    app.config["SECRET_KEY"] = settings["HUB_SECRET_KEY"]
+    app.config["MAX_CONTENT_LENGTH"] = settings["HUB_MAX_BODY_BYTES"]
+    logging.getLogger("hub").setLevel(settings["HUB_LOG_LEVEL"])
+
+    pm = make_plugin_manager(
+        disabled=str(settings["HUB_DISABLE_PLUGINS"]).split(","),
+        load_entrypoints=bool(settings["HUB_LOAD_ENTRYPOINTS"]),
+        extra_plugins=plugins,
+    )
+    hub = Hub(app, settings, pm)
+    app.extensions["hub"] = hub
+    events.install(hub)
+    _register_connectors(hub)
+
+    from hub.api import init_api
+    from hub.pages import init_pages
+
+    init_api(app)
+    init_pages(app)
+    for blueprints in pm.hook.register_blueprints(hub=hub):
+        for blueprint in blueprints or []:
+            app.register_blueprint(blueprint)
+    pm.hook.startup(hub=hub)
+    return app
+
+
+def _register_connectors(hub: Hub) -> None:
+    for infos in hub.pm.hook.register_connectors(hub=hub):
+        for info in infos or []:
+            if info.name in hub.connectors:
+                raise StartupError(
+                    f"two plugins register the connector {info.name!r}; "
+                    f"disable one with HUB_DISABLE_PLUGINS"
+                )
+            hub.connectors[info.name] = info

@@ -1,0 +1,129 @@
+"""Canonical orders and customers: what every connector turns its payloads into.
+
+Plain dataclasses that round-trip through JSON (``to_dict``/``from_dict``), so
+they travel through rq jobs unchanged. Money is ``Decimal``; times are aware UTC.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from dataclasses import field
+from datetime import date
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Address:
+    province: str | None = None
+    district: str | None = None
+    ward: str | None = None
+    line: str | None = None
+
+
+@dataclass(frozen=True)
+class Customer:
+    """A person as an outside system knows them."""
+
+    external_id: str | None = None
+    phone: str | None = None
+    email: str | None = None
+    name: str = ""
+    birthday: date | None = None
+    gender: str | None = None
+    address: Address | None = None
+    tags: tuple[str, ...] = ()
+    accepts_marketing: dict[str, bool] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return _encode(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Customer:
+        data = dict(data)
+        if data.get("birthday"):
+            data["birthday"] = date.fromisoformat(data["birthday"])
+        if data.get("address"):
+            data["address"] = Address(**data["address"])
+        data["tags"] = tuple(data.get("tags") or ())
+        return cls(**data)
+
+
+@dataclass(frozen=True)
+class OrderLine:
+    quantity: int
+    price: Decimal
+    sku: str | None = None
+    product_id: str | None = None
+    variant_id: str | None = None
+    title: str = ""
+    total_discount: Decimal = Decimal(0)
+    collections: tuple[str, ...] = ()
+    gift_card: bool = False
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> OrderLine:
+        data = dict(data)
+        data["price"] = Decimal(data["price"])
+        data["total_discount"] = Decimal(data.get("total_discount") or 0)
+        data["collections"] = tuple(data.get("collections") or ())
+        return cls(**data)
+
+
+@dataclass(frozen=True)
+class Order:
+    """One order, placed at a store, a counter or a custom site.
+
+    ``external_id`` is unique within its source: the connection it came from,
+    or the name a direct integration gives itself.
+    """
+
+    external_id: str
+    currency: str
+    subtotal: Decimal
+    total: Decimal
+    financial_status: str
+    placed_at: datetime
+    number: str | None = None
+    total_discounts: Decimal = Decimal(0)
+    shipping: Decimal = Decimal(0)
+    tax: Decimal = Decimal(0)
+    discount_codes: tuple[str, ...] = ()
+    lines: tuple[OrderLine, ...] = ()
+    customer: Customer | None = None
+    paid_at: datetime | None = None
+    cancelled_at: datetime | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return _encode(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Order:
+        data = dict(data)
+        for name in ("subtotal", "total", "total_discounts", "shipping", "tax"):
+            if data.get(name) is not None:
+                data[name] = Decimal(data[name])
+        for name in ("placed_at", "paid_at", "cancelled_at"):
+            if data.get(name):
+                data[name] = datetime.fromisoformat(data[name])
+        data["lines"] = tuple(OrderLine.from_dict(x) for x in data.get("lines") or ())
+        data["discount_codes"] = tuple(data.get("discount_codes") or ())
+        if data.get("customer"):
+            data["customer"] = Customer.from_dict(data["customer"])
+        return cls(**data)
+
+
+def _encode(value: Any) -> Any:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _encode(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, list | tuple):
+        return [_encode(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _encode(v) for k, v in value.items()}
+    return value

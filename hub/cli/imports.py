@@ -1,0 +1,56 @@
+"""``hub import members FILE.csv --merchant ID``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from flask.cli import with_appcontext
+
+from hub.core import current_hub
+from hub.errors import HubError
+from hub.importer import import_members
+from hub.importer import read_rows
+from hub.importer import write_error_report
+from hub.models import Merchant
+
+
+@click.group("import")
+def import_group() -> None:
+    """Import data from files."""
+
+
+@import_group.command("members")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--merchant", "merchant_id", required=True, type=int)
+@click.option(
+    "--errors",
+    "errors_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Where to write rejected rows (default: FILE.errors.csv).",
+)
+@with_appcontext
+def import_members_command(file: Path, merchant_id: int, errors_path: Path | None) -> None:
+    """Import members (phone, email, name, birthday, opening points, total spent).
+
+    Good rows are imported, bad rows go to an error report with the reason;
+    running the same file again changes nothing.
+    """
+    hub = current_hub()
+    with hub.db.session() as session:
+        if session.get(Merchant, merchant_id) is None:
+            raise click.ClickException(f"merchant {merchant_id} does not exist")
+    try:
+        total = sum(1 for _ in read_rows(file))
+        with click.progressbar(length=total, label="Importing members") as bar:
+            report = import_members(hub, merchant_id, file, progress=bar.update)
+    except HubError as exc:
+        raise click.ClickException(exc.message) from None
+    click.echo(
+        f"{report.created} created, {report.updated} updated, {report.unchanged} unchanged, "
+        f"{len(report.errors)} rejected; {report.points_credited} opening points credited"
+    )
+    if report.errors:
+        target = errors_path or file.with_suffix(".errors.csv")
+        write_error_report(report, target)
+        click.echo(f"rejected rows and reasons: {target}")

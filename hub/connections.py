@@ -1,0 +1,101 @@
+"""Connections: a merchant's link to a store, a POS or a gateway, secrets encrypted."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from hub import audit
+from hub.errors import NotFound
+from hub.errors import ValidationError
+from hub.models import Connection
+
+if TYPE_CHECKING:
+    from hub.core import Hub
+
+
+def get_connection(session: Session, merchant_id: int, connection_id: int) -> Connection:
+    connection = session.get(Connection, connection_id)
+    if (
+        connection is None
+        or connection.merchant_id != merchant_id
+        or connection.status == "deleted"
+    ):
+        raise NotFound(f"connection {connection_id} not found", code="connection_not_found")
+    return connection
+
+
+def create_connection(
+    hub: Hub,
+    session: Session,
+    merchant_id: int,
+    *,
+    connector: str,
+    name: str = "",
+    settings: dict[str, Any] | None = None,
+    secrets: dict[str, str] | None = None,
+    actor: str = "api",
+) -> Connection:
+    """Create a connection to a registered connector; ``secrets`` are stored encrypted."""
+    if connector not in hub.connectors:
+        known = ", ".join(sorted(hub.connectors)) or "none"
+        raise ValidationError(
+            f"unknown connector {connector!r}; installed connectors: {known}",
+            details={"connector": [f"one of {known}"]},
+            code="unknown_connector",
+        )
+    connection = Connection(
+        merchant_id=merchant_id,
+        connector=connector,
+        name=name or connector,
+        settings=settings or {},
+        secrets_encrypted=hub.secrets.encrypt(secrets or {}),
+    )
+    session.add(connection)
+    session.flush()
+    audit.record(
+        session,
+        merchant_id,
+        actor=actor,
+        action="connection.created",
+        object_type="connection",
+        object_id=connection.id,
+        data={"connector": connector},
+    )
+    return connection
+
+
+def update_connection(
+    hub: Hub, session: Session, connection: Connection, changes: dict[str, Any], *, actor: str
+) -> Connection:
+    if "secrets" in changes:
+        current = hub.secrets.decrypt(connection.secrets_encrypted)
+        current.update(changes.pop("secrets"))
+        connection.secrets_encrypted = hub.secrets.encrypt(current)
+    if "settings" in changes:
+        connection.settings = {**(connection.settings or {}), **changes.pop("settings")}
+    for key, value in changes.items():
+        setattr(connection, key, value)
+    audit.record(
+        session,
+        connection.merchant_id,
+        actor=actor,
+        action="connection.updated",
+        object_type="connection",
+        object_id=connection.id,
+        data={"fields": sorted(changes)},
+    )
+    return connection
+
+
+def connection_secrets(hub: Hub, connection: Connection) -> dict[str, str]:
+    """Return the decrypted secrets of a connection (for its connector only)."""
+    return hub.secrets.decrypt(connection.secrets_encrypted)
+
+
+def connection_view(hub: Hub, connection: Connection) -> dict[str, Any]:
+    data = {c.name: getattr(connection, c.name) for c in Connection.__table__.columns}
+    data["secret_names"] = sorted(connection_secrets(hub, connection))
+    return data

@@ -1,0 +1,188 @@
+"""Domain events: written to the outbox in the causing transaction, fanned out after commit.
+
+``emit`` adds the event to the session; once the transaction commits, the
+in-process ``track_event`` observers see it and one job per ``handle_event``
+plugin is enqueued with a deterministic id, so a replayed dispatch delivers
+nothing twice. If the enqueue fails (Redis down), the event stays
+undispatched and the periodic sweep enqueues it later.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass
+from dataclasses import field
+from datetime import datetime
+from datetime import timedelta
+from typing import TYPE_CHECKING
+from typing import Any
+
+from sqlalchemy import event as sa_event
+from sqlalchemy import select
+from sqlalchemy import update
+from sqlalchemy.orm import Session
+
+from hub.db import utcnow
+from hub.models import EventRecord
+
+if TYPE_CHECKING:
+    from hub.core import Hub
+
+log = logging.getLogger(__name__)
+
+#: Every event type the core emits. Plugins may emit their own, dotted the same way.
+EVENT_TYPES = (
+    "member.created",
+    "member.updated",
+    "member.merged",
+    "member.deleted",
+    "order.received",
+    "order.updated",
+)
+
+
+@dataclass(frozen=True)
+class Event:
+    """Something that happened to one merchant's data."""
+
+    type: str
+    merchant_id: int
+    data: dict[str, Any]
+    id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    occurred_at: datetime = field(default_factory=utcnow)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "type": self.type,
+            "merchant_id": self.merchant_id,
+            "data": self.data,
+            "occurred_at": self.occurred_at.isoformat(),
+        }
+
+    @classmethod
+    def from_record(cls, record: EventRecord) -> Event:
+        return cls(
+            id=record.id,
+            type=record.type,
+            merchant_id=record.merchant_id,
+            data=record.data,
+            occurred_at=record.created_at,
+        )
+
+
+def emit(session: Session, event_type: str, merchant_id: int, data: dict) -> Event:
+    """Record an event in the session's transaction; it is dispatched after commit."""
+    event = Event(type=event_type, merchant_id=merchant_id, data=data)
+    session.add(
+        EventRecord(
+            id=event.id,
+            merchant_id=merchant_id,
+            type=event_type,
+            data=data,
+            created_at=event.occurred_at,
+        )
+    )
+    session.info.setdefault("hub_events", []).append(event)
+    return event
+
+
+def install(hub: Hub) -> None:
+    """Dispatch the events of every committed session of this hub's database."""
+
+    @sa_event.listens_for(hub.db._writer, "after_commit")
+    def _after_commit(session: Session) -> None:
+        events = session.info.pop("hub_events", [])
+        if events:
+            # Dispatch needs its own transaction; the committed one is closing.
+            session.info.setdefault("hub_after_close", []).extend(events)
+
+    @sa_event.listens_for(hub.db._writer, "after_soft_rollback")
+    def _after_rollback(session: Session, _previous: Any) -> None:
+        session.info.pop("hub_events", None)
+
+    @sa_event.listens_for(hub.db._writer, "after_transaction_end")
+    def _after_end(session: Session, transaction: Any) -> None:
+        if transaction.parent is not None:
+            return
+        events = session.info.pop("hub_after_close", [])
+        for event in events:
+            dispatch(hub, event)
+
+
+def dispatch(hub: Hub, event: Event) -> bool:
+    """Tell observers, enqueue one delivery job per handler, mark the event dispatched.
+
+    Returns False when the enqueue failed; the sweep will try again.
+    """
+    for observer in hub.pm.hook.track_event.get_hookimpls():
+        try:
+            observer.function(
+                **{k: v for k, v in {"hub": hub, "event": event}.items() if k in observer.argnames}
+            )
+        except Exception:
+            log.exception("track_event of plugin %s raised", observer.plugin_name)
+    try:
+        for impl in hub.pm.hook.handle_event.get_hookimpls():
+            hub.jobs.enqueue(
+                "hub.events.deliver_event",
+                event.id,
+                impl.plugin_name,
+                job_id=f"evt-{event.id}-{_slug(impl.plugin_name)}",
+                queue="events",
+                retry=hub.jobs.default_retry(),
+                meta={"plugin": impl.plugin_name, "event": event.type},
+            )
+    except Exception as exc:
+        log.warning("event %s not dispatched yet (%s); the sweep retries", event.id, exc)
+        return False
+    with hub.db.transaction() as session:
+        session.execute(
+            update(EventRecord)
+            .where(EventRecord.id == event.id)
+            .values(dispatched_at=utcnow())
+            .execution_options(synchronize_session=False)
+        )
+    return True
+
+
+def deliver_event(event_id: str, plugin_name: str) -> None:
+    """Job: run one plugin's ``handle_event`` for one stored event."""
+    from hub.core import current_hub
+
+    hub = current_hub()
+    with hub.db.session() as session:
+        record = session.get(EventRecord, event_id)
+        if record is None:
+            log.warning("event %s is gone; nothing to deliver", event_id)
+            return
+        event = Event.from_record(record)
+    plugin = hub.pm.get_plugin(plugin_name)
+    if plugin is None:
+        log.warning("plugin %s is not loaded; event %s skipped", plugin_name, event_id)
+        return
+    others = [p for name, p in hub.pm.list_name_plugin() if name != plugin_name]
+    caller = hub.pm.subset_hook_caller("handle_event", remove_plugins=others)
+    caller(hub=hub, event=event)
+
+
+def sweep_undispatched(older_than_seconds: int = 30) -> int:
+    """Periodic job: dispatch events whose fan-out never reached the queue."""
+    from hub.core import current_hub
+
+    hub = current_hub()
+    cutoff = utcnow() - timedelta(seconds=older_than_seconds)
+    with hub.db.session() as session:
+        records = session.scalars(
+            select(EventRecord)
+            .where(EventRecord.dispatched_at.is_(None), EventRecord.created_at < cutoff)
+            .order_by(EventRecord.created_at)
+            .limit(500)
+        ).all()
+        events = [Event.from_record(r) for r in records]
+    return sum(dispatch(hub, event) for event in events)
+
+
+def _slug(name: str) -> str:
+    return "".join(c if c.isalnum() or c in "_-" else "_" for c in name)

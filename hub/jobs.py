@@ -1,0 +1,181 @@
+"""One way to run background work: rq on Redis when configured, inline otherwise.
+
+Job functions are named by dotted path and take plain JSON-able arguments, so
+they round-trip through Redis and can be replayed from the failed registry.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import os
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from dataclasses import field
+from typing import TYPE_CHECKING
+from typing import Any
+
+from hub.errors import PermanentError
+from hub.errors import RetryLater
+
+if TYPE_CHECKING:
+    import redis
+    from rq import Queue
+    from rq import Retry
+
+    from hub.core import Hub
+
+log = logging.getLogger(__name__)
+
+QUEUES = ("default", "events", "inbound", "outbound", "messages")
+
+#: Backoff for transient failures: 10 s, 1 min, 5 min, 30 min, 2 h.
+DEFAULT_RETRY_INTERVALS = (10, 60, 300, 1800, 7200)
+
+
+@dataclass(frozen=True)
+class PeriodicJob:
+    """A job the cron scheduler enqueues every ``interval`` seconds or on a ``cron`` line."""
+
+    name: str
+    func: str
+    interval: int | None = None
+    cron: str | None = None
+    queue: str = "default"
+    kwargs: dict[str, Any] = field(default_factory=dict)
+
+
+def resolve(func: str | Callable) -> Callable:
+    """Return the function a dotted path names."""
+    if callable(func):
+        return func
+    module_name, _, attr = func.rpartition(".")
+    return getattr(importlib.import_module(module_name), attr)
+
+
+class Jobs:
+    """Enqueue work for this hub: to rq queues when ``HUB_REDIS_URL`` is set."""
+
+    def __init__(self, hub: Hub) -> None:
+        self.hub = hub
+        self.redis_url: str | None = hub.config["HUB_REDIS_URL"]
+        self.prefix: str = hub.config["HUB_REDIS_PREFIX"]
+        self._redis: redis.Redis | None = None
+        self._lock = threading.Lock()
+        self.inline_failures: list[dict[str, Any]] = []
+
+    @property
+    def is_inline(self) -> bool:
+        return not self.redis_url
+
+    @property
+    def redis(self) -> redis.Redis:
+        if self.redis_url is None:
+            raise RuntimeError("no Redis configured: set HUB_REDIS_URL")
+        with self._lock:
+            if self._redis is None or self._redis_pid != os.getpid():
+                import redis as redis_lib
+
+                self._redis = redis_lib.Redis.from_url(
+                    self.redis_url, socket_timeout=5, socket_connect_timeout=2
+                )
+                self._redis_pid = os.getpid()
+        return self._redis
+
+    def queue_name(self, queue: str) -> str:
+        return f"{self.prefix}-{queue}"
+
+    def queue(self, queue: str = "default") -> Queue:
+        from rq import Queue
+
+        return Queue(
+            self.queue_name(queue),
+            connection=self.redis,
+            default_timeout=self.hub.config["HUB_JOB_TIMEOUT"],
+        )
+
+    def job_id(self, job_id: str) -> str:
+        """Return the job id as stored: prefixed, so two hubs on one Redis never clash."""
+        return f"{self.prefix}-{job_id}"
+
+    def default_retry(self, max_retries: int = 5) -> Retry | None:
+        if self.is_inline:
+            return None
+        from rq import Retry
+
+        return Retry(max=max_retries, interval=list(DEFAULT_RETRY_INTERVALS[:max_retries]))
+
+    def enqueue(
+        self,
+        func: str | Callable,
+        *args: Any,
+        job_id: str | None = None,
+        queue: str = "default",
+        retry: Retry | None = None,
+        meta: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> Any:
+        """Run ``func(*args, **kwargs)`` in a worker, or now when there is no Redis.
+
+        With a ``job_id`` the job is unique: enqueueing it again while it exists
+        does nothing. Raises when Redis cannot be reached, so the caller can
+        leave its own record for the sweep.
+        """
+        if self.is_inline:
+            return self._run_inline(func, args, kwargs, meta)
+        from rq.exceptions import DuplicateJobError
+
+        path = func if isinstance(func, str) else f"{func.__module__}.{func.__qualname__}"
+        options: dict[str, Any] = {"retry": retry, "meta": meta or {}}
+        if job_id:
+            options.update(job_id=self.job_id(job_id), unique=True)
+        options["description"] = path
+        try:
+            return self.queue(queue).enqueue(run, path, *args, **kwargs, **options)
+        except DuplicateJobError:
+            log.debug("job %s already queued", job_id)
+            return None
+
+    def _run_inline(self, func: Any, args: tuple, kwargs: dict, meta: Any) -> Any:
+        from flask import current_app
+        from flask import has_app_context
+
+        target = resolve(func)
+        try:
+            if has_app_context() and current_app.extensions.get("hub") is self.hub:
+                return target(*args, **kwargs)
+            with self.hub.app.app_context():
+                return target(*args, **kwargs)
+        except (RetryLater, PermanentError, Exception) as exc:
+            # Inline mode has no retry queue: record and log, never break the caller.
+            log.exception("inline job %s failed", getattr(target, "__name__", target))
+            self.inline_failures.append({"func": str(func), "error": repr(exc), "meta": meta})
+            return None
+
+
+def run(path: str, *args: Any, **kwargs: Any) -> Any:
+    """Job trampoline: run ``path`` and classify its failure once.
+
+    ``PermanentError`` (and any error that is not ``RetryLater``, a timeout or a
+    connection error) skips the remaining retries, so it lands in the failed
+    registry at once with the reason and the plugin recorded in the job's meta.
+    """
+    from rq import get_current_job
+    from sqlalchemy.exc import OperationalError
+
+    job = get_current_job()
+    try:
+        return resolve(path)(*args, **kwargs)
+    except (RetryLater, TimeoutError, ConnectionError, OperationalError) as exc:
+        if job is not None:
+            job.meta["last_error"] = repr(exc)
+            job.save_meta()
+        raise
+    except Exception as exc:
+        if job is not None:
+            job.retries_left = 0
+            job.meta["last_error"] = repr(exc)
+            job.meta["permanent"] = True
+            job.save_meta()
+        raise

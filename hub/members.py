@@ -1,0 +1,375 @@
+"""Members: create, update, find, erase, consents and identities.
+
+Phone numbers are stored in E.164 and emails lower-cased; both are unique per
+merchant. Every function takes the caller's session and leaves the commit to
+it, so a request's changes land together or not at all.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import date
+from typing import Any
+
+from sqlalchemy import exists
+from sqlalchemy import func
+from sqlalchemy import literal
+from sqlalchemy import or_
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from hub import audit
+from hub.db import utcnow
+from hub.errors import Conflict
+from hub.errors import NotFound
+from hub.errors import ValidationError
+from hub.events import emit
+from hub.models import Connection
+from hub.models import Member
+from hub.models import MemberConsent
+from hub.models import MemberIdentity
+from hub.phones import normalize_email
+from hub.phones import normalize_phone
+
+CHANNELS = ("sms", "zalo", "email")
+GENDERS = ("female", "male", "other")
+PROFILE_FIELDS = (
+    "name",
+    "birthday",
+    "gender",
+    "province",
+    "district",
+    "ward",
+    "address",
+    "tags",
+    "attributes",
+)
+# Crockford's alphabet without I, L, O, U: nothing a cashier can misread.
+_CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+
+def new_member_code() -> str:
+    return "".join(secrets.choice(_CODE_ALPHABET) for _ in range(8))
+
+
+def get_member(session: Session, merchant_id: int, member_id: int) -> Member:
+    """Return the merchant's member; another merchant's id is simply not found."""
+    member = session.get(Member, member_id)
+    if member is None or member.merchant_id != merchant_id or member.status == "erased":
+        raise NotFound(f"member {member_id} not found", code="member_not_found")
+    return member
+
+
+def find_member(
+    session: Session,
+    merchant_id: int,
+    *,
+    phone: str | None = None,
+    email: str | None = None,
+    code: str | None = None,
+) -> Member | None:
+    """Return the active member with this normalised phone, email or code."""
+    clauses = []
+    if phone:
+        clauses.append(Member.phone == phone)
+    if email:
+        clauses.append(Member.email == email)
+    if code:
+        clauses.append(Member.code == code.upper())
+    if not clauses:
+        return None
+    return session.scalars(
+        select(Member).where(
+            Member.merchant_id == merchant_id, Member.status == "active", or_(*clauses)
+        )
+    ).first()
+
+
+def _check_unique(
+    session: Session, merchant_id: int, field: str, value: Any, exclude_id: int | None = None
+) -> None:
+    if value is None:
+        return
+    column = getattr(Member, field)
+    query = select(Member.id).where(Member.merchant_id == merchant_id, column == value)
+    if exclude_id is not None:
+        query = query.where(Member.id != exclude_id)
+    other = session.scalar(query)
+    if other is not None:
+        raise Conflict(
+            f"another member (id {other}) already has this {field}",
+            details={field: [f"already used by member {other}"]},
+            code=f"duplicate_{field}",
+        )
+
+
+def _clean(changes: dict[str, Any], region: str) -> dict[str, Any]:
+    cleaned = dict(changes)
+    if "phone" in cleaned:
+        cleaned["phone"] = normalize_phone(cleaned["phone"], region)
+    if "email" in cleaned:
+        cleaned["email"] = normalize_email(cleaned["email"])
+    if cleaned.get("gender") is not None and cleaned["gender"] not in GENDERS:
+        raise ValidationError(
+            f"unknown gender {cleaned['gender']!r}",
+            details={"gender": [f"one of {', '.join(GENDERS)}"]},
+        )
+    if isinstance(cleaned.get("birthday"), date) and cleaned["birthday"] > date.today():
+        raise ValidationError("birthday is in the future", details={"birthday": ["in the future"]})
+    if "tags" in cleaned:
+        cleaned["tags"] = sorted({t.strip() for t in cleaned["tags"] or [] if t.strip()})
+    return cleaned
+
+
+def create_member(
+    session: Session,
+    merchant_id: int,
+    data: dict[str, Any],
+    *,
+    source: str = "api",
+    region: str = "VN",
+) -> Member:
+    """Create a member from profile fields, ``phone``, ``email`` and ``consents``.
+
+    :raise Conflict: the phone or email belongs to another member.
+    """
+    consents = data.pop("consents", None) or {}
+    cleaned = _clean(data, region)
+    if not (cleaned.get("phone") or cleaned.get("email") or cleaned.get("name")):
+        raise ValidationError(
+            "a member needs at least a phone, an email or a name",
+            details={"phone": ["phone, email or name is required"]},
+        )
+    _check_unique(session, merchant_id, "phone", cleaned.get("phone"))
+    _check_unique(session, merchant_id, "email", cleaned.get("email"))
+    member = Member(merchant_id=merchant_id, code=_unique_code(session, merchant_id), **cleaned)
+    member.tags = cleaned.get("tags") or []
+    member.attributes = cleaned.get("attributes") or {}
+    session.add(member)
+    session.flush()
+    for channel, granted in consents.items():
+        set_consent(session, member, channel, granted, source=source)
+    emit(
+        session,
+        "member.created",
+        merchant_id,
+        {"member_id": member.id, "source": source},
+    )
+    return member
+
+
+def _unique_code(session: Session, merchant_id: int) -> str:
+    while True:
+        code = new_member_code()
+        taken = session.scalar(
+            select(exists().where(Member.merchant_id == merchant_id, Member.code == code))
+        )
+        if not taken:
+            return code
+
+
+def update_member(
+    session: Session,
+    member: Member,
+    changes: dict[str, Any],
+    *,
+    region: str = "VN",
+    source: str = "api",
+) -> Member:
+    """Apply ``changes`` to a member; only the fields given change."""
+    consents = changes.pop("consents", None) or {}
+    cleaned = _clean(changes, region)
+    for field in ("phone", "email"):
+        if field in cleaned:
+            _check_unique(session, member.merchant_id, field, cleaned[field], member.id)
+    changed = sorted(k for k, v in cleaned.items() if getattr(member, k) != v)
+    for key in changed:
+        setattr(member, key, cleaned[key])
+    for channel, granted in consents.items():
+        set_consent(session, member, channel, granted, source=source)
+    if changed or consents:
+        session.flush()
+        emit(
+            session,
+            "member.updated",
+            member.merchant_id,
+            {"member_id": member.id, "fields": changed + sorted(consents)},
+        )
+    return member
+
+
+def set_consent(
+    session: Session,
+    member: Member,
+    channel: str,
+    granted: bool,
+    *,
+    source: str = "api",
+) -> MemberConsent:
+    """Record the member's marketing consent on one channel, with time and source."""
+    if channel not in CHANNELS:
+        raise ValidationError(
+            f"unknown channel {channel!r}",
+            details={"consents": [f"one of {', '.join(CHANNELS)}"]},
+        )
+    consent = session.scalars(
+        select(MemberConsent).where(
+            MemberConsent.member_id == member.id, MemberConsent.channel == channel
+        )
+    ).first()
+    if consent is None:
+        consent = MemberConsent(
+            merchant_id=member.merchant_id,
+            member_id=member.id,
+            channel=channel,
+            granted=bool(granted),
+            source=source,
+        )
+        session.add(consent)
+    elif consent.granted != bool(granted):
+        consent.granted = bool(granted)
+        consent.source = source
+        consent.changed_at = utcnow()
+    return consent
+
+
+def consents_of(session: Session, member_id: int) -> list[MemberConsent]:
+    return list(
+        session.scalars(
+            select(MemberConsent)
+            .where(MemberConsent.member_id == member_id)
+            .order_by(MemberConsent.channel)
+        )
+    )
+
+
+def identities_of(session: Session, member_id: int) -> list[MemberIdentity]:
+    return list(
+        session.scalars(
+            select(MemberIdentity)
+            .where(MemberIdentity.member_id == member_id)
+            .order_by(MemberIdentity.id)
+        )
+    )
+
+
+def add_identity(
+    session: Session, member: Member, connection_id: int, external_id: str
+) -> MemberIdentity:
+    """Link the member to the id a connection's platform knows them by."""
+    connection = session.get(Connection, connection_id)
+    if connection is None or connection.merchant_id != member.merchant_id:
+        raise NotFound(f"connection {connection_id} not found", code="connection_not_found")
+    existing = session.scalars(
+        select(MemberIdentity).where(
+            MemberIdentity.connection_id == connection_id,
+            MemberIdentity.external_id == str(external_id),
+        )
+    ).first()
+    if existing is not None:
+        if existing.member_id != member.id:
+            raise Conflict(
+                f"customer {external_id} of connection {connection_id} is already "
+                f"linked to member {existing.member_id}; merge the two members instead",
+                code="identity_taken",
+            )
+        return existing
+    identity = MemberIdentity(
+        merchant_id=member.merchant_id,
+        member_id=member.id,
+        connection_id=connection_id,
+        external_id=str(external_id),
+    )
+    session.add(identity)
+    session.flush()
+    return identity
+
+
+def member_by_identity(session: Session, connection_id: int, external_id: str) -> Member | None:
+    return session.scalars(
+        select(Member)
+        .join(MemberIdentity, MemberIdentity.member_id == Member.id)
+        .where(
+            MemberIdentity.connection_id == connection_id,
+            MemberIdentity.external_id == str(external_id),
+            Member.status == "active",
+        )
+    ).first()
+
+
+def erase_member(session: Session, member: Member, *, actor: str, reason: str = "deleted") -> None:
+    """Remove a member's personal data; their ledger and orders stay, anonymous.
+
+    The row is kept so balances and history still add up, but nothing left on
+    it identifies a person.
+    """
+    for field in (
+        "phone",
+        "email",
+        "birthday",
+        "gender",
+        "province",
+        "district",
+        "ward",
+        "address",
+    ):
+        setattr(member, field, None)
+    member.name = ""
+    member.tags = []
+    member.attributes = {}
+    member.status = "erased"
+    for row in identities_of(session, member.id) + consents_of(session, member.id):
+        session.delete(row)
+    audit.record(
+        session,
+        member.merchant_id,
+        actor=actor,
+        action=f"member.{reason}",
+        object_type="member",
+        object_id=member.id,
+    )
+    session.flush()
+    emit(session, "member.deleted", member.merchant_id, {"member_id": member.id})
+
+
+def search_members(
+    session: Session,
+    merchant_id: int,
+    *,
+    q: str | None = None,
+    phone: str | None = None,
+    email: str | None = None,
+    tag: str | None = None,
+    after_id: int | None = None,
+    limit: int = 50,
+    region: str = "VN",
+) -> list[Member]:
+    """Return active members matching every filter given, by id, after ``after_id``."""
+    query = select(Member).where(Member.merchant_id == merchant_id, Member.status == "active")
+    if phone:
+        query = query.where(Member.phone == normalize_phone(phone, region))
+    if email:
+        query = query.where(Member.email == normalize_email(email))
+    if q:
+        like = f"%{q.strip().lower()}%"
+        query = query.where(
+            or_(
+                Member.name.ilike(like),
+                Member.email.ilike(like),
+                Member.phone.like(f"%{q.strip().lstrip('0+')}%"),
+                Member.code == q.strip().upper(),
+            )
+        )
+    if after_id:
+        query = query.where(Member.id > after_id)
+    if tag:
+        query = query.where(_has_tag(session, tag))
+    return list(session.scalars(query.order_by(Member.id).limit(limit)))
+
+
+def _has_tag(session: Session, tag: str) -> Any:
+    """A filter for members whose JSON tag list contains ``tag``, on either database."""
+    if session.get_bind().dialect.name == "postgresql":
+        return Member.tags.contains([tag])
+    each = func.json_each(Member.tags).table_valued("value")
+    return exists(select(literal(1)).select_from(each).where(each.c.value == tag))

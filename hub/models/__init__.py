@@ -1,0 +1,33 @@
+"""The core's tables. Plugins define theirs on the same ``Model`` base."""
+
+from hub.models.audit import AuditRecord
+from hub.models.connections import Connection
+from hub.models.events import EventRecord
+from hub.models.idempotency import IdempotencyRecord
+from hub.models.ledger import PointEntry
+from hub.models.ledger import PointLot
+from hub.models.members import Member
+from hub.models.members import MemberConsent
+from hub.models.members import MemberIdentity
+from hub.models.members import MemberMerge
+from hub.models.merchants import ApiKey
+from hub.models.merchants import Merchant
+from hub.models.orders import Order
+from hub.models.orders import OrderLine
+
+__all__ = [
+    "ApiKey",
+    "AuditRecord",
+    "Connection",
+    "EventRecord",
+    "IdempotencyRecord",
+    "Member",
+    "MemberConsent",
+    "MemberIdentity",
+    "MemberMerge",
+    "Merchant",
+    "Order",
+    "OrderLine",
+    "PointEntry",
+    "PointLot",
+]

@@ -1,0 +1,65 @@
+"""The points ledger: append-only entries, grouped into lots that can be spent."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import BigInteger
+from sqlalchemy import ForeignKey
+from sqlalchemy import Index
+from sqlalchemy import String
+from sqlalchemy import UniqueConstraint
+from sqlalchemy.orm import Mapped
+from sqlalchemy.orm import mapped_column
+
+from hub.db import BigId
+from hub.db import JSONType
+from hub.db import Model
+from hub.db import UTCDateTime
+from hub.db import utcnow
+
+
+class PointEntry(Model):
+    """One signed change of a member's points. Never updated, never deleted.
+
+    ``key`` is the change's natural key (for example ``order:42:earn:base``),
+    unique per merchant: writing the same change twice is impossible.
+    """
+
+    __tablename__ = "point_entries"
+    __table_args__ = (
+        UniqueConstraint("merchant_id", "key"),
+        Index("ix_point_entries_member", "member_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    merchant_id: Mapped[int] = mapped_column(ForeignKey("merchants.id", ondelete="CASCADE"))
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(16))
+    points: Mapped[int] = mapped_column(BigInteger)
+    key: Mapped[str] = mapped_column(String(200))
+    rule: Mapped[str | None] = mapped_column(String(64))
+    order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id", ondelete="SET NULL"))
+    reference: Mapped[str | None] = mapped_column(String(100))
+    note: Mapped[str] = mapped_column(String(500), default="")
+    actor: Mapped[str] = mapped_column(String(100), default="system")
+    data: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class PointLot(Model):
+    """Points credited together: spendable from ``available_at`` until ``expires_at``."""
+
+    __tablename__ = "point_lots"
+    __table_args__ = (Index("ix_point_lots_member", "member_id", "expires_at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    merchant_id: Mapped[int] = mapped_column(ForeignKey("merchants.id", ondelete="CASCADE"))
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
+    entry_id: Mapped[int] = mapped_column(ForeignKey("point_entries.id", ondelete="CASCADE"))
+    points: Mapped[int] = mapped_column(BigInteger)
+    remaining: Mapped[int] = mapped_column(BigInteger)
+    available_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,0 +1,114 @@
+"""Members, their identities at outside systems, consents and merges."""
+
+from __future__ import annotations
+
+from datetime import date
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import BigInteger
+from sqlalchemy import Boolean
+from sqlalchemy import Date
+from sqlalchemy import ForeignKey
+from sqlalchemy import Index
+from sqlalchemy import String
+from sqlalchemy import UniqueConstraint
+from sqlalchemy.orm import Mapped
+from sqlalchemy.orm import mapped_column
+
+from hub.db import BigId
+from hub.db import JSONType
+from hub.db import Model
+from hub.db import Money
+from hub.db import UTCDateTime
+from hub.db import utcnow
+
+
+class Member(Model):
+    __tablename__ = "members"
+    __table_args__ = (
+        UniqueConstraint("merchant_id", "phone"),
+        UniqueConstraint("merchant_id", "email"),
+        UniqueConstraint("merchant_id", "code"),
+        Index("ix_members_merchant_name", "merchant_id", "name"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    merchant_id: Mapped[int] = mapped_column(
+        ForeignKey("merchants.id", ondelete="CASCADE"), index=True
+    )
+    #: Short printable code for the counter and the QR.
+    code: Mapped[str] = mapped_column(String(16))
+    phone: Mapped[str | None] = mapped_column(String(20))  # E.164
+    email: Mapped[str | None] = mapped_column(String(254))  # normalised
+    name: Mapped[str] = mapped_column(String(200), default="")
+    birthday: Mapped[date | None] = mapped_column(Date)
+    gender: Mapped[str | None] = mapped_column(String(16))
+    province: Mapped[str | None] = mapped_column(String(100))
+    district: Mapped[str | None] = mapped_column(String(100))
+    ward: Mapped[str | None] = mapped_column(String(100))
+    address: Mapped[str | None] = mapped_column(String(300))
+    tags: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    attributes: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    #: Sum of the member's ledger entries, kept in the same transaction as each entry.
+    points_balance: Mapped[int] = mapped_column(BigInteger, default=0)
+    #: Lifetime money spent on paid orders (imported totals included).
+    total_spent: Mapped[Decimal] = mapped_column(Money, default=Decimal(0))
+    #: active, merged (into ``merged_into_id``) or erased (personal data removed).
+    status: Mapped[str] = mapped_column(String(16), default="active")
+    merged_into_id: Mapped[int | None] = mapped_column(
+        ForeignKey("members.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class MemberIdentity(Model):
+    """The id a connection's platform knows this member by."""
+
+    __tablename__ = "member_identities"
+    __table_args__ = (UniqueConstraint("connection_id", "external_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    merchant_id: Mapped[int] = mapped_column(
+        ForeignKey("merchants.id", ondelete="CASCADE"), index=True
+    )
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)
+    connection_id: Mapped[int] = mapped_column(ForeignKey("connections.id", ondelete="CASCADE"))
+    external_id: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class MemberConsent(Model):
+    """Current marketing consent of one member on one channel."""
+
+    __tablename__ = "member_consents"
+    __table_args__ = (UniqueConstraint("member_id", "channel"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    merchant_id: Mapped[int] = mapped_column(
+        ForeignKey("merchants.id", ondelete="CASCADE"), index=True
+    )
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
+    channel: Mapped[str] = mapped_column(String(16))  # sms, zalo, email
+    granted: Mapped[bool] = mapped_column(Boolean)
+    source: Mapped[str] = mapped_column(String(64), default="api")
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class MemberMerge(Model):
+    """Audit record of one merge: who was folded into whom, and what moved."""
+
+    __tablename__ = "member_merges"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    merchant_id: Mapped[int] = mapped_column(
+        ForeignKey("merchants.id", ondelete="CASCADE"), index=True
+    )
+    survivor_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    merged_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    actor: Mapped[str] = mapped_column(String(100))
+    moved: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    snapshot: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,0 +1,188 @@
+"""Record canonical orders, once per (source, external id)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from hub.canonical import Order as CanonicalOrder
+from hub.errors import NotFound
+from hub.errors import ValidationError
+from hub.events import emit
+from hub.models import Connection
+from hub.models import Order
+from hub.models import OrderLine
+
+if TYPE_CHECKING:
+    from hub.core import Hub
+
+FINANCIAL_STATUSES = (
+    "pending",
+    "authorized",
+    "paid",
+    "partially_paid",
+    "partially_refunded",
+    "refunded",
+    "voided",
+)
+#: Fields a later delivery of the same order may change.
+_MUTABLE = (
+    "financial_status",
+    "paid_at",
+    "cancelled_at",
+    "total",
+    "subtotal",
+    "total_discounts",
+    "shipping",
+    "tax",
+    "discount_codes",
+)
+
+
+@dataclass(frozen=True)
+class RecordedOrder:
+    order: Order
+    created: bool
+    changed: tuple[str, ...] = ()
+
+
+def source_for(connection_id: int | None, source: str | None) -> str:
+    """Return the namespace an order's external id is unique in."""
+    if connection_id is not None:
+        return f"connection:{connection_id}"
+    if not source:
+        raise ValidationError(
+            "an order needs a connection or a source name",
+            details={"source": ["required without connection_id"]},
+        )
+    return f"api:{source}"
+
+
+def record_order(
+    hub: Hub,
+    session: Session,
+    merchant_id: int,
+    order: CanonicalOrder,
+    *,
+    connection_id: int | None = None,
+    source: str | None = None,
+) -> RecordedOrder:
+    """Store the order, or update the stored one; emit order.received or order.updated.
+
+    The same order sent again changes nothing and emits nothing. The member is
+    resolved through the ``member_for_customer`` hook; an order without a
+    usable customer is stored with no member.
+    """
+    if order.financial_status not in FINANCIAL_STATUSES:
+        raise ValidationError(
+            f"unknown financial status {order.financial_status!r}",
+            details={"financial_status": [f"one of {', '.join(FINANCIAL_STATUSES)}"]},
+        )
+    if connection_id is not None:
+        connection = session.get(Connection, connection_id)
+        if connection is None or connection.merchant_id != merchant_id:
+            raise NotFound(f"connection {connection_id} not found", code="connection_not_found")
+    namespace = source_for(connection_id, source)
+    existing = session.scalars(
+        select(Order).where(
+            Order.merchant_id == merchant_id,
+            Order.source == namespace,
+            Order.external_id == order.external_id,
+        )
+    ).first()
+    if existing is not None:
+        return _update(session, existing, order)
+    member = None
+    if order.customer is not None:
+        member = hub.pm.hook.member_for_customer(
+            hub=hub,
+            session=session,
+            merchant_id=merchant_id,
+            connection_id=connection_id,
+            customer=order.customer,
+        )
+    row = Order(
+        merchant_id=merchant_id,
+        connection_id=connection_id,
+        source=namespace,
+        external_id=order.external_id,
+        number=order.number,
+        member_id=member.id if member else None,
+        currency=order.currency.upper(),
+        subtotal=order.subtotal,
+        total_discounts=order.total_discounts,
+        shipping=order.shipping,
+        tax=order.tax,
+        total=order.total,
+        discount_codes=list(order.discount_codes),
+        financial_status=order.financial_status,
+        customer=order.customer.to_dict() if order.customer else {},
+        placed_at=order.placed_at,
+        paid_at=order.paid_at,
+        cancelled_at=order.cancelled_at,
+        lines=[_line(i, line) for i, line in enumerate(order.lines)],
+    )
+    session.add(row)
+    session.flush()
+    emit(session, "order.received", merchant_id, _event_data(row))
+    return RecordedOrder(order=row, created=True)
+
+
+def _line(position: int, line) -> OrderLine:
+    return OrderLine(
+        position=position,
+        sku=line.sku,
+        product_id=line.product_id,
+        variant_id=line.variant_id,
+        title=line.title,
+        quantity=line.quantity,
+        price=line.price,
+        total_discount=line.total_discount,
+        collections=list(line.collections),
+        gift_card=line.gift_card,
+    )
+
+
+def _update(session: Session, row: Order, order: CanonicalOrder) -> RecordedOrder:
+    changed = []
+    for field in _MUTABLE:
+        value = getattr(order, field)
+        if field == "discount_codes":
+            value = list(value)
+        if field in ("paid_at", "cancelled_at") and value is None:
+            continue  # a late, older delivery never un-pays or un-cancels
+        if getattr(row, field) != value:
+            setattr(row, field, value)
+            changed.append(field)
+    if changed:
+        session.flush()
+        emit(
+            session,
+            "order.updated",
+            row.merchant_id,
+            {**_event_data(row), "changed": changed},
+        )
+    return RecordedOrder(order=row, created=False, changed=tuple(changed))
+
+
+def _event_data(row: Order) -> dict:
+    return {
+        "order_id": row.id,
+        "external_id": row.external_id,
+        "source": row.source,
+        "connection_id": row.connection_id,
+        "member_id": row.member_id,
+        "financial_status": row.financial_status,
+        "total": str(row.total),
+        "currency": row.currency,
+    }
+
+
+def get_order(session: Session, merchant_id: int, order_id: int) -> Order:
+    order = session.get(Order, order_id)
+    if order is None or order.merchant_id != merchant_id:
+        raise NotFound(f"order {order_id} not found", code="order_not_found")
+    return order

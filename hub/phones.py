@@ -1,0 +1,90 @@
+"""Phone numbers to E.164, with Vietnam's 2018 mobile prefix change applied first."""
+
+from __future__ import annotations
+
+import re
+
+import phonenumbers
+
+from hub.errors import ValidationError
+
+# In 2018 Vietnam moved 11-digit mobile numbers to 10 digits: 016x -> 03x
+# (Viettel), 012x -> 07x/08x (MobiFone, VinaPhone), 0186/0188 -> 056/058
+# (Vietnamobile), 0199 -> 059 (Gmobile). Old numbers still sit in customer
+# lists, so they are converted before parsing.
+_OLD_PREFIXES = {
+    "0120": "070",
+    "0121": "079",
+    "0122": "077",
+    "0126": "076",
+    "0128": "078",
+    "0123": "083",
+    "0124": "084",
+    "0125": "085",
+    "0127": "081",
+    "0129": "082",
+    "0186": "056",
+    "0188": "058",
+    "0199": "059",
+}
+_SEPARATORS = re.compile(r"[\s.\-()/]")
+
+
+def _convert_old_vietnam_prefix(digits: str) -> str:
+    """Map an 11-digit pre-2018 Vietnamese mobile number to its 10-digit form."""
+    national = digits
+    if digits.startswith("+84"):
+        national = "0" + digits[3:]
+    elif digits.startswith("84") and len(digits) == 12:
+        national = "0" + digits[2:]
+    if len(national) != 11 or not national.startswith("01"):
+        return digits
+    head = national[:4]
+    if head in _OLD_PREFIXES:
+        return _OLD_PREFIXES[head] + national[4:]
+    if national.startswith("016"):  # 0161..0169 -> 031..039
+        return "03" + national[3:]
+    return digits
+
+
+def normalize_phone(raw: str | None, region: str = "VN") -> str | None:
+    """Return ``raw`` as E.164 (``+84912345678``), or None for an empty value.
+
+    :raise ValidationError: the number cannot be a real phone number.
+    """
+    if raw is None or not str(raw).strip():
+        return None
+    text = _SEPARATORS.sub("", str(raw).strip())
+    if text.startswith("00"):
+        text = "+" + text[2:]
+    if region == "VN" or text.startswith("+84") or text.startswith("84"):
+        text = _convert_old_vietnam_prefix(text)
+    try:
+        number = phonenumbers.parse(text, None if text.startswith("+") else region)
+    except phonenumbers.NumberParseException:
+        number = None
+    if number is None or not phonenumbers.is_valid_number(number):
+        raise ValidationError(
+            f"{raw!r} is not a valid phone number",
+            details={"phone": [f"not a valid phone number for region {region}"]},
+            code="invalid_phone",
+        )
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def normalize_email(raw: str | None) -> str | None:
+    """Return the email trimmed and lower-cased, or None for an empty value.
+
+    :raise ValidationError: it has no ``@`` with text on both sides.
+    """
+    if raw is None or not str(raw).strip():
+        return None
+    email = str(raw).strip().lower()
+    local, _, domain = email.rpartition("@")
+    if not local or "." not in domain or " " in email:
+        raise ValidationError(
+            f"{raw!r} is not a valid email address",
+            details={"email": ["not a valid email address"]},
+            code="invalid_email",
+        )
+    return email

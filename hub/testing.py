@@ -1,0 +1,309 @@
+"""Test helpers and pytest fixtures for the hub and for plugin authors.
+
+Installed as a pytest plugin (entry point ``pytest11``), so a plugin's own
+tests get ``app``, ``client``, ``hub``, ``merchant``, ``api`` and
+``recorded_events`` without a conftest. Each test gets a fresh app and a
+database of its own: a copy of a migrated SQLite file, or, when
+``HUB_TEST_DATABASE_URL`` names a PostgreSQL database, a database per test
+worker emptied after every test. ``HUB_TEST_REDIS_URL`` is the Redis server
+for job tests; every test uses its own key prefix on it.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterable
+from collections.abc import Iterator
+from dataclasses import dataclass
+from dataclasses import field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import create_engine
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+
+from hub.app import create_app
+from hub.core import Hub
+from hub.hookspecs import hookimpl
+
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
+
+
+def make_app(
+    database_url: str,
+    *,
+    config: dict[str, Any] | None = None,
+    plugins: Iterable[Any] = (),
+    instance_path: str | Path | None = None,
+) -> Flask:
+    """Create an app for tests on ``database_url`` (already migrated)."""
+    settings = {
+        "TESTING": True,
+        "HUB_DATABASE_URL": database_url,
+        "HUB_SECRET_KEY": "test-secret-key-not-for-production",
+        "HUB_REDIS_URL": None,
+        **(config or {}),
+    }
+    return create_app(settings, plugins=plugins, instance_path=instance_path)
+
+
+def migrate(database_url: str) -> None:
+    """Create the schema on an empty database."""
+    from hub.migrate import upgrade
+
+    app = make_app(database_url)
+    upgrade(app.extensions["hub"])
+    app.extensions["hub"].db.dispose()
+
+
+def empty_database(hub: Hub) -> None:
+    """Delete every row of every table, keeping the schema (PostgreSQL: TRUNCATE)."""
+    from hub.db import Model
+
+    tables = [t.name for t in Model.metadata.sorted_tables]
+    with hub.db.engine.begin() as connection:
+        if hub.db.is_sqlite:
+            for name in reversed(tables):
+                connection.exec_driver_sql(f'DELETE FROM "{name}"')
+        else:
+            names = ", ".join(f'"{name}"' for name in tables)
+            connection.exec_driver_sql(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
+
+
+def create_postgres_database(admin_url: str, name: str) -> str:
+    """(Re)create database ``name`` on the server of ``admin_url``; return its URL."""
+    url = make_url(admin_url)
+    if url.drivername == "postgresql":
+        url = url.set(drivername="postgresql+psycopg")
+    engine = create_engine(url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    engine.dispose()
+    return url.set(database=name).render_as_string(hide_password=False)
+
+
+def drop_postgres_database(admin_url: str, name: str) -> None:
+    url = make_url(admin_url)
+    if url.drivername == "postgresql":
+        url = url.set(drivername="postgresql+psycopg")
+    engine = create_engine(url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    engine.dispose()
+
+
+@dataclass
+class TestMerchant:
+    """A merchant made for a test, with a working API key."""
+
+    id: int
+    api_key: str
+
+    __test__ = False  # not a test class, despite the name
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.api_key}"}
+
+
+def create_test_merchant(hub: Hub, name: str = "Test shop") -> TestMerchant:
+    from hub.merchants import create_api_key
+    from hub.merchants import create_merchant
+
+    with hub.db.transaction() as session:
+        merchant = create_merchant(session, name)
+        key = create_api_key(session, merchant.id, name="test")
+    return TestMerchant(id=merchant.id, api_key=key.secret)
+
+
+class ApiClient:
+    """A test client that sends one merchant's key with every call."""
+
+    def __init__(self, client: FlaskClient, merchant: TestMerchant) -> None:
+        self.client = client
+        self.merchant = merchant
+
+    def _call(self, method: str, path: str, **kwargs: Any):
+        headers = {**self.merchant.headers, **kwargs.pop("headers", {})}
+        return self.client.open(path, method=method, headers=headers, **kwargs)
+
+    def get(self, path: str, **kwargs: Any):
+        return self._call("GET", path, **kwargs)
+
+    def post(self, path: str, **kwargs: Any):
+        return self._call("POST", path, **kwargs)
+
+    def put(self, path: str, **kwargs: Any):
+        return self._call("PUT", path, **kwargs)
+
+    def patch(self, path: str, **kwargs: Any):
+        return self._call("PATCH", path, **kwargs)
+
+    def delete(self, path: str, **kwargs: Any):
+        return self._call("DELETE", path, **kwargs)
+
+
+@dataclass
+class EventRecorder:
+    """A plugin that records every event it sees, for assertions."""
+
+    events: list[Any] = field(default_factory=list)
+    __name__: str = "event-recorder"
+
+    @hookimpl
+    def track_event(self, event):
+        self.events.append(event)
+
+    def types(self) -> list[str]:
+        return [e.type for e in self.events]
+
+
+# ---------------------------------------------------------------------------
+# pytest fixtures
+# ---------------------------------------------------------------------------
+
+
+def _worker_id(request: pytest.FixtureRequest) -> str:
+    return os.environ.get("PYTEST_XDIST_WORKER", "main")
+
+
+@pytest.fixture(scope="session")
+def hub_database(request, tmp_path_factory) -> Iterator[dict[str, str]]:
+    """A migrated database for this test worker: a SQLite template, or a PostgreSQL db."""
+    admin_url = os.environ.get("HUB_TEST_DATABASE_URL")
+    if admin_url and admin_url.startswith("postgresql"):
+        name = f"hubtest_{_worker_id(request)}_{uuid.uuid4().hex[:8]}"
+        url = create_postgres_database(admin_url, name)
+        migrate(url)
+        yield {"kind": "postgresql", "url": url}
+        drop_postgres_database(admin_url, name)
+    else:
+        template = tmp_path_factory.mktemp("db") / "template.sqlite3"
+        migrate(f"sqlite:///{template}")
+        yield {"kind": "sqlite", "template": str(template)}
+
+
+@pytest.fixture
+def database_url(hub_database, tmp_path) -> str:
+    """A database URL of this test's own."""
+    if hub_database["kind"] == "sqlite":
+        target = tmp_path / "hub.sqlite3"
+        shutil.copy(hub_database["template"], target)
+        return f"sqlite:///{target}"
+    return hub_database["url"]
+
+
+@pytest.fixture
+def hub_config() -> dict[str, Any]:
+    """Override to change settings for the tests of a module."""
+    return {}
+
+
+@pytest.fixture
+def hub_plugins() -> list[Any]:
+    """Override to register extra plugin objects on the test app."""
+    return []
+
+
+@pytest.fixture
+def app(database_url, hub_config, hub_plugins, tmp_path) -> Iterator[Flask]:
+    """A fresh hub app on a database of its own; emptied afterwards on PostgreSQL."""
+    app = make_app(database_url, config=hub_config, plugins=hub_plugins, instance_path=tmp_path)
+    yield app
+    hub = app.extensions["hub"]
+    if not hub.db.is_sqlite:
+        empty_database(hub)
+    hub.db.dispose()
+
+
+@pytest.fixture
+def hub(app) -> Hub:
+    return app.extensions["hub"]
+
+
+@pytest.fixture
+def client(app) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def merchant(hub) -> TestMerchant:
+    return create_test_merchant(hub, "Cửa hàng Hoa Mai")
+
+
+@pytest.fixture
+def other_merchant(hub) -> TestMerchant:
+    return create_test_merchant(hub, "Other shop")
+
+
+@pytest.fixture
+def api(client, merchant) -> ApiClient:
+    return ApiClient(client, merchant)
+
+
+@pytest.fixture
+def other_api(client, other_merchant) -> ApiClient:
+    return ApiClient(client, other_merchant)
+
+
+@pytest.fixture
+def recorded_events(hub) -> EventRecorder:
+    recorder = EventRecorder()
+    hub.pm.register(recorder, name="event-recorder")
+    return recorder
+
+
+@pytest.fixture
+def redis_url() -> str:
+    """The Redis server for job tests; the test fails if it cannot be reached."""
+    import redis
+
+    url = os.environ.get("HUB_TEST_REDIS_URL", DEFAULT_REDIS_URL)
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=2).ping()
+    except redis.RedisError as exc:
+        pytest.fail(f"Redis at {url} is not reachable ({exc}); start it or set HUB_TEST_REDIS_URL")
+    return url
+
+
+@pytest.fixture
+def redis_prefix(redis_url) -> Iterator[str]:
+    """A Redis key prefix of this test's own; its keys are deleted afterwards."""
+    import redis
+
+    prefix = f"t{uuid.uuid4().hex[:12]}"
+    yield prefix
+    connection = redis.Redis.from_url(redis_url)
+    for key in connection.scan_iter(match=f"*{prefix}*", count=1000):
+        connection.delete(key)
+
+
+@pytest.fixture
+def redis_app(database_url, redis_url, redis_prefix, hub_plugins, tmp_path) -> Iterator[Flask]:
+    """An app whose jobs go to rq queues on the real Redis, under this test's prefix."""
+    config = {"HUB_REDIS_URL": redis_url, "HUB_REDIS_PREFIX": redis_prefix}
+    app = make_app(database_url, config=config, plugins=hub_plugins, instance_path=tmp_path)
+    yield app
+    hub = app.extensions["hub"]
+    if not hub.db.is_sqlite:
+        empty_database(hub)
+    hub.db.dispose()
+
+
+def run_jobs(hub: Hub, *, queues: list[str] | None = None) -> None:
+    """Work every queued job of this hub in-process until the queues are empty."""
+    from hub.worker import make_worker
+
+    make_worker(hub, queues, simple=True).work(burst=True, with_scheduler=False)

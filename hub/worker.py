@@ -1,0 +1,129 @@
+"""The rq worker and cron scheduler behind ``hub worker``."""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from typing import TYPE_CHECKING
+from typing import Any
+
+from rq import Worker
+from rq.cron import CronScheduler
+
+from hub.jobs import QUEUES
+from hub.jobs import PeriodicJob
+from hub.jobs import run
+
+if TYPE_CHECKING:
+    from flask import Flask
+
+    from hub.core import Hub
+
+log = logging.getLogger(__name__)
+
+
+class HubWorker(Worker):
+    """An rq worker that runs every job inside the hub's app context.
+
+    The work horse is a fork of this process: it must not reuse the parent's
+    database connections, so it drops its inherited pool first.
+    """
+
+    flask_app: Flask
+
+    def perform_job(self, job: Any, queue: Any) -> bool:
+        hub = self.flask_app.extensions["hub"]
+        if os.getpid() != hub.pid:
+            hub.after_fork()
+        with self.flask_app.app_context():
+            return super().perform_job(job, queue)
+
+
+def make_worker(hub: Hub, queues: list[str] | None = None, *, simple: bool = False) -> Worker:
+    """Return a worker for the hub's queues; ``simple`` runs jobs without forking."""
+    names = [hub.jobs.queue_name(q) for q in (queues or QUEUES)]
+    base = SimpleHubWorker if simple else HubWorker
+    worker = base(names, connection=hub.jobs.redis)
+    worker.flask_app = hub.app
+    return worker
+
+
+class SimpleHubWorker(HubWorker):
+    """Runs jobs in the worker process itself: faster, less isolated."""
+
+    def execute_job(self, job: Any, queue: Any) -> Any:
+        self.set_state("busy")
+        self.perform_job(job, queue)
+        self.set_state("idle")
+
+
+def periodic_jobs(hub: Hub) -> list[PeriodicJob]:
+    """Collect every plugin's periodic jobs and the core's own."""
+    jobs = [
+        PeriodicJob(
+            name="events.sweep",
+            func="hub.events.sweep_undispatched",
+            interval=60,
+            queue="events",
+        )
+    ]
+    for result in hub.pm.hook.register_periodic_jobs(hub=hub):
+        jobs.extend(result or [])
+    return jobs
+
+
+def make_cron(hub: Hub) -> CronScheduler:
+    """Return an rq cron scheduler with every periodic job registered."""
+    cron = CronScheduler(connection=hub.jobs.redis, name=f"{hub.jobs.prefix}-cron-{os.getpid()}")
+    for job in periodic_jobs(hub):
+        cron.register(
+            run,
+            hub.jobs.queue_name(job.queue),
+            args=(job.func,),
+            kwargs=job.kwargs,
+            interval=job.interval,
+            cron=job.cron,
+            name=f"{hub.jobs.prefix}-{job.name}",
+        )
+    return cron
+
+
+def start_cron_thread(hub: Hub, stop: threading.Event) -> threading.Thread:
+    """Run the cron scheduler's loop in a daemon thread beside the worker.
+
+    ``CronScheduler.start`` installs signal handlers, which only the main
+    thread may do, so the loop is driven here instead.
+    """
+    cron = make_cron(hub)
+
+    def loop() -> None:
+        cron.register_birth()
+        try:
+            while not stop.is_set():
+                if cron.enqueue_jobs():
+                    cron.save()
+                cron.heartbeat()
+                stop.wait(min(cron.calculate_sleep_interval(), 5))
+        except Exception:
+            log.exception("cron scheduler stopped")
+        finally:
+            cron.register_death()
+
+    thread = threading.Thread(target=loop, name="hub-cron", daemon=True)
+    thread.start()
+    return thread
+
+
+def work(hub: Hub, *, burst: bool = False, simple: bool = False, cron: bool = True) -> None:
+    """Run a worker with rq's scheduler (for retries) and, optionally, the cron loop."""
+    stop = threading.Event()
+    if cron:
+        start_cron_thread(hub, stop)
+    worker = make_worker(hub, simple=simple)
+    try:
+        worker.work(burst=burst, with_scheduler=True, logging_level=hub.config["HUB_LOG_LEVEL"])
+    finally:
+        stop.set()
+        time.sleep(0)

@@ -1,0 +1,1 @@
+"""Built-in optional feature plugins: earning rules, campaign kinds."""

@@ -1,0 +1,16 @@
+"""The hub's own tests use the fixtures hub.testing gives every plugin author."""
+
+import pytest
+
+from hub.testing import ApiClient  # noqa: F401 - re-exported for tests
+
+
+@pytest.fixture
+def member(api):
+    """A member of the test merchant, created through the API."""
+    response = api.post(
+        "/api/v1/members",
+        json={"phone": "0912345678", "email": "lan@example.vn", "name": "Nguyễn Thị Lan"},
+    )
+    assert response.status_code == 201, response.json
+    return response.json

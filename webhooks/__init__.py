@@ -1,0 +1,1 @@
+"""Webhook transport, both ways: inbound intake and outbound delivery."""
