@@ -69,6 +69,17 @@ def register_periodic_jobs(hub: Hub) -> list[PeriodicJob] | None:
 
 
 @hookspec
+def register_migrations(hub: Hub) -> list[str] | None:
+    """Return folders of Alembic migration scripts for this plugin's tables. All are used.
+
+    Each plugin keeps its own branch (a ``branch_labels`` of its name whose
+    first revision ``depends_on`` the core's ``0001_core``); ``hub db upgrade``
+    applies every head.
+    Runs in: ``hub db upgrade`` and ``hub serve`` on SQLite.
+    """
+
+
+@hookspec
 def register_commands(cli: click.Group) -> None:
     """Add click commands to the ``hub`` command line. Returns nothing.
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -16,8 +17,12 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 
 def alembic_config(hub: Hub) -> Config:
     config = Config()
+    locations = [str(MIGRATIONS / "versions")]
+    for folders in hub.pm.hook.register_migrations(hub=hub):
+        locations.extend(str(folder) for folder in folders or [])
     config.set_main_option("script_location", str(MIGRATIONS))
     config.set_main_option("path_separator", "os")
+    config.set_main_option("version_locations", os.pathsep.join(locations))
     config.attributes["engine"] = hub.db.engine
     return config
 

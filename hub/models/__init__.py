@@ -4,6 +4,7 @@ from hub.models.audit import AuditRecord
 from hub.models.connections import Connection
 from hub.models.events import EventRecord
 from hub.models.idempotency import IdempotencyRecord
+from hub.models.ledger import PointAllocation
 from hub.models.ledger import PointEntry
 from hub.models.ledger import PointLot
 from hub.models.members import Member
@@ -28,6 +29,7 @@ __all__ = [
     "Merchant",
     "Order",
     "OrderLine",
+    "PointAllocation",
     "PointEntry",
     "PointLot",
 ]

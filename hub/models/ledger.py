@@ -63,3 +63,16 @@ class PointLot(Model):
     available_at: Mapped[datetime] = mapped_column(UTCDateTime)
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class PointAllocation(Model):
+    """How much of one debit was drawn from one lot, so it can be given back exactly."""
+
+    __tablename__ = "point_allocations"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    entry_id: Mapped[int] = mapped_column(
+        ForeignKey("point_entries.id", ondelete="CASCADE"), index=True
+    )
+    lot_id: Mapped[int] = mapped_column(ForeignKey("point_lots.id", ondelete="CASCADE"), index=True)
+    points: Mapped[int] = mapped_column(BigInteger)

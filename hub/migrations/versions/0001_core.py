@@ -2,7 +2,7 @@
 
 Revision ID: 0001_core
 Revises:
-Create Date: 2026-11-23 18:19:40.876169
+Create Date: 2026-11-23 18:21:49.831923
 """
 
 from __future__ import annotations
@@ -35,9 +35,7 @@ def upgrade() -> None:
         "api_keys",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column(
-            "merchant_id",
-            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
-            nullable=False,
+            "merchant_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
         ),
         sa.Column("prefix", sa.String(length=16), nullable=False),
         sa.Column("secret_hash", sa.String(length=64), nullable=False),
@@ -61,9 +59,7 @@ def upgrade() -> None:
         "audit_log",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column(
-            "merchant_id",
-            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
-            nullable=False,
+            "merchant_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
         ),
         sa.Column("actor", sa.String(length=100), nullable=False),
         sa.Column("action", sa.String(length=64), nullable=False),
@@ -90,9 +86,7 @@ def upgrade() -> None:
         "connections",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column(
-            "merchant_id",
-            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
-            nullable=False,
+            "merchant_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
         ),
         sa.Column("connector", sa.String(length=64), nullable=False),
         sa.Column("name", sa.String(length=200), nullable=False),
@@ -122,9 +116,7 @@ def upgrade() -> None:
         "events",
         sa.Column("id", sa.String(length=40), nullable=False),
         sa.Column(
-            "merchant_id",
-            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
-            nullable=False,
+            "merchant_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
         ),
         sa.Column("type", sa.String(length=64), nullable=False),
         sa.Column(
@@ -156,9 +148,7 @@ def upgrade() -> None:
         "idempotency_keys",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column(
-            "merchant_id",
-            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
-            nullable=False,
+            "merchant_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
         ),
         sa.Column("key", sa.String(length=255), nullable=False),
         sa.Column("fingerprint", sa.String(length=64), nullable=False),
@@ -180,9 +170,7 @@ def upgrade() -> None:
         "members",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column(
-            "merchant_id",
-            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
-            nullable=False,
+            "merchant_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
         ),
         sa.Column("code", sa.String(length=16), nullable=False),
         sa.Column("phone", sa.String(length=20), nullable=True),
@@ -208,9 +196,7 @@ def upgrade() -> None:
         sa.Column("total_spent", hub.db.Money(precision=20, scale=4), nullable=False),
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column(
-            "merged_into_id",
-            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
-            nullable=True,
+            "merged_into_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
         ),
         sa.Column("created_at", hub.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("updated_at", hub.db.UTCDateTime(timezone=True), nullable=False),
@@ -239,14 +225,10 @@ def upgrade() -> None:
         "member_consents",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column(
-            "merchant_id",
-            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
-            nullable=False,
+            "merchant_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
         ),
         sa.Column(
-            "member_id",
-            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
-            nullable=False,
+            "member_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
         ),
         sa.Column("channel", sa.String(length=16), nullable=False),
         sa.Column("granted", sa.Boolean(), nullable=False),
@@ -278,19 +260,13 @@ def upgrade() -> None:
         "member_identities",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column(
-            "merchant_id",
-            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
-            nullable=False,
+            "merchant_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
         ),
         sa.Column(
-            "member_id",
-            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
-            nullable=False,
+            "member_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
         ),
         sa.Column(
-            "connection_id",
-            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
-            nullable=False,
+            "connection_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
         ),
         sa.Column("external_id", sa.String(length=100), nullable=False),
         sa.Column("created_at", hub.db.UTCDateTime(timezone=True), nullable=False),
@@ -324,28 +300,20 @@ def upgrade() -> None:
             batch_op.f("ix_member_identities_member_id"), ["member_id"], unique=False
         )
         batch_op.create_index(
-            batch_op.f("ix_member_identities_merchant_id"),
-            ["merchant_id"],
-            unique=False,
+            batch_op.f("ix_member_identities_merchant_id"), ["merchant_id"], unique=False
         )
 
     op.create_table(
         "member_merges",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column(
-            "merchant_id",
-            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
-            nullable=False,
+            "merchant_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
         ),
         sa.Column(
-            "survivor_id",
-            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
-            nullable=False,
+            "survivor_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
         ),
         sa.Column(
-            "merged_id",
-            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
-            nullable=False,
+            "merged_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
         ),
         sa.Column("actor", sa.String(length=100), nullable=False),
         sa.Column(
@@ -366,14 +334,10 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.ForeignKeyConstraint(
-            ["merged_id"],
-            ["members.id"],
-            name=op.f("fk_member_merges_merged_id_members"),
+            ["merged_id"], ["members.id"], name=op.f("fk_member_merges_merged_id_members")
         ),
         sa.ForeignKeyConstraint(
-            ["survivor_id"],
-            ["members.id"],
-            name=op.f("fk_member_merges_survivor_id_members"),
+            ["survivor_id"], ["members.id"], name=op.f("fk_member_merges_survivor_id_members")
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_member_merges")),
     )
@@ -386,23 +350,15 @@ def upgrade() -> None:
         "orders",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column(
-            "merchant_id",
-            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
-            nullable=False,
+            "merchant_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
         ),
         sa.Column(
-            "connection_id",
-            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
-            nullable=True,
+            "connection_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
         ),
         sa.Column("source", sa.String(length=80), nullable=False),
         sa.Column("external_id", sa.String(length=100), nullable=False),
         sa.Column("number", sa.String(length=100), nullable=True),
-        sa.Column(
-            "member_id",
-            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
-            nullable=True,
-        ),
+        sa.Column("member_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
         sa.Column("currency", sa.String(length=3), nullable=False),
         sa.Column("subtotal", hub.db.Money(precision=20, scale=4), nullable=False),
         sa.Column("total_discounts", hub.db.Money(precision=20, scale=4), nullable=False),
@@ -458,11 +414,7 @@ def upgrade() -> None:
     op.create_table(
         "order_lines",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
-        sa.Column(
-            "order_id",
-            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
-            nullable=False,
-        ),
+        sa.Column("order_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("position", sa.Integer(), nullable=False),
         sa.Column("sku", sa.String(length=100), nullable=True),
         sa.Column("product_id", sa.String(length=100), nullable=True),
@@ -492,24 +444,16 @@ def upgrade() -> None:
         "point_entries",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column(
-            "merchant_id",
-            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
-            nullable=False,
+            "merchant_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
         ),
         sa.Column(
-            "member_id",
-            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
-            nullable=False,
+            "member_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
         ),
         sa.Column("kind", sa.String(length=16), nullable=False),
         sa.Column("points", sa.BigInteger(), nullable=False),
         sa.Column("key", sa.String(length=200), nullable=False),
         sa.Column("rule", sa.String(length=64), nullable=True),
-        sa.Column(
-            "order_id",
-            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
-            nullable=True,
-        ),
+        sa.Column("order_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
         sa.Column("reference", sa.String(length=100), nullable=True),
         sa.Column("note", sa.String(length=500), nullable=False),
         sa.Column("actor", sa.String(length=100), nullable=False),
@@ -547,20 +491,12 @@ def upgrade() -> None:
         "point_lots",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column(
-            "merchant_id",
-            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
-            nullable=False,
+            "merchant_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
         ),
         sa.Column(
-            "member_id",
-            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
-            nullable=False,
+            "member_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
         ),
-        sa.Column(
-            "entry_id",
-            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
-            nullable=False,
-        ),
+        sa.Column("entry_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("points", sa.BigInteger(), nullable=False),
         sa.Column("remaining", sa.BigInteger(), nullable=False),
         sa.Column("available_at", hub.db.UTCDateTime(timezone=True), nullable=False),
@@ -589,11 +525,42 @@ def upgrade() -> None:
     with op.batch_alter_table("point_lots", schema=None) as batch_op:
         batch_op.create_index("ix_point_lots_member", ["member_id", "expires_at"], unique=False)
 
+    op.create_table(
+        "point_allocations",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("entry_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("lot_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("points", sa.BigInteger(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["entry_id"],
+            ["point_entries.id"],
+            name=op.f("fk_point_allocations_entry_id_point_entries"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["lot_id"],
+            ["point_lots.id"],
+            name=op.f("fk_point_allocations_lot_id_point_lots"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_point_allocations")),
+    )
+    with op.batch_alter_table("point_allocations", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_point_allocations_entry_id"), ["entry_id"], unique=False
+        )
+        batch_op.create_index(batch_op.f("ix_point_allocations_lot_id"), ["lot_id"], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table("point_allocations", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_point_allocations_lot_id"))
+        batch_op.drop_index(batch_op.f("ix_point_allocations_entry_id"))
+
+    op.drop_table("point_allocations")
     with op.batch_alter_table("point_lots", schema=None) as batch_op:
         batch_op.drop_index("ix_point_lots_member")
 
