@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select
@@ -120,15 +122,19 @@ def record_order(
         discount_codes=list(order.discount_codes),
         financial_status=order.financial_status,
         customer=order.customer.to_dict() if order.customer else {},
-        placed_at=order.placed_at,
-        paid_at=order.paid_at,
-        cancelled_at=order.cancelled_at,
+        placed_at=_utc(order.placed_at),
+        paid_at=_utc(order.paid_at),
+        cancelled_at=_utc(order.cancelled_at),
         lines=[_line(i, line) for i, line in enumerate(order.lines)],
     )
     session.add(row)
     session.flush()
     emit(session, "order.received", merchant_id, _event_data(row))
     return RecordedOrder(order=row, created=True)
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    return value.astimezone(UTC) if value is not None else None
 
 
 def _line(position: int, line) -> OrderLine:
@@ -150,6 +156,8 @@ def _update(session: Session, row: Order, order: CanonicalOrder) -> RecordedOrde
     changed = []
     for field in _MUTABLE:
         value = getattr(order, field)
+        if field in ("paid_at", "cancelled_at"):
+            value = _utc(value)
         if field == "discount_codes":
             value = list(value)
         if field in ("paid_at", "cancelled_at") and value is None:
