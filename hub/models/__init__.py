@@ -4,6 +4,7 @@ from hub.models.audit import AuditRecord
 from hub.models.connections import Connection
 from hub.models.events import EventRecord
 from hub.models.idempotency import IdempotencyRecord
+from hub.models.ledger import OrderAccrual
 from hub.models.ledger import PointAllocation
 from hub.models.ledger import PointEntry
 from hub.models.ledger import PointLot
@@ -15,6 +16,8 @@ from hub.models.merchants import ApiKey
 from hub.models.merchants import Merchant
 from hub.models.orders import Order
 from hub.models.orders import OrderLine
+from hub.models.program import ProgramVersion
+from hub.models.refunds import OrderRefund
 
 __all__ = [
     "ApiKey",
@@ -28,8 +31,11 @@ __all__ = [
     "MemberMerge",
     "Merchant",
     "Order",
+    "OrderAccrual",
     "OrderLine",
+    "OrderRefund",
     "PointAllocation",
     "PointEntry",
     "PointLot",
+    "ProgramVersion",
 ]
