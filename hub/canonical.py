@@ -1,4 +1,4 @@
-"""Canonical orders and customers: what every connector turns its payloads into.
+"""Canonical orders, refunds and customers: what every connector turns its payloads into.
 
 Plain dataclasses that round-trip through JSON (``to_dict``/``from_dict``), so
 they travel through rq jobs unchanged. Money is ``Decimal``; times are aware UTC.
@@ -112,6 +112,36 @@ class Order:
         data["discount_codes"] = tuple(data.get("discount_codes") or ())
         if data.get("customer"):
             data["customer"] = Customer.from_dict(data["customer"])
+        return cls(**data)
+
+
+@dataclass(frozen=True)
+class Refund:
+    """Money given back on one order, as its store reports it.
+
+    ``external_id`` is the refund's id at the store, unique within its order;
+    ``order_external_id`` names the order the same way ``Order.external_id``
+    does. ``amount`` is what was refunded, in the order's currency. ``lines``
+    may carry the refunded lines as the store describes them (kept, not read).
+    """
+
+    external_id: str
+    order_external_id: str
+    amount: Decimal
+    currency: str
+    created_at: datetime
+    lines: tuple[Any, ...] = ()
+    note: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return _encode(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Refund:
+        data = dict(data)
+        data["amount"] = Decimal(data["amount"])
+        data["created_at"] = datetime.fromisoformat(data["created_at"])
+        data["lines"] = tuple(data.get("lines") or ())
         return cls(**data)
 
 
