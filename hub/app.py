@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -27,7 +28,8 @@ def create_app(
     :param config: settings that win over the environment and the instance file.
     :param plugins: extra plugin objects to register (tests, embedding).
     """
-    app = Flask("hub", instance_path=str(instance_path) if instance_path else None)
+    instance_path = instance_path or os.environ.get("HUB_INSTANCE_PATH") or None
+    app = Flask("hub", instance_path=str(Path(instance_path).resolve()) if instance_path else None)
     settings = load_config(app.instance_path, config)
     app.config.update(settings)
     app.config["SECRET_KEY"] = settings["HUB_SECRET_KEY"]
@@ -52,6 +54,10 @@ def create_app(
     for blueprints in pm.hook.register_blueprints(hub=hub):
         for blueprint in blueprints or []:
             app.register_blueprint(blueprint)
+    from hub.cli import add_commands
+
+    add_commands(app.cli)
+    pm.hook.register_commands(cli=app.cli)
     pm.hook.startup(hub=hub)
     return app
 

@@ -149,9 +149,14 @@ def import_members(
     """Import every row, one transaction per row: a bad row never blocks a good one."""
     report = ImportReport()
     region = hub.config["HUB_DEFAULT_REGION"]
+    seen: dict[str, int] = {}  # phone or email -> the line that had it first
     for line, row in read_rows(path):
         try:
             data = parse_row(row, region)
+            for value in (data["phone"], data["email"]):
+                if value and value in seen:
+                    raise RowError(f"{value} is also on line {seen[value]}; keep one row")
+            seen.update({v: line for v in (data["phone"], data["email"]) if v})
             with hub.db.transaction() as session:
                 outcome = _apply(session, merchant_id, data, region)
             setattr(report, outcome[0], getattr(report, outcome[0]) + 1)

@@ -144,7 +144,10 @@ def _merge_profile(session: Session, survivor: Member, merged: Member) -> None:
 
 def _snapshot(member: Member) -> dict[str, Any]:
     row = {c.name: getattr(member, c.name) for c in Member.__table__.columns}
-    return {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in row.items()}
+    return {
+        k: v.isoformat() if hasattr(v, "isoformat") else str(v) if isinstance(v, Decimal) else v
+        for k, v in row.items()
+    }
 
 
 def merged_survivor(session: Session, member_id: int) -> int:

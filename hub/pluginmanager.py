@@ -51,9 +51,11 @@ def make_plugin_manager(
     try:
         pm.check_pending()
     except pluggy.PluginValidationError as exc:
+        name = pm.get_name(exc.plugin) or repr(exc.plugin)
+        hook = str(exc).split("'")[1] if "'" in str(exc) else str(exc)
         raise StartupError(
-            f"{exc}. Check the hook name against docs/plugin-hooks.md, "
-            f"or disable the plugin with HUB_DISABLE_PLUGINS."
+            f"plugin {name!r} implements unknown hook {hook!r}. Check the name against "
+            f"docs/plugin-hooks.md, or disable the plugin with HUB_DISABLE_PLUGINS={name}."
         ) from exc
     return pm
 

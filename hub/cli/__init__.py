@@ -1,4 +1,9 @@
-"""The ``hub`` command line: serve, worker, database, merchants, keys, imports, plugins."""
+"""The ``hub`` command line: serve, worker, database, merchants, keys, imports, plugins.
+
+The commands live on the app's own CLI group (``create_app`` adds them, and
+plugins add theirs through ``register_commands``), so ``flask``'s test runner
+and the ``hub`` script see the same set.
+"""
 
 from __future__ import annotations
 
@@ -18,6 +23,24 @@ from hub.cli.runtime import serve
 from hub.cli.runtime import worker
 from hub.errors import StartupError
 
+COMMANDS = (
+    serve,
+    worker,
+    cron_command,
+    db,
+    merchants,
+    api_keys,
+    plugins_command,
+    import_group,
+    jobs_group,
+)
+
+
+def add_commands(group: click.Group) -> None:
+    """Add the hub's commands to ``group`` (the app's CLI group)."""
+    for command in COMMANDS:
+        group.add_command(command)
+
 
 def _create_app():
     from hub.app import create_app
@@ -28,6 +51,7 @@ def _create_app():
 @click.group(
     cls=FlaskGroup,
     create_app=_create_app,
+    add_default_commands=False,
     add_version_option=False,
     load_dotenv=False,
     set_debug_flag=False,
@@ -36,38 +60,8 @@ def cli() -> None:
     """Storefront Hub: loyalty and integration hub for storefronts."""
 
 
-for command in (
-    serve,
-    worker,
-    cron_command,
-    db,
-    merchants,
-    api_keys,
-    plugins_command,
-    import_group,
-    jobs_group,
-):
-    cli.add_command(command)
-
-
-def _add_plugin_commands() -> None:
-    from hub.config import load_config
-    from hub.pluginmanager import make_plugin_manager
-
-    try:
-        config = load_config(".", {"HUB_SECRET_KEY": "cli-listing-only"})
-        pm = make_plugin_manager(
-            disabled=str(config["HUB_DISABLE_PLUGINS"]).split(","),
-            load_entrypoints=bool(config["HUB_LOAD_ENTRYPOINTS"]),
-        )
-    except StartupError as exc:
-        click.echo(f"warning: plugin commands not loaded: {exc}", err=True)
-        return
-    pm.hook.register_commands(cli=cli)
-
-
 def main() -> None:
-    _add_plugin_commands()
+    """Run the ``hub`` command."""
     try:
         cli.main(prog_name="hub")
     except StartupError as exc:
