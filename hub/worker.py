@@ -9,6 +9,7 @@ import time
 from typing import TYPE_CHECKING
 from typing import Any
 
+from rq import SimpleWorker
 from rq import Worker
 from rq.cron import CronScheduler
 
@@ -24,39 +25,37 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-class HubWorker(Worker):
-    """An rq worker that runs every job inside the hub's app context.
+class _AppContext:
+    """Run every job inside the hub's app context.
 
-    The work horse is a fork of this process: it must not reuse the parent's
-    database connections, so it drops its inherited pool first.
+    A forking worker's work horse must not reuse the parent's database
+    connections, so it drops its inherited pool first.
     """
 
     flask_app: Flask
 
-    def perform_job(self, job: Any, queue: Any) -> bool:
+    def perform_job(self, job: Any, queue: Any, *args: Any, **kwargs: Any) -> bool:
         hub = self.flask_app.extensions["hub"]
         if os.getpid() != hub.pid:
             hub.after_fork()
         with self.flask_app.app_context():
-            return super().perform_job(job, queue)
+            return super().perform_job(job, queue, *args, **kwargs)
+
+
+class HubWorker(_AppContext, Worker):
+    """Forks a work horse per job: isolated, the production default."""
+
+
+class SimpleHubWorker(_AppContext, SimpleWorker):
+    """Runs jobs in the worker process itself: faster, less isolated."""
 
 
 def make_worker(hub: Hub, queues: list[str] | None = None, *, simple: bool = False) -> Worker:
     """Return a worker for the hub's queues; ``simple`` runs jobs without forking."""
     names = [hub.jobs.queue_name(q) for q in (queues or QUEUES)]
-    base = SimpleHubWorker if simple else HubWorker
-    worker = base(names, connection=hub.jobs.redis)
+    worker = (SimpleHubWorker if simple else HubWorker)(names, connection=hub.jobs.redis)
     worker.flask_app = hub.app
     return worker
-
-
-class SimpleHubWorker(HubWorker):
-    """Runs jobs in the worker process itself: faster, less isolated."""
-
-    def execute_job(self, job: Any, queue: Any) -> Any:
-        self.set_state("busy")
-        self.perform_job(job, queue)
-        self.set_state("idle")
 
 
 def periodic_jobs(hub: Hub) -> list[PeriodicJob]:

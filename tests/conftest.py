@@ -14,3 +14,11 @@ def member(api):
     )
     assert response.status_code == 201, response.json
     return response.json
+
+
+@pytest.fixture
+def merchant_factory():
+    """Make a merchant with a key on a given hub (for apps other than the default one)."""
+    from hub.testing import create_test_merchant
+
+    return create_test_merchant

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 from flask.cli import with_appcontext
+from rq.job import Job
 
 from hub.core import current_hub
 from hub.jobs import QUEUES
@@ -27,8 +28,11 @@ def failed() -> None:
     """List failed jobs with the plugin and reason."""
     hub = _require_redis()
     for name in QUEUES:
-        registry = hub.jobs.queue(name).failed_job_registry
-        for job in registry.get_jobs():
+        queue = hub.jobs.queue(name)
+        ids = queue.failed_job_registry.get_job_ids()
+        for job in Job.fetch_many(ids, connection=hub.jobs.redis):
+            if job is None:
+                continue
             meta = job.meta or {}
             click.echo(
                 f"{job.id}\t{name}\t{job.description}\t{meta.get('plugin', '-')}\t"

@@ -1,0 +1,262 @@
+"""Jobs: inline without Redis; rq with retries, the failed registry and cron with Redis."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+from sqlalchemy import select
+
+from hub import PeriodicJob
+from hub import PermanentError
+from hub import RetryLater
+from hub import hookimpl
+from hub.models import AuditRecord
+from hub.models import EventRecord
+from hub.testing import make_app
+from hub.testing import run_jobs
+
+CALLS = []
+
+
+def note(hub_merchant_id, text):
+    """A job that leaves a trace in the database."""
+    from hub.audit import record
+    from hub.core import current_hub
+
+    with current_hub().db.transaction() as session:
+        record(session, hub_merchant_id, actor="job", action=text, object_type="t", object_id=1)
+
+
+def flaky(text):
+    CALLS.append(text)
+    raise RetryLater("gateway answered 503")
+
+
+def broken(text):
+    CALLS.append(text)
+    raise PermanentError("gateway answered 400: bad template")
+
+
+def notes(hub):
+    with hub.db.session() as session:
+        return [r.action for r in session.scalars(select(AuditRecord).order_by(AuditRecord.id))]
+
+
+def test_without_redis_jobs_run_inline_at_once(hub, merchant):
+    hub.jobs.enqueue(note, merchant.id, "inline")
+    assert "inline" in notes(hub)
+
+
+def test_inline_failures_are_recorded_not_raised(hub):
+    CALLS.clear()
+    hub.jobs.enqueue(broken, "x")
+    assert CALLS == ["x"]
+    assert "bad template" in hub.jobs.inline_failures[-1]["error"]
+
+
+def test_with_redis_jobs_wait_for_a_worker(redis_app, merchant_factory):
+    hub = redis_app.extensions["hub"]
+    merchant = merchant_factory(hub)
+
+    hub.jobs.enqueue("test_jobs.note", merchant.id, "queued")
+    assert "queued" not in notes(hub)
+
+    run_jobs(hub)
+    assert "queued" in notes(hub)
+
+
+def test_a_unique_job_id_is_enqueued_once(redis_app, merchant_factory):
+    hub = redis_app.extensions["hub"]
+    merchant = merchant_factory(hub)
+    for _ in range(3):
+        hub.jobs.enqueue(note, merchant.id, "once", job_id="same-work")
+    run_jobs(hub)
+    assert notes(hub).count("once") == 1
+
+
+def test_a_transient_failure_is_retried_with_backoff(redis_app):
+    hub = redis_app.extensions["hub"]
+    job = hub.jobs.enqueue(flaky, "t", retry=hub.jobs.default_retry())
+
+    run_jobs(hub)
+
+    job.refresh()
+    assert job.get_status() == "scheduled"
+    assert job.retries_left == 4
+    assert "503" in job.meta["last_error"]
+    scheduled = hub.jobs.queue("default").scheduled_job_registry.get_job_ids()
+    assert job.id in scheduled
+
+
+def test_a_permanent_failure_skips_retries_and_lands_in_the_failed_registry(redis_app):
+    hub = redis_app.extensions["hub"]
+    job = hub.jobs.enqueue(broken, "p", retry=hub.jobs.default_retry(), meta={"plugin": "sms"})
+
+    run_jobs(hub)
+
+    failed = hub.jobs.queue("default").failed_job_registry
+    assert job.id in failed.get_job_ids()
+    job.refresh()
+    assert job.meta["permanent"] is True
+    assert job.meta["plugin"] == "sms"
+    assert "bad template" in job.meta["last_error"]
+
+
+def test_jobs_failed_and_replay_commands(redis_app):
+    hub = redis_app.extensions["hub"]
+    job = hub.jobs.enqueue(broken, "r", meta={"plugin": "sms"})
+    run_jobs(hub)
+    runner = redis_app.test_cli_runner()
+
+    listed = runner.invoke(args=["jobs", "failed"])
+    replayed = runner.invoke(args=["jobs", "replay", job.id])
+
+    assert job.id in listed.output and "sms" in listed.output
+    assert replayed.exit_code == 0, replayed.output
+    assert job.id in hub.jobs.queue("default").get_job_ids()
+
+
+class Deliverer:
+    def __init__(self, name, fail=False):
+        self.__name__ = name
+        self.fail = fail
+        self.seen = []
+
+    @hookimpl
+    def handle_event(self, event):
+        self.seen.append(event.type)
+        if self.fail:
+            raise PermanentError("endpoint is gone")
+
+
+@pytest.fixture
+def deliverers():
+    return [Deliverer("good-plugin"), Deliverer("bad-plugin", fail=True)]
+
+
+@pytest.fixture
+def hub_plugins(deliverers):
+    return deliverers
+
+
+def test_hook_handle_event_runs_one_job_per_plugin_and_a_failure_blocks_no_other(
+    redis_app, deliverers
+):
+    hub = redis_app.extensions["hub"]
+    client = redis_app.test_client()
+    from hub.testing import create_test_merchant
+
+    merchant = create_test_merchant(hub)
+    client.post("/api/v1/members", json={"phone": "0912345678"}, headers=merchant.headers)
+
+    run_jobs(hub)
+
+    good, bad = deliverers
+    assert good.seen == ["member.created"]
+    assert bad.seen == ["member.created"]
+    failed = hub.jobs.queue("events").failed_job_registry.get_job_ids()
+    assert len(failed) == 1 and failed[0].endswith("-bad-plugin")
+
+
+def test_hook_track_event_sees_committed_events_only(hub, api, recorded_events):
+    api.post("/api/v1/members", json={"phone": "12345"})  # refused, rolled back
+    api.post("/api/v1/members", json={"phone": "0912345678"})
+    assert recorded_events.types() == ["member.created"]
+
+
+def test_events_wait_for_the_sweep_when_redis_is_down(database_url, tmp_path, deliverers,
+                                                       redis_url, redis_prefix):  # fmt: skip
+    # given an app whose Redis cannot be reached
+    down = make_app(
+        database_url,
+        config={"HUB_REDIS_URL": "redis://127.0.0.1:1/0", "HUB_REDIS_PREFIX": redis_prefix},
+        plugins=deliverers,
+        instance_path=tmp_path,
+    )
+    from hub.testing import create_test_merchant
+
+    merchant = create_test_merchant(down.extensions["hub"])
+    # when a change is accepted, the answer is still a success and the event is kept
+    response = down.test_client().post(
+        "/api/v1/members", json={"phone": "0912345678"}, headers=merchant.headers
+    )
+    assert response.status_code == 201
+    with down.extensions["hub"].db.session() as session:
+        event = session.scalars(select(EventRecord)).one()
+        assert event.dispatched_at is None
+    # then, with Redis back, the sweep dispatches it and the plugins get it once
+    up = make_app(
+        database_url,
+        config={"HUB_REDIS_URL": redis_url, "HUB_REDIS_PREFIX": redis_prefix},
+        plugins=deliverers,
+        instance_path=tmp_path,
+    )
+    hub = up.extensions["hub"]
+    from hub.events import sweep_undispatched
+
+    with up.app_context():
+        assert sweep_undispatched(older_than_seconds=0) == 1
+        assert sweep_undispatched(older_than_seconds=0) == 0
+    run_jobs(hub)
+    assert deliverers[0].seen == ["member.created"]
+    down.extensions["hub"].db.dispose()
+    hub.db.dispose()
+
+
+class Periodic:
+    @hookimpl
+    def register_periodic_jobs(self):
+        return [PeriodicJob(name="t.note", func="test_jobs.periodic_note", interval=3600)]
+
+
+def periodic_note():
+    CALLS.append("periodic")
+
+
+def test_hook_register_periodic_jobs_are_enqueued_by_rq_cron(
+    database_url, redis_url, redis_prefix, tmp_path
+):
+    from hub.worker import make_cron
+
+    app = make_app(
+        database_url,
+        config={"HUB_REDIS_URL": redis_url, "HUB_REDIS_PREFIX": redis_prefix},
+        plugins=[Periodic()],
+        instance_path=tmp_path,
+    )
+    hub = app.extensions["hub"]
+    cron = make_cron(hub)
+    names = sorted(job.name for job in cron.get_jobs())
+    assert names == [f"{redis_prefix}-events.sweep", f"{redis_prefix}-t.note"]
+
+    CALLS.clear()
+    cron.enqueue_jobs()
+    run_jobs(hub)
+
+    assert CALLS == ["periodic"]
+    hub.db.dispose()
+
+
+def test_hub_worker_process_runs_queued_jobs(redis_app, merchant_factory, tmp_path):
+    hub = redis_app.extensions["hub"]
+    merchant = merchant_factory(hub)
+    hub.jobs.enqueue("test_jobs.note", merchant.id, "by-worker")
+    env = {
+        **os.environ,
+        "HUB_DATABASE_URL": hub.config["HUB_DATABASE_URL"],
+        "HUB_REDIS_URL": hub.config["HUB_REDIS_URL"],
+        "HUB_REDIS_PREFIX": hub.config["HUB_REDIS_PREFIX"],
+        "HUB_SECRET_KEY": hub.config["HUB_SECRET_KEY"],
+        "HUB_INSTANCE_PATH": str(tmp_path),
+        "PYTHONPATH": os.path.dirname(__file__),
+    }
+    script = os.path.join(os.path.dirname(sys.executable), "hub")
+
+    result = subprocess.run(
+        [script, "worker", "--burst", "--no-cron"], env=env, capture_output=True, text=True,
+        timeout=120,
+    )  # fmt: skip
+
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "by-worker" in notes(hub)
