@@ -29,7 +29,7 @@ class Connections(MethodView):
         with hub.db.session() as session:
             rows = session.scalars(
                 select(Connection)
-                .where(Connection.merchant_id == g.merchant_id)
+                .where(Connection.merchant_id == g.merchant_id, Connection.status != "deleted")
                 .order_by(Connection.id)
             )
             return [connection_view(hub, c) for c in rows]
