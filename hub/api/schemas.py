@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from marshmallow import Schema
+from marshmallow import ValidationError
 from marshmallow import fields
 from marshmallow import validate
 
@@ -11,8 +14,24 @@ from hub.members import GENDERS
 from hub.orders import FINANCIAL_STATUSES
 
 
+#: How amounts appear in the spec: decimal strings, so no client parses money as a float.
+AMOUNT = {"type": "string", "format": "decimal", "example": "150000"}
+
+
+def _not_negative(value: Decimal) -> None:
+    if value < 0:
+        raise ValidationError("must be at least 0")
+
+
 def _money(**kwargs) -> fields.Decimal:
-    return fields.Decimal(as_string=True, validate=validate.Range(min=0), **kwargs)
+    """An amount of money: a decimal string (numbers are accepted), never negative."""
+    return fields.Decimal(
+        as_string=True,
+        validate=_not_negative,
+        allow_nan=False,
+        metadata=AMOUNT,
+        **kwargs,
+    )
 
 
 class ConsentSchema(Schema):
@@ -106,7 +125,7 @@ class OrderLineSchema(Schema):
     title = fields.Str(load_default="")
     quantity = fields.Int(required=True, validate=validate.Range(min=0))
     price = _money(required=True)
-    total_discount = _money(load_default=0)
+    total_discount = _money(load_default=Decimal(0))
     collections = fields.List(fields.Str(), load_default=list)
     gift_card = fields.Bool(load_default=False)
 
@@ -120,9 +139,9 @@ class OrderInSchema(Schema):
     number = fields.Str(allow_none=True)
     currency = fields.Str(validate=validate.Regexp(r"^[A-Za-z]{3}$"))
     subtotal = _money(required=True)
-    total_discounts = _money(load_default=0)
-    shipping = _money(load_default=0)
-    tax = _money(load_default=0)
+    total_discounts = _money(load_default=Decimal(0))
+    shipping = _money(load_default=Decimal(0))
+    tax = _money(load_default=Decimal(0))
     total = _money(required=True)
     discount_codes = fields.List(fields.Str(), load_default=list)
     financial_status = fields.Str(required=True, validate=validate.OneOf(FINANCIAL_STATUSES))
@@ -141,11 +160,11 @@ class OrderSchema(Schema):
     number = fields.Str(allow_none=True)
     member_id = fields.Int(allow_none=True)
     currency = fields.Str()
-    subtotal = fields.Decimal(as_string=True)
-    total_discounts = fields.Decimal(as_string=True)
-    shipping = fields.Decimal(as_string=True)
-    tax = fields.Decimal(as_string=True)
-    total = fields.Decimal(as_string=True)
+    subtotal = fields.Decimal(as_string=True, metadata=AMOUNT)
+    total_discounts = fields.Decimal(as_string=True, metadata=AMOUNT)
+    shipping = fields.Decimal(as_string=True, metadata=AMOUNT)
+    tax = fields.Decimal(as_string=True, metadata=AMOUNT)
+    total = fields.Decimal(as_string=True, metadata=AMOUNT)
     discount_codes = fields.List(fields.Str())
     financial_status = fields.Str()
     placed_at = fields.AwareDateTime()

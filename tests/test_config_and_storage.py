@@ -1,0 +1,94 @@
+"""Configuration sources, and the column types that keep money and time exact."""
+
+from datetime import datetime
+from decimal import Decimal
+
+import pytest
+
+from hub.config import load_config
+from hub.db import Money
+from hub.db import UTCDateTime
+
+
+def test_defaults_need_nothing_set(tmp_path, monkeypatch):
+    for name in ("HUB_DATABASE_URL", "HUB_REDIS_URL", "HUB_SECRET_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    config = load_config(tmp_path)
+    assert config["HUB_DATABASE_URL"] == f"sqlite:///{tmp_path / 'hub.sqlite3'}"
+    assert config["HUB_REDIS_URL"] is None
+    assert len(config["HUB_SECRET_KEY"]) > 40
+    assert load_config(tmp_path)["HUB_SECRET_KEY"] == config["HUB_SECRET_KEY"]
+    assert oct((tmp_path / "secret_key").stat().st_mode)[-3:] == "600"
+
+
+def test_environment_wins_over_the_instance_file(tmp_path, monkeypatch):
+    (tmp_path / "hub.cfg.py").write_text(
+        "HUB_REDIS_PREFIX = 'from-file'\nHUB_MAX_BODY_BYTES = 2048\n"
+    )
+    monkeypatch.setenv("HUB_REDIS_PREFIX", "from-env")
+    config = load_config(tmp_path)
+    assert config["HUB_REDIS_PREFIX"] == "from-env"
+    assert config["HUB_MAX_BODY_BYTES"] == 2048
+
+
+def test_environment_values_are_typed(tmp_path, monkeypatch):
+    monkeypatch.setenv("HUB_LOAD_ENTRYPOINTS", "false")
+    monkeypatch.setenv("HUB_MAX_BODY_BYTES", "4096")
+    config = load_config(tmp_path)
+    assert config["HUB_LOAD_ENTRYPOINTS"] is False
+    assert config["HUB_MAX_BODY_BYTES"] == 4096
+
+
+@pytest.mark.parametrize(("name", "value"), [("HUB_LOAD_ENTRYPOINTS", "maybe"),
+                                             ("HUB_MAX_BODY_BYTES", "lots")])  # fmt: skip
+def test_malformed_environment_values_name_the_setting(tmp_path, monkeypatch, name, value):
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ValueError, match=name):
+        load_config(tmp_path)
+
+
+def test_money_keeps_every_digit_on_either_database(hub):
+    from sqlalchemy import Column
+    from sqlalchemy import Integer
+    from sqlalchemy import MetaData
+    from sqlalchemy import Table
+    from sqlalchemy import insert
+    from sqlalchemy import select
+
+    table = Table(
+        "money_probe", MetaData(), Column("id", Integer, primary_key=True), Column("v", Money())
+    )
+    table.create(hub.db.engine)
+    amounts = [Decimal("0.1"), Decimal("1234567890123456.7891"), Decimal("19999999.99")]
+    with hub.db.engine.begin() as connection:
+        connection.execute(insert(table), [{"v": a} for a in amounts])
+        stored = [row.v for row in connection.execute(select(table).order_by(table.c.id))]
+    table.drop(hub.db.engine)
+    assert stored == amounts
+
+
+def test_money_refuses_floats():
+    with pytest.raises(TypeError, match="Decimal"):
+        Money().process_bind_param(0.1, dialect=type("D", (), {"name": "sqlite"})())
+
+
+def test_naive_datetimes_are_refused():
+    with pytest.raises(ValueError, match="naive"):
+        UTCDateTime().process_bind_param(datetime(2026, 1, 1), dialect=None)
+
+
+def test_healthz_reports_the_database(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json == {"ok": True, "checks": {"database": True}}
+
+
+def test_healthz_reports_an_unreachable_redis(database_url, tmp_path):
+    from hub.testing import make_app
+
+    app = make_app(
+        database_url, config={"HUB_REDIS_URL": "redis://127.0.0.1:1/0"}, instance_path=tmp_path
+    )
+    response = app.test_client().get("/healthz")
+    assert response.status_code == 503
+    assert response.json["checks"] == {"database": True, "redis": False}
