@@ -227,8 +227,8 @@ def test_hook_register_periodic_jobs_are_enqueued_by_rq_cron(
     )
     hub = app.extensions["hub"]
     cron = make_cron(hub)
-    names = sorted(job.name for job in cron.get_jobs())
-    assert names == [f"{redis_prefix}-events.sweep", f"{redis_prefix}-t.note"]
+    names = {job.name for job in cron.get_jobs()}
+    assert {f"{redis_prefix}-events.sweep", f"{redis_prefix}-t.note"} <= names
 
     CALLS.clear()
     cron.enqueue_jobs()

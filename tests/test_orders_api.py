@@ -90,7 +90,8 @@ def test_a_later_status_updates_the_order_and_emits_order_updated(api, recorded_
 
     assert response.status_code == 200
     assert response.json["financial_status"] == "paid"
-    assert recorded_events.types() == ["member.created", "order.received", "order.updated"]
+    core = [t for t in recorded_events.types() if t.split(".")[0] in ("member", "order")]
+    assert core == ["member.created", "order.received", "order.updated"]
     assert set(recorded_events.events[-1].data["changed"]) == {"financial_status", "paid_at"}
 
 

@@ -18,6 +18,12 @@ from hub.models.orders import Order
 from hub.models.orders import OrderLine
 from hub.models.program import ProgramVersion
 from hub.models.refunds import OrderRefund
+from hub.models.rewards import Reward
+from hub.models.rewards import Voucher
+from hub.models.tiers import MemberTier
+from hub.models.tiers import Tier
+from hub.models.tiers import TierNotice
+from hub.models.tiers import TierSettings
 
 __all__ = [
     "ApiKey",
@@ -29,6 +35,7 @@ __all__ = [
     "MemberConsent",
     "MemberIdentity",
     "MemberMerge",
+    "MemberTier",
     "Merchant",
     "Order",
     "OrderAccrual",
@@ -38,4 +45,9 @@ __all__ = [
     "PointEntry",
     "PointLot",
     "ProgramVersion",
+    "Reward",
+    "Tier",
+    "TierNotice",
+    "TierSettings",
+    "Voucher",
 ]
