@@ -7,10 +7,13 @@ change between versions.
 
 from __future__ import annotations
 
+from hub.api import register_api_blueprint
+from hub.audit import record as record_audit
 from hub.canonical import Address
 from hub.canonical import Customer
 from hub.canonical import Order
 from hub.canonical import OrderLine
+from hub.connections import connection_secrets
 from hub.core import Hub
 from hub.core import current_hub
 from hub.db import JSONType
@@ -30,6 +33,8 @@ from hub.events import Event
 from hub.events import emit
 from hub.hookspecs import hookimpl
 from hub.jobs import PeriodicJob
+from hub.models import Connection
+from hub.orders import record_order
 from hub.registry import ConnectorInfo
 
 __version__ = "0.1.0"
@@ -37,6 +42,7 @@ __version__ = "0.1.0"
 __all__ = [
     "Address",
     "Conflict",
+    "Connection",
     "ConnectorInfo",
     "Customer",
     "Event",
@@ -56,8 +62,12 @@ __all__ = [
     "Unauthorized",
     "ValidationError",
     "__version__",
+    "connection_secrets",
     "current_hub",
     "emit",
     "hookimpl",
+    "record_audit",
+    "record_order",
+    "register_api_blueprint",
     "utcnow",
 ]

@@ -24,6 +24,7 @@ DEFAULTS: dict[str, Any] = {
     "HUB_JOB_TIMEOUT": 300,
     "HUB_LOG_LEVEL": "INFO",
     "HUB_PLUGINS_CONFIG": {},  # per-plugin settings, keyed by plugin name
+    "HUB_WEBHOOKS_ALLOW_LOOPBACK": False,  # let outbound webhooks reach 127.0.0.1 (dev, tests)
 }
 
 _BOOL = {"1": True, "true": True, "yes": True, "on": True}

@@ -39,6 +39,7 @@ EVENT_TYPES = (
     "member.deleted",
     "order.received",
     "order.updated",
+    "webhook_endpoint.disabled",
 )
 
 

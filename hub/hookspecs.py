@@ -16,11 +16,14 @@ if TYPE_CHECKING:
     import click
     from flask import Blueprint
     from sqlalchemy.orm import Session
+    from werkzeug.datastructures import Headers
 
     from hub.canonical import Customer
+    from hub.canonical import Order
     from hub.core import Hub
     from hub.events import Event
     from hub.jobs import PeriodicJob
+    from hub.models import Connection
     from hub.models import Member
     from hub.registry import ConnectorInfo
 
@@ -117,6 +120,65 @@ def member_merged(hub: Hub, session: Session, survivor: Member, merged: Member) 
     Returns nothing. Rows with a ``member_id`` column have already moved; use
     this for caches and totals kept elsewhere. Raising rolls the merge back.
     Runs in: request or CLI, inside the merge transaction; no network I/O.
+    """
+
+
+# ---------------------------------------------------------------------------
+# Inbound webhooks: a connector checks and reads its platform's deliveries
+# ---------------------------------------------------------------------------
+
+
+@hookspec(firstresult=True)
+def webhook_verify(hub: Hub, connection: Connection, headers: Headers, body: bytes) -> bool | None:
+    """Say whether a delivery to ``connection``'s webhook URL really comes from its platform.
+
+    Return True when the signature over the raw ``body`` checks out with the
+    connection's secret (compare in constant time), False when it is missing
+    or wrong (the hub answers 401 and stores nothing), and None for a
+    connection of another connector. Stops at the first non-None result.
+    Raise ``Unauthorized`` to refuse with a message of your own.
+    Runs in: request, before anything is stored; no network I/O.
+    """
+
+
+@hookspec(firstresult=True)
+def webhook_delivery_id(
+    hub: Hub, connection: Connection, headers: Headers, body: bytes
+) -> str | None:
+    """Return the platform's id of this delivery, the same on every retry of it.
+
+    The hub stores each (connection, delivery id) once, so a platform's retry
+    changes nothing. Return None for a connection of another connector or a
+    delivery without an id; the hub then uses a SHA-256 of the body.
+    Stops at the first non-None result.
+    Runs in: request, after ``webhook_verify``; no network I/O.
+    """
+
+
+@hookspec(firstresult=True)
+def webhook_topic(hub: Hub, connection: Connection, headers: Headers, body: bytes) -> str | None:
+    """Return what the delivery is about, in the platform's words (``orders/create``).
+
+    Stored with the delivery and passed to ``webhook_records``. Return None for
+    a connection of another connector. Stops at the first non-None result.
+    Runs in: request, after ``webhook_verify``; no network I/O.
+    """
+
+
+@hookspec(firstresult=True)
+def webhook_records(
+    hub: Hub, connection: Connection, topic: str, payload: Any, headers: Headers
+) -> list[Order | Customer | Any] | None:
+    """Turn one stored delivery into canonical records: ``Order``, ``Customer``, ``Refund``.
+
+    ``payload`` is the body parsed as JSON. Return a list (empty when the
+    delivery changes nothing), or None for a topic the connector does not
+    handle or a connection of another connector: the delivery is then marked
+    ignored. Raise ``ValidationError`` or ``PermanentError`` for a payload
+    that can never be read (the delivery fails for good, with the reason);
+    any records returned are applied in one transaction with the delivery.
+    Stops at the first non-None result.
+    Runs in: worker, once per delivery and again on a replay; no network I/O.
     """
 
 

@@ -7,11 +7,16 @@ import pytest
 # Endpoint arguments we know how to fill with the first merchant's objects.
 # A new endpoint with a new argument fails test_every_endpoint_argument_is_known
 # until it is added here, so no endpoint escapes the walk.
-KNOWN_ARGUMENTS = {"member_id", "order_id", "connection_id"}
+KNOWN_ARGUMENTS = {"member_id", "order_id", "connection_id", "endpoint_id", "delivery_id"}
 
 
 @pytest.fixture
 def first_merchant_objects(api):
+    # An outbound webhook endpoint that gets one delivery: the member.created below.
+    endpoint = api.post(
+        "/api/v1/webhook-endpoints",
+        json={"url": "https://hooks.invalid/hub", "event_types": ["member.created"]},
+    ).json
     member = api.post(
         "/api/v1/members", json={"phone": "0912345678", "email": "lan@example.vn", "name": "Lan"}
     ).json
@@ -30,7 +35,14 @@ def first_merchant_objects(api):
             "customer": {"phone": "0912345678"},
         },
     ).json
-    return {"member_id": member["id"], "order_id": order["id"], "connection_id": connection["id"]}
+    deliveries = api.get(f"/api/v1/webhook-endpoints/{endpoint['id']}/deliveries").json
+    return {
+        "member_id": member["id"],
+        "order_id": order["id"],
+        "connection_id": connection["id"],
+        "endpoint_id": endpoint["id"],
+        "delivery_id": deliveries["data"][0]["id"],
+    }
 
 
 def api_rules(app):

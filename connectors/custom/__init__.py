@@ -1,0 +1,1 @@
+"""The custom storefront connector: canonical events over Standard Webhooks."""

@@ -1,0 +1,104 @@
+"""The ``custom`` connector: a storefront of the merchant's own sends canonical events.
+
+Events are JSON (``{"type", "timestamp", "data"}``) signed per Standard
+Webhooks with the connection's ``webhook_secret`` (a ``whsec_`` secret), sent
+to ``POST /webhooks/custom/<connection id>``. See docs/custom-storefront.md.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from marshmallow import ValidationError as SchemaError
+
+from connectors.custom import signature
+from connectors.custom.schemas import CustomerSchema
+from connectors.custom.schemas import EnvelopeSchema
+from connectors.custom.schemas import OrderSchema
+from hub import ConnectorInfo
+from hub import ValidationError
+from hub import connection_secrets
+from hub import hookimpl
+
+NAME = "custom"
+#: Event types and the schema that loads their ``data``.
+ORDER_TYPES = ("order.created", "order.updated", "order.paid", "order.cancelled")
+CUSTOMER_TYPES = ("customer.created", "customer.updated")
+REFUND_TYPES = ("refund.created",)
+
+
+def _ours(connection: Any) -> bool:
+    return connection is not None and connection.connector == NAME
+
+
+@hookimpl
+def register_connectors(hub):
+    return [
+        ConnectorInfo(
+            name=NAME,
+            title="Custom storefront (signed webhooks)",
+            kind="custom",
+            description=(
+                "Your own site sends order, refund and customer events, signed per "
+                "Standard Webhooks, to /webhooks/custom/<connection id>."
+            ),
+        )
+    ]
+
+
+@hookimpl
+def webhook_verify(hub, connection, headers, body):
+    if not _ours(connection):
+        return None
+    stored = connection_secrets(hub, connection)
+    names = ("webhook_secret", "previous_webhook_secret")
+    secrets = [stored[name] for name in names if stored.get(name)]
+    if not secrets:
+        return False
+    try:
+        return signature.verify(secrets, headers, body)
+    except ValueError:
+        return False  # a malformed stored secret verifies nothing
+
+
+@hookimpl
+def webhook_delivery_id(hub, connection, headers, body):
+    if not _ours(connection):
+        return None
+    return headers.get("webhook-id")
+
+
+@hookimpl
+def webhook_topic(hub, connection, headers, body):
+    if not _ours(connection):
+        return None
+    try:
+        event = json.loads(body)
+    except ValueError:
+        return ""
+    kind = event.get("type") if isinstance(event, dict) else None
+    return kind if isinstance(kind, str) else ""
+
+
+@hookimpl
+def webhook_records(hub, connection, topic, payload):
+    if not _ours(connection):
+        return None
+    envelope = _load(EnvelopeSchema(), payload, "event")
+    kind = envelope["type"]
+    if kind in ORDER_TYPES:
+        return [_load(OrderSchema(), envelope["data"], "order")]
+    if kind in CUSTOMER_TYPES:
+        return [_load(CustomerSchema(), envelope["data"], "customer")]
+    return None
+
+
+def _load(schema: Any, data: Any, what: str) -> Any:
+    try:
+        return schema.load(data)
+    except SchemaError as exc:
+        raise ValidationError(
+            f"the {what} in this custom storefront event is invalid; see details",
+            details=exc.messages,
+        ) from None

@@ -1,0 +1,179 @@
+"""Inbound intake: ``POST /webhooks/<connector>/<connection_id>``.
+
+Verify the signature on the raw body through the connector's hook, store the
+delivery in the inbox (once per platform delivery id), enqueue its job, and
+answer 200 in milliseconds. The inbox row is written before the answer and
+before the enqueue: when Redis is down the answer is still 200 and the
+periodic sweep enqueues the row later, so an accepted delivery is never lost.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+import time
+from typing import Any
+
+from flask import Blueprint
+from flask import abort
+from flask import jsonify
+from flask import request
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.dialects import sqlite
+from werkzeug.datastructures import Headers
+
+from hub import Connection
+from hub import Hub
+from hub import NotFound
+from hub import Unauthorized
+from hub import current_hub
+from webhooks.models import InboxEntry
+
+log = logging.getLogger(__name__)
+
+bp = Blueprint("webhooks_inbound", __name__)
+
+#: Request headers never stored with a delivery.
+_PRIVATE_HEADERS = frozenset({"authorization", "cookie", "proxy-authorization"})
+#: After a failed enqueue, rows wait for the sweep this long instead of each
+#: request waiting on an unreachable Redis.
+ENQUEUE_PAUSE_SECONDS = 5.0
+_MAX_DELIVERY_ID = 200
+
+
+@bp.post("/webhooks/<connector>/<int:connection_id>")
+def receive(connector: str, connection_id: int):
+    """Accept one delivery from a platform for one connection."""
+    hub = current_hub()
+    limit = request.max_content_length
+    if limit is not None and (request.content_length or 0) > limit:
+        abort(413)
+    body = request.get_data(cache=True)  # raises 413 for an oversized chunked body
+    connection = active_connection(hub, connector, connection_id)
+    headers = request.headers
+    verified = hub.pm.hook.webhook_verify(
+        hub=hub, connection=connection, headers=headers, body=body
+    )
+    if verified is None:
+        raise NotFound(
+            f"the {connector} connector does not receive webhooks",
+            code="connector_without_webhooks",
+        )
+    if not verified:
+        raise Unauthorized(
+            f"the signature of this delivery to connection {connection_id} is missing or "
+            f"wrong; sign the raw body with the connection's webhook secret",
+            code="bad_signature",
+        )
+    delivery_id = delivery_id_for(hub, connection, headers, body)
+    topic = hub.pm.hook.webhook_topic(hub=hub, connection=connection, headers=headers, body=body)
+    entry_id = store(hub, connection, delivery_id, topic or "", headers, body)
+    if entry_id is not None:
+        enqueue_entry(hub, entry_id, connector=connector)
+    return jsonify({"received": True, "duplicate": entry_id is None}), 200
+
+
+def active_connection(hub: Hub, connector: str, connection_id: int) -> Connection:
+    """Return the connection a webhook URL names, or raise NotFound (404)."""
+    with hub.db.session() as session:
+        connection = session.get(Connection, connection_id)
+    if connection is None or connection.connector != connector or connection.status != "active":
+        raise NotFound(
+            f"no active {connector} connection {connection_id}; check the webhook URL",
+            code="connection_not_found",
+        )
+    return connection
+
+
+def delivery_id_for(hub: Hub, connection: Connection, headers: Headers, body: bytes) -> str:
+    """Return the connector's delivery id, or a hash of the body when it has none."""
+    value = hub.pm.hook.webhook_delivery_id(
+        hub=hub, connection=connection, headers=headers, body=body
+    )
+    if not value:
+        return "sha256:" + hashlib.sha256(body).hexdigest()
+    value = str(value)
+    if len(value) > _MAX_DELIVERY_ID:
+        return "sha256-id:" + hashlib.sha256(value.encode()).hexdigest()
+    return value
+
+
+def store(
+    hub: Hub,
+    connection: Connection,
+    delivery_id: str,
+    topic: str,
+    headers: Headers | dict[str, str],
+    body: bytes,
+) -> int | None:
+    """Insert the delivery into the inbox; return its id, or None when it was there already."""
+    values = {
+        "merchant_id": connection.merchant_id,
+        "connection_id": connection.id,
+        "connector": connection.connector,
+        "delivery_id": delivery_id,
+        "topic": topic[:200],
+        "headers": {k.lower(): v for k, v in headers.items() if k.lower() not in _PRIVATE_HEADERS},
+        "body": body,
+        "status": "pending",
+        "attempts": 0,
+    }
+    dialect = sqlite if hub.db.is_sqlite else postgresql
+    statement = (
+        dialect.insert(InboxEntry)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["connection_id", "delivery_id"])
+        .returning(InboxEntry.id)
+    )
+    with hub.db.transaction() as session:
+        return session.execute(statement).scalar_one_or_none()
+
+
+class _EnqueueGate:
+    """Stop trying Redis for a few seconds after it failed, so intake stays fast."""
+
+    def __init__(self) -> None:
+        self.closed_until = 0.0
+        self.lock = threading.Lock()
+
+    def is_open(self) -> bool:
+        return time.monotonic() >= self.closed_until
+
+    def close(self) -> None:
+        with self.lock:
+            self.closed_until = time.monotonic() + ENQUEUE_PAUSE_SECONDS
+
+
+def _gate(hub: Hub) -> _EnqueueGate:
+    return hub.app.extensions.setdefault("webhooks_enqueue_gate", _EnqueueGate())
+
+
+def inbox_job_id(entry_id: int) -> str:
+    """Return the job id of an inbox row: the same for every enqueue of it."""
+    return f"webhook-in-{entry_id}"
+
+
+def enqueue_entry(hub: Hub, entry_id: int, *, connector: str, force: bool = False) -> bool:
+    """Enqueue the job of one inbox row; return False when it must wait for the sweep.
+
+    Never raises: the row is stored, and the sweep enqueues what this could not.
+    """
+    gate = _gate(hub)
+    if not (force or gate.is_open()):
+        return False
+    meta: dict[str, Any] = {"plugin": "webhooks", "connector": connector, "inbox_id": entry_id}
+    try:
+        hub.jobs.enqueue(
+            "webhooks.inbox.process_entry",
+            entry_id,
+            job_id=inbox_job_id(entry_id),
+            queue="inbound",
+            retry=hub.jobs.default_retry(),
+            meta=meta,
+        )
+    except Exception as exc:
+        gate.close()
+        log.warning("inbox row %s not enqueued (%s); the sweep will enqueue it", entry_id, exc)
+        return False
+    return True

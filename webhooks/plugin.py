@@ -1,0 +1,48 @@
+"""The webhooks plugin: inbound intake and processing, outbound delivery, API and CLI."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from hub import PeriodicJob
+from hub import hookimpl
+from hub import register_api_blueprint
+from webhooks import models  # noqa: F401 - registers the tables on hub.Model
+from webhooks import outbound
+from webhooks.api import blp as api_blueprint
+from webhooks.intake import bp as intake_blueprint
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+@hookimpl
+def register_blueprints(hub):
+    register_api_blueprint(hub.app, api_blueprint)
+    return [intake_blueprint]
+
+
+@hookimpl
+def register_migrations(hub):
+    return [str(MIGRATIONS)]
+
+
+@hookimpl
+def register_periodic_jobs(hub):
+    return [
+        PeriodicJob(
+            name="webhooks.sweep", func="webhooks.sweep.run_sweep", interval=60, queue="inbound"
+        )
+    ]
+
+
+@hookimpl
+def register_commands(cli):
+    from webhooks.cli import webhooks_group
+
+    cli.add_command(webhooks_group)
+
+
+@hookimpl
+def handle_event(hub, event):
+    """Send the event to the merchant's endpoints that asked for its type."""
+    outbound.fan_out(hub, event)

@@ -1,0 +1,179 @@
+"""The periodic sweep and hand replays: nothing accepted is left behind.
+
+The database is the truth, rq only the way to a worker. The sweep finds
+inbox rows still pending and deliveries still due whose job is not queued,
+scheduled or running (Redis was down at intake, a job was lost, a worker was
+killed and rq gave up on it) and enqueues them again. It first lets rq
+requeue abandoned jobs (rq's own started-registry cleanup), more often than
+rq's 10-minute maintenance would.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy import update
+
+from hub import Hub
+from hub import NotFound
+from hub import current_hub
+from hub import utcnow
+from webhooks.intake import enqueue_entry
+from webhooks.intake import inbox_job_id
+from webhooks.models import InboxEntry
+from webhooks.models import WebhookDelivery
+from webhooks.outbound import delivery_job_id
+from webhooks.outbound import enqueue_delivery
+
+log = logging.getLogger(__name__)
+
+#: A row younger than this may still have its first job on the way.
+GRACE_SECONDS = 30
+#: An inbox row enqueued this many times without finishing is given up on.
+MAX_ATTEMPTS = 20
+_LIVE = ("queued", "started", "scheduled", "deferred")
+
+
+def run_sweep(older_than_seconds: int = GRACE_SECONDS, limit: int = 500) -> dict[str, int]:
+    """Periodic job: enqueue pending inbox rows and due deliveries that have no live job."""
+    hub = current_hub()
+    recover_abandoned(hub)
+    return {
+        "inbox": sweep_inbox(hub, older_than_seconds=older_than_seconds, limit=limit),
+        "deliveries": sweep_deliveries(hub, older_than_seconds=older_than_seconds, limit=limit),
+    }
+
+
+def recover_abandoned(hub: Hub) -> None:
+    """Let rq retry (or fail) jobs whose worker died: its started-registry cleanup."""
+    if hub.jobs.is_inline:
+        return
+    for name in ("inbound", "outbound"):
+        try:
+            hub.jobs.queue(name).started_job_registry.cleanup()
+        except Exception:
+            log.exception("rq cleanup of the %s queue failed", name)
+
+
+def job_state(hub: Hub, job_id: str) -> str | None:
+    """Return the rq status of a job of this hub, or None when there is no such job."""
+    if hub.jobs.is_inline:
+        return None
+    from rq.exceptions import NoSuchJobError
+    from rq.job import Job
+
+    try:
+        job = Job.fetch(hub.jobs.job_id(job_id), connection=hub.jobs.redis)
+    except NoSuchJobError:
+        return None
+    status = job.get_status(refresh=False)
+    return str(getattr(status, "value", status)) if status else None
+
+
+def drop_job(hub: Hub, job_id: str) -> None:
+    """Delete an ended job so its id can be enqueued again (failed registry included)."""
+    if hub.jobs.is_inline:
+        return
+    from rq.exceptions import NoSuchJobError
+    from rq.job import Job
+
+    with contextlib.suppress(NoSuchJobError):
+        Job.fetch(hub.jobs.job_id(job_id), connection=hub.jobs.redis).delete()
+
+
+def sweep_inbox(hub: Hub, *, older_than_seconds: int, limit: int) -> int:
+    cutoff = utcnow() - timedelta(seconds=older_than_seconds)
+    with hub.db.session() as session:
+        rows = session.execute(
+            select(InboxEntry.id, InboxEntry.connector, InboxEntry.attempts)
+            .where(InboxEntry.status == "pending", InboxEntry.received_at < cutoff)
+            .order_by(InboxEntry.received_at)
+            .limit(limit)
+        ).all()
+    enqueued = 0
+    for entry_id, connector, attempts in rows:
+        state = job_state(hub, inbox_job_id(entry_id))
+        if state in _LIVE:
+            continue
+        if attempts >= MAX_ATTEMPTS:
+            _give_up(hub, entry_id, attempts)
+            continue
+        drop_job(hub, inbox_job_id(entry_id))
+        _count_sweep(hub, entry_id)
+        if enqueue_entry(hub, entry_id, connector=connector, force=True):
+            enqueued += 1
+    if enqueued:
+        log.info("sweep enqueued %s inbox rows", enqueued)
+    return enqueued
+
+
+def sweep_deliveries(hub: Hub, *, older_than_seconds: int, limit: int) -> int:
+    cutoff = utcnow() - timedelta(seconds=older_than_seconds)
+    with hub.db.session() as session:
+        rows = session.execute(
+            select(WebhookDelivery.id, WebhookDelivery.attempts)
+            .where(WebhookDelivery.status == "pending", WebhookDelivery.next_attempt_at < cutoff)
+            .order_by(WebhookDelivery.next_attempt_at)
+            .limit(limit)
+        ).all()
+    enqueued = 0
+    for delivery_id, attempts in rows:
+        if job_state(hub, delivery_job_id(delivery_id)) in _LIVE:
+            continue
+        drop_job(hub, delivery_job_id(delivery_id))
+        try:
+            enqueue_delivery(hub, delivery_id, attempts_done=attempts)
+        except Exception as exc:
+            log.warning("delivery %s not enqueued (%s); next sweep", delivery_id, exc)
+            continue
+        enqueued += 1
+    return enqueued
+
+
+def _count_sweep(hub: Hub, entry_id: int) -> None:
+    with hub.db.transaction() as session:
+        session.execute(
+            update(InboxEntry)
+            .where(InboxEntry.id == entry_id)
+            .values(attempts=InboxEntry.attempts + 1)
+        )
+
+
+def _give_up(hub: Hub, entry_id: int, attempts: int) -> None:
+    with hub.db.transaction() as session:
+        session.execute(
+            update(InboxEntry)
+            .where(InboxEntry.id == entry_id, InboxEntry.status == "pending")
+            .values(status="failed", error=f"gave up after {attempts} attempts")
+        )
+
+
+def failed_entries(hub: Hub, limit: int = 100) -> list[InboxEntry]:
+    """Return inbox rows that failed for good, newest first."""
+    with hub.db.session() as session:
+        return list(
+            session.scalars(
+                select(InboxEntry)
+                .where(InboxEntry.status == "failed")
+                .order_by(InboxEntry.id.desc())
+                .limit(limit)
+            )
+        )
+
+
+def replay_entry(hub: Hub, entry_id: int) -> dict[str, Any]:
+    """Process an inbox row again, whatever its status; a processed row changes nothing."""
+    with hub.db.transaction() as session:
+        entry = session.get(InboxEntry, entry_id)
+        if entry is None:
+            raise NotFound(f"no inbox row {entry_id}", code="inbox_row_not_found")
+        entry.status = "pending"
+        entry.error = None
+        connector = entry.connector
+    drop_job(hub, inbox_job_id(entry_id))
+    queued = enqueue_entry(hub, entry_id, connector=connector, force=True)
+    return {"id": entry_id, "connector": connector, "queued": queued}

@@ -1,0 +1,151 @@
+"""Test helpers for webhooks: the app on a real HTTP server, receivers, signing.
+
+For the hub's tests and for connector authors who want to post real HTTP
+deliveries to a running hub and watch what a merchant's endpoint receives.
+Everything listens on 127.0.0.1 only.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import http.client
+import json
+import threading
+import time
+from collections.abc import Callable
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from dataclasses import field
+from http.server import BaseHTTPRequestHandler
+from http.server import ThreadingHTTPServer
+from typing import Any
+
+from werkzeug.serving import make_server
+
+
+def standard_signature(secret: str, message_id: str, timestamp: int | str, body: bytes) -> str:
+    """Return ``v1,<base64>``: the Standard Webhooks signature of one message."""
+    key = base64.b64decode(secret.removeprefix("whsec_"))
+    content = f"{message_id}.{timestamp}.".encode() + body
+    return "v1," + base64.b64encode(hmac.new(key, content, hashlib.sha256).digest()).decode()
+
+
+def standard_headers(
+    secret: str, message_id: str, body: bytes, *, timestamp: int | None = None
+) -> dict[str, str]:
+    """Return the three Standard Webhooks headers for ``body``, signed now."""
+    ts = int(time.time()) if timestamp is None else timestamp
+    return {
+        "webhook-id": message_id,
+        "webhook-timestamp": str(ts),
+        "webhook-signature": standard_signature(secret, message_id, ts, body),
+        "Content-Type": "application/json",
+    }
+
+
+def new_test_secret(seed: str = "test") -> str:
+    """Return a deterministic ``whsec_`` secret for tests."""
+    return "whsec_" + base64.b64encode(hashlib.sha256(seed.encode()).digest()).decode()
+
+
+@dataclass
+class Answer:
+    status: int
+    body: bytes = b""
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+class LiveServer:
+    """Serve a WSGI app on 127.0.0.1 in a thread; ``url`` is its base URL."""
+
+    def __init__(self, app: Any) -> None:
+        self.server = make_server("127.0.0.1", 0, app, threaded=True)
+        self.port = self.server.server_port
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self) -> LiveServer:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    def post(
+        self, path: str, body: bytes, headers: dict[str, str] | None = None
+    ) -> tuple[int, Any]:
+        """POST ``body`` over a real connection; return the status and the parsed JSON."""
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        try:
+            connection.request("POST", path, body=body, headers=headers or {})
+            response = connection.getresponse()
+            data = response.read()
+        finally:
+            connection.close()
+        try:
+            return response.status, json.loads(data) if data else None
+        except ValueError:
+            return response.status, data
+
+
+class Receiver:
+    """A merchant's endpoint: records every request, answers as scripted.
+
+    ``answers`` are used in order, the last one repeating; an answer may be a
+    callable taking the request record and returning an ``Answer``.
+    """
+
+    def __init__(self, answers: list[Answer | Callable[[dict], Answer]] | None = None) -> None:
+        self.answers = list(answers or [Answer(200, b"ok")])
+        self.requests: list[dict[str, Any]] = []
+        self.lock = threading.Lock()
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                record = {
+                    "path": self.path,
+                    "headers": {k.lower(): v for k, v in self.headers.items()},
+                    "body": self.rfile.read(length),
+                    "at": time.time(),
+                }
+                with receiver.lock:
+                    receiver.requests.append(record)
+                    index = min(len(receiver.requests), len(receiver.answers)) - 1
+                    answer = receiver.answers[index]
+                if callable(answer):
+                    answer = answer(record)
+                self.send_response(answer.status)
+                for name, value in answer.headers.items():
+                    self.send_header(name, value)
+                self.send_header("Content-Length", str(len(answer.body)))
+                self.end_headers()
+                self.wfile.write(answer.body)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.port = self.server.server_address[1]
+        self.url = f"http://127.0.0.1:{self.port}/hook"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self) -> Receiver:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@contextmanager
+def live_server(app: Any) -> Iterator[LiveServer]:
+    with LiveServer(app) as server:
+        yield server
