@@ -13,6 +13,7 @@ from hub.canonical import Address
 from hub.canonical import Customer
 from hub.canonical import Order
 from hub.canonical import OrderLine
+from hub.canonical import Refund
 from hub.connections import connection_secrets
 from hub.core import Hub
 from hub.core import current_hub
@@ -21,6 +22,10 @@ from hub.db import Model
 from hub.db import Money
 from hub.db import UTCDateTime
 from hub.db import utcnow
+from hub.earning import Award
+from hub.earning import counted_orders
+from hub.earning import grant_points
+from hub.earning import rule_awarded
 from hub.errors import Conflict
 from hub.errors import HubError
 from hub.errors import NotFound
@@ -35,12 +40,17 @@ from hub.hookspecs import hookimpl
 from hub.jobs import PeriodicJob
 from hub.models import Connection
 from hub.orders import record_order
+from hub.orders import record_refund
+from hub.program import Program
+from hub.program import ProgramRule
+from hub.program import program_for
 from hub.registry import ConnectorInfo
 
 __version__ = "0.1.0"
 
 __all__ = [
     "Address",
+    "Award",
     "Conflict",
     "Connection",
     "ConnectorInfo",
@@ -56,6 +66,9 @@ __all__ = [
     "OrderLine",
     "PeriodicJob",
     "PermanentError",
+    "Program",
+    "ProgramRule",
+    "Refund",
     "RetryLater",
     "StartupError",
     "UTCDateTime",
@@ -63,11 +76,16 @@ __all__ = [
     "ValidationError",
     "__version__",
     "connection_secrets",
+    "counted_orders",
     "current_hub",
     "emit",
+    "grant_points",
     "hookimpl",
+    "program_for",
     "record_audit",
     "record_order",
+    "record_refund",
     "register_api_blueprint",
+    "rule_awarded",
     "utcnow",
 ]

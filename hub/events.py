@@ -39,6 +39,10 @@ EVENT_TYPES = (
     "member.deleted",
     "order.received",
     "order.updated",
+    "points.earned",
+    "points.reversed",
+    "points.adjusted",
+    "points.expired",
     "webhook_endpoint.disabled",
 )
 

@@ -21,10 +21,13 @@ if TYPE_CHECKING:
     from hub.canonical import Customer
     from hub.canonical import Order
     from hub.core import Hub
+    from hub.earning import Award
     from hub.events import Event
     from hub.jobs import PeriodicJob
     from hub.models import Connection
     from hub.models import Member
+    from hub.program import Program
+    from hub.program import ProgramRule
     from hub.registry import ConnectorInfo
 
 hookspec = pluggy.HookspecMarker("hub")
@@ -205,4 +208,43 @@ def handle_event(hub: Hub, event: Event) -> Any:
     is retried with backoff); any other exception fails the job for good and
     lands in the failed-job registry with the plugin named.
     Runs in: worker (or inline when no Redis is configured).
+    """
+
+
+# ---------------------------------------------------------------------------
+# Points: earning rules, request or worker, no network I/O
+# ---------------------------------------------------------------------------
+
+
+@hookspec
+def register_program_rules(hub: Hub) -> list[ProgramRule] | None:
+    """Return the earning rules this plugin offers (name, title, settings schema). All are used.
+
+    A merchant configures a rule in the program's ``rules.<name>`` section; the
+    hub refuses sections no installed plugin offers and checks each against
+    the rule's schema when the program is saved.
+    Runs in: request or worker, the first time the program is read or saved.
+    """
+
+
+@hookspec
+def points_for_order(
+    hub: Hub,
+    session: Session,
+    merchant_id: int,
+    member: Member | None,
+    order: Order,
+    program: Program,
+) -> list[Award] | None:
+    """Return the named awards this plugin gives for a paid order. All results are applied.
+
+    ``order`` is the canonical order; ``program`` the version in force when it
+    was placed (``program.earning_base(order)``, ``program.points_for(amount)``,
+    ``program.rule(name)`` for the plugin's own settings). ``member`` is None
+    when a preview is asked for without one. Each award becomes one ledger
+    entry keyed ``order:<order id>:earn:<rule>``: awards with the same rule
+    name are added together, awards of zero points or less are dropped. Only
+    called for orders the program lets earn (enabled, started, minimum met).
+    Must not write: the same hook answers previews.
+    Runs in: request or worker, inside the order's transaction; no network I/O.
     """

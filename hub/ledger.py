@@ -10,26 +10,36 @@ Invariants, kept in the same transaction as every entry:
 Credits open a lot, spendable from ``available_at`` until ``expires_at``.
 Debits draw from lots, soonest-expiring first, and record each draw, so a
 cancelled redemption gives back exactly the points it took, with their
-original expiry. Concurrent debits on one member are serialised by a row lock
-on the member (PostgreSQL ``FOR UPDATE``; SQLite's ``BEGIN IMMEDIATE``), so a
-balance can never be spent twice.
+original expiry. Before a debit draws, lots whose expiry has passed are
+expired (an ``expire`` entry keyed ``expire:<lot id>``, the same one the daily
+expiry job writes), so expired points are never spent. Concurrent debits on
+one member are serialised by a row lock on the member (PostgreSQL
+``FOR UPDATE``; SQLite's ``BEGIN IMMEDIATE``), so a balance can never be spent
+twice.
+
+Every function takes ``now`` for the moment it acts at (default: the clock),
+so a job, a replay or a test can say which time it means.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from collections.abc import Sequence
 from dataclasses import dataclass
+from dataclasses import field
 from datetime import datetime
 
 from sqlalchemy import case
 from sqlalchemy import func
 from sqlalchemy import or_
 from sqlalchemy import select
-from sqlalchemy import update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from hub.db import utcnow
 from hub.errors import Conflict
+from hub.events import emit
+from hub.hookspecs import hookimpl
 from hub.models import Member
 from hub.models import PointAllocation
 from hub.models import PointEntry
@@ -58,30 +68,76 @@ class Balance:
     total: int
 
 
+@dataclass(frozen=True)
+class Credit:
+    """One credit of a batch given to ``credit_many``; fields as ``credit`` takes them."""
+
+    points: int
+    kind: str
+    key: str
+    rule: str | None = None
+    order_id: int | None = None
+    reference: str | None = None
+    note: str = ""
+    actor: str = "system"
+    available_at: datetime | None = None
+    expires_at: datetime | None = None
+    program_version: int | None = None
+    data: dict = field(default_factory=dict)
+
+
 def existing_entry(session: Session, merchant_id: int, key: str) -> PointEntry | None:
     return session.scalars(
         select(PointEntry).where(PointEntry.merchant_id == merchant_id, PointEntry.key == key)
     ).first()
 
 
+def existing_entries(session: Session, merchant_id: int, keys: Iterable[str]) -> dict:
+    """Return the entries already written under any of ``keys``, by key."""
+    keys = list(keys)
+    if not keys:
+        return {}
+    rows = session.scalars(
+        select(PointEntry).where(PointEntry.merchant_id == merchant_id, PointEntry.key.in_(keys))
+    )
+    return {row.key: row for row in rows}
+
+
 def lock_member(session: Session, member: Member) -> Member:
-    """Take the member's row lock for the rest of the transaction and refresh it."""
-    session.execute(select(Member.id).where(Member.id == member.id).with_for_update())
-    session.refresh(member, ["points_balance"])
+    """Take the member's row lock for the rest of the transaction and refresh its balance.
+
+    Locking the same member again in the same transaction costs nothing: the
+    balance the ledger keeps on the row object is already current.
+    """
+    transaction = session.get_transaction()
+    held = session.info.get("hub_member_locks")
+    if held is None or held[0] is not transaction:
+        held = session.info["hub_member_locks"] = (transaction, set())
+    if member.id in held[1]:
+        return member
+    balance = session.scalar(
+        select(Member.points_balance).where(Member.id == member.id).with_for_update()
+    )
+    set_committed_value(member, "points_balance", balance)
+    held[1].add(member.id)
     return member
 
 
-def _post(session: Session, member: Member, points: int, **fields) -> PointEntry:
-    entry = PointEntry(merchant_id=member.merchant_id, member_id=member.id, points=points, **fields)
-    session.add(entry)
-    session.execute(
-        update(Member)
-        .where(Member.id == member.id)
-        .values(points_balance=Member.points_balance + points)
-        .execution_options(synchronize_session=False)
+def _add_to_balance(member: Member, points: int) -> None:
+    # The row is locked (lock_member), so a plain read-modify-write is safe;
+    # it is flushed in the same UPDATE as any other change to the member.
+    member.points_balance = member.points_balance + points
+
+
+def _entry(member: Member, points: int, now: datetime, **fields) -> PointEntry:
+    fields["data"] = fields.get("data") or {}
+    return PointEntry(
+        merchant_id=member.merchant_id,
+        member_id=member.id,
+        points=points,
+        created_at=now,
+        **fields,
     )
-    session.flush()
-    return entry
 
 
 def credit(
@@ -98,50 +154,146 @@ def credit(
     actor: str = "system",
     available_at: datetime | None = None,
     expires_at: datetime | None = None,
+    program_version: int | None = None,
     data: dict | None = None,
+    now: datetime | None = None,
 ) -> Posted:
     """Add ``points`` (> 0) as a new lot; a second call with the same key changes nothing.
 
     When the member owes points, the debt is paid first and the lot holds the rest.
     """
-    if points <= 0 or kind not in CREDIT_KINDS:
-        raise ValueError(f"a credit needs points > 0 and a kind in {CREDIT_KINDS}")
-    found = existing_entry(session, member.merchant_id, key)
-    if found is not None:
-        return Posted(found, False)
+    one = Credit(
+        points=points, kind=kind, key=key, rule=rule, order_id=order_id, reference=reference,
+        note=note, actor=actor, available_at=available_at, expires_at=expires_at,
+        program_version=program_version, data=data or {},
+    )  # fmt: skip
+    return credit_many(session, member, [one], now=now)[0]
+
+
+def credit_many(
+    session: Session, member: Member, credits: Sequence[Credit], *, now: datetime | None = None
+) -> list[Posted]:
+    """Write several credits for one member at once: one lock, one balance update.
+
+    Credits whose key is already written are skipped and returned with
+    ``created`` False; the others open a lot each, in the order given (a debt
+    is paid from the first ones).
+    """
+    for one in credits:
+        if one.points <= 0 or one.kind not in CREDIT_KINDS:
+            raise ValueError(f"a credit needs points > 0 and a kind in {CREDIT_KINDS}")
+    now = now or utcnow()
+    found = existing_entries(session, member.merchant_id, [c.key for c in credits])
+    fresh = [c for c in credits if c.key not in found]
+    if not fresh:
+        return [Posted(found[c.key], False) for c in credits]
     lock_member(session, member)
     debt = max(0, -member.points_balance)
-    entry = _post(
-        session, member, points, kind=kind, key=key, rule=rule, order_id=order_id,
-        reference=reference, note=note, actor=actor, data=data or {},
-    )  # fmt: skip
-    session.add(
-        PointLot(
-            merchant_id=member.merchant_id,
-            member_id=member.id,
-            entry_id=entry.id,
-            points=points,
-            remaining=max(0, points - debt),
-            available_at=available_at or utcnow(),
-            expires_at=expires_at,
+    entries = {}
+    for one in fresh:
+        entries[one.key] = _entry(
+            member, one.points, now, kind=one.kind, key=one.key, rule=one.rule,
+            order_id=one.order_id, reference=one.reference, note=one.note, actor=one.actor,
+            program_version=one.program_version, data=one.data,
+        )  # fmt: skip
+    session.add_all(entries.values())
+    session.flush()
+    _add_to_balance(member, sum(c.points for c in fresh))
+    for one in fresh:
+        paid = min(debt, one.points)
+        debt -= paid
+        session.add(
+            PointLot(
+                merchant_id=member.merchant_id,
+                member_id=member.id,
+                entry_id=entries[one.key].id,
+                points=one.points,
+                remaining=one.points - paid,
+                available_at=one.available_at or now,
+                expires_at=one.expires_at,
+                created_at=now,
+            )
+        )
+    session.flush()
+    return [
+        Posted(found[c.key], False) if c.key in found else Posted(entries[c.key], True)
+        for c in credits
+    ]
+
+
+def _live_lots(session: Session, member: Member) -> list[PointLot]:
+    """The member's lots with points left, locked, soonest-expiring first, never-expiring last."""
+    never = case((PointLot.expires_at.is_(None), 1), else_=0)
+    return list(
+        session.scalars(
+            select(PointLot)
+            .where(PointLot.member_id == member.id, PointLot.remaining > 0)
+            .order_by(never, PointLot.expires_at, PointLot.id)
+            .with_for_update()
         )
     )
+
+
+def _expired(lot: PointLot, now: datetime) -> bool:
+    return lot.expires_at is not None and lot.expires_at <= now
+
+
+def _expire(session: Session, member: Member, lot: PointLot, now: datetime) -> PointEntry:
+    """Write the expiry of what is left in ``lot``; the caller holds the member's lock."""
+    points = lot.remaining
+    entry = _entry(
+        member, -points, now, kind="expire", key=f"expire:{lot.id}", rule="expiry",
+        reference=str(lot.id), note=f"expired {lot.expires_at:%Y-%m-%d %H:%M} UTC",
+    )  # fmt: skip
+    session.add(entry)
     session.flush()
-    session.refresh(member, ["points_balance"])
-    return Posted(entry, True)
-
-
-def _spendable(member_id: int, now: datetime, include_pending: bool):
-    query = select(PointLot).where(
-        PointLot.member_id == member_id,
-        PointLot.remaining > 0,
-        or_(PointLot.expires_at.is_(None), PointLot.expires_at > now),
+    lot.remaining = 0
+    session.add(PointAllocation(entry_id=entry.id, lot_id=lot.id, points=points))
+    _add_to_balance(member, -points)
+    emit(
+        session,
+        "points.expired",
+        member.merchant_id,
+        {
+            "member_id": member.id,
+            "points": points,
+            "lot_id": lot.id,
+            "expired_at": lot.expires_at.isoformat(),
+            "balance": member.points_balance,
+        },
     )
-    if not include_pending:
-        query = query.where(PointLot.available_at <= now)
-    # Soonest-expiring first; lots that never expire last; oldest first among equals.
-    never = case((PointLot.expires_at.is_(None), 1), else_=0)
-    return query.order_by(never, PointLot.expires_at, PointLot.id).with_for_update()
+    return entry
+
+
+def settle_expired(
+    session: Session, member: Member, *, now: datetime | None = None
+) -> list[PointEntry]:
+    """Expire every lot of the member whose expiry has passed; return the entries written."""
+    now = now or utcnow()
+    lock_member(session, member)
+    written = [_expire(session, member, lot, now) for lot in _live_lots(session, member)
+               if _expired(lot, now)]  # fmt: skip
+    session.flush()
+    return written
+
+
+def expire_lot(
+    session: Session, member: Member, lot_id: int, *, now: datetime | None = None
+) -> PointEntry | None:
+    """Expire what is left in one lot if its expiry has passed; None when there is nothing to do.
+
+    The entry's key is ``expire:<lot id>``, so running this twice expires nothing twice.
+    """
+    now = now or utcnow()
+    lock_member(session, member)
+    lot = session.scalars(select(PointLot).where(PointLot.id == lot_id).with_for_update()).first()
+    if lot is None or lot.member_id != member.id or lot.remaining <= 0 or not _expired(lot, now):
+        return None
+    if existing_entry(session, member.merchant_id, f"expire:{lot.id}") is not None:
+        return None
+    entry = _expire(session, member, lot, now)
+    session.flush()
+    return entry
 
 
 def debit(
@@ -158,48 +310,47 @@ def debit(
     actor: str = "system",
     allow_debt: bool = False,
     prefer_lots: Sequence[int] = (),
+    program_version: int | None = None,
     data: dict | None = None,
+    now: datetime | None = None,
 ) -> Posted:
     """Take ``points`` (> 0) from the member's available lots, soonest-expiring first.
 
     ``prefer_lots`` are drawn first, pending or not (a reversal takes back the
-    lot its order opened). With ``allow_debt`` the balance may go below zero
-    (reversals); otherwise too few available points raise ``InsufficientPoints``
-    and nothing is written. A second call with the same key changes nothing.
+    lot its order opened). With ``allow_debt`` pending lots are drawn too and
+    the balance may go below zero (reversals); otherwise too few available
+    points raise ``InsufficientPoints`` and nothing is written. Lots past
+    their expiry are expired first. A second call with the same key changes
+    nothing.
     """
     if points <= 0 or kind not in DEBIT_KINDS:
         raise ValueError(f"a debit needs points > 0 and a kind in {DEBIT_KINDS}")
     found = existing_entry(session, member.merchant_id, key)
     if found is not None:
         return Posted(found, False)
+    now = now or utcnow()
     lock_member(session, member)
-    now = utcnow()
-    preferred = []
-    if prefer_lots:
-        preferred = list(
-            session.scalars(
-                select(PointLot)
-                .where(PointLot.id.in_(prefer_lots), PointLot.remaining > 0)
-                .order_by(PointLot.id)
-                .with_for_update()
-            )
-        )
-    others = [
-        lot
-        for lot in session.scalars(_spendable(member.id, now, include_pending=allow_debt))
-        if lot.id not in set(prefer_lots)
-    ]
-    lots = preferred + others
+    lots = []
+    for lot in _live_lots(session, member):
+        if _expired(lot, now):
+            _expire(session, member, lot, now)
+        elif lot.id in prefer_lots or allow_debt or lot.available_at <= now:
+            lots.append(lot)
+    preferred = set(prefer_lots)
+    lots.sort(key=lambda lot: lot.id not in preferred)  # stable: keeps expiry order
     if not allow_debt and sum(lot.remaining for lot in lots) < points:
+        available = sum(lot.remaining for lot in lots)
         raise InsufficientPoints(
-            f"member {member.id} has {sum(lot.remaining for lot in lots)} points available, "
-            f"{points} needed",
-            details={"available": sum(lot.remaining for lot in lots), "needed": points},
+            f"member {member.id} has {available} points available, {points} needed",
+            details={"available": available, "needed": points},
         )
-    entry = _post(
-        session, member, -points, kind=kind, key=key, rule=rule, order_id=order_id,
-        reference=reference, note=note, actor=actor, data=data or {},
+    entry = _entry(
+        member, -points, now, kind=kind, key=key, rule=rule, order_id=order_id,
+        reference=reference, note=note, actor=actor, program_version=program_version, data=data,
     )  # fmt: skip
+    session.add(entry)
+    session.flush()
+    _add_to_balance(member, -points)
     left = points
     for lot in lots:
         if left == 0:
@@ -209,7 +360,6 @@ def debit(
         left -= take
         session.add(PointAllocation(entry_id=entry.id, lot_id=lot.id, points=take))
     session.flush()
-    session.refresh(member, ["points_balance"])
     return Posted(entry, True)
 
 
@@ -221,39 +371,78 @@ def give_back(
     key: str,
     note: str = "",
     actor: str = "system",
+    now: datetime | None = None,
 ) -> Posted:
     """Undo a debit: its points return to the lots they came from, with their expiry.
 
     Points drawn from a lot that has expired since are not returned to it; they
-    are gone, as they would have been had they never been spent.
+    are gone, as they would have been had they never been spent. When the
+    member owes points, the returned points pay the debt first.
     """
     found = existing_entry(session, member.merchant_id, key)
     if found is not None:
         return Posted(found, False)
-    lock_member(session, member)
-    now = utcnow()
-    returned = 0
+    now = now or utcnow()
+    settle_expired(session, member, now=now)  # takes the member's lock
     allocations = session.scalars(
-        select(PointAllocation).where(PointAllocation.entry_id == debit_entry.id)
+        select(PointAllocation)
+        .where(PointAllocation.entry_id == debit_entry.id)
+        .order_by(PointAllocation.id)
     ).all()
+    returns = []
     for allocation in allocations:
-        lot = session.get(PointLot, allocation.lot_id)
-        if lot.expires_at is not None and lot.expires_at <= now:
-            continue
-        lot.remaining += allocation.points
-        returned += allocation.points
+        lot = session.get(PointLot, allocation.lot_id, with_for_update=True)
+        if not _expired(lot, now):
+            returns.append((lot, allocation.points))
+    returned = sum(points for _, points in returns)
     if returned == 0:
         raise Conflict("nothing to give back: the points have expired", code="points_expired")
-    entry = _post(
-        session, member, returned, kind="reverse", key=key, rule=debit_entry.rule,
+    debt = max(0, -member.points_balance)
+    for lot, points in returns:
+        paid = min(debt, points)
+        debt -= paid
+        lot.remaining += points - paid
+    entry = _entry(
+        member, returned, now, kind="reverse", key=key, rule=debit_entry.rule,
         order_id=debit_entry.order_id, reference=str(debit_entry.id), note=note, actor=actor,
     )  # fmt: skip
-    session.refresh(member, ["points_balance"])
+    session.add(entry)
+    _add_to_balance(member, returned)
+    session.flush()
     return Posted(entry, True)
 
 
+def absorb_debt(session: Session, member: Member, *, now: datetime | None = None) -> int:
+    """Let the member's lots pay what the member owes, until lots equal ``max(balance, 0)``.
+
+    Needed when two ledgers join (a merge): one member's debt and the other's
+    lots. The debt is already in the balance, so no entry is written; live
+    lots pay first (soonest-expiring first), then lots already past expiry.
+    Returns the points taken from lots.
+    """
+    now = now or utcnow()
+    lock_member(session, member)
+    lots = _live_lots(session, member)
+    lots.sort(key=lambda lot: _expired(lot, now))  # stable: keeps expiry order
+    excess = sum(lot.remaining for lot in lots) - max(member.points_balance, 0)
+    taken = 0
+    for lot in lots:
+        if excess <= 0:
+            break
+        take = min(excess, lot.remaining)
+        lot.remaining -= take
+        excess -= take
+        taken += take
+    session.flush()
+    return taken
+
+
 def balance(session: Session, member_id: int, at: datetime | None = None) -> Balance:
-    """Available, pending and total points of a member at ``at`` (default now)."""
+    """Available, pending and total points of a member at ``at`` (default now).
+
+    Lots past their expiry count in neither available nor pending, even before
+    the expiry job has written them off.
+    """
     now = at or utcnow()
     live = or_(PointLot.expires_at.is_(None), PointLot.expires_at > now)
     available, pending = session.execute(
@@ -264,7 +453,7 @@ def balance(session: Session, member_id: int, at: datetime | None = None) -> Bal
             func.coalesce(
                 func.sum(case((PointLot.available_at > now, PointLot.remaining), else_=0)), 0
             ),
-        ).where(PointLot.member_id == member_id, live)
+        ).where(PointLot.member_id == member_id, PointLot.remaining > 0, live)
     ).one()
     total = session.scalar(select(Member.points_balance).where(Member.id == member_id)) or 0
     return Balance(available=int(available), pending=int(pending), total=int(total))
@@ -289,3 +478,9 @@ def lots_remaining(session: Session, member_id: int) -> int:
             )
         )
     )
+
+
+@hookimpl(trylast=True)
+def member_merged(session, survivor, merged):
+    """Two ledgers became one: let the survivor's lots pay any debt either member had."""
+    absorb_debt(session, survivor)

@@ -8,15 +8,19 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
+from hub.accrual import sync_order
 from hub.canonical import Order as CanonicalOrder
+from hub.canonical import Refund
 from hub.errors import NotFound
 from hub.errors import ValidationError
 from hub.events import emit
 from hub.models import Connection
 from hub.models import Order
 from hub.models import OrderLine
+from hub.models import OrderRefund
 
 if TYPE_CHECKING:
     from hub.core import Hub
@@ -71,12 +75,16 @@ def record_order(
     *,
     connection_id: int | None = None,
     source: str | None = None,
+    now: datetime | None = None,
 ) -> RecordedOrder:
     """Store the order, or update the stored one; emit order.received or order.updated.
 
     The same order sent again changes nothing and emits nothing. The member is
     resolved through the ``member_for_customer`` hook; an order without a
-    usable customer is stored with no member.
+    usable customer is stored with no member. In the same transaction the
+    order's points follow its state (``hub.accrual.sync_order``): earned
+    once paid, reversed by refunds and cancellation. ``now`` is the moment
+    the points are written at (default: the clock).
     """
     if order.financial_status not in FINANCIAL_STATUSES:
         raise ValidationError(
@@ -96,7 +104,9 @@ def record_order(
         )
     ).first()
     if existing is not None:
-        return _update(session, existing, order)
+        recorded = _update(session, existing, order)
+        sync_order(hub, session, existing, now=now)
+        return recorded
     member = None
     if order.customer is not None:
         member = hub.pm.hook.member_for_customer(
@@ -130,6 +140,8 @@ def record_order(
     session.add(row)
     session.flush()
     emit(session, "order.received", merchant_id, _event_data(row))
+    waiting = _attach_refunds(session, row)
+    sync_order(hub, session, row, fresh=not waiting, now=now)
     return RecordedOrder(order=row, created=True)
 
 
@@ -194,3 +206,121 @@ def get_order(session: Session, merchant_id: int, order_id: int) -> Order:
     if order is None or order.merchant_id != merchant_id:
         raise NotFound(f"order {order_id} not found", code="order_not_found")
     return order
+
+
+# -- refunds -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RecordedRefund:
+    refund: OrderRefund
+    created: bool
+
+
+def record_refund(
+    hub: Hub,
+    session: Session,
+    merchant_id: int,
+    refund: Refund,
+    *,
+    connection_id: int | None = None,
+    source: str | None = None,
+    now: datetime | None = None,
+) -> RecordedRefund:
+    """Store a refund once per (order, refund id) and reverse its share of the order's points.
+
+    The order is named the way ``record_order`` names it (connection or
+    source, and its external id). A refund that arrives before its order,
+    or before the order is paid, is kept and applied when the order earns.
+    The same refund sent again changes nothing.
+    """
+    if refund.amount is None or refund.amount <= 0:
+        raise ValidationError(
+            f"refund {refund.external_id}: the amount must be more than 0",
+            details={"amount": ["must be more than 0"]},
+        )
+    if connection_id is not None:
+        connection = session.get(Connection, connection_id)
+        if connection is None or connection.merchant_id != merchant_id:
+            raise NotFound(f"connection {connection_id} not found", code="connection_not_found")
+    return store_refund(
+        hub, session, merchant_id, source_for(connection_id, source), refund, now=now
+    )
+
+
+def store_refund(
+    hub: Hub,
+    session: Session,
+    merchant_id: int,
+    namespace: str,
+    refund: Refund,
+    *,
+    now: datetime | None = None,
+) -> RecordedRefund:
+    """Do ``record_refund`` for an order source already resolved (``connection:<id>``)."""
+    existing = session.scalars(
+        select(OrderRefund).where(
+            OrderRefund.merchant_id == merchant_id,
+            OrderRefund.source == namespace,
+            OrderRefund.order_external_id == refund.order_external_id,
+            OrderRefund.external_id == refund.external_id,
+        )
+    ).first()
+    if existing is not None:
+        return RecordedRefund(refund=existing, created=False)
+    order = session.scalars(
+        select(Order).where(
+            Order.merchant_id == merchant_id,
+            Order.source == namespace,
+            Order.external_id == refund.order_external_id,
+        )
+    ).first()
+    if order is not None and order.currency != refund.currency.upper():
+        raise ValidationError(
+            f"refund {refund.external_id} is in {refund.currency.upper()} but order "
+            f"{refund.order_external_id} is in {order.currency}; send it in the order's currency",
+            details={"currency": [f"must be {order.currency}"]},
+        )
+    row = OrderRefund(
+        merchant_id=merchant_id,
+        order_id=order.id if order is not None else None,
+        source=namespace,
+        order_external_id=refund.order_external_id,
+        external_id=refund.external_id,
+        amount=refund.amount,
+        currency=refund.currency.upper(),
+        refunded_at=_utc(refund.created_at),
+        lines=[dict(line) if isinstance(line, dict) else line for line in refund.lines],
+        note=refund.note[:500],
+    )
+    session.add(row)
+    session.flush()
+    if order is not None:
+        sync_order(hub, session, order, now=now)
+    return RecordedRefund(refund=row, created=True)
+
+
+def _attach_refunds(session: Session, order: Order) -> int:
+    """Link refunds that arrived before their order to it; return how many."""
+    result = session.execute(
+        update(OrderRefund)
+        .where(
+            OrderRefund.merchant_id == order.merchant_id,
+            OrderRefund.source == order.source,
+            OrderRefund.order_external_id == order.external_id,
+            OrderRefund.order_id.is_(None),
+        )
+        .values(order_id=order.id)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount or 0
+
+
+def refunds_of(session: Session, order_id: int) -> list[OrderRefund]:
+    return list(
+        session.scalars(
+            select(OrderRefund)
+            .where(OrderRefund.order_id == order_id)
+            .order_by(OrderRefund.refunded_at, OrderRefund.id)
+        )
+    )

@@ -21,6 +21,9 @@ ENTRY_POINT_GROUP = "hub.plugins"
 DEFAULT_PLUGINS = (
     "hub.default_identity",
     "hub.default_connectors",
+    "hub.default_earning",
+    "hub.expiry",
+    "hub.ledger",
 )
 
 

@@ -179,7 +179,7 @@ def test_a_signed_order_event_is_recorded_with_its_member(hub, api, connection_i
     assert response.status_code == 200, response.json
 
     orders = api.get("/api/v1/orders").json["data"]
-    assert [(o["external_id"], o["total"]) for o in orders] == [("W-1001", "350000")]
+    assert [(o["external_id"], Decimal(o["total"])) for o in orders] == [("W-1001", 350000)]
     member = api.get(f"/api/v1/members/{orders[0]['member_id']}").json
     assert member["phone"] == "+84912345678"
     assert member["identities"] == [{"connection_id": connection_id, "external_id": "C-7"}]

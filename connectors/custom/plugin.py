@@ -16,6 +16,7 @@ from connectors.custom import signature
 from connectors.custom.schemas import CustomerSchema
 from connectors.custom.schemas import EnvelopeSchema
 from connectors.custom.schemas import OrderSchema
+from connectors.custom.schemas import RefundSchema
 from hub import ConnectorInfo
 from hub import ValidationError
 from hub import connection_secrets
@@ -91,6 +92,9 @@ def webhook_records(hub, connection, topic, payload):
         return [_load(OrderSchema(), envelope["data"], "order")]
     if kind in CUSTOMER_TYPES:
         return [_load(CustomerSchema(), envelope["data"], "customer")]
+    if kind in REFUND_TYPES:
+        refund = _load(RefundSchema(), envelope["data"], "refund")
+        return [refund] if refund is not None else None
     return None
 
 

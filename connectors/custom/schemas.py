@@ -15,6 +15,7 @@ from marshmallow import fields
 from marshmallow import post_load
 from marshmallow import validate
 
+import hub
 from hub import Address
 from hub import Customer
 from hub import Order
@@ -105,6 +106,26 @@ class OrderSchema(_Strict):
                 "discount_codes": tuple(data["discount_codes"]),
                 "lines": tuple(data["lines"]),
             }
+        )
+
+
+class RefundSchema(_Strict):
+    external_id = fields.Str(required=True, validate=validate.Length(min=1, max=100))
+    order_external_id = fields.Str(required=True, validate=validate.Length(min=1, max=100))
+    amount = fields.Decimal(required=True, validate=validate.Range(min=0, min_inclusive=False))
+    currency = fields.Str(required=True, validate=validate.Regexp(r"^[A-Za-z]{3}$"))
+    created_at = fields.AwareDateTime(required=True)
+    lines = fields.List(fields.Dict(), load_default=list)
+    note = fields.Str(load_default="", validate=validate.Length(max=500))
+
+    @post_load
+    def build(self, data: dict, **_: Any) -> Any:
+        # hub.Refund arrives with the points engine; until then refunds are ignored.
+        refund = getattr(hub, "Refund", None)
+        if refund is None:
+            return None
+        return refund(
+            **{**data, "currency": data["currency"].upper(), "lines": tuple(data["lines"])}
         )
 
 

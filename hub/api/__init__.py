@@ -67,8 +67,19 @@ def init_api(app: Flask) -> HubApi:
     from hub.api.members import blp as members_blp
     from hub.api.merchant import blp as merchant_blp
     from hub.api.orders import blp as orders_blp
+    from hub.api.points import blp as points_blp
+    from hub.api.program import blp as program_blp
+    from hub.api.refunds import blp as refunds_blp
 
-    for blp in (merchant_blp, members_blp, orders_blp, connections_blp):
+    for blp in (
+        merchant_blp,
+        members_blp,
+        orders_blp,
+        connections_blp,
+        program_blp,
+        points_blp,
+        refunds_blp,
+    ):
         api.register_blueprint(blp, url_prefix=f"/api/v1{blp.url_prefix or ''}")
     return api
 

@@ -6,6 +6,7 @@ from flask import g
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from hub import ledger
 from hub.api.pagination import decode_cursor
 from hub.api.pagination import page
 from hub.api.pagination import page_of
@@ -29,7 +30,7 @@ blp = Blueprint("members", __name__, url_prefix="/members", description="Members
 
 
 def member_view(session, member) -> dict:
-    """The member as the API shows it: profile, consents, identities."""
+    """The member as the API shows it: profile, consents, identities, points."""
     data = {c.name: getattr(member, c.name) for c in member.__table__.columns}
     data["consents"] = {
         c.channel: {
@@ -43,6 +44,8 @@ def member_view(session, member) -> dict:
         {"connection_id": i.connection_id, "external_id": i.external_id}
         for i in identities_of(session, member.id)
     ]
+    points = ledger.balance(session, member.id)
+    data["points"] = {"available": points.available, "pending": points.pending}
     return data
 
 

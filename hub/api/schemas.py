@@ -64,6 +64,11 @@ class MemberInSchema(Schema):
     consents = fields.Dict(keys=fields.Str(validate=validate.OneOf(CHANNELS)), values=fields.Bool())
 
 
+class PointsSummarySchema(Schema):
+    available = fields.Int()
+    pending = fields.Int()
+
+
 class MemberSchema(Schema):
     id = fields.Int()
     code = fields.Str()
@@ -81,6 +86,7 @@ class MemberSchema(Schema):
     status = fields.Str()
     consents = fields.Dict(keys=fields.Str(), values=fields.Nested(ConsentSchema))
     identities = fields.List(fields.Nested(IdentitySchema))
+    points = fields.Nested(PointsSummarySchema)
     created_at = fields.AwareDateTime()
     updated_at = fields.AwareDateTime()
 

@@ -1,0 +1,201 @@
+"""The merchant's loyalty program: read and save its settings, list versions, preview earning."""
+
+from __future__ import annotations
+
+from flask import g
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from marshmallow import Schema
+from marshmallow import fields
+from marshmallow import validate
+
+from hub.accrual import is_cancelled
+from hub.api.orders import canonical_order
+from hub.api.pagination import decode_cursor
+from hub.api.pagination import encode_cursor
+from hub.api.schemas import OrderInSchema
+from hub.core import current_hub
+from hub.db import utcnow
+from hub.earning import quote
+from hub.members import get_member
+from hub.models import Merchant
+from hub.orders import FINANCIAL_STATUSES
+from hub.program import DEFAULT_SETTINGS
+from hub.program import ProgramSettingsSchema
+from hub.program import latest_version
+from hub.program import list_versions
+from hub.program import program_for
+from hub.program import program_rules
+from hub.program import save_program
+
+blp = Blueprint("program", __name__, url_prefix="/program", description="Loyalty program")
+
+
+class ProgramRuleInfoSchema(Schema):
+    name = fields.Str()
+    title = fields.Str()
+    description = fields.Str()
+
+
+class ProgramSchema(Schema):
+    version = fields.Int(metadata={"description": "0 until the merchant first saves settings"})
+    created_at = fields.AwareDateTime(allow_none=True)
+    actor = fields.Str(allow_none=True)
+    settings = fields.Nested(ProgramSettingsSchema)
+    rules_available = fields.List(
+        fields.Nested(ProgramRuleInfoSchema),
+        metadata={"description": "earning rules the installed plugins offer, for `rules`"},
+    )
+
+
+class ProgramVersionSchema(Schema):
+    version = fields.Int()
+    created_at = fields.AwareDateTime()
+    actor = fields.Str()
+    settings = fields.Nested(ProgramSettingsSchema)
+
+
+class ProgramVersionPageSchema(Schema):
+    data = fields.List(fields.Nested(ProgramVersionSchema))
+    next_cursor = fields.Str(allow_none=True)
+
+
+class ProgramVersionListArgs(Schema):
+    limit = fields.Int(load_default=50, validate=validate.Range(min=1, max=200))
+    cursor = fields.Str(load_default=None)
+
+
+class ProgramPreviewInSchema(OrderInSchema):
+    """An order as ``POST /orders`` takes it, and optionally the member it would be for."""
+
+    external_id = fields.Str(load_default="preview", validate=validate.Length(min=1, max=100))
+    financial_status = fields.Str(load_default="paid", validate=validate.OneOf(FINANCIAL_STATUSES))
+    member_id = fields.Int(allow_none=True, load_default=None)
+
+
+class PreviewAwardSchema(Schema):
+    rule = fields.Str()
+    points = fields.Int()
+    note = fields.Str()
+
+
+class ProgramPreviewSchema(Schema):
+    points = fields.Int()
+    program_version = fields.Int()
+    earning_base = fields.Decimal(as_string=True)
+    currency = fields.Str()
+    reason = fields.Str(
+        allow_none=True,
+        metadata={
+            "description": "why the order earns nothing: program_disabled, before_start, "
+            "currency, below_minimum, cancelled"
+        },
+    )
+    awards = fields.List(fields.Nested(PreviewAwardSchema))
+    available_at = fields.AwareDateTime(allow_none=True)
+    expires_at = fields.AwareDateTime(allow_none=True)
+
+
+def _view(version, hub) -> dict:
+    settings_schema = ProgramSettingsSchema()
+    if version is None:
+        settings, number, created_at, actor = DEFAULT_SETTINGS, 0, None, None
+    else:
+        settings = version.settings
+        number, created_at, actor = version.version, version.created_at, version.actor
+    return {
+        "version": number,
+        "created_at": created_at,
+        "actor": actor,
+        "settings": settings_schema.load_defaults(settings_schema.load(settings)),
+        "rules_available": [
+            {"name": r.name, "title": r.title, "description": r.description}
+            for r in sorted(program_rules(hub).values(), key=lambda r: r.name)
+        ],
+    }
+
+
+@blp.route("")
+class ProgramView(MethodView):
+    @blp.response(200, ProgramSchema)
+    def get(self):
+        """Get the program's current settings (the defaults, version 0, until first saved)."""
+        hub = current_hub()
+        with hub.db.session() as session:
+            return _view(latest_version(session, g.merchant_id), hub)
+
+    @blp.arguments(ProgramSettingsSchema)
+    @blp.response(200, ProgramSchema)
+    def put(self, data):
+        """Save the program's settings as a new version; fields left out take their defaults.
+
+        Orders placed from now on earn under the new version; orders placed
+        before keep the version they were placed under. Saving unchanged
+        settings creates no version.
+        """
+        hub = current_hub()
+        schema = ProgramSettingsSchema()
+        raw = schema.dump(schema.load_defaults(data))
+        with hub.db.transaction() as session:
+            version, _ = save_program(hub, session, g.merchant_id, raw, actor=g.actor)
+            return _view(version, hub)
+
+
+@blp.route("/versions")
+class ProgramVersions(MethodView):
+    @blp.arguments(ProgramVersionListArgs, location="query")
+    @blp.response(200, ProgramVersionPageSchema)
+    def get(self, args):
+        """List saved versions, newest first; each one is what orders placed after it earned by."""
+        before = decode_cursor(args["cursor"])
+        with current_hub().db.session() as session:
+            rows = list_versions(session, g.merchant_id, before=before, limit=args["limit"])
+        schema = ProgramSettingsSchema()
+        data = [
+            {
+                "version": row.version,
+                "created_at": row.created_at,
+                "actor": row.actor,
+                "settings": schema.load_defaults(schema.load(row.settings)),
+            }
+            for row in rows
+        ]
+        full = len(rows) == args["limit"]
+        return {"data": data, "next_cursor": encode_cursor(rows[-1].version) if full else None}
+
+
+@blp.route("/preview")
+class ProgramPreview(MethodView):
+    @blp.arguments(ProgramPreviewInSchema)
+    @blp.response(200, ProgramPreviewSchema)
+    def post(self, data):
+        """Say how many points an order would earn, rule by rule, without writing anything.
+
+        Takes the body of ``POST /orders``; ``member_id`` lets member-specific
+        rules (birthday, first order) answer. The program version is the one
+        in force at ``placed_at``.
+        """
+        hub = current_hub()
+        member_id = data.pop("member_id", None)
+        for name in ("connection_id", "source"):
+            data.pop(name, None)
+        with hub.db.session() as session:
+            merchant = session.get(Merchant, g.merchant_id)
+            order = canonical_order(data, merchant.currency)
+            member = get_member(session, g.merchant_id, member_id) if member_id else None
+            program = program_for(hub, session, g.merchant_id, order.placed_at)
+            offer = quote(hub, session, g.merchant_id, member, order, program)
+            session.rollback()  # a preview writes nothing, whatever a rule did
+        reason = "cancelled" if is_cancelled(order) else offer.reason
+        awards = [] if reason else offer.awards
+        now = utcnow()
+        return {
+            "points": sum(a.points for a in awards),
+            "program_version": program.version,
+            "earning_base": offer.base,
+            "currency": program.currency,
+            "reason": reason,
+            "awards": [{"rule": a.rule, "points": a.points, "note": a.note} for a in awards],
+            "available_at": program.available_at(now) if awards else None,
+            "expires_at": program.expires_at(now) if awards else None,
+        }

@@ -1,0 +1,34 @@
+"""The built-in base spend rule: the program's earn rate on the order's earning base.
+
+An ordinary plugin (``trylast``): a plugin that wants a different base rule
+blocks this one (``HUB_DISABLE_PLUGINS=hub.default_earning``) and returns its
+own ``base`` award.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from hub.earning import Award
+from hub.hookspecs import hookimpl
+
+
+def format_amount(amount: Decimal) -> str:
+    """``250000.0000`` as ``250,000``; ``12.5000`` as ``12.5``."""
+    if amount == amount.to_integral_value():
+        return f"{amount.to_integral_value():,f}"
+    return f"{amount.normalize():,f}"
+
+
+@hookimpl(trylast=True)
+def points_for_order(order, program):
+    """Award ``base``: earn rate times earning base, rounded as the program says."""
+    base = program.earning_base(order)
+    points = program.points_for(base)
+    unit = "point" if program.earn_points == 1 else "points"
+    note = (
+        f"{format_amount(base)} {program.currency} at {program.earn_points} {unit} per "
+        f"{format_amount(program.earn_amount)} {program.currency} "
+        f"({program.rounding.replace('_', ' ')})"
+    )
+    return [Award(points=points, rule="base", note=note)]

@@ -1,0 +1,284 @@
+"""Inbound webhooks over real HTTP, with real rq workers: nothing lost, nothing twice.
+
+The app runs under a real WSGI server on 127.0.0.1; deliveries are signed per
+Standard Webhooks for the custom storefront connector; jobs go to real rq
+queues and are worked by rq's worker (``run_jobs``).
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+
+import pytest
+from rq.job import Job
+from sqlalchemy import select
+
+from hub.models import Order
+from hub.models import PointEntry
+from hub.testing import create_test_merchant
+from hub.testing import make_app
+from hub.testing import run_jobs
+from webhooks.models import InboxEntry
+from webhooks.sweep import run_sweep
+from webhooks.testing import LiveServer
+from webhooks.testing import new_test_secret
+from webhooks.testing import standard_headers
+
+SECRET = new_test_secret("inbound")
+
+
+def order_event(external_id="W-1", *, status="paid", kind="order.created", name="Lan"):
+    return {
+        "type": kind,
+        "timestamp": "2026-11-01T03:16:00Z",
+        "data": {
+            "external_id": external_id,
+            "currency": "VND",
+            "subtotal": "500000",
+            "total": "500000",
+            "financial_status": status,
+            "placed_at": "2026-11-01T10:15:00+07:00",
+            "paid_at": "2026-11-01T10:16:00+07:00" if status != "pending" else None,
+            "customer": {"external_id": "C-1", "phone": "0912345678", "name": name},
+        },
+    }
+
+
+def refund_event(external_id="R-1", order_external_id="W-1", amount="250000"):
+    return {
+        "type": "refund.created",
+        "data": {
+            "external_id": external_id,
+            "order_external_id": order_external_id,
+            "amount": amount,
+            "currency": "VND",
+            "created_at": "2026-11-02T09:00:00+07:00",
+        },
+    }
+
+
+class Shop:
+    """One merchant with a custom storefront connection, reached over real HTTP."""
+
+    def __init__(self, app, server):
+        self.app = app
+        self.hub = app.extensions["hub"]
+        self.server = server
+        self.merchant = create_test_merchant(self.hub, "Hoa Mai")
+        client = app.test_client()
+        response = client.post(
+            "/api/v1/connections",
+            json={"connector": "custom", "secrets": {"webhook_secret": SECRET}},
+            headers=self.merchant.headers,
+        )
+        assert response.status_code == 201, response.json
+        self.connection_id = response.json["id"]
+
+    def send(self, event, message_id, *, secret=SECRET, connection_id=None, headers=None):
+        body = json.dumps(event).encode()
+        signed = standard_headers(secret, message_id, body)
+        signed.update(headers or {})
+        return self.server.post(
+            f"/webhooks/custom/{connection_id or self.connection_id}", body, signed
+        )
+
+
+@pytest.fixture
+def shop(redis_app):
+    with LiveServer(redis_app) as server:
+        yield Shop(redis_app, server)
+
+
+def orders(hub):
+    with hub.db.session() as session:
+        return [(o.external_id, o.financial_status) for o in session.scalars(select(Order))]
+
+
+def inbox(hub):
+    with hub.db.session() as session:
+        return [
+            (e.delivery_id, e.status)
+            for e in session.scalars(select(InboxEntry).order_by(InboxEntry.id))
+        ]
+
+
+def ledger(hub):
+    """Every ledger entry as (key, points): the same list means nothing accrued twice."""
+    with hub.db.session() as session:
+        return sorted((e.key, e.points) for e in session.scalars(select(PointEntry)))
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_forged_and_missing_signatures_answer_401_and_store_nothing(shop):
+    body = json.dumps(order_event()).encode()
+    forged = shop.send(order_event(), "msg_f", secret=new_test_secret("attacker"))
+    missing = shop.server.post(f"/webhooks/custom/{shop.connection_id}", body, {})
+    headers = standard_headers(SECRET, "msg_t", body)
+    tampered = shop.server.post(
+        f"/webhooks/custom/{shop.connection_id}", body.replace(b"500000", b"900000"), headers
+    )
+
+    assert [forged[0], missing[0], tampered[0]] == [401, 401, 401]
+    assert forged[1]["error"]["code"] == "bad_signature"
+    assert inbox(shop.hub) == []
+    run_jobs(shop.hub)
+    assert orders(shop.hub) == []
+
+
+def test_unknown_foreign_or_disabled_connections_answer_404(shop):
+    client = shop.app.test_client()
+    api_connection = client.post(
+        "/api/v1/connections", json={"connector": "api"}, headers=shop.merchant.headers
+    ).json["id"]
+    assert shop.send(order_event(), "m1", connection_id=999999)[0] == 404
+    assert shop.send(order_event(), "m2", connection_id=api_connection)[0] == 404
+    client.patch(
+        f"/api/v1/connections/{shop.connection_id}",
+        json={"status": "disabled"},
+        headers=shop.merchant.headers,
+    )
+    status, answer = shop.send(order_event(), "m3")
+    assert status == 404 and answer["error"]["code"] == "connection_not_found"
+    assert inbox(shop.hub) == []
+
+
+def test_a_body_over_the_size_limit_answers_413(shop):
+    event = order_event()
+    event["padding"] = "x" * (shop.hub.config["HUB_MAX_BODY_BYTES"] + 1)
+    status, answer = shop.send(event, "big")
+    assert status == 413 and answer["error"]["code"] == "body_too_large"
+    assert inbox(shop.hub) == []
+
+
+def test_the_same_delivery_three_times_in_a_row_is_recorded_once(shop):
+    answers = [shop.send(order_event(), "msg_same") for _ in range(3)]
+
+    assert [a[0] for a in answers] == [200, 200, 200]
+    assert [a[1]["duplicate"] for a in answers] == [False, True, True]
+    run_jobs(shop.hub)
+    assert orders(shop.hub) == [("W-1", "paid")]
+    assert inbox(shop.hub) == [("msg_same", "processed")]
+    after_one = ledger(shop.hub)
+
+    # The platform retries again after processing: still nothing new.
+    assert shop.send(order_event(), "msg_same")[0] == 200
+    run_jobs(shop.hub)
+    assert ledger(shop.hub) == after_one
+
+
+def test_the_same_delivery_three_times_at_once_is_recorded_once(shop):
+    start = threading.Barrier(3)
+    answers = []
+
+    def deliver():
+        start.wait()
+        answers.append(shop.send(order_event(), "msg_race"))
+
+    threads = [threading.Thread(target=deliver) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sorted(a[0] for a in answers) == [200, 200, 200]
+    assert sorted(a[1]["duplicate"] for a in answers) == [False, True, True]
+    run_jobs(shop.hub)
+    assert orders(shop.hub) == [("W-1", "paid")]
+    assert inbox(shop.hub) == [("msg_race", "processed")]
+
+
+def test_the_same_order_in_three_different_deliveries_is_recorded_once(shop):
+    """Shopify-style duplicates: one event, three webhook ids (three subscriptions)."""
+    for message_id in ("sub-a", "sub-b", "sub-c"):
+        assert shop.send(order_event(), message_id)[0] == 200
+    run_jobs(shop.hub)
+
+    assert orders(shop.hub) == [("W-1", "paid")]
+    entries = ledger(shop.hub)
+    assert len({key for key, _ in entries}) == len(entries)
+    assert [s for _, s in inbox(shop.hub)] == ["processed"] * 3
+
+
+def test_out_of_order_deliveries_end_with_each_order_and_refund_once(shop):
+    # The refund and the paid update overtake the order's creation.
+    assert shop.send(refund_event("R-1", "W-1"), "d3")[0] == 200
+    assert shop.send(order_event("W-1", status="paid", kind="order.paid"), "d2")[0] == 200
+    assert shop.send(order_event("W-1", status="pending", kind="order.created"), "d1")[0] == 200
+    run_jobs(shop.hub)
+
+    with shop.hub.db.session() as session:
+        [order] = session.scalars(select(Order)).all()
+        assert order.external_id == "W-1" and order.paid_at is not None
+    assert [s for _, s in inbox(shop.hub)] == ["processed"] * 3
+    settled = ledger(shop.hub)
+
+    # Every delivery again, in yet another order: nothing changes.
+    for event, message_id in (
+        (order_event("W-1", status="pending"), "d1"),
+        (refund_event("R-1", "W-1"), "d3"),
+        (order_event("W-1", status="paid", kind="order.paid"), "d2"),
+    ):
+        shop.send(event, message_id)
+    run_jobs(shop.hub)
+    assert ledger(shop.hub) == settled
+    assert len(orders(shop.hub)) == 1
+
+
+def test_a_topic_the_connector_does_not_handle_is_stored_and_ignored(shop):
+    assert shop.send({"type": "cart.abandoned", "data": {"id": 1}}, "cart-1")[0] == 200
+    run_jobs(shop.hub)
+    assert inbox(shop.hub) == [("cart-1", "ignored")]
+
+
+def test_redis_down_at_intake_answers_200_and_the_sweep_recovers(
+    database_url, redis_url, redis_prefix, redis_app, tmp_path
+):
+    # The intake app's Redis is a closed port; the shared Redis server is left alone.
+    down = make_app(
+        database_url,
+        config={
+            "HUB_REDIS_URL": f"redis://127.0.0.1:{free_port()}/0",
+            "HUB_REDIS_PREFIX": redis_prefix,
+        },
+        instance_path=tmp_path / "down",
+    )
+    with LiveServer(down) as server:
+        shop = Shop(down, server)
+        answers = [shop.send(order_event(f"W-{n}"), f"msg-{n}") for n in range(3)]
+    assert [a[0] for a in answers] == [200, 200, 200]
+    assert [s for _, s in inbox(shop.hub)] == ["pending"] * 3
+
+    # The sweep runs where Redis works: it enqueues the rows and a worker applies them.
+    hub = redis_app.extensions["hub"]
+    with redis_app.app_context():
+        assert run_sweep(older_than_seconds=0)["inbox"] == 3
+        assert run_sweep(older_than_seconds=0)["inbox"] == 0  # queued already: not twice
+    run_jobs(hub)
+    assert sorted(orders(hub)) == [("W-0", "paid"), ("W-1", "paid"), ("W-2", "paid")]
+    assert [s for _, s in inbox(hub)] == ["processed"] * 3
+    with redis_app.app_context():
+        assert run_sweep(older_than_seconds=0)["inbox"] == 0
+    down.extensions["hub"].db.dispose()
+
+
+def test_a_permanent_failure_lands_in_the_failed_registry_with_the_connector(shop):
+    event = order_event()
+    event["data"]["financial_status"] = "maybe"
+    assert shop.send(event, "bad-1")[0] == 200
+    run_jobs(shop.hub)
+
+    [(_, status)] = inbox(shop.hub)
+    assert status == "failed"
+    registry = shop.hub.jobs.queue("inbound").failed_job_registry
+    [job_id] = registry.get_job_ids()
+    job = Job.fetch(job_id, connection=shop.hub.jobs.redis)
+    assert job.meta["connector"] == "custom"
+    assert job.meta["permanent"] is True
+    assert "financial status" in job.meta["last_error"]
