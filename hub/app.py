@@ -48,9 +48,11 @@ def create_app(
 
     from hub.api import init_api
     from hub.pages import init_pages
+    from hub.widget import init_widget
 
     init_api(app)
     init_pages(app)
+    init_widget(app)
     for blueprints in pm.hook.register_blueprints(hub=hub):
         for blueprint in blueprints or []:
             app.register_blueprint(blueprint)

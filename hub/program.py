@@ -64,9 +64,23 @@ class ProgramRule:
     description: str = ""
 
 
+#: How amounts appear in the API spec: decimal strings, never floats.
+AMOUNT = {"type": "string", "format": "decimal", "example": "1000"}
+
+
+def positive(value: Decimal) -> None:
+    if value <= 0:
+        raise SchemaError("must be more than 0")
+
+
+def not_negative(value: Decimal) -> None:
+    if value < 0:
+        raise SchemaError("must be at least 0")
+
+
 class EarnRateSchema(Schema):
     amount = fields.Decimal(
-        as_string=True, required=True, validate=validate.Range(min=0, min_inclusive=False)
+        as_string=True, required=True, allow_nan=False, validate=positive, metadata=AMOUNT
     )
     points = fields.Int(load_default=1, validate=validate.Range(min=1, max=1_000_000))
 
@@ -100,7 +114,11 @@ class ProgramSettingsSchema(Schema):
     rounding = fields.Str(load_default="floor", validate=validate.OneOf(ROUNDINGS))
     earn_on = fields.Nested(EarnOnSchema, load_default=None)
     minimum_order = fields.Decimal(
-        as_string=True, load_default=Decimal(0), validate=validate.Range(min=0)
+        as_string=True,
+        load_default=Decimal(0),
+        allow_nan=False,
+        validate=not_negative,
+        metadata=AMOUNT,
     )
     pending_days = fields.Int(load_default=0, validate=validate.Range(min=0, max=365))
     expiry = fields.Nested(ExpirySchema, load_default=None)

@@ -10,12 +10,14 @@ from sqlalchemy import select
 from hub.api.schemas import ConnectionInSchema
 from hub.api.schemas import ConnectionSchema
 from hub.api.schemas import ConnectionUpdateSchema
+from hub.api.schemas import WidgetSecretSchema
 from hub.connections import connection_view
 from hub.connections import create_connection
 from hub.connections import get_connection
 from hub.connections import update_connection
 from hub.core import current_hub
 from hub.models import Connection
+from hub.widget.tokens import new_widget_secret
 
 blp = Blueprint("connections", __name__, url_prefix="/connections", description="Connections")
 
@@ -70,3 +72,21 @@ class ConnectionById(MethodView):
         with hub.db.transaction() as session:
             connection = get_connection(session, g.merchant_id, connection_id)
             update_connection(hub, session, connection, {"status": "deleted"}, actor=g.actor)
+
+
+@blp.route("/<int:connection_id>/widget-secret")
+class WidgetSecret(MethodView):
+    @blp.response(201, WidgetSecretSchema)
+    def post(self, connection_id):
+        """Make (or replace) the secret the store signs widget visitor tokens with; shown once.
+
+        The previous secret stops working at once: update the store's snippet.
+        """
+        hub = current_hub()
+        secret = new_widget_secret()
+        with hub.db.transaction() as session:
+            connection = get_connection(session, g.merchant_id, connection_id)
+            update_connection(
+                hub, session, connection, {"secrets": {"widget_secret": secret}}, actor=g.actor
+            )
+        return {"widget_secret": secret, "connection_id": connection_id}

@@ -20,6 +20,7 @@ from hub.earning import quote
 from hub.members import get_member
 from hub.models import Merchant
 from hub.orders import FINANCIAL_STATUSES
+from hub.program import AMOUNT
 from hub.program import DEFAULT_SETTINGS
 from hub.program import ProgramSettingsSchema
 from hub.program import latest_version
@@ -82,7 +83,7 @@ class PreviewAwardSchema(Schema):
 class ProgramPreviewSchema(Schema):
     points = fields.Int()
     program_version = fields.Int()
-    earning_base = fields.Decimal(as_string=True)
+    earning_base = fields.Decimal(as_string=True, metadata=AMOUNT)
     currency = fields.Str()
     reason = fields.Str(
         allow_none=True,

@@ -15,6 +15,8 @@ from hub.db import utcnow
 from hub.orders import get_order
 from hub.orders import refunds_of
 from hub.orders import store_refund
+from hub.program import AMOUNT
+from hub.program import positive
 
 blp = Blueprint("refunds", __name__, url_prefix="/orders", description="Refunds")
 
@@ -26,7 +28,7 @@ class OrderRefundInSchema(Schema):
         metadata={"description": "the refund's id at the store; a second refund needs another"},
     )
     amount = fields.Decimal(
-        as_string=True, required=True, validate=validate.Range(min=0, min_inclusive=False)
+        as_string=True, required=True, allow_nan=False, validate=positive, metadata=AMOUNT
     )
     currency = fields.Str(validate=validate.Regexp(r"^[A-Za-z]{3}$"))
     created_at = fields.AwareDateTime(load_default=None)
@@ -38,7 +40,7 @@ class OrderRefundSchema(Schema):
     id = fields.Int()
     order_id = fields.Int()
     external_id = fields.Str()
-    amount = fields.Decimal(as_string=True)
+    amount = fields.Decimal(as_string=True, metadata=AMOUNT)
     currency = fields.Str()
     refunded_at = fields.AwareDateTime()
     note = fields.Str()

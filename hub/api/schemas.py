@@ -64,6 +64,11 @@ class MemberInSchema(Schema):
     consents = fields.Dict(keys=fields.Str(validate=validate.OneOf(CHANNELS)), values=fields.Bool())
 
 
+class TierRefSchema(Schema):
+    id = fields.Int()
+    name = fields.Str()
+
+
 class PointsSummarySchema(Schema):
     available = fields.Int()
     pending = fields.Int()
@@ -87,6 +92,7 @@ class MemberSchema(Schema):
     consents = fields.Dict(keys=fields.Str(), values=fields.Nested(ConsentSchema))
     identities = fields.List(fields.Nested(IdentitySchema))
     points = fields.Nested(PointsSummarySchema)
+    tier = fields.Nested(TierRefSchema, allow_none=True)
     created_at = fields.AwareDateTime()
     updated_at = fields.AwareDateTime()
 
@@ -218,3 +224,8 @@ class ConnectionSchema(Schema):
     #: Names of the stored secrets; their values are never returned.
     secret_names = fields.List(fields.Str())
     created_at = fields.AwareDateTime()
+
+
+class WidgetSecretSchema(Schema):
+    connection_id = fields.Int()
+    widget_secret = fields.Str()

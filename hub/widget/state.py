@@ -1,0 +1,201 @@
+"""What the widget shows: the program for guests; points, tier and rewards for members."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+from typing import TYPE_CHECKING
+from typing import Any
+
+import segno
+from sqlalchemy import func
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from hub import ledger
+from hub.db import utcnow
+from hub.models import Connection
+from hub.models import Member
+from hub.models import Merchant
+from hub.models import PointEntry
+from hub.models import PointLot
+from hub.program import program_for
+from hub.rewards import list_rewards
+from hub.tiers.ladder import list_tiers
+from hub.tiers.membership import tier_status
+from hub.vouchers import effective_status
+from hub.vouchers import member_vouchers
+
+if TYPE_CHECKING:
+    from hub.core import Hub
+
+EXPIRING_WITHIN = timedelta(days=30)
+DEFAULT_THEME = {"colour": "#0b6e4f", "position": "right", "launcher_text": None}
+
+
+def _money(value: Decimal | None) -> str | None:
+    return None if value is None else format(Decimal(value).normalize(), "f")
+
+
+def theme_for(program_settings: dict[str, Any], connection: Connection) -> dict[str, Any]:
+    """Merchant-wide theme from the program, then the storefront's own overrides."""
+    theme = dict(DEFAULT_THEME)
+    theme.update((program_settings or {}).get("widget") or {})
+    theme.update((connection.settings or {}).get("widget") or {})
+    return {k: theme.get(k) for k in DEFAULT_THEME}
+
+
+def program_view(hub: Hub, session: Session, merchant: Merchant, connection: Connection):
+    """The part every visitor sees: the pitch, how to earn, the rewards, how to join."""
+    program = program_for(hub, session, merchant.id)
+    ways = [
+        {"kind": "purchase", "amount": _money(program.earn_amount), "points": program.earn_points}
+    ]
+    for name, settings in sorted(program.rules.items()):
+        if isinstance(settings, dict) and settings.get("enabled", True):
+            ways.append({"kind": name, **_public_rule(settings)})
+    rewards = [
+        {
+            "id": r.id,
+            "name": r.name,
+            "description": r.description,
+            "kind": r.kind,
+            "value": _money(r.value),
+            "points_cost": r.points_cost,
+            "min_order": _money(r.min_order),
+            "min_tier_id": r.min_tier_id,
+        }
+        for r in list_rewards(session, merchant.id, active=True, limit=50)
+    ]
+    settings = connection.settings or {}
+    return {
+        "shop": merchant.name,
+        "currency": merchant.currency,
+        "locale": merchant.locale,
+        "theme": theme_for(dict(program.settings), connection),
+        "program": {
+            "enabled": program.enabled,
+            "pending_days": program.pending_days,
+            "expiry": program.expiry_policy,
+        },
+        "ways_to_earn": ways,
+        "rewards": rewards,
+        "tiers": [
+            {
+                "id": t.id,
+                "name": t.name,
+                "threshold": _money(t.threshold),
+                "basis": t.basis,
+                "benefits": t.benefits,
+            }
+            for t in list_tiers(session, merchant.id)
+        ],
+        "join_url": settings.get("join_url"),
+    }
+
+
+def _public_rule(settings: dict[str, Any]) -> dict[str, Any]:
+    """Only the numbers a visitor may see of a rule's settings."""
+    keep = ("points", "multiplier", "bonus_points")
+    return {k: v for k, v in settings.items() if k in keep and isinstance(v, int | float | str)}
+
+
+def member_view(hub: Hub, session: Session, member: Member, connection: Connection):
+    """The member's own panel: points, tier, expiring points, vouchers, code, activity."""
+    now = utcnow()
+    balance = ledger.balance(session, member.id)
+    expiring = session.execute(
+        select(PointLot.expires_at, PointLot.remaining)
+        .where(
+            PointLot.member_id == member.id,
+            PointLot.remaining > 0,
+            PointLot.expires_at.is_not(None),
+            PointLot.expires_at > now,
+            PointLot.expires_at <= now + EXPIRING_WITHIN,
+        )
+        .order_by(PointLot.expires_at)
+    ).all()
+    status = tier_status(session, member, now)
+    activity = session.scalars(
+        select(PointEntry)
+        .where(PointEntry.member_id == member.id)
+        .order_by(PointEntry.id.desc())
+        .limit(8)
+    ).all()
+    vouchers = [
+        {
+            "code": v.code,
+            "name": v.reward_name,
+            "kind": v.kind,
+            "value": _money(v.value),
+            "status": effective_status(v, now),
+            "expires_at": v.expires_at.isoformat() if v.expires_at else None,
+        }
+        for v in member_vouchers(session, member.id, limit=50)
+    ]
+    referral = (connection.settings or {}).get("referral_url")
+    return {
+        "name": member.name,
+        "code": member.code,
+        "qr_svg": member_qr_svg(member.code),
+        "points": {
+            "available": balance.available,
+            "pending": balance.pending,
+            "total": balance.total,
+        },
+        "expiring": [
+            {"points": r.remaining, "expires_at": r.expires_at.isoformat()} for r in expiring
+        ],
+        "tier": _tier_view(status),
+        "vouchers": [v for v in vouchers if v["status"] == "issued"],
+        "referral_url": referral.replace("{code}", member.code) if referral else None,
+        "activity": [
+            {
+                "points": e.points,
+                "kind": e.kind,
+                "rule": e.rule,
+                "note": e.note,
+                "at": e.created_at.isoformat(),
+            }
+            for e in activity
+        ],
+    }
+
+
+def _tier_view(status: dict[str, Any]) -> dict[str, Any] | None:
+    current, upcoming = status["tier"], status["next_tier"]
+    if current is None and upcoming is None:
+        return None
+    return {
+        "name": current.name if current else None,
+        "benefits": current.benefits if current else "",
+        "basis": (upcoming or current).basis,
+        "next": {"name": upcoming.name, "threshold": _money(upcoming.threshold)}
+        if upcoming
+        else None,
+        "progress": _money(status["progress"]),
+        "delta_to_next": _money(status["delta_to_next"]),
+        "retain_by": status["retain_by"].isoformat() if status["retain_by"] else None,
+        "delta_to_retain": _money(status["delta_to_retain"]),
+    }
+
+
+def member_version(session: Session, member_id: int) -> str:
+    """A stamp that changes with every ledger entry, so a cached panel is never stale.
+
+    Events drop cached panels too (vouchers used at a counter, tier changes);
+    this check catches any ledger write, whoever made it, in one indexed lookup.
+    """
+    row = session.execute(
+        select(Member.points_balance, func.max(PointEntry.id))
+        .select_from(Member)
+        .outerjoin(PointEntry, PointEntry.member_id == Member.id)
+        .where(Member.id == member_id)
+        .group_by(Member.points_balance)
+    ).first()
+    return f"{row[0]}:{row[1]}" if row else "none"
+
+
+def member_qr_svg(code: str) -> str:
+    """The member code as an SVG QR code, for the counter's scanner."""
+    return segno.make_qr(code, error="m").svg_inline(scale=4, border=2, dark="#111")
