@@ -15,6 +15,7 @@ import pluggy
 if TYPE_CHECKING:
     import click
     from flask import Blueprint
+    from flask import Request
     from sqlalchemy.orm import Session
     from werkzeug.datastructures import Headers
 
@@ -26,9 +27,12 @@ if TYPE_CHECKING:
     from hub.jobs import PeriodicJob
     from hub.models import Connection
     from hub.models import Member
+    from hub.models.rewards import Reward
+    from hub.models.tiers import Tier
     from hub.program import Program
     from hub.program import ProgramRule
     from hub.registry import ConnectorInfo
+    from hub.tiers import TierStats
 
 hookspec = pluggy.HookspecMarker("hub")
 hookimpl = pluggy.HookimplMarker("hub")
@@ -127,6 +131,36 @@ def member_merged(hub: Hub, session: Session, survivor: Member, merged: Member) 
 
 
 # ---------------------------------------------------------------------------
+# Tiers and rewards: request or worker, no network I/O
+# ---------------------------------------------------------------------------
+
+
+@hookspec(firstresult=True)
+def tier_for_member(hub: Hub, session: Session, member: Member, stats: TierStats) -> Tier | None:
+    """Return the tier the member's numbers earn: one of ``stats.tiers``, or None.
+
+    ``stats`` holds the merchant's ladder (lowest first) and the member's
+    progress at ``stats.at`` on each basis and window the tiers use
+    (``stats.progress(tier)``). The core upgrades at once to a higher answer
+    and moves down only at a review, per the merchant's downgrade policy.
+    Stops at the first non-None result; the built-in implementation (trylast)
+    answers the highest tier whose threshold the progress reaches.
+    Runs in: request or worker, inside the caller's transaction; no network I/O.
+    """
+
+
+@hookspec(firstresult=True)
+def check_redemption(hub: Hub, session: Session, member: Member, reward: Reward) -> str | None:
+    """Return a reason to refuse this redemption, shown to the member, or None to allow it.
+
+    Called after the core's own checks (active reward, tier restriction) and
+    before any points move; a reason makes the API answer 422
+    ``redemption_refused`` with it as the message. Stops at the first reason.
+    Runs in: request, inside the redemption's transaction; no network I/O.
+    """
+
+
+# ---------------------------------------------------------------------------
 # Inbound webhooks: a connector checks and reads its platform's deliveries
 # ---------------------------------------------------------------------------
 
@@ -182,6 +216,31 @@ def webhook_records(
     any records returned are applied in one transaction with the delivery.
     Stops at the first non-None result.
     Runs in: worker, once per delivery and again on a replay; no network I/O.
+    """
+
+
+# ---------------------------------------------------------------------------
+# The storefront widget: request, no network I/O
+# ---------------------------------------------------------------------------
+
+
+@hookspec(firstresult=True)
+def widget_identity(hub: Hub, connection: Connection, request: Request) -> Member | None:
+    """Identify the visitor of a storefront by a platform's own signature (an app proxy).
+
+    Stops at the first non-None result. Return None for connections of other
+    connectors and for unsigned requests; the built-in check of the store's
+    HS256 token runs when every plugin answered None.
+    Runs in: request; no network I/O.
+    """
+
+
+@hookspec
+def widget_data(hub: Hub, member: Member, connection: Connection) -> dict[str, Any] | None:
+    """Return extra keys for a member's widget panel (under ``member.extra``). Merged in order.
+
+    The result is cached with the panel and dropped when the member's data changes.
+    Runs in: request; no network I/O.
     """
 
 

@@ -21,9 +21,12 @@ ENTRY_POINT_GROUP = "hub.plugins"
 DEFAULT_PLUGINS = (
     "hub.default_identity",
     "hub.default_connectors",
+    "hub.default_tiers",
+    "hub.vouchers",
     "hub.default_earning",
     "hub.expiry",
     "hub.ledger",
+    "hub.default_widget",
 )
 
 
