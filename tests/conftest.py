@@ -1,6 +1,7 @@
 """The hub's own tests use the fixtures hub.testing gives every plugin author."""
 
 import pytest
+from browser_support import browser  # noqa: F401 - the session's headless Chromium
 
 from hub.testing import ApiClient  # noqa: F401 - re-exported for tests
 
