@@ -19,11 +19,13 @@ from hub.cli.database import db
 from hub.cli.imports import import_group
 from hub.cli.jobs import jobs_group
 from hub.cli.runtime import cron_command
+from hub.cli.runtime import demo
 from hub.cli.runtime import serve
 from hub.cli.runtime import worker
 from hub.errors import StartupError
 
 COMMANDS = (
+    demo,
     serve,
     worker,
     cron_command,

@@ -25,7 +25,14 @@ def serve(host: str, port: int) -> None:
         upgrade(hub)
     mode = "inline jobs" if hub.jobs.is_inline else "rq jobs on Redis"
     click.echo(f"Storefront Hub on http://{host}:{port}/  ({hub.db.engine.dialect.name}, {mode})")
-    current_app.run(host=host, port=port, threaded=True, use_reloader=False)
+    _run(host, port)
+
+
+def _run(host: str, port: int) -> None:
+    # Flask's app.run() refuses to start inside a CLI command; serve with werkzeug directly.
+    from werkzeug.serving import run_simple
+
+    run_simple(host, port, current_app._get_current_object(), threaded=True, use_reloader=False)
 
 
 @click.command("worker")
@@ -58,3 +65,34 @@ def cron_command() -> None:
     from hub.worker import make_cron
 
     make_cron(hub).start()
+
+
+@click.command("demo")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--members", default=300, show_default=True, type=click.IntRange(1, 100_000))
+@click.option("--no-serve", is_flag=True, help="Create the demo shop, print its URLs and stop.")
+@with_appcontext
+def demo(host: str, port: int, members: int, no_serve: bool) -> None:
+    """Create a demo shop (program, tiers, rewards, members, orders) and serve it."""
+    from hub.demo import bp
+    from hub.demo import seed_demo
+    from hub.migrate import upgrade
+
+    hub = current_hub()
+    upgrade(hub)
+    with click.progressbar(length=members, label="Creating demo members") as bar:
+        shop = seed_demo(hub, members=members, progress=bar.update)
+    base = f"http://{host}:{port}"
+    click.echo("")
+    click.echo(f"Demo shop: {shop.merchant_id} ({'created' if shop.created else 'already there'})")
+    if shop.api_key:
+        click.echo(f"API key (shown once): {shop.api_key}")
+    click.echo(f"Storefront as a guest:   {base}/demo/store")
+    click.echo(f"Storefront as a member:  {base}/demo/store?customer=demo-1")
+    click.echo(f"In English:              {base}/demo/store?customer=demo-1&locale=en")
+    click.echo(f"API reference:           {base}/api/v1/docs")
+    if no_serve:
+        return
+    current_app.register_blueprint(bp)
+    _run(host, port)

@@ -42,8 +42,8 @@
       redeemed: "Đổi quà thành công! Mã của bạn: {code}", error: "Không thể thực hiện: {msg}",
       loadError: "Không tải được thông tin. Vui lòng thử lại sau.",
       earnPurchase: "{points} điểm cho mỗi {amount} chi tiêu",
-      earn_birthday_bonus: "Thưởng điểm trong tháng sinh nhật", earn_first_order_bonus: "Thưởng đơn hàng đầu tiên",
-      earn_signup_bonus: "Thưởng khi đăng ký", earn_product_bonus: "Thưởng thêm cho sản phẩm chọn lọc",
+      earn_birthday: "Thưởng điểm trong tháng sinh nhật", earn_first_order: "Thưởng đơn hàng đầu tiên",
+      earn_signup: "Thưởng khi đăng ký", earn_product_bonus: "Thưởng thêm cho sản phẩm chọn lọc",
       earn_special_days: "Nhân điểm vào ngày đặc biệt", earn_tier_multiplier: "Nhân điểm theo hạng thành viên",
       kind_earn: "Tích điểm", kind_bonus: "Thưởng", kind_redeem: "Đổi quà", kind_reverse: "Hoàn điểm",
       kind_expire: "Hết hạn", kind_adjust: "Điều chỉnh", kind_import: "Số dư đầu kỳ"
@@ -64,8 +64,8 @@
       redeemed: "Redeemed! Your code: {code}", error: "Could not do that: {msg}",
       loadError: "Could not load your rewards. Please try again later.",
       earnPurchase: "{points} points for every {amount} spent",
-      earn_birthday_bonus: "Bonus points in your birthday month", earn_first_order_bonus: "First order bonus",
-      earn_signup_bonus: "Bonus for joining", earn_product_bonus: "Extra points on selected products",
+      earn_birthday: "Bonus points in your birthday month", earn_first_order: "First order bonus",
+      earn_signup: "Bonus for joining", earn_product_bonus: "Extra points on selected products",
       earn_special_days: "Multiplied points on special days", earn_tier_multiplier: "More points in higher tiers",
       kind_earn: "Earned", kind_bonus: "Bonus", kind_redeem: "Redeemed", kind_reverse: "Reversed",
       kind_expire: "Expired", kind_adjust: "Adjusted", kind_import: "Opening balance"

@@ -1,0 +1,256 @@
+"""``hub demo``: a demo shop with a program, tiers, rewards, members and their orders.
+
+Everything goes through the same services a real shop uses (program versions,
+the order path with its earning rules, tiers, the reward catalog), so the demo
+shows the product as it is. Seeding twice finds the demo shop and changes nothing.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from flask import Blueprint
+from flask import abort
+from flask import render_template
+from flask import request
+from sqlalchemy import select
+
+from hub.canonical import Customer
+from hub.canonical import Order
+from hub.canonical import OrderLine
+from hub.connections import connection_secrets
+from hub.connections import create_connection
+from hub.db import utcnow
+from hub.merchants import create_api_key
+from hub.merchants import create_merchant
+from hub.models import Connection
+from hub.models import Merchant
+from hub.orders import record_order
+from hub.program import program_rules
+from hub.program import save_program
+from hub.rewards import create_reward
+from hub.tiers.ladder import create_tier
+from hub.widget.tokens import new_widget_secret
+from hub.widget.tokens import sign_visitor
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from hub.core import Hub
+
+DEMO_SHOP = "Trà Sen (demo)"
+FAMILY = ["Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Huỳnh", "Phan", "Vũ", "Võ", "Đặng", "Bùi"]
+MIDDLE = ["Thị", "Văn", "Ngọc", "Minh", "Thu", "Hữu", "Thanh", "Quốc", "Bảo"]
+GIVEN = [
+    "Lan",
+    "Hương",
+    "Minh",
+    "Tuấn",
+    "Hà",
+    "Linh",
+    "Nam",
+    "Mai",
+    "Dũng",
+    "Trang",
+    "Phúc",
+    "Anh",
+    "Khoa",
+    "Vy",
+    "Quân",
+    "Thảo",
+    "Long",
+    "Ngân",
+    "Hải",
+    "Yến",
+]
+PROVINCES = ["Hồ Chí Minh", "Hà Nội", "Đà Nẵng", "Cần Thơ", "Hải Phòng", "Khánh Hòa"]
+PRODUCTS = [
+    ("TEA-LOTUS", "Trà sen Tây Hồ", 180000),
+    ("TEA-JASMINE", "Trà lài", 95000),
+    ("TEA-OOLONG", "Trà ô long", 240000),
+    ("CUP-01", "Ly sứ men lam", 120000),
+    ("SET-GIFT", "Hộp quà Tết", 650000),
+]
+PROGRAM = {
+    "earn_rate": {"amount": "1000", "points": 1},
+    "rounding": "floor",
+    "pending_days": 0,
+    "expiry": {"policy": "days", "days": 365},
+    "rules": {"birthday": {"multiplier": 2}},
+}
+TIERS = [
+    ("Đồng", "0", "1", "Tích 1 điểm cho mỗi 1.000đ."),
+    ("Bạc", "2000000", "1.2", "Nhân 1,2 điểm; quà sinh nhật."),
+    ("Vàng", "5000000", "1.5", "Nhân 1,5 điểm; miễn phí giao hàng."),
+    ("Kim Cương", "15000000", "2", "Nhân đôi điểm; ưu tiên sản phẩm mới."),
+]
+REWARDS = [
+    {
+        "name": "Giảm 20.000đ",
+        "kind": "amount_off",
+        "value": Decimal(20000),
+        "points_cost": 200,
+        "validity_days": 30,
+    },
+    {
+        "name": "Miễn phí giao hàng",
+        "kind": "free_shipping",
+        "points_cost": 300,
+        "max_discount": Decimal(30000),
+        "validity_days": 30,
+    },
+    {
+        "name": "Giảm 50.000đ",
+        "kind": "amount_off",
+        "value": Decimal(50000),
+        "points_cost": 500,
+        "validity_days": 60,
+    },
+    {
+        "name": "Giảm 10% (tối đa 100.000đ)",
+        "kind": "percent_off",
+        "value": Decimal(10),
+        "max_discount": Decimal(100000),
+        "points_cost": 800,
+        "validity_days": 60,
+    },
+    {
+        "name": "Tặng ly sứ men lam",
+        "kind": "free_product",
+        "product_sku": "CUP-01",
+        "points_cost": 1200,
+        "validity_days": 90,
+    },
+]
+
+
+@dataclass(frozen=True)
+class DemoShop:
+    merchant_id: int
+    connection_id: int
+    api_key: str | None
+    members: int
+    created: bool
+
+
+def seed_demo(
+    hub: Hub, *, members: int = 300, progress: Callable[[int], None] = lambda n: None
+) -> DemoShop:
+    """Create the demo shop, or find it when it exists already."""
+    with hub.db.session() as session:
+        merchant = session.scalars(select(Merchant).where(Merchant.name == DEMO_SHOP)).first()
+        if merchant is not None:
+            connection = session.scalars(
+                select(Connection).where(Connection.merchant_id == merchant.id)
+            ).first()
+            return DemoShop(merchant.id, connection.id, None, members, created=False)
+    with hub.db.transaction() as session:
+        merchant = create_merchant(session, DEMO_SHOP)
+        key = create_api_key(session, merchant.id, name="demo")
+        # Only the rules of earning plugins that are installed and switched on.
+        offered = program_rules(hub)
+        rules = {k: v for k, v in PROGRAM["rules"].items() if k in offered}
+        save_program(hub, session, merchant.id, {**PROGRAM, "rules": rules}, actor="demo")
+        for position, (name, threshold, multiplier, benefits) in enumerate(TIERS):
+            create_tier(
+                session,
+                merchant.id,
+                {
+                    "name": name,
+                    "threshold": Decimal(threshold),
+                    "basis": "spend",
+                    "window": "rolling_12m",
+                    "earn_multiplier": Decimal(multiplier),
+                    "benefits": benefits,
+                    "position": position,
+                },
+                actor="demo",
+            )
+        for reward in REWARDS:
+            create_reward(session, merchant.id, dict(reward), actor="demo")
+        connection = create_connection(
+            hub,
+            session,
+            merchant.id,
+            connector="api",
+            name="Demo storefront",
+            settings={"join_url": "/demo/store?join=1", "referral_url": "/demo/store?ref={code}"},
+            secrets={"widget_secret": new_widget_secret()},
+            actor="demo",
+        )
+        merchant_id, connection_id = merchant.id, connection.id
+    _seed_members(hub, merchant_id, connection_id, members, progress)
+    return DemoShop(merchant_id, connection_id, key.secret, members, created=True)
+
+
+def _seed_members(hub: Hub, merchant_id: int, connection_id: int, count: int, progress) -> None:
+    rng = random.Random(20261123)
+    now = utcnow()
+    for n in range(1, count + 1):
+        name = f"{rng.choice(FAMILY)} {rng.choice(MIDDLE)} {rng.choice(GIVEN)}"
+        customer = Customer(
+            external_id=f"demo-{n}",
+            phone=f"09{rng.randint(10_000_000, 99_999_999)}",
+            email=f"khach{n}@example.vn",
+            name=name,
+            accepts_marketing={"sms": rng.random() < 0.6, "zalo": rng.random() < 0.4},
+        )
+        orders = rng.choice([1, 1, 2, 3, 4, 6, 9]) if n > 1 else 12
+        with hub.db.transaction() as session:
+            for k in range(orders):
+                placed = now - timedelta(days=rng.randint(1, 360), minutes=rng.randint(0, 1440))
+                lines = tuple(
+                    OrderLine(
+                        sku=sku, title=title, quantity=rng.randint(1, 3), price=Decimal(price)
+                    )
+                    for sku, title, price in rng.sample(PRODUCTS, rng.randint(1, 3))
+                )
+                total = sum((line.price * line.quantity for line in lines), Decimal(0))
+                order = Order(
+                    external_id=f"demo-{n}-{k}",
+                    number=f"#{1000 + n * 20 + k}",
+                    currency="VND",
+                    subtotal=total,
+                    total=total,
+                    financial_status="paid",
+                    placed_at=placed,
+                    paid_at=placed,
+                    lines=lines,
+                    customer=customer,
+                )
+                record_order(hub, session, merchant_id, order, connection_id=connection_id)
+        progress(1)
+
+
+bp = Blueprint("demo", __name__, template_folder="templates")
+
+
+@bp.get("/demo/store")
+def store():
+    """A sample storefront page embedding the widget, as a merchant's theme would."""
+    from hub.core import current_hub
+
+    hub = current_hub()
+    with hub.db.session() as session:
+        merchant = session.scalars(select(Merchant).where(Merchant.name == DEMO_SHOP)).first()
+        if merchant is None:
+            abort(404)
+        connection = session.scalars(
+            select(Connection).where(Connection.merchant_id == merchant.id)
+        ).first()
+        secret = connection_secrets(hub, connection)["widget_secret"]
+    customer = request.args.get("customer")
+    # A real store signs this on its server, for the signed-in customer only.
+    token = sign_visitor(customer, secret) if customer else ""
+    return render_template(
+        "demo_store.html",
+        connection_id=connection.id,
+        token=token,
+        customer=customer,
+        locale=request.args.get("locale", "vi"),
+        products=PRODUCTS,
+    )
