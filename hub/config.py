@@ -10,6 +10,8 @@ from typing import Any
 #: Every setting the hub reads, with its default. The README's table is drawn from here.
 DEFAULTS: dict[str, Any] = {
     "HUB_DATABASE_URL": None,  # None: an SQLite file in the instance folder
+    "HUB_DB_POOL_SIZE": 10,  # connections each process keeps open to PostgreSQL
+    "HUB_DB_MAX_OVERFLOW": 20,  # extra connections a busy process may open
     "HUB_REDIS_URL": None,  # None: jobs run inline, in the process that enqueues them
     "HUB_REDIS_PREFIX": "hub",  # prefix of every Redis key and rq queue name
     "HUB_SECRET_KEY": None,  # signs sessions, derives the key that encrypts secrets
@@ -24,6 +26,7 @@ DEFAULTS: dict[str, Any] = {
     "HUB_JOB_TIMEOUT": 300,
     "HUB_LOG_LEVEL": "INFO",
     "HUB_PLUGINS_CONFIG": {},  # per-plugin settings, keyed by plugin name
+    "HUB_PUBLIC_URL": None,  # where gateways reach this hub: https://hub.example.com
     "HUB_WEBHOOKS_ALLOW_LOOPBACK": False,  # let outbound webhooks reach 127.0.0.1 (dev, tests)
 }
 

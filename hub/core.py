@@ -31,7 +31,11 @@ class Hub:
         self.app = app
         self.config = config
         self.pm = pm
-        self.db = Database(config["HUB_DATABASE_URL"])
+        self.db = Database(
+            config["HUB_DATABASE_URL"],
+            pool_size=config["HUB_DB_POOL_SIZE"],
+            max_overflow=config["HUB_DB_MAX_OVERFLOW"],
+        )
         self.jobs = Jobs(self)
         self.secrets = SecretBox(config["HUB_SECRET_KEY"])
         self.pid = os.getpid()

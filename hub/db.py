@@ -115,9 +115,11 @@ class Money(TypeDecorator):
 class Database:
     """One engine and two session factories: reads, and writes that lock early."""
 
-    def __init__(self, url: str, *, echo: bool = False) -> None:
+    def __init__(
+        self, url: str, *, echo: bool = False, pool_size: int = 10, max_overflow: int = 20
+    ) -> None:
         self.url = url
-        self.engine = make_engine(url, echo=echo)
+        self.engine = make_engine(url, echo=echo, pool_size=pool_size, max_overflow=max_overflow)
         self.is_sqlite = self.engine.dialect.name == "sqlite"
         writer = self.engine.execution_options(hub_write=True)
         self._reader = sessionmaker(self.engine, expire_on_commit=False)
@@ -150,7 +152,9 @@ class Database:
         self.engine.dispose()
 
 
-def make_engine(url: str, *, echo: bool = False) -> Engine:
+def make_engine(
+    url: str, *, echo: bool = False, pool_size: int = 10, max_overflow: int = 20
+) -> Engine:
     """Create the engine, with the SQLite settings that make it a fair embedded default."""
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")

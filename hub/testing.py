@@ -48,6 +48,9 @@ def make_app(
         "HUB_DATABASE_URL": database_url,
         "HUB_SECRET_KEY": "test-secret-key-not-for-production",
         "HUB_REDIS_URL": None,
+        # Parallel test workers share one PostgreSQL server: keep each app's pool small.
+        "HUB_DB_POOL_SIZE": 4,
+        "HUB_DB_MAX_OVERFLOW": 8,
         **(config or {}),
     }
     return create_app(settings, plugins=plugins, instance_path=instance_path)

@@ -1,0 +1,21 @@
+"""The baseline app: a bare Flask endpoint under the same gunicorn settings."""
+
+from flask import Flask
+from flask import jsonify
+
+app = Flask(__name__)
+
+
+@app.get("/healthz")
+def healthz():
+    return jsonify(ok=True)
+
+
+@app.get("/bare")
+def bare():
+    return jsonify(points={"available": 1500, "pending": 0}, member=None)
+
+
+@app.post("/bare")
+def bare_post():
+    return jsonify(ok=True)
