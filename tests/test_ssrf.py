@@ -1,0 +1,94 @@
+"""The SSRF guard refuses every address form that reaches inside, and only those."""
+
+from __future__ import annotations
+
+import ipaddress
+
+import pytest
+
+from webhooks.ssrf import BlockedURL
+from webhooks.ssrf import check_literal
+from webhooks.ssrf import refusal
+from webhooks.ssrf import resolve
+
+BLOCKED_HOSTS = [
+    "127.0.0.1",
+    "127.1",  # short form of 127.0.0.1
+    "2130706433",  # decimal 127.0.0.1
+    "0x7f000001",  # hex 127.0.0.1
+    "017700000001",  # octal 127.0.0.1
+    "localhost",
+    "0.0.0.0",
+    "10.0.0.8",
+    "172.16.3.4",
+    "192.168.1.1",
+    "100.64.0.1",  # carrier-grade NAT
+    "169.254.169.254",  # cloud metadata
+    "169.254.10.10",  # link-local
+    "224.0.0.1",  # multicast
+    "240.0.0.1",  # reserved
+    "[::1]",
+    "[::]",
+    "[::ffff:127.0.0.1]",  # IPv4-mapped loopback
+    "[::ffff:169.254.169.254]",
+    "[fd00:ec2::254]",  # AWS IPv6 metadata
+    "[fc00::1]",  # unique local
+    "[fe80::1]",  # link-local
+    "[ff02::1]",  # multicast
+    "[64:ff9b::a00:1]",  # NAT64 of 10.0.0.1
+    "[2002:7f00:1::]",  # 6to4 of 127.0.0.1
+]
+
+
+@pytest.mark.parametrize("host", BLOCKED_HOSTS)
+def test_an_internal_address_is_refused_after_resolution(host):
+    with pytest.raises(BlockedURL):
+        resolve(f"http://{host}/hook")
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["ftp://example.com/x", "file:///etc/passwd", "gopher://example.com", "//example.com", "x"],
+)
+def test_only_http_and_https_are_allowed(url):
+    with pytest.raises(BlockedURL):
+        resolve(url)
+
+
+def test_credentials_in_the_url_are_refused():
+    with pytest.raises(BlockedURL):
+        check_literal("https://user:pass@example.com/hook")
+
+
+@pytest.mark.parametrize("address", ["93.184.215.14", "8.8.8.8", "2606:4700:4700::1111"])
+def test_public_addresses_are_allowed(address):
+    assert refusal(ipaddress.ip_address(address)) is None
+
+
+def test_loopback_is_allowed_only_when_the_setting_says_so():
+    target = resolve("http://127.0.0.1:8080/hook?x=1", allow_loopback=True)
+    assert (target.address, target.port, target.path) == ("127.0.0.1", 8080, "/hook?x=1")
+    assert target.host_header == "127.0.0.1:8080"
+    with pytest.raises(BlockedURL):
+        resolve("http://10.0.0.1/hook", allow_loopback=True)
+    with pytest.raises(BlockedURL):
+        resolve("http://169.254.169.254/latest/meta-data/", allow_loopback=True)
+
+
+def test_localhost_resolves_once_to_the_address_connected_to():
+    target = resolve("https://localhost/hook", allow_loopback=True)
+    assert ipaddress.ip_address(target.address).is_loopback
+    assert (target.host, target.host_header, target.port) == ("localhost", "localhost", 443)
+
+
+def test_a_name_that_does_not_resolve_is_refused():
+    with pytest.raises(BlockedURL, match="cannot resolve"):
+        resolve("https://hooks.invalid/hook")
+
+
+def test_saving_an_endpoint_checks_literal_addresses_without_dns():
+    check_literal("https://hooks.example.com/x")  # names are resolved at delivery
+    for url in ("http://10.1.2.3/x", "http://[::1]/x", "http://localhost:9000/x"):
+        with pytest.raises(BlockedURL):
+            check_literal(url)
+    check_literal("http://127.0.0.1:9000/x", allow_loopback=True)
