@@ -13,6 +13,7 @@ from connectors.custom import signature
 from hub import Connection
 from hub import Customer
 from hub import Order
+from hub import Refund
 from hub import Unauthorized
 from webhooks.models import InboxEntry
 from webhooks.testing import new_test_secret
@@ -217,3 +218,25 @@ def test_a_previous_secret_still_verifies_during_a_rotation(hub, api, connection
     late = send(api.client, connection_id, order_event("W-2"), message_id="b", secret=new)
     assert late.status_code == 200
     assert len(api.get("/api/v1/orders").json["data"]) == 2
+
+
+def test_a_refund_event_becomes_a_refund(hub, connection):
+    event = {
+        "type": "refund.created",
+        "data": {
+            "external_id": "R-1",
+            "order_external_id": "W-1001",
+            "amount": "175000",
+            "currency": "vnd",
+            "created_at": "2026-11-02T09:00:00+07:00",
+        },
+    }
+    [refund] = hub.pm.hook.webhook_records(
+        hub=hub, connection=connection, topic=event["type"], payload=event, headers=Headers()
+    )
+    assert isinstance(refund, Refund)
+    assert (refund.order_external_id, refund.amount, refund.currency) == (
+        "W-1001",
+        Decimal("175000"),
+        "VND",
+    )

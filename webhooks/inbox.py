@@ -23,16 +23,17 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 from werkzeug.datastructures import Headers
 
-import hub as hub_api
 from hub import Connection
 from hub import Customer
 from hub import Hub
 from hub import HubError
 from hub import Order
 from hub import PermanentError
+from hub import Refund
 from hub import RetryLater
 from hub import current_hub
 from hub import record_order
+from hub import record_refund
 from hub import utcnow
 from webhooks.models import InboxEntry
 
@@ -95,27 +96,24 @@ def _process(hub: Hub, session: Session, entry_id: int) -> str:
 
 def apply_record(hub: Hub, session: Session, connection: Connection, record: Any) -> None:
     """Record one canonical record a connector returned, for the connection's merchant."""
+    merchant_id = connection.merchant_id
     if isinstance(record, Order):
-        record_order(hub, session, connection.merchant_id, record, connection_id=connection.id)
-        return
-    if isinstance(record, Customer):
+        record_order(hub, session, merchant_id, record, connection_id=connection.id)
+    elif isinstance(record, Refund):
+        record_refund(hub, session, merchant_id, record, connection_id=connection.id)
+    elif isinstance(record, Customer):
         hub.pm.hook.member_for_customer(
             hub=hub,
             session=session,
-            merchant_id=connection.merchant_id,
+            merchant_id=merchant_id,
             connection_id=connection.id,
             customer=record,
         )
-        return
-    refund_type = getattr(hub_api, "Refund", None)
-    record_refund = getattr(hub_api, "record_refund", None)
-    if refund_type is not None and isinstance(record, refund_type) and record_refund:
-        record_refund(hub, session, connection.merchant_id, record, connection_id=connection.id)
-        return
-    raise PermanentError(
-        f"the {connection.connector} connector returned a {type(record).__name__}; "
-        f"webhook_records may return Order, Customer and Refund records only"
-    )
+    else:
+        raise PermanentError(
+            f"the {connection.connector} connector returned a {type(record).__name__}; "
+            f"webhook_records may return Order, Customer and Refund records only"
+        )
 
 
 def _reason(exc: BaseException) -> str:

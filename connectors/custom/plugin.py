@@ -93,8 +93,7 @@ def webhook_records(hub, connection, topic, payload):
     if kind in CUSTOMER_TYPES:
         return [_load(CustomerSchema(), envelope["data"], "customer")]
     if kind in REFUND_TYPES:
-        refund = _load(RefundSchema(), envelope["data"], "refund")
-        return [refund] if refund is not None else None
+        return [_load(RefundSchema(), envelope["data"], "refund")]
     return None
 
 

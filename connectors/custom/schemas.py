@@ -15,11 +15,11 @@ from marshmallow import fields
 from marshmallow import post_load
 from marshmallow import validate
 
-import hub
 from hub import Address
 from hub import Customer
 from hub import Order
 from hub import OrderLine
+from hub import Refund
 
 GENDERS = ("male", "female", "other")
 
@@ -119,12 +119,8 @@ class RefundSchema(_Strict):
     note = fields.Str(load_default="", validate=validate.Length(max=500))
 
     @post_load
-    def build(self, data: dict, **_: Any) -> Any:
-        # hub.Refund arrives with the points engine; until then refunds are ignored.
-        refund = getattr(hub, "Refund", None)
-        if refund is None:
-            return None
-        return refund(
+    def build(self, data: dict, **_: Any) -> Refund:
+        return Refund(
             **{**data, "currency": data["currency"].upper(), "lines": tuple(data["lines"])}
         )
 
