@@ -7,7 +7,16 @@ import pytest
 # Endpoint arguments we know how to fill with the first merchant's objects.
 # A new endpoint with a new argument fails test_every_endpoint_argument_is_known
 # until it is added here, so no endpoint escapes the walk.
-KNOWN_ARGUMENTS = {"member_id", "order_id", "connection_id", "endpoint_id", "delivery_id"}
+KNOWN_ARGUMENTS = {
+    "member_id",
+    "order_id",
+    "connection_id",
+    "endpoint_id",
+    "delivery_id",
+    "tier_id",
+    "reward_id",
+    "code",
+}
 
 
 @pytest.fixture
@@ -36,7 +45,18 @@ def first_merchant_objects(api):
         },
     ).json
     deliveries = api.get(f"/api/v1/webhook-endpoints/{endpoint['id']}/deliveries").json
+    tier = api.post("/api/v1/tiers", json={"name": "Vàng", "threshold": "100"}).json
+    reward = api.post(
+        "/api/v1/rewards",
+        json={"name": "Quà", "kind": "amount_off", "value": "50000", "points_cost": 100},
+    ).json
+    redeemed = api.post(
+        f"/api/v1/members/{member['id']}/redemptions", json={"reward_id": reward["id"]}
+    )
     return {
+        "tier_id": tier["id"],
+        "reward_id": reward["id"],
+        "code": redeemed.json["voucher"]["code"],
         "member_id": member["id"],
         "order_id": order["id"],
         "connection_id": connection["id"],

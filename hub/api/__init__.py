@@ -70,6 +70,12 @@ def init_api(app: Flask) -> HubApi:
     from hub.api.points import blp as points_blp
     from hub.api.program import blp as program_blp
     from hub.api.refunds import blp as refunds_blp
+    from hub.api.rewards import blp as rewards_blp
+    from hub.api.rewards import redemptions_blp
+    from hub.api.tiers import blp as tiers_blp
+    from hub.api.tiers import member_blp as member_tiers_blp
+    from hub.api.vouchers import blp as vouchers_blp
+    from hub.api.vouchers import member_blp as member_vouchers_blp
 
     for blp in (
         merchant_blp,
@@ -79,6 +85,12 @@ def init_api(app: Flask) -> HubApi:
         program_blp,
         points_blp,
         refunds_blp,
+        tiers_blp,
+        member_tiers_blp,
+        rewards_blp,
+        redemptions_blp,
+        vouchers_blp,
+        member_vouchers_blp,
     ):
         api.register_blueprint(blp, url_prefix=f"/api/v1{blp.url_prefix or ''}")
     return api

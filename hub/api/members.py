@@ -25,6 +25,7 @@ from hub.members import identities_of
 from hub.members import search_members
 from hub.members import update_member
 from hub.merges import merge_members
+from hub.tiers import current_tier
 
 blp = Blueprint("members", __name__, url_prefix="/members", description="Members")
 
@@ -46,6 +47,8 @@ def member_view(session, member) -> dict:
     ]
     points = ledger.balance(session, member.id)
     data["points"] = {"available": points.available, "pending": points.pending}
+    tier = current_tier(session, member)
+    data["tier"] = {"id": tier.id, "name": tier.name} if tier else None
     return data
 
 
