@@ -10,16 +10,21 @@ from __future__ import annotations
 import json
 import socket
 import threading
+import time
 
 import pytest
 from rq.job import Job
 from sqlalchemy import select
 
+from hub import RetryLater
+from hub import hookimpl
+from hub.db import utcnow
 from hub.models import Order
 from hub.models import PointEntry
 from hub.testing import create_test_merchant
 from hub.testing import make_app
 from hub.testing import run_jobs
+from webhooks.cli import webhooks_group
 from webhooks.models import InboxEntry
 from webhooks.sweep import run_sweep
 from webhooks.testing import LiveServer
@@ -282,3 +287,65 @@ def test_a_permanent_failure_lands_in_the_failed_registry_with_the_connector(sho
     assert job.meta["connector"] == "custom"
     assert job.meta["permanent"] is True
     assert "financial status" in job.meta["last_error"]
+
+
+class FlakyIdentity:
+    """Fails the first lookup of a member as a database hiccup would: transiently."""
+
+    __name__ = "flaky-identity"
+
+    def __init__(self):
+        self.failures = 1
+
+    @hookimpl(tryfirst=True)
+    def member_for_customer(self):
+        if self.failures:
+            self.failures -= 1
+            raise RetryLater("identity store busy")
+        return None
+
+
+def test_a_transient_failure_is_retried_and_an_overdue_retry_is_swept(shop):
+    shop.hub.pm.register(FlakyIdentity(), name="flaky-identity")
+    assert shop.send(order_event(), "flaky-1")[0] == 200
+    run_jobs(shop.hub)
+    assert inbox(shop.hub) == [("flaky-1", "pending")]
+    queue = shop.hub.jobs.queue("inbound")
+    [job_id] = queue.scheduled_job_registry.get_job_ids()
+    assert 5 <= (queue.scheduled_job_registry.get_scheduled_time(job_id) - utcnow()).seconds <= 10
+
+    # Given no scheduler picked the retry up two minutes after it was due,
+    shop.hub.jobs.redis.zadd(queue.scheduled_job_registry.key, {job_id: time.time() - 120})
+    # when the sweep runs, the retry is enqueued and runs once.
+    with shop.app.app_context():
+        run_sweep()
+    assert queue.scheduled_job_registry.get_job_ids() == []
+    run_jobs(shop.hub)
+    assert inbox(shop.hub) == [("flaky-1", "processed")]
+    assert orders(shop.hub) == [("W-1", "paid")]
+
+
+def test_failed_deliveries_are_listed_and_replayed_from_the_command_line(shop):
+    event = order_event()
+    event["data"]["financial_status"] = "maybe"
+    shop.send(event, "bad-1")
+    shop.send(order_event("W-2"), "good-2")
+    run_jobs(shop.hub)
+    runner = shop.app.test_cli_runner()
+
+    listed = runner.invoke(webhooks_group, ["failed"])
+    assert listed.exit_code == 0, listed.output
+    [line] = listed.output.splitlines()
+    assert "custom" in line and "bad-1" in line and "unknown financial status" in line
+
+    # Replaying a processed delivery changes nothing; replaying the failed one fails again.
+    before = ledger(shop.hub)
+    with shop.hub.db.session() as session:
+        ids = dict(session.execute(select(InboxEntry.delivery_id, InboxEntry.id)).all())
+    for delivery_id in ("good-2", "bad-1"):
+        replayed = runner.invoke(webhooks_group, ["replay", str(ids[delivery_id])])
+        assert replayed.exit_code == 0 and "queued" in replayed.output
+    run_jobs(shop.hub)
+    assert ledger(shop.hub) == before
+    assert dict(inbox(shop.hub)) == {"bad-1": "failed", "good-2": "processed"}
+    assert runner.invoke(webhooks_group, ["replay", "999999"]).exit_code != 0

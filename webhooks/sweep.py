@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import time
 from datetime import timedelta
 from typing import Any
 
@@ -33,6 +34,8 @@ log = logging.getLogger(__name__)
 
 #: A row younger than this may still have its first job on the way.
 GRACE_SECONDS = 30
+#: A scheduled retry this late means no scheduler is running for the queue.
+SCHEDULER_GRACE_SECONDS = 60
 #: An inbox row enqueued this many times without finishing is given up on.
 MAX_ATTEMPTS = 20
 _LIVE = ("queued", "started", "scheduled", "deferred")
@@ -49,14 +52,31 @@ def run_sweep(older_than_seconds: int = GRACE_SECONDS, limit: int = 500) -> dict
 
 
 def recover_abandoned(hub: Hub) -> None:
-    """Let rq retry (or fail) jobs whose worker died: its started-registry cleanup."""
+    """Get stuck rq jobs of the webhook queues moving again.
+
+    Abandoned jobs (their worker died: OOM, ``kill -9``) are retried or failed
+    by rq's own started-registry cleanup, run here every sweep rather than at
+    rq's 10-minute maintenance. Retries overdue by more than a minute are
+    enqueued directly: rq's scheduler may be gone with the worker that held
+    its lock, and a surviving worker only takes the lock over at its next
+    maintenance. A retry enqueued twice in a race runs twice harmlessly: the
+    jobs are idempotent.
+    """
     if hub.jobs.is_inline:
         return
+    overdue = int(time.time()) - SCHEDULER_GRACE_SECONDS
     for name in ("inbound", "outbound"):
         try:
-            hub.jobs.queue(name).started_job_registry.cleanup()
+            queue = hub.jobs.queue(name)
+            queue.started_job_registry.cleanup()
+            scheduled = queue.scheduled_job_registry
+            for job_id in scheduled.get_jobs_to_schedule(overdue):
+                # Only the sweep that removed it enqueues it.
+                job = queue.fetch_job(job_id) if scheduled.remove(job_id) else None
+                if job is not None:
+                    queue.enqueue_job(job)
         except Exception:
-            log.exception("rq cleanup of the %s queue failed", name)
+            log.exception("rq recovery of the %s queue failed", name)
 
 
 def job_state(hub: Hub, job_id: str) -> str | None:
