@@ -10,10 +10,15 @@ from __future__ import annotations
 from hub.api import register_api_blueprint
 from hub.audit import record as record_audit
 from hub.canonical import Address
+from hub.canonical import ConnectionUninstalled
 from hub.canonical import Customer
+from hub.canonical import CustomerDataRequest
+from hub.canonical import CustomerRedaction
 from hub.canonical import Order
 from hub.canonical import OrderLine
 from hub.canonical import Refund
+from hub.canonical import ShopRedaction
+from hub.canonical import VoucherUse
 from hub.connections import connection_secrets
 from hub.core import Hub
 from hub.core import current_hub
@@ -38,12 +43,15 @@ from hub.events import Event
 from hub.events import emit
 from hub.hookspecs import hookimpl
 from hub.jobs import PeriodicJob
+from hub.members import identities_of
+from hub.members import member_by_identity
 from hub.models import Connection
 from hub.orders import record_order
 from hub.orders import record_refund
 from hub.program import Program
 from hub.program import ProgramRule
 from hub.program import program_for
+from hub.records import apply_record
 from hub.registry import ConnectorInfo
 
 __version__ = "0.1.0"
@@ -53,8 +61,11 @@ __all__ = [
     "Award",
     "Conflict",
     "Connection",
+    "ConnectionUninstalled",
     "ConnectorInfo",
     "Customer",
+    "CustomerDataRequest",
+    "CustomerRedaction",
     "Event",
     "Hub",
     "HubError",
@@ -70,17 +81,22 @@ __all__ = [
     "ProgramRule",
     "Refund",
     "RetryLater",
+    "ShopRedaction",
     "StartupError",
     "UTCDateTime",
     "Unauthorized",
     "ValidationError",
+    "VoucherUse",
     "__version__",
+    "apply_record",
     "connection_secrets",
     "counted_orders",
     "current_hub",
     "emit",
     "grant_points",
     "hookimpl",
+    "identities_of",
+    "member_by_identity",
     "program_for",
     "record_audit",
     "record_order",

@@ -145,6 +145,98 @@ class Refund:
         return cls(**data)
 
 
+@dataclass(frozen=True)
+class VoucherUse:
+    """A store reports that an order used a discount code (maybe one the hub issued).
+
+    ``order_external_id`` names the order as ``Order.external_id`` does; send it
+    after the order itself. A code the hub never issued changes nothing.
+    """
+
+    code: str
+    order_external_id: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return _encode(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> VoucherUse:
+        return cls(**data)
+
+
+@dataclass(frozen=True)
+class ConnectionUninstalled:
+    """The store removed the hub's app: the connection is disabled and calls stop."""
+
+    reason: str = "uninstalled"
+
+    def to_dict(self) -> dict[str, Any]:
+        return _encode(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ConnectionUninstalled:
+        return cls(**data)
+
+
+@dataclass(frozen=True)
+class CustomerRedaction:
+    """Erase one customer's personal data (Shopify ``customers/redact`` and the like).
+
+    The member is found by the connection's customer id, then the email or
+    phone; ``order_external_ids`` are orders whose stored customer details
+    are wiped too. ``request_id`` names the request in the audit log.
+    """
+
+    customer: Customer
+    order_external_ids: tuple[str, ...] = ()
+    request_id: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return _encode(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> CustomerRedaction:
+        return cls(
+            customer=Customer.from_dict(data["customer"]),
+            order_external_ids=tuple(data.get("order_external_ids") or ()),
+            request_id=data.get("request_id"),
+        )
+
+
+@dataclass(frozen=True)
+class CustomerDataRequest:
+    """A customer asked the merchant for the data held about them (``customers/data_request``)."""
+
+    customer: Customer
+    order_external_ids: tuple[str, ...] = ()
+    request_id: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return _encode(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> CustomerDataRequest:
+        return cls(
+            customer=Customer.from_dict(data["customer"]),
+            order_external_ids=tuple(data.get("order_external_ids") or ()),
+            request_id=data.get("request_id"),
+        )
+
+
+@dataclass(frozen=True)
+class ShopRedaction:
+    """Purge what the hub holds from one store (``shop/redact``, 48 hours after uninstall)."""
+
+    shop: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return _encode(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ShopRedaction:
+        return cls(**data)
+
+
 def _encode(value: Any) -> Any:
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {f.name: _encode(getattr(value, f.name)) for f in dataclasses.fields(value)}

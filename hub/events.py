@@ -37,6 +37,7 @@ EVENT_TYPES = (
     "member.updated",
     "member.merged",
     "member.deleted",
+    "member.data_requested",
     "order.received",
     "order.updated",
     "points.redeemed",

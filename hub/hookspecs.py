@@ -179,6 +179,24 @@ def webhook_verify(hub: Hub, connection: Connection, headers: Headers, body: byt
 
 
 @hookspec(firstresult=True)
+def webhook_connection(
+    hub: Hub, connector: str, headers: Headers, body: bytes
+) -> Connection | None:
+    """Name the connection a delivery to the connector's app-wide URL is for.
+
+    Some platforms send every store's deliveries to one URL per app
+    (``POST /webhooks/<connector>``): Shopify's privacy topics, Haravan's app
+    webhooks. Read the store from the headers (a shop domain, an org id) and
+    return its connection, or None for another connector or an unknown store
+    (the hub answers 404). The connection may be disabled: a store that
+    uninstalled still sends privacy requests, so ``webhook_records`` must
+    decide what a disabled connection's deliveries do. The signature is
+    checked next, with ``webhook_verify``. Stops at the first non-None result.
+    Runs in: request, before anything is stored; no network I/O.
+    """
+
+
+@hookspec(firstresult=True)
 def webhook_delivery_id(
     hub: Hub, connection: Connection, headers: Headers, body: bytes
 ) -> str | None:

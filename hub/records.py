@@ -8,16 +8,26 @@ handler with ``@handles``.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 from typing import Any
 
+from sqlalchemy import select
+
+from hub import audit
+from hub.canonical import ConnectionUninstalled
 from hub.canonical import Customer
 from hub.canonical import Order
 from hub.canonical import Refund
+from hub.canonical import VoucherUse
+from hub.errors import Conflict
+from hub.errors import NotFound
 from hub.errors import PermanentError
 from hub.orders import record_order
 from hub.orders import record_refund
+
+log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -73,3 +83,63 @@ def _customer(hub: Hub, session: Session, connection: Connection, record: Custom
         connection_id=connection.id,
         customer=record,
     )
+
+
+@handles(VoucherUse)
+def _voucher_use(hub: Hub, session: Session, connection: Connection, record: VoucherUse) -> Any:
+    """Burn the hub's voucher an order of this connection used; other codes change nothing."""
+    from hub.models import Order as OrderRow
+    from hub.orders import source_for
+    from hub.vouchers import use_voucher
+
+    order = session.scalars(
+        select(OrderRow).where(
+            OrderRow.merchant_id == connection.merchant_id,
+            OrderRow.source == source_for(connection.id, None),
+            OrderRow.external_id == record.order_external_id,
+        )
+    ).first()
+    if order is None:
+        return None
+    try:
+        return use_voucher(
+            session,
+            connection.merchant_id,
+            record.code,
+            order_id=order.id,
+            actor=f"connection:{connection.id}",
+        )
+    except NotFound:
+        return None  # the store's own code, not one the hub issued
+    except Conflict as exc:
+        # Used on another order (or cancelled) already: the store let it through; say so.
+        log.warning("connection %s order %s: %s", connection.id, order.external_id, exc.message)
+        return None
+
+
+@handles(ConnectionUninstalled)
+def _uninstalled(
+    hub: Hub, session: Session, connection: Connection, record: ConnectionUninstalled
+) -> Any:
+    """Disable the connection and drop its access token: every outgoing call stops."""
+    secrets = hub.secrets.decrypt(connection.secrets_encrypted)
+    secrets.pop("access_token", None)
+    secrets.pop("refresh_token", None)
+    connection.secrets_encrypted = hub.secrets.encrypt(secrets)
+    if connection.status == "active":
+        connection.status = "disabled"
+    connection.settings = {**(connection.settings or {}), "uninstalled": True}
+    audit.record(
+        session,
+        connection.merchant_id,
+        actor=f"connection:{connection.id}",
+        action="connection.uninstalled",
+        object_type="connection",
+        object_id=connection.id,
+        data={"reason": record.reason},
+    )
+    return connection
+
+
+# Privacy requests register their handlers on import.
+from hub import privacy  # noqa: E402, F401

@@ -24,16 +24,12 @@ from sqlalchemy.orm import Session
 from werkzeug.datastructures import Headers
 
 from hub import Connection
-from hub import Customer
 from hub import Hub
 from hub import HubError
-from hub import Order
 from hub import PermanentError
-from hub import Refund
 from hub import RetryLater
+from hub import apply_record as apply_canonical_record
 from hub import current_hub
-from hub import record_order
-from hub import record_refund
 from hub import utcnow
 from webhooks.models import InboxEntry
 
@@ -95,25 +91,13 @@ def _process(hub: Hub, session: Session, entry_id: int) -> str:
 
 
 def apply_record(hub: Hub, session: Session, connection: Connection, record: Any) -> None:
-    """Record one canonical record a connector returned, for the connection's merchant."""
-    merchant_id = connection.merchant_id
-    if isinstance(record, Order):
-        record_order(hub, session, merchant_id, record, connection_id=connection.id)
-    elif isinstance(record, Refund):
-        record_refund(hub, session, merchant_id, record, connection_id=connection.id)
-    elif isinstance(record, Customer):
-        hub.pm.hook.member_for_customer(
-            hub=hub,
-            session=session,
-            merchant_id=merchant_id,
-            connection_id=connection.id,
-            customer=record,
-        )
-    else:
-        raise PermanentError(
-            f"the {connection.connector} connector returned a {type(record).__name__}; "
-            f"webhook_records may return Order, Customer and Refund records only"
-        )
+    """Record one canonical record a connector returned, for the connection's merchant.
+
+    The core's ``hub.apply_record`` knows every record type (orders, refunds,
+    customers, voucher uses, uninstalls, privacy requests), so a delivery is
+    applied exactly as a backfill or a reconciliation would apply it.
+    """
+    apply_canonical_record(hub, session, connection, record)
 
 
 def _reason(exc: BaseException) -> str:

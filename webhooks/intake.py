@@ -51,6 +51,34 @@ def receive(connector: str, connection_id: int):
         abort(413)
     body = request.get_data(cache=True)  # raises 413 for an oversized chunked body
     connection = active_connection(hub, connector, connection_id)
+    return _accept(hub, connector, connection, body)
+
+
+@bp.post("/webhooks/<connector>")
+def receive_app_wide(connector: str):
+    """Accept one delivery sent to the connector's one URL for every store.
+
+    The connector names the connection from the headers (``webhook_connection``);
+    everything after that is as for a connection's own URL.
+    """
+    hub = current_hub()
+    limit = request.max_content_length
+    if limit is not None and (request.content_length or 0) > limit:
+        abort(413)
+    body = request.get_data(cache=True)
+    connection = hub.pm.hook.webhook_connection(
+        hub=hub, connector=connector, headers=request.headers, body=body
+    )
+    if connection is None or connection.connector != connector or connection.status == "deleted":
+        raise NotFound(
+            f"no {connector} connection for the store this delivery names; connect the store first",
+            code="connection_not_found",
+        )
+    return _accept(hub, connector, connection, body)
+
+
+def _accept(hub: Hub, connector: str, connection: Connection, body: bytes):
+    connection_id = connection.id
     headers = request.headers
     verified = hub.pm.hook.webhook_verify(
         hub=hub, connection=connection, headers=headers, body=body

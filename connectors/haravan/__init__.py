@@ -1,0 +1,1 @@
+"""The Haravan connector: OpenID Connect install, webhooks, vouchers as discounts, the widget."""

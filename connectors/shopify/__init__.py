@@ -1,0 +1,1 @@
+"""The Shopify connector: OAuth install, webhooks, vouchers as discount codes, the widget."""

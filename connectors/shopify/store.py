@@ -1,0 +1,117 @@
+"""One connected Shopify store: its settings, secrets, URLs and an API client for it.
+
+App settings come from ``HUB_PLUGINS_CONFIG["shopify"]``:
+
+- ``api_key`` and ``api_secret``: the app's client id and secret (OAuth, and
+  the key Shopify signs app webhooks, OAuth redirects and app proxy requests with);
+  ``previous_api_secret`` keeps deliveries verifying for the hour after a rotation.
+- ``scopes``: the access scopes asked for at install (default below).
+- ``api_version``: the Admin API version (default ``client.API_VERSION``).
+- ``shop_url``: where a store's admin is reached, ``https://{shop}`` unless a
+  test or a demo points it at the store simulator.
+- ``proxy_path``: the storefront path of the app proxy (``/apps/loyalty``), when
+  the app has one: the widget is then served through it.
+- ``merchant_id``: on a single-merchant hub, the merchant an install started
+  from the Shopify admin belongs to.
+
+A connection's settings hold ``shop`` (``name.myshopify.com``), ``api_base_url``
+and ``api_version``; its secrets hold ``access_token`` and, for a custom app
+made in the store's admin, ``webhook_secret`` (that app's API secret key, which
+signs its webhooks).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from connectors.shopify.client import API_VERSION
+from connectors.shopify.client import ShopifyAdmin
+from hub import Connection
+from hub import Hub
+from hub import PermanentError
+from hub import connection_secrets
+
+NAME = "shopify"
+DEFAULT_SCOPES = "read_customers,read_orders,write_discounts,write_script_tags"
+
+
+def app_config(hub: Hub) -> dict[str, Any]:
+    return hub.plugin_config(NAME)
+
+
+def public_url(hub: Hub) -> str:
+    """Return the hub's public base URL, which the store's webhooks and scripts point at."""
+    url = hub.config.get("HUB_PUBLIC_URL")
+    if not url:
+        raise PermanentError(
+            "HUB_PUBLIC_URL is not set: Shopify needs the hub's public https URL to send "
+            "webhooks to; set it and run the store setup again"
+        )
+    return url.rstrip("/")
+
+
+def webhook_url(hub: Hub, connection_id: int) -> str:
+    return f"{public_url(hub)}/webhooks/{NAME}/{connection_id}"
+
+
+def shop_base_url(hub: Hub, shop: str) -> str:
+    template = app_config(hub).get("shop_url") or "https://{shop}"
+    return template.format(shop=shop).rstrip("/")
+
+
+def ours(connection: Any) -> bool:
+    return connection is not None and getattr(connection, "connector", None) == NAME
+
+
+def webhook_secrets(hub: Hub, connection: Connection) -> list[str]:
+    """Return the keys a delivery for this connection may be signed with, newest first."""
+    stored = connection_secrets(hub, connection)
+    config = app_config(hub)
+    keys = [
+        stored.get("webhook_secret"),
+        config.get("api_secret"),
+        config.get("previous_api_secret"),
+    ]
+    return [k for k in keys if k]
+
+
+@dataclass
+class OpenStore:
+    connection: Connection
+    admin: ShopifyAdmin
+    secrets: dict[str, str]
+
+    @property
+    def settings(self) -> dict[str, Any]:
+        return dict(self.connection.settings or {})
+
+
+def open_store(hub: Hub, connection_id: int, **client_options: Any) -> OpenStore | None:
+    """Return an API client for an active connection, or None when calls must stop.
+
+    Every outgoing job starts here: a disabled, uninstalled or deleted
+    connection makes no call at all.
+    """
+    with hub.db.session() as session:
+        connection = session.get(Connection, connection_id)
+        if not ours(connection) or connection.status != "active":
+            return None
+        session.expunge(connection)
+    secrets = connection_secrets(hub, connection)
+    token = secrets.get("access_token")
+    if not token:
+        return None
+    settings = connection.settings or {}
+    shop = settings.get("shop") or ""
+    base = settings.get("api_base_url") or shop_base_url(hub, shop)
+    version = settings.get("api_version") or app_config(hub).get("api_version") or API_VERSION
+    admin = ShopifyAdmin(base, token, api_version=version, **client_options)
+    return OpenStore(connection=connection, admin=admin, secrets=secrets)
+
+
+def update_settings(hub: Hub, connection_id: int, changes: dict[str, Any]) -> None:
+    """Merge ``changes`` into the connection's settings in a transaction of its own."""
+    with hub.db.transaction() as session:
+        connection = session.get(Connection, connection_id, with_for_update=True)
+        connection.settings = {**(connection.settings or {}), **changes}
