@@ -1,0 +1,96 @@
+"""One connected Haravan shop: settings, secrets, URLs and an API client for it.
+
+App settings come from ``HUB_PLUGINS_CONFIG["haravan"]``: ``client_id`` and
+``client_secret`` (OpenID Connect, and the key app webhooks are signed with),
+``scopes``, ``verify_token`` (the Verify Token entered beside the callback URL
+in the partner dashboard), and ``accounts_url``, ``api_url`` and
+``webhook_api_url`` (defaults below; tests point them at the simulator).
+A connection's settings hold ``org_id`` and may override ``api_url`` and
+``webhook_api_url``, and set ``legacy_hmac_sha1``; its secrets hold
+``access_token`` and, for a private app, ``webhook_secret``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from connectors.haravan.client import HaravanApi
+from hub import Connection
+from hub import Hub
+from hub import PermanentError
+from hub import connection_secrets
+
+NAME = "haravan"
+ACCOUNTS_URL = "https://accounts.haravan.com"
+API_URL = "https://apis.haravan.com"
+WEBHOOK_API_URL = "https://webhook.haravan.com"
+#: Login scopes plus the install scopes (docs.haravan.com access scopes) [V-copy].
+DEFAULT_SCOPES = (
+    "openid profile email org userinfo grant_service offline_access wh_api "
+    "com.read_customers com.read_orders com.write_discounts web.write_script_tags"
+)
+
+
+def app_config(hub: Hub) -> dict[str, Any]:
+    return hub.plugin_config(NAME)
+
+
+def public_url(hub: Hub) -> str:
+    url = hub.config.get("HUB_PUBLIC_URL")
+    if not url:
+        raise PermanentError(
+            "HUB_PUBLIC_URL is not set: Haravan needs the hub's public https URL for webhooks "
+            "and the widget; set it and run the setup again"
+        )
+    return url.rstrip("/")
+
+
+def ours(connection: Any) -> bool:
+    return connection is not None and getattr(connection, "connector", None) == NAME
+
+
+def url_for(hub: Hub, settings: dict[str, Any], name: str, default: str) -> str:
+    return (settings.get(name) or app_config(hub).get(name) or default).rstrip("/")
+
+
+def webhook_secrets(hub: Hub, connection: Connection) -> list[str]:
+    stored = connection_secrets(hub, connection)
+    config = app_config(hub)
+    keys = (stored.get("webhook_secret"), config.get("client_secret"))
+    return [k for k in keys if k]
+
+
+@dataclass
+class OpenStore:
+    connection: Connection
+    api: HaravanApi
+    webhook_api: HaravanApi
+
+    @property
+    def settings(self) -> dict[str, Any]:
+        return dict(self.connection.settings or {})
+
+
+def open_store(hub: Hub, connection_id: int) -> OpenStore | None:
+    """Return API clients for an active connection, or None when calls must stop."""
+    with hub.db.session() as session:
+        connection = session.get(Connection, connection_id)
+        if not ours(connection) or connection.status != "active":
+            return None
+        session.expunge(connection)
+    token = connection_secrets(hub, connection).get("access_token")
+    if not token:
+        return None
+    settings = connection.settings or {}
+    return OpenStore(
+        connection=connection,
+        api=HaravanApi(url_for(hub, settings, "api_url", API_URL), token),
+        webhook_api=HaravanApi(url_for(hub, settings, "webhook_api_url", WEBHOOK_API_URL), token),
+    )
+
+
+def update_settings(hub: Hub, connection_id: int, changes: dict[str, Any]) -> None:
+    with hub.db.transaction() as session:
+        connection = session.get(Connection, connection_id, with_for_update=True)
+        connection.settings = {**(connection.settings or {}), **changes}

@@ -1,0 +1,297 @@
+"""Haravan end to end over HTTP: the hub under a real WSGI server, the shop simulated.
+
+The simulator stands in for accounts.haravan.com, apis.haravan.com and
+webhook.haravan.com on one loopback port; it sends signed app webhooks to the
+hub's app-wide URL. The flow test runs its jobs on real Redis (``run_jobs``);
+the others run them inline.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+import requests
+from sqlalchemy import select
+
+from connectors.haravan import signing
+from connectors.haravan.setup import TOPICS
+from connectors.haravan.simulator import HaravanSimulator
+from hub.models import Connection
+from hub.models import Member
+from hub.models import Order
+from hub.models.rewards import Voucher
+from hub.testing import create_test_merchant
+from hub.testing import run_jobs
+from webhooks.models import InboxEntry
+from webhooks.testing import LiveServer
+
+ORG = "1000114691"
+CLIENT_ID = "haravan-client"
+CLIENT_SECRET = "haravan-secret"
+VERIFY_TOKEN = "verify-me"
+
+
+@pytest.fixture
+def hub_config():
+    return {"HUB_PLUGINS_CONFIG": {"haravan": {}}}
+
+
+def configure(hub, server, shop):
+    hub.config["HUB_PUBLIC_URL"] = server.url
+    hub.config["HUB_PLUGINS_CONFIG"] = {
+        **(hub.config.get("HUB_PLUGINS_CONFIG") or {}),
+        "haravan": {
+            "client_id": CLIENT_ID,
+            "client_secret": CLIENT_SECRET,
+            "verify_token": VERIFY_TOKEN,
+            "accounts_url": shop.url,
+            "api_url": shop.url,
+            "webhook_api_url": shop.url,
+        },
+    }
+    shop.callback_url = f"{server.url}/webhooks/haravan"
+
+
+class World:
+    def __init__(self, app, hub, headers, server, shop, worker=None):
+        self.app, self.hub, self.headers, self.server, self.shop = app, hub, headers, server, shop
+        self.client = app.test_client()
+        self.worker = worker or (lambda: None)
+
+    def api(self, method, path, **kwargs):
+        return self.client.open(path, method=method, headers=self.headers, **kwargs)
+
+    def connect(self) -> int:
+        answer = self.api("POST", "/api/v1/haravan/connect", json={})
+        assert answer.status_code == 200, answer.json
+        final = requests.Session().get(answer.json["authorize_url"], timeout=30)
+        assert final.status_code == 200, final.text
+        self.worker()
+        return final.json()["connection_id"]
+
+    def member(self, email):
+        with self.hub.db.session() as session:
+            return session.scalars(select(Member).where(Member.email == email)).first()
+
+    def balance(self, member_id):
+        with self.hub.db.session() as session:
+            return session.get(Member, member_id).points_balance
+
+    def connection(self, connection_id):
+        with self.hub.db.session() as session:
+            return session.get(Connection, connection_id)
+
+
+@pytest.fixture
+def program_settings():
+    return {"earn_rate": {"amount": "1000", "points": 1}}
+
+
+@pytest.fixture
+def world(app, hub, merchant, program_settings):
+    with (
+        HaravanSimulator(
+            org_id=ORG, client_id=CLIENT_ID, client_secret=CLIENT_SECRET, verify_token=VERIFY_TOKEN
+        ) as shop,
+        LiveServer(app) as server,
+    ):
+        configure(hub, server, shop)
+        world = World(app, hub, merchant.headers, server, shop)
+        world.api("PUT", "/api/v1/program", json=program_settings)
+        yield world
+
+
+@pytest.fixture
+def redis_world(redis_app):
+    hub = redis_app.extensions["hub"]
+    merchant = create_test_merchant(hub, "Trà Sen")
+    with (
+        HaravanSimulator(
+            org_id=ORG, client_id=CLIENT_ID, client_secret=CLIENT_SECRET, verify_token=VERIFY_TOKEN
+        ) as shop,
+        LiveServer(redis_app) as server,
+    ):
+        configure(hub, server, shop)
+        world = World(redis_app, hub, merchant.headers, server, shop, lambda: run_jobs(hub))
+        world.api("PUT", "/api/v1/program", json={"earn_rate": {"amount": "1000", "points": 1}})
+        yield world
+
+
+def test_a_shop_connects_earns_redeems_refunds_and_uninstalls_on_real_redis(redis_world):
+    world, shop = redis_world, redis_world.shop
+
+    # Given a shop owner who connects by OpenID Connect
+    connection_id = world.connect()
+
+    # then Haravan checked the callback URL and the topics and ScriptTag are in place
+    assert shop.challenges == [200] and sorted(shop.topics) == sorted(TOPICS)
+    assert shop.script_tags[0]["src"].endswith(f"/haravan/widget.js?connection={connection_id}")
+    settings = world.connection(connection_id).settings
+    assert (settings["org_id"], settings["currency"]) == (ORG, "VND")
+
+    # When a customer signs up with Haravan's own fields and pays 600,000₫
+    customer = shop.add_customer(
+        email="sen@example.vn",
+        phone="0912000111",
+        first_name="Sen",
+        birthday="1990-05-17T00:00:00Z",
+        gender=0,
+    )
+    first = shop.place_order(customer=customer)
+    world.worker()
+
+    # then the member has the district, ward, gender and birthday, and earned points
+    member = world.member("sen@example.vn")
+    assert (member.district, member.ward, member.gender) == ("Quận 11", "Phường 15", "female")
+    assert member.birthday == date(1990, 5, 17) and member.phone == "+84912000111"
+    assert world.balance(member.id) == 600
+
+    # When they redeem a reward, the discount is created in the shop
+    reward = world.api(
+        "POST",
+        "/api/v1/rewards",
+        json={
+            "name": "Giảm 100.000đ",
+            "kind": "amount_off",
+            "value": "100000",
+            "points_cost": 300,
+        },
+    ).json
+    redeemed = world.api(
+        "POST", f"/api/v1/members/{member.id}/redemptions", json={"reward_id": reward["id"]}
+    )
+    assert redeemed.status_code == 201, redeemed.json
+    code = redeemed.json["voucher"]["code"]
+    world.worker()
+    assert shop.discounts[code]["discount_type"] == "fixed_amount"
+    assert shop.discounts[code]["value"] == 100000 and shop.discounts[code]["usage_limit"] == 1
+
+    # When an order uses the code, the voucher is used
+    shop.place_order(customer=customer, lines=[("Trà sen", 300000.0, 1)], discount_code=code)
+    world.worker()
+    with world.hub.db.session() as session:
+        assert session.scalars(select(Voucher).where(Voucher.code == code)).one().status == "used"
+    balance = world.balance(member.id)
+    assert balance == 600 - 300 + 200
+
+    # When a third of the first order is refunded, a third of its points go back
+    shop.refund(first["id"], 200000.0)
+    world.worker()
+    assert world.balance(member.id) == balance - 200
+
+    # When the owner uninstalls the app, the connection stops calling
+    shop.uninstall()
+    world.worker()
+    assert world.connection(connection_id).status == "disabled"
+    calls = len(shop.calls)
+    from connectors.haravan.sync import reconcile_connection
+
+    with world.app.app_context():
+        assert reconcile_connection(connection_id) == {"skipped": True}
+    assert len(shop.calls) == calls
+
+
+def test_forged_duplicate_and_test_deliveries(world):
+    world.connect()
+    customer = world.shop.add_customer(email="lan@example.vn", notify=False)
+    order = world.shop.place_order(customer=customer, notify=False)
+
+    forged = world.shop.send("orders/create", order, forge=True)
+    tests = world.shop.send("orders/create", order, test=True)
+    duplicates = world.shop.send("orders/paid", order, times=3)
+
+    assert [a["status"] for a in forged] == [401]
+    assert [a["status"] for a in tests + duplicates] == [200] * 4
+    with world.hub.db.session() as session:
+        statuses = sorted(e.status for e in session.scalars(select(InboxEntry)))
+        assert statuses == ["ignored", "processed"]  # the test delivery, then one of three
+        assert len(session.scalars(select(Order)).all()) == 1
+    assert world.balance(world.member("lan@example.vn").id) == 600
+
+
+def test_a_pos_order_without_a_customer_is_stored_and_earns_nothing(world):
+    world.connect()
+    order = world.shop.place_order(customer=None, lines=[("Trà sen", 13200000.0, 1)])
+    with world.hub.db.session() as session:
+        stored = session.scalars(select(Order)).one()
+        assert stored.external_id == str(order["id"]) and stored.member_id is None
+        assert stored.total == Decimal("13200000")
+
+
+def test_the_verify_challenge_is_echoed_only_for_the_right_token(world):
+    good = world.client.get(
+        "/webhooks/haravan",
+        query_string={
+            "hub.mode": "subscribe",
+            "hub.verify_token": VERIFY_TOKEN,
+            "hub.challenge": "abc123",
+        },
+    )
+    bad = world.client.get(
+        "/webhooks/haravan",
+        query_string={
+            "hub.mode": "subscribe",
+            "hub.verify_token": "guess",
+            "hub.challenge": "abc123",
+        },
+    )
+    assert (good.status_code, good.get_data(as_text=True)) == (200, "abc123")
+    assert bad.status_code == 403
+
+
+@pytest.mark.parametrize(
+    "program_settings",
+    [{"earn_rate": {"amount": "1000", "points": 1}, "start_date": "2025-01-01"}],
+)
+def test_backfill_imports_history_within_the_call_limit_and_resumes(world):
+    connection_id = world.connect()
+    customers = [world.shop.add_customer(email=f"c{i}@example.vn", notify=False) for i in range(5)]
+    for customer in customers[:4]:
+        world.shop.place_order(
+            customer=customer, notify=False, created_at="2024-01-05T03:00:00.000Z"
+        )
+    world.shop.place_order(customer=customers[4], notify=False)
+    world.shop.bucket.size, world.shop.bucket.rate = 3, 4.0  # a tight bucket: 429s will come
+    from connectors.haravan.sync import backfill
+
+    with world.app.app_context():
+        state = backfill(world.hub, connection_id, page_size=2, max_pages=2)
+        assert (state["phase"], state["page"]) == ("customers", 3)
+        state = backfill(world.hub, connection_id, page_size=2)
+
+    assert state["phase"] == "done" and state["done"] == 10
+    assert world.shop.limited >= 1  # the shop said 429 and the client waited and went on
+    with world.hub.db.session() as session:
+        assert len(session.scalars(select(Order)).all()) == 5
+    # Orders from before the program started earn nothing (count_orders_before_start is off).
+    assert world.balance(world.member("c0@example.vn").id) == 0
+    assert world.balance(world.member("c4@example.vn").id) == 600
+
+
+def test_the_backfill_command_shows_progress(world):
+    connection_id = world.connect()
+    world.shop.add_customer(email="cli@example.vn", notify=False)
+    result = world.app.test_cli_runner().invoke(args=["haravan", "backfill", str(connection_id)])
+    assert result.exit_code == 0, result.output
+    assert "1 records imported; phase done" in result.output
+
+
+def test_a_legacy_sha1_signature_verifies_only_when_the_connection_allows_it(hub, api):
+    created = api.post(
+        "/api/v1/connections",
+        json={
+            "connector": "haravan",
+            "settings": {"org_id": ORG},
+            "secrets": {"webhook_secret": "private-key"},
+        },
+    ).json
+    body = b'{"id": 1}'
+    headers = {"X-Haravan-Hmacsha256": signing.legacy_hmac("private-key", body)}
+    with hub.db.session() as session:
+        connection = session.get(Connection, created["id"])
+    verify = hub.pm.hook.webhook_verify
+    assert verify(hub=hub, connection=connection, headers=headers, body=body) is False
+    connection.settings = {**connection.settings, "legacy_hmac_sha1": True}
+    assert verify(hub=hub, connection=connection, headers=headers, body=body) is True
