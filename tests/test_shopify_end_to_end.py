@@ -287,3 +287,56 @@ def test_a_pasted_custom_app_token_connects_and_verifies_with_its_own_key(world)
 
     assert len(world.store.subscriptions) == len(TOPICS)
     assert world.member("custom@example.vn") is not None
+
+
+def test_backfill_pages_through_history_within_the_cost_limit_and_resumes(world):
+    connection_id = world.connect()
+    customers = [world.store.add_customer(email=f"k{i}@example.vn", notify=False) for i in range(4)]
+    for customer in customers:
+        world.store.place_order(customer=customer, notify=False)
+    world.store.bucket.size, world.store.bucket.rate = 12.0, 10.0  # pages must wait
+    from connectors.shopify.sync import backfill
+
+    with world.app.app_context():
+        state = backfill(world.hub, connection_id, page_size=2, max_pages=1)
+        assert state["phase"] == "customers" and state["cursor"] is not None
+        state = backfill(world.hub, connection_id, page_size=2)
+
+    assert state == {**state, "phase": "done", "done": 8}
+    assert world.store.throttled >= 1  # Shopify said THROTTLED and the client waited
+    assert len(world.orders()) == 4
+    assert world.member_by_id(world.member("k3@example.vn").id).points_balance == 500
+
+
+def test_the_backfill_command_shows_progress_and_finishes(world):
+    connection_id = world.connect()
+    world.store.add_customer(email="cli@example.vn", notify=False)
+    result = world.app.test_cli_runner().invoke(args=["shopify", "backfill", str(connection_id)])
+    assert result.exit_code == 0, result.output
+    assert "1 records imported; phase done" in result.output
+    assert world.member("cli@example.vn") is not None
+
+
+def test_hook_widget_identity_names_the_member_behind_a_signed_app_proxy_request(world):
+    import time
+
+    from connectors.shopify import signing
+
+    connection_id = world.connect()
+    customer = world.store.add_customer(email="proxy@example.vn", phone="0911222333")
+    member = world.member("proxy@example.vn")
+    params = {
+        "shop": SHOP,
+        "logged_in_customer_id": str(customer["id"]),
+        "path_prefix": "/apps/loyalty",
+        "timestamp": str(int(time.time())),
+    }
+    params["signature"] = signing.proxy_signature(API_SECRET, params)
+    state = f"{world.server.url}/widget/v1/c/{connection_id}/state"
+
+    signed = requests.get(state, params=params, timeout=10).json()
+    forged = requests.get(state, params={**params, "logged_in_customer_id": "1"}, timeout=10).json()
+    guest = requests.get(state, params={**params, "signature": "0" * 64}, timeout=10).json()
+
+    assert signed["member"] is not None and signed["member"]["code"] == member.code
+    assert forged["member"] is None and guest["member"] is None
