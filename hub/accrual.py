@@ -45,6 +45,7 @@ from hub.models import OrderRefund
 from hub.models import PointEntry
 from hub.models import PointLot
 from hub.program import program_for
+from hub.tiers import reevaluate_tier
 
 if TYPE_CHECKING:
     from hub.core import Hub
@@ -113,6 +114,7 @@ def sync_order(
         return None
     now = now or utcnow()
     accrual = None if fresh else accrual_of(session, order.id)
+    before = None if accrual is None else (accrual.reversed, accrual.spent, accrual.cancelled)
     if accrual is None:
         if not is_paid(order) or is_cancelled(order):
             return None
@@ -123,6 +125,9 @@ def sync_order(
         _cancel(session, order, accrual, now)
     else:
         _apply_refunds(session, order, accrual, now, fresh=fresh)
+    if before != (accrual.reversed, accrual.spent, accrual.cancelled):
+        # Points or spend moved: the member's tier may have too.
+        reevaluate_tier(hub, session, session.get(Member, order.member_id))
     return accrual
 
 
@@ -135,6 +140,7 @@ def _earn(hub: Hub, session: Session, order: Order, now: datetime) -> OrderAccru
     ledger.lock_member(session, member)
     program = program_for(hub, session, order.merchant_id, order.placed_at)
     offer = quote(hub, session, order.merchant_id, member, canonical(order), program)
+    member.total_spent = member.total_spent + order.total  # the row is locked
     credits = [
         ledger.Credit(
             points=award.points,
@@ -151,7 +157,6 @@ def _earn(hub: Hub, session: Session, order: Order, now: datetime) -> OrderAccru
     ]
     if credits:
         ledger.credit_many(session, member, credits, now=now)
-    member.total_spent = member.total_spent + order.total
     accrual = OrderAccrual(
         merchant_id=order.merchant_id,
         order_id=order.id,

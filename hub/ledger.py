@@ -97,8 +97,16 @@ def existing_entries(session: Session, merchant_id: int, keys: Iterable[str]) ->
     keys = list(keys)
     if not keys:
         return {}
+    # Almost always none: ask for the keys alone, load whole entries only when some exist.
+    found = session.scalars(
+        select(PointEntry.key).where(
+            PointEntry.merchant_id == merchant_id, PointEntry.key.in_(keys)
+        )
+    ).all()
+    if not found:
+        return {}
     rows = session.scalars(
-        select(PointEntry).where(PointEntry.merchant_id == merchant_id, PointEntry.key.in_(keys))
+        select(PointEntry).where(PointEntry.merchant_id == merchant_id, PointEntry.key.in_(found))
     )
     return {row.key: row for row in rows}
 
