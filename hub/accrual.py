@@ -44,6 +44,7 @@ from hub.models import OrderAccrual
 from hub.models import OrderRefund
 from hub.models import PointEntry
 from hub.models import PointLot
+from hub.program import format_amount
 from hub.program import program_for
 from hub.tiers import reevaluate_tier
 
@@ -223,7 +224,7 @@ def _apply_refunds(
         refund.points_reversed = _reverse(
             session, order, accrual, _target(accrual, accrual.refunded), now,
             key=f"order:{order.id}:refund:{refund.external_id}", reason="refund",
-            note=f"refund {refund.external_id}: {refund.amount} {refund.currency}",
+            note=f"refund {refund.external_id}: {format_amount(refund.amount)} {refund.currency}",
         )  # fmt: skip
         _spend(session, order, accrual, max(order.total - accrual.refunded, Decimal(0)))
     if order.financial_status == "refunded" and (

@@ -7,17 +7,9 @@ own ``base`` award.
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from hub.earning import Award
 from hub.hookspecs import hookimpl
-
-
-def format_amount(amount: Decimal) -> str:
-    """``250000.0000`` as ``250,000``; ``12.5000`` as ``12.5``."""
-    if amount == amount.to_integral_value():
-        return f"{amount.to_integral_value():,f}"
-    return f"{amount.normalize():,f}"
+from hub.program import format_amount
 
 
 @hookimpl(trylast=True)

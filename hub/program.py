@@ -296,6 +296,13 @@ class Program:
         return end.astimezone(UTC)
 
 
+def format_amount(amount: Decimal) -> str:
+    """``250000.0000`` as ``250,000``; ``12.5000`` as ``12.5``."""
+    if amount == amount.to_integral_value():
+        return f"{amount.to_integral_value():,f}"
+    return f"{amount.normalize():,f}"
+
+
 # -- storage ------------------------------------------------------------------
 
 _RULES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
