@@ -43,16 +43,35 @@ from hub.events import Event
 from hub.events import emit
 from hub.hookspecs import hookimpl
 from hub.jobs import PeriodicJob
+from hub.ledger import debit as debit_points
+from hub.ledger import give_back as give_back_points
+from hub.members import add_identity
+from hub.members import create_member
 from hub.members import identities_of
 from hub.members import member_by_identity
+from hub.members import set_consent
 from hub.models import Connection
+from hub.models import Member
+from hub.models import MemberTier
+from hub.models import Merchant
+from hub.models import PointEntry
+from hub.models import PointLot
+from hub.models import Tier
+from hub.models.rewards import Voucher
 from hub.orders import record_order
 from hub.orders import record_refund
+from hub.phones import normalize_phone
 from hub.program import Program
 from hub.program import ProgramRule
 from hub.program import program_for
 from hub.records import apply_record
 from hub.registry import ConnectorInfo
+from hub.rewards import get_reward
+from hub.rewards import list_rewards
+from hub.rewards import redeem as redeem_reward
+from hub.vouchers import use_voucher
+from hub.vouchers import validate_voucher
+from hub.widget.state import member_qr_svg
 
 __version__ = "0.1.0"
 
@@ -70,6 +89,9 @@ __all__ = [
     "Hub",
     "HubError",
     "JSONType",
+    "Member",
+    "MemberTier",
+    "Merchant",
     "Model",
     "Money",
     "NotFound",
@@ -77,31 +99,47 @@ __all__ = [
     "OrderLine",
     "PeriodicJob",
     "PermanentError",
+    "PointEntry",
+    "PointLot",
     "Program",
     "ProgramRule",
     "Refund",
     "RetryLater",
     "ShopRedaction",
     "StartupError",
+    "Tier",
     "UTCDateTime",
     "Unauthorized",
     "ValidationError",
+    "Voucher",
     "VoucherUse",
     "__version__",
+    "add_identity",
     "apply_record",
     "connection_secrets",
     "counted_orders",
+    "create_member",
     "current_hub",
+    "debit_points",
     "emit",
+    "get_reward",
+    "give_back_points",
     "grant_points",
     "hookimpl",
     "identities_of",
+    "list_rewards",
     "member_by_identity",
+    "member_qr_svg",
+    "normalize_phone",
     "program_for",
     "record_audit",
     "record_order",
     "record_refund",
+    "redeem_reward",
     "register_api_blueprint",
     "rule_awarded",
+    "set_consent",
+    "use_voucher",
     "utcnow",
+    "validate_voucher",
 ]

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import io
+
+import segno
+from flask import Response
 from flask import g
 from flask.views import MethodView
 from flask_smorest import Blueprint
@@ -130,3 +134,26 @@ class MemberIdentities(MethodView):
             member = get_member(session, g.merchant_id, member_id)
             identity = add_identity(session, member, data["connection_id"], data["external_id"])
             return identity
+
+
+@blp.route("/<int:member_id>/qr.svg")
+class MemberQr(MethodView):
+    @blp.doc(
+        responses={
+            "200": {
+                "description": "The member code as a QR code, for a card, a receipt or a counter.",
+                "content": {"image/svg+xml": {"schema": {"type": "string"}}},
+            }
+        }
+    )
+    def get(self, member_id):
+        """The member's code as an SVG QR code; counter scanners read the code from it."""
+        with current_hub().db.session() as session:
+            member = get_member(session, g.merchant_id, member_id)
+        svg = io.BytesIO()
+        segno.make_qr(member.code, error="m").save(svg, kind="svg", scale=4, border=2, dark="#111")
+        return Response(
+            svg.getvalue(),
+            mimetype="image/svg+xml",
+            headers={"Cache-Control": "private, max-age=3600"},
+        )

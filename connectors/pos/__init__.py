@@ -1,0 +1,1 @@
+"""The generic POS connector: counter API, cashier page, POS keys."""
