@@ -66,6 +66,7 @@ from hub.program import ProgramRule
 from hub.program import program_for
 from hub.records import apply_record
 from hub.registry import ConnectorInfo
+from hub.tiers import current_tier
 from hub.rewards import get_reward
 from hub.rewards import list_rewards
 from hub.rewards import redeem as redeem_reward
@@ -120,6 +121,7 @@ __all__ = [
     "counted_orders",
     "create_member",
     "current_hub",
+    "current_tier",
     "debit_points",
     "emit",
     "get_reward",

@@ -250,6 +250,17 @@ def test_a_refund_below_a_lifetime_threshold_moves_the_member_down_at_the_next_r
     assert tier_name(api, member["id"]) == "Bạc"
 
 
+def test_the_daily_job_places_members_who_never_ordered_in_the_entry_tier(app, api, hub):
+    add_tier(api, "Thành viên", 0)
+    add_tier(api, "Vàng", 1000, basis="points")
+    newcomer = api.post("/api/v1/members", json={"phone": "0987654321"}).json
+    assert tier_name(api, newcomer["id"]) is None
+
+    review(app, utcnow())
+
+    assert tier_name(api, newcomer["id"]) == "Thành viên"
+
+
 # -- overrides --------------------------------------------------------------------
 
 

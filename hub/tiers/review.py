@@ -148,7 +148,48 @@ def review_due(now: str | None = None) -> int:
                 ran += review_member(hub, session, session.get(Member, member_id), moment)
         done += ran
         if ran == 0:
-            return done
+            break
+    place_new_members(hub)
+    return done
+
+
+def place_new_members(hub: Hub, batch: int = 500) -> int:
+    """Put members never evaluated yet in the entry tier, where one asks for nothing.
+
+    A member gets a tier with their first order; one who joined without
+    buying is placed here, by the daily job, in a tier with a threshold of 0.
+    Returns how many members were looked at.
+    """
+    # Amounts are text on SQLite: compare them as Decimals, not in SQL.
+    with hub.db.session() as session:
+        merchants = sorted(
+            {t.merchant_id for t in session.scalars(select(Tier)) if t.threshold == 0}
+        )
+    placed = select(MemberTier.id).where(MemberTier.member_id == Member.id)
+    after, seen = 0, 0
+    while merchants:
+        with hub.db.session() as session:
+            ids = list(
+                session.scalars(
+                    select(Member.id)
+                    .where(
+                        Member.id > after,
+                        Member.merchant_id.in_(merchants),
+                        Member.status == "active",
+                        ~placed.exists(),
+                    )
+                    .order_by(Member.id)
+                    .limit(batch)
+                )
+            )
+        if not ids:
+            return seen
+        for member_id in ids:
+            with hub.db.transaction() as session:
+                reevaluate_tier(hub, session, session.get(Member, member_id))
+        seen += len(ids)
+        after = ids[-1]
+    return seen
 
 
 def reevaluate_merchant(merchant_id: int, batch: int = 200) -> int:
