@@ -33,15 +33,22 @@ from webhooks.models import WebhookDelivery
 from webhooks.models import WebhookEndpoint
 from webhooks.testing import Answer
 from webhooks.testing import Receiver
+from webhooks.testing import self_signed_certificate
 
 
 @pytest.fixture
-def app(database_url, redis_url, redis_prefix, tmp_path):
+def tls(tmp_path):
+    """A certificate for localhost, and the hub told to trust it."""
+    return self_signed_certificate(tmp_path)
+
+
+@pytest.fixture
+def app(database_url, redis_url, redis_prefix, tmp_path, tls):
     config = {
         "HUB_REDIS_URL": redis_url,
         "HUB_REDIS_PREFIX": redis_prefix,
         "HUB_WEBHOOKS_ALLOW_LOOPBACK": True,
-        "HUB_PLUGINS_CONFIG": {"webhooks": {"timeout_seconds": 1}},
+        "HUB_PLUGINS_CONFIG": {"webhooks": {"timeout_seconds": 1, "ca_bundle": tls[0]}},
     }
     app = make_app(database_url, config=config, instance_path=tmp_path)
     yield app
@@ -377,3 +384,29 @@ def test_an_event_fanned_out_twice_is_delivered_once(shop):
 
     assert first == second and len(first) == 1
     assert len(receiver.requests) == 1
+
+
+def test_https_connects_to_the_resolved_address_with_the_name_in_sni_and_host(shop, tls):
+    with Receiver(tls=tls) as receiver:
+        assert receiver.url.startswith("https://localhost:")
+        shop.endpoint(receiver.url)
+        shop.member()
+        run_jobs(shop.hub)
+
+    [request] = receiver.requests
+    assert receiver.server_names == ["localhost"]
+    assert request["headers"]["host"] == f"localhost:{receiver.port}"
+    assert [d.status for d in deliveries(shop.hub)] == ["succeeded"]
+
+
+def test_a_certificate_the_hub_does_not_trust_fails_the_attempt(shop, tmp_path):
+    (tmp_path / "other").mkdir()
+    untrusted = self_signed_certificate(tmp_path / "other")
+    with Receiver(tls=untrusted) as receiver:
+        shop.endpoint(receiver.url)
+        shop.member()
+        run_jobs(shop.hub)
+
+    assert receiver.requests == []
+    [delivery] = deliveries(shop.hub)
+    assert delivery.status == "pending" and "SSL" in delivery.last_error

@@ -21,6 +21,7 @@ from flask import jsonify
 from flask import request
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects import sqlite
+from sqlalchemy.orm import Session
 from werkzeug.datastructures import Headers
 
 from hub import Connection
@@ -46,12 +47,12 @@ _MAX_DELIVERY_ID = 200
 def receive(connector: str, connection_id: int):
     """Accept one delivery from a platform for one connection."""
     hub = current_hub()
-    limit = request.max_content_length
-    if limit is not None and (request.content_length or 0) > limit:
-        abort(413)
-    body = request.get_data(cache=True)  # raises 413 for an oversized chunked body
-    connection = active_connection(hub, connector, connection_id)
-    return _accept(hub, connector, connection, body)
+    body = _body()
+    # One transaction (one pooled connection) for the lookup and the insert.
+    with hub.db.transaction() as session:
+        connection = active_connection(hub, connector, connection_id, session=session)
+        entry_id = _verify_and_store(hub, connector, connection, body, session)
+    return _answer(hub, connector, entry_id)
 
 
 @bp.post("/webhooks/<connector>")
@@ -62,10 +63,7 @@ def receive_app_wide(connector: str):
     everything after that is as for a connection's own URL.
     """
     hub = current_hub()
-    limit = request.max_content_length
-    if limit is not None and (request.content_length or 0) > limit:
-        abort(413)
-    body = request.get_data(cache=True)
+    body = _body()
     connection = hub.pm.hook.webhook_connection(
         hub=hub, connector=connector, headers=request.headers, body=body
     )
@@ -74,11 +72,22 @@ def receive_app_wide(connector: str):
             f"no {connector} connection for the store this delivery names; connect the store first",
             code="connection_not_found",
         )
-    return _accept(hub, connector, connection, body)
+    with hub.db.transaction() as session:
+        entry_id = _verify_and_store(hub, connector, connection, body, session)
+    return _answer(hub, connector, entry_id)
 
 
-def _accept(hub: Hub, connector: str, connection: Connection, body: bytes):
-    connection_id = connection.id
+def _body() -> bytes:
+    limit = request.max_content_length
+    if limit is not None and (request.content_length or 0) > limit:
+        abort(413)
+    return request.get_data(cache=True)  # raises 413 for an oversized chunked body
+
+
+def _verify_and_store(
+    hub: Hub, connector: str, connection: Connection, body: bytes, session: Session
+) -> int | None:
+    """Check the signature (401 or 404 when it fails), then insert into the inbox."""
     headers = request.headers
     verified = hub.pm.hook.webhook_verify(
         hub=hub, connection=connection, headers=headers, body=body
@@ -90,21 +99,30 @@ def _accept(hub: Hub, connector: str, connection: Connection, body: bytes):
         )
     if not verified:
         raise Unauthorized(
-            f"the signature of this delivery to connection {connection_id} is missing or "
+            f"the signature of this delivery to connection {connection.id} is missing or "
             f"wrong; sign the raw body with the connection's webhook secret",
             code="bad_signature",
         )
     delivery_id = delivery_id_for(hub, connection, headers, body)
     topic = hub.pm.hook.webhook_topic(hub=hub, connection=connection, headers=headers, body=body)
-    entry_id = store(hub, connection, delivery_id, topic or "", headers, body)
+    return store(hub, connection, delivery_id, topic or "", headers, body, session=session)
+
+
+def _answer(hub: Hub, connector: str, entry_id: int | None):
+    """Enqueue a new row's job (after the commit) and answer 200 either way."""
     if entry_id is not None:
         enqueue_entry(hub, entry_id, connector=connector)
     return jsonify({"received": True, "duplicate": entry_id is None}), 200
 
 
-def active_connection(hub: Hub, connector: str, connection_id: int) -> Connection:
+def active_connection(
+    hub: Hub, connector: str, connection_id: int, *, session: Session | None = None
+) -> Connection:
     """Return the connection a webhook URL names, or raise NotFound (404)."""
-    with hub.db.session() as session:
+    if session is None:
+        with hub.db.session() as own:
+            connection = own.get(Connection, connection_id)
+    else:
         connection = session.get(Connection, connection_id)
     if connection is None or connection.connector != connector or connection.status != "active":
         raise NotFound(
@@ -134,8 +152,13 @@ def store(
     topic: str,
     headers: Headers | dict[str, str],
     body: bytes,
+    *,
+    session: Session | None = None,
 ) -> int | None:
-    """Insert the delivery into the inbox; return its id, or None when it was there already."""
+    """Insert the delivery into the inbox; return its id, or None when it was there already.
+
+    Inside ``session``'s transaction when given (the caller commits), else in one of its own.
+    """
     values = {
         "merchant_id": connection.merchant_id,
         "connection_id": connection.id,
@@ -154,8 +177,10 @@ def store(
         .on_conflict_do_nothing(index_elements=["connection_id", "delivery_id"])
         .returning(InboxEntry.id)
     )
-    with hub.db.transaction() as session:
+    if session is not None:
         return session.execute(statement).scalar_one_or_none()
+    with hub.db.transaction() as own:
+        return own.execute(statement).scalar_one_or_none()
 
 
 class _EnqueueGate:
