@@ -50,6 +50,22 @@ from hub.members import create_member
 from hub.members import identities_of
 from hub.members import member_by_identity
 from hub.members import set_consent
+from hub.messaging.audiences import birthday_members
+from hub.messaging.audiences import daily_runs
+from hub.messaging.audiences import expiring_points
+from hub.messaging.audiences import lapsed_members
+from hub.messaging.audiences import order_facts
+from hub.messaging.gateways import DeliveryReceipt
+from hub.messaging.gateways import Gateway
+from hub.messaging.gateways import GatewayCallback
+from hub.messaging.gateways import InboundMessage
+from hub.messaging.gateways import OutgoingMessage
+from hub.messaging.gateways import RecipientOptedOut
+from hub.messaging.gateways import SendResult
+from hub.messaging.kinds import MessageKind
+from hub.messaging.outbox import kind_options
+from hub.messaging.outbox import queue_message
+from hub.messaging.secrets import refresh_connection_secrets
 from hub.models import Connection
 from hub.models import Member
 from hub.models import MemberTier
@@ -66,10 +82,10 @@ from hub.program import ProgramRule
 from hub.program import program_for
 from hub.records import apply_record
 from hub.registry import ConnectorInfo
-from hub.tiers import current_tier
 from hub.rewards import get_reward
 from hub.rewards import list_rewards
 from hub.rewards import redeem as redeem_reward
+from hub.tiers import current_tier
 from hub.vouchers import use_voucher
 from hub.vouchers import validate_voucher
 from hub.widget.state import member_qr_svg
@@ -86,26 +102,34 @@ __all__ = [
     "Customer",
     "CustomerDataRequest",
     "CustomerRedaction",
+    "DeliveryReceipt",
     "Event",
+    "Gateway",
+    "GatewayCallback",
     "Hub",
     "HubError",
+    "InboundMessage",
     "JSONType",
     "Member",
     "MemberTier",
     "Merchant",
+    "MessageKind",
     "Model",
     "Money",
     "NotFound",
     "Order",
     "OrderLine",
+    "OutgoingMessage",
     "PeriodicJob",
     "PermanentError",
     "PointEntry",
     "PointLot",
     "Program",
     "ProgramRule",
+    "RecipientOptedOut",
     "Refund",
     "RetryLater",
+    "SendResult",
     "ShopRedaction",
     "StartupError",
     "Tier",
@@ -117,27 +141,35 @@ __all__ = [
     "__version__",
     "add_identity",
     "apply_record",
+    "birthday_members",
     "connection_secrets",
     "counted_orders",
     "create_member",
     "current_hub",
     "current_tier",
+    "daily_runs",
     "debit_points",
     "emit",
+    "expiring_points",
     "get_reward",
     "give_back_points",
     "grant_points",
     "hookimpl",
     "identities_of",
+    "kind_options",
+    "lapsed_members",
     "list_rewards",
     "member_by_identity",
     "member_qr_svg",
     "normalize_phone",
+    "order_facts",
     "program_for",
+    "queue_message",
     "record_audit",
     "record_order",
     "record_refund",
     "redeem_reward",
+    "refresh_connection_secrets",
     "register_api_blueprint",
     "rule_awarded",
     "set_consent",

@@ -25,6 +25,13 @@ if TYPE_CHECKING:
     from hub.earning import Award
     from hub.events import Event
     from hub.jobs import PeriodicJob
+    from hub.messaging.gateways import DeliveryReceipt
+    from hub.messaging.gateways import Gateway
+    from hub.messaging.gateways import GatewayCallback
+    from hub.messaging.gateways import InboundMessage
+    from hub.messaging.gateways import OutgoingMessage
+    from hub.messaging.gateways import SendResult
+    from hub.messaging.kinds import MessageKind
     from hub.models import Connection
     from hub.models import Member
     from hub.models.rewards import Reward
@@ -324,4 +331,63 @@ def points_for_order(
     called for orders the program lets earn (enabled, started, minimum met).
     Must not write: the same hook answers previews.
     Runs in: request or worker, inside the order's transaction; no network I/O.
+    """
+
+
+# ---------------------------------------------------------------------------
+# Messaging: gateways send, automatic message kinds decide what to say
+# ---------------------------------------------------------------------------
+
+
+@hookspec
+def register_gateways(hub: Hub) -> list[Gateway] | None:
+    """Return the messaging gateways this plugin provides (connector, channels). All are used.
+
+    A merchant can only route a channel (``sms``, ``zalo``) to a connection
+    whose connector a gateway registers for that channel. Register the
+    connector itself too, with ``register_connectors`` (kind ``messaging``).
+    Runs in: request or worker, the first time messaging settings are read.
+    """
+
+
+@hookspec(firstresult=True)
+def send_message(hub: Hub, connection: Connection, message: OutgoingMessage) -> SendResult | None:
+    """Send one message through ``connection``'s gateway; return what the gateway answered.
+
+    Return None for a connection of another connector. Format ``message.to``
+    (E.164) as the gateway wants, send ``message.reference`` as its tracking
+    or request id, and give every HTTP call an explicit timeout. Raise
+    ``RetryLater`` for a transient failure (timeout, 429, 5xx: retried with
+    backoff) and ``PermanentError`` for one retrying will not fix (the hub
+    tries the merchant's next channel); ``RecipientOptedOut`` when the
+    gateway says the recipient unsubscribed. Stops at the first non-None result.
+    Runs in: worker (queue ``messages``), outside any transaction; network I/O allowed.
+    """
+
+
+@hookspec(firstresult=True)
+def gateway_callback(
+    hub: Hub, connection: Connection, callback: GatewayCallback
+) -> list[DeliveryReceipt | InboundMessage] | None:
+    """Check and read one request a gateway made to the connection's callback URL.
+
+    Return a list of ``DeliveryReceipt`` and ``InboundMessage`` items (empty
+    when the request reports nothing the hub tracks), or None for a
+    connection of another connector. Verify the gateway's signature over
+    ``callback.body`` or ``callback.form`` first and raise ``Unauthorized``
+    when it is missing or wrong: the hub answers 401 and changes nothing.
+    Stops at the first non-None result.
+    Runs in: request, after the URL's token was checked; no network I/O.
+    """
+
+
+@hookspec
+def register_message_kinds(hub: Hub) -> list[MessageKind] | None:
+    """Return the automatic message kinds this plugin sends (name, templates, options).
+
+    A merchant switches each kind on in ``PUT /api/v1/messaging/settings``
+    and may change its templates; the plugin queues messages of its kinds
+    with ``queue_message`` from ``handle_event`` or a periodic job. All
+    results are used; two plugins may not register one name.
+    Runs in: request or worker, the first time messaging settings are read.
     """

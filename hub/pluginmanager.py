@@ -26,6 +26,7 @@ DEFAULT_PLUGINS = (
     "hub.default_earning",
     "hub.expiry",
     "hub.ledger",
+    "hub.messaging.plugin",
     "hub.default_widget",
 )
 

@@ -66,6 +66,7 @@ def init_api(app: Flask) -> HubApi:
     from hub.api.connections import blp as connections_blp
     from hub.api.members import blp as members_blp
     from hub.api.merchant import blp as merchant_blp
+    from hub.api.messaging import blp as messaging_blp
     from hub.api.orders import blp as orders_blp
     from hub.api.points import blp as points_blp
     from hub.api.program import blp as program_blp
@@ -85,6 +86,7 @@ def init_api(app: Flask) -> HubApi:
         program_blp,
         points_blp,
         refunds_blp,
+        messaging_blp,
         tiers_blp,
         member_tiers_blp,
         rewards_blp,

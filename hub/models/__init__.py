@@ -1,5 +1,8 @@
 """The core's tables. Plugins define theirs on the same ``Model`` base."""
 
+from hub.messaging.models import Message
+from hub.messaging.models import MessageOptOut
+from hub.messaging.models import MessagingSettings
 from hub.models.audit import AuditRecord
 from hub.models.connections import Connection
 from hub.models.events import EventRecord
@@ -37,6 +40,9 @@ __all__ = [
     "MemberMerge",
     "MemberTier",
     "Merchant",
+    "Message",
+    "MessageOptOut",
+    "MessagingSettings",
     "Order",
     "OrderAccrual",
     "OrderLine",

@@ -1,0 +1,277 @@
+"""The rules a real sender keeps, checked right before each message goes out.
+
+In order: the member is still there and the kind still on; some channel can
+reach the member (a gateway connected, a phone, consent where needed, no
+opt-out, a ZNS template for Zalo); it is not quiet hours in the merchant's
+timezone (else the message is held until they end); the member has not had
+too many messages lately; the merchant's daily budget and limit allow it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from dataclasses import field
+from datetime import datetime
+from datetime import timedelta
+from decimal import Decimal
+from decimal import InvalidOperation
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from hub.messaging.gateways import Gateway
+from hub.messaging.gateways import gateways
+from hub.messaging.kinds import MessageKind
+from hub.messaging.models import Message
+from hub.messaging.optouts import is_opted_out
+from hub.messaging.settings import KindSettings
+from hub.messaging.settings import Settings
+from hub.messaging.sms_text import SmsText
+from hub.messaging.sms_text import prepare_sms
+from hub.messaging.templates import render
+from hub.models import Connection
+from hub.models import Member
+from hub.models import MemberConsent
+
+if TYPE_CHECKING:
+    from hub.core import Hub
+
+#: Statuses that count against caps and budgets: the message went (or is going) out.
+SPENT = ("sending", "sent", "delivered")
+
+
+@dataclass
+class Decision:
+    """What to do with a message now: ``send``, ``hold`` (until ``due_at``) or ``skip``."""
+
+    action: str
+    reason: str | None = None
+    due_at: datetime | None = None
+    channel: str | None = None
+    connection: Connection | None = None
+    gateway: Gateway | None = None
+    recipient: str | None = None
+    sms: SmsText | None = None
+    template_id: str | None = None
+    template_data: dict[str, str] = field(default_factory=dict)
+    estimated_cost: Decimal | None = None
+
+
+@dataclass(frozen=True)
+class Route:
+    channel: str
+    connection: Connection
+    gateway: Gateway
+    recipient: str
+
+
+def decide(
+    hub: Hub,
+    session: Session,
+    message: Message,
+    settings: Settings,
+    kind: MessageKind | None,
+    now: datetime,
+    *,
+    failed_channels: set[str] = frozenset(),
+) -> Decision:
+    """Apply the rules to a message about to be sent (the caller holds the settings lock)."""
+    member = session.get(Member, message.member_id)
+    if member is None or member.status != "active":
+        return Decision("skip", "the member was erased or merged away")
+    if kind is None:
+        return Decision("skip", f"no installed plugin sends {message.kind!r} messages")
+    kind_settings = settings.kind(kind)
+    if not kind_settings.enabled:
+        return Decision("skip", f"the merchant switched {kind.name!r} messages off")
+    route, refusals = choose_route(
+        hub, session, settings, kind_settings, member, failed_channels=failed_channels
+    )
+    if route is None:
+        return Decision("skip", "no channel can reach this member: " + "; ".join(refusals))
+    quiet_until = quiet_hours_end(settings, now)
+    if quiet_until is not None:
+        return Decision("hold", "quiet hours", due_at=quiet_until)
+    refusal = over_caps(session, settings, message, now)
+    if refusal:
+        return Decision("skip", refusal)
+    decision = _content(route, message, settings, kind_settings)
+    refusal = over_budget(session, settings, decision.estimated_cost or Decimal(0), now)
+    if refusal:
+        return Decision("skip", refusal)
+    return decision
+
+
+def choose_route(
+    hub: Hub,
+    session: Session,
+    settings: Settings,
+    kind_settings: KindSettings,
+    member: Member,
+    *,
+    failed_channels: set[str] = frozenset(),
+) -> tuple[Route | None, list[str]]:
+    """Return the first channel in the merchant's order that can reach the member.
+
+    Also returns, for the log, why each channel before it could not.
+    """
+    refusals = []
+    known = gateways(hub)
+    for channel in settings["channel_order"]:
+        if channel in failed_channels:
+            refusals.append(f"{channel}: failed")
+            continue
+        connection_id = settings["connections"].get(channel)
+        connection = session.get(Connection, connection_id) if connection_id else None
+        if connection is None or connection.status != "active":
+            refusals.append(f"{channel}: no active gateway connection")
+            continue
+        gateway = known.get(connection.connector)
+        if gateway is None or channel not in gateway.channels:
+            refusals.append(f"{channel}: connector {connection.connector} is not installed")
+            continue
+        refusal = _refusal(session, settings, kind_settings, member, channel)
+        if refusal:
+            refusals.append(f"{channel}: {refusal}")
+            continue
+        return Route(channel, connection, gateway, member.phone), refusals
+    return None, refusals
+
+
+def _refusal(
+    session: Session,
+    settings: Settings,
+    kind_settings: KindSettings,
+    member: Member,
+    channel: str,
+) -> str | None:
+    if not member.phone:
+        return "the member has no phone number"
+    if channel == "zalo" and not kind_settings.zalo_template_id:
+        return "no ZNS template set for this kind"
+    if is_opted_out(session, member.merchant_id, channel, member.phone):
+        return "the number opted out"
+    needs_consent = kind_settings.kind.marketing or settings["transactional_needs_consent"]
+    if needs_consent and not has_consent(session, member.id, channel):
+        return "no consent"
+    return None
+
+
+def has_consent(session: Session, member_id: int, channel: str) -> bool:
+    granted = session.scalar(
+        select(MemberConsent.granted).where(
+            MemberConsent.member_id == member_id, MemberConsent.channel == channel
+        )
+    )
+    return bool(granted)
+
+
+def quiet_hours_end(settings: Settings, now: datetime) -> datetime | None:
+    """When the merchant's quiet hours end, if ``now`` falls in them; else None."""
+    window = settings.quiet_window()
+    if window is None:
+        return None
+    start, end = window
+    zone = ZoneInfo(settings.timezone)
+    local = now.astimezone(zone)
+    moment = local.time().replace(tzinfo=None)
+    quiet = start <= moment < end if start < end else (moment >= start or moment < end)
+    if not quiet:
+        return None
+    ends = datetime.combine(local.date(), end, tzinfo=zone)
+    if ends <= local:
+        ends = datetime.combine(local.date() + timedelta(days=1), end, tzinfo=zone)
+    return ends.astimezone(now.tzinfo)
+
+
+def over_caps(session: Session, settings: Settings, message: Message, now: datetime) -> str | None:
+    """Say why the member has had enough messages for now, or None."""
+    caps = settings["caps"]
+    for limit, days, label in ((caps.get("per_day"), 1, "day"), (caps.get("per_week"), 7, "week")):
+        if not limit:
+            continue
+        count = session.scalar(
+            select(func.count()).where(
+                Message.member_id == message.member_id,
+                Message.id != message.id,
+                Message.status.in_(SPENT),
+                Message.claimed_at >= now - timedelta(days=days),
+            )
+        )
+        if count >= limit:
+            return f"the member has had {count} messages in the last {label} (cap {limit})"
+    return None
+
+
+def local_day_start(settings: Settings, now: datetime) -> datetime:
+    zone = ZoneInfo(settings.timezone)
+    local = now.astimezone(zone)
+    return datetime.combine(local.date(), datetime.min.time(), tzinfo=zone)
+
+
+def over_budget(
+    session: Session, settings: Settings, estimate: Decimal, now: datetime
+) -> str | None:
+    """Say why the merchant's day is spent (budget or message limit), or None."""
+    budget, limit = settings.daily_budget, settings["daily_limit"]
+    if budget is None and limit is None:
+        return None
+    rows = session.execute(
+        select(Message.cost, Message.cost_currency, Message.estimated_cost).where(
+            Message.merchant_id == settings.merchant_id,
+            Message.status.in_(SPENT),
+            Message.claimed_at >= local_day_start(settings, now),
+        )
+    ).all()
+    if limit is not None and len(rows) >= limit:
+        return f"the merchant's daily limit of {limit} messages is reached"
+    if budget is not None:
+        spent = sum((_charge(row, settings.currency) for row in rows), Decimal(0))
+        if spent + estimate > budget:
+            return (
+                f"the merchant's daily budget of {budget} {settings.currency} is spent "
+                f"({spent} so far)"
+            )
+    return None
+
+
+def _charge(row, currency: str) -> Decimal:
+    cost, cost_currency, estimated = row
+    if cost is not None and (cost_currency or currency) == currency:
+        return abs(cost)
+    return estimated or Decimal(0)
+
+
+def price(connection: Connection) -> Decimal:
+    """What the merchant says one SMS part or one ZNS costs on this connection (``price``)."""
+    try:
+        return Decimal(str((connection.settings or {}).get("price") or 0))
+    except InvalidOperation:
+        return Decimal(0)
+
+
+def _content(
+    route: Route, message: Message, settings: Settings, kind_settings: KindSettings
+) -> Decision:
+    decision = Decision(
+        "send",
+        channel=route.channel,
+        connection=route.connection,
+        gateway=route.gateway,
+        recipient=route.recipient,
+    )
+    unicode = settings["unicode"] and route.gateway.unicode
+    decision.sms = prepare_sms(message.body, unicode=unicode)
+    if route.channel == "zalo":
+        decision.template_id = kind_settings.zalo_template_id
+        decision.template_data = {
+            param: render(template, message.variables or {})
+            for param, template in kind_settings.zalo_params.items()
+        }
+        decision.estimated_cost = price(route.connection)
+    else:
+        decision.estimated_cost = price(route.connection) * decision.sms.segments
+    return decision
