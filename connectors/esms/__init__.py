@@ -1,0 +1,1 @@
+"""eSMS.vn: SMS and ZNS through Vietnam's eSMS gateway."""

@@ -1,0 +1,191 @@
+"""The ``esms`` gateway: SMS (brandname or fixed number) and Zalo ZNS through eSMS.vn.
+
+Connection settings: ``brandname`` (the registered sender name), ``sms_type``
+(``2`` customer care with brandname, the default; ``8`` fixed number),
+``oa_id`` (to send ZNS through eSMS), ``sandbox`` (validate only, nothing
+sent or charged), ``price`` (what one SMS part costs, for the daily budget)
+and ``base_url``. Secrets: ``api_key`` and ``secret_key``.
+
+Protocol per developers.esms.vn (send API, ``CodeResult`` 100 = accepted,
+callback by GET with at most 5 retries) [vendor docs]; result codes other
+than 100 from the eSMS developer book and the n8n eSMS node, which disagree
+on some numbers, so all of those are permanent except 99 (unknown error).
+eSMS signs no callback: the hub's token in the callback URL is the check.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from decimal import InvalidOperation
+from typing import Any
+
+import requests
+
+from hub import ConnectorInfo
+from hub import DeliveryReceipt
+from hub import Gateway
+from hub import PermanentError
+from hub import RetryLater
+from hub import SendResult
+from hub import connection_secrets
+from hub import hookimpl
+
+NAME = "esms"
+BASE_URL = "https://rest.esms.vn"
+SEND_SMS = "/MainService.svc/json/SendMultipleMessage_V4_post_json/"
+SEND_ZNS = "/MainService.svc/json/SendZaloMessage_V4_post_json/"
+#: (connect, read) seconds for every call to eSMS.
+TIMEOUT = (5, 20)
+
+ACCEPTED = "100"
+#: The RequestId was used before: an earlier attempt of this message got through.
+DUPLICATE_REQUEST = "124"
+TRANSIENT = {"99"}
+CODES = {
+    "99": "unknown error at eSMS",
+    "101": "wrong ApiKey or SecretKey",
+    "102": "account locked or no price list",
+    "103": "account not activated or balance too low",
+    "104": "balance too low or brandname not registered",
+    "105": "invalid data or message id",
+    "109": "brandname not activated",
+    "110": "message too long",
+    "146": "wrong customer-care template",
+    "177": "carrier not registered for this brandname",
+    "204": "OA id unknown to eSMS",
+    "788": "OA id not active",
+    "789": "OA id missing",
+}
+#: SendStatus in receipts: 5 sent successfully, 4 rejected; 1, 2 and 7 still on the way.
+DELIVERED, REJECTED = "5", "4"
+
+
+@hookimpl
+def register_connectors(hub):
+    return [
+        ConnectorInfo(
+            name=NAME,
+            title="eSMS.vn",
+            kind="messaging",
+            description="SMS brandname and Zalo ZNS through eSMS.vn; receipts by callback.",
+        )
+    ]
+
+
+@hookimpl
+def register_gateways(hub):
+    return [Gateway(connector=NAME, channels=("sms", "zalo"), title="eSMS.vn", unicode=True)]
+
+
+def national(phone: str) -> str:
+    """``+84912345678`` -> ``0912345678``: eSMS's documented form."""
+    if not phone.startswith("+84"):
+        raise PermanentError(f"eSMS sends only to Vietnamese numbers, not {phone}")
+    return "0" + phone[3:]
+
+
+@hookimpl
+def send_message(hub, connection, message):
+    if connection.connector != NAME:
+        return None
+    settings = connection.settings or {}
+    secrets = connection_secrets(hub, connection)
+    if not secrets.get("api_key") or not secrets.get("secret_key"):
+        raise PermanentError(
+            f"connection {connection.id} (eSMS) has no api_key or secret_key; add them with "
+            f"PATCH /api/v1/connections/{connection.id}"
+        )
+    body: dict[str, Any] = {
+        "ApiKey": secrets["api_key"],
+        "SecretKey": secrets["secret_key"],
+        "Phone": national(message.to),
+        "RequestId": message.reference,
+        "Sandbox": "1" if settings.get("sandbox") else "0",
+    }
+    if message.receipts_url:
+        body["CallbackUrl"] = message.receipts_url
+    if message.channel == "zalo":
+        if not settings.get("oa_id"):
+            raise PermanentError(f"connection {connection.id} (eSMS) has no oa_id for ZNS")
+        # eSMS takes the template's values in order, not by name.
+        body.update(
+            OAID=settings["oa_id"],
+            TempID=message.template_id,
+            Params=list(message.template_data.values()),
+        )
+        path = SEND_ZNS
+    else:
+        body.update(
+            Content=message.text,
+            SmsType=str(settings.get("sms_type", "2")),
+            IsUnicode="1" if message.unicode else "0",
+        )
+        if settings.get("brandname"):
+            body["Brandname"] = settings["brandname"]
+        path = SEND_SMS
+    answer = _post(settings.get("base_url") or BASE_URL, path, body)
+    return _result(answer)
+
+
+def _post(base_url: str, path: str, body: dict[str, Any]) -> dict[str, Any]:
+    try:
+        response = requests.post(base_url.rstrip("/") + path, json=body, timeout=TIMEOUT)
+    except (requests.Timeout, requests.ConnectionError) as exc:
+        raise RetryLater(f"eSMS could not be reached: {exc}") from exc
+    if response.status_code == 429 or response.status_code >= 500:
+        raise RetryLater(f"eSMS answered HTTP {response.status_code}")
+    try:
+        answer = response.json()
+    except ValueError:
+        raise RetryLater(f"eSMS answered HTTP {response.status_code} without JSON") from None
+    if not isinstance(answer, dict):
+        raise RetryLater("eSMS answered an unexpected shape")
+    return answer
+
+
+def _result(answer: dict[str, Any]) -> SendResult:
+    code = str(answer.get("CodeResult", ""))
+    if code == ACCEPTED:
+        return SendResult(gateway_message_id=answer.get("SMSID") or None)
+    if code == DUPLICATE_REQUEST:
+        return SendResult(gateway_message_id=answer.get("SMSID") or None)
+    reason = answer.get("ErrorMessage") or CODES.get(code, "unknown result code")
+    if code in TRANSIENT:
+        raise RetryLater(f"eSMS CodeResult {code}: {reason}")
+    raise PermanentError(f"eSMS CodeResult {code}: {reason}")
+
+
+@hookimpl
+def gateway_callback(hub, connection, callback):
+    if connection.connector != NAME:
+        return None
+    # eSMS calls back with GET and query parameters; accept a form POST alike.
+    params = {**callback.form, **callback.args}
+    if not params.get("SMSID") and not params.get("RequestId"):
+        return []
+    status = str(params.get("SendStatus", ""))
+    if status == DELIVERED:
+        state = "delivered"
+    elif status == REJECTED:
+        state = "failed"
+    else:
+        state = "sent"
+    return [
+        DeliveryReceipt(
+            status=state,
+            gateway_message_id=params.get("SMSID") or None,
+            reference=params.get("RequestId") or None,
+            error=params.get("error_info") or ("rejected by eSMS" if state == "failed" else None),
+            cost=_price(params.get("Totalprice")),
+            currency="VND" if params.get("Totalprice") else None,
+        )
+    ]
+
+
+def _price(raw: Any) -> Decimal | None:
+    if raw in (None, ""):
+        return None
+    try:
+        return Decimal(str(raw))
+    except InvalidOperation:
+        return None

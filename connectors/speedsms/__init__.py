@@ -1,0 +1,1 @@
+"""SpeedSMS: SMS through Vietnam's SpeedSMS gateway."""

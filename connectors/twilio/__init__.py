@@ -1,0 +1,1 @@
+"""Twilio: SMS anywhere through Twilio's Programmable Messaging."""

@@ -1,0 +1,1 @@
+"""Zalo ZNS: template notifications to a phone number, from a Zalo Official Account."""

@@ -1,0 +1,81 @@
+"""Automatic messages about tiers: congratulations on moving up, and nearly there.
+
+``tier_up`` follows ``tier.changed`` events going up; ``tier_near`` follows
+``tier.near``, which the tier engine emits once per member and tier when the
+member comes within reach of the next one.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from hub import MessageKind
+from hub import hookimpl
+from hub import kind_options
+from hub import queue_message
+
+TIER_UP = MessageKind(
+    name="tier_up",
+    title="Tier up",
+    category="transactional",
+    description="Sent when a member moves up to a higher tier.",
+    templates={
+        "vi": "Chúc mừng {first_name} đã lên hạng {tier} tại {shop}! Cảm ơn bạn đã luôn đồng hành.",
+        "en": (
+            "Congratulations {first_name}, you are now {tier} at {shop}! "
+            "Thank you for being with us."
+        ),
+    },
+    variables=("previous_tier",),
+    sample={"previous_tier": "Bạc"},
+)
+
+TIER_NEAR = MessageKind(
+    name="tier_near",
+    title="Near the next tier",
+    category="marketing",
+    description="Sent once when a member comes within reach of the next tier.",
+    templates={
+        "vi": "{first_name} ơi, chỉ còn {needed} nữa là bạn lên hạng {next_tier} tại {shop}!",
+        "en": "{first_name}, just {needed} more to reach {next_tier} at {shop}!",
+    },
+    variables=("next_tier", "needed"),
+    sample={"next_tier": "Kim cương", "needed": 250},
+)
+
+
+@hookimpl
+def register_message_kinds(hub):
+    return [TIER_UP, TIER_NEAR]
+
+
+@hookimpl
+def handle_event(hub, event):
+    """Queue tier-up and near-tier messages."""
+    data = event.data
+    if event.type == "tier.changed" and data.get("direction") == "up":
+        if kind_options(hub, event.merchant_id, TIER_UP.name) is None:
+            return
+        previous = data.get("from_tier") or {}
+        queue_message(
+            hub,
+            merchant_id=event.merchant_id,
+            member_id=data["member_id"],
+            kind=TIER_UP.name,
+            key=f"event:{event.id}",
+            variables={"previous_tier": previous.get("name", "")},
+            event=event,
+        )
+    elif event.type == "tier.near":
+        if kind_options(hub, event.merchant_id, TIER_NEAR.name) is None:
+            return
+        tier = data.get("tier") or {}
+        queue_message(
+            hub,
+            merchant_id=event.merchant_id,
+            member_id=data["member_id"],
+            kind=TIER_NEAR.name,
+            key=f"tier:{tier.get('id')}:event:{event.id}",
+            variables={"next_tier": tier.get("name", ""), "needed": Decimal(data["delta"])},
+            event=event,
+        )

@@ -1,0 +1,142 @@
+"""Fixtures and steps the messaging tests share: a served hub, simulators, a configured merchant.
+
+Import the fixtures into a test module (``from simulators.fixtures import hub_server``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from simulators.esms import EsmsSimulator
+from simulators.hub_server import HubServer
+from simulators.speedsms import SpeedSmsSimulator
+from simulators.twilio import TwilioSimulator
+from simulators.zalo import ZaloSimulator
+
+PHONE = "0912345678"
+E164 = "+84912345678"
+
+
+@pytest.fixture
+def hub_server(app):
+    """The test's app served on loopback; gateways are told to call back here."""
+    server = HubServer(app)
+    app.extensions["hub"].config["HUB_PUBLIC_URL"] = server.base_url
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def esms():
+    simulator = EsmsSimulator()
+    yield simulator
+    simulator.close()
+
+
+@pytest.fixture
+def speedsms():
+    simulator = SpeedSmsSimulator()
+    yield simulator
+    simulator.close()
+
+
+@pytest.fixture
+def twilio():
+    simulator = TwilioSimulator()
+    yield simulator
+    simulator.close()
+
+
+@pytest.fixture
+def zalo():
+    simulator = ZaloSimulator()
+    yield simulator
+    simulator.close()
+
+
+def connect(api, connector: str, *, settings: dict[str, Any], secrets: dict[str, str]) -> int:
+    """Create a gateway connection through the API; return its id."""
+    response = api.post(
+        "/api/v1/connections",
+        json={"connector": connector, "name": connector, "settings": settings, "secrets": secrets},
+    )
+    assert response.status_code == 201, response.json
+    return response.json["id"]
+
+
+def connect_esms(api, simulator: EsmsSimulator, **settings: Any) -> int:
+    return connect(
+        api,
+        "esms",
+        settings={
+            "base_url": simulator.base_url,
+            "brandname": "HOAMAI",
+            "price": "770",
+            **settings,
+        },
+        secrets={"api_key": simulator.api_key, "secret_key": simulator.secret_key},
+    )
+
+
+def connect_zalo(
+    api, simulator: ZaloSimulator, *, access: str, refresh: str, expires_at: str
+) -> int:
+    return connect(
+        api,
+        "zalo",
+        settings={
+            "app_id": simulator.app_id,
+            "base_url": simulator.base_url,
+            "oauth_url": simulator.base_url,
+            "price": "300",
+        },
+        secrets={
+            "app_secret": simulator.app_secret,
+            "oa_secret_key": simulator.oa_secret_key,
+            "access_token": access,
+            "refresh_token": refresh,
+            "access_token_expires_at": expires_at,
+        },
+    )
+
+
+def configure(api, *, kinds: dict[str, dict] | None = None, **settings: Any) -> dict:
+    """Save messaging settings; quiet hours are off unless a test turns them on."""
+    body = {"quiet_hours": {"enabled": False}, **settings, "kinds": kinds or {}}
+    response = api.put("/api/v1/messaging/settings", json=body)
+    assert response.status_code == 200, response.json
+    return response.json
+
+
+def sms_only(connection_id: int, **kinds: dict) -> dict[str, Any]:
+    """Settings that send every kind given by SMS through one connection."""
+    return {
+        "channel_order": ["sms"],
+        "connections": {"sms": connection_id},
+        "kinds": {name: {"enabled": True, **options} for name, options in kinds.items()},
+    }
+
+
+def add_member(
+    api, phone: str = PHONE, *, consents: dict[str, bool] | None = None, **fields
+) -> dict:
+    body = {"phone": phone, "name": "Nguyễn Thị Lan", **fields}
+    if consents is not None:
+        body["consents"] = consents
+    response = api.post("/api/v1/members", json=body)
+    assert response.status_code == 201, response.json
+    return response.json
+
+
+def message(api, message_id: int) -> dict:
+    response = api.get(f"/api/v1/messages/{message_id}")
+    assert response.status_code == 200, response.json
+    return response.json
+
+
+def messages_of(api, member_id: int) -> list[dict]:
+    response = api.get(f"/api/v1/members/{member_id}/messages")
+    assert response.status_code == 200, response.json
+    return response.json["data"]
