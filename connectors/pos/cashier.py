@@ -10,6 +10,8 @@ is a sale of the POS connection like any other.
 from __future__ import annotations
 
 import secrets
+from datetime import datetime
+from datetime import timedelta
 from typing import Any
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
@@ -46,6 +48,8 @@ bp = Blueprint(
     static_url_path="/static",
 )
 
+#: How old a form may be and still date its sale.
+SHIFT = timedelta(hours=12)
 CSP = (
     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
     "form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
@@ -218,8 +222,24 @@ def member(code: str):
         qr=member_qr_svg(found.member.code),
         notice=notice,
         receipt_default=_new_receipt(),
+        opened_at=utcnow().isoformat(),
         request_id=secrets.token_urlsafe(12),
     )
+
+
+def _form_time(raw: str | None) -> datetime:
+    """The sale's time: when its form was opened, so sending the form twice is one sale.
+
+    A time that is not from the last shift (or is in the future) is replaced by now.
+    """
+    now = utcnow()
+    try:
+        opened = datetime.fromisoformat(raw or "")
+    except ValueError:
+        return now
+    if opened.tzinfo is None or not now - SHIFT <= opened <= now:
+        return now
+    return opened
 
 
 def _new_receipt() -> str:
@@ -258,7 +278,7 @@ def earn(code: str):
     receipt = (request.form.get("receipt") or "").strip() or request.form.get("receipt_default")
     sale = sales.SaleIn(
         receipt=(receipt or _new_receipt())[:64],
-        sold_at=utcnow(),
+        sold_at=_form_time(request.form.get("opened_at")),
         total=amount,
         member_code=code,
     )

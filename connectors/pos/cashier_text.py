@@ -127,11 +127,11 @@ def format_money(amount: Decimal | str | None, currency: str, lang: str) -> str:
 
 
 def translator(lang: str):
-    """Return ``t(name, **values)`` for one language; unknown names show themselves."""
+    """Return ``t(key, **values)`` for one language; unknown keys show themselves."""
     words = TEXT.get(lang, TEXT["vi"])
 
-    def t(name: str, **values: object) -> str:
-        text = words.get(name, name)
+    def t(key: str, /, **values: object) -> str:
+        text = words.get(key, key)
         return text.format(**values) if values else text
 
     return t
