@@ -21,6 +21,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import exists
+from sqlalchemy import or_
 from sqlalchemy import select
 from sqlalchemy import update
 from sqlalchemy.orm import Session
@@ -303,13 +304,22 @@ def cancel_voucher(
     """
     member = ledger.lock_member(session, session.get(Member, voucher.member_id))
     now = utcnow()
+    # Guarded like a use: of a cancel and a use racing, exactly one changes the row.
+    cancelled = session.execute(
+        update(Voucher)
+        .where(
+            Voucher.id == voucher.id,
+            Voucher.status == "issued",
+            or_(Voucher.expires_at.is_(None), Voucher.expires_at > now),
+        )
+        .values(status="cancelled", cancelled_at=now)
+        .execution_options(synchronize_session=False)
+    )
     session.refresh(voucher)
-    if voucher.status == "cancelled":
-        return voucher
-    if voucher.status != "issued" or _past(voucher, now):
+    if cancelled.rowcount != 1:
+        if voucher.status == "cancelled":
+            return voucher
         raise _unusable(voucher, now)
-    voucher.status = "cancelled"
-    voucher.cancelled_at = now
     debit = session.get(PointEntry, voucher.debit_entry_id) if voucher.debit_entry_id else None
     if debit is not None:
         try:
