@@ -53,8 +53,9 @@ def message_id(event_id: str, endpoint_id: int) -> str:
     return f"msg_{digest[:27]}"
 
 
-def matches(endpoint: WebhookEndpoint, event_type: str) -> bool:
-    types = endpoint.event_types or []
+def wants(event_types: list[str] | None, event_type: str) -> bool:
+    """Say whether an endpoint subscribed to ``event_types`` gets events of ``event_type``."""
+    types = event_types or []
     return "*" in types or event_type in types
 
 
@@ -75,16 +76,23 @@ def fan_out(hub: Hub, event: Event) -> list[int]:
     enqueue of an existing job is a no-op. Return the delivery ids.
     """
     dialect = sqlite if hub.db.is_sqlite else postgresql
-    with hub.db.transaction() as session:
-        endpoints = session.scalars(
-            select(WebhookEndpoint).where(
+    # Most events match no endpoint: find that out without taking a write lock.
+    with hub.db.session() as session:
+        rows = session.execute(
+            select(WebhookEndpoint.id, WebhookEndpoint.event_types).where(
                 WebhookEndpoint.merchant_id == event.merchant_id,
                 WebhookEndpoint.status == "active",
             )
         ).all()
-        targets = [e for e in endpoints if matches(e, event.type)]
-        if not targets:
-            return []
+    target_ids = [endpoint_id for endpoint_id, types in rows if wants(types, event.type)]
+    if not target_ids:
+        return []
+    with hub.db.transaction() as session:
+        targets = session.scalars(
+            select(WebhookEndpoint).where(
+                WebhookEndpoint.id.in_(target_ids), WebhookEndpoint.status == "active"
+            )
+        ).all()
         now = utcnow()
         payload = payload_of(event)
         for endpoint in targets:

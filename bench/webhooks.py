@@ -1,0 +1,323 @@
+"""Webhook intake and processing throughput, each beside a baseline from the same run.
+
+    .venv/bin/python -m bench.webhooks [--seconds 10] [--orders 3000]
+
+1. Intake: signed custom-storefront deliveries to ``/webhooks/custom/<id>``
+   (verify, inbox insert, rq enqueue), requests per second at saturation,
+   beside a bare Flask endpoint answering 200, both under gunicorn with 2 sync
+   workers; then p50/p99 latency at a fixed 200 requests/s (open loop).
+2. End to end: the queued deliveries worked by 2 ``hub worker --simple``
+   processes (orders recorded, members matched, points earned, events
+   fanned out), beside the same job body run in a plain loop in one process.
+
+Runs on PostgreSQL and Redis on loopback only; makes and drops its own
+database and Redis keys. Environment: HUB_BENCH_DATABASE_URL (a PostgreSQL
+server), HUB_BENCH_REDIS_URL. Targets on a 2-core machine: intake at least
+half the bare endpoint's throughput and p99 at most 50 ms at 200 requests/s;
+at least 400 orders/s end to end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import json
+import multiprocessing
+import os
+import subprocess
+import sys
+import threading
+import time
+import uuid
+
+from bench.loadgen import Gunicorn
+from bench.loadgen import Result
+from bench.loadgen import _request
+from bench.loadgen import open_loop
+from bench.loadgen import report
+from hub.connections import create_connection
+from hub.merchants import create_merchant
+from hub.testing import create_postgres_database
+from hub.testing import drop_postgres_database
+from hub.testing import make_app
+from hub.testing import migrate
+from webhooks.testing import new_test_secret
+from webhooks.testing import standard_headers
+
+SECRET = new_test_secret("bench")
+print = functools.partial(print, flush=True)
+
+
+def order_body(n: int, tag: str) -> bytes:
+    """A realistic order event: 3 lines, a customer (every third one returning)."""
+    return json.dumps(
+        {
+            "type": "order.paid",
+            "timestamp": "2026-11-01T03:16:00Z",
+            "data": {
+                "external_id": f"{tag}-{n}",
+                "number": f"#{n}",
+                "currency": "VND",
+                "subtotal": "450000",
+                "total": "450000",
+                "financial_status": "paid",
+                "placed_at": "2026-11-01T10:15:00+07:00",
+                "paid_at": "2026-11-01T10:16:00+07:00",
+                "lines": [
+                    {"sku": f"SKU-{i}", "title": "Cà phê", "quantity": 1, "price": "150000"}
+                    for i in range(3)
+                ],
+                "customer": {
+                    "external_id": f"c{n // 3}",
+                    "phone": f"09{10_000_000 + n // 3}",
+                    "name": f"Khách {n // 3}",
+                },
+            },
+        }
+    ).encode()
+
+
+def signed(n: int, tag: str) -> tuple[bytes, dict[str, str]]:
+    body = order_body(n, tag)
+    return body, standard_headers(SECRET, f"{tag}-{n}", body)
+
+
+def seed(url: str) -> int:
+    app = make_app(url)
+    hub = app.extensions["hub"]
+    with hub.db.transaction() as session:
+        merchant = create_merchant(session, "Bench shop")
+        connection = create_connection(
+            hub, session, merchant.id, connector="custom", secrets={"webhook_secret": SECRET}
+        )
+        connection_id = connection.id
+    hub.db.dispose()
+    return connection_id
+
+
+def _post_loop(args: tuple[str, str, int, int, float, int, int]) -> tuple[int, int, list[float]]:
+    url, tag, first, step, stop_at, threads, limit = args
+    counts, latencies, lock = [0, 0], [], threading.Lock()
+
+    def worker(start: int) -> None:
+        n = start
+        while time.time() < stop_at and n < limit:
+            body, headers = signed(n, tag) if tag else (b"{}", {})
+            began = time.perf_counter()
+            try:
+                status = _request(url, headers, "POST", body)
+            except OSError:
+                status = 0
+            elapsed = (time.perf_counter() - began) * 1000
+            with lock:
+                counts[0 if 200 <= status < 300 else 1] += 1
+                latencies.append(elapsed)
+            n += step
+
+    pool = [threading.Thread(target=worker, args=(first + i,)) for i in range(threads)]
+    for thread in pool:
+        thread.start()
+    for thread in pool:
+        thread.join()
+    return counts[0], counts[1], latencies
+
+
+def closed_loop_post(
+    url: str, tag: str, *, seconds: float, processes: int = 2, threads: int = 8, limit: int
+) -> Result:
+    """POST as fast as answers come: ``processes`` x ``threads`` clients, bounded in time
+    and count. Each client sends unique, freshly signed deliveries (``tag`` empty: ``{}``)."""
+    step = processes * threads
+    stop_at = time.time() + seconds
+    jobs = [(url, tag, p * threads, step, stop_at, threads, limit) for p in range(processes)]
+    started = time.monotonic()
+    with multiprocessing.get_context("fork").Pool(processes) as pool:
+        parts = pool.map(_post_loop, jobs)
+    elapsed = time.monotonic() - started
+    ok = sum(p[0] for p in parts)
+    errors = sum(p[1] for p in parts)
+    latencies = [x for p in parts for x in p[2]]
+    return Result(ok, elapsed, errors, latencies)
+
+
+def environment(database_url: str) -> None:
+    """Print what the machine is like right now: the figures depend on it."""
+    from sqlalchemy import create_engine
+    from sqlalchemy import text
+
+    engine = create_engine(database_url.replace("postgresql://", "postgresql+psycopg://", 1))
+    timings = []
+    with engine.connect() as connection:
+        connection.execute(text("CREATE TABLE bench_probe (x int)"))
+        connection.commit()
+        for _ in range(100):
+            began = time.perf_counter()
+            connection.execute(text("INSERT INTO bench_probe VALUES (1)"))
+            connection.commit()
+            timings.append((time.perf_counter() - began) * 1000)
+        connection.execute(text("DROP TABLE bench_probe"))
+        connection.commit()
+    engine.dispose()
+    timings.sort()
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(
+        f"machine: {os.cpu_count()} cores, load average {load}; PostgreSQL insert+commit "
+        f"p50 {timings[50]:.2f} ms, p99 {timings[98]:.2f} ms"
+    )
+
+
+def pending_rows(database_url: str) -> int:
+    from sqlalchemy import create_engine
+    from sqlalchemy import text
+
+    engine = create_engine(database_url.replace("postgresql://", "postgresql+psycopg://", 1))
+    with engine.connect() as connection:
+        count = connection.execute(
+            text("SELECT count(*) FROM webhook_inbox WHERE status = 'pending'")
+        ).scalar_one()
+    engine.dispose()
+    return count
+
+
+def end_to_end(env: dict[str, str], database_url: str, workers: int, timeout: float) -> float:
+    """Start ``workers`` simple workers on the queued jobs; return inbox rows processed per
+    second until the inbox is empty (or ``timeout``)."""
+    hub_cli = os.path.join(os.path.dirname(sys.executable), "hub")
+    total = pending_rows(database_url)
+    started = time.monotonic()
+    procs = [
+        subprocess.Popen(
+            [hub_cli, "worker", "--simple", "--burst", "--no-cron"],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for _ in range(workers)
+    ]
+    drained = None
+    try:
+        while pending_rows(database_url) and time.monotonic() - started < timeout:
+            time.sleep(0.05)
+        elapsed = time.monotonic() - started
+        left = pending_rows(database_url)
+        # The burst workers stop once every queue (event fan-out included) is empty.
+        deadline = time.monotonic() + 60
+        while any(p.poll() is None for p in procs) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        if all(p.poll() is not None for p in procs):
+            drained = time.monotonic() - started
+    finally:
+        for proc in procs:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+    rest = f"every queue drained in {drained:.2f} s" if drained else "queues not drained in 60 s"
+    print(f"  {total - left} of {total} rows processed in {elapsed:.2f} s; {rest}")
+    return (total - left) / elapsed
+
+
+def plain_loop(database_url: str, redis_url: str, prefix: str, connection_id: int, n: int) -> float:
+    """The job body (process_entry) in a loop in this process, on rows stored without a job."""
+    app = make_app(database_url, config={"HUB_REDIS_URL": redis_url, "HUB_REDIS_PREFIX": prefix})
+    hub = app.extensions["hub"]
+    from hub import Connection
+    from webhooks.inbox import process_entry
+    from webhooks.intake import store
+
+    with hub.db.session() as session:
+        connection = session.get(Connection, connection_id)
+    ids = []
+    for i in range(n):
+        body, headers = signed(i, "loop")
+        ids.append(store(hub, connection, f"loop-{i}", "order.paid", headers, body))
+    with app.app_context():
+        started = time.monotonic()
+        for entry_id in ids:
+            process_entry(entry_id)
+        elapsed = time.monotonic() - started
+    hub.db.dispose()
+    return n / elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--orders", type=int, default=2000, help="cap of saturation requests")
+    parser.add_argument("--loop", type=int, default=200, help="orders in the plain loop")
+    options = parser.parse_args()
+    admin = os.environ.get("HUB_BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
+    redis_url = os.environ.get("HUB_BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
+    prefix = f"bench{uuid.uuid4().hex[:8]}"
+    name = f"hub_bench_webhooks_{uuid.uuid4().hex[:6]}"
+    database_url = create_postgres_database(admin, name)
+    try:
+        migrate(database_url)
+        environment(database_url)
+        connection_id = seed(database_url)
+        env = {
+            **os.environ,
+            "HUB_DATABASE_URL": database_url,
+            "HUB_REDIS_URL": redis_url,
+            "HUB_REDIS_PREFIX": prefix,
+            "HUB_SECRET_KEY": "test-secret-key-not-for-production",
+            "HUB_LOG_LEVEL": "WARNING",
+        }
+        path = f"/webhooks/custom/{connection_id}"
+        with Gunicorn("bench.bare:app") as bare:
+            base = closed_loop_post(bare.url + "/bare", "", seconds=options.seconds, limit=10**9)
+        with Gunicorn("hub.wsgi:app", env=env) as hub_server:
+            intake = closed_loop_post(
+                hub_server.url + path, "sat", seconds=options.seconds, limit=options.orders
+            )
+            rated = open_loop(
+                hub_server.url + path,
+                lambda i: signed(i, "rate")[1],
+                rate=200,
+                seconds=options.seconds,
+                method="POST",
+                body=lambda i: signed(i, "rate")[0],
+            )
+        ratio = intake.rate / base.rate if base.rate else float("nan")
+        report(
+            "Intake (gunicorn, 2 sync workers, closed loop, 2 processes x 8 clients)",
+            [
+                ("bare Flask POST", f"{base.rate:,.0f} req/s", f"p50 {base.percentile(50):.1f} ms"),
+                (
+                    "webhook intake",
+                    f"{intake.rate:,.0f} req/s",
+                    f"p50 {intake.percentile(50):.1f} ms, p99 {intake.percentile(99):.1f} ms,"
+                    f" {intake.errors} errors",
+                ),
+                ("ratio", f"{ratio:.2f}", "target >= 0.50"),
+            ],
+        )
+        report(
+            "Intake at 200 req/s (open loop)",
+            [
+                ("p50", f"{rated.percentile(50):.1f} ms", ""),
+                ("p99", f"{rated.percentile(99):.1f} ms", "target <= 50 ms"),
+                ("errors", str(rated.errors), f"of {rated.requests + rated.errors}"),
+            ],
+        )
+        print("\nEnd to end (2 x hub worker --simple on the queued deliveries)")
+        e2e = end_to_end(env, database_url, workers=2, timeout=300)
+        loop = plain_loop(database_url, redis_url, prefix, connection_id, options.loop)
+        report(
+            "Processing",
+            [
+                ("2 rq workers", f"{e2e:,.0f} orders/s", "target >= 400"),
+                ("plain loop, 1 process", f"{loop:,.0f} orders/s", "same job body, no rq"),
+                ("ratio", f"{e2e / loop:.2f}", ""),
+            ],
+        )
+    finally:
+        import redis
+
+        connection = redis.Redis.from_url(redis_url)
+        for key in connection.scan_iter(match=f"*{prefix}*", count=1000):
+            connection.delete(key)
+        drop_postgres_database(admin, name)
+
+
+if __name__ == "__main__":
+    main()
