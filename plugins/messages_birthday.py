@@ -72,7 +72,7 @@ def send_birthdays(now: str | None = None) -> int:
                     merchant_id=run.merchant_id,
                     member_id=member_id,
                     kind=BIRTHDAY.name,
-                    key=f"birthday:{run.today.year}",
+                    key=str(run.today.year),
                     now=run.now,
                 )
             )

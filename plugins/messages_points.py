@@ -119,7 +119,7 @@ def send_expiring(now: str | None = None) -> int:
                     merchant_id=run.merchant_id,
                     member_id=member_id,
                     kind=POINTS_EXPIRING.name,
-                    key=f"expiring:{day.isoformat()}",
+                    key=day.isoformat(),
                     variables={"expiring_points": points, "expiry_date": first_expiry},
                     now=run.now,
                 )
