@@ -137,3 +137,110 @@ def test_hook_check_redemption_none_lets_the_redemption_through(api, hub, rich):
     hub.pm.register(Allows(), name="allows")
 
     assert redeem(api, rich["id"], add_reward(api)["id"]).status_code == 201
+
+
+# -- limits ---------------------------------------------------------------------
+
+
+def test_a_tier_restricted_reward_is_open_to_that_tier_and_those_above(api, hub, rich):
+    gold = api.post("/api/v1/tiers", json={"name": "Vàng", "threshold": 1000, "basis": "points"})
+    diamond = api.post(
+        "/api/v1/tiers", json={"name": "Kim Cương", "threshold": 5000, "basis": "points"}
+    )
+    reward = add_reward(api, min_tier_id=gold.json["id"])
+    vip = api.post("/api/v1/members", json={"phone": "0987654321"}).json
+    give(hub, vip["id"], 600)
+    api.put(f"/api/v1/members/{vip['id']}/tier/override", json={"tier_id": diamond.json["id"]})
+
+    assert api.get(f"/api/v1/members/{rich['id']}").json["tier"]["name"] == "Vàng"
+    assert redeem(api, rich["id"], reward["id"]).status_code == 201
+    assert redeem(api, vip["id"], reward["id"]).status_code == 201
+
+
+def test_a_member_below_the_required_tier_is_refused_with_422(api, rich):
+    gold = api.post("/api/v1/tiers", json={"name": "Vàng", "threshold": 5000, "basis": "points"})
+    reward = add_reward(api, min_tier_id=gold.json["id"])
+
+    response = redeem(api, rich["id"], reward["id"])
+
+    assert response.status_code == 422
+    assert response.json["error"]["code"] == "tier_required"
+    assert "Vàng" in response.json["error"]["message"]
+
+
+def test_stock_runs_out(api, hub, member):
+    give(hub, member["id"], 5000)
+    reward = add_reward(api, stock=2)
+
+    statuses = [redeem(api, member["id"], reward["id"]).status_code for _ in range(3)]
+
+    assert statuses == [201, 201, 409]
+    assert api.get(f"/api/v1/rewards/{reward['id']}").json["stock"] == 0
+    assert api.get(f"/api/v1/members/{member['id']}").json["points"]["available"] == 4000
+
+
+def test_a_cancelled_voucher_does_not_count_towards_the_per_member_limit(api, hub, member):
+    give(hub, member["id"], 5000)
+    reward = add_reward(api, per_member_limit=1)
+    first = redeem(api, member["id"], reward["id"]).json["voucher"]
+
+    refused = redeem(api, member["id"], reward["id"])
+    api.post(f"/api/v1/vouchers/{first['code']}/cancel", json={})
+    again = redeem(api, member["id"], reward["id"])
+
+    assert refused.status_code == 409
+    assert refused.json["error"]["code"] == "redemption_limit_reached"
+    assert again.status_code == 201
+
+
+def test_pending_points_cannot_be_spent_yet(api, hub, member):
+    from datetime import timedelta
+
+    from hub.db import utcnow
+
+    with hub.db.transaction() as session:
+        ledger.credit(
+            session,
+            session.get(Member, member["id"]),
+            800,
+            kind="earn",
+            key="pending-1",
+            available_at=utcnow() + timedelta(days=7),
+        )
+    reward = add_reward(api)
+
+    response = redeem(api, member["id"], reward["id"])
+
+    assert response.status_code == 409
+    assert response.json["error"]["details"]["available"] == 0
+
+
+def test_a_merged_member_cannot_redeem(api, hub, rich):
+    other = api.post("/api/v1/members", json={"phone": "0987654321"}).json
+    api.post(f"/api/v1/members/{other['id']}/merge", json={"from_member_id": rich["id"]})
+    reward = add_reward(api)
+
+    response = redeem(api, rich["id"], reward["id"])
+
+    assert response.status_code == 422
+    assert response.json["error"]["code"] == "member_not_active"
+
+
+def test_a_retried_redemption_with_the_same_idempotency_key_issues_one_voucher(api, rich):
+    reward = add_reward(api)
+    headers = {"Idempotency-Key": "widget-7f3a"}
+
+    first = api.post(
+        f"/api/v1/members/{rich['id']}/redemptions",
+        json={"reward_id": reward["id"]},
+        headers=headers,
+    )
+    retry = api.post(
+        f"/api/v1/members/{rich['id']}/redemptions",
+        json={"reward_id": reward["id"]},
+        headers=headers,
+    )
+
+    assert (first.status_code, retry.status_code) == (201, 201)
+    assert first.json["voucher"]["code"] == retry.json["voucher"]["code"]
+    assert len(api.get(f"/api/v1/members/{rich['id']}/vouchers").json["data"]) == 1
