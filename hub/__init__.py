@@ -45,6 +45,7 @@ from hub.hookspecs import hookimpl
 from hub.jobs import PeriodicJob
 from hub.ledger import debit as debit_points
 from hub.ledger import give_back as give_back_points
+from hub.ledger import lock_member
 from hub.members import add_identity
 from hub.members import create_member
 from hub.members import identities_of
@@ -159,6 +160,7 @@ __all__ = [
     "kind_options",
     "lapsed_members",
     "list_rewards",
+    "lock_member",
     "member_by_identity",
     "member_qr_svg",
     "normalize_phone",

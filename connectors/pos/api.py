@@ -25,6 +25,7 @@ from connectors.pos import members
 from connectors.pos import rewards
 from connectors.pos import sales
 from connectors.pos.redemption import redemption_terms
+from connectors.pos.retry import write
 from connectors.pos.schemas import EnrolSchema
 from connectors.pos.schemas import RedemptionSchema
 from connectors.pos.schemas import RefundSchema
@@ -129,11 +130,14 @@ def lookup():
 def enrol():
     """Enrol a customer at the counter (phone required); an existing phone answers 200."""
     data = load(EnrolSchema(), _body())
-    with current_hub().db.transaction() as session:
+
+    def work(session):
         enrolment = members.enrol(session, g.counter, data, _region())
         found = members.find(session, g.counter, members.Lookup(None, enrolment.member.code))
-        answer = {"created": enrolment.created, "member": _card(session, found)}
-    return jsonify(answer), 201 if enrolment.created else 200
+        return {"created": enrolment.created, "member": _card(session, found)}
+
+    answer = write(current_hub(), work)
+    return jsonify(answer), 201 if answer["created"] else 200
 
 
 @bp.get("/members/<code>")
@@ -167,11 +171,14 @@ def redeem(code: str):
     """Spend the member's points on a reward: a voucher, once per ``request_id``."""
     data = load(RedemptionSchema(), _body())
     hub = current_hub()
-    with hub.db.transaction() as session:
+
+    def work(session):
         found = members.find_by_code(session, g.counter, code)
-        answer = rewards.redeem_at_counter(
+        return rewards.redeem_at_counter(
             hub, session, g.counter, found, data["reward_id"], data["request_id"]
         )
+
+    answer = write(hub, work)
     return jsonify(answer), 200 if answer["replayed"] else 201
 
 
@@ -206,11 +213,14 @@ def record_sale():
     """Record a sale once per receipt: 201 the first time, 200 with the same answer after."""
     sale = load(SaleSchema(), _body())
     hub = current_hub()
-    with hub.db.transaction() as session:
+
+    def work(session):
         result = sales.record_sale(hub, session, g.counter, sale)
         answer = sale_view(session, result.sale, result.points_earned, result.member)
-    answer["created"] = result.created
-    return jsonify(answer), 201 if result.created else 200
+        return {**answer, "created": result.created}
+
+    answer = write(hub, work)
+    return jsonify(answer), 201 if answer["created"] else 200
 
 
 @bp.get("/sales/<path:receipt>")
@@ -226,13 +236,15 @@ def void(receipt: str):
     """Void a sale: earned points reversed, redeemed points returned; again changes nothing."""
     data = load(VoidSchema(), _body() or {})
     hub = current_hub()
-    with hub.db.transaction() as session:
+
+    def work(session):
         result = sales.void_sale(hub, session, g.counter, receipt, reason=data["reason"])
         member = session.get(Member, result.sale.member_id) if result.sale.member_id else None
         answer = sale_view(session, result.sale, 0, member)
-    answer["points"]["returned"] = result.points_returned
-    answer["created"] = result.created
-    return jsonify(answer), 200
+        answer["points"]["returned"] = result.points_returned
+        return {**answer, "created": result.created}
+
+    return jsonify(write(hub, work)), 200
 
 
 @bp.post("/sales/<path:receipt>/refunds")
@@ -240,8 +252,9 @@ def refund(receipt: str):
     """Record money given back on a sale, once per refund id; its points share is reversed."""
     data = load(RefundSchema(), _body())
     hub = current_hub()
-    with hub.db.transaction() as session:
-        result = sales.refund_sale(
+    result = write(
+        hub,
+        lambda session: sales.refund_sale(
             hub,
             session,
             g.counter,
@@ -250,7 +263,8 @@ def refund(receipt: str):
             amount=data["amount"],
             refunded_at=data["refunded_at"],
             note=data["note"],
-        )
+        ),
+    )
     answer = {
         "receipt": receipt,
         "refund_id": result.refund_id,
@@ -275,8 +289,10 @@ def validate_voucher():
 def burn_voucher():
     """Use a code on a receipt; 409 when another receipt used it first."""
     data = load(VoucherBurnSchema(), _body())
-    with current_hub().db.transaction() as session:
-        answer = rewards.burn_voucher(
+    answer = write(
+        current_hub(),
+        lambda session: rewards.burn_voucher(
             session, g.counter, data["code"], data["receipt"], data["amount"]
-        )
+        ),
+    )
     return jsonify(answer), 200

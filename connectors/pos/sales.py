@@ -42,6 +42,7 @@ from hub import Refund
 from hub import ValidationError
 from hub import debit_points
 from hub import give_back_points
+from hub import lock_member
 from hub import record_order
 from hub import record_refund
 from hub import utcnow
@@ -179,6 +180,12 @@ def record_sale(hub: Hub, session: Session, counter: Counter, sale: SaleIn) -> S
         return _replay(session, counter, sale, digest)
     row = session.get(PosSale, sale_id)
     member = _member(session, counter, sale, hub.config["HUB_DEFAULT_REGION"])
+    if member is not None:
+        # Take the member's row lock before writing anything that refers to the member:
+        # on PostgreSQL each such insert takes a key-share lock on the member row, and two
+        # sales of one member both holding that and then asking for the ledger's lock
+        # deadlock each other.
+        lock_member(session, member)
     if sale.redeem_points and member is None:
         raise ValidationError(
             "points can only be redeemed on a member's sale: send member_code or phone",
