@@ -9,6 +9,7 @@ periodic sweep enqueues the row later, so an accepted delivery is never lost.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import threading
@@ -170,17 +171,23 @@ def store(
         "status": "pending",
         "attempts": 0,
     }
-    dialect = sqlite if hub.db.is_sqlite else postgresql
-    statement = (
-        dialect.insert(InboxEntry)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=["connection_id", "delivery_id"])
-        .returning(InboxEntry.id)
-    )
+    statement = _insert_statement("sqlite" if hub.db.is_sqlite else "postgresql")
     if session is not None:
-        return session.execute(statement).scalar_one_or_none()
+        return session.execute(statement, values).scalar_one_or_none()
     with hub.db.transaction() as own:
-        return own.execute(statement).scalar_one_or_none()
+        return own.execute(statement, values).scalar_one_or_none()
+
+
+@functools.cache
+def _insert_statement(dialect_name: str) -> Any:
+    """Build the inbox insert once per dialect: a Core statement, values bound per call."""
+    dialect = sqlite if dialect_name == "sqlite" else postgresql
+    table = InboxEntry.__table__
+    return (
+        dialect.insert(table)
+        .on_conflict_do_nothing(index_elements=["connection_id", "delivery_id"])
+        .returning(table.c.id)
+    )
 
 
 class _EnqueueGate:
