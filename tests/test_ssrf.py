@@ -92,3 +92,30 @@ def test_saving_an_endpoint_checks_literal_addresses_without_dns():
         with pytest.raises(BlockedURL):
             check_literal(url)
     check_literal("http://127.0.0.1:9000/x", allow_loopback=True)
+
+
+def test_the_name_is_resolved_once_so_a_rebinding_answer_is_never_used(monkeypatch):
+    """DNS rebinding: the first answer passes the check, a later one would point inside."""
+    import socket
+
+    from webhooks import sender
+    from webhooks.testing import Receiver
+
+    real = socket.getaddrinfo
+    answers = []
+
+    def rebinding(host, port, *args, **kwargs):
+        if host != "hooks.rebind.test":
+            return real(host, port, *args, **kwargs)
+        address = "127.0.0.1" if not answers else "10.0.0.1"
+        answers.append(address)
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (address, port))]
+
+    monkeypatch.setattr(socket, "getaddrinfo", rebinding)
+    with Receiver() as receiver:
+        url = f"http://hooks.rebind.test:{receiver.port}/hook"
+        outcome = sender.post(url, b"{}", {}, allow_loopback=True, timeout=5)
+
+    assert outcome.status_code == 200, outcome.error
+    assert answers == ["127.0.0.1"]
+    assert receiver.requests[0]["headers"]["host"] == f"hooks.rebind.test:{receiver.port}"
