@@ -25,11 +25,11 @@ blp = Blueprint(
 )
 
 
-class KeyInSchema(Schema):
+class PosKeyInSchema(Schema):
     name = fields.Str(load_default="", validate=validate.Length(max=100))
 
 
-class KeySchema(Schema):
+class PosKeySchema(Schema):
     id = fields.Int()
     connection_id = fields.Int()
     name = fields.Str()
@@ -38,7 +38,7 @@ class KeySchema(Schema):
     revoked_at = fields.AwareDateTime(allow_none=True)
 
 
-class IssuedKeySchema(Schema):
+class IssuedPosKeySchema(Schema):
     id = fields.Int()
     connection_id = fields.Int()
     name = fields.Str()
@@ -48,14 +48,14 @@ class IssuedKeySchema(Schema):
 
 @blp.route("/connections/<int:connection_id>/keys")
 class Keys(MethodView):
-    @blp.response(200, KeySchema(many=True))
+    @blp.response(200, PosKeySchema(many=True))
     def get(self, connection_id):
         """List the connection's POS keys (never the keys themselves)."""
         with current_hub().db.session() as session:
             return keys.list_keys(session, g.merchant_id, connection_id)
 
-    @blp.arguments(KeyInSchema)
-    @blp.response(201, IssuedKeySchema)
+    @blp.arguments(PosKeyInSchema)
+    @blp.response(201, IssuedPosKeySchema)
     def post(self, data, connection_id):
         """Make a key for this connection's tills; it is shown once.
 

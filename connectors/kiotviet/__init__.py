@@ -1,0 +1,1 @@
+"""The KiotViet connector: webhooks in, canonical orders and customers out."""
