@@ -311,3 +311,19 @@ def test_merging_members_keeps_both_logs_and_their_dedupe(api, hub, merchant, co
     merged = api.post(f"/api/v1/members/{one['id']}/merge", json={"from_member_id": two["id"]})
     assert merged.status_code == 200, merged.json
     assert len(messages_of(api, one["id"])) == 2
+
+
+def test_the_release_command_sends_held_messages_that_are_due(
+    api, hub, merchant, console, outbox, runner
+):
+    # Given a message held a month ago whose quiet hours have long ended
+    configure(api, **_settings(console, "points_earned", quiet_hours={"enabled": True}))
+    message_id = _queue(hub, merchant, add_member(api), now=LATE_EVENING - timedelta(days=30))
+    assert message(api, message_id)["status"] == "held"
+    configure(api, **_settings(console, "points_earned"))
+    # When the operator runs the command (cron, without Redis)
+    result = runner.invoke(args=["messages", "release"])
+    # Then it goes out
+    assert result.exit_code == 0, result.output
+    assert "1 messages released" in result.output
+    assert message(api, message_id)["status"] == "delivered"

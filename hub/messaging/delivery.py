@@ -36,6 +36,7 @@ from hub.messaging.gateways import SendResult
 from hub.messaging.kinds import message_kinds
 from hub.messaging.models import Message
 from hub.messaging.optouts import opt_out
+from hub.messaging.policy import Decision
 from hub.messaging.policy import decide
 from hub.messaging.settings import get_settings
 from hub.models import Connection
@@ -134,6 +135,7 @@ def _attempts_on(message: Message, channel: str) -> int:
 
 
 def _claim(hub: Hub, message_id: int, now: datetime) -> tuple[Claim | None, str]:
+    """Decide under the locks what happens to the message now; claim it if it goes out."""
     with hub.db.transaction() as session:
         message = session.get(Message, message_id, with_for_update=True)
         if message is None:
@@ -142,59 +144,52 @@ def _claim(hub: Hub, message_id: int, now: datetime) -> tuple[Claim | None, str]
             return None, message.status
         settings = get_settings(session, message.merchant_id, lock=True)
         kind = message_kinds(hub).get(message.kind)
-        decision = decide(
-            hub,
-            session,
-            message,
-            settings,
-            kind,
-            now,
-            failed_channels=_failed_channels(message),
-        )
+        failed = _failed_channels(message)
+        decision = decide(hub, session, message, settings, kind, now, failed_channels=failed)
         if decision.action == "skip":
             note(message, now, "skipped", reason=decision.reason)
             message.status, message.reason = "skipped", decision.reason
             return None, "skipped"
-        if decision.action == "hold":
-            if message.status != "held" or message.due_at != decision.due_at:
-                note(message, now, "held", until=decision.due_at.isoformat())
-            message.status, message.reason, message.due_at = (
-                "held",
-                decision.reason,
-                decision.due_at,
-            )
-            due_at = decision.due_at
-        else:
-            message.status = "sending"
-            message.attempts += 1
-            message.claimed_at = now
-            message.channel = decision.channel
-            message.connection_id = decision.connection.id
-            message.gateway = decision.connection.connector
-            message.recipient = decision.recipient
-            message.encoding = decision.sms.encoding if decision.channel == "sms" else None
-            message.segments = decision.sms.segments if decision.channel == "sms" else None
-            message.estimated_cost = decision.estimated_cost
-            message.reason = None
-            note(message, now, "attempt", channel=decision.channel, gateway=message.gateway)
-            outgoing = OutgoingMessage(
-                id=message.id,
-                merchant_id=message.merchant_id,
-                channel=decision.channel,
-                to=decision.recipient,
-                text=decision.sms.text,
-                kind=message.kind,
-                locale=message.locale,
-                unicode=decision.sms.unicode,
-                segments=decision.sms.segments,
-                template_id=decision.template_id,
-                template_data=decision.template_data,
-                receipts_url=callback_url(hub, decision.connection),
-                attempt=_attempts_on(message, decision.channel),
-            )
-            return Claim(message.id, decision.connection, outgoing), "sending"
+        if decision.action == "send":
+            return _start_sending(hub, message, decision, now), "sending"
+        if message.status != "held" or message.due_at != decision.due_at:
+            note(message, now, "held", until=decision.due_at.isoformat())
+        message.status, message.reason = "held", decision.reason
+        message.due_at = due_at = decision.due_at
     schedule(hub, message_id, due_at, now=now)
     return None, "held"
+
+
+def _start_sending(hub: Hub, message: Message, decision: Decision, now: datetime) -> Claim:
+    sms = decision.channel == "sms"
+    message.status = "sending"
+    message.attempts += 1
+    message.claimed_at = now
+    message.channel = decision.channel
+    message.connection_id = decision.connection.id
+    message.gateway = decision.connection.connector
+    message.recipient = decision.recipient
+    message.encoding = decision.sms.encoding if sms else None
+    message.segments = decision.sms.segments if sms else None
+    message.estimated_cost = decision.estimated_cost
+    message.reason = None
+    note(message, now, "attempt", channel=decision.channel, gateway=message.gateway)
+    outgoing = OutgoingMessage(
+        id=message.id,
+        merchant_id=message.merchant_id,
+        channel=decision.channel,
+        to=decision.recipient,
+        text=decision.sms.text,
+        kind=message.kind,
+        locale=message.locale,
+        unicode=decision.sms.unicode,
+        segments=decision.sms.segments,
+        template_id=decision.template_id,
+        template_data=decision.template_data,
+        receipts_url=callback_url(hub, decision.connection),
+        attempt=_attempts_on(message, decision.channel),
+    )
+    return Claim(message.id, decision.connection, outgoing)
 
 
 def _send(hub: Hub, claim: Claim) -> Outcome:

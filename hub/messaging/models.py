@@ -44,6 +44,8 @@ class Message(Model):
     __table_args__ = (
         UniqueConstraint("merchant_id", "dedupe_key"),
         Index("ix_messages_merchant", "merchant_id", "id"),
+        # The daily budget sums a merchant's messages claimed since local midnight.
+        Index("ix_messages_merchant_claimed", "merchant_id", "claimed_at"),
         Index("ix_messages_member", "member_id", "id"),
         Index("ix_messages_gateway_id", "connection_id", "gateway_message_id"),
         # The sweep looks for messages waiting on the clock.

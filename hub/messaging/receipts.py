@@ -26,6 +26,7 @@ from hub.core import current_hub
 from hub.db import utcnow
 from hub.errors import NotFound
 from hub.errors import Unauthorized
+from hub.errors import ValidationError
 from hub.messaging.callbacks import check_token
 from hub.messaging.callbacks import public_base_url
 from hub.messaging.delivery import RANK
@@ -111,7 +112,7 @@ def apply_callback(
 def _phone(hub: Hub, raw: str) -> str | None:
     try:
         return normalize_phone(raw, hub.config["HUB_DEFAULT_REGION"])
-    except Exception:
+    except ValidationError:
         log.info("a reply came from %r, which is not a phone number; ignored", raw)
         return None
 

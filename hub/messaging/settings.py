@@ -60,6 +60,11 @@ KIND_DEFAULTS: dict[str, Any] = {
 }
 
 
+def _not_negative(value: Decimal) -> None:
+    if value < 0:
+        raise SchemaError("must be at least 0")
+
+
 class QuietHoursSchema(Schema):
     enabled = fields.Bool(load_default=True)
     start = fields.Str(load_default="21:00", validate=validate.Regexp(HOUR_MINUTE))
@@ -109,7 +114,11 @@ class SettingsSchema(Schema):
     quiet_hours = fields.Nested(QuietHoursSchema)
     caps = fields.Nested(CapsSchema)
     daily_budget = fields.Decimal(
-        as_string=True, allow_none=True, allow_nan=False, validate=validate.Range(min=0)
+        as_string=True,
+        allow_none=True,
+        allow_nan=False,
+        validate=_not_negative,
+        metadata={"type": "string", "format": "decimal", "example": "500000"},
     )
     daily_limit = fields.Int(allow_none=True, validate=validate.Range(min=0, max=10_000_000))
     kinds = fields.Dict(keys=fields.Str(), values=fields.Nested(KindSettingsSchema))

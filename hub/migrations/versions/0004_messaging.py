@@ -156,6 +156,9 @@ def upgrade() -> None:
         batch_op.create_index("ix_messages_member", ["member_id", "id"], unique=False)
         batch_op.create_index("ix_messages_merchant", ["merchant_id", "id"], unique=False)
         batch_op.create_index(
+            "ix_messages_merchant_claimed", ["merchant_id", "claimed_at"], unique=False
+        )
+        batch_op.create_index(
             "ix_messages_waiting",
             ["due_at"],
             unique=False,
@@ -171,6 +174,7 @@ def downgrade() -> None:
             postgresql_where=sa.text("status IN ('queued', 'held', 'sending')"),
             sqlite_where=sa.text("status IN ('queued', 'held', 'sending')"),
         )
+        batch_op.drop_index("ix_messages_merchant_claimed")
         batch_op.drop_index("ix_messages_merchant")
         batch_op.drop_index("ix_messages_member")
         batch_op.drop_index("ix_messages_gateway_id")
