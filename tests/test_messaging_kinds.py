@@ -297,3 +297,55 @@ def test_the_key_of_a_message_is_unique_per_member_and_cause(api, hub, esms, sms
         f"points_earned:{one['id']}:order:{first}",
         f"points_earned:{two['id']}:order:{second}",
     }
+
+
+def test_a_thank_you_at_night_waits_for_the_morning(api, hub, esms, hub_server):
+    from datetime import datetime
+
+    from hub.messaging.delivery import release_due
+
+    # Given quiet hours around this moment in the merchant's timezone
+    local = utcnow().astimezone(ZONE)
+    quiet = {
+        "enabled": True,
+        "start": (local - timedelta(hours=1)).strftime("%H:%M"),
+        "end": (local + timedelta(hours=2)).strftime("%H:%M"),
+    }
+    connection_id = connect_esms(api, esms)
+    configure(
+        api,
+        channel_order=["sms"],
+        connections={"sms": connection_id},
+        quiet_hours=quiet,
+        kinds={"thank_you": {"enabled": True}},
+    )
+    member = add_member(api)
+    # When a paid order arrives
+    order(api)
+    # Then the thanks is held until the quiet hours end, and nothing is sent
+    [held] = messages_of(api, member["id"])
+    assert held["status"] == "held" and esms.sent == []
+    due = datetime.fromisoformat(held["due_at"])
+    assert due.astimezone(ZONE).strftime("%H:%M") == quiet["end"]
+    # When the morning comes
+    release_due(hub, now=due + timedelta(minutes=2))
+    # Then it goes out and is delivered
+    assert len(esms.sent) == 1
+    assert delivered(api, esms, member["id"])["kind"] == "thank_you"
+
+
+def test_one_order_with_a_cap_of_one_a_day_sends_one_message(api, esms, sms):
+    # Given thank-you and points-earned both on, and at most one message a day
+    sms(thank_you={}, points_earned={})
+    configure_caps = api.get("/api/v1/messaging/settings").json
+    body = {key: configure_caps[key] for key in ("channel_order", "connections", "quiet_hours")}
+    body["caps"] = {"per_day": 1, "per_week": None}
+    body["kinds"] = {"thank_you": {"enabled": True}, "points_earned": {"enabled": True}}
+    assert api.put("/api/v1/messaging/settings", json=body).status_code == 200
+    member = add_member(api)
+    # When a paid order brings both
+    order(api)
+    # Then one goes out and the other is skipped for the cap
+    statuses = sorted(m["status"] for m in messages_of(api, member["id"]))
+    assert statuses == ["sent", "skipped"]
+    assert len(esms.sent) == 1
