@@ -531,6 +531,7 @@ def test_a_void_reverses_the_earned_points_and_returns_the_redeemed_ones(hub, ca
 
     assert voided.status_code == 200, voided.json
     assert (voided.json["voided"], voided.json["points"]["returned"]) == (True, 500)
+    assert (voided.json["points"]["earned"], voided.json["points"]["reversed"]) == (150, 150)
     assert (again.json["created"], again.json["points"]["returned"]) == (False, 0)
     assert voided.json["points"]["balance"] == {"available": 1000, "pending": 0}
     kinds = entries(hub, member["id"])

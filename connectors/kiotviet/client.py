@@ -64,7 +64,7 @@ def _fetch(hub: Hub, connection_id: int, secrets: dict[str, Any]) -> dict[str, A
     if not (client_id and client_secret):
         raise PermanentError(
             f"KiotViet connection {connection_id} has no client_id and client_secret; add "
-            f"them (KiotViet: Thiết lập cửa hàng → Thiết lập kết nối API) to its secrets"
+            f"the Public API credentials KiotViet gives the shop to its secrets"
         )
     token_url, _ = endpoints(hub)
     form = {

@@ -192,6 +192,7 @@ def reward_catalog():
 
 
 def sale_view(session, result_sale, earned: int, member) -> dict[str, Any]:
+    """A sale as the counter API answers: receipt, member, points earned, redeemed, reversed."""
     balance = members.balance_of(session, member.id) if member is not None else None
     return {
         "receipt": result_sale.receipt,
@@ -201,6 +202,7 @@ def sale_view(session, result_sale, earned: int, member) -> dict[str, Any]:
         "member": ({"id": member.id, "code": member.code, "name": member.name} if member else None),
         "points": {
             "earned": earned,
+            "reversed": sales.points_reversed(session, result_sale.order_id),
             "redeemed": result_sale.points_redeemed,
             "discount": members.money(result_sale.points_discount),
             "balance": ({"available": balance[0], "pending": balance[1]} if balance else None),
@@ -240,7 +242,8 @@ def void(receipt: str):
     def work(session):
         result = sales.void_sale(hub, session, g.counter, receipt, reason=data["reason"])
         member = session.get(Member, result.sale.member_id) if result.sale.member_id else None
-        answer = sale_view(session, result.sale, 0, member)
+        earned = sales.points_earned(session, result.sale.order_id)
+        answer = sale_view(session, result.sale, earned, member)
         answer["points"]["returned"] = result.points_returned
         return {**answer, "created": result.created}
 

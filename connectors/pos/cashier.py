@@ -34,6 +34,7 @@ from connectors.pos.cashier_text import format_money
 from connectors.pos.cashier_text import group
 from connectors.pos.cashier_text import parse_amount
 from connectors.pos.cashier_text import translator
+from connectors.pos.retry import write
 from hub import HubError
 from hub import current_hub
 from hub import member_qr_svg
@@ -283,8 +284,7 @@ def earn(code: str):
         member_code=code,
     )
     try:
-        with hub.db.transaction() as db:
-            result = sales.record_sale(hub, db, counter, sale)
+        result = write(hub, lambda db: sales.record_sale(hub, db, counter, sale))
     except HubError as exc:
         return _failed(code, exc)
     kind = "earned" if result.created else "replayed"
@@ -305,10 +305,13 @@ def redeem(code: str):
     except ValueError:
         abort(400, "choose a reward")
     request_id = (request.form.get("request_id") or "")[:64] or secrets.token_urlsafe(12)
+
+    def work(db):
+        found = members.find_by_code(db, counter, code)
+        return rewards.redeem_at_counter(hub, db, counter, found, reward_id, request_id)
+
     try:
-        with hub.db.transaction() as db:
-            found = members.find_by_code(db, counter, code)
-            answer = rewards.redeem_at_counter(hub, db, counter, found, reward_id, request_id)
+        answer = write(hub, work)
     except HubError as exc:
         return _failed(code, exc)
     # The code itself stays out of the URL: the page shows it from the member's vouchers.
@@ -342,10 +345,9 @@ def enrol():
         # Only boxes ticked are recorded: an unticked box is no answer, not a refusal.
         "consents": {ch: True for ch in ("sms", "zalo") if form.get(f"consent_{ch}") == "on"},
     }
+    region = hub.config["HUB_DEFAULT_REGION"]
     try:
-        with hub.db.transaction() as db:
-            enrolment = members.enrol(db, counter, data, hub.config["HUB_DEFAULT_REGION"])
-            code = enrolment.member.code
+        enrolment = write(hub, lambda db: members.enrol(db, counter, data, region))
     except HubError as exc:
         return _render(
             "enrol.html",
@@ -357,4 +359,5 @@ def enrol():
             error=exc.message,
         )
     kind = "enrolled" if enrolment.created else "existing"
+    code = enrolment.member.code
     return _back(code, notice={"kind": kind, "code": code})

@@ -280,6 +280,21 @@ def _canonical(
     )
 
 
+def points_reversed(session: Session, order_id: int | None) -> int:
+    """Points taken back from what the order earned (refunds, a void)."""
+    if order_id is None:
+        return 0
+    return -int(
+        session.scalar(
+            select(func.coalesce(func.sum(PointEntry.points), 0)).where(
+                PointEntry.order_id == order_id,
+                PointEntry.kind == "reverse",
+                PointEntry.points < 0,
+            )
+        )
+    )
+
+
 @dataclass(frozen=True)
 class VoidResult:
     sale: PosSale
