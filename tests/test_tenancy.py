@@ -16,6 +16,7 @@ KNOWN_ARGUMENTS = {
     "tier_id",
     "reward_id",
     "code",
+    "key_id",
 }
 
 
@@ -53,10 +54,13 @@ def first_merchant_objects(api):
     redeemed = api.post(
         f"/api/v1/members/{member['id']}/redemptions", json={"reward_id": reward["id"]}
     )
+    pos = api.post("/api/v1/connections", json={"connector": "pos"}).json
+    pos_key = api.post(f"/api/v1/pos/connections/{pos['id']}/keys").json
     return {
         "tier_id": tier["id"],
         "reward_id": reward["id"],
         "code": redeemed.json["voucher"]["code"],
+        "key_id": pos_key["id"],
         "member_id": member["id"],
         "order_id": order["id"],
         "connection_id": connection["id"],
