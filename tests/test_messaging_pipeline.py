@@ -87,6 +87,7 @@ def test_a_marketing_message_goes_only_to_members_who_consented_on_the_channel(
         "skipped",
         "no channel can reach this member: sms: no consent",
     )
+    assert skipped["body"].startswith("Lan ơi, chỉ còn 200 nữa")  # logged as it would have gone
     assert sent["status"] == "delivered"
     assert other["status"] == "skipped"
     assert [line["to"] for line in sent_lines(outbox)] == ["+84987654321"]

@@ -81,11 +81,11 @@ def queue_message(
         if message is None:
             return None
         route, refusals = choose_route(hub, session, settings, kind_settings, member)
+        # A voucher goes only with a message that can go out.
+        _fill(session, settings, kind_settings, member, message, variables or {}, route is not None)
         if route is None:
             message.status = "skipped"
             message.reason = "no channel can reach this member: " + "; ".join(refusals)
-        else:
-            _fill(hub, session, settings, kind_settings, member, message, variables or {})
         message_id, status = message.id, message.status
     if status == "queued":
         schedule(hub, message_id, now, now=now)
@@ -150,17 +150,18 @@ def _record(
 
 
 def _fill(
-    hub: Hub,
     session: Session,
     settings: Settings,
     kind_settings: KindSettings,
     member: Member,
     message: Message,
     variables: dict[str, Any],
+    with_voucher: bool,
 ) -> None:
+    """Render the message's text and values (for the log, even when it is skipped)."""
     values = {**member_values(session, member, settings), **variables}
     voucher = None
-    if kind_settings.reward_id:
+    if with_voucher and kind_settings.reward_id:
         voucher = gift_voucher(
             session, member, kind_settings.reward_id, kind=kind_settings.kind.name
         )
