@@ -243,7 +243,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--orders", type=int, default=2000, help="cap of saturation requests")
-    parser.add_argument("--loop", type=int, default=200, help="orders in the plain loop")
+    parser.add_argument("--loop", type=int, default=100, help="orders in the plain loop")
     options = parser.parse_args()
     admin = os.environ.get("HUB_BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
     redis_url = os.environ.get("HUB_BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -300,7 +300,7 @@ def main() -> None:
             ],
         )
         print("\nEnd to end (2 x hub worker --simple on the queued deliveries)")
-        e2e = end_to_end(env, database_url, workers=2, timeout=300)
+        e2e = end_to_end(env, database_url, workers=2, timeout=120)
         loop = plain_loop(database_url, redis_url, prefix, connection_id, options.loop)
         report(
             "Processing",
