@@ -14,6 +14,8 @@ import segno
 from sqlalchemy import event
 from sqlalchemy import select
 
+from connectors.pos.members import Lookup
+from connectors.pos.members import read_lookup
 from connectors.pos.testing import open_counter
 from hub import ledger
 from hub.models import Member
@@ -423,6 +425,34 @@ def test_a_bad_sale_answers_422_naming_the_field(till, body, field):
     assert field in response.json["error"]["details"]
 
 
+@pytest.mark.parametrize(
+    ("change", "status"),
+    [
+        ({"sold_at": "0001-01-01T00:00:00+14:00"}, 422),
+        ({"receipt": "HD\u0000"}, 422),
+        ({"lines": [{"quantity": 1, "price": "1", "title": "nul\u0000"}]}, 422),
+        ({"member_code": "\u0000"}, 422),
+        ({"total": "1e400"}, 422),
+        ({"redeem_points": 10**12}, 422),
+    ],
+)
+def test_nasty_sales_answer_4xx_never_5xx(till, member, change, status):
+    body = {"receipt": "HD-N", "sold_at": "2026-11-01T10:00:00+07:00", "total": "1", **change}
+
+    assert till.post("/pos/v1/sales", json=body).status_code == status
+
+
+@pytest.mark.parametrize(
+    "path", ["/pos/v1/sales/HD%00", "/pos/v1/members/A%00B", "/pos/v1/members/" + "Z" * 300]
+)
+def test_nasty_paths_answer_404_never_5xx(till, path):
+    assert till.get(path).status_code == 404
+    if path.startswith("/pos/v1/sales/"):
+        assert till.post(path + "/void", json={}).status_code == 404
+        refund = {"refund_id": "R", "amount": "1"}
+        assert till.post(path + "/refunds", json=refund).status_code == 404
+
+
 def test_a_body_that_is_not_json_answers_422(till):
     response = till.post("/pos/v1/sales", data="receipt=1", content_type="text/plain")
 
@@ -668,3 +698,39 @@ def test_redeeming_without_enough_points_answers_409(api, hub, till, member):
 
     assert response.status_code == 409
     assert response.json["error"]["code"] == "insufficient_points"
+
+
+def test_a_sales_queries_do_not_grow_with_its_lines(hub, till, member):
+    def lines(count):
+        return [{"sku": f"SP{n}", "quantity": 1, "price": "10000"} for n in range(count)]
+
+    counts = []
+    for receipt, count in (("HD-1", 1), ("HD-20", 20)):
+        with QueryCounter(hub) as counted:
+            response = till.sale(
+                receipt, str(10000 * count), member_code=member["code"], lines=lines(count)
+            )
+        assert response.status_code == 201, response.json
+        # The core stores each order line as a row of its own (one INSERT per line on
+        # SQLite); everything else a sale does is the same for one line or twenty.
+        counts.append(
+            len([s for s in counted.statements if not s.startswith("INSERT INTO order_lines")])
+        )
+
+    assert counts[0] == counts[1]
+
+
+@pytest.mark.parametrize(
+    ("typed", "phone", "code"),
+    [
+        ("0912 345 678", "+84912345678", "0912345678"),  # tried as both
+        ("7k3m-9q2a", None, "7K3M9Q2A"),
+        ("HUB:7K3M9Q2A\n", None, "7K3M9Q2A"),
+        ("7K3M9Q2O", None, "7K3M9Q20"),  # an O typed for a zero
+        ("1L1I0000", None, "11110000"),
+        ("12345678", None, "12345678"),  # eight digits: a code, not a Vietnamese phone
+        ("Nguyễn", None, None),
+    ],
+)
+def test_what_a_counter_types_is_read_as_a_phone_or_a_code(typed, phone, code):
+    assert read_lookup(typed, "VN") == Lookup(phone=phone, code=code)

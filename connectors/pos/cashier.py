@@ -276,9 +276,10 @@ def earn(code: str):
     amount = parse_amount(request.form.get("amount"), counter.currency)
     if amount is None:
         return _back(code, notice={"kind": "error", "message": _t(counter)("amount")})
-    receipt = (request.form.get("receipt") or "").strip() or request.form.get("receipt_default")
+    typed = "".join(c for c in request.form.get("receipt") or "" if c.isprintable()).strip()
+    receipt = typed or request.form.get("receipt_default")
     sale = sales.SaleIn(
-        receipt=(receipt or _new_receipt())[:64],
+        receipt=(receipt if receipt and receipt.isprintable() else _new_receipt())[:64],
         sold_at=_form_time(request.form.get("opened_at")),
         total=amount,
         member_code=code,

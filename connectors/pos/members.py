@@ -41,6 +41,8 @@ from hub import utcnow
 _CODE = re.compile(r"^[0-9A-HJKMNP-TV-Z]{4,16}$")
 _PHONE = re.compile(r"^\+?\d{8,15}$")
 _SEPARATORS = re.compile(r"[\s.\-()/]")
+_LOOK_ALIKES = str.maketrans({"O": "0", "I": "1", "L": "1"})
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 #: Prefixes a QR payload may carry before the code (``HUB:7K3M9Q2A``, ``member:...``).
 _QR_PREFIXES = ("HUB:", "MEMBER:", "HUBMEMBER:")
 VOUCHERS_SHOWN = 20
@@ -79,6 +81,8 @@ def read_lookup(text: str | None, region: str) -> Lookup:
             phone = normalize_phone(compact, region)
         except ValidationError:
             phone = None
+    # Crockford's reading: an O typed for a zero, an I or L for a one.
+    upper = upper.translate(_LOOK_ALIKES)
     code = upper if _CODE.match(upper) else None
     return Lookup(phone=phone, code=code)
 
@@ -182,7 +186,9 @@ def _by_id(session: Session, counter: Counter, member_id: int, now: datetime) ->
 def find_by_code(session: Session, counter: Counter, code: str) -> Found:
     """Return the member with this member code (or scanned QR text)."""
     lookup = read_lookup(code, "VN")
-    return find(session, counter, Lookup(phone=None, code=lookup.code or code.strip().upper()))
+    if lookup.code is None:
+        raise NotFound(f"{code[:20]!r} is not a member code", code="member_not_found")
+    return find(session, counter, Lookup(phone=None, code=lookup.code))
 
 
 def balance_of(session: Session, member_id: int) -> tuple[int, int]:
@@ -265,6 +271,11 @@ def enrol(session: Session, counter: Counter, data: dict[str, Any], region: str)
     said so at the counter, now). ``customer_id`` links the member to the
     POS's own customer record.
     """
+    for name in ("name", "email", "customer_id"):
+        if isinstance(data.get(name), str) and _CONTROL.search(data[name]):
+            raise ValidationError(
+                f"the {name} contains control characters", details={name: ["control characters"]}
+            )
     phone = normalize_phone(data.get("phone"), region)
     if not phone:
         raise ValidationError(

@@ -26,11 +26,14 @@ if TYPE_CHECKING:
     from connectors.pos.keys import Counter
 
 SETTING = "redeem_points"
+MAX_POINT_VALUE = Decimal(10) ** 6
+#: The largest discount points may give on one sale, as the largest sale amount.
+MAX_DISCOUNT = Decimal(10) ** 15
 
 
-def _positive(value: Decimal) -> None:
-    if value <= 0:
-        raise SchemaError("must be more than 0")
+def _point_value(value: Decimal) -> None:
+    if not 0 < value <= MAX_POINT_VALUE:
+        raise SchemaError(f"must be more than 0 and at most {MAX_POINT_VALUE}")
 
 
 def _percent(value: Decimal) -> None:
@@ -46,7 +49,7 @@ class RedemptionTermsSchema(Schema):
         as_string=True,
         load_default=Decimal(1),
         allow_nan=False,
-        validate=_positive,
+        validate=_point_value,
         metadata={"type": "string", "format": "decimal", "example": "100"},
     )
     max_percent = fields.Decimal(
@@ -116,6 +119,12 @@ def discount_for_points(counter: Counter, points: int, paid: Decimal) -> Decimal
             code="below_min_points",
         )
     discount = Decimal(points) * terms["point_value"]
+    if discount > MAX_DISCOUNT:
+        raise ValidationError(
+            f"{points} points are worth more than any sale",
+            details={"redeem_points": ["too many points for one sale"]},
+            code="redemption_over_limit",
+        )
     bill = Decimal(paid) + discount
     ceiling = (bill * terms["max_percent"] / 100).quantize(Decimal("0.0001"), ROUND_DOWN)
     if discount > ceiling:

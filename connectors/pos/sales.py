@@ -53,6 +53,8 @@ if TYPE_CHECKING:
 
 #: Customer ids of POS orders name the hub member the counter identified.
 MEMBER_REF = "hub-member:"
+#: Amounts the hub stores have 16 digits before the decimal point.
+LARGEST_AMOUNT = Decimal(10) ** 16
 #: A till's clock may run this far ahead of the hub's before a sale is refused.
 CLOCK_SKEW = timedelta(minutes=10)
 
@@ -127,9 +129,17 @@ def _claim_receipt(session: Session, counter: Counter, sale: SaleIn, digest: str
     return session.execute(statement).scalar_one_or_none()
 
 
+def check_receipt(receipt: str) -> str:
+    """Return a receipt number from a URL, or raise NotFound for one no sale can have."""
+    if not 0 < len(receipt) <= 64 or any(ord(c) < 32 or ord(c) == 127 for c in receipt):
+        raise NotFound(f"no sale with receipt {receipt[:64]!r}", code="receipt_not_found")
+    return receipt
+
+
 def sale_by_receipt(
     session: Session, counter: Counter, receipt: str, *, lock: bool = False
 ) -> PosSale:
+    check_receipt(receipt)
     query = select(PosSale).where(
         PosSale.connection_id == counter.connection_id, PosSale.receipt == receipt
     )
@@ -259,6 +269,11 @@ def _canonical(
 ) -> Order:
     discounts = sale.discount + points_discount
     subtotal = sale.subtotal if sale.subtotal is not None else sale.total + discounts
+    if max(subtotal, discounts) >= LARGEST_AMOUNT:
+        raise ValidationError(
+            f"the amounts of sale {sale.receipt} are larger than any sale",
+            details={"total": [f"the sale and its discounts must be under {LARGEST_AMOUNT}"]},
+        )
     customer = None
     if member is not None:
         customer = Customer(
@@ -361,6 +376,7 @@ def refund_sale(
     backlog in another order): it is kept and applied when the sale arrives.
     Points redeemed on the sale are not returned by a refund; a void returns them.
     """
+    check_receipt(receipt)
     refund = Refund(
         external_id=refund_id,
         order_external_id=receipt,

@@ -7,6 +7,9 @@ till's integration shows up as a 422 naming the field.
 
 from __future__ import annotations
 
+import re
+from datetime import UTC
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -22,7 +25,31 @@ from hub import OrderLine
 from hub import ValidationError
 
 MAX_AMOUNT = Decimal(10) ** 15
+#: Sales before this are typing mistakes (and older dates overflow time zone arithmetic).
+EARLIEST_SALE = datetime(2000, 1, 1, tzinfo=UTC)
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def _printable(value: str) -> None:
+    if _CONTROL.search(value):
+        raise SchemaError("contains control characters")
+
+
+class Text(fields.Str):
+    """A string without control characters (PostgreSQL refuses NUL in text)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        extra = kwargs.pop("validate", None)
+        checks = [_printable] + ([extra] if extra else [])
+        super().__init__(validate=checks, **kwargs)
+
+
 RECEIPT = validate.Length(min=1, max=64)
+
+
+def _sale_time(value: datetime) -> None:
+    if value < EARLIEST_SALE:
+        raise SchemaError("before 2000; check the till's clock")
 
 
 def _amount(value: Decimal) -> None:
@@ -40,9 +67,9 @@ class _Strict(Schema):
 
 
 class LineSchema(_Strict):
-    sku = fields.Str(allow_none=True, validate=validate.Length(max=100))
-    product_id = fields.Str(allow_none=True, validate=validate.Length(max=100))
-    title = fields.Str(load_default="", validate=validate.Length(max=300))
+    sku = Text(allow_none=True, validate=validate.Length(max=100))
+    product_id = Text(allow_none=True, validate=validate.Length(max=100))
+    title = Text(load_default="", validate=validate.Length(max=300))
     quantity = fields.Int(required=True, validate=validate.Range(min=0, max=10**6))
     price = amount(required=True)
     total_discount = amount(load_default=Decimal(0))
@@ -56,17 +83,17 @@ class LineSchema(_Strict):
 class SaleSchema(_Strict):
     """A sale: receipt number, time of sale, what was paid, and whose it is."""
 
-    receipt = fields.Str(required=True, validate=RECEIPT)
-    sold_at = fields.AwareDateTime(required=True)
+    receipt = Text(required=True, validate=RECEIPT)
+    sold_at = fields.AwareDateTime(required=True, validate=_sale_time)
     total = amount(required=True)
     subtotal = amount(load_default=None, allow_none=True)
     discount = amount(load_default=Decimal(0))
-    currency = fields.Str(load_default=None, validate=validate.Regexp(r"^[A-Za-z]{3}$"))
+    currency = Text(load_default=None, validate=validate.Regexp(r"^[A-Za-z]{3}$"))
     lines = fields.List(fields.Nested(LineSchema), load_default=list)
-    member_code = fields.Str(load_default=None, allow_none=True, validate=validate.Length(max=64))
-    phone = fields.Str(load_default=None, allow_none=True, validate=validate.Length(max=40))
-    redeem_points = fields.Int(load_default=0, validate=validate.Range(min=0, max=10**12))
-    discount_codes = fields.List(fields.Str(validate=validate.Length(max=64)), load_default=list)
+    member_code = Text(load_default=None, allow_none=True, validate=validate.Length(max=64))
+    phone = Text(load_default=None, allow_none=True, validate=validate.Length(max=40))
+    redeem_points = fields.Int(load_default=0, validate=validate.Range(min=0, max=10**9))
+    discount_codes = fields.List(Text(validate=validate.Length(max=64)), load_default=list)
 
     @post_load
     def build(self, data: dict, **_: Any) -> SaleIn:
@@ -77,48 +104,48 @@ class SaleSchema(_Strict):
 
 
 class VoidSchema(_Strict):
-    reason = fields.Str(load_default="", validate=validate.Length(max=300))
+    reason = Text(load_default="", validate=validate.Length(max=300))
 
 
 class RefundSchema(_Strict):
-    refund_id = fields.Str(required=True, validate=RECEIPT)
+    refund_id = Text(required=True, validate=RECEIPT)
     amount = fields.Decimal(
         required=True, allow_nan=False, validate=validate.Range(min=0, min_inclusive=False)
     )
-    refunded_at = fields.AwareDateTime(load_default=None)
-    note = fields.Str(load_default="", validate=validate.Length(max=300))
+    refunded_at = fields.AwareDateTime(load_default=None, validate=_sale_time)
+    note = Text(load_default="", validate=validate.Length(max=300))
 
 
 class EnrolSchema(_Strict):
-    phone = fields.Str(required=True, validate=validate.Length(min=1, max=40))
-    name = fields.Str(load_default="", validate=validate.Length(max=200))
-    email = fields.Str(load_default=None, allow_none=True, validate=validate.Length(max=254))
+    phone = Text(required=True, validate=validate.Length(min=1, max=40))
+    name = Text(load_default="", validate=validate.Length(max=200))
+    email = Text(load_default=None, allow_none=True, validate=validate.Length(max=254))
     birthday = fields.Date(load_default=None, allow_none=True)
-    gender = fields.Str(
+    gender = Text(
         load_default=None, allow_none=True, validate=validate.OneOf(("female", "male", "other"))
     )
     consents = fields.Dict(
-        keys=fields.Str(validate=validate.OneOf(("sms", "zalo", "email"))),
+        keys=Text(validate=validate.OneOf(("sms", "zalo", "email"))),
         values=fields.Bool(),
         load_default=dict,
     )
-    customer_id = fields.Str(load_default=None, allow_none=True, validate=validate.Length(max=100))
+    customer_id = Text(load_default=None, allow_none=True, validate=validate.Length(max=100))
 
 
 class VoucherCheckSchema(_Strict):
-    code = fields.Str(required=True, validate=validate.Length(min=1, max=64))
+    code = Text(required=True, validate=validate.Length(min=1, max=64))
     amount = amount(load_default=None, allow_none=True)
 
 
 class VoucherBurnSchema(_Strict):
-    code = fields.Str(required=True, validate=validate.Length(min=1, max=64))
-    receipt = fields.Str(required=True, validate=RECEIPT)
+    code = Text(required=True, validate=validate.Length(min=1, max=64))
+    receipt = Text(required=True, validate=RECEIPT)
     amount = amount(load_default=None, allow_none=True)
 
 
 class RedemptionSchema(_Strict):
     reward_id = fields.Int(required=True, validate=validate.Range(min=1))
-    request_id = fields.Str(required=True, validate=validate.Length(min=1, max=64))
+    request_id = Text(required=True, validate=validate.Length(min=1, max=64))
 
 
 def load(schema: Schema, data: Any) -> Any:
