@@ -734,3 +734,18 @@ def test_a_sales_queries_do_not_grow_with_its_lines(hub, till, member):
 )
 def test_what_a_counter_types_is_read_as_a_phone_or_a_code(typed, phone, code):
     assert read_lookup(typed, "VN") == Lookup(phone=phone, code=code)
+
+
+def test_an_operator_issues_and_revokes_keys_from_the_command_line(api, client, runner):
+    connection = api.post("/api/v1/connections", json={"connector": "pos", "name": "Quầy 3"}).json
+
+    issued = runner.invoke(args=["pos", "issue-key", str(connection["id"]), "--name", "tablet"])
+
+    assert issued.exit_code == 0, issued.output
+    key = issued.output.strip()
+    assert client.get("/pos/v1/me", headers={"Authorization": f"Bearer {key}"}).status_code == 200
+    key_id = api.get(f"/api/v1/pos/connections/{connection['id']}/keys").json[0]["id"]
+    revoked = runner.invoke(args=["pos", "revoke-key", str(connection["id"]), str(key_id)])
+    assert revoked.exit_code == 0, revoked.output
+    assert client.get("/pos/v1/me", headers={"Authorization": f"Bearer {key}"}).status_code == 401
+    assert runner.invoke(args=["pos", "issue-key", "999"]).exit_code != 0

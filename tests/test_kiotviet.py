@@ -436,3 +436,18 @@ def api_for_redis_app(redis_app, simulator, hub_config):
     assert len(simulator.shop.webhooks) == 3
     yield api
     server.stop()
+
+
+def test_an_operator_registers_the_webhooks_from_the_command_line(api, runner, simulator, live):
+    connection_id = connect(api, simulator)
+
+    result = runner.invoke(args=["kiotviet", "register-webhooks", str(connection_id)])
+
+    assert result.exit_code == 0, result.output
+    assert [line.split("\t")[0] for line in result.output.splitlines()] == [
+        "customer.update",
+        "invoice.update",
+        "order.update",
+    ]
+    failed = runner.invoke(args=["kiotviet", "register-webhooks", "999"])
+    assert failed.exit_code != 0 and "no active KiotViet connection" in failed.output

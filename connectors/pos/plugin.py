@@ -47,6 +47,13 @@ def register_blueprints(hub):
 
 
 @hookimpl
+def register_commands(cli):
+    from connectors.pos.cli import pos_group
+
+    cli.add_command(pos_group)
+
+
+@hookimpl
 def register_migrations(hub):
     return [str(MIGRATIONS)]
 
