@@ -20,7 +20,7 @@ from browser_support import ServerThread
 from sqlalchemy import select
 
 from connectors.kiotviet import client as kiotviet_client
-from connectors.kiotviet import simulator as payloads
+from connectors.kiotviet import payloads
 from connectors.kiotviet.signature import VARIANTS
 from connectors.kiotviet.simulator import KiotVietSimulator
 from hub import PermanentError

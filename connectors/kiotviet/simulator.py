@@ -14,7 +14,8 @@ speaks the Public API guide v1.4's protocol over real HTTP:
   ``forge`` signs with a key that is not the shop's.
 
 Point the hub at it with ``HUB_PLUGINS_CONFIG={"kiotviet": {"token_url":
-sim.token_url, "api_url": sim.url}}``.
+sim.token_url, "api_url": sim.url}}``; ``connectors.kiotviet.payloads`` makes
+the notifications' data.
 """
 
 from __future__ import annotations
@@ -38,6 +39,10 @@ from urllib.parse import parse_qs
 import requests
 
 ALGORITHMS = {"sha256": hashlib.sha256, "sha1": hashlib.sha1}
+
+
+class _Server(ThreadingHTTPServer):
+    simulator: KiotVietSimulator
 
 
 @dataclass
@@ -82,7 +87,8 @@ class KiotVietSimulator:
         self.shop = Shop(retailer, client_id, client_secret, expires_in)
         self.token_delay = token_delay
         self.deliveries: list[Delivery] = []
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self.server = _Server(("127.0.0.1", 0), _Handler)
+        self.server.simulator = self
         self.server.daemon_threads = True
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
         self.token_url = f"{self.url}/connect/token"
@@ -173,99 +179,99 @@ class KiotVietSimulator:
 
     # -- the API's side --------------------------------------------------------------
 
-    def _handler(self) -> type[BaseHTTPRequestHandler]:
-        simulator = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args: Any) -> None:
-                pass
+class _Handler(BaseHTTPRequestHandler):
+    """KiotViet's side of the simulator: the token endpoint and webhook registrations."""
 
-            def _send(self, status: int, payload: Any) -> None:
-                body = json.dumps(payload).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
+    server: _Server
 
-            def _body(self) -> bytes:
-                return self.rfile.read(int(self.headers.get("Content-Length") or 0))
+    def log_message(self, *args: Any) -> None:
+        pass
 
-            def _authorised(self) -> bool:
-                shop = simulator.shop
-                scheme, _, token = (self.headers.get("Authorization") or "").partition(" ")
-                with shop.lock:
-                    live = shop.tokens.get(token, 0.0) > time.time()
-                if scheme != "Bearer" or not live or self.headers.get("Retailer") != shop.retailer:
-                    status = {"ErrorCode": "Unauthorized", "Message": "token"}
-                    self._send(401, {"ResponseStatus": status})
-                    return False
-                return True
+    def _send(self, status: int, payload: Any) -> None:
+        body = json.dumps(payload).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
 
-            def do_POST(self) -> None:
-                if self.path == "/connect/token":
-                    self._token()
-                elif self.path == "/webhooks" and self._authorised():
-                    self._register()
-                elif self.path not in ("/connect/token", "/webhooks"):
-                    self._send(404, {"error": "not found"})
+    def _body(self) -> bytes:
+        return self.rfile.read(int(self.headers.get("Content-Length") or 0))
 
-            def do_GET(self) -> None:
-                if self.path.startswith("/webhooks") and self._authorised():
-                    with simulator.shop.lock:
-                        data = [_shown(w) for w in simulator.shop.webhooks.values()]
-                    self._send(200, {"total": len(data), "pageSize": 100, "data": data})
+    def _authorised(self) -> bool:
+        shop = self.server.simulator.shop
+        scheme, _, token = (self.headers.get("Authorization") or "").partition(" ")
+        with shop.lock:
+            live = shop.tokens.get(token, 0.0) > time.time()
+        if scheme != "Bearer" or not live or self.headers.get("Retailer") != shop.retailer:
+            status = {"ErrorCode": "Unauthorized", "Message": "token"}
+            self._send(401, {"ResponseStatus": status})
+            return False
+        return True
 
-            def do_DELETE(self) -> None:
-                if self.path.startswith("/webhooks/") and self._authorised():
-                    with simulator.shop.lock:
-                        simulator.shop.webhooks.pop(int(self.path.rsplit("/", 1)[1]), None)
-                    self._send(200, {"message": "deleted"})
+    def do_POST(self) -> None:
+        if self.path == "/connect/token":
+            self._token()
+        elif self.path == "/webhooks" and self._authorised():
+            self._register()
+        elif self.path not in ("/connect/token", "/webhooks"):
+            self._send(404, {"error": "not found"})
 
-            def _token(self) -> None:
-                form = {k: v[0] for k, v in parse_qs(self._body().decode()).items()}
-                shop = simulator.shop
-                with shop.lock:
-                    shop.token_requests += 1
-                time.sleep(simulator.token_delay)
-                if (
-                    form.get("grant_type") != "client_credentials"
-                    or form.get("scopes") != "PublicApi.Access"
-                    or form.get("client_id") != shop.client_id
-                    or form.get("client_secret") != shop.client_secret
-                ):
-                    self._send(400, {"error": "invalid_client"})
-                    return
-                token = secrets.token_urlsafe(24)
-                with shop.lock:
-                    shop.tokens[token] = time.time() + shop.expires_in
-                self._send(
-                    200,
-                    {"access_token": token, "expires_in": shop.expires_in, "token_type": "Bearer"},
-                )
+    def do_GET(self) -> None:
+        if self.path.startswith("/webhooks") and self._authorised():
+            with self.server.simulator.shop.lock:
+                data = [_shown(w) for w in self.server.simulator.shop.webhooks.values()]
+            self._send(200, {"total": len(data), "pageSize": 100, "data": data})
 
-            def _register(self) -> None:
-                try:
-                    webhook = json.loads(self._body())["Webhook"]
-                    kind, url = webhook["Type"], webhook["Url"]
-                except (ValueError, KeyError, TypeError):
-                    self._send(400, {"ResponseStatus": {"ErrorCode": "BadRequest"}})
-                    return
-                shop = simulator.shop
-                with shop.lock:
-                    webhook_id = next(shop.ids)
-                    shop.webhooks[webhook_id] = {
-                        "Id": webhook_id,
-                        "Type": kind,
-                        "Url": url,
-                        "IsActive": bool(webhook.get("IsActive", True)),
-                        "Description": webhook.get("Description", ""),
-                        "Secret": webhook.get("Secret") or "",
-                    }
-                    shown = _shown(shop.webhooks[webhook_id])
-                self._send(200, shown)
+    def do_DELETE(self) -> None:
+        if self.path.startswith("/webhooks/") and self._authorised():
+            with self.server.simulator.shop.lock:
+                self.server.simulator.shop.webhooks.pop(int(self.path.rsplit("/", 1)[1]), None)
+            self._send(200, {"message": "deleted"})
 
-        return Handler
+    def _token(self) -> None:
+        form = {k: v[0] for k, v in parse_qs(self._body().decode()).items()}
+        shop = self.server.simulator.shop
+        with shop.lock:
+            shop.token_requests += 1
+        time.sleep(self.server.simulator.token_delay)
+        if (
+            form.get("grant_type") != "client_credentials"
+            or form.get("scopes") != "PublicApi.Access"
+            or form.get("client_id") != shop.client_id
+            or form.get("client_secret") != shop.client_secret
+        ):
+            self._send(400, {"error": "invalid_client"})
+            return
+        token = secrets.token_urlsafe(24)
+        with shop.lock:
+            shop.tokens[token] = time.time() + shop.expires_in
+        self._send(
+            200,
+            {"access_token": token, "expires_in": shop.expires_in, "token_type": "Bearer"},
+        )
+
+    def _register(self) -> None:
+        try:
+            webhook = json.loads(self._body())["Webhook"]
+            kind, url = webhook["Type"], webhook["Url"]
+        except (ValueError, KeyError, TypeError):
+            self._send(400, {"ResponseStatus": {"ErrorCode": "BadRequest"}})
+            return
+        shop = self.server.simulator.shop
+        with shop.lock:
+            webhook_id = next(shop.ids)
+            shop.webhooks[webhook_id] = {
+                "Id": webhook_id,
+                "Type": kind,
+                "Url": url,
+                "IsActive": bool(webhook.get("IsActive", True)),
+                "Description": webhook.get("Description", ""),
+                "Secret": webhook.get("Secret") or "",
+            }
+            shown = _shown(shop.webhooks[webhook_id])
+        self._send(200, shown)
 
 
 def _shown(webhook: dict[str, Any]) -> dict[str, Any]:
@@ -291,134 +297,3 @@ def _signature(key: bytes, body: bytes, variant: str, prefix: bool) -> str:
     algorithm = variant.split(":")[0]
     digest = hmac.new(key, body, ALGORITHMS[algorithm]).hexdigest()
     return f"{algorithm}={digest}" if prefix else digest
-
-
-# -- notification payloads, shaped as the guide lists their fields -----------------------
-
-
-def invoice(
-    invoice_id: int = 12345678,
-    *,
-    code: str | None = None,
-    customer_id: int | None = 555,
-    total: int | float = 350000,
-    discount: int | float = 0,
-    status: int = 1,
-    purchase_date: str = "2026-11-01T10:15:00",
-    details: list[dict[str, Any]] | None = None,
-) -> dict[str, Any]:
-    """One ``invoice.update`` item (status 1 Hoàn thành, 2 Đã hủy, 3 Đang xử lý)."""
-    status_text = {1: "Hoàn thành", 2: "Đã hủy", 3: "Đang xử lý", 5: "Không giao được"}
-    lines = details or [
-        {
-            "ProductId": 1,
-            "ProductCode": "SP001",
-            "ProductName": "Cà phê sữa đá",
-            "Quantity": 2,
-            "Price": total / 2 + discount / 2,
-            "Discount": 0,
-            "DiscountRatio": 0,
-        }
-    ]
-    return {
-        "Id": invoice_id,
-        "Code": code or f"HD{invoice_id % 1000000:06d}",
-        "PurchaseDate": purchase_date,
-        "BranchId": 1,
-        "BranchName": "Chi nhánh trung tâm",
-        "SoldById": 99,
-        "SoldByName": "admin",
-        "CustomerId": customer_id,
-        "CustomerCode": f"KH{customer_id:06d}" if customer_id else None,
-        "CustomerName": "Nguyễn Văn A" if customer_id else "Khách lẻ",
-        "Total": total,
-        "TotalPayment": total if status == 1 else 0,
-        "Discount": discount,
-        "DiscountRatio": 0,
-        "Status": status,
-        "StatusValue": status_text.get(status, ""),
-        "Description": "",
-        "UsingCod": False,
-        "ModifiedDate": purchase_date.replace("10:15:00", "10:15:05"),
-        "InvoiceDetails": lines,
-        "Payments": [
-            {
-                "Id": 1,
-                "Code": f"TT{invoice_id % 1000000:06d}",
-                "Amount": total,
-                "AccountId": None,
-                "BankAccount": None,
-                "Description": "",
-                "Method": "Cash",
-                "Status": 0,
-                "StatusValue": "Đã thanh toán",
-                "TransDate": purchase_date,
-            }
-        ],
-    }
-
-
-def order(
-    order_id: int = 7001,
-    *,
-    customer_id: int | None = 555,
-    total: int | float = 200000,
-    status: int = 1,
-    purchase_date: str = "2026-11-01T09:00:00",
-) -> dict[str, Any]:
-    """One ``order.update`` item (đặt hàng; status 1 Phiếu tạm ... 4 Đã hủy)."""
-    status_text = {
-        1: "Phiếu tạm",
-        2: "Đang giao hàng",
-        3: "Hoàn thành",
-        4: "Đã hủy",
-        5: "Đã xác nhận",
-    }
-    return {
-        "Id": order_id,
-        "Code": f"DH{order_id:06d}",
-        "PurchaseDate": purchase_date,
-        "BranchId": 1,
-        "BranchName": "Chi nhánh trung tâm",
-        "CustomerId": customer_id,
-        "CustomerName": "Nguyễn Văn A",
-        "Total": total,
-        "TotalPayment": 0,
-        "Discount": 0,
-        "Status": status,
-        "StatusValue": status_text.get(status, ""),
-        "ModifiedDate": purchase_date,
-        "OrderDetails": [
-            {"ProductId": 2, "ProductCode": "SP002", "ProductName": "Bánh mì", "Quantity": 4,
-             "Price": total / 4, "Discount": 0}
-        ],
-    }  # fmt: skip
-
-
-def customer(
-    customer_id: int = 555,
-    *,
-    phone: str | None = "0912345678",
-    name: str = "Nguyễn Văn A",
-    email: str | None = None,
-    birth_date: str | None = "1990-05-20T00:00:00",
-    gender: bool | None = True,
-) -> dict[str, Any]:
-    """One ``customer.update`` item."""
-    return {
-        "Id": customer_id,
-        "Code": f"KH{customer_id:06d}",
-        "Name": name,
-        "Gender": gender,
-        "BirthDate": birth_date,
-        "ContactNumber": phone,
-        "Address": "12 Lê Lợi",
-        "LocationName": "Hồ Chí Minh - Quận 1",
-        "WardName": "Phường Bến Nghé",
-        "Email": email,
-        "ModifiedDate": "2026-11-01T08:00:00.1234567",
-        "Type": 0,
-        "Organization": None,
-        "TaxCode": None,
-        "Comments": None,
-    }

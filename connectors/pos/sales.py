@@ -196,28 +196,9 @@ def record_sale(hub: Hub, session: Session, counter: Counter, sale: SaleIn) -> S
         # sales of one member both holding that and then asking for the ledger's lock
         # deadlock each other.
         lock_member(session, member)
-    if sale.redeem_points and member is None:
-        raise ValidationError(
-            "points can only be redeemed on a member's sale: send member_code or phone",
-            details={"redeem_points": ["needs a member"]},
-        )
     points_discount = Decimal(0)
     if sale.redeem_points:
-        points_discount = discount_for_points(counter, sale.redeem_points, sale.total)
-        posted = debit_points(
-            session,
-            member,
-            sale.redeem_points,
-            kind="redeem",
-            key=f"pos:{counter.connection_id}:{sale.receipt}:redeem",
-            reference=f"pos-sale:{row.id}",
-            note=f"redeemed on receipt {sale.receipt} at {counter.location}"[:500],
-            actor=counter.actor,
-            data={"receipt": sale.receipt, "discount": _text(points_discount)},
-        )
-        row.points_redeemed = sale.redeem_points
-        row.points_discount = points_discount
-        row.redeem_entry_id = posted.entry.id
+        points_discount = _redeem(session, counter, sale, row, member)
     order = _canonical(counter, sale, member, points_discount)
     when = min(sale.sold_at, now)
     recorded = record_order(
@@ -228,6 +209,33 @@ def record_sale(hub: Hub, session: Session, counter: Counter, sale: SaleIn) -> S
     row.order_data = order.to_dict()
     session.flush()
     return SaleResult(row, True, points_earned(session, row.order_id), member)
+
+
+def _redeem(
+    session: Session, counter: Counter, sale: SaleIn, row: PosSale, member: Member | None
+) -> Decimal:
+    """Take the sale's points off the member's ledger, keyed by receipt; return their worth."""
+    if member is None:
+        raise ValidationError(
+            "points can only be redeemed on a member's sale: send member_code or phone",
+            details={"redeem_points": ["needs a member"]},
+        )
+    discount = discount_for_points(counter, sale.redeem_points, sale.total)
+    posted = debit_points(
+        session,
+        member,
+        sale.redeem_points,
+        kind="redeem",
+        key=f"pos:{counter.connection_id}:{sale.receipt}:redeem",
+        reference=f"pos-sale:{row.id}",
+        note=f"redeemed on receipt {sale.receipt} at {counter.location}"[:500],
+        actor=counter.actor,
+        data={"receipt": sale.receipt, "discount": _text(discount)},
+    )
+    row.points_redeemed = sale.redeem_points
+    row.points_discount = discount
+    row.redeem_entry_id = posted.entry.id
+    return discount
 
 
 def _replay(session: Session, counter: Counter, sale: SaleIn, digest: str) -> SaleResult:
