@@ -169,6 +169,14 @@ def test_a_member_is_found_by_code_or_by_the_text_of_their_qr(till, member):
     assert till.get(f"/pos/v1/members/{code.lower()}").json["member"]["id"] == member["id"]
 
 
+def test_a_lookup_can_keep_the_phone_out_of_the_url(till, member):
+    found = till.post("/pos/v1/members/lookup", json={"q": "0912 345 678"})
+
+    assert found.status_code == 200 and found.json["member"]["id"] == member["id"]
+    assert till.post("/pos/v1/members/lookup", json={"q": 5}).status_code == 422
+    assert till.post("/pos/v1/members/lookup", json=["0912345678"]).status_code == 422
+
+
 def test_an_unknown_lookup_answers_404_and_an_empty_one_422(till, member):
     unknown = till.get("/pos/v1/members", params={"q": "0987654321"})
     assert unknown.status_code == 404

@@ -120,6 +120,18 @@ def _card(session, found: members.Found) -> dict[str, Any]:
 def lookup():
     """Find a member by ``q`` (phone, member code or scanned QR), ``phone`` or ``code``."""
     text = request.args.get("q") or request.args.get("phone") or request.args.get("code")
+    return _lookup(text)
+
+
+@bp.post("/members/lookup")
+def lookup_by_body():
+    """Find a member by ``{"q": ...}``: the same, with the phone kept out of URLs and logs."""
+    body = _body()
+    text = body.get("q") if isinstance(body, dict) else None
+    return _lookup(text if isinstance(text, str) else None)
+
+
+def _lookup(text: str | None):
     lookup = members.read_lookup(text, _region())
     with current_hub().db.session() as session:
         found = members.find(session, g.counter, lookup)
