@@ -118,3 +118,23 @@ def test_a_yearly_spend_tier_counts_orders_paid_this_year_only(api, member):
     status = api.get(f"/api/v1/members/{member['id']}/tier").json
     assert status["tier"] is None
     assert status["progress"] == "2000000"
+
+
+def test_an_order_paid_without_a_payment_time_counts_when_it_was_placed(api, member):
+    add_tier(api, "Vàng", 1_000_000, window="calendar_year")
+    now = utcnow().isoformat()
+    response = api.post(
+        "/api/v1/orders",
+        json={
+            "source": "pos",
+            "external_id": "COD-1",
+            "subtotal": "1200000",
+            "total": "1200000",
+            "financial_status": "paid",
+            "placed_at": now,
+            "customer": {"phone": "0912345678"},
+        },
+    )
+    assert response.status_code == 201, response.json
+
+    assert tier_of(api, member["id"]) == "Vàng"

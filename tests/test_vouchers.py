@@ -7,6 +7,7 @@ import uuid
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import select
 from sqlalchemy import update
 
 from hub import ledger
@@ -234,7 +235,7 @@ def test_points_given_back_keep_their_expiry(api, hub, member):
     api.post(f"/api/v1/vouchers/{voucher['code']}/cancel", json={})
 
     with hub.db.session() as session:
-        lots = session.query(PointLot).filter(PointLot.member_id == member["id"]).all()
+        lots = session.scalars(select(PointLot).where(PointLot.member_id == member["id"])).all()
         expiring = [lot for lot in lots if lot.expires_at is not None]
     assert [lot.remaining for lot in expiring] == [300]
 

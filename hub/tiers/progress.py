@@ -66,7 +66,7 @@ def points_earned(
     refund lowers the year the order was paid in); entries written after
     ``end`` never count, so a late review sees what an on-time one saw.
     """
-    when = func.coalesce(Order.paid_at, PointEntry.created_at)
+    when = func.coalesce(Order.paid_at, Order.placed_at, PointEntry.created_at)
     query = (
         select(func.coalesce(func.sum(PointEntry.points), 0))
         .select_from(PointEntry)
@@ -90,18 +90,21 @@ def amount_spent(
 ) -> Decimal:
     """Money the member spent on orders paid in [start, end), net of refunds.
 
-    Over the lifetime this is the member's ``total_spent``, which includes
+    An order counts in the window it was paid in (placed in, when the store
+    sent no payment time). Over the lifetime this is the member's ``total_spent``, which includes
     spending imported from a previous system.
     """
     if start is None:
         return Decimal(member.total_spent or 0)
+    when = func.coalesce(Order.paid_at, Order.placed_at)
     rows = session.scalars(
         select(OrderAccrual.spent)
         .join(Order, Order.id == OrderAccrual.order_id)
         .where(
             OrderAccrual.member_id == member.id,
-            Order.paid_at >= start,
-            Order.paid_at < end,
+            OrderAccrual.created_at < end,
+            when >= start,
+            when < end,
         )
     )
     return sum((Decimal(v) for v in rows), Decimal(0))
