@@ -114,6 +114,12 @@ def sync_order(
     if order.member_id is None:
         return None
     now = now or utcnow()
+    if not fresh:
+        # Two deliveries of one order in two workers: the second waits here and
+        # then sees what the first wrote (its cancellation, its accrual).
+        session.refresh(
+            order, ["financial_status", "paid_at", "cancelled_at"], with_for_update=True
+        )
     accrual = None if fresh else accrual_of(session, order.id)
     before = None if accrual is None else (accrual.reversed, accrual.spent, accrual.cancelled)
     if accrual is None:

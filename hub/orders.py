@@ -105,6 +105,7 @@ def record_order(
     ).first()
     if existing is not None:
         recorded = _update(session, existing, order)
+        _attach_refunds(session, existing)  # one that raced the order's first delivery
         sync_order(hub, session, existing, now=now)
         return recorded
     member = None

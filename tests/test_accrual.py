@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 from decimal import Decimal
 
+import pytest
 from points_fixtures import T0
 from points_fixtures import assert_invariants
 from points_fixtures import member_id
@@ -208,3 +210,37 @@ def test_merged_members_keep_their_orders_points_reversible(hub, merchant):
     assert spent(hub, first) == Decimal(250000)
     assert_invariants(hub, first)
     assert_invariants(hub, second)
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "expected"),
+    [
+        ({"status": "paid"}, {"status": "paid"}, 250),
+        ({"status": "paid"}, {"status": "voided", "cancelled_at": T0 + timedelta(hours=1)}, 0),
+    ],
+)
+def test_concurrent_deliveries_of_one_order_end_as_the_right_order_would(
+    hub, merchant, first, second, expected
+):
+    record(hub, merchant.id, order(status="pending"))
+    barrier = threading.Barrier(2)
+    errors = []
+
+    def deliver(changes):
+        barrier.wait()
+        try:
+            record(hub, merchant.id, order(**changes))
+        except Exception as exc:  # reported by the assertion below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=deliver, args=(c,)) for c in (first, second)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    mid = member_id(hub, merchant.id)
+    assert errors == []
+    assert points(hub, mid).total == expected
+    assert spent(hub, mid) == Decimal(expected * 1000)
+    assert_invariants(hub, mid)
