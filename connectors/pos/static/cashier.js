@@ -9,6 +9,18 @@
   var BURST_KEYS = 6;
   var BURST_MS = 150;
 
+  // What a member card's QR holds: the member code, perhaps with a prefix.
+  var CODE = /^(HUB:|MEMBER:)?[0-9A-Z-]{6,20}$/i;
+
+  function looksScanned(target, fast) {
+    var value = target.value.trim();
+    if (!CODE.test(value)) return false;
+    // Letters in an amount field can only be a card's code typed there by a scanner.
+    if (/[A-Z]/i.test(value)) return fast || "numeric" in target.dataset;
+    // A code of digits only is told from an amount by how fast it came.
+    return fast && value.length >= 8;
+  }
+
   function burst() {
     if (keys.length < BURST_KEYS) return false;
     return keys[keys.length - 1] - keys[keys.length - BURST_KEYS] < BURST_MS;
@@ -23,9 +35,9 @@
       return;
     }
     if (event.key === "Enter") {
-      var scanned = burst();
+      var fast = burst();
       keys = [];
-      if (scanned && lookup && target !== lookup && target.tagName === "INPUT") {
+      if (lookup && target !== lookup && target.tagName === "INPUT" && looksScanned(target, fast)) {
         // The next customer's card was scanned while the cursor sat in another field.
         event.preventDefault();
         lookup.value = target.value;
