@@ -17,6 +17,8 @@ KNOWN_ARGUMENTS = {
     "reward_id",
     "code",
     "key_id",
+    "message_id",
+    "channel",
 }
 
 
@@ -33,6 +35,17 @@ def first_merchant_objects(api):
     connection = api.post(
         "/api/v1/connections", json={"connector": "api", "secrets": {"token": "s3cr3t"}}
     ).json
+    # An automatic message (points earned on the order below) through the console gateway.
+    console = api.post("/api/v1/connections", json={"connector": "console"}).json
+    api.put(
+        "/api/v1/messaging/settings",
+        json={
+            "channel_order": ["sms"],
+            "connections": {"sms": console["id"]},
+            "quiet_hours": {"enabled": False},
+            "kinds": {"points_earned": {"enabled": True}},
+        },
+    )
     order = api.post(
         "/api/v1/orders",
         json={
@@ -66,6 +79,8 @@ def first_merchant_objects(api):
         "connection_id": connection["id"],
         "endpoint_id": endpoint["id"],
         "delivery_id": deliveries["data"][0]["id"],
+        "message_id": api.get(f"/api/v1/members/{member['id']}/messages").json["data"][0]["id"],
+        "channel": "sms",
     }
 
 
