@@ -757,3 +757,15 @@ def test_an_operator_issues_and_revokes_keys_from_the_command_line(api, client, 
     assert revoked.exit_code == 0, revoked.output
     assert client.get("/pos/v1/me", headers={"Authorization": f"Bearer {key}"}).status_code == 401
     assert runner.invoke(args=["pos", "issue-key", "999"]).exit_code != 0
+
+
+def test_a_sale_earns_for_the_member_the_counter_found_even_without_a_phone(api, hub, till):
+    member = api.post("/api/v1/members", json={"email": "binh@example.vn", "name": "Bình"}).json
+
+    response = till.sale("HD-E1", "90000", member_code=member["code"])
+
+    assert response.json["member"]["id"] == member["id"]
+    assert entries(hub, member["id"]) == [("earn", 90)]
+    with hub.db.session() as session:
+        assert session.scalars(select(MemberIdentity)).all() == []  # no stray identity
+        assert len(session.scalars(select(Member)).all()) == 1

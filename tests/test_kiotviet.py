@@ -193,6 +193,8 @@ def test_workers_finding_the_token_stale_at_once_fetch_one(
         thread.start()
     for thread in threads:
         thread.join()
+    if target is not hub:
+        target.db.dispose()
 
     assert simulator.shop.token_requests == 1
     assert len(tokens) == 4 and len(set(tokens)) == 1
