@@ -351,6 +351,19 @@ def test_a_notification_the_hub_does_not_handle_is_stored_and_ignored(hub, simul
     assert inbox(hub)[-1] == ("product.update", "ignored")
 
 
+def test_a_delete_notification_is_stored_and_ignored(hub, simulator, shop):
+    simulator.shop.webhooks[2] = {
+        **next(iter(simulator.shop.webhooks.values())),
+        "Id": 2,
+        "Type": "customer.delete",
+    }
+
+    delivered = simulator.notify("customer.delete", {"RemoveId": [555]})
+
+    assert delivered.status == 200
+    assert inbox(hub)[-1] == ("customer.delete", "ignored")
+
+
 def test_an_unreadable_invoice_fails_its_delivery_for_good(hub, simulator, shop):
     broken = payloads.invoice(6)
     del broken["PurchaseDate"]

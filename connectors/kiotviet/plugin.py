@@ -32,6 +32,8 @@ from hub import record_audit
 from hub import register_api_blueprint
 
 NAME = "kiotviet"
+#: The actions the connector turns into records; others are stored and ignored.
+HANDLED = ("invoice.update", "order.update", "customer.update")
 #: The connection setting that holds the signature variant pinned by the first good delivery.
 PINNED = "signature_variant"
 
@@ -183,6 +185,11 @@ def webhook_records(hub, connection, topic, payload):
     handled = False
     for notification in envelope["Notifications"]:
         action, items = notification["Action"], notification["Data"]
+        if action in HANDLED and not isinstance(items, list):
+            raise ValidationError(
+                f"the Data of a KiotViet {action} notification is not a list",
+                details={"Data": ["not a list"]},
+            )
         if action == "invoice.update":
             loaded = [_load(schemas.InvoiceSchema(), item, "invoice") for item in items]
             records += [schemas.invoice_order(data, zone, currency) for data in loaded]

@@ -108,8 +108,10 @@ class CustomerSchema(_Lenient):
 
 
 class NotificationSchema(_Lenient):
+    """One action and its items; delete actions carry ``{"RemoveId": [...]}`` instead [V-copy]."""
+
     Action = fields.Str(required=True)
-    Data = fields.List(fields.Dict(), load_default=list)
+    Data = fields.Raw(load_default=list)
 
 
 class EnvelopeSchema(_Lenient):

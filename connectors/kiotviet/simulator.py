@@ -119,7 +119,7 @@ class KiotVietSimulator:
     def notify(
         self,
         action: str,
-        data: list[dict[str, Any]],
+        data: list[dict[str, Any]] | dict[str, Any],
         *,
         delivery_id: str | None = None,
         attempt: int = 1,
