@@ -2,7 +2,6 @@
 
 from dataclasses import dataclass
 
-
 STORE_ORIGIN = "http://127.0.0.1:8765"
 
 

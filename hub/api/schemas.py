@@ -13,7 +13,6 @@ from hub.members import CHANNELS
 from hub.members import GENDERS
 from hub.orders import FINANCIAL_STATUSES
 
-
 #: How amounts appear in the spec: decimal strings, so no client parses money as a float.
 AMOUNT = {"type": "string", "format": "decimal", "example": "150000"}
 
