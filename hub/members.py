@@ -16,6 +16,8 @@ from sqlalchemy import func
 from sqlalchemy import literal
 from sqlalchemy import or_
 from sqlalchemy import select
+from sqlalchemy import type_coerce
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session
 
 from hub import audit
@@ -370,6 +372,6 @@ def search_members(
 def _has_tag(session: Session, tag: str) -> Any:
     """A filter for members whose JSON tag list contains ``tag``, on either database."""
     if session.get_bind().dialect.name == "postgresql":
-        return Member.tags.contains([tag])
+        return type_coerce(Member.tags, JSONB).contains([tag])
     each = func.json_each(Member.tags).table_valued("value")
     return exists(select(literal(1)).select_from(each).where(each.c.value == tag))
