@@ -19,6 +19,7 @@ KNOWN_ARGUMENTS = {
     "key_id",
     "message_id",
     "channel",
+    "what",  # the action of a connector's own route (setup, backfill), not an object
 }
 
 
@@ -95,7 +96,8 @@ def api_rules(app):
 
 
 def fill(rule, values):
-    return re.sub(r"<(?:\w+:)?(\w+)>", lambda m: str(values[m.group(1)]), rule.rule)
+    values = {"what": "setup", **values}
+    return re.sub(r"<(?:[^:>]+:)?(\w+)>", lambda m: str(values[m.group(1)]), rule.rule)
 
 
 def test_every_endpoint_argument_is_known(app):
