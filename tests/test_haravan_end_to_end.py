@@ -98,6 +98,7 @@ def world(app, hub, merchant, program_settings):
         LiveServer(app) as server,
     ):
         configure(hub, server, shop)
+        shop.delivery_timeout = 60  # inline processing on a busy test machine
         world = World(app, hub, merchant.headers, server, shop)
         world.api("PUT", "/api/v1/program", json=program_settings)
         yield world

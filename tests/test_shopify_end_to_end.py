@@ -74,6 +74,7 @@ class World:
 @pytest.fixture
 def world(app, hub, api):
     simulator = ShopifySimulator(shop=SHOP, api_key=API_KEY, api_secret=API_SECRET)
+    simulator.delivery_timeout = 60  # inline processing on a busy test machine
     with simulator as store, LiveServer(app) as server:
         hub.config["HUB_PUBLIC_URL"] = server.url
         hub.config["HUB_PLUGINS_CONFIG"]["shopify"]["shop_url"] = store.url
