@@ -10,6 +10,8 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import time
+import weakref
 from pathlib import Path
 
 from flask import Blueprint
@@ -162,15 +164,38 @@ def state(connection_id: int):
     return _with_cors(response, origin)
 
 
+# Per hub (each app), per connection: (expires at, view).
+_PROGRAM_VIEWS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+PROGRAM_VIEW_SECONDS = 30
+
+
+def _program_view(hub, session, merchant, connection) -> dict:
+    """The guest part of the panel, kept per connection for a few seconds per process.
+
+    It is the same for every visitor of a storefront, so it is built once per
+    ``PROGRAM_VIEW_SECONDS``; a change to the program, tiers or rewards shows
+    within that time.
+    """
+    from hub.widget.state import program_view
+
+    now = time.monotonic()
+    views = _PROGRAM_VIEWS.setdefault(hub, {})
+    hit = views.get(connection.id)
+    if hit is not None and hit[0] > now:
+        return hit[1]
+    view = program_view(hub, session, merchant, connection)
+    views[connection.id] = (now + PROGRAM_VIEW_SECONDS, view)
+    return view
+
+
 def _state_body(hub, connection: Connection, member: Member | None) -> dict:
     from hub.widget.state import member_version
     from hub.widget.state import member_view
-    from hub.widget.state import program_view
 
     with hub.db.session() as session:
         merchant = session.get(Merchant, connection.merchant_id)
         locale = _locale(merchant.locale)
-        body = program_view(hub, session, merchant, connection)
+        body = dict(_program_view(hub, session, merchant, connection))
         body["locale"] = locale
         body["member"] = None
         if member is not None:
