@@ -10,8 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import time
-import weakref
+from dataclasses import dataclass
 from pathlib import Path
 
 from flask import Blueprint
@@ -22,13 +21,11 @@ from flask import request
 from sqlalchemy import select
 
 from hub.api.errors import error_response
-from hub.connections import connection_secrets
 from hub.core import current_hub
 from hub.errors import HubError
-from hub.models import Connection
 from hub.models import Member
 from hub.models import MemberIdentity
-from hub.models import Merchant
+from hub.widget.storefronts import Storefront
 from hub.widget.tokens import TokenError
 from hub.widget.tokens import verify
 
@@ -36,7 +33,6 @@ log = logging.getLogger(__name__)
 
 bp = Blueprint("widget", __name__, url_prefix="/widget/v1")
 LOADER = Path(__file__).parent / "static" / "loader.js"
-LOCALES = ("vi", "en")
 
 
 @bp.get("/loader.js")
@@ -53,22 +49,9 @@ def loader():
     return response
 
 
-def _connection(connection_id: int) -> Connection | None:
-    hub = current_hub()
-    with hub.db.session() as session:
-        connection = session.get(Connection, connection_id)
-        if connection is None or connection.status != "active":
-            return None
-        session.expunge(connection)
-        return connection
-
-
-def _allowed_origin(connection: Connection) -> str | None:
-    origin = request.headers.get("Origin")
-    if not origin:
-        return None
-    allowed = (connection.settings or {}).get("storefront_origins") or []
-    return origin if origin.rstrip("/") in [o.rstrip("/") for o in allowed] else None
+def _storefront(hub, connection_id: int) -> Storefront | None:
+    storefronts = hub.widget_storefronts
+    return storefronts.cached(connection_id) or storefronts.load(connection_id)
 
 
 def _with_cors(response: Response, origin: str | None) -> Response:
@@ -82,79 +65,101 @@ def _with_cors(response: Response, origin: str | None) -> Response:
     return response
 
 
-def _visitor(hub, connection: Connection) -> tuple[Member | None, str]:
-    """Return the member the token names (or None) and the rate-limit key of the visitor."""
-    header = request.headers.get("Authorization", "")
-    token = header[7:].strip() if header.lower().startswith("bearer ") else ""
-    ip = request.headers.get("X-Forwarded-For", request.remote_addr or "").split(",")[0].strip()
+def _no_widget(connection_id: int) -> Response:
+    return error_response(404, "not_found", f"no widget for connection {connection_id}")
+
+
+@dataclass(frozen=True)
+class _Visitor:
+    """Who is asking: a member the platform vouched for, a signed customer id, or a guest."""
+
+    limit_key: str
+    member: Member | None = None  # vouched for by a ``widget_identity`` plugin
+    customer_id: str | None = None  # named by a valid store token
+
+
+def _visitor(hub, storefront: Storefront) -> _Visitor:
+    connection = storefront.connection
     answer = hub.pm.hook.widget_identity(hub=hub, connection=connection, request=request)
     if answer is not None:
-        return answer, f"c{connection.id}:m{answer.id}"
-    if not token:
-        return None, f"c{connection.id}:ip{ip}"
-    secret = connection_secrets(hub, connection).get("widget_secret")
-    if not secret:
-        log.warning("connection %s has no widget secret; token ignored", connection.id)
-        return None, f"c{connection.id}:ip{ip}"
-    try:
-        claims = verify(token, secret)
-    except TokenError as exc:
-        log.info("widget token refused on connection %s: %s", connection.id, exc)
-        return None, f"c{connection.id}:ip{ip}"
-    with hub.db.session() as session:
-        member = session.scalars(
-            select(Member)
-            .join(MemberIdentity, MemberIdentity.member_id == Member.id)
-            .where(
-                MemberIdentity.connection_id == connection.id,
-                MemberIdentity.external_id == claims.customer_id,
-                Member.status == "active",
-            )
-        ).first()
-        if member is not None:
-            session.expunge(member)
-    return member, f"c{connection.id}:v{claims.customer_id}"
+        return _Visitor(f"c{connection.id}:m{answer.id}", member=answer)
+    header = request.headers.get("Authorization", "")
+    token = header[7:].strip() if header[:7].lower() == "bearer " else ""
+    if token:
+        if not storefront.secret:
+            log.warning("connection %s has no widget secret; token ignored", connection.id)
+        else:
+            try:
+                claims = verify(token, storefront.secret)
+            except TokenError as exc:
+                log.info("widget token refused on connection %s: %s", connection.id, exc)
+            else:
+                customer = claims.customer_id
+                return _Visitor(f"c{connection.id}:v{customer}", customer_id=customer)
+    ip = request.headers.get("X-Forwarded-For", request.remote_addr or "").split(",")[0].strip()
+    return _Visitor(f"c{connection.id}:ip{ip}")
 
 
-def _limited(hub, connection: Connection, visitor_key: str) -> bool:
-    limits = (connection.settings or {}).get("widget_rate_limits") or {}
-    per_visitor = int(limits.get("visitor_per_minute", 120))
-    per_connection = int(limits.get("connection_per_minute", 30000))
-    limiter = hub.widget_limiter
-    return not (
-        limiter.allow(visitor_key, per_visitor)
-        and limiter.allow(f"c{connection.id}", per_connection)
+def _member_by_identity(session, connection_id: int, customer_id: str) -> Member | None:
+    return session.scalars(
+        select(Member)
+        .join(MemberIdentity, MemberIdentity.member_id == Member.id)
+        .where(
+            MemberIdentity.connection_id == connection_id,
+            MemberIdentity.external_id == customer_id,
+            Member.status == "active",
+        )
+    ).first()
+
+
+def _rate_limited(origin: str | None) -> Response:
+    return _with_cors(
+        error_response(
+            429,
+            "rate_limited",
+            "too many requests; try again in a minute",
+            headers={"Retry-After": "60"},
+        ),
+        origin,
     )
-
-
-def _locale(merchant_locale: str) -> str:
-    wanted = (request.args.get("locale") or "").lower()[:2]
-    return wanted if wanted in LOCALES else merchant_locale if merchant_locale in LOCALES else "vi"
 
 
 @bp.route("/c/<int:connection_id>/state", methods=["GET", "OPTIONS"])
 def state(connection_id: int):
-    """The panel's data: guest view, or the member's own view with a valid token."""
-    connection = _connection(connection_id)
-    if connection is None:
-        return error_response(404, "not_found", f"no widget for connection {connection_id}")
-    origin = _allowed_origin(connection)
+    """The panel's data: guest view, or the member's own view with a valid token.
+
+    A repeat visit costs one round trip to the cache: the merchant's stamp,
+    the rate-limit counts, who the visitor is and their panel (see
+    ``hub.widget.cache``); the database is read only when something changed.
+    """
+    hub = current_hub()
+    storefront = _storefront(hub, connection_id)
+    if storefront is None or not storefront.active:
+        return _no_widget(connection_id)
+    origin = storefront.allowed_origin(request.headers.get("Origin"))
     if request.method == "OPTIONS":
         return _with_cors(Response(status=204), origin)
-    hub = current_hub()
-    member, visitor_key = _visitor(hub, connection)
-    if _limited(hub, connection, visitor_key):
-        return _with_cors(
-            error_response(
-                429,
-                "rate_limited",
-                "too many requests; try again in a minute",
-                headers={"Retry-After": "60"},
-            ),
-            origin,
-        )
-    body = _state_body(hub, connection, member)
-    raw = json.dumps(body, separators=(",", ":"), ensure_ascii=False, default=str).encode()
+    visitor = _visitor(hub, storefront)
+    connection_key = f"c{connection_id}"
+    cache = hub.widget_cache
+    who = (connection_id, visitor.customer_id) if visitor.customer_id is not None else None
+    member_id = visitor.member.id if visitor.member is not None else None
+    glance = cache.glance(
+        storefront.merchant_id, [visitor.limit_key, connection_key], who=who, member_id=member_id
+    )
+    if glance.reachable and glance.stamp != storefront.stamp:
+        storefront = hub.widget_storefronts.load(connection_id)  # settings changed: reload
+        if storefront is None or not storefront.active:
+            return _no_widget(connection_id)
+        origin = storefront.allowed_origin(request.headers.get("Origin"))
+    if glance.counts and (
+        glance.counts[0] > storefront.per_visitor or glance.counts[1] > storefront.per_connection
+    ):
+        return _rate_limited(origin)
+    panel = glance.panel
+    if panel is None and (who is not None or member_id is not None):
+        panel = _build_panel(hub, storefront, glance, who)
+    raw = storefront.head(request.args.get("locale", "")) + (panel or b"null") + b"}"
     etag = hashlib.sha256(raw).hexdigest()[:24]
     if request.if_none_match.contains(etag):
         return _with_cors(Response(status=304, headers={"ETag": f'"{etag}"'}), origin)
@@ -164,70 +169,63 @@ def state(connection_id: int):
     return _with_cors(response, origin)
 
 
-# Per hub (each app), per connection: (expires at, view).
-_PROGRAM_VIEWS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-PROGRAM_VIEW_SECONDS = 30
-
-
-def _program_view(hub, session, merchant, connection) -> dict:
-    """The guest part of the panel, kept per connection for a few seconds per process.
-
-    It is the same for every visitor of a storefront, so it is built once per
-    ``PROGRAM_VIEW_SECONDS``; a change to the program, tiers or rewards shows
-    within that time.
-    """
-    from hub.widget.state import program_view
-
-    now = time.monotonic()
-    views = _PROGRAM_VIEWS.setdefault(hub, {})
-    hit = views.get(connection.id)
-    if hit is not None and hit[0] > now:
-        return hit[1]
-    view = program_view(hub, session, merchant, connection)
-    views[connection.id] = (now + PROGRAM_VIEW_SECONDS, view)
-    return view
-
-
-def _state_body(hub, connection: Connection, member: Member | None) -> dict:
-    from hub.widget.state import member_version
+def _build_panel(hub, storefront: Storefront, glance, who) -> bytes | None:
+    """Read a member's panel from the database and keep it; None for a guest."""
     from hub.widget.state import member_view
 
-    with hub.db.session() as session:
-        merchant = session.get(Merchant, connection.merchant_id)
-        locale = _locale(merchant.locale)
-        body = dict(_program_view(hub, session, merchant, connection))
-        body["locale"] = locale
-        body["member"] = None
-        if member is not None:
-            version = member_version(session, member.id)
-            cached = hub.widget_cache.get(merchant.id, member.id, "member")
-            if cached is None or cached.get("version") != version:
-                cached = member_view(hub, session, session.get(Member, member.id), connection)
-                extra = {}
-                for result in hub.pm.hook.widget_data(
-                    hub=hub, member=member, connection=connection
-                ):
-                    extra.update(result or {})
-                cached["extra"] = extra
-                cached["version"] = version
-                hub.widget_cache.put(merchant.id, member.id, "member", cached)
-            body["member"] = cached
-    return body
+    cache = hub.widget_cache
+    merchant_id = storefront.merchant_id
+    member_id, generation = glance.member_id, glance.generation
+    for _attempt in range(2):
+        if member_id is None:
+            with hub.db.session() as session:
+                found = _member_by_identity(session, storefront.connection.id, who[1])
+            if found is None:
+                return None  # a customer the hub does not know (yet): the guest view
+            # The generation is read before the data, so a change after this read wins.
+            member_id, generation = found.id, cache.generation(merchant_id, found.id)
+        with hub.db.session() as session:
+            member = session.get(Member, member_id)
+            if member is None or member.status != "active" or member.merchant_id != merchant_id:
+                if who is None:
+                    return None
+                cache.forget_visitor(*who)  # merged away or erased: look the visitor up again
+                member_id = None
+                continue
+            view = member_view(hub, session, member, storefront.connection)
+            extra = {}
+            for result in hub.pm.hook.widget_data(
+                hub=hub, member=member, connection=storefront.connection
+            ):
+                extra.update(result or {})
+            view["extra"] = extra
+        panel = json.dumps(view, separators=(",", ":"), ensure_ascii=False, default=str).encode()
+        cache.remember(merchant_id, member_id, generation, panel, who=who)
+        return panel
+    return None
 
 
 @bp.route("/c/<int:connection_id>/redeem", methods=["POST", "OPTIONS"])
 def redeem(connection_id: int):
     """Redeem a reward for the signed-in member, through the same guarded path as the API."""
-    connection = _connection(connection_id)
-    if connection is None:
-        return error_response(404, "not_found", f"no widget for connection {connection_id}")
-    origin = _allowed_origin(connection)
+    hub = current_hub()
+    storefront = hub.widget_storefronts.load(connection_id)  # a write: settings read afresh
+    if storefront is None or not storefront.active:
+        return _no_widget(connection_id)
+    origin = storefront.allowed_origin(request.headers.get("Origin"))
     if request.method == "OPTIONS":
         return _with_cors(Response(status=204), origin)
-    hub = current_hub()
-    member, visitor_key = _visitor(hub, connection)
-    if _limited(hub, connection, visitor_key):
+    visitor = _visitor(hub, storefront)
+    limiter = hub.widget_limiter
+    if not (
+        limiter.allow(visitor.limit_key, storefront.per_visitor)
+        and limiter.allow(f"c{connection_id}", storefront.per_connection)
+    ):
         return _with_cors(error_response(429, "rate_limited", "too many requests"), origin)
+    member = visitor.member
+    if member is None and visitor.customer_id is not None:
+        with hub.db.session() as session:
+            member = _member_by_identity(session, connection_id, visitor.customer_id)
     if member is None:
         return _with_cors(
             error_response(401, "sign_in_required", "sign in at the store to redeem rewards"),

@@ -1,0 +1,88 @@
+"""Keep the widget's cache true: every committed change drops what it makes stale.
+
+Listens to every write session of the hub. After a commit:
+
+- a change to a merchant, its connections, program, rewards or tiers bumps
+  the merchant's stamp (web processes reload that storefront's settings);
+- a change to a member, their ledger, vouchers, tier or identities drops the
+  member's panel (and, for identities, who the visitor is).
+
+This covers any write made through the ORM, by any code path; the events a
+change emits drop panels as well (``hub.default_widget``), for writes made
+otherwise.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+from typing import Any
+
+from sqlalchemy import event as sa_event
+from sqlalchemy.orm import Session
+
+from hub.models import Connection
+from hub.models import Member
+from hub.models import MemberIdentity
+from hub.models import MemberTier
+from hub.models import Merchant
+from hub.models import PointEntry
+from hub.models import PointLot
+from hub.models import ProgramVersion
+from hub.models import Reward
+from hub.models import Tier
+from hub.models import TierSettings
+from hub.models import Voucher
+
+if TYPE_CHECKING:
+    from hub.core import Hub
+
+_MERCHANT_WIDE = (Connection, ProgramVersion, Reward, Tier, TierSettings)
+_MEMBER_OWNED = (PointEntry, PointLot, Voucher, MemberTier, MemberIdentity)
+_KEY = "hub_widget_stale"
+
+
+def install(hub: Hub) -> None:
+    writer = hub.db._writer
+
+    @sa_event.listens_for(writer, "after_flush")
+    def _after_flush(session: Session, _context: Any) -> None:
+        stale = session.info.get(_KEY)
+        for obj in (*session.new, *session.dirty, *session.deleted):
+            if isinstance(obj, _MEMBER_OWNED):
+                stale = stale or session.info.setdefault(_KEY, _Stale())
+                stale.members.add((obj.merchant_id, obj.member_id))
+                if isinstance(obj, MemberIdentity):
+                    stale.visitors.add((obj.connection_id, obj.external_id))
+            elif isinstance(obj, Member):
+                stale = stale or session.info.setdefault(_KEY, _Stale())
+                stale.members.add((obj.merchant_id, obj.id))
+            elif isinstance(obj, _MERCHANT_WIDE):
+                stale = stale or session.info.setdefault(_KEY, _Stale())
+                stale.merchants.add(obj.merchant_id)
+            elif isinstance(obj, Merchant):
+                stale = stale or session.info.setdefault(_KEY, _Stale())
+                stale.merchants.add(obj.id)
+
+    @sa_event.listens_for(writer, "after_commit")
+    def _after_commit(session: Session) -> None:
+        stale = session.info.pop(_KEY, None)
+        if stale is None or not hasattr(hub, "widget_cache"):
+            return
+        hub.widget_cache.invalidate(
+            merchants=stale.merchants,
+            members={m for m in stale.members if None not in m},
+            visitors=stale.visitors,
+        )
+
+    @sa_event.listens_for(writer, "after_soft_rollback")
+    def _after_rollback(session: Session, _previous: Any) -> None:
+        session.info.pop(_KEY, None)
+
+
+class _Stale:
+    __slots__ = ("members", "merchants", "visitors")
+
+    def __init__(self) -> None:
+        self.merchants: set[int] = set()
+        self.members: set[tuple[int, int]] = set()
+        self.visitors: set[tuple[int, str]] = set()
