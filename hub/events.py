@@ -40,6 +40,10 @@ EVENT_TYPES = (
     "member.data_requested",
     "order.received",
     "order.updated",
+    "points.earned",
+    "points.reversed",
+    "points.adjusted",
+    "points.expired",
     "points.redeemed",
     "tier.changed",
     "tier.near",
@@ -47,10 +51,6 @@ EVENT_TYPES = (
     "voucher.used",
     "voucher.expired",
     "voucher.cancelled",
-    "points.earned",
-    "points.reversed",
-    "points.adjusted",
-    "points.expired",
     "webhook_endpoint.disabled",
 )
 
