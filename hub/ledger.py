@@ -87,9 +87,11 @@ class Credit:
 
 
 def existing_entry(session: Session, merchant_id: int, key: str) -> PointEntry | None:
-    return session.scalars(
-        select(PointEntry).where(PointEntry.merchant_id == merchant_id, PointEntry.key == key)
-    ).first()
+    # Almost always none: ask for the id alone, load the entry only when there is one.
+    found = session.scalar(
+        select(PointEntry.id).where(PointEntry.merchant_id == merchant_id, PointEntry.key == key)
+    )
+    return None if found is None else session.get(PointEntry, found)
 
 
 def existing_entries(session: Session, merchant_id: int, keys: Iterable[str]) -> dict:
@@ -181,7 +183,7 @@ def credit(
 def credit_many(
     session: Session, member: Member, credits: Sequence[Credit], *, now: datetime | None = None
 ) -> list[Posted]:
-    """Write several credits for one member at once: one lock, one balance update.
+    """Write several credits for one member at once: one lock, one balance update, one flush.
 
     Credits whose key is already written are skipped and returned with
     ``created`` False; the others open a lot each, in the order given (a debt
@@ -197,24 +199,21 @@ def credit_many(
         return [Posted(found[c.key], False) for c in credits]
     lock_member(session, member)
     debt = max(0, -member.points_balance)
+    _add_to_balance(member, sum(c.points for c in fresh))
     entries = {}
     for one in fresh:
-        entries[one.key] = _entry(
+        entry = entries[one.key] = _entry(
             member, one.points, now, kind=one.kind, key=one.key, rule=one.rule,
             order_id=one.order_id, reference=one.reference, note=one.note, actor=one.actor,
             program_version=one.program_version, data=one.data,
         )  # fmt: skip
-    session.add_all(entries.values())
-    session.flush()
-    _add_to_balance(member, sum(c.points for c in fresh))
-    for one in fresh:
         paid = min(debt, one.points)
         debt -= paid
         session.add(
             PointLot(
                 merchant_id=member.merchant_id,
                 member_id=member.id,
-                entry_id=entries[one.key].id,
+                entry=entry,
                 points=one.points,
                 remaining=one.points - paid,
                 available_at=one.available_at or now,
@@ -222,7 +221,7 @@ def credit_many(
                 created_at=now,
             )
         )
-    session.flush()
+    session.flush()  # entries, then their lots, and one UPDATE of the member
     return [
         Posted(found[c.key], False) if c.key in found else Posted(entries[c.key], True)
         for c in credits
@@ -357,7 +356,6 @@ def debit(
         reference=reference, note=note, actor=actor, program_version=program_version, data=data,
     )  # fmt: skip
     session.add(entry)
-    session.flush()
     _add_to_balance(member, -points)
     left = points
     for lot in lots:
@@ -366,8 +364,8 @@ def debit(
         take = min(left, lot.remaining)
         lot.remaining -= take
         left -= take
-        session.add(PointAllocation(entry_id=entry.id, lot_id=lot.id, points=take))
-    session.flush()
+        session.add(PointAllocation(entry=entry, lot_id=lot.id, points=take))
+    session.flush()  # the entry, its allocations, the lots and the member together
     return Posted(entry, True)
 
 

@@ -14,6 +14,7 @@ from sqlalchemy import String
 from sqlalchemy import UniqueConstraint
 from sqlalchemy.orm import Mapped
 from sqlalchemy.orm import mapped_column
+from sqlalchemy.orm import relationship
 
 from hub.db import BigId
 from hub.db import JSONType
@@ -73,6 +74,9 @@ class PointLot(Model):
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
+    #: The credit that opened the lot (lets one flush write both).
+    entry: Mapped[PointEntry] = relationship()
+
 
 class PointAllocation(Model):
     """How much of one debit was drawn from one lot, so it can be given back exactly."""
@@ -85,6 +89,9 @@ class PointAllocation(Model):
     )
     lot_id: Mapped[int] = mapped_column(ForeignKey("point_lots.id", ondelete="CASCADE"), index=True)
     points: Mapped[int] = mapped_column(BigInteger)
+
+    #: The debit that drew (lets one flush write both).
+    entry: Mapped[PointEntry] = relationship()
 
 
 class OrderAccrual(Model):
