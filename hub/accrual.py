@@ -163,7 +163,8 @@ def _earn(hub: Hub, session: Session, order: Order, now: datetime) -> OrderAccru
         for award in offer.awards
     ]
     if credits:
-        ledger.credit_many(session, member, credits, now=now)
+        # No accrual row, so none of its keys can be written: skip looking them up.
+        ledger.credit_many(session, member, credits, now=now, known_new=True)
     accrual = OrderAccrual(
         merchant_id=order.merchant_id,
         order_id=order.id,

@@ -181,19 +181,27 @@ def credit(
 
 
 def credit_many(
-    session: Session, member: Member, credits: Sequence[Credit], *, now: datetime | None = None
+    session: Session,
+    member: Member,
+    credits: Sequence[Credit],
+    *,
+    now: datetime | None = None,
+    known_new: bool = False,
 ) -> list[Posted]:
     """Write several credits for one member at once: one lock, one balance update, one flush.
 
     Credits whose key is already written are skipped and returned with
     ``created`` False; the others open a lot each, in the order given (a debt
-    is paid from the first ones).
+    is paid from the first ones). ``known_new`` skips looking the keys up,
+    for a caller that knows none can exist yet (the unique key still guards).
     """
     for one in credits:
         if one.points <= 0 or one.kind not in CREDIT_KINDS:
             raise ValueError(f"a credit needs points > 0 and a kind in {CREDIT_KINDS}")
     now = now or utcnow()
-    found = existing_entries(session, member.merchant_id, [c.key for c in credits])
+    found = (
+        {} if known_new else existing_entries(session, member.merchant_id, [c.key for c in credits])
+    )
     fresh = [c for c in credits if c.key not in found]
     if not fresh:
         return [Posted(found[c.key], False) for c in credits]
