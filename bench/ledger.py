@@ -1,0 +1,454 @@
+"""Ledger throughput on PostgreSQL, each figure beside raw SQL doing the same work in the same run.
+
+    .venv/bin/python -m bench.ledger [--orders 6000] [--processes 2] [--batch 1]
+                                     [--redemptions 6000] [--threads 8]
+
+1. Accruals across many members: paid orders recorded through
+   ``hub.orders.record_order`` (member matched by phone, order and lines
+   stored, program looked up, points credited as a lot, total spent, accrual
+   row, events, tier check), one transaction per order (or ``--batch`` orders
+   per transaction, as a worker draining an inbox would), in ``--processes``
+   processes; beside psycopg issuing the same statements (the same reads,
+   inserts and updates, events marked dispatched afterwards) with no ORM.
+2. Redemptions on one hot member: ``hub.ledger.debit(kind="redeem")`` of 1
+   point, each in its own transaction, from ``--threads`` threads; beside
+   psycopg issuing the same statements (member row lock, lots, entry,
+   allocation, lot and balance updates) from as many threads.
+
+Events are written and marked dispatched as in production; no plugin
+``handle_event`` runs (in production those are jobs on other workers), so
+only the core's own plugins are loaded. The database server is the one in
+HUB_BENCH_DATABASE_URL (default postgresql://postgres@127.0.0.1:5432/test);
+the benchmark creates its own database there and drops it at the end.
+Targets on a 2-core machine: at least 1,000 accruals/s and 500 hot-member
+redemptions/s, each at least half of its raw baseline.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing
+import os
+import random
+import threading
+import time
+import uuid
+from datetime import UTC
+from datetime import datetime
+from decimal import Decimal
+
+import psycopg
+from sqlalchemy.engine import make_url
+
+from hub import ledger
+from hub.canonical import Customer
+from hub.canonical import Order
+from hub.canonical import OrderLine
+from hub.members import create_member
+from hub.merchants import create_merchant
+from hub.models import Member
+from hub.orders import record_order
+from hub.testing import create_postgres_database
+from hub.testing import drop_postgres_database
+from hub.testing import make_app
+from hub.testing import migrate
+
+DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/test"
+CONFIG = {
+    "HUB_LOAD_ENTRYPOINTS": False,
+    "HUB_DISABLE_PLUGINS": "hub.messaging.plugin,hub.default_widget",
+    "HUB_LOG_LEVEL": "WARNING",
+}
+PLACED = datetime(2026, 11, 1, 3, 15, tzinfo=UTC)
+
+
+def phone(n: int) -> str:
+    return f"09{10_000_000 + n}"
+
+
+def e164(n: int) -> str:
+    return f"+849{10_000_000 + n}"
+
+
+def the_order(tag: str, n: int, members: int, lane: int = 0, lanes: int = 1) -> Order:
+    """Order ``n``, for a member of the process's own lane (members ``lane``, ``lane + lanes``...).
+
+    Lanes keep two processes' batches from locking the same members in opposite
+    orders, as a worker pool sharded by member would.
+    """
+    who = lane + lanes * random.Random(n).randrange(members // lanes)
+    return Order(
+        external_id=f"{tag}-{n}",
+        currency="VND",
+        subtotal=Decimal(450000),
+        total=Decimal(450000),
+        financial_status="paid",
+        placed_at=PLACED,
+        paid_at=PLACED,
+        lines=(
+            OrderLine(quantity=1, price=Decimal(150000), sku="CF-1", title="Cà phê"),
+            OrderLine(quantity=2, price=Decimal(150000), sku="TR-2", title="Trà"),
+        ),
+        customer=Customer(phone=phone(who), name=f"Khách {who}"),
+    )
+
+
+def set_up(url: str, members: int) -> tuple[int, int]:
+    """A merchant with ``members`` members, and a hot member holding a big lot."""
+    app = make_app(url, config=CONFIG)
+    hub = app.extensions["hub"]
+    with hub.db.transaction() as session:
+        merchant_id = create_merchant(session, "Bench shop").id
+    for start in range(0, members, 500):
+        with hub.db.transaction() as session:
+            for n in range(start, min(start + 500, members)):
+                create_member(session, merchant_id, {"phone": phone(n), "name": f"Khách {n}"})
+    with hub.db.transaction() as session:
+        hot = create_member(session, merchant_id, {"phone": "0999999999", "name": "Hot"})
+        ledger.credit(session, hot, 10**9, kind="adjust", key="bench:hot", rule="adjustment")
+        hot_id = hot.id
+    hub.db.dispose()
+    return merchant_id, hot_id
+
+
+# -- 1. accruals ---------------------------------------------------------------------
+
+
+def _real_accruals(url, merchant_id, tag, numbers, members, batch, barrier, lane):
+    app = make_app(url, config=CONFIG)
+    hub = app.extensions["hub"]
+    orders = [the_order(tag, n, members, *lane) for n in numbers]
+    barrier.wait()
+    for start in range(0, len(orders), batch):
+        with hub.db.transaction() as session:
+            for order in orders[start : start + batch]:
+                record_order(hub, session, merchant_id, order, source="bench")
+    barrier.wait()
+    hub.db.dispose()
+
+
+PROGRAM_SQL = """
+SELECT m.timezone, m.currency, p.version, p.settings, p.created_at
+FROM merchants m LEFT JOIN program_versions p ON p.merchant_id = m.id
+WHERE m.id = %s
+ORDER BY CASE WHEN p.created_at <= %s THEN 0 ELSE 1 END,
+         CASE WHEN p.created_at <= %s THEN -p.version ELSE p.version END
+LIMIT 1
+"""
+
+
+def _raw_accrual(cur, merchant_id: int, order: Order, now: datetime) -> list[str]:
+    """One order's accrual in plain SQL: the statements record_order issues, no ORM."""
+    source, total = "api:bench", order.total
+    cur.execute(
+        "SELECT id FROM orders WHERE merchant_id = %s AND source = %s AND external_id = %s",
+        (merchant_id, source, order.external_id),
+    )
+    cur.execute(
+        "SELECT id FROM members WHERE merchant_id = %s AND status = 'active' AND phone = %s",
+        (merchant_id, "+84" + order.customer.phone[1:]),
+    )
+    (member_id,) = cur.fetchone()
+    cur.execute(
+        "INSERT INTO orders (merchant_id, source, external_id, member_id, currency, subtotal,"
+        " total_discounts, shipping, tax, total, discount_codes, financial_status, customer,"
+        " placed_at, paid_at, created_at, updated_at)"
+        " VALUES (%s, %s, %s, %s, 'VND', %s, 0, 0, 0, %s, '[]', 'paid', %s, %s, %s, %s, %s)"
+        " RETURNING id",
+        (merchant_id, source, order.external_id, member_id, order.subtotal, total,
+         json.dumps(order.customer.to_dict()), order.placed_at, order.paid_at, now, now),
+    )  # fmt: skip
+    (order_id,) = cur.fetchone()
+    cur.executemany(
+        "INSERT INTO order_lines (order_id, position, sku, title, quantity, price,"
+        " total_discount, collections, gift_card) VALUES (%s, %s, %s, %s, %s, %s, 0, '[]', false)",
+        [(order_id, i, line.sku, line.title, line.quantity, line.price)
+         for i, line in enumerate(order.lines)],
+    )  # fmt: skip
+    events = [uuid.uuid4().hex, uuid.uuid4().hex]
+    event_sql = (
+        "INSERT INTO events (id, merchant_id, type, data, created_at) VALUES (%s, %s, %s, %s, %s)"
+    )
+    cur.execute(event_sql, (events[0], merchant_id, "order.received", '{"order_id": 1}', now))
+    cur.execute(
+        "UPDATE order_refunds SET order_id = %s WHERE merchant_id = %s AND source = %s"
+        " AND order_external_id = %s AND order_id IS NULL",
+        (order_id, merchant_id, source, order.external_id),
+    )
+    cur.execute(
+        "SELECT points_balance, total_spent FROM members WHERE id = %s FOR UPDATE", (member_id,)
+    )
+    balance, spent = cur.fetchone()
+    cur.execute(PROGRAM_SQL, (merchant_id, order.placed_at, order.placed_at))
+    key = f"order:{order_id}:earn:base"
+    cur.execute(
+        "SELECT id FROM point_entries WHERE merchant_id = %s AND key = ANY(%s)",
+        (merchant_id, [key]),
+    )
+    points = int(total // 1000)
+    cur.execute(
+        "INSERT INTO point_entries (merchant_id, member_id, kind, points, key, rule, order_id,"
+        " note, actor, program_version, data, created_at)"
+        " VALUES (%s, %s, 'earn', %s, %s, 'base', %s, %s, 'system', 0, '{}', %s) RETURNING id",
+        (merchant_id, member_id, points, key, order_id, "450,000 VND at 1 point", now),
+    )
+    (entry_id,) = cur.fetchone()
+    cur.execute(
+        "INSERT INTO point_lots (merchant_id, member_id, entry_id, points, remaining,"
+        " available_at, created_at) VALUES (%s, %s, %s, %s, %s, %s, %s)",
+        (merchant_id, member_id, entry_id, points, points, now, now),
+    )
+    cur.execute(
+        "UPDATE members SET points_balance = %s, total_spent = %s, updated_at = %s WHERE id = %s",
+        (balance + points, spent + total, now, member_id),
+    )
+    cur.execute(event_sql, (events[1], merchant_id, "points.earned", '{"points": 450}', now))
+    cur.execute(
+        "INSERT INTO order_accruals (merchant_id, order_id, member_id, program_version, base,"
+        " earned, reversed, refunded, spent, cancelled, created_at, updated_at)"
+        " VALUES (%s, %s, %s, 0, %s, %s, 0, 0, %s, false, %s, %s)",
+        (merchant_id, order_id, member_id, total, points, total, now, now),
+    )
+    cur.execute("SELECT id FROM tiers WHERE merchant_id = %s", (merchant_id,))
+    cur.execute(
+        "SELECT id FROM member_tiers WHERE member_id = %s AND ended_at IS NULL", (member_id,)
+    )
+    return events
+
+
+def _raw_accruals(url, merchant_id, tag, numbers, members, batch, barrier, lane):
+    orders = [the_order(tag, n, members, *lane) for n in numbers]
+    with psycopg.connect(url) as conn:
+        barrier.wait()
+        for start in range(0, len(orders), batch):
+            now = datetime.now(UTC)
+            with conn.transaction(), conn.cursor() as cur:
+                events = []
+                for order in orders[start : start + batch]:
+                    events += _raw_accrual(cur, merchant_id, order, now)
+            for event_id in events:  # dispatched after the commit, one transaction each
+                with conn.transaction():
+                    conn.execute(
+                        "UPDATE events SET dispatched_at = now() WHERE id = %s", (event_id,)
+                    )
+        barrier.wait()
+
+
+def _guarded(target, *args):
+    """Run a benchmark process's body; on failure, break the barrier so the parent stops."""
+    barrier = args[-2]
+    try:
+        target(*args)
+    except BaseException:
+        barrier.abort()
+        raise
+
+
+def run_processes(target, url, merchant_id, tag, orders, members, processes, batch) -> float:
+    """Run ``target`` in ``processes`` processes over ``orders`` orders; return orders/s."""
+    context = multiprocessing.get_context("fork")
+    barrier = context.Barrier(processes + 1)
+    chunks = [list(range(p, orders, processes)) for p in range(processes)]
+    workers = [
+        context.Process(
+            target=_guarded,
+            args=(target, url, merchant_id, tag, chunk, members, batch, barrier, (lane, processes)),
+        )
+        for lane, chunk in enumerate(chunks)
+    ]
+    for worker in workers:
+        worker.start()
+    try:
+        barrier.wait()
+        started = time.perf_counter()
+        barrier.wait()
+    except threading.BrokenBarrierError:
+        for worker in workers:
+            worker.join()
+        raise SystemExit("a benchmark process failed; its error is above") from None
+    elapsed = time.perf_counter() - started
+    for worker in workers:
+        worker.join()
+        if worker.exitcode:
+            raise SystemExit(f"a benchmark process failed (exit code {worker.exitcode})")
+    return orders / elapsed
+
+
+# -- 2. hot-member redemptions ---------------------------------------------------------
+
+
+def _in_threads(threads: int, count: int, work) -> float:
+    """Run ``work(n)`` for n in range(count) on ``threads`` threads; return calls per second."""
+    numbers = iter(range(count))
+    lock = threading.Lock()
+    errors: list[BaseException] = []
+
+    def loop():
+        while True:
+            with lock:
+                n = next(numbers, None)
+            if n is None:
+                return
+            try:
+                work(n)
+            except BaseException as exc:  # reported below, not swallowed
+                errors.append(exc)
+                return
+
+    pool = [threading.Thread(target=loop) for _ in range(threads)]
+    started = time.perf_counter()
+    for thread in pool:
+        thread.start()
+    for thread in pool:
+        thread.join()
+    elapsed = time.perf_counter() - started
+    if errors:
+        raise errors[0]
+    return count / elapsed
+
+
+def real_redemptions(url: str, hot_id: int, count: int, threads: int) -> float:
+    app = make_app(url, config={**CONFIG, "HUB_DB_POOL_SIZE": threads + 2})
+    hub = app.extensions["hub"]
+    tag = uuid.uuid4().hex[:6]
+
+    def redeem(n: int) -> None:
+        with hub.db.transaction() as session:
+            member = session.get(Member, hot_id)
+            ledger.debit(session, member, 1, kind="redeem", key=f"bench:{tag}:{n}")
+
+    rate = _in_threads(threads, count, redeem)
+    hub.db.dispose()
+    return rate
+
+
+def raw_redemptions(url: str, hot_id: int, count: int, threads: int) -> float:
+    tag = uuid.uuid4().hex[:6]
+    local = threading.local()
+    connections: list[psycopg.Connection] = []
+    guard = threading.Lock()
+
+    def connection() -> psycopg.Connection:
+        if not hasattr(local, "conn"):
+            local.conn = psycopg.connect(url)
+            with guard:
+                connections.append(local.conn)
+        return local.conn
+
+    def redeem(n: int) -> None:
+        conn = connection()
+        key = f"raw:{tag}:{n}"
+        with conn.transaction(), conn.cursor() as cur:
+            cur.execute("SELECT id, merchant_id FROM members WHERE id = %s", (hot_id,))
+            _, merchant_id = cur.fetchone()
+            cur.execute(
+                "SELECT id FROM point_entries WHERE merchant_id = %s AND key = %s",
+                (merchant_id, key),
+            )
+            cur.execute("SELECT points_balance FROM members WHERE id = %s FOR UPDATE", (hot_id,))
+            (balance,) = cur.fetchone()
+            cur.execute(
+                "SELECT id, remaining, expires_at, available_at FROM point_lots"
+                " WHERE member_id = %s AND remaining > 0"
+                " ORDER BY expires_at IS NULL, expires_at, id FOR UPDATE",
+                (hot_id,),
+            )
+            lot_id, remaining, _, _ = cur.fetchone()
+            cur.execute(
+                "INSERT INTO point_entries (merchant_id, member_id, kind, points, key, note, actor,"
+                " data, created_at) VALUES (%s, %s, 'redeem', -1, %s, '', 'system', '{}', now())"
+                " RETURNING id",
+                (merchant_id, hot_id, key),
+            )
+            (entry_id,) = cur.fetchone()
+            cur.execute(
+                "UPDATE members SET points_balance = %s, updated_at = now() WHERE id = %s",
+                (balance - 1, hot_id),
+            )
+            cur.execute(
+                "UPDATE point_lots SET remaining = %s WHERE id = %s", (remaining - 1, lot_id)
+            )
+            cur.execute(
+                "INSERT INTO point_allocations (entry_id, lot_id, points) VALUES (%s, %s, 1)",
+                (entry_id, lot_id),
+            )
+
+    rate = _in_threads(threads, count, redeem)
+    for conn in connections:
+        conn.close()
+    return rate
+
+
+def check_invariants(url: str) -> None:
+    """Every member's balance equals its entries; lots hold max(balance, 0)."""
+    with psycopg.connect(url) as conn:
+        bad = conn.execute(
+            "SELECT count(*) FROM members m WHERE m.points_balance <>"
+            " (SELECT coalesce(sum(points), 0) FROM point_entries e WHERE e.member_id = m.id)"
+            " OR greatest(m.points_balance, 0) <>"
+            " (SELECT coalesce(sum(remaining), 0) FROM point_lots l WHERE l.member_id = m.id)"
+        ).fetchone()[0]
+    if bad:
+        raise SystemExit(f"ledger invariant broken for {bad} members")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--members", type=int, default=5000)
+    parser.add_argument("--orders", type=int, default=6000)
+    parser.add_argument("--processes", type=int, default=2)
+    parser.add_argument("--batch", type=int, default=1)
+    parser.add_argument("--redemptions", type=int, default=6000)
+    parser.add_argument("--threads", type=int, default=8)
+    parser.add_argument(
+        "--async-commit",
+        action="store_true",
+        help="run both sides with synchronous_commit=off: the code's cost without disk flushes",
+    )
+    args = parser.parse_args()
+
+    admin = os.environ.get("HUB_BENCH_DATABASE_URL", DEFAULT_URL)
+    name = f"hub_bench_ledger_{os.getpid()}"
+    url = create_postgres_database(admin, name)
+    if args.async_commit:
+        url = make_url(url).update_query_dict({"options": "-c synchronous_commit=off"})
+        url = url.render_as_string(hide_password=False)
+    raw = make_url(url).set(drivername="postgresql")
+    if args.async_commit:
+        # libpq reads options=-c%20... only percent-encoded, never with '+' for a space.
+        raw = raw.update_query_dict({"options": "-c synchronous_commit=off"})
+    base, mark, query = raw.render_as_string(hide_password=False).partition("?")
+    raw_url = base + mark + query.replace("+", "%20")
+    try:
+        migrate(url)
+        merchant_id, hot_id = set_up(url, args.members)
+        common = (merchant_id, args.orders, args.members, args.processes, args.batch)
+        # Warm both paths (connections, caches, plans) before measuring.
+        run_processes(_real_accruals, url, merchant_id, "warm", 200, args.members, 1, 1)
+        run_processes(_raw_accruals, raw_url, merchant_id, "warmraw", 200, args.members, 1, 1)
+        raw = run_processes(_raw_accruals, raw_url, common[0], "raw", *common[1:])
+        real = run_processes(_real_accruals, url, common[0], "real", *common[1:])
+        commit = "asynchronous" if args.async_commit else "synchronous"
+        print(
+            f"accruals   ({args.processes} processes, {args.batch} order(s) per transaction, "
+            f"{commit} commit)"
+        )
+        print(f"  record_order  {real:8.0f}/s")
+        print(f"  raw SQL       {raw:8.0f}/s")
+        print(f"  ratio         {real / raw:8.2f}   (target: >= 1,000/s and >= 0.50)")
+
+        raw_redeem = raw_redemptions(raw_url, hot_id, args.redemptions, args.threads)
+        real_redeem = real_redemptions(url, hot_id, args.redemptions, args.threads)
+        print(f"hot-member redemptions ({args.threads} threads, one member)")
+        print(f"  ledger.debit  {real_redeem:8.0f}/s")
+        print(f"  raw SQL       {raw_redeem:8.0f}/s")
+        print(f"  ratio         {real_redeem / raw_redeem:8.2f}   (target: >= 500/s and >= 0.50)")
+        check_invariants(raw_url)
+        print("ledger invariants hold for every member")
+    finally:
+        drop_postgres_database(admin, name)
+
+
+if __name__ == "__main__":
+    main()
