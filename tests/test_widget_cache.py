@@ -130,3 +130,45 @@ def test_an_unreachable_cache_still_answers_from_the_database(database_url, tmp_
         assert response.json["member"]["points"]["available"] == 1500
     finally:
         app.extensions["hub"].db.dispose()
+
+
+@pytest.mark.parametrize(
+    ("lot", "low", "high"),
+    [
+        ({}, 3600, 3600),  # nothing changes with time: the longest life
+        ({"available_at": 120}, 100, 121),  # pending points turn available in two minutes
+        ({"expires_at": 90}, 70, 91),  # points expire in a minute and a half
+        ({"expires_at": 30 * 86400 + 200}, 180, 201),  # they enter "expiring soon" then
+    ],
+)
+def test_a_panel_lives_until_it_would_change_with_time_alone(web_a, store, lot, low, high):
+    from datetime import timedelta
+
+    from hub.db import utcnow
+    from hub.widget.state import panel_lifetime
+
+    _, front = store
+    hub = web_a.extensions["hub"]
+    now = utcnow()
+    with hub.db.transaction() as session:
+        member = session.get(Member, front.member_id)
+        times = {name: now + timedelta(seconds=s) for name, s in lot.items()}
+        ledger.credit(session, member, 10, kind="adjust", key="timed", **times)
+    with hub.db.session() as session:
+        ttl = panel_lifetime(session, session.get(Member, front.member_id), {"vouchers": []})
+    assert low <= ttl <= high
+
+
+def test_a_voucher_expiring_soon_shortens_the_panels_life(web_a, store):
+    from datetime import timedelta
+
+    from hub.db import utcnow
+    from hub.widget.state import panel_lifetime
+
+    _, front = store
+    hub = web_a.extensions["hub"]
+    soon = (utcnow() + timedelta(seconds=300)).isoformat()
+    with hub.db.session() as session:
+        member = session.get(Member, front.member_id)
+        ttl = panel_lifetime(session, member, {"vouchers": [{"expires_at": soon}]})
+    assert 280 <= ttl <= 301

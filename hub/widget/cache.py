@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-TTL_SECONDS = 60  # a panel: points turning available or expiring change with time alone
+TTL_SECONDS = 60  # a panel, unless its builder knows when it changes with time alone
 WHO_TTL_SECONDS = 300
 GENERATION_TTL_SECONDS = 86_400
 LIMIT_WINDOW = 60
@@ -189,8 +189,12 @@ class WidgetCache:
         generation: int,
         panel: bytes,
         who: tuple[int, str] | None = None,
+        ttl: int = TTL_SECONDS,
     ) -> None:
-        """Keep a member's panel, built from data read at ``generation``; and who they are."""
+        """Keep a member's panel, built from data read at ``generation``, for ``ttl`` seconds.
+
+        Also remember who the visitor is.
+        """
         key = self._panel_key(merchant_id, member_id)
         if self.hub.jobs.is_inline:
             with self._local.lock:
@@ -200,7 +204,7 @@ class WidgetCache:
                     self._local.who.clear()
                 _, current, _ = panels.get(key, (0.0, 0, None))
                 if current == generation:
-                    panels[key] = (time.monotonic() + TTL_SECONDS, generation, panel)
+                    panels[key] = (time.monotonic() + ttl, generation, panel)
                 if who is not None:
                     self._local.who[self._who_key(*who)] = (
                         time.monotonic() + WHO_TTL_SECONDS,
@@ -209,7 +213,7 @@ class WidgetCache:
             return
         with contextlib.suppress(Exception), self.hub.jobs.redis.pipeline() as pipe:
             # The generation inside the value: a stale panel is simply never used.
-            pipe.set(f"{key}:p", b"%d|" % generation + panel, ex=TTL_SECONDS)
+            pipe.set(f"{key}:p", b"%d|" % generation + panel, ex=ttl)
             if who is not None:
                 pipe.set(self._who_key(*who), member_id, ex=WHO_TTL_SECONDS)
             pipe.execute()

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import functools
+from datetime import datetime
 from datetime import timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING
 from typing import Any
 
 import segno
+from sqlalchemy import case
 from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -30,6 +33,7 @@ if TYPE_CHECKING:
     from hub.core import Hub
 
 EXPIRING_WITHIN = timedelta(days=30)
+MAX_PANEL_SECONDS = 3600
 DEFAULT_THEME = {"colour": "#0b6e4f", "position": "right", "launcher_text": None}
 
 
@@ -196,6 +200,37 @@ def member_version(session: Session, member_id: int) -> str:
     return f"{row[0]}:{row[1]}" if row else "none"
 
 
+def panel_lifetime(session: Session, member: Member, panel: dict[str, Any]) -> int:
+    """Seconds until the panel would change with time alone (at least 5, at most an hour).
+
+    Pending points turn available, points enter the "expiring soon" window or
+    expire, vouchers expire: each at a known time. Everything else changes only
+    with a write, which drops the panel at once.
+    """
+    now = utcnow()
+    remaining = PointLot.remaining > 0
+    pending, expiring = session.execute(
+        select(
+            func.min(case((PointLot.available_at > now, PointLot.available_at))),
+            func.min(case((PointLot.expires_at > now, PointLot.expires_at))),
+        ).where(PointLot.member_id == member.id, remaining)
+    ).one()
+    window = session.scalar(
+        select(func.min(PointLot.expires_at)).where(
+            PointLot.member_id == member.id, remaining, PointLot.expires_at > now + EXPIRING_WITHIN
+        )
+    )
+    moments = [pending, expiring, window - EXPIRING_WITHIN if window else None]
+    moments += [
+        datetime.fromisoformat(v["expires_at"]) for v in panel["vouchers"] if v["expires_at"]
+    ]
+    soonest = min((m for m in moments if m is not None and m > now), default=None)
+    if soonest is None:
+        return MAX_PANEL_SECONDS
+    return max(5, min(MAX_PANEL_SECONDS, int((soonest - now).total_seconds()) + 1))
+
+
+@functools.lru_cache(maxsize=2048)
 def member_qr_svg(code: str) -> str:
-    """The member code as an SVG QR code, for the counter's scanner."""
+    """The member code as an SVG QR code, for the counter's scanner (a code never changes)."""
     return segno.make_qr(code, error="m").svg_inline(scale=4, border=2, dark="#111")

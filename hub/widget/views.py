@@ -172,6 +172,7 @@ def state(connection_id: int):
 def _build_panel(hub, storefront: Storefront, glance, who) -> bytes | None:
     """Read a member's panel from the database and keep it; None for a guest."""
     from hub.widget.state import member_view
+    from hub.widget.state import panel_lifetime
 
     cache = hub.widget_cache
     merchant_id = storefront.merchant_id
@@ -199,8 +200,9 @@ def _build_panel(hub, storefront: Storefront, glance, who) -> bytes | None:
             ):
                 extra.update(result or {})
             view["extra"] = extra
+            ttl = panel_lifetime(session, member, view)
         panel = json.dumps(view, separators=(",", ":"), ensure_ascii=False, default=str).encode()
-        cache.remember(merchant_id, member_id, generation, panel, who=who)
+        cache.remember(merchant_id, member_id, generation, panel, who=who, ttl=ttl)
         return panel
     return None
 
