@@ -117,8 +117,12 @@ def sync_order(
     if not fresh:
         # Two deliveries of one order in two workers: the second waits here and
         # then sees what the first wrote (its cancellation, its accrual).
+        # FOR NO KEY UPDATE, as an UPDATE of the order takes: it waits for no
+        # key share lock (a refund inserted for the order holds one).
         session.refresh(
-            order, ["financial_status", "paid_at", "cancelled_at"], with_for_update=True
+            order,
+            ["financial_status", "paid_at", "cancelled_at"],
+            with_for_update={"key_share": True},
         )
     accrual = None if fresh else accrual_of(session, order.id)
     before = None if accrual is None else (accrual.reversed, accrual.spent, accrual.cancelled)

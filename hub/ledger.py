@@ -114,10 +114,18 @@ def existing_entries(session: Session, merchant_id: int, keys: Iterable[str]) ->
 
 
 def lock_member(session: Session, member: Member) -> Member:
-    """Take the member's row lock for the rest of the transaction and refresh its balance.
+    """Take the member's row lock for the rest of the transaction and refresh its totals.
 
-    Locking the same member again in the same transaction costs nothing: the
-    balance the ledger keeps on the row object is already current.
+    The totals kept on the row (``points_balance``, ``total_spent``) are read
+    again under the lock: the object may have been loaded before it, and
+    another transaction may have changed them since. Locking the same member
+    again in the same transaction costs nothing.
+
+    On PostgreSQL the lock is ``FOR NO KEY UPDATE``, the one an ``UPDATE`` of
+    the row takes anyway. Unlike ``FOR UPDATE`` it does not wait for the key
+    share locks that inserting a row referring to the member takes (an order,
+    an entry, a lot), so two transactions that each inserted such a row before
+    locking the member queue on this lock instead of deadlocking.
     """
     transaction = session.get_transaction()
     held = session.info.get("hub_member_locks")
@@ -125,10 +133,13 @@ def lock_member(session: Session, member: Member) -> Member:
         held = session.info["hub_member_locks"] = (transaction, set())
     if member.id in held[1]:
         return member
-    balance = session.scalar(
-        select(Member.points_balance).where(Member.id == member.id).with_for_update()
-    )
+    balance, spent = session.execute(
+        select(Member.points_balance, Member.total_spent)
+        .where(Member.id == member.id)
+        .with_for_update(key_share=True)
+    ).one()
     set_committed_value(member, "points_balance", balance)
+    set_committed_value(member, "total_spent", spent)
     held[1].add(member.id)
     return member
 
@@ -244,7 +255,7 @@ def _live_lots(session: Session, member: Member) -> list[PointLot]:
             select(PointLot)
             .where(PointLot.member_id == member.id, PointLot.remaining > 0)
             .order_by(never, PointLot.expires_at, PointLot.id)
-            .with_for_update()
+            .with_for_update(key_share=True)
         )
     )
 
@@ -301,7 +312,9 @@ def expire_lot(
     """
     now = now or utcnow()
     lock_member(session, member)
-    lot = session.scalars(select(PointLot).where(PointLot.id == lot_id).with_for_update()).first()
+    lot = session.scalars(
+        select(PointLot).where(PointLot.id == lot_id).with_for_update(key_share=True)
+    ).first()
     if lot is None or lot.member_id != member.id or lot.remaining <= 0 or not _expired(lot, now):
         return None
     if existing_entry(session, member.merchant_id, f"expire:{lot.id}") is not None:
@@ -405,7 +418,7 @@ def give_back(
     ).all()
     returns = []
     for allocation in allocations:
-        lot = session.get(PointLot, allocation.lot_id, with_for_update=True)
+        lot = session.get(PointLot, allocation.lot_id, with_for_update={"key_share": True})
         if not _expired(lot, now):
             returns.append((lot, allocation.points))
     returned = sum(points for _, points in returns)

@@ -244,3 +244,30 @@ def test_concurrent_deliveries_of_one_order_end_as_the_right_order_would(
     assert points(hub, mid).total == expected
     assert spent(hub, mid) == Decimal(expected * 1000)
     assert_invariants(hub, mid)
+
+
+def test_orders_of_one_member_recorded_at_once_all_earn_without_a_deadlock(hub, merchant):
+    # Each order's row refers to the member (a key-share lock on PostgreSQL) before the
+    # points take the member's row lock: the lock order must still let every one through.
+    record(hub, merchant.id, order("first", status="pending"))
+    barrier = threading.Barrier(6)
+    errors = []
+
+    def deliver(n):
+        barrier.wait()
+        try:
+            record(hub, merchant.id, order(f"at-once-{n}", total=100_000 * (n + 1)))
+        except Exception as exc:  # reported by the assertion below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=deliver, args=(n,)) for n in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    mid = member_id(hub, merchant.id)
+    assert errors == []
+    assert points(hub, mid).total == sum(100 * (n + 1) for n in range(6))
+    assert spent(hub, mid) == Decimal(sum(100_000 * (n + 1) for n in range(6)))
+    assert_invariants(hub, mid)
