@@ -41,7 +41,9 @@ from hub.errors import Unauthorized
 from hub.errors import ValidationError
 from hub.events import Event
 from hub.events import emit
+from hub.events import handles_events
 from hub.hookspecs import hookimpl
+from hub.jobs import JobCall
 from hub.jobs import PeriodicJob
 from hub.ledger import debit as debit_points
 from hub.ledger import give_back as give_back_points
@@ -111,6 +113,7 @@ __all__ = [
     "HubError",
     "InboundMessage",
     "JSONType",
+    "JobCall",
     "Member",
     "MemberTier",
     "Merchant",
@@ -155,6 +158,7 @@ __all__ = [
     "get_reward",
     "give_back_points",
     "grant_points",
+    "handles_events",
     "hookimpl",
     "identities_of",
     "kind_options",

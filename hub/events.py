@@ -2,21 +2,25 @@
 
 ``emit`` adds the event to the session; once the transaction commits, the
 in-process ``track_event`` observers see it and one job per ``handle_event``
-plugin is enqueued with a deterministic id, so a replayed dispatch delivers
-nothing twice. If the enqueue fails (Redis down), the event stays
-undispatched and the periodic sweep enqueues it later.
+plugin that handles its type is enqueued with a deterministic id, so a
+replayed dispatch delivers nothing twice. The events of one commit go to
+Redis in one pipeline. If the enqueue fails (Redis down), the events stay
+undispatched and the periodic sweep enqueues them later.
 """
 
 from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Callable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from dataclasses import field
 from datetime import datetime
 from datetime import timedelta
 from typing import TYPE_CHECKING
 from typing import Any
+from typing import TypeVar
 
 from sqlalchemy import event as sa_event
 from sqlalchemy import select
@@ -24,12 +28,15 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from hub.db import utcnow
+from hub.jobs import JobCall
 from hub.models import EventRecord
 
 if TYPE_CHECKING:
     from hub.core import Hub
 
 log = logging.getLogger(__name__)
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 #: Every event type the core emits. Plugins may emit their own, dotted the same way.
 EVENT_TYPES = (
@@ -120,8 +127,43 @@ def install(hub: Hub) -> None:
         if transaction.parent is not None:
             return
         events = session.info.pop("hub_after_close", [])
-        for event in events:
-            dispatch(hub, event)
+        if events:
+            dispatch_many(hub, events)
+
+
+def handles_events(*event_types: str) -> Callable[[F], F]:
+    """Declare the event types a ``handle_event`` implementation handles.
+
+    The hub then enqueues its job only for events of those types, instead of
+    one job per event that the implementation would look at and drop.
+    ``"points.*"`` names every type that starts with ``points.``. An
+    implementation without the declaration gets every event. Stack it under
+    ``@hookimpl``; the implementation should still ignore other types, since
+    the declaration is a promise about what it needs, not a filter it can
+    rely on (a replayed job runs whatever its event).
+    """
+    types = frozenset(event_types)
+    if not types or not all(isinstance(t, str) and t for t in types):
+        raise ValueError("handles_events needs one or more event type names")
+
+    def declare(function: F) -> F:
+        function.hub_event_types = types  # type: ignore[attr-defined]
+        return function
+
+    return declare
+
+
+def handles(function: Callable[..., Any], event_type: str) -> bool:
+    """Return True when a ``handle_event`` implementation wants events of ``event_type``."""
+    types = getattr(function, "hub_event_types", None)
+    if types is None or event_type in types or "*" in types:
+        return True
+    return f"{event_type.partition('.')[0]}.*" in types
+
+
+def event_job_id(event_id: str, plugin_name: str) -> str:
+    """Return the job id of one plugin's delivery of one event: the same on every dispatch."""
+    return f"evt-{event_id}-{_slug(plugin_name)}"
 
 
 def dispatch(hub: Hub, event: Event) -> bool:
@@ -129,35 +171,59 @@ def dispatch(hub: Hub, event: Event) -> bool:
 
     Returns False when the enqueue failed; the sweep will try again.
     """
-    for observer in hub.pm.hook.track_event.get_hookimpls():
-        try:
-            observer.function(
-                **{k: v for k, v in {"hub": hub, "event": event}.items() if k in observer.argnames}
-            )
-        except Exception:
-            log.exception("track_event of plugin %s raised", observer.plugin_name)
+    return dispatch_many(hub, [event])
+
+
+def dispatch_many(hub: Hub, events: list[Event]) -> bool:
+    """Dispatch events together: one Redis pipeline, one update marking them dispatched.
+
+    Each event gets one job per ``handle_event`` implementation that handles
+    its type (see ``handles_events``). Returns False when the enqueue failed;
+    the events stay undispatched and the sweep tries again.
+    """
+    observers = hub.pm.hook.track_event.get_hookimpls()
+    for event in events:
+        for observer in observers:
+            try:
+                observer.function(
+                    **{
+                        k: v
+                        for k, v in {"hub": hub, "event": event}.items()
+                        if k in observer.argnames
+                    }
+                )
+            except Exception:
+                log.exception("track_event of plugin %s raised", observer.plugin_name)
+    handlers = hub.pm.hook.handle_event.get_hookimpls()
     try:
-        for impl in hub.pm.hook.handle_event.get_hookimpls():
-            hub.jobs.enqueue(
-                "hub.events.deliver_event",
-                event.id,
-                impl.plugin_name,
-                job_id=f"evt-{event.id}-{_slug(impl.plugin_name)}",
-                queue="events",
-                retry=hub.jobs.default_retry(),
-                meta={"plugin": impl.plugin_name, "event": event.type},
-            )
+        hub.jobs.enqueue_many(_delivery_jobs(hub, events, handlers))
     except Exception as exc:
-        log.warning("event %s not dispatched yet (%s); the sweep retries", event.id, exc)
+        ids = ", ".join(event.id for event in events)
+        log.warning("events %s not dispatched yet (%s); the sweep retries", ids, exc)
         return False
     with hub.db.transaction() as session:
         session.execute(
             update(EventRecord)
-            .where(EventRecord.id == event.id)
+            .where(EventRecord.id.in_([event.id for event in events]))
             .values(dispatched_at=utcnow())
             .execution_options(synchronize_session=False)
         )
     return True
+
+
+def _delivery_jobs(hub: Hub, events: Iterable[Event], handlers: list[Any]) -> Iterable[JobCall]:
+    for event in events:
+        for impl in handlers:
+            if not handles(impl.function, event.type):
+                continue
+            yield JobCall(
+                "hub.events.deliver_event",
+                (event.id, impl.plugin_name),
+                job_id=event_job_id(event.id, impl.plugin_name),
+                queue="events",
+                retry=hub.jobs.default_retry(),
+                meta={"plugin": impl.plugin_name, "event": event.type},
+            )
 
 
 def deliver_event(event_id: str, plugin_name: str) -> None:
@@ -194,7 +260,12 @@ def sweep_undispatched(older_than_seconds: int = 30) -> int:
             .limit(500)
         ).all()
         events = [Event.from_record(r) for r in records]
-    return sum(dispatch(hub, event) for event in events)
+    dispatched = 0
+    for start in range(0, len(events), 50):
+        batch = events[start : start + 50]
+        if dispatch_many(hub, batch):
+            dispatched += len(batch)
+    return dispatched
 
 
 def _slug(name: str) -> str:

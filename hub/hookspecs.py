@@ -290,7 +290,8 @@ def handle_event(hub: Hub, event: Event) -> Any:
     Each plugin's implementation runs as its own job, so one failing plugin
     never blocks another. Raise ``RetryLater`` for a transient failure (the job
     is retried with backoff); any other exception fails the job for good and
-    lands in the failed-job registry with the plugin named.
+    lands in the failed-job registry with the plugin named. An implementation
+    marked ``@handles_events(...)`` gets jobs only for the types it names.
     Runs in: worker (or inline when no Redis is configured).
     """
 

@@ -11,6 +11,7 @@ import logging
 import os
 import threading
 from collections.abc import Callable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from dataclasses import field
 from typing import TYPE_CHECKING
@@ -32,6 +33,18 @@ QUEUES = ("default", "events", "inbound", "outbound", "messages")
 
 #: Backoff for transient failures: 10 s, 1 min, 5 min, 30 min, 2 h.
 DEFAULT_RETRY_INTERVALS = (10, 60, 300, 1800, 7200)
+
+
+@dataclass(frozen=True)
+class JobCall:
+    """One job for ``Jobs.enqueue_many``: the same arguments ``Jobs.enqueue`` takes."""
+
+    func: str
+    args: tuple[Any, ...] = ()
+    job_id: str | None = None
+    queue: str = "default"
+    retry: Retry | None = None
+    meta: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -62,6 +75,7 @@ class Jobs:
         self.redis_url: str | None = hub.config["HUB_REDIS_URL"]
         self.prefix: str = hub.config["HUB_REDIS_PREFIX"]
         self._redis: redis.Redis | None = None
+        self._queues: dict[str, Queue] = {}
         self._lock = threading.Lock()
         self.inline_failures: list[dict[str, Any]] = []
 
@@ -81,6 +95,7 @@ class Jobs:
                     self.redis_url, socket_timeout=5, socket_connect_timeout=2
                 )
                 self._redis_pid = os.getpid()
+                self._queues = {}
         return self._redis
 
     def queue_name(self, queue: str) -> str:
@@ -94,6 +109,13 @@ class Jobs:
             connection=self.redis,
             default_timeout=self.hub.config["HUB_JOB_TIMEOUT"],
         )
+
+    def _cached_queue(self, queue: str) -> Queue:
+        connection = self.redis  # first: a new process gets a new client and new queues
+        cached = self._queues.get(queue)
+        if cached is None or cached.connection is not connection:
+            cached = self._queues[queue] = self.queue(queue)
+        return cached
 
     def job_id(self, job_id: str) -> str:
         """Return the job id as stored: prefixed, so two hubs on one Redis never clash."""
@@ -132,10 +154,72 @@ class Jobs:
             options.update(job_id=self.job_id(job_id), unique=True)
         options["description"] = path
         try:
-            return self.queue(queue).enqueue(run, path, *args, **kwargs, **options)
+            return self._cached_queue(queue).enqueue(run, path, *args, **kwargs, **options)
         except DuplicateJobError:
             log.debug("job %s already queued", job_id)
             return None
+
+    def enqueue_many(self, calls: Iterable[JobCall]) -> int:
+        """Enqueue several unique jobs in one round trip to Redis; return how many were new.
+
+        Each call is what ``enqueue(func, *args, job_id=..., queue=..., retry=...,
+        meta=...)`` would do, with the same job ids and the same "enqueued once"
+        rule, but written with one pipeline: rq's own unique-enqueue script, one
+        call per job. Without Redis every call runs inline, in order. Raises when
+        Redis cannot be reached (nothing is then known to be queued: the caller
+        keeps its record for the sweep, and a second enqueue of what did get
+        through is a no-op).
+        """
+        calls = list(calls)
+        if self.is_inline:
+            for call in calls:
+                self._run_inline(call.func, call.args, {}, call.meta)
+            return len(calls)
+        if not calls:
+            return 0
+        from rq.job import JobStatus
+        from rq.scripts import get_unique_enqueue_script
+        from rq.utils import now
+
+        connection = self.redis
+        script = get_unique_enqueue_script(connection)
+        timeout = self.hub.config["HUB_JOB_TIMEOUT"]
+        pipe = connection.pipeline(transaction=False)
+        queued: list[tuple[Any, list[Any]]] = []
+        for call in calls:
+            queue = self._cached_queue(call.queue)
+            job = queue.create_job(
+                run,
+                args=(call.func, *call.args),
+                job_id=self.job_id(call.job_id) if call.job_id else None,
+                meta=call.meta or {},
+                retry=call.retry,
+                description=call.func,
+                timeout=timeout,
+                status=JobStatus.QUEUED,
+            )
+            # What rq's Queue.enqueue_job sets before its unique-enqueue script runs.
+            job.origin = queue.name
+            job.enqueued_at = now()
+            job.redis_server_version = queue.get_redis_server_version()
+            keys = [job.key, queue.key]
+            args = [job.id, "R", job.ttl if job.ttl is not None else -1, *_hset_args(job)]
+            queued.append((keys, args))
+            pipe.sadd(queue.redis_queues_keys, queue.key)
+            pipe.evalsha(script.sha, len(keys), *keys, *args)
+        results = pipe.execute(raise_on_error=False)
+        new = 0
+        for (keys, args), result in zip(queued, results[1::2], strict=True):
+            if isinstance(result, Exception):
+                if "NOSCRIPT" not in str(result):
+                    raise result
+                # A Redis restarted since the script was loaded: load it, run this one again.
+                result = script(keys=keys, args=args)
+            new += int(result == 1)
+        for result in results[::2]:
+            if isinstance(result, Exception):
+                raise result
+        return new
 
     def _run_inline(self, func: Any, args: tuple, kwargs: dict, meta: Any) -> Any:
         from flask import current_app
@@ -152,6 +236,16 @@ class Jobs:
             log.exception("inline job %s failed", getattr(target, "__name__", target))
             self.inline_failures.append({"func": str(func), "error": repr(exc), "meta": meta})
             return None
+
+
+def _hset_args(job: Any) -> list[Any]:
+    """The job's fields as rq's unique-enqueue script stores them (``rq.scripts``)."""
+    fields: list[Any] = []
+    for key, value in job.to_dict().items():
+        if value is not None:
+            fields.append(key)
+            fields.append(value if isinstance(value, (bytes, str)) else str(value))
+    return fields
 
 
 def run(path: str, *args: Any, **kwargs: Any) -> Any:

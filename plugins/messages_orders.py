@@ -15,6 +15,7 @@ from marshmallow import fields
 from marshmallow import validate
 
 from hub import MessageKind
+from hub import handles_events
 from hub import hookimpl
 from hub import kind_options
 from hub import order_facts
@@ -57,6 +58,7 @@ def register_message_kinds(hub):
 
 
 @hookimpl
+@handles_events("order.received", "order.updated")
 def handle_event(hub, event):
     """Queue a thank-you for an order that is (now) paid."""
     if event.type not in ("order.received", "order.updated"):

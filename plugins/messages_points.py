@@ -20,6 +20,7 @@ from hub import PeriodicJob
 from hub import current_hub
 from hub import daily_runs
 from hub import expiring_points
+from hub import handles_events
 from hub import hookimpl
 from hub import kind_options
 from hub import queue_message
@@ -84,6 +85,7 @@ def register_periodic_jobs(hub):
 
 
 @hookimpl
+@handles_events("points.earned")
 def handle_event(hub, event):
     """Queue a points-earned message for the member who earned."""
     if event.type != "points.earned" or not event.data.get("member_id"):

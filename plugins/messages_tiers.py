@@ -10,6 +10,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from hub import MessageKind
+from hub import handles_events
 from hub import hookimpl
 from hub import kind_options
 from hub import queue_message
@@ -50,6 +51,7 @@ def register_message_kinds(hub):
 
 
 @hookimpl
+@handles_events("tier.changed", "tier.near")
 def handle_event(hub, event):
     """Queue tier-up and near-tier messages."""
     data = event.data

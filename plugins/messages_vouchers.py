@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from hub import MessageKind
+from hub import handles_events
 from hub import hookimpl
 from hub import kind_options
 from hub import queue_message
@@ -34,6 +35,7 @@ def register_message_kinds(hub):
 
 
 @hookimpl
+@handles_events("voucher.issued")
 def handle_event(hub, event):
     """Queue the voucher's code for its member."""
     data = event.data

@@ -19,6 +19,7 @@ from marshmallow import validate
 
 from hub import ProgramRule
 from hub import grant_points
+from hub import handles_events
 from hub import hookimpl
 from hub import program_for
 
@@ -46,6 +47,7 @@ def register_program_rules(hub):
 
 
 @hookimpl
+@handles_events("member.created")
 def handle_event(hub, event):
     if event.type != "member.created":
         return

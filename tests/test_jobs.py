@@ -7,9 +7,12 @@ import sys
 import pytest
 from sqlalchemy import select
 
+from hub import JobCall
 from hub import PeriodicJob
 from hub import PermanentError
 from hub import RetryLater
+from hub import emit
+from hub import handles_events
 from hub import hookimpl
 from hub.models import AuditRecord
 from hub.models import EventRecord
@@ -260,3 +263,76 @@ def test_hub_worker_process_runs_queued_jobs(redis_app, merchant_factory, tmp_pa
 
     assert result.returncode == 0, result.stderr[-2000:]
     assert "by-worker" in notes(hub)
+
+
+class VoucherPusher:
+    """Declares the one event type it acts on."""
+
+    __name__ = "voucher-pusher"
+
+    def __init__(self):
+        self.seen = []
+
+    @hookimpl
+    @handles_events("voucher.issued", "member.*")
+    def handle_event(self, event):
+        self.seen.append(event.type)
+
+
+def test_hook_handle_event_runs_only_for_the_types_a_plugin_declares(redis_app, deliverers):
+    hub = redis_app.extensions["hub"]
+    pusher = VoucherPusher()
+    hub.pm.register(pusher, name="voucher-pusher")
+    from hub.testing import create_test_merchant
+
+    merchant = create_test_merchant(hub)
+    with hub.db.transaction() as session:
+        emit(session, "points.adjusted", merchant.id, {"member_id": 1})
+        emit(session, "member.updated", merchant.id, {"member_id": 1})
+        emit(session, "voucher.issued", merchant.id, {"member_id": 1})
+
+    # No job at all for the event the plugin does not handle; one for each it does.
+    job_ids = hub.jobs.queue("events").get_job_ids()
+    assert sum(job_id.endswith("-voucher-pusher") for job_id in job_ids) == 2
+    assert sum(job_id.endswith("-good-plugin") for job_id in job_ids) == 3
+    run_jobs(hub)
+    assert sorted(pusher.seen) == ["member.updated", "voucher.issued"]
+    assert deliverers[0].seen == ["points.adjusted", "member.updated", "voucher.issued"]
+    with hub.db.session() as session:
+        assert all(r.dispatched_at for r in session.scalars(select(EventRecord)))
+
+
+def test_handles_events_refuses_an_empty_declaration():
+    with pytest.raises(ValueError, match="event type"):
+        handles_events()
+
+
+def test_every_in_repo_handle_event_plugin_declares_its_types_but_the_outbound_webhooks(
+    app, deliverers
+):
+    hub = app.extensions["hub"]
+    undeclared = {
+        impl.plugin_name
+        for impl in hub.pm.hook.handle_event.get_hookimpls()
+        if getattr(impl.function, "hub_event_types", None) is None
+    }
+    assert undeclared - {d.__name__ for d in deliverers} == {"webhooks"}
+
+
+def test_enqueue_many_keeps_job_ids_unique_with_enqueue(redis_app, merchant_factory):
+    hub = redis_app.extensions["hub"]
+    merchant = merchant_factory(hub)
+    hub.jobs.enqueue("test_jobs.note", merchant.id, "first", job_id="shared")
+    calls = [
+        JobCall("test_jobs.note", (merchant.id, "first"), job_id="shared"),
+        JobCall("test_jobs.note", (merchant.id, "second"), job_id="other", queue="events"),
+    ]
+    assert hub.jobs.enqueue_many(calls) == 1
+    assert hub.jobs.enqueue_many(calls) == 0
+    run_jobs(hub)
+    assert [n for n in notes(hub) if n in ("first", "second")] == ["first", "second"]
+
+
+def test_enqueue_many_runs_inline_without_redis(hub, merchant):
+    hub.jobs.enqueue_many([JobCall("test_jobs.note", (merchant.id, "inline-many"))])
+    assert "inline-many" in notes(hub)

@@ -17,6 +17,7 @@ from hub import ConnectionUninstalled
 from hub import ConnectorInfo
 from hub import PeriodicJob
 from hub import ValidationError
+from hub import handles_events
 from hub import hookimpl
 from hub import register_api_blueprint
 
@@ -144,6 +145,7 @@ def webhook_records(hub, connection, topic, payload, headers):
 
 
 @hookimpl
+@handles_events("voucher.issued")
 def handle_event(hub, event):
     if event.type == "voucher.issued":
         from connectors.haravan.vouchers import push_voucher

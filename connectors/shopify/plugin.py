@@ -18,6 +18,7 @@ from hub import ConnectionUninstalled
 from hub import ConnectorInfo
 from hub import PeriodicJob
 from hub import ValidationError
+from hub import handles_events
 from hub import hookimpl
 from hub import member_by_identity
 from hub import register_api_blueprint
@@ -186,6 +187,7 @@ def widget_identity(hub, connection, request):
 
 
 @hookimpl
+@handles_events("voucher.issued")
 def handle_event(hub, event):
     if event.type == "voucher.issued":
         from connectors.shopify.vouchers import push_voucher

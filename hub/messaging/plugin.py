@@ -6,6 +6,7 @@ import click
 from flask import current_app
 from sqlalchemy import update
 
+from hub.events import handles_events
 from hub.hookspecs import hookimpl
 from hub.jobs import PeriodicJob
 from hub.messaging.models import Message
@@ -32,6 +33,7 @@ def register_periodic_jobs(hub):
 
 
 @hookimpl(trylast=True)
+@handles_events("member.deleted")
 def handle_event(hub, event):
     """Scrub an erased member's messages: number, text and values go, the record stays."""
     if event.type != "member.deleted":
