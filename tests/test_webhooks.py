@@ -349,3 +349,49 @@ def test_failed_deliveries_are_listed_and_replayed_from_the_command_line(shop):
     assert ledger(shop.hub) == before
     assert dict(inbox(shop.hub)) == {"bad-1": "failed", "good-2": "processed"}
     assert runner.invoke(webhooks_group, ["replay", "999999"]).exit_code != 0
+
+
+def test_a_connection_disabled_by_another_process_refuses_the_next_delivery(
+    shop, database_url, tmp_path
+):
+    # Given a delivery accepted, so the intake process remembers the connection,
+    assert shop.send(order_event("W-1"), "before")[0] == 200
+    # when another process (here another app on the same database) disables it,
+    admin = make_app(database_url, instance_path=tmp_path / "admin")
+    response = admin.test_client().patch(
+        f"/api/v1/connections/{shop.connection_id}",
+        json={"status": "disabled"},
+        headers=shop.merchant.headers,
+    )
+    assert response.status_code == 200, response.json
+    admin.extensions["hub"].db.dispose()
+    # then the next delivery is refused and not stored.
+    status, answer = shop.send(order_event("W-2"), "after")
+    assert status == 404 and answer["error"]["code"] == "connection_not_found"
+    assert inbox(shop.hub) == [("before", "pending")]
+
+
+def test_a_rotated_secret_signs_at_once_and_a_dropped_one_no_longer_does(
+    shop, database_url, tmp_path
+):
+    assert shop.send(order_event("W-1"), "old-1")[0] == 200
+    new = new_test_secret("rotated")
+    admin = make_app(database_url, instance_path=tmp_path / "admin")
+    response = admin.test_client().patch(
+        f"/api/v1/connections/{shop.connection_id}",
+        json={"secrets": {"webhook_secret": new}},
+        headers=shop.merchant.headers,
+    )
+    assert response.status_code == 200, response.json
+    admin.extensions["hub"].db.dispose()
+
+    assert shop.send(order_event("W-2"), "old-2")[0] == 401
+    assert shop.send(order_event("W-3"), "new-1", secret=new)[0] == 200
+    assert shop.send(order_event("W-4"), "old-3")[0] == 401
+    assert [d for d, _ in inbox(shop.hub)] == ["old-1", "new-1"]
+
+
+def test_a_duplicate_of_a_remembered_connection_is_answered_as_a_duplicate(shop):
+    answers = [shop.send(order_event("W-1"), "twice") for _ in range(2)]
+    assert [(a[0], a[1]["duplicate"]) for a in answers] == [(200, False), (200, True)]
+    assert inbox(shop.hub) == [("twice", "pending")]

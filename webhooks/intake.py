@@ -5,6 +5,10 @@ delivery in the inbox (once per platform delivery id), enqueue its job, and
 answer 200 in milliseconds. The inbox row is written before the answer and
 before the enqueue: when Redis is down the answer is still 200 and the
 periodic sweep enqueues the row later, so an accepted delivery is never lost.
+
+A connection seen before is verified from this process's snapshot of it and
+stored with one statement that also proves the snapshot current (see
+``webhooks.snapshots``); anything else takes the ordinary path.
 """
 
 from __future__ import annotations
@@ -27,10 +31,15 @@ from werkzeug.datastructures import Headers
 
 from hub import Connection
 from hub import Hub
+from hub import HubError
+from hub import JobCall
 from hub import NotFound
 from hub import Unauthorized
 from hub import current_hub
 from webhooks.models import InboxEntry
+from webhooks.snapshots import Snapshot
+from webhooks.snapshots import snapshots_of
+from webhooks.snapshots import store_if_current
 
 log = logging.getLogger(__name__)
 
@@ -49,11 +58,44 @@ def receive(connector: str, connection_id: int):
     """Accept one delivery from a platform for one connection."""
     hub = current_hub()
     body = _body()
+    snapshots = snapshots_of(hub)
+    snapshot = snapshots.get(connector, connection_id)
+    if snapshot is not None:
+        entry_id = _store_if_known(hub, snapshot, body)
+        if entry_id is not None:
+            return _answer(hub, connector, entry_id)
     # One transaction (one pooled connection) for the lookup and the insert.
     with hub.db.transaction() as session:
-        connection = active_connection(hub, connector, connection_id, session=session)
+        try:
+            connection = active_connection(hub, connector, connection_id, session=session)
+        except NotFound:
+            snapshots.forget(connector, connection_id)
+            raise
+        snapshots.remember(connection)
         entry_id = _verify_and_store(hub, connector, connection, body, session)
     return _answer(hub, connector, entry_id)
+
+
+def _store_if_known(hub: Hub, snapshot: Snapshot, body: bytes) -> int | None:
+    """Verify against a remembered connection and insert if it is unchanged; else None.
+
+    None sends the request down the ordinary path, which reads the connection
+    afresh and gives the answer (a refusal, a duplicate, or the insert).
+    """
+    connection = snapshot.connection
+    headers = request.headers
+    try:
+        verified = hub.pm.hook.webhook_verify(
+            hub=hub, connection=connection, headers=headers, body=body
+        )
+    except HubError:
+        return None
+    if not verified:
+        return None
+    delivery_id = delivery_id_for(hub, connection, headers, body)
+    topic = hub.pm.hook.webhook_topic(hub=hub, connection=connection, headers=headers, body=body)
+    values = inbox_values(connection, delivery_id, topic or "", headers, body)
+    return store_if_current(hub, snapshot, values)
 
 
 @bp.post("/webhooks/<connector>")
@@ -160,7 +202,23 @@ def store(
 
     Inside ``session``'s transaction when given (the caller commits), else in one of its own.
     """
-    values = {
+    values = inbox_values(connection, delivery_id, topic, headers, body)
+    statement = _insert_statement("sqlite" if hub.db.is_sqlite else "postgresql")
+    if session is not None:
+        return session.execute(statement, values).scalar_one_or_none()
+    with hub.db.transaction() as own:
+        return own.execute(statement, values).scalar_one_or_none()
+
+
+def inbox_values(
+    connection: Connection,
+    delivery_id: str,
+    topic: str,
+    headers: Headers | dict[str, str],
+    body: bytes,
+) -> dict[str, Any]:
+    """Return the columns of a new inbox row (its ``received_at`` is the database's default)."""
+    return {
         "merchant_id": connection.merchant_id,
         "connection_id": connection.id,
         "connector": connection.connector,
@@ -171,11 +229,6 @@ def store(
         "status": "pending",
         "attempts": 0,
     }
-    statement = _insert_statement("sqlite" if hub.db.is_sqlite else "postgresql")
-    if session is not None:
-        return session.execute(statement, values).scalar_one_or_none()
-    with hub.db.transaction() as own:
-        return own.execute(statement, values).scalar_one_or_none()
 
 
 @functools.cache
@@ -223,15 +276,17 @@ def enqueue_entry(hub: Hub, entry_id: int, *, connector: str, force: bool = Fals
     if not (force or gate.is_open()):
         return False
     meta: dict[str, Any] = {"plugin": "webhooks", "connector": connector, "inbox_id": entry_id}
+    job = JobCall(
+        "webhooks.inbox.process_entry",
+        (entry_id,),
+        job_id=inbox_job_id(entry_id),
+        queue="inbound",
+        retry=hub.jobs.default_retry(),
+        meta=meta,
+    )
     try:
-        hub.jobs.enqueue(
-            "webhooks.inbox.process_entry",
-            entry_id,
-            job_id=inbox_job_id(entry_id),
-            queue="inbound",
-            retry=hub.jobs.default_retry(),
-            meta=meta,
-        )
+        # One round trip; a job already there (a replay racing the sweep) is left alone.
+        hub.jobs.enqueue_many([job])
     except Exception as exc:
         gate.close()
         log.warning("inbox row %s not enqueued (%s); the sweep will enqueue it", entry_id, exc)

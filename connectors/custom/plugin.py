@@ -52,15 +52,32 @@ def register_connectors(hub):
 def webhook_verify(hub, connection, headers, body):
     if not _ours(connection):
         return None
-    stored = connection_secrets(hub, connection)
-    names = ("webhook_secret", "previous_webhook_secret")
-    secrets = [stored[name] for name in names if stored.get(name)]
+    secrets = _webhook_secrets(hub, connection)
     if not secrets:
         return False
     try:
         return signature.verify(secrets, headers, body)
     except ValueError:
         return False  # a malformed stored secret verifies nothing
+
+
+def _webhook_secrets(hub: Any, connection: Any) -> tuple[str, ...]:
+    """Return the secrets that may sign a delivery, decrypted once per stored value.
+
+    The cache is keyed by the encrypted text itself, which changes whenever a
+    secret does (each encryption draws a new IV), so a rotation is never missed.
+    """
+    cache = hub.app.extensions.setdefault("custom_webhook_secrets", {})
+    token = connection.secrets_encrypted
+    secrets = cache.get(token)
+    if secrets is None:
+        stored = connection_secrets(hub, connection)
+        names = ("webhook_secret", "previous_webhook_secret")
+        secrets = tuple(stored[name] for name in names if stored.get(name))
+        if len(cache) >= 1024:
+            cache.clear()
+        cache[token] = secrets
+    return secrets
 
 
 @hookimpl

@@ -1,0 +1,150 @@
+"""Connections the intake has seen, kept per process so a delivery costs one statement.
+
+Reading the connection a webhook URL names (and decrypting its secrets) was
+most of the intake's database work. Each process keeps the last row it read
+for each active connection and verifies deliveries against it; the inbox
+insert then proves that row is still current: it inserts only when the
+connection's row in the database equals the snapshot, column by column, in
+the same statement. When it does not (the connection was changed, disabled
+or deleted, its secret rotated) or the delivery is a duplicate, the request
+takes the ordinary path, which reads the connection afresh, answers from
+that, and refreshes the snapshot. A stale snapshot therefore never accepts
+a delivery the current connection would refuse.
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import bindparam
+from sqlalchemy import inspect
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.dialects import sqlite
+
+from hub import Connection
+from hub import Hub
+from hub import utcnow
+from webhooks.models import InboxEntry
+
+#: Connections remembered per process; the least recently used go first.
+MAX_SNAPSHOTS = 1024
+#: The inbox columns the intake writes, in the order of the insert.
+_INBOX_COLUMNS = (
+    "merchant_id",
+    "connection_id",
+    "connector",
+    "delivery_id",
+    "topic",
+    "headers",
+    "body",
+    "status",
+    "attempts",
+    "received_at",
+)
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """One connection as a process last read it: the object the hooks get, and its row."""
+
+    connection: Connection
+    row: dict[str, Any]
+
+
+class Snapshots:
+    """The connections one process has seen, by (connector, connection id)."""
+
+    def __init__(self, size: int = MAX_SNAPSHOTS) -> None:
+        self.size = size
+        self._items: OrderedDict[tuple[str, int], Snapshot] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, connector: str, connection_id: int) -> Snapshot | None:
+        with self._lock:
+            snapshot = self._items.get((connector, connection_id))
+            if snapshot is not None:
+                self._items.move_to_end((connector, connection_id))
+            return snapshot
+
+    def remember(self, connection: Connection) -> None:
+        """Keep an active connection just read from the database; forget any other."""
+        key = (connection.connector, connection.id)
+        if connection.status != "active":
+            self.forget(*key)
+            return
+        values = {prop.key: getattr(connection, prop.key) for prop in _column_props()}
+        # A copy of its own, in no session: a rollback of the request that read the row
+        # (a refused delivery) expires the original, never this one.
+        copy = Connection(**values)
+        row = {prop.columns[0].name: values[prop.key] for prop in _column_props()}
+        snapshot = Snapshot(copy, row)
+        with self._lock:
+            self._items[key] = snapshot
+            self._items.move_to_end(key)
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+
+    def forget(self, connector: str, connection_id: int) -> None:
+        with self._lock:
+            self._items.pop((connector, connection_id), None)
+
+
+def snapshots_of(hub: Hub) -> Snapshots:
+    """Return this app's snapshots (one set per app, so per process and per test app)."""
+    return hub.app.extensions.setdefault("webhooks_connection_snapshots", Snapshots())
+
+
+def store_if_current(hub: Hub, snapshot: Snapshot, values: dict[str, Any]) -> int | None:
+    """Insert an inbox row if the connection is still exactly ``snapshot``; return its id.
+
+    Returns None when nothing was inserted: the connection changed since the
+    snapshot, or the delivery is already in the inbox. The caller cannot tell
+    which and takes the ordinary path. On PostgreSQL the insert is one
+    autocommitted statement: alone it is atomic, and it saves the BEGIN and
+    COMMIT round trips.
+    """
+    params = {f"new_{name}": values[name] for name in _INBOX_COLUMNS if name != "received_at"}
+    params["new_received_at"] = utcnow()
+    params.update({f"seen_{name}": value for name, value in snapshot.row.items()})
+    statement = _guarded_insert("sqlite" if hub.db.is_sqlite else "postgresql")
+    if hub.db.is_sqlite:
+        with hub.db.transaction() as session:
+            return session.execute(statement, params).scalar_one_or_none()
+    engine = hub.db.engine.execution_options(isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        return connection.execute(statement, params).scalar_one_or_none()
+
+
+@functools.cache
+def _column_props() -> tuple[Any, ...]:
+    return tuple(inspect(Connection).column_attrs)
+
+
+@functools.cache
+def _guarded_insert(dialect_name: str) -> Any:
+    """``INSERT INTO webhook_inbox ... SELECT <values> FROM connections WHERE <row unchanged>
+    ON CONFLICT DO NOTHING RETURNING id``, built once per dialect."""
+    dialect = sqlite if dialect_name == "sqlite" else postgresql
+    inbox = InboxEntry.__table__
+    connections = Connection.__table__
+    values = select(
+        *(bindparam(f"new_{name}", type_=inbox.c[name].type).label(name) for name in _INBOX_COLUMNS)
+    ).where(
+        connections.c.id == bindparam("seen_id", type_=connections.c.id.type),
+        *(
+            column.is_not_distinct_from(bindparam(f"seen_{column.name}", type_=column.type))
+            for column in connections.c
+            if column.name != "id"
+        ),
+    )
+    return (
+        dialect.insert(inbox)
+        .from_select(list(_INBOX_COLUMNS), values)
+        .on_conflict_do_nothing(index_elements=["connection_id", "delivery_id"])
+        .returning(inbox.c.id)
+    )
