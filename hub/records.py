@@ -76,13 +76,49 @@ def _refund(hub: Hub, session: Session, connection: Connection, record: Refund) 
 
 @handles(Customer)
 def _customer(hub: Hub, session: Session, connection: Connection, record: Customer) -> Any:
-    return hub.pm.hook.member_for_customer(
+    member = hub.pm.hook.member_for_customer(
         hub=hub,
         session=session,
         merchant_id=connection.merchant_id,
         connection_id=connection.id,
         customer=record,
     )
+    if member is not None and record.external_id:
+        _claim_waiting_orders(hub, session, connection, record.external_id, member)
+    return member
+
+
+def _claim_waiting_orders(
+    hub: Hub, session: Session, connection: Connection, external_id: str, member: Any
+) -> None:
+    """Orders that named this customer before the hub knew them now belong to the member.
+
+    A POS or store may send a sale (naming its customer by id alone) before the
+    customer record itself; the order was stored without a member. Once the
+    customer is known, those orders earn, exactly once, as if they had
+    arrived in the right order.
+    """
+    from hub.accrual import sync_order
+    from hub.models import Order as OrderRow
+
+    waiting = session.scalars(
+        select(OrderRow)
+        .where(
+            OrderRow.merchant_id == connection.merchant_id,
+            OrderRow.connection_id == connection.id,
+            OrderRow.member_id.is_(None),
+            OrderRow.customer["external_id"].as_string() == external_id,
+        )
+        .order_by(OrderRow.id)
+        .with_for_update()
+    ).all()
+    for order in waiting:
+        order.member_id = member.id
+        session.flush()
+        sync_order(hub, session, order)
+        log.info(
+            "order %s of connection %s claimed by member %s", order.id, connection.id, member.id
+        )
 
 
 @handles(VoucherUse)

@@ -251,6 +251,21 @@ def test_a_customer_then_an_invoice_earn_points_for_the_member(hub, simulator, s
     assert inbox(hub) == [("customer.update", "processed"), ("invoice.update", "processed")]
 
 
+def test_an_invoice_before_its_customer_earns_once_the_customer_arrives(hub, simulator, shop):
+    simulator.notify("invoice.update", [payloads.invoice(7, customer_id=555)])
+    assert orders(hub)["invoice:7"].member_id is None  # nobody to give the points to yet
+    assert ledger_of(hub) == []
+
+    simulator.notify("customer.update", [payloads.customer(555, phone="0912345678")])
+    again = simulator.notify("customer.update", [payloads.customer(555, phone="0912345678")])
+
+    assert again.status == 200
+    member = member_by_phone(hub, "+84912345678")
+    assert orders(hub)["invoice:7"].member_id == member.id
+    assert ledger_of(hub) == [("earn", 350)]  # once, however often the customer comes
+    assert member.total_spent == Decimal(350000)
+
+
 def test_a_repeated_notification_is_stored_and_counted_once(hub, simulator, shop):
     simulator.notify("customer.update", [payloads.customer(555)])
     first = simulator.notify("invoice.update", [payloads.invoice(1, customer_id=555)])
