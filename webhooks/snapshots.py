@@ -115,9 +115,19 @@ def store_if_current(hub: Hub, snapshot: Snapshot, values: dict[str, Any]) -> in
     if hub.db.is_sqlite:
         with hub.db.transaction() as session:
             return session.execute(statement, params).scalar_one_or_none()
-    engine = hub.db.engine.execution_options(isolation_level="AUTOCOMMIT")
-    with engine.connect() as connection:
+    with _autocommit_engine(hub).connect() as connection:
         return connection.execute(statement, params).scalar_one_or_none()
+
+
+def _autocommit_engine(hub: Hub) -> Any:
+    # Made once: building an engine with other options costs more than the insert.
+    engines = hub.app.extensions.setdefault("webhooks_autocommit_engine", {})
+    engine = engines.get(hub.db.engine)
+    if engine is None:
+        engine = engines[hub.db.engine] = hub.db.engine.execution_options(
+            isolation_level="AUTOCOMMIT"
+        )
+    return engine
 
 
 @functools.cache
