@@ -201,17 +201,12 @@ def dispatch_many(hub: Hub, events: list[Event]) -> bool:
         ids = ", ".join(event.id for event in events)
         log.warning("events %s not dispatched yet (%s); the sweep retries", ids, exc)
         return False
-    with hub.db.transaction() as session:
-        session.execute(
-            update(EventRecord)
-            .where(EventRecord.id.in_([event.id for event in events]))
-            .values(dispatched_at=utcnow())
-            .execution_options(synchronize_session=False)
-        )
+    _mark_dispatched(hub, [event.id for event in events])
     return True
 
 
 def _delivery_jobs(hub: Hub, events: Iterable[Event], handlers: list[Any]) -> Iterable[JobCall]:
+    retry = hub.jobs.default_retry()
     for event in events:
         for impl in handlers:
             if not handles(impl.function, event.type):
@@ -221,9 +216,27 @@ def _delivery_jobs(hub: Hub, events: Iterable[Event], handlers: list[Any]) -> It
                 (event.id, impl.plugin_name),
                 job_id=event_job_id(event.id, impl.plugin_name),
                 queue="events",
-                retry=hub.jobs.default_retry(),
+                retry=retry,
                 meta={"plugin": impl.plugin_name, "event": event.type},
             )
+
+
+def _mark_dispatched(hub: Hub, event_ids: list[str]) -> None:
+    """Set ``dispatched_at``: one statement, autocommitted on PostgreSQL (no ORM session).
+
+    A crash before it only makes the sweep dispatch the events again: the
+    deterministic job ids make that a no-op while rq still knows the first
+    jobs, as it was when this was an ORM transaction.
+    """
+    statement = (
+        update(EventRecord).where(EventRecord.id.in_(event_ids)).values(dispatched_at=utcnow())
+    )
+    if hub.db.is_sqlite:
+        with hub.db.transaction() as session:
+            session.execute(statement.execution_options(synchronize_session=False))
+        return
+    with hub.db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.execute(statement)
 
 
 def deliver_event(event_id: str, plugin_name: str) -> None:

@@ -15,6 +15,7 @@ import time
 import pytest
 from rq.job import Job
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from hub import RetryLater
 from hub import hookimpl
@@ -395,3 +396,29 @@ def test_a_duplicate_of_a_remembered_connection_is_answered_as_a_duplicate(shop)
     answers = [shop.send(order_event("W-1"), "twice") for _ in range(2)]
     assert [(a[0], a[1]["duplicate"]) for a in answers] == [(200, False), (200, True)]
     assert inbox(shop.hub) == [("twice", "pending")]
+
+
+class RacingIdentity:
+    """Loses one unique race, as a job creating the member a concurrent job just created."""
+
+    __name__ = "racing-identity"
+
+    def __init__(self):
+        self.races = 1
+
+    @hookimpl(tryfirst=True)
+    def member_for_customer(self):
+        if self.races:
+            self.races -= 1
+            raise IntegrityError("INSERT INTO members ...", {}, Exception("duplicate key"))
+        return None
+
+
+def test_a_lost_unique_race_is_rerun_at_once_not_after_the_backoff(shop):
+    shop.hub.pm.register(RacingIdentity(), name="racing-identity")
+    assert shop.send(order_event(), "race-1")[0] == 200
+    run_jobs(shop.hub)
+
+    assert inbox(shop.hub) == [("race-1", "processed")]
+    assert shop.hub.jobs.queue("inbound").scheduled_job_registry.get_job_ids() == []
+    assert orders(shop.hub) == [("W-1", "paid")]

@@ -45,8 +45,15 @@ def process_entry(entry_id: int) -> str:
     """
     hub = current_hub()
     try:
-        with hub.db.transaction() as session:
-            return _process(hub, session, entry_id)
+        try:
+            with hub.db.transaction() as session:
+                return _process(hub, session, entry_id)
+        except IntegrityError:
+            # A unique race with a concurrent job (two deliveries creating one member):
+            # the other transaction has committed by now, so the rerun finds its row.
+            # Once at once, not after rq's first 10 s backoff; the rollback undid everything.
+            with hub.db.transaction() as session:
+                return _process(hub, session, entry_id)
     except (RetryLater, OperationalError, IntegrityError) as exc:
         _note_attempt(hub, entry_id, status="pending", error=f"transient: {exc!r}"[:2000])
         raise RetryLater(f"inbox row {entry_id}: {exc}") from exc
@@ -57,15 +64,19 @@ def process_entry(entry_id: int) -> str:
 
 
 def _process(hub: Hub, session: Session, entry_id: int) -> str:
-    entry = session.scalars(
-        select(InboxEntry).where(InboxEntry.id == entry_id).with_for_update()
+    # The row (locked, so two runs cannot interleave) and its connection in one round trip.
+    found = session.execute(
+        select(InboxEntry, Connection)
+        .join(Connection, Connection.id == InboxEntry.connection_id)
+        .where(InboxEntry.id == entry_id)
+        .with_for_update(of=InboxEntry)
     ).first()
-    if entry is None:
+    if found is None:
         log.info("inbox row %s is gone; nothing to do", entry_id)
         return "gone"
+    entry, connection = found
     if entry.status != "pending":
         return entry.status  # done by an earlier run: a rerun changes nothing
-    connection = session.get(Connection, entry.connection_id)
     try:
         payload = json.loads(entry.body) if entry.body else None
     except ValueError as exc:
