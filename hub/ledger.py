@@ -29,11 +29,15 @@ from dataclasses import dataclass
 from dataclasses import field
 from datetime import datetime
 
+from sqlalchemy import bindparam
 from sqlalchemy import case
 from sqlalchemy import func
+from sqlalchemy import insert
 from sqlalchemy import or_
 from sqlalchemy import select
+from sqlalchemy import update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
 from hub.db import utcnow
@@ -44,6 +48,7 @@ from hub.models import Member
 from hub.models import PointAllocation
 from hub.models import PointEntry
 from hub.models import PointLot
+from hub.widget.invalidation import member_changed
 
 CREDIT_KINDS = ("earn", "bonus", "adjust", "import", "reverse")
 DEBIT_KINDS = ("redeem", "reverse", "expire", "adjust")
@@ -113,6 +118,13 @@ def existing_entries(session: Session, merchant_id: int, keys: Iterable[str]) ->
     return {row.key: row for row in rows}
 
 
+_LOCK_MEMBER = (
+    select(Member.points_balance, Member.total_spent)
+    .where(Member.id == bindparam("member_id"))
+    .with_for_update(key_share=True)
+)
+
+
 def lock_member(session: Session, member: Member) -> Member:
     """Take the member's row lock for the rest of the transaction and refresh its totals.
 
@@ -133,11 +145,7 @@ def lock_member(session: Session, member: Member) -> Member:
         held = session.info["hub_member_locks"] = (transaction, set())
     if member.id in held[1]:
         return member
-    balance, spent = session.execute(
-        select(Member.points_balance, Member.total_spent)
-        .where(Member.id == member.id)
-        .with_for_update(key_share=True)
-    ).one()
+    balance, spent = session.execute(_LOCK_MEMBER, {"member_id": member.id}).one()
     set_committed_value(member, "points_balance", balance)
     set_committed_value(member, "total_spent", spent)
     held[1].add(member.id)
@@ -148,6 +156,65 @@ def _add_to_balance(member: Member, points: int) -> None:
     # The row is locked (lock_member), so a plain read-modify-write is safe;
     # it is flushed in the same UPDATE as any other change to the member.
     member.points_balance = member.points_balance + points
+
+
+# The writes of a credit or a debit, as Core statements built once: the member's
+# lock is held while they run, and the ORM's unit of work costs several times
+# the statements themselves. The objects the session holds are kept true with
+# ``set_committed_value``, and the widget is told the member changed.
+_ENTRY_COLUMNS = (
+    "merchant_id", "member_id", "kind", "points", "key", "rule", "order_id", "reference",
+    "note", "actor", "program_version", "data", "created_at",
+)  # fmt: skip
+_INSERT_ENTRY = insert(PointEntry.__table__).returning(PointEntry.__table__.c.id)
+_INSERT_ENTRIES = insert(PointEntry.__table__).returning(
+    PointEntry.__table__.c.id, sort_by_parameter_order=True
+)
+_INSERT_LOT = insert(PointLot.__table__)
+_INSERT_ALLOCATION = insert(PointAllocation.__table__)
+_SAVE_TOTALS = (
+    update(Member.__table__)
+    .where(Member.__table__.c.id == bindparam("member_id"))
+    .values(points_balance=bindparam("balance"), total_spent=bindparam("spent"),
+            updated_at=bindparam("now"))
+)  # fmt: skip
+_SET_REMAINING = (
+    update(PointLot.__table__)
+    .where(PointLot.__table__.c.id == bindparam("lot_id"))
+    .values(remaining=bindparam("left"))
+)
+
+
+def _insert_entries(session: Session, entries: list[PointEntry]) -> None:
+    """Write new entries in one statement; they become persistent objects of the session."""
+    rows = [{name: getattr(e, name) for name in _ENTRY_COLUMNS} for e in entries]
+    connection = session.connection()
+    if len(rows) == 1:
+        ids = [connection.execute(_INSERT_ENTRY, rows[0]).scalar_one()]
+    else:
+        ids = connection.execute(_INSERT_ENTRIES, rows).scalars().all()
+    for entry, entry_id in zip(entries, ids, strict=True):
+        entry.id = entry_id
+        make_transient_to_detached(entry)
+        session.add(entry)
+
+
+def _save_totals(session: Session, member: Member) -> None:
+    """Write the member's totals as they stand on the object, with one UPDATE; the row is locked."""
+    now = utcnow()
+    session.connection().execute(
+        _SAVE_TOTALS,
+        {
+            "member_id": member.id,
+            "balance": member.points_balance,
+            "spent": member.total_spent,
+            "now": now,
+        },
+    )
+    set_committed_value(member, "points_balance", member.points_balance)
+    set_committed_value(member, "total_spent", member.total_spent)
+    set_committed_value(member, "updated_at", now)
+    member_changed(session, member.merchant_id, member.id)
 
 
 def _entry(member: Member, points: int, now: datetime, **fields) -> PointEntry:
@@ -199,7 +266,7 @@ def credit_many(
     now: datetime | None = None,
     known_new: bool = False,
 ) -> list[Posted]:
-    """Write several credits for one member at once: one lock, one balance update, one flush.
+    """Write several credits for one member at once: one lock, one balance update.
 
     Credits whose key is already written are skipped and returned with
     ``created`` False; the others open a lot each, in the order given (a debt
@@ -216,48 +283,52 @@ def credit_many(
     fresh = [c for c in credits if c.key not in found]
     if not fresh:
         return [Posted(found[c.key], False) for c in credits]
-    lock_member(session, member)
-    debt = max(0, -member.points_balance)
-    _add_to_balance(member, sum(c.points for c in fresh))
     entries = {}
     for one in fresh:
-        entry = entries[one.key] = _entry(
+        entries[one.key] = _entry(
             member, one.points, now, kind=one.kind, key=one.key, rule=one.rule,
             order_id=one.order_id, reference=one.reference, note=one.note, actor=one.actor,
             program_version=one.program_version, data=one.data,
         )  # fmt: skip
+    lock_member(session, member)
+    debt = max(0, -member.points_balance)
+    _insert_entries(session, list(entries.values()))
+    lots = []
+    for one in fresh:
         paid = min(debt, one.points)
         debt -= paid
-        session.add(
-            PointLot(
-                merchant_id=member.merchant_id,
-                member_id=member.id,
-                entry=entry,
-                points=one.points,
-                remaining=one.points - paid,
-                available_at=one.available_at or now,
-                expires_at=one.expires_at,
-                created_at=now,
-            )
+        lots.append(
+            {
+                "merchant_id": member.merchant_id,
+                "member_id": member.id,
+                "entry_id": entries[one.key].id,
+                "points": one.points,
+                "remaining": one.points - paid,
+                "available_at": one.available_at or now,
+                "expires_at": one.expires_at,
+                "created_at": now,
+            }
         )
-    session.flush()  # entries, then their lots, and one UPDATE of the member
+    session.connection().execute(_INSERT_LOT, lots)
+    _add_to_balance(member, sum(c.points for c in fresh))
+    _save_totals(session, member)
     return [
         Posted(found[c.key], False) if c.key in found else Posted(entries[c.key], True)
         for c in credits
     ]
 
 
+_LIVE_LOTS = (
+    select(PointLot)
+    .where(PointLot.member_id == bindparam("member_id"), PointLot.remaining > 0)
+    .order_by(case((PointLot.expires_at.is_(None), 1), else_=0), PointLot.expires_at, PointLot.id)
+    .with_for_update(key_share=True)
+)
+
+
 def _live_lots(session: Session, member: Member) -> list[PointLot]:
     """The member's lots with points left, locked, soonest-expiring first, never-expiring last."""
-    never = case((PointLot.expires_at.is_(None), 1), else_=0)
-    return list(
-        session.scalars(
-            select(PointLot)
-            .where(PointLot.member_id == member.id, PointLot.remaining > 0)
-            .order_by(never, PointLot.expires_at, PointLot.id)
-            .with_for_update(key_share=True)
-        )
-    )
+    return list(session.scalars(_LIVE_LOTS, {"member_id": member.id}))
 
 
 def _expired(lot: PointLot, now: datetime) -> bool:
@@ -341,6 +412,7 @@ def debit(
     program_version: int | None = None,
     data: dict | None = None,
     now: datetime | None = None,
+    known_new: bool = False,
 ) -> Posted:
     """Take ``points`` (> 0) from the member's available lots, soonest-expiring first.
 
@@ -349,22 +421,30 @@ def debit(
     the balance may go below zero (reversals); otherwise too few available
     points raise ``InsufficientPoints`` and nothing is written. Lots past
     their expiry are expired first. A second call with the same key changes
-    nothing.
+    nothing; ``known_new`` skips looking the key up, for a caller that knows
+    it cannot be written yet (the unique key still guards).
     """
     if points <= 0 or kind not in DEBIT_KINDS:
         raise ValueError(f"a debit needs points > 0 and a kind in {DEBIT_KINDS}")
-    found = existing_entry(session, member.merchant_id, key)
-    if found is not None:
-        return Posted(found, False)
+    if not known_new:
+        found = existing_entry(session, member.merchant_id, key)
+        if found is not None:
+            return Posted(found, False)
     now = now or utcnow()
-    lock_member(session, member)
+    entry = _entry(
+        member, -points, now, kind=kind, key=key, rule=rule, order_id=order_id,
+        reference=reference, note=note, actor=actor, program_version=program_version, data=data,
+    )  # fmt: skip
+    preferred = set(prefer_lots)
+    lock_member(session, member)  # from here on, as few statements as can be
     lots = []
+    expired = False
     for lot in _live_lots(session, member):
         if _expired(lot, now):
             _expire(session, member, lot, now)
-        elif lot.id in prefer_lots or allow_debt or lot.available_at <= now:
+            expired = True
+        elif lot.id in preferred or allow_debt or lot.available_at <= now:
             lots.append(lot)
-    preferred = set(prefer_lots)
     lots.sort(key=lambda lot: lot.id not in preferred)  # stable: keeps expiry order
     if not allow_debt and sum(lot.remaining for lot in lots) < points:
         available = sum(lot.remaining for lot in lots)
@@ -372,21 +452,25 @@ def debit(
             f"member {member.id} has {available} points available, {points} needed",
             details={"available": available, "needed": points},
         )
-    entry = _entry(
-        member, -points, now, kind=kind, key=key, rule=rule, order_id=order_id,
-        reference=reference, note=note, actor=actor, program_version=program_version, data=data,
-    )  # fmt: skip
-    session.add(entry)
-    _add_to_balance(member, -points)
+    if expired:
+        session.flush()  # the expiries first, through the ORM as they were written
+    _insert_entries(session, [entry])
+    draws, lefts = [], []
     left = points
     for lot in lots:
         if left == 0:
             break
         take = min(left, lot.remaining)
-        lot.remaining -= take
         left -= take
-        session.add(PointAllocation(entry=entry, lot_id=lot.id, points=take))
-    session.flush()  # the entry, its allocations, the lots and the member together
+        set_committed_value(lot, "remaining", lot.remaining - take)
+        draws.append({"entry_id": entry.id, "lot_id": lot.id, "points": take})
+        lefts.append({"lot_id": lot.id, "left": lot.remaining})
+    if draws:
+        connection = session.connection()
+        connection.execute(_INSERT_ALLOCATION, draws)
+        connection.execute(_SET_REMAINING, lefts)
+    _add_to_balance(member, -points)
+    _save_totals(session, member)
     return Posted(entry, True)
 
 

@@ -79,6 +79,12 @@ def install(hub: Hub) -> None:
         session.info.pop(_KEY, None)
 
 
+def member_changed(session: Session, merchant_id: int, member_id: int) -> None:
+    """Drop the member's panel after commit, for a change written without the ORM's flush."""
+    stale = session.info.get(_KEY) or session.info.setdefault(_KEY, _Stale())
+    stale.members.add((merchant_id, member_id))
+
+
 class _Stale:
     __slots__ = ("members", "merchants", "visitors")
 
