@@ -161,8 +161,10 @@ def reevaluate_tier(hub: Hub, session: Session, member: Member) -> None:
     """
     ledger.lock_member(session, member)
     tiers = list_tiers(session, member.merchant_id)
+    if not tiers:
+        return  # a merchant without tiers: nothing to move the member to
     period = current_period(session, member.id)
-    if not tiers or (period is not None and period.is_override):
+    if period is not None and period.is_override:
         return
     now = utcnow()
     settings = get_settings(session, member.merchant_id)
