@@ -2,6 +2,7 @@
 
     .venv/bin/python -m bench.ledger [--orders 6000] [--processes 2] [--batch 1]
                                      [--redemptions 6000] [--threads 8]
+                                     [--clients processes|threads|both]
 
 1. Accruals across many members: paid orders recorded through
    ``hub.orders.record_order`` (member matched by phone, order and lines
@@ -12,9 +13,11 @@
    inserts and updates, events marked dispatched together afterwards, as
    ``hub.events`` does) with no ORM. The merchant has no tiers.
 2. Redemptions on one hot member: ``hub.ledger.debit(kind="redeem")`` of 1
-   point, each in its own transaction, from ``--threads`` threads; beside
+   point, each in its own transaction, from ``--threads`` clients; beside
    psycopg issuing the same statements (member row lock, lots, entry,
-   allocation, lot and balance updates) from as many threads.
+   allocation, lot and balance updates) from as many clients. Clients are
+   processes, as web workers are, and threads of one process (which share
+   one interpreter lock); both are printed by default.
 
 Events are written and marked dispatched as in production; no plugin
 ``handle_event`` runs (in production those are jobs on other workers), so
@@ -319,6 +322,46 @@ def real_redemptions(url: str, hot_id: int, count: int, threads: int) -> float:
     return rate
 
 
+def _raw_redeem(conn: psycopg.Connection, hot_id: int, key: str) -> None:
+    """One redemption of 1 point in plain SQL: the statements ledger.debit issues."""
+    with conn.transaction(), conn.cursor() as cur:
+        cur.execute("SELECT id, merchant_id FROM members WHERE id = %s", (hot_id,))
+        _, merchant_id = cur.fetchone()
+        cur.execute(
+            "SELECT id FROM point_entries WHERE merchant_id = %s AND key = %s",
+            (merchant_id, key),
+        )
+        cur.execute(
+            "SELECT points_balance, total_spent FROM members WHERE id = %s FOR NO KEY UPDATE",
+            (hot_id,),
+        )
+        balance, spent = cur.fetchone()
+        cur.execute(
+            "SELECT id, remaining, expires_at, available_at FROM point_lots"
+            " WHERE member_id = %s AND remaining > 0"
+            " ORDER BY expires_at IS NULL, expires_at, id FOR NO KEY UPDATE",
+            (hot_id,),
+        )
+        lot_id, remaining, _, _ = cur.fetchone()
+        cur.execute(
+            "INSERT INTO point_entries (merchant_id, member_id, kind, points, key, note, actor,"
+            " data, created_at) VALUES (%s, %s, 'redeem', -1, %s, '', 'system', '{}', now())"
+            " RETURNING id",
+            (merchant_id, hot_id, key),
+        )
+        (entry_id,) = cur.fetchone()
+        cur.execute(
+            "INSERT INTO point_allocations (entry_id, lot_id, points) VALUES (%s, %s, 1)",
+            (entry_id, lot_id),
+        )
+        cur.execute("UPDATE point_lots SET remaining = %s WHERE id = %s", (remaining - 1, lot_id))
+        cur.execute(
+            "UPDATE members SET points_balance = %s, total_spent = %s, updated_at = now()"
+            " WHERE id = %s",
+            (balance - 1, spent, hot_id),
+        )
+
+
 def raw_redemptions(url: str, hot_id: int, count: int, threads: int) -> float:
     tag = uuid.uuid4().hex[:6]
     local = threading.local()
@@ -333,51 +376,66 @@ def raw_redemptions(url: str, hot_id: int, count: int, threads: int) -> float:
         return local.conn
 
     def redeem(n: int) -> None:
-        conn = connection()
-        key = f"raw:{tag}:{n}"
-        with conn.transaction(), conn.cursor() as cur:
-            cur.execute("SELECT id, merchant_id FROM members WHERE id = %s", (hot_id,))
-            _, merchant_id = cur.fetchone()
-            cur.execute(
-                "SELECT id FROM point_entries WHERE merchant_id = %s AND key = %s",
-                (merchant_id, key),
-            )
-            cur.execute(
-                "SELECT points_balance, total_spent FROM members WHERE id = %s FOR NO KEY UPDATE",
-                (hot_id,),
-            )
-            balance, spent = cur.fetchone()
-            cur.execute(
-                "SELECT id, remaining, expires_at, available_at FROM point_lots"
-                " WHERE member_id = %s AND remaining > 0"
-                " ORDER BY expires_at IS NULL, expires_at, id FOR NO KEY UPDATE",
-                (hot_id,),
-            )
-            lot_id, remaining, _, _ = cur.fetchone()
-            cur.execute(
-                "INSERT INTO point_entries (merchant_id, member_id, kind, points, key, note, actor,"
-                " data, created_at) VALUES (%s, %s, 'redeem', -1, %s, '', 'system', '{}', now())"
-                " RETURNING id",
-                (merchant_id, hot_id, key),
-            )
-            (entry_id,) = cur.fetchone()
-            cur.execute(
-                "INSERT INTO point_allocations (entry_id, lot_id, points) VALUES (%s, %s, 1)",
-                (entry_id, lot_id),
-            )
-            cur.execute(
-                "UPDATE point_lots SET remaining = %s WHERE id = %s", (remaining - 1, lot_id)
-            )
-            cur.execute(
-                "UPDATE members SET points_balance = %s, total_spent = %s, updated_at = now()"
-                " WHERE id = %s",
-                (balance - 1, spent, hot_id),
-            )
+        _raw_redeem(connection(), hot_id, f"raw:{tag}:{n}")
 
     rate = _in_threads(threads, count, redeem)
     for conn in connections:
         conn.close()
     return rate
+
+
+def _redeem_in_process(kind, url, hot_id, tag, numbers, barrier, client) -> None:
+    """Client process ``client``: redeem ``numbers`` one after another, the real or raw way."""
+    if kind == "real":
+        app = make_app(url, config=CONFIG)
+        hub = app.extensions["hub"]
+
+        def redeem(n: int) -> None:
+            with hub.db.transaction() as session:
+                member = session.get(Member, hot_id)
+                ledger.debit(session, member, 1, kind="redeem", key=f"bench:{tag}:{n}")
+
+    else:
+        conn = psycopg.connect(url)
+
+        def redeem(n: int) -> None:
+            _raw_redeem(conn, hot_id, f"raw:{tag}:{n}")
+
+    redeem(-1 - client)  # connect and warm before the clock starts
+    barrier.wait()
+    for n in numbers:
+        redeem(n)
+    barrier.wait()
+
+
+def redemptions_in_processes(kind: str, url: str, hot_id: int, count: int, clients: int) -> float:
+    """``count`` redemptions from ``clients`` processes (as web workers are); return per second."""
+    context = multiprocessing.get_context("fork")
+    barrier = context.Barrier(clients + 1)
+    tag = uuid.uuid4().hex[:6]
+    workers = [
+        context.Process(
+            target=_guarded,
+            args=(_redeem_in_process, kind, url, hot_id, tag, range(p, count, clients), barrier, p),
+        )
+        for p in range(clients)
+    ]
+    for worker in workers:
+        worker.start()
+    try:
+        barrier.wait()
+        started = time.perf_counter()
+        barrier.wait()
+    except threading.BrokenBarrierError:
+        for worker in workers:
+            worker.join()
+        raise SystemExit("a benchmark process failed; its error is above") from None
+    elapsed = time.perf_counter() - started
+    for worker in workers:
+        worker.join()
+        if worker.exitcode:
+            raise SystemExit(f"a benchmark process failed (exit code {worker.exitcode})")
+    return count / elapsed
 
 
 def check_invariants(url: str) -> None:
@@ -401,6 +459,12 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=1)
     parser.add_argument("--redemptions", type=int, default=6000)
     parser.add_argument("--threads", type=int, default=8)
+    parser.add_argument(
+        "--clients",
+        choices=("processes", "threads", "both"),
+        default="both",
+        help="redemption clients as processes (as web workers are) or threads of one process",
+    )
     parser.add_argument(
         "--async-commit",
         action="store_true",
@@ -443,15 +507,27 @@ def main() -> None:
         print(f"  raw SQL       {raw:8.0f}/s")
         print(f"  ratio         {real / raw:8.2f}   (target: >= 1,000/s and >= 0.50)")
 
-        raw_redeem = raw_redemptions(raw_url, hot_id, args.redemptions, args.threads)
-        real_redeem = real_redemptions(url, hot_id, args.redemptions, args.threads)
-        print(
-            f"hot-member redemptions ({args.threads} threads, one member, "
-            "ledger.debit alone: no voucher, no events)"
-        )
-        print(f"  ledger.debit  {real_redeem:8.0f}/s")
-        print(f"  raw SQL       {raw_redeem:8.0f}/s")
-        print(f"  ratio         {real_redeem / raw_redeem:8.2f}   (target: >= 500/s and >= 0.50)")
+        modes = ("processes", "threads") if args.clients == "both" else (args.clients,)
+        for mode in modes:
+            if mode == "threads":
+                raw_redeem = raw_redemptions(raw_url, hot_id, args.redemptions, args.threads)
+                real_redeem = real_redemptions(url, hot_id, args.redemptions, args.threads)
+            else:
+                raw_redeem = redemptions_in_processes(
+                    "raw", raw_url, hot_id, args.redemptions, args.threads
+                )
+                real_redeem = redemptions_in_processes(
+                    "real", url, hot_id, args.redemptions, args.threads
+                )
+            print(
+                f"hot-member redemptions ({args.threads} clients as {mode}, one member, "
+                "ledger.debit alone: no voucher, no events)"
+            )
+            print(f"  ledger.debit  {real_redeem:8.0f}/s")
+            print(f"  raw SQL       {raw_redeem:8.0f}/s")
+            print(
+                f"  ratio         {real_redeem / raw_redeem:8.2f}   (target: >= 500/s and >= 0.50)"
+            )
         check_invariants(raw_url)
         print("ledger invariants hold for every member")
     finally:
