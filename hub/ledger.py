@@ -142,17 +142,23 @@ def lock_member(session: Session, member: Member) -> Member:
     an entry, a lot), so two transactions that each inserted such a row before
     locking the member queue on this lock instead of deadlocking.
     """
-    transaction = session.get_transaction()
-    held = session.info.get("hub_member_locks")
-    if held is None or held[0] is not transaction:
-        held = session.info["hub_member_locks"] = (transaction, set())
-    if member.id in held[1]:
+    held = _locks_held(session)
+    if member.id in held:
         return member
     balance, spent = session.execute(_LOCK_MEMBER, {"member_id": member.id}).one()
     set_committed_value(member, "points_balance", balance)
     set_committed_value(member, "total_spent", spent)
-    held[1].add(member.id)
+    held.add(member.id)
     return member
+
+
+def _locks_held(session: Session) -> set[int]:
+    """The ids of the members whose row lock this session's transaction holds."""
+    transaction = session.get_transaction()
+    held = session.info.get("hub_member_locks")
+    if held is None or held[0] is not transaction:
+        held = session.info["hub_member_locks"] = (transaction, set())
+    return held[1]
 
 
 def _add_to_balance(member: Member, points: int) -> None:
@@ -439,12 +445,12 @@ def debit(
         reference=reference, note=note, actor=actor, program_version=program_version, data=data,
     )  # fmt: skip
     preferred = set(prefer_lots)
-    lock_member(session, member)  # from here on, as few statements as can be
     if not allow_debt and not preferred and session.get_bind().dialect.name == "postgresql":
         posted = _debit_at_once(session, member, entry, points, now)
         if posted is not None:
             return posted
         # Some lot is past its expiry: the long way below writes the expiry first.
+    lock_member(session, member)  # from here on, as few statements as can be
     lots = []
     expired = False
     for lot in _live_lots(session, member):
@@ -482,16 +488,21 @@ def debit(
     return Posted(entry, True)
 
 
-# A debit on PostgreSQL in one statement, under the member's lock: lock the
-# live lots, draw from the spendable ones soonest-expiring first, and write the
-# entry, its allocations and the lots' new remainders, or nothing at all when
-# too few points are spendable or some lot must be expired first. One round
-# trip instead of five keeps the member's lock short, which is what a member
+# A debit on PostgreSQL in one statement: lock the member's row, then their live
+# lots (the order every writer takes them in), draw from the spendable lots
+# soonest-expiring first, and write the entry, its allocations, the lots' new
+# remainders and the member's balance; or nothing at all when too few points
+# are spendable or some lot must be expired first. The member's lock is then
+# held for this one round trip and the commit, which is what a member
 # redeeming from several places at once waits on.
 _DEBIT_AT_ONCE = text("""
-WITH live AS (
+WITH m AS (
+    SELECT id, points_balance, total_spent FROM members
+    WHERE id = CAST(:member_id AS bigint)
+    FOR NO KEY UPDATE
+), live AS (
     SELECT id, remaining, available_at, expires_at FROM point_lots
-    WHERE member_id = :member_id AND remaining > 0
+    WHERE member_id = (SELECT id FROM m) AND remaining > 0
     ORDER BY expires_at IS NULL, expires_at, id
     FOR NO KEY UPDATE
 ), spendable AS (
@@ -524,24 +535,36 @@ WITH live AS (
 ), drawn AS (
     UPDATE point_lots SET remaining = point_lots.remaining - draws.take
     FROM draws, entry WHERE point_lots.id = draws.lot_id
+), totals AS (
+    UPDATE members SET points_balance = m.points_balance - CAST(:points AS bigint),
+                       updated_at = CAST(:now AS timestamptz)
+    FROM m, entry WHERE members.id = m.id
 )
 SELECT (SELECT id FROM entry) AS entry_id,
        (SELECT coalesce(sum(remaining), 0) FROM spendable) AS available,
        (SELECT fresh FROM verdict) AS fresh,
        (SELECT array_agg(lot_id ORDER BY lot_id) FROM draws) AS lot_ids,
-       (SELECT array_agg(take ORDER BY lot_id) FROM draws) AS takes
+       (SELECT array_agg(take ORDER BY lot_id) FROM draws) AS takes,
+       (SELECT points_balance FROM m) AS balance,
+       (SELECT total_spent FROM m) AS spent
 """)
 
 
 def _debit_at_once(
     session: Session, member: Member, entry: PointEntry, points: int, now: datetime
 ) -> Posted | None:
-    """``debit`` on PostgreSQL in one statement; None when a lot must be expired first."""
+    """``debit`` on PostgreSQL in one statement; None when a lot must be expired first.
+
+    Takes the member's lock (kept to the end of the transaction) either way.
+    """
     params = {name: getattr(entry, name) for name in _ENTRY_COLUMNS}
     params["entry_points"] = params.pop("points")
     params["data"] = json.dumps(params["data"] or {})
     params.update(now=now, points=points)
     row = session.connection().execute(_DEBIT_AT_ONCE, params).one()
+    _locks_held(session).add(member.id)
+    set_committed_value(member, "points_balance", row.balance)
+    set_committed_value(member, "total_spent", row.spent)
     if row.entry_id is None:
         if not row.fresh:
             return None
@@ -557,8 +580,9 @@ def _debit_at_once(
         lot = session.identity_map.get(identity_key(PointLot, lot_id))
         if lot is not None:  # keep a lot the session holds true
             set_committed_value(lot, "remaining", lot.remaining - take)
-    _add_to_balance(member, -points)
-    _save_totals(session, member)
+    set_committed_value(member, "points_balance", row.balance - points)
+    set_committed_value(member, "updated_at", now)
+    member_changed(session, member.merchant_id, member.id)
     return Posted(entry, True)
 
 
