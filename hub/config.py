@@ -12,6 +12,7 @@ DEFAULTS: dict[str, Any] = {
     "HUB_DATABASE_URL": None,  # None: an SQLite file in the instance folder
     "HUB_DB_POOL_SIZE": 10,  # connections each process keeps open to PostgreSQL
     "HUB_DB_MAX_OVERFLOW": 20,  # extra connections a busy process may open
+    "HUB_DB_PRE_PING": False,  # test each pooled connection before use (one round trip)
     "HUB_REDIS_URL": None,  # None: jobs run inline, in the process that enqueues them
     "HUB_REDIS_PREFIX": "hub",  # prefix of every Redis key and rq queue name
     "HUB_SECRET_KEY": None,  # signs sessions, derives the key that encrypts secrets

@@ -35,6 +35,7 @@ class Hub:
             config["HUB_DATABASE_URL"],
             pool_size=config["HUB_DB_POOL_SIZE"],
             max_overflow=config["HUB_DB_MAX_OVERFLOW"],
+            pre_ping=config["HUB_DB_PRE_PING"],
         )
         self.jobs = Jobs(self)
         self.secrets = SecretBox(config["HUB_SECRET_KEY"])

@@ -116,10 +116,18 @@ class Database:
     """One engine and two session factories: reads, and writes that lock early."""
 
     def __init__(
-        self, url: str, *, echo: bool = False, pool_size: int = 10, max_overflow: int = 20
+        self,
+        url: str,
+        *,
+        echo: bool = False,
+        pool_size: int = 10,
+        max_overflow: int = 20,
+        pre_ping: bool = False,
     ) -> None:
         self.url = url
-        self.engine = make_engine(url, echo=echo, pool_size=pool_size, max_overflow=max_overflow)
+        self.engine = make_engine(
+            url, echo=echo, pool_size=pool_size, max_overflow=max_overflow, pre_ping=pre_ping
+        )
         self.is_sqlite = self.engine.dialect.name == "sqlite"
         writer = self.engine.execution_options(hub_write=True)
         self._reader = sessionmaker(self.engine, expire_on_commit=False)
@@ -153,9 +161,22 @@ class Database:
 
 
 def make_engine(
-    url: str, *, echo: bool = False, pool_size: int = 10, max_overflow: int = 20
+    url: str,
+    *,
+    echo: bool = False,
+    pool_size: int = 10,
+    max_overflow: int = 20,
+    pre_ping: bool = False,
 ) -> Engine:
-    """Create the engine, with the SQLite settings that make it a fair embedded default."""
+    """Create the engine, with the SQLite settings that make it a fair embedded default.
+
+    Pooled PostgreSQL connections are not tested before each use unless
+    ``pre_ping`` (a round trip per checkout). Without it, a connection the
+    server dropped (a restart, a failover) fails the one statement that finds
+    out; SQLAlchemy then discards every connection of the pool opened before,
+    and the caller's retry (a job, a platform's webhook redelivery) goes
+    through. Connections are replaced after an hour in any case.
+    """
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     if url.startswith("sqlite"):
@@ -165,7 +186,12 @@ def make_engine(
         _configure_sqlite(engine)
         return engine
     return create_engine(
-        url, echo=echo, pool_size=pool_size, max_overflow=max_overflow, pool_pre_ping=True
+        url,
+        echo=echo,
+        pool_size=pool_size,
+        max_overflow=max_overflow,
+        pool_pre_ping=pre_ping,
+        pool_recycle=3600,
     )
 
 
