@@ -92,3 +92,45 @@ def test_healthz_reports_an_unreachable_redis(database_url, tmp_path):
     response = app.test_client().get("/healthz")
     assert response.status_code == 503
     assert response.json["checks"] == {"database": True, "redis": False}
+
+
+def test_connections_the_server_dropped_fail_one_statement_then_the_pool_renews(hub):
+    import sqlalchemy
+    from sqlalchemy import text
+
+    if hub.db.is_sqlite:
+        pytest.skip("a PostgreSQL server drops connections; an SQLite file does not")
+    with hub.db.session() as session:
+        ours = session.execute(text("SELECT pg_backend_pid()")).scalar_one()
+    admin = sqlalchemy.create_engine(hub.db.engine.url, poolclass=sqlalchemy.pool.NullPool)
+    with admin.connect() as connection:  # as a server restart would
+        assert connection.execute(text("SELECT pg_terminate_backend(:p)"), {"p": ours}).scalar()
+    admin.dispose()
+
+    with pytest.raises(sqlalchemy.exc.OperationalError), hub.db.session() as session:
+        session.execute(text("SELECT 1"))
+    with hub.db.session() as session:
+        assert session.execute(text("SELECT 1")).scalar_one() == 1
+
+
+def test_with_pre_ping_a_dropped_connection_is_never_seen(database_url, tmp_path):
+    import sqlalchemy
+    from sqlalchemy import text
+
+    from hub.testing import make_app
+
+    app = make_app(database_url, config={"HUB_DB_PRE_PING": True}, instance_path=tmp_path)
+    hub = app.extensions["hub"]
+    try:
+        if hub.db.is_sqlite:
+            pytest.skip("a PostgreSQL server drops connections; an SQLite file does not")
+        with hub.db.session() as session:
+            ours = session.execute(text("SELECT pg_backend_pid()")).scalar_one()
+        admin = sqlalchemy.create_engine(hub.db.engine.url, poolclass=sqlalchemy.pool.NullPool)
+        with admin.connect() as connection:
+            connection.execute(text("SELECT pg_terminate_backend(:p)"), {"p": ours})
+        admin.dispose()
+        with hub.db.session() as session:
+            assert session.execute(text("SELECT 1")).scalar_one() == 1
+    finally:
+        hub.db.dispose()
