@@ -244,18 +244,8 @@ def _guarded(target, *args):
         raise
 
 
-def run_processes(target, url, merchant_id, tag, orders, members, processes, batch) -> float:
-    """Run ``target`` in ``processes`` processes over ``orders`` orders; return orders/s."""
-    context = multiprocessing.get_context("fork")
-    barrier = context.Barrier(processes + 1)
-    chunks = [list(range(p, orders, processes)) for p in range(processes)]
-    workers = [
-        context.Process(
-            target=_guarded,
-            args=(target, url, merchant_id, tag, chunk, members, batch, barrier, (lane, processes)),
-        )
-        for lane, chunk in enumerate(chunks)
-    ]
+def _timed(workers, barrier) -> float:
+    """Start the processes; return the seconds between their two barrier meetings."""
     for worker in workers:
         worker.start()
     try:
@@ -271,7 +261,22 @@ def run_processes(target, url, merchant_id, tag, orders, members, processes, bat
         worker.join()
         if worker.exitcode:
             raise SystemExit(f"a benchmark process failed (exit code {worker.exitcode})")
-    return orders / elapsed
+    return elapsed
+
+
+def run_processes(target, url, merchant_id, tag, orders, members, processes, batch) -> float:
+    """Run ``target`` in ``processes`` processes over ``orders`` orders; return orders/s."""
+    context = multiprocessing.get_context("fork")
+    barrier = context.Barrier(processes + 1)
+    chunks = [list(range(p, orders, processes)) for p in range(processes)]
+    workers = [
+        context.Process(
+            target=_guarded,
+            args=(target, url, merchant_id, tag, chunk, members, batch, barrier, (lane, processes)),
+        )
+        for lane, chunk in enumerate(chunks)
+    ]
+    return orders / _timed(workers, barrier)
 
 
 # -- 2. hot-member redemptions ---------------------------------------------------------
@@ -420,22 +425,7 @@ def redemptions_in_processes(kind: str, url: str, hot_id: int, count: int, clien
         )
         for p in range(clients)
     ]
-    for worker in workers:
-        worker.start()
-    try:
-        barrier.wait()
-        started = time.perf_counter()
-        barrier.wait()
-    except threading.BrokenBarrierError:
-        for worker in workers:
-            worker.join()
-        raise SystemExit("a benchmark process failed; its error is above") from None
-    elapsed = time.perf_counter() - started
-    for worker in workers:
-        worker.join()
-        if worker.exitcode:
-            raise SystemExit(f"a benchmark process failed (exit code {worker.exitcode})")
-    return count / elapsed
+    return count / _timed(workers, barrier)
 
 
 def check_invariants(url: str) -> None:
