@@ -61,6 +61,13 @@ class InsufficientPoints(Conflict):
     code = "insufficient_points"
 
 
+def _too_few(member: Member, available: int, needed: int) -> InsufficientPoints:
+    return InsufficientPoints(
+        f"member {member.id} has {available} points available, {needed} needed",
+        details={"available": available, "needed": needed},
+    )
+
+
 @dataclass(frozen=True)
 class Posted:
     """The entry a posting wrote, or the one already there (``created`` False)."""
@@ -460,12 +467,9 @@ def debit(
         elif lot.id in preferred or allow_debt or lot.available_at <= now:
             lots.append(lot)
     lots.sort(key=lambda lot: lot.id not in preferred)  # stable: keeps expiry order
-    if not allow_debt and sum(lot.remaining for lot in lots) < points:
-        available = sum(lot.remaining for lot in lots)
-        raise InsufficientPoints(
-            f"member {member.id} has {available} points available, {points} needed",
-            details={"available": available, "needed": points},
-        )
+    available = sum(lot.remaining for lot in lots)
+    if not allow_debt and available < points:
+        raise _too_few(member, available, points)
     if expired:
         session.flush()  # the expiries first, through the ORM as they were written
     _insert_entries(session, [entry])
@@ -568,11 +572,7 @@ def _debit_at_once(
     if row.entry_id is None:
         if not row.fresh:
             return None
-        available = int(row.available)
-        raise InsufficientPoints(
-            f"member {member.id} has {available} points available, {points} needed",
-            details={"available": available, "needed": points},
-        )
+        raise _too_few(member, int(row.available), points)
     entry.id = row.entry_id
     make_transient_to_detached(entry)
     session.add(entry)

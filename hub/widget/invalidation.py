@@ -46,22 +46,17 @@ def install(hub: Hub) -> None:
 
     @sa_event.listens_for(writer, "after_flush")
     def _after_flush(session: Session, _context: Any) -> None:
-        stale = session.info.get(_KEY)
         for obj in (*session.new, *session.dirty, *session.deleted):
             if isinstance(obj, _MEMBER_OWNED):
-                stale = stale or session.info.setdefault(_KEY, _Stale())
-                stale.members.add((obj.merchant_id, obj.member_id))
+                _stale(session).members.add((obj.merchant_id, obj.member_id))
                 if isinstance(obj, MemberIdentity):
-                    stale.visitors.add((obj.connection_id, obj.external_id))
+                    _stale(session).visitors.add((obj.connection_id, obj.external_id))
             elif isinstance(obj, Member):
-                stale = stale or session.info.setdefault(_KEY, _Stale())
-                stale.members.add((obj.merchant_id, obj.id))
+                _stale(session).members.add((obj.merchant_id, obj.id))
             elif isinstance(obj, _MERCHANT_WIDE):
-                stale = stale or session.info.setdefault(_KEY, _Stale())
-                stale.merchants.add(obj.merchant_id)
+                _stale(session).merchants.add(obj.merchant_id)
             elif isinstance(obj, Merchant):
-                stale = stale or session.info.setdefault(_KEY, _Stale())
-                stale.merchants.add(obj.id)
+                _stale(session).merchants.add(obj.id)
 
     @sa_event.listens_for(writer, "after_commit")
     def _after_commit(session: Session) -> None:
@@ -81,8 +76,15 @@ def install(hub: Hub) -> None:
 
 def member_changed(session: Session, merchant_id: int, member_id: int) -> None:
     """Drop the member's panel after commit, for a change written without the ORM's flush."""
-    stale = session.info.get(_KEY) or session.info.setdefault(_KEY, _Stale())
-    stale.members.add((merchant_id, member_id))
+    _stale(session).members.add((merchant_id, member_id))
+
+
+def _stale(session: Session) -> _Stale:
+    """What this session's transaction has made stale so far."""
+    stale = session.info.get(_KEY)
+    if stale is None:
+        stale = session.info[_KEY] = _Stale()
+    return stale
 
 
 class _Stale:

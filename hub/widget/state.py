@@ -184,22 +184,6 @@ def _tier_view(status: dict[str, Any]) -> dict[str, Any] | None:
     }
 
 
-def member_version(session: Session, member_id: int) -> str:
-    """A stamp that changes with every ledger entry, so a cached panel is never stale.
-
-    Events drop cached panels too (vouchers used at a counter, tier changes);
-    this check catches any ledger write, whoever made it, in one indexed lookup.
-    """
-    row = session.execute(
-        select(Member.points_balance, func.max(PointEntry.id))
-        .select_from(Member)
-        .outerjoin(PointEntry, PointEntry.member_id == Member.id)
-        .where(Member.id == member_id)
-        .group_by(Member.points_balance)
-    ).first()
-    return f"{row[0]}:{row[1]}" if row else "none"
-
-
 def panel_lifetime(session: Session, member: Member, panel: dict[str, Any]) -> int:
     """Seconds until the panel would change with time alone (at least 5, at most an hour).
 

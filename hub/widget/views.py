@@ -18,13 +18,12 @@ from flask import Response
 from flask import current_app
 from flask import g
 from flask import request
-from sqlalchemy import select
 
 from hub.api.errors import error_response
 from hub.core import current_hub
 from hub.errors import HubError
+from hub.members import member_by_identity
 from hub.models import Member
-from hub.models import MemberIdentity
 from hub.widget.storefronts import Storefront
 from hub.widget.tokens import TokenError
 from hub.widget.tokens import verify
@@ -100,18 +99,6 @@ def _visitor(hub, storefront: Storefront) -> _Visitor:
     return _Visitor(f"c{connection.id}:ip{ip}")
 
 
-def _member_by_identity(session, connection_id: int, customer_id: str) -> Member | None:
-    return session.scalars(
-        select(Member)
-        .join(MemberIdentity, MemberIdentity.member_id == Member.id)
-        .where(
-            MemberIdentity.connection_id == connection_id,
-            MemberIdentity.external_id == customer_id,
-            Member.status == "active",
-        )
-    ).first()
-
-
 def _rate_limited(origin: str | None) -> Response:
     return _with_cors(
         error_response(
@@ -180,7 +167,7 @@ def _build_panel(hub, storefront: Storefront, glance, who) -> bytes | None:
     for _attempt in range(2):
         if member_id is None:
             with hub.db.session() as session:
-                found = _member_by_identity(session, storefront.connection.id, who[1])
+                found = member_by_identity(session, storefront.connection.id, who[1])
             if found is None:
                 return None  # a customer the hub does not know (yet): the guest view
             # The generation is read before the data, so a change after this read wins.
@@ -227,7 +214,7 @@ def redeem(connection_id: int):
     member = visitor.member
     if member is None and visitor.customer_id is not None:
         with hub.db.session() as session:
-            member = _member_by_identity(session, connection_id, visitor.customer_id)
+            member = member_by_identity(session, connection_id, visitor.customer_id)
     if member is None:
         return _with_cors(
             error_response(401, "sign_in_required", "sign in at the store to redeem rewards"),
