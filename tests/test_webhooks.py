@@ -290,24 +290,24 @@ def test_a_permanent_failure_lands_in_the_failed_registry_with_the_connector(sho
     assert "financial status" in job.meta["last_error"]
 
 
-class FlakyIdentity:
-    """Fails the first lookup of a member as a database hiccup would: transiently."""
+class IdentityFailingOnce:
+    """Fails the first lookup of a member with ``error``; later lookups go on as usual."""
 
-    __name__ = "flaky-identity"
-
-    def __init__(self):
-        self.failures = 1
+    def __init__(self, name, error):
+        self.__name__ = name
+        self.error = error
 
     @hookimpl(tryfirst=True)
     def member_for_customer(self):
-        if self.failures:
-            self.failures -= 1
-            raise RetryLater("identity store busy")
+        if self.error is not None:
+            error, self.error = self.error, None
+            raise error
         return None
 
 
 def test_a_transient_failure_is_retried_and_an_overdue_retry_is_swept(shop):
-    shop.hub.pm.register(FlakyIdentity(), name="flaky-identity")
+    busy = RetryLater("identity store busy")  # a database hiccup: transient
+    shop.hub.pm.register(IdentityFailingOnce("flaky-identity", busy), name="flaky-identity")
     assert shop.send(order_event(), "flaky-1")[0] == 200
     run_jobs(shop.hub)
     assert inbox(shop.hub) == [("flaky-1", "pending")]
@@ -398,24 +398,10 @@ def test_a_duplicate_of_a_remembered_connection_is_answered_as_a_duplicate(shop)
     assert inbox(shop.hub) == [("twice", "pending")]
 
 
-class RacingIdentity:
-    """Loses one unique race, as a job creating the member a concurrent job just created."""
-
-    __name__ = "racing-identity"
-
-    def __init__(self):
-        self.races = 1
-
-    @hookimpl(tryfirst=True)
-    def member_for_customer(self):
-        if self.races:
-            self.races -= 1
-            raise IntegrityError("INSERT INTO members ...", {}, Exception("duplicate key"))
-        return None
-
-
 def test_a_lost_unique_race_is_rerun_at_once_not_after_the_backoff(shop):
-    shop.hub.pm.register(RacingIdentity(), name="racing-identity")
+    # Loses one unique race, as a job creating the member a concurrent job just created.
+    lost = IntegrityError("INSERT INTO members ...", {}, Exception("duplicate key"))
+    shop.hub.pm.register(IdentityFailingOnce("racing-identity", lost), name="racing-identity")
     assert shop.send(order_event(), "race-1")[0] == 200
     run_jobs(shop.hub)
 
