@@ -177,6 +177,7 @@ class Jobs:
             return len(calls)
         if not calls:
             return 0
+        from redis.exceptions import NoScriptError
         from rq.job import JobStatus
         from rq.scripts import get_unique_enqueue_script
         from rq.utils import now
@@ -211,9 +212,10 @@ class Jobs:
         new = 0
         for (keys, args), result in zip(queued, results[1::2], strict=True):
             if isinstance(result, Exception):
-                if "NOSCRIPT" not in str(result):
+                if not isinstance(result, NoScriptError):
                     raise result
-                # A Redis restarted since the script was loaded: load it, run this one again.
+                # The script is not loaded yet (a new process, or a Redis restarted since):
+                # load it and run this one again.
                 result = script(keys=keys, args=args)
             new += int(result == 1)
         for result in results[::2]:

@@ -336,3 +336,16 @@ def test_enqueue_many_keeps_job_ids_unique_with_enqueue(redis_app, merchant_fact
 def test_enqueue_many_runs_inline_without_redis(hub, merchant):
     hub.jobs.enqueue_many([JobCall("test_jobs.note", (merchant.id, "inline-many"))])
     assert "inline-many" in notes(hub)
+
+
+def test_enqueue_many_loads_its_script_when_redis_does_not_hold_it(redis_app, merchant_factory):
+    # A new Redis (or one restarted or flushed) holds no scripts: the first pipeline's
+    # EVALSHA answers NOSCRIPT, and the job must still be queued, not left to the sweep.
+    hub = redis_app.extensions["hub"]
+    merchant = merchant_factory(hub)
+    hub.jobs.redis.script_flush()
+    calls = [JobCall("test_jobs.note", (merchant.id, "after-flush"), job_id="after-flush")]
+    assert hub.jobs.enqueue_many(calls) == 1
+    assert hub.jobs.enqueue_many(calls) == 0
+    run_jobs(hub)
+    assert "after-flush" in notes(hub)
