@@ -16,7 +16,7 @@ from hub.phones import normalize_phone
 def member_for_customer(hub, session, merchant_id, connection_id, customer):
     """Match or create the member; a customer with no phone, email or id gets none."""
     region = hub.config["HUB_DEFAULT_REGION"]
-    phone = _quietly(normalize_phone, customer.phone, region)
+    phone = phone_of(customer, region)
     email = _quietly(normalize_email, customer.email)
     member = find_member(session, merchant_id, phone=phone) if phone else None
     if member is None and email:
@@ -46,6 +46,11 @@ def member_for_customer(hub, session, merchant_id, connection_id, customer):
     if linked and member_by_identity(session, connection_id, customer.external_id) is None:
         add_identity(session, member, connection_id, customer.external_id)
     return member
+
+
+def phone_of(customer, region):
+    """The customer's phone in E.164 as matching uses it, or None when it has no usable one."""
+    return _quietly(normalize_phone, customer.phone, region)
 
 
 def _quietly(normalize, value, *args):

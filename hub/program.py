@@ -367,6 +367,50 @@ def program_for(
     )
 
 
+class ProgramsInForce:
+    """Every program version of one merchant, read once: ``at(moment)`` is ``program_for``'s
+    answer for that moment, without a query. For a batch of orders placed at many moments."""
+
+    def __init__(self, hub: Hub | None, session: Session, merchant_id: int) -> None:
+        merchant = session.execute(
+            select(Merchant.timezone, Merchant.currency).where(Merchant.id == merchant_id)
+        ).first()
+        if merchant is None:
+            raise NotFound(f"merchant {merchant_id} not found", code="merchant_not_found")
+        self._versions = session.execute(
+            select(ProgramVersion.version, ProgramVersion.settings, ProgramVersion.created_at)
+            .where(ProgramVersion.merchant_id == merchant_id)
+            .order_by(ProgramVersion.version)
+        ).all()
+        self._merchant_id = merchant_id
+        self._timezone, self._currency = merchant.timezone, merchant.currency
+        self._schemas = _schemas(hub)
+        self._built: dict[int, Program] = {}
+
+    def at(self, moment: datetime) -> Program:
+        # The rule of program_for: the latest version saved at or before the moment,
+        # else the first version, else the defaults (version 0).
+        chosen = None
+        for row in self._versions:
+            if row.created_at <= moment and (chosen is None or row.version > chosen.version):
+                chosen = row
+        if chosen is None and self._versions:
+            chosen = self._versions[0]
+        version = chosen.version if chosen is not None else 0
+        program = self._built.get(version)
+        if program is None:
+            program = self._built[version] = Program.from_settings(
+                self._merchant_id,
+                version,
+                chosen.settings if chosen is not None else {},
+                timezone=self._timezone,
+                currency=self._currency,
+                created_at=chosen.created_at if chosen is not None else None,
+                rule_schemas=self._schemas,
+            )
+        return program
+
+
 def latest_version(session: Session, merchant_id: int) -> ProgramVersion | None:
     return session.scalars(
         select(ProgramVersion)

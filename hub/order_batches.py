@@ -1,0 +1,467 @@
+"""Record many orders of one merchant at once: what ``record_order`` does, set-based.
+
+``record_orders`` ends in the state calling ``record_order`` for each order in
+turn would leave: the same rows, ledger entries, lots, balances, events and
+tier changes. The orders it can take together (new ones, sent once in the
+batch, with no refund waiting for them) are written with a few statements
+for the whole batch: one lookup of what exists, members matched in sets,
+one INSERT per table, one UPDATE of the members' totals. Every other order
+(an update of a stored one, a second delivery in the same batch, one whose
+refund came first) goes through ``record_order`` at its place in the batch.
+
+Earning is asked per order (``points_for_order``, exactly as ``record_order``
+asks), in rounds that hold one order per member: a member's second order in
+the batch earns after the first has been counted, so rules such as the first
+order bonus or a tier reached on the way see what they would have seen one
+order at a time.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from datetime import UTC
+from datetime import datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING
+from typing import Any
+
+from sqlalchemy import bindparam
+from sqlalchemy import insert
+from sqlalchemy import select
+from sqlalchemy import update
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
+
+from hub import ledger
+from hub.accrual import is_cancelled
+from hub.accrual import is_paid
+from hub.canonical import Order as CanonicalOrder
+from hub.db import utcnow
+from hub.earning import quote
+from hub.errors import NotFound
+from hub.errors import ValidationError
+from hub.events import Event
+from hub.members import members_prefetched
+from hub.models import Connection
+from hub.models import EventRecord
+from hub.models import Member
+from hub.models import Order
+from hub.models import OrderAccrual
+from hub.models import OrderLine
+from hub.models import OrderRefund
+from hub.models import PointEntry
+from hub.models import PointLot
+from hub.orders import FINANCIAL_STATUSES
+from hub.orders import record_order
+from hub.orders import source_for
+from hub.program import ProgramsInForce
+from hub.tiers import reevaluate_tier
+from hub.tiers.ladder import list_tiers
+from hub.widget.invalidation import member_changed
+
+if TYPE_CHECKING:
+    from hub.core import Hub
+
+_ORDERS = Order.__table__
+_INSERT_ORDERS = insert(_ORDERS).returning(_ORDERS.c.id, sort_by_parameter_order=True)
+_INSERT_LINES = insert(OrderLine.__table__)
+_INSERT_EVENTS = insert(EventRecord.__table__)
+_INSERT_ENTRIES = insert(PointEntry.__table__).returning(
+    PointEntry.__table__.c.id, sort_by_parameter_order=True
+)
+_INSERT_LOTS = insert(PointLot.__table__)
+_INSERT_ACCRUALS = insert(OrderAccrual.__table__)
+_MEMBERS = Member.__table__
+_SAVE_TOTALS = (
+    update(_MEMBERS)
+    .where(_MEMBERS.c.id == bindparam("member_id"))
+    .values(
+        points_balance=bindparam("balance"),
+        total_spent=bindparam("spent"),
+        updated_at=bindparam("now"),
+    )
+)
+
+
+@dataclasses.dataclass
+class _New:
+    """One new order of the batch on its way through the set-based path."""
+
+    order: CanonicalOrder
+    member: Member | None = None
+    order_id: int | None = None
+
+
+def record_orders(
+    hub: Hub,
+    session: Session,
+    merchant_id: int,
+    orders: Sequence[CanonicalOrder],
+    *,
+    connection_id: int | None = None,
+    source: str | None = None,
+    now: datetime | None = None,
+) -> list[int]:
+    """Record ``orders`` in the caller's transaction, as ``record_order`` would one by one.
+
+    Returns the stored order ids, in the order given. Raises what
+    ``record_order`` raises (an unknown financial status, an unknown
+    connection) before writing anything.
+    """
+    for order in orders:
+        if order.financial_status not in FINANCIAL_STATUSES:
+            raise ValidationError(
+                f"unknown financial status {order.financial_status!r}",
+                details={"financial_status": [f"one of {', '.join(FINANCIAL_STATUSES)}"]},
+            )
+    if connection_id is not None:
+        connection = session.get(Connection, connection_id)
+        if connection is None or connection.merchant_id != merchant_id:
+            raise NotFound(f"connection {connection_id} not found", code="connection_not_found")
+    namespace = source_for(connection_id, source)
+    if not orders:
+        return []
+    external_ids = list({order.external_id for order in orders})
+    stored = set(
+        session.scalars(
+            select(Order.external_id).where(
+                Order.merchant_id == merchant_id,
+                Order.source == namespace,
+                Order.external_id.in_(external_ids),
+            )
+        )
+    )
+    awaited = set(
+        session.scalars(
+            select(OrderRefund.order_external_id).where(
+                OrderRefund.merchant_id == merchant_id,
+                OrderRefund.source == namespace,
+                OrderRefund.order_external_id.in_(external_ids),
+                OrderRefund.order_id.is_(None),
+            )
+        )
+    )
+    batch = _Batch(hub, session, merchant_id, connection_id, namespace, now or utcnow())
+    ids: list[int | None] = [None] * len(orders)
+    run: list[tuple[int, _New]] = []
+    seen: set[str] = set()
+    for position, order in enumerate(orders):
+        if order.external_id in stored or order.external_id in awaited or order.external_id in seen:
+            # Not new, or a refund waits for it: the one-at-a-time path, at its place.
+            ids = batch.flush(run, ids)
+            run = []
+            recorded = record_order(
+                hub, session, merchant_id, order,
+                connection_id=connection_id, source=source, now=now,
+            )  # fmt: skip
+            ids[position] = recorded.order.id
+        else:
+            run.append((position, _New(order)))
+        seen.add(order.external_id)
+    ids = batch.flush(run, ids)
+    return [i for i in ids if i is not None]
+
+
+class _Batch:
+    def __init__(
+        self,
+        hub: Hub,
+        session: Session,
+        merchant_id: int,
+        connection_id: int | None,
+        namespace: str,
+        now: datetime,
+    ) -> None:
+        self.hub, self.session, self.merchant_id = hub, session, merchant_id
+        self.connection_id, self.namespace, self.now = connection_id, namespace, now
+        self._programs: ProgramsInForce | None = None
+        self._has_tiers: bool | None = None
+
+    def flush(self, run: list[tuple[int, _New]], ids: list[int | None]) -> list[int | None]:
+        if not run:
+            return ids
+        news = [new for _, new in run]
+        self._match_members(news)
+        self._insert_orders(news)
+        # Earning in rounds of one order per member, in the order given.
+        waiting = [new for new in news if self._earns(new)]
+        while waiting:
+            members: set[int] = set()
+            this_round, later = [], []
+            for new in waiting:
+                (later if new.member.id in members else this_round).append(new)
+                members.add(new.member.id)
+            self._earn(this_round)
+            waiting = later
+        for position, new in run:
+            ids[position] = new.order_id
+        return ids
+
+    # -- members --------------------------------------------------------------
+
+    def _match_members(self, news: list[_New]) -> None:
+        """Each order's member, from ``member_for_customer`` as ``record_order`` asks it.
+
+        The members the batch's phones and customer ids name are looked up
+        together first, so the built-in matching answers most customers
+        without a query of its own.
+        """
+        from hub.default_identity import phone_of
+
+        hub, session = self.hub, self.session
+        customers = [new.order.customer for new in news if new.order.customer is not None]
+        if not customers:
+            return
+        region = hub.config["HUB_DEFAULT_REGION"]
+        with members_prefetched(
+            session,
+            self.merchant_id,
+            phones=[phone_of(customer, region) for customer in customers],
+            connection_id=self.connection_id,
+            external_ids=[customer.external_id for customer in customers],
+        ):
+            for new in news:
+                if new.order.customer is None:
+                    continue
+                new.member = hub.pm.hook.member_for_customer(
+                    hub=hub,
+                    session=session,
+                    merchant_id=self.merchant_id,
+                    connection_id=self.connection_id,
+                    customer=new.order.customer,
+                )
+
+    # -- orders ---------------------------------------------------------------
+
+    def _insert_orders(self, news: list[_New]) -> None:
+        session, now = self.session, self.now
+        rows = [
+            {
+                "merchant_id": self.merchant_id,
+                "connection_id": self.connection_id,
+                "source": self.namespace,
+                "external_id": new.order.external_id,
+                "number": new.order.number,
+                "member_id": new.member.id if new.member else None,
+                "currency": new.order.currency.upper(),
+                "subtotal": new.order.subtotal,
+                "total_discounts": new.order.total_discounts,
+                "shipping": new.order.shipping,
+                "tax": new.order.tax,
+                "total": new.order.total,
+                "discount_codes": list(new.order.discount_codes),
+                "financial_status": new.order.financial_status,
+                "customer": new.order.customer.to_dict() if new.order.customer else {},
+                "placed_at": _utc(new.order.placed_at),
+                "paid_at": _utc(new.order.paid_at),
+                "cancelled_at": _utc(new.order.cancelled_at),
+                "created_at": now,
+                "updated_at": now,
+            }
+            for new in news
+        ]
+        connection = session.connection()
+        order_ids = connection.execute(_INSERT_ORDERS, rows).scalars().all()
+        lines = []
+        for new, order_id in zip(news, order_ids, strict=True):
+            new.order_id = order_id
+            lines.extend(_line(order_id, i, line) for i, line in enumerate(new.order.lines))
+        if lines:
+            connection.execute(_INSERT_LINES, lines)
+        self._emit(
+            [("order.received", _received(new, row)) for new, row in zip(news, rows, strict=True)]
+        )
+
+    def _earns(self, new: _New) -> bool:
+        # What sync_order does for an order just inserted: earn when paid and not cancelled.
+        return new.member is not None and is_paid(new.order) and not is_cancelled(new.order)
+
+    # -- earning ----------------------------------------------------------------
+
+    def _earn(self, news: list[_New]) -> None:
+        hub, session, now = self.hub, self.session, self.now
+        if self._programs is None:
+            self._programs = ProgramsInForce(hub, session, self.merchant_id)
+        members = {new.member.id: new.member for new in news}
+        ledger.lock_members(session, list(members.values()))
+        quotes = []
+        for new in news:
+            program = self._programs.at(_utc(new.order.placed_at) or now)
+            stored = _as_stored(new.order)
+            quotes.append(quote(hub, session, self.merchant_id, new.member, stored, program))
+        entries, lot_of_entry = [], []
+        for new, offer in zip(news, quotes, strict=True):
+            member, program = new.member, offer.program
+            for award in offer.awards:
+                entries.append(
+                    {
+                        "merchant_id": self.merchant_id,
+                        "member_id": member.id,
+                        "kind": "earn",
+                        "points": award.points,
+                        "key": f"order:{new.order_id}:earn:{award.rule}",
+                        "rule": award.rule,
+                        "order_id": new.order_id,
+                        "reference": None,
+                        "note": award.note[:500],
+                        "actor": "system",
+                        "program_version": program.version,
+                        "data": {},
+                        "created_at": now,
+                    }
+                )
+                lot_of_entry.append(
+                    (member, award.points, program.available_at(now), program.expires_at(now))
+                )
+        connection = session.connection()
+        if entries:
+            entry_ids = connection.execute(_INSERT_ENTRIES, entries).scalars().all()
+            lots = []
+            for entry_id, (member, points, available_at, expires_at) in zip(
+                entry_ids, lot_of_entry, strict=True
+            ):
+                debt = max(0, -member.points_balance)  # a debt is paid from the new points
+                paid = min(debt, points)
+                member.points_balance = member.points_balance + points
+                lots.append(
+                    {
+                        "merchant_id": self.merchant_id,
+                        "member_id": member.id,
+                        "entry_id": entry_id,
+                        "points": points,
+                        "remaining": points - paid,
+                        "available_at": available_at or now,
+                        "expires_at": expires_at,
+                        "created_at": now,
+                    }
+                )
+            connection.execute(_INSERT_LOTS, lots)
+        accruals, earned_events = [], []
+        for new, offer in zip(news, quotes, strict=True):
+            member = new.member
+            member.total_spent = member.total_spent + new.order.total
+            accruals.append(
+                {
+                    "merchant_id": self.merchant_id,
+                    "order_id": new.order_id,
+                    "member_id": member.id,
+                    "program_version": offer.program.version,
+                    "base": offer.base,
+                    "earned": offer.points,
+                    "reversed": 0,
+                    "refunded": Decimal(0),
+                    "spent": new.order.total,
+                    "cancelled": False,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+            )
+            if offer.points:
+                earned_events.append((new, offer))
+        connection.execute(
+            _SAVE_TOTALS,
+            [
+                {"member_id": m.id, "balance": m.points_balance, "spent": m.total_spent, "now": now}
+                for m in members.values()
+            ],
+        )
+        for member in members.values():
+            set_committed_value(member, "points_balance", member.points_balance)
+            set_committed_value(member, "total_spent", member.total_spent)
+            set_committed_value(member, "updated_at", now)
+            member_changed(session, member.merchant_id, member.id)
+        connection.execute(_INSERT_ACCRUALS, accruals)
+        self._emit(
+            [
+                (
+                    "points.earned",
+                    {
+                        "member_id": new.member.id,
+                        "order_id": new.order_id,
+                        "points": offer.points,
+                        "awards": [
+                            {"rule": a.rule, "points": a.points, "note": a.note}
+                            for a in offer.awards
+                        ],
+                        "program_version": offer.program.version,
+                        "available_at": offer.program.available_at(now).isoformat(),
+                        # One order per member per round: the balance after this order.
+                        "balance": new.member.points_balance,
+                    },
+                )
+                for new, offer in earned_events
+            ]
+        )
+        if self._has_tiers is None:
+            self._has_tiers = bool(list_tiers(session, self.merchant_id))
+        if self._has_tiers:
+            for member in members.values():
+                reevaluate_tier(hub, session, member)
+
+    # -- events -------------------------------------------------------------------
+
+    def _emit(self, events: list[tuple[str, dict[str, Any]]]) -> None:
+        """``hub.events.emit`` for many events: one INSERT, dispatched after the commit."""
+        if not events:
+            return
+        made = [Event(type=kind, merchant_id=self.merchant_id, data=data) for kind, data in events]
+        self.session.connection().execute(
+            _INSERT_EVENTS,
+            [
+                {
+                    "id": event.id,
+                    "merchant_id": event.merchant_id,
+                    "type": event.type,
+                    "data": event.data,
+                    "created_at": event.occurred_at,
+                    "dispatched_at": None,
+                }
+                for event in made
+            ],
+        )
+        self.session.info.setdefault("hub_events", []).extend(made)
+
+
+def _received(new: _New, row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "order_id": new.order_id,
+        "external_id": row["external_id"],
+        "source": row["source"],
+        "connection_id": row["connection_id"],
+        "member_id": row["member_id"],
+        "financial_status": row["financial_status"],
+        "total": str(row["total"]),
+        "currency": row["currency"],
+    }
+
+
+def _as_stored(order: CanonicalOrder) -> CanonicalOrder:
+    """The order as ``hub.accrual.canonical`` reads it back from its row."""
+    return dataclasses.replace(
+        order,
+        currency=order.currency.upper(),
+        placed_at=_utc(order.placed_at),
+        paid_at=_utc(order.paid_at),
+        cancelled_at=_utc(order.cancelled_at),
+    )
+
+
+def _line(order_id: int, position: int, line: Any) -> dict[str, Any]:
+    return {
+        "order_id": order_id,
+        "position": position,
+        "sku": line.sku,
+        "product_id": line.product_id,
+        "variant_id": line.variant_id,
+        "title": line.title,
+        "quantity": line.quantity,
+        "price": line.price,
+        "total_discount": line.total_discount,
+        "collections": list(line.collections),
+        "gift_card": line.gift_card,
+    }
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    return value.astimezone(UTC) if value is not None else None
