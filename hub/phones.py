@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 import phonenumbers
 
@@ -59,16 +60,26 @@ def normalize_phone(raw: str | None, region: str = "VN") -> str | None:
         text = "+" + text[2:]
     if region == "VN" or text.startswith("+84") or text.startswith("84"):
         text = _convert_old_vietnam_prefix(text)
-    try:
-        number = phonenumbers.parse(text, None if text.startswith("+") else region)
-    except phonenumbers.NumberParseException:
-        number = None
-    if number is None or not phonenumbers.is_valid_number(number):
+    e164 = _e164(text, region)
+    if e164 is None:
         raise ValidationError(
             f"{raw!r} is not a valid phone number",
             details={"phone": [f"not a valid phone number for region {region}"]},
             code="invalid_phone",
         )
+    return e164
+
+
+@lru_cache(maxsize=65536)
+def _e164(text: str, region: str) -> str | None:
+    """The number in E.164, or None when it is not a valid one; remembered, since every
+    order names its customer's phone and parsing one costs more than recording the order."""
+    try:
+        number = phonenumbers.parse(text, None if text.startswith("+") else region)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(number):
+        return None
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
