@@ -467,10 +467,6 @@ def debit(
     """
     if points <= 0 or kind not in DEBIT_KINDS:
         raise ValueError(f"a debit needs points > 0 and a kind in {DEBIT_KINDS}")
-    if not known_new:
-        found = existing_entry(session, member.merchant_id, key)
-        if found is not None:
-            return Posted(found, False)
     now = now or utcnow()
     entry = _entry(
         member, -points, now, kind=kind, key=key, rule=rule, order_id=order_id,
@@ -478,10 +474,15 @@ def debit(
     )  # fmt: skip
     preferred = set(prefer_lots)
     if not allow_debt and not preferred and session.get_bind().dialect.name == "postgresql":
+        # One statement looks the key up as well.
         posted = _debit_at_once(session, member, entry, points, now)
         if posted is not None:
             return posted
         # Some lot is past its expiry: the long way below writes the expiry first.
+    elif not known_new:
+        found = existing_entry(session, member.merchant_id, key)
+        if found is not None:
+            return Posted(found, False)
     lock_member(session, member)  # from here on, as few statements as can be
     lots = []
     expired = False
@@ -525,7 +526,10 @@ def debit(
 # held for this one round trip and the commit, which is what a member
 # redeeming from several places at once waits on.
 _DEBIT_AT_ONCE = text("""
-WITH m AS (
+WITH prior AS (
+    SELECT id FROM point_entries
+    WHERE merchant_id = CAST(:merchant_id AS bigint) AND key = CAST(:key AS text)
+), m AS (
     SELECT id, points_balance, total_spent FROM members
     WHERE id = CAST(:member_id AS bigint)
     FOR NO KEY UPDATE
@@ -545,7 +549,8 @@ WITH m AS (
     SELECT id AS lot_id, least(remaining, CAST(:points AS bigint) - before) AS take
     FROM spendable WHERE before < :points
 ), verdict AS (
-    SELECT NOT EXISTS (
+    SELECT NOT EXISTS (SELECT 1 FROM prior) AS new,
+           NOT EXISTS (
         SELECT 1 FROM live WHERE expires_at <= CAST(:now AS timestamptz)) AS fresh,
            (SELECT coalesce(sum(take), 0) FROM draws) = CAST(:points AS bigint) AS enough
 ), entry AS (
@@ -556,7 +561,7 @@ WITH m AS (
            CAST(:order_id AS bigint), CAST(:reference AS text), CAST(:note AS text),
            CAST(:actor AS text), CAST(:program_version AS integer), CAST(:data AS jsonb),
            CAST(:created_at AS timestamptz)
-    FROM verdict WHERE fresh AND enough
+    FROM verdict WHERE new AND fresh AND enough
     RETURNING id
 ), allocations AS (
     INSERT INTO point_allocations (entry_id, lot_id, points)
@@ -569,7 +574,8 @@ WITH m AS (
                        updated_at = CAST(:now AS timestamptz)
     FROM m, entry WHERE members.id = m.id
 )
-SELECT (SELECT id FROM entry) AS entry_id,
+SELECT (SELECT id FROM prior) AS prior_id,
+       (SELECT id FROM entry) AS entry_id,
        (SELECT coalesce(sum(remaining), 0) FROM spendable) AS available,
        (SELECT fresh FROM verdict) AS fresh,
        (SELECT array_agg(lot_id ORDER BY lot_id) FROM draws) AS lot_ids,
@@ -584,7 +590,8 @@ def _debit_at_once(
 ) -> Posted | None:
     """``debit`` on PostgreSQL in one statement; None when a lot must be expired first.
 
-    Takes the member's lock (kept to the end of the transaction) either way.
+    Takes the member's lock (kept to the end of the transaction) either way. An
+    entry already written under the key is returned as it is, not created.
     """
     params = {name: getattr(entry, name) for name in _ENTRY_COLUMNS}
     params["entry_points"] = params.pop("points")
@@ -594,6 +601,8 @@ def _debit_at_once(
     _locks_held(session).add(member.id)
     set_committed_value(member, "points_balance", row.balance)
     set_committed_value(member, "total_spent", row.spent)
+    if row.prior_id is not None:
+        return Posted(session.get_one(PointEntry, row.prior_id), False)
     if row.entry_id is None:
         if not row.fresh:
             return None

@@ -41,6 +41,18 @@ def debit(hub, mid, points, key, **kwargs):
         return ledger.debit(session, member, points, key=key, **kwargs)
 
 
+def test_a_debit_is_written_once_per_key(hub, mid):
+    credit(hub, mid, 100, "k1")
+    first = debit(hub, mid, 30, "spend")
+    second = debit(hub, mid, 30, "spend")
+
+    assert first.created and not second.created
+    assert second.entry.id == first.entry.id
+    assert second.entry.points == -30
+    assert points(hub, mid, at=T0).total == 70
+    assert lots(hub, mid) == [(100, 70)]
+
+
 def lots(hub, mid):
     with hub.db.session() as session:
         rows = session.scalars(select(PointLot).where(PointLot.member_id == mid).order_by("id"))
