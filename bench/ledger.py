@@ -251,7 +251,9 @@ def _raw_batch(cur, merchant_id: int, orders: list[Order], now: datetime) -> lis
         (merchant_id, list(set(phones))),
     )
     columns = [c.name for c in cur.description]
-    members = {row["phone"]: row for row in (dict(zip(columns, r)) for r in cur.fetchall())}
+    members = {
+        row["phone"]: row for row in (dict(zip(columns, r, strict=True)) for r in cur.fetchall())
+    }
     cur.executemany(
         f"INSERT INTO orders ({ORDER_COLUMNS}) VALUES (%s, %s, %s, %s, 'VND', %s, 0, 0, 0, %s,"
         " '[]', 'paid', %s, %s, %s, %s, %s) RETURNING id",
@@ -269,7 +271,8 @@ def _raw_batch(cur, merchant_id: int, orders: list[Order], now: datetime) -> lis
         "INSERT INTO order_lines (order_id, position, sku, title, quantity, price,"
         " total_discount, collections, gift_card) VALUES (%s, %s, %s, %s, %s, %s, 0, '[]', false)",
         [(order_id, i, line.sku, line.title, line.quantity, line.price)
-         for order, order_id in zip(orders, order_ids, strict=True) for i, line in enumerate(order.lines)],
+         for order, order_id in zip(orders, order_ids, strict=True)
+         for i, line in enumerate(order.lines)],
     )  # fmt: skip
     event_sql = (
         "INSERT INTO events (id, merchant_id, type, data, created_at) VALUES (%s, %s, %s, %s, %s)"

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import functools
+import gc
 import json
 import multiprocessing
 import os
@@ -237,12 +238,32 @@ def end_to_end(
     return (total - left) / elapsed
 
 
-def plain_loop(database_url: str, redis_url: str, prefix: str, connection_id: int, n: int) -> float:
-    """The job body (process_entry) in a loop in this process, on rows stored without a job."""
+def fill_inbox(
+    database_url: str, redis_url: str, prefix: str, connection_id: int, n: int, tag: str
+) -> None:
+    """Store ``n`` deliveries as the intake does and queue the connection's drain."""
     app = make_app(database_url, config={"HUB_REDIS_URL": redis_url, "HUB_REDIS_PREFIX": prefix})
     hub = app.extensions["hub"]
     from hub import Connection
-    from webhooks.inbox import process_entry
+    from webhooks.intake import schedule_drain
+    from webhooks.intake import store
+
+    with hub.db.session() as session:
+        connection = session.get(Connection, connection_id)
+    last = None
+    for i in range(n):
+        body, headers = signed(i, tag)
+        last = store(hub, connection, f"{tag}-{i}", "order.paid", headers, body)
+    schedule_drain(hub, connection_id, last, connector="custom")
+    hub.db.dispose()
+
+
+def plain_loop(database_url: str, redis_url: str, prefix: str, connection_id: int, n: int) -> float:
+    """The job body (drain_connection) in this process, on rows stored without a job."""
+    app = make_app(database_url, config={"HUB_REDIS_URL": redis_url, "HUB_REDIS_PREFIX": prefix})
+    hub = app.extensions["hub"]
+    from hub import Connection
+    from webhooks.inbox import drain_connection
     from webhooks.intake import store
 
     with hub.db.session() as session:
@@ -251,10 +272,11 @@ def plain_loop(database_url: str, redis_url: str, prefix: str, connection_id: in
     for i in range(n):
         body, headers = signed(i, "loop")
         ids.append(store(hub, connection, f"loop-{i}", "order.paid", headers, body))
+    gc.collect()
+    gc.freeze()  # as hub worker does once started
     with app.app_context():
         started = time.monotonic()
-        for entry_id in ids:
-            process_entry(entry_id)
+        assert drain_connection(connection_id) == len(ids)
         elapsed = time.monotonic() - started
     hub.db.dispose()
     return n / elapsed
@@ -264,7 +286,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--orders", type=int, default=2000, help="cap of saturation requests")
-    parser.add_argument("--loop", type=int, default=100, help="orders in the plain loop")
+    parser.add_argument("--loop", type=int, default=2000, help="orders in the plain loop")
     options = parser.parse_args()
     admin = os.environ.get("HUB_BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
     redis_url = os.environ.get("HUB_BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -324,6 +346,7 @@ def main() -> None:
         print("\nEnd to end: 2 x hub worker --simple on every queue (event fan-out included)")
         e2e = end_to_end(env, database_url, workers=2, timeout=90, inbound_only=False)
         print("End to end: 2 simple workers on the inbound queue alone (fan-out jobs left queued)")
+        fill_inbox(database_url, redis_url, prefix, connection_id, options.loop, "inb")
         inbound = end_to_end(env, database_url, workers=2, timeout=90, inbound_only=True)
         loop = plain_loop(database_url, redis_url, prefix, connection_id, options.loop)
         report(

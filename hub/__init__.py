@@ -77,6 +77,7 @@ from hub.models import PointEntry
 from hub.models import PointLot
 from hub.models import Tier
 from hub.models.rewards import Voucher
+from hub.order_batches import record_orders
 from hub.orders import record_order
 from hub.orders import record_refund
 from hub.phones import normalize_phone
@@ -173,6 +174,7 @@ __all__ = [
     "queue_message",
     "record_audit",
     "record_order",
+    "record_orders",
     "record_refund",
     "redeem_reward",
     "refresh_connection_secrets",

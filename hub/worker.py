@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import threading
@@ -121,6 +122,9 @@ def work(hub: Hub, *, burst: bool = False, simple: bool = False, cron: bool = Tr
     if cron:
         start_cron_thread(hub, stop)
     worker = make_worker(hub, simple=simple)
+    # What is loaded by now lives as long as the process: keep the collector off it.
+    gc.collect()
+    gc.freeze()
     try:
         worker.work(burst=burst, with_scheduler=True, logging_level=hub.config["HUB_LOG_LEVEL"])
     finally:

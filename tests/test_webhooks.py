@@ -290,24 +290,27 @@ def test_a_permanent_failure_lands_in_the_failed_registry_with_the_connector(sho
     assert "financial status" in job.meta["last_error"]
 
 
-class IdentityFailingOnce:
-    """Fails the first lookup of a member with ``error``; later lookups go on as usual."""
+class IdentityFailing:
+    """Fails the first ``times`` lookups of a member with ``error``; later ones go on as usual."""
 
-    def __init__(self, name, error):
+    def __init__(self, name, error, times=1):
         self.__name__ = name
         self.error = error
+        self.times = times
 
     @hookimpl(tryfirst=True)
     def member_for_customer(self):
-        if self.error is not None:
-            error, self.error = self.error, None
-            raise error
+        if self.times > 0:
+            self.times -= 1
+            raise self.error
         return None
 
 
 def test_a_transient_failure_is_retried_and_an_overdue_retry_is_swept(shop):
     busy = RetryLater("identity store busy")  # a database hiccup: transient
-    shop.hub.pm.register(IdentityFailingOnce("flaky-identity", busy), name="flaky-identity")
+    # It fails in the drain's batch, then alone, then in the row's own job, which retries.
+    flaky = IdentityFailing("flaky-identity", busy, times=3)
+    shop.hub.pm.register(flaky, name="flaky-identity")
     assert shop.send(order_event(), "flaky-1")[0] == 200
     run_jobs(shop.hub)
     assert inbox(shop.hub) == [("flaky-1", "pending")]
@@ -401,10 +404,42 @@ def test_a_duplicate_of_a_remembered_connection_is_answered_as_a_duplicate(shop)
 def test_a_lost_unique_race_is_rerun_at_once_not_after_the_backoff(shop):
     # Loses one unique race, as a job creating the member a concurrent job just created.
     lost = IntegrityError("INSERT INTO members ...", {}, Exception("duplicate key"))
-    shop.hub.pm.register(IdentityFailingOnce("racing-identity", lost), name="racing-identity")
+    shop.hub.pm.register(IdentityFailing("racing-identity", lost), name="racing-identity")
     assert shop.send(order_event(), "race-1")[0] == 200
     run_jobs(shop.hub)
 
     assert inbox(shop.hub) == [("race-1", "processed")]
     assert shop.hub.jobs.queue("inbound").scheduled_job_registry.get_job_ids() == []
     assert orders(shop.hub) == [("W-1", "paid")]
+
+
+def test_deliveries_queue_one_drain_per_connection_which_takes_them_all(shop):
+    queue = shop.hub.jobs.queue("inbound")
+    for n in range(3):
+        assert shop.send(order_event(f"W-{n}"), f"d-{n}")[0] == 200
+    assert queue.count == 1  # one drain queued for the three
+    run_jobs(shop.hub)
+    assert sorted(inbox(shop.hub)) == [("d-0", "processed"), ("d-1", "processed"),
+                                       ("d-2", "processed")]  # fmt: skip
+    assert sorted(orders(shop.hub)) == [("W-0", "paid"), ("W-1", "paid"), ("W-2", "paid")]
+    # A drain has run: the next delivery queues another.
+    assert shop.send(order_event("W-3"), "d-3")[0] == 200
+    assert queue.count == 1
+    run_jobs(shop.hub)
+    assert ("d-3", "processed") in inbox(shop.hub)
+
+
+def test_a_bad_row_in_a_drained_batch_fails_alone_and_the_rest_are_recorded(shop):
+    bad = order_event("W-bad")
+    bad["data"]["financial_status"] = "maybe"
+    shop.send(order_event("W-1"), "ok-1")
+    shop.send(bad, "bad-1")
+    shop.send(order_event("W-2"), "ok-2")
+    run_jobs(shop.hub)
+    assert dict(inbox(shop.hub)) == {"ok-1": "processed", "bad-1": "failed", "ok-2": "processed"}
+    assert sorted(orders(shop.hub)) == [("W-1", "paid"), ("W-2", "paid")]
+    failed = shop.hub.jobs.queue("inbound").failed_job_registry
+    [job_id] = failed.get_job_ids()
+    job = shop.hub.jobs.queue("inbound").fetch_job(job_id)
+    assert job.meta["connector"] == "custom"
+    assert "unknown financial status" in job.meta["last_error"]

@@ -1,6 +1,15 @@
-"""Process inbox rows: one idempotent job per row, records applied in one transaction.
+"""Process inbox rows: drained in batches, or one idempotent job per row.
 
-The job loads its row (locked, so two runs of it cannot interleave), asks the
+Deliveries are normally worked by ``drain_connection``, queued by the intake
+(one per connection at a time): it takes the connection's waiting rows in
+batches, applies each batch's records in one transaction (a run of orders
+with one ``record_orders``, set-based) and marks the rows processed in the
+same transaction. A batch that fails is rolled back and each of its rows is
+tried alone; a row that fails alone is handed to its own job
+(``process_entry``), which retries transient failures with backoff and puts
+permanent ones in the failed registry with the reason and the connector.
+
+``process_entry`` loads its row (locked, so two runs of it cannot interleave), asks the
 connector's ``webhook_records`` hook for canonical records, records them, and
 marks the row processed, all in one transaction: a worker killed half-way
 leaves the row pending and nothing recorded, and the rerun (rq's
@@ -26,11 +35,15 @@ from werkzeug.datastructures import Headers
 from hub import Connection
 from hub import Hub
 from hub import HubError
+from hub import Order
 from hub import PermanentError
 from hub import RetryLater
 from hub import apply_record as apply_canonical_record
 from hub import current_hub
+from hub import record_orders
 from hub import utcnow
+from webhooks.intake import drain_mark
+from webhooks.intake import enqueue_entry
 from webhooks.models import InboxEntry
 
 log = logging.getLogger(__name__)
@@ -63,6 +76,117 @@ def process_entry(entry_id: int) -> str:
         raise PermanentError(f"{connector or 'webhook'} inbox row {entry_id}: {reason}") from exc
 
 
+#: Rows per drain transaction.
+DRAIN_BATCH = 200
+
+
+def drain_connection(connection_id: int) -> int:
+    """Job: process the connection's waiting inbox rows in batches; return how many.
+
+    Clears the connection's drain mark before reading anything, so a delivery
+    stored from now on queues the next drain. Rows are taken in id order with
+    ``SKIP LOCKED``: two drains of one connection share the rows between them.
+    A row some job has already tried (``attempts`` above 0) is left to its own job.
+    """
+    hub = current_hub()
+    if not hub.jobs.is_inline:
+        hub.jobs.redis.delete(drain_mark(hub, connection_id))
+    done = 0
+    while True:
+        taken = _drain_batch(hub, connection_id)
+        if not taken:
+            return done
+        done += taken
+
+
+def _drain_batch(hub: Hub, connection_id: int) -> int:
+    ids: list[int] = []
+    try:
+        with hub.db.transaction() as session:
+            rows = session.scalars(
+                select(InboxEntry)
+                .where(
+                    InboxEntry.connection_id == connection_id,
+                    InboxEntry.status == "pending",
+                    InboxEntry.attempts == 0,
+                )
+                .order_by(InboxEntry.id)
+                .limit(DRAIN_BATCH)
+                .with_for_update(skip_locked=True)
+            ).all()
+            ids = [row.id for row in rows]
+            if rows:
+                _apply_batch(hub, session, session.get_one(Connection, connection_id), rows)
+            return len(rows)
+    except Exception as exc:
+        if not ids:
+            raise  # nothing taken: the job itself failed (the database is down)
+        log.info("inbox batch of %s rows failed (%s); each row alone", len(ids), _reason(exc))
+    for entry_id in ids:
+        _alone(hub, entry_id)
+    return len(ids)
+
+
+def _apply_batch(hub: Hub, session: Session, connection: Connection, rows: list) -> None:
+    """Apply the rows' records in order, runs of orders together, and mark the rows."""
+    orders: list[Order] = []
+
+    def flush() -> None:
+        if orders:
+            record_orders(hub, session, connection.merchant_id, orders, connection_id=connection.id)
+            orders.clear()
+
+    status: dict[str, list[int]] = {"processed": [], "ignored": []}
+    for entry in rows:
+        records = _records(hub, connection, entry)
+        if records is None:
+            status["ignored"].append(entry.id)
+            continue
+        for record in records:
+            if type(record) is Order:
+                orders.append(record)
+            else:
+                flush()
+                apply_record(hub, session, connection, record)
+        status["processed"].append(entry.id)
+    flush()
+    now = utcnow()
+    for name, ids in status.items():
+        if ids:
+            session.execute(
+                update(InboxEntry)
+                .where(InboxEntry.id.in_(ids))
+                .values(status=name, attempts=InboxEntry.attempts + 1, error=None, processed_at=now)
+            )
+
+
+def _alone(hub: Hub, entry_id: int) -> None:
+    """Try one row of a failed batch in its own transaction; if it fails, its own job."""
+    try:
+        with hub.db.transaction() as session:
+            _process(hub, session, entry_id)
+        return
+    except Exception as exc:
+        reason = f"handed to its own job: {_reason(exc)}"
+    connector = _note_attempt(hub, entry_id, status="pending", error=reason[:2000])
+    enqueue_entry(hub, entry_id, connector=connector or "webhook", force=True)
+
+
+def _records(hub: Hub, connection: Connection, entry: InboxEntry) -> list | None:
+    """The canonical records the connector reads from a row, or None for a topic it ignores."""
+    try:
+        payload = json.loads(entry.body) if entry.body else None
+    except ValueError as exc:
+        raise PermanentError(f"the body is not JSON: {exc}") from None
+    return hub.pm.hook.webhook_records(
+        hub=hub,
+        connection=connection,
+        topic=entry.topic,
+        payload=payload,
+        headers=Headers(entry.headers or {}),
+    )
+
+
 def _process(hub: Hub, session: Session, entry_id: int) -> str:
     # The row (locked, so two runs cannot interleave) and its connection in one round trip.
     found = session.execute(
@@ -77,17 +201,7 @@ def _process(hub: Hub, session: Session, entry_id: int) -> str:
     entry, connection = found
     if entry.status != "pending":
         return entry.status  # done by an earlier run: a rerun changes nothing
-    try:
-        payload = json.loads(entry.body) if entry.body else None
-    except ValueError as exc:
-        raise PermanentError(f"the body is not JSON: {exc}") from None
-    records = hub.pm.hook.webhook_records(
-        hub=hub,
-        connection=connection,
-        topic=entry.topic,
-        payload=payload,
-        headers=Headers(entry.headers or {}),
-    )
+    records = _records(hub, connection, entry)
     if records is None:
         status = "ignored"
     else:

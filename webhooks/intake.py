@@ -1,10 +1,11 @@
 """Inbound intake: ``POST /webhooks/<connector>/<connection_id>``.
 
 Verify the signature on the raw body through the connector's hook, store the
-delivery in the inbox (once per platform delivery id), enqueue its job, and
-answer 200 in milliseconds. The inbox row is written before the answer and
-before the enqueue: when Redis is down the answer is still 200 and the
-periodic sweep enqueues the row later, so an accepted delivery is never lost.
+delivery in the inbox (once per platform delivery id), see that a job draining
+the connection's inbox is queued, and answer 200 in milliseconds. The inbox row
+is written before the answer and before the enqueue: when Redis is down the
+answer is still 200 and the periodic sweep enqueues the row later, so an
+accepted delivery is never lost.
 
 A connection seen before is verified from this process's snapshot of it and
 stored with one statement that also proves the snapshot current (see
@@ -13,6 +14,7 @@ stored with one statement that also proves the snapshot current (see
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import logging
@@ -63,7 +65,7 @@ def receive(connector: str, connection_id: int):
     if snapshot is not None:
         entry_id = _store_if_known(hub, snapshot, body)
         if entry_id is not None:
-            return _answer(hub, connector, entry_id)
+            return _answer(hub, connector, connection_id, entry_id)
     # One transaction (one pooled connection) for the lookup and the insert.
     with hub.db.transaction() as session:
         try:
@@ -73,7 +75,7 @@ def receive(connector: str, connection_id: int):
             raise
         snapshots.remember(connection)
         entry_id = _verify_and_store(hub, connector, connection, body, session)
-    return _answer(hub, connector, entry_id)
+    return _answer(hub, connector, connection_id, entry_id)
 
 
 def _store_if_known(hub: Hub, snapshot: Snapshot, body: bytes) -> int | None:
@@ -117,7 +119,8 @@ def receive_app_wide(connector: str):
         )
     with hub.db.transaction() as session:
         entry_id = _verify_and_store(hub, connector, connection, body, session)
-    return _answer(hub, connector, entry_id)
+        connection_id = connection.id
+    return _answer(hub, connector, connection_id, entry_id)
 
 
 def _body() -> bytes:
@@ -151,10 +154,11 @@ def _verify_and_store(
     return store(hub, connection, delivery_id, topic or "", headers, body, session=session)
 
 
-def _answer(hub: Hub, connector: str, entry_id: int | None):
-    """Enqueue a new row's job (after the commit) and answer 200 either way."""
+def _answer(hub: Hub, connector: str, connection_id: int, entry_id: int | None):
+    """See that a drain of the connection's inbox is on its way (after the commit) and
+    answer 200 either way."""
     if entry_id is not None:
-        enqueue_entry(hub, entry_id, connector=connector)
+        schedule_drain(hub, connection_id, entry_id, connector=connector)
     return jsonify({"received": True, "duplicate": entry_id is None}), 200
 
 
@@ -260,6 +264,56 @@ class _EnqueueGate:
 
 def _gate(hub: Hub) -> _EnqueueGate:
     return hub.app.extensions.setdefault("webhooks_enqueue_gate", _EnqueueGate())
+
+
+#: How long a drain stays marked as queued: past it, a delivery queues another
+#: even if the first was lost (a flushed Redis); the sweep covers the rest.
+DRAIN_MARK_SECONDS = 60
+
+
+def drain_mark(hub: Hub, connection_id: int) -> str:
+    """The Redis key saying a drain of the connection's inbox is queued and not yet started."""
+    return f"{hub.jobs.prefix}:inbox-drain:{connection_id}"
+
+
+def schedule_drain(hub: Hub, connection_id: int, entry_id: int, *, connector: str) -> bool:
+    """See that a job draining the connection's inbox will run after this row's commit.
+
+    One Redis command for most deliveries: the mark is set only when no drain
+    is queued, and only then is a drain enqueued. A drain clears the mark when
+    it starts, before it reads the inbox, so a row committed before a drain
+    has started is read by it, and a row committed after queues another.
+    Without Redis the row is processed at once, by its own job. Never raises:
+    the row is stored, and the sweep enqueues what this could not.
+    """
+    if hub.jobs.is_inline:
+        return enqueue_entry(hub, entry_id, connector=connector)
+    gate = _gate(hub)
+    if not gate.is_open():
+        return False
+    try:
+        mark = drain_mark(hub, connection_id)
+        if not hub.jobs.redis.set(mark, entry_id, nx=True, ex=DRAIN_MARK_SECONDS):
+            return True  # a drain is queued and will read this row
+        meta = {"plugin": "webhooks", "connector": connector, "connection_id": connection_id}
+        job = JobCall(
+            "webhooks.inbox.drain_connection",
+            (connection_id,),
+            queue="inbound",
+            retry=hub.jobs.default_retry(),
+            meta=meta,
+        )
+        try:
+            hub.jobs.enqueue_many([job])
+        except Exception:
+            with contextlib.suppress(Exception):
+                hub.jobs.redis.delete(mark)
+            raise
+    except Exception as exc:
+        gate.close()
+        log.warning("inbox row %s: no drain queued (%s); the sweep will enqueue it", entry_id, exc)
+        return False
+    return True
 
 
 def inbox_job_id(entry_id: int) -> str:
