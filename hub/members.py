@@ -156,6 +156,7 @@ def create_member(
     member.attributes = cleaned.get("attributes") or {}
     session.add(member)
     session.flush()
+    _remember(session, ("phone", merchant_id, member.phone), member)
     for channel, granted in consents.items():
         set_consent(session, member, channel, granted, source=source)
     emit(
@@ -291,6 +292,7 @@ def add_identity(
     )
     session.add(identity)
     session.flush()
+    _remember(session, ("identity", connection_id, str(external_id)), member)
     return identity
 
 
@@ -312,6 +314,13 @@ def member_by_identity(session: Session, connection_id: int, external_id: str) -
 _PREFETCHED = "hub_members_prefetched"
 
 
+def _remember(session: Session, key: tuple[str, int, str | None], member: Member) -> None:
+    """Inside ``members_prefetched``, what this transaction creates is found like the rest."""
+    found = session.info.get(_PREFETCHED)
+    if found is not None and key[2]:
+        found[key] = member
+
+
 @contextmanager
 def members_prefetched(
     session: Session,
@@ -326,7 +335,8 @@ def members_prefetched(
 
     Two queries in all instead of one or two per customer. Only what was found
     is kept: a phone or customer id not found is still asked of the database
-    (a member may have been created for it since, in the same block).
+    (a member may have been created for it since, in the same block), and
+    members created and customer ids linked in the block are added as found.
     """
     found: dict[tuple[str, int, str], Member] = {}
     phones = {p for p in phones if p}

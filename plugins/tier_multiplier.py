@@ -19,9 +19,12 @@ from decimal import Decimal
 
 from marshmallow import Schema
 from marshmallow import fields
+from sqlalchemy import exists
+from sqlalchemy import select
 
 from hub import Award
 from hub import ProgramRule
+from hub import Tier
 from hub import current_tier
 from hub import hookimpl
 
@@ -47,7 +50,7 @@ def register_program_rules(hub):
 @hookimpl
 def points_for_order(session, member, order, program):
     """Award (multiplier - 1) x base points to a member of a tier with a multiplier above 1."""
-    if member is None or not _enabled(program):
+    if member is None or not _enabled(program) or not _any_multiplier(session, member.merchant_id):
         return None
     tier = current_tier(session, member)
     if tier is None or Decimal(tier.earn_multiplier) <= 1:
@@ -63,3 +66,20 @@ def points_for_order(session, member, order, program):
 def _enabled(program) -> bool:
     section = program.rules.get(RULE)
     return not (isinstance(section, Mapping) and section.get("enabled", True) is False)
+
+
+def _any_multiplier(session, merchant_id: int) -> bool:
+    """Whether any of the merchant's tiers has a multiplier above 1: asked once per
+    transaction, so a merchant without such tiers costs no query per order."""
+    transaction = session.get_transaction()
+    known = session.info.get("tier_multiplier_merchants")
+    if known is None or known[0] is not transaction:
+        known = session.info["tier_multiplier_merchants"] = (transaction, {})
+    answers = known[1]
+    if merchant_id not in answers:
+        answers[merchant_id] = bool(
+            session.scalar(
+                select(exists().where(Tier.merchant_id == merchant_id, Tier.earn_multiplier > 1))
+            )
+        )
+    return answers[merchant_id]

@@ -443,3 +443,23 @@ def test_a_bad_row_in_a_drained_batch_fails_alone_and_the_rest_are_recorded(shop
     job = shop.hub.jobs.queue("inbound").fetch_job(job_id)
     assert job.meta["connector"] == "custom"
     assert "unknown financial status" in job.meta["last_error"]
+
+
+def test_a_drain_finding_full_batches_queues_a_second_one_to_share_the_backlog(shop, monkeypatch):
+    import webhooks.inbox
+
+    monkeypatch.setattr(webhooks.inbox, "DRAIN_BATCH", 2)
+    for n in range(5):
+        shop.send(order_event(f"W-{n}"), f"b-{n}")
+    queue = shop.hub.jobs.queue("inbound")
+    [queued] = queue.get_jobs()
+    queue.remove(queued)  # run here instead, as a worker would
+    with shop.app.app_context():
+        assert webhooks.inbox.drain_connection(shop.connection_id) == 5
+    # Its batches came full, so it asked for help: one more drain waits for a worker.
+    [helper] = queue.get_jobs()
+    assert helper.func_name == "hub.jobs.run"
+    assert helper.args[:2] == ("webhooks.inbox.drain_connection", shop.connection_id)
+    run_jobs(shop.hub)  # the helper finds nothing left and changes nothing
+    assert sorted(orders(shop.hub)) == [(f"W-{n}", "paid") for n in range(5)]
+    assert {status for _, status in inbox(shop.hub)} == {"processed"}

@@ -44,6 +44,7 @@ from hub import record_orders
 from hub import utcnow
 from webhooks.intake import drain_mark
 from webhooks.intake import enqueue_entry
+from webhooks.intake import queue_drain
 from webhooks.models import InboxEntry
 
 log = logging.getLogger(__name__)
@@ -87,20 +88,28 @@ def drain_connection(connection_id: int) -> int:
     stored from now on queues the next drain. Rows are taken in id order with
     ``SKIP LOCKED``: two drains of one connection share the rows between them.
     A row some job has already tried (``attempts`` above 0) is left to its own job.
+    While batches come full, another drain is queued, so a second worker
+    shares a backlog.
     """
     hub = current_hub()
     if not hub.jobs.is_inline:
         hub.jobs.redis.delete(drain_mark(hub, connection_id))
     done = 0
     while True:
-        taken = _drain_batch(hub, connection_id)
+        taken, connector = _drain_batch(hub, connection_id)
         if not taken:
             return done
         done += taken
+        if taken == DRAIN_BATCH and not hub.jobs.is_inline:
+            try:
+                queue_drain(hub, connection_id, connector=connector)
+            except Exception as exc:  # this drain goes on regardless
+                log.warning("no second drain of connection %s queued: %s", connection_id, exc)
 
 
-def _drain_batch(hub: Hub, connection_id: int) -> int:
+def _drain_batch(hub: Hub, connection_id: int) -> tuple[int, str]:
     ids: list[int] = []
+    connector = "webhook"
     try:
         with hub.db.transaction() as session:
             rows = session.scalars(
@@ -116,15 +125,16 @@ def _drain_batch(hub: Hub, connection_id: int) -> int:
             ).all()
             ids = [row.id for row in rows]
             if rows:
+                connector = rows[0].connector
                 _apply_batch(hub, session, session.get_one(Connection, connection_id), rows)
-            return len(rows)
+            return len(rows), connector
     except Exception as exc:
         if not ids:
             raise  # nothing taken: the job itself failed (the database is down)
         log.info("inbox batch of %s rows failed (%s); each row alone", len(ids), _reason(exc))
     for entry_id in ids:
         _alone(hub, entry_id)
-    return len(ids)
+    return len(ids), connector
 
 
 def _apply_batch(hub: Hub, session: Session, connection: Connection, rows: list) -> None:

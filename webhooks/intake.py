@@ -292,27 +292,35 @@ def schedule_drain(hub: Hub, connection_id: int, entry_id: int, *, connector: st
     if not gate.is_open():
         return False
     try:
-        mark = drain_mark(hub, connection_id)
-        if not hub.jobs.redis.set(mark, entry_id, nx=True, ex=DRAIN_MARK_SECONDS):
-            return True  # a drain is queued and will read this row
-        meta = {"plugin": "webhooks", "connector": connector, "connection_id": connection_id}
-        job = JobCall(
-            "webhooks.inbox.drain_connection",
-            (connection_id,),
-            queue="inbound",
-            retry=hub.jobs.default_retry(),
-            meta=meta,
-        )
-        try:
-            hub.jobs.enqueue_many([job])
-        except Exception:
-            with contextlib.suppress(Exception):
-                hub.jobs.redis.delete(mark)
-            raise
+        queue_drain(hub, connection_id, connector=connector)
     except Exception as exc:
         gate.close()
         log.warning("inbox row %s: no drain queued (%s); the sweep will enqueue it", entry_id, exc)
         return False
+    return True
+
+
+def queue_drain(hub: Hub, connection_id: int, *, connector: str) -> bool:
+    """Enqueue a drain of the connection's inbox unless one is queued; True if this one did.
+
+    Raises when Redis cannot be reached.
+    """
+    mark = drain_mark(hub, connection_id)
+    if not hub.jobs.redis.set(mark, 1, nx=True, ex=DRAIN_MARK_SECONDS):
+        return False  # a drain is queued and will read what is waiting
+    job = JobCall(
+        "webhooks.inbox.drain_connection",
+        (connection_id,),
+        queue="inbound",
+        retry=hub.jobs.default_retry(),
+        meta={"plugin": "webhooks", "connector": connector, "connection_id": connection_id},
+    )
+    try:
+        hub.jobs.enqueue_many([job])
+    except Exception:
+        with contextlib.suppress(Exception):
+            hub.jobs.redis.delete(mark)
+        raise
     return True
 
 

@@ -103,15 +103,25 @@ def webhook_topic(hub, connection, headers, body):
 def webhook_records(hub, connection, topic, payload):
     if not _ours(connection):
         return None
-    envelope = _load(EnvelopeSchema(), payload, "event")
+    envelope = _load(_SCHEMAS["event"], payload, "event")
     kind = envelope["type"]
     if kind in ORDER_TYPES:
-        return [_load(OrderSchema(), envelope["data"], "order")]
+        return [_load(_SCHEMAS["order"], envelope["data"], "order")]
     if kind in CUSTOMER_TYPES:
-        return [_load(CustomerSchema(), envelope["data"], "customer")]
+        return [_load(_SCHEMAS["customer"], envelope["data"], "customer")]
     if kind in REFUND_TYPES:
-        return [_load(RefundSchema(), envelope["data"], "refund")]
+        return [_load(_SCHEMAS["refund"], envelope["data"], "refund")]
     return None
+
+
+#: Built once: a schema's construction costs more than loading an event with it,
+#: and loading keeps no state on the schema.
+_SCHEMAS = {
+    "event": EnvelopeSchema(),
+    "order": OrderSchema(),
+    "customer": CustomerSchema(),
+    "refund": RefundSchema(),
+}
 
 
 def _load(schema: Any, data: Any, what: str) -> Any:
