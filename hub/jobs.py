@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-QUEUES = ("default", "events", "inbound", "outbound", "messages")
+QUEUES = ("default", "inbound", "events", "outbound", "messages")
 
 #: Backoff for transient failures: 10 s, 1 min, 5 min, 30 min, 2 h.
 DEFAULT_RETRY_INTERVALS = (10, 60, 300, 1800, 7200)

@@ -13,6 +13,7 @@ from typing import Any
 from rq import SimpleWorker
 from rq import Worker
 from rq.cron import CronScheduler
+from rq.worker import DequeueStrategy
 
 from hub.jobs import QUEUES
 from hub.jobs import PeriodicJob
@@ -126,7 +127,14 @@ def work(hub: Hub, *, burst: bool = False, simple: bool = False, cron: bool = Tr
     gc.collect()
     gc.freeze()
     try:
-        worker.work(burst=burst, with_scheduler=True, logging_level=hub.config["HUB_LOG_LEVEL"])
+        # Round robin over the queues: a stream of deliveries never starves the events'
+        # fan-out, nor a burst of fan-out jobs the deliveries.
+        worker.work(
+            burst=burst,
+            with_scheduler=True,
+            logging_level=hub.config["HUB_LOG_LEVEL"],
+            dequeue_strategy=DequeueStrategy.ROUND_ROBIN,
+        )
     finally:
         stop.set()
         time.sleep(0)

@@ -79,6 +79,9 @@ def process_entry(entry_id: int) -> str:
 
 #: Rows per drain transaction.
 DRAIN_BATCH = 200
+#: Batches per drain job: past them the drain queues its successor and ends, so a
+#: worker takes its turn on the other queues under an endless stream of deliveries.
+DRAIN_BATCHES_PER_JOB = 10
 
 
 def drain_connection(connection_id: int) -> int:
@@ -95,7 +98,7 @@ def drain_connection(connection_id: int) -> int:
     if not hub.jobs.is_inline:
         hub.jobs.redis.delete(drain_mark(hub, connection_id))
     done = 0
-    while True:
+    for _ in range(DRAIN_BATCHES_PER_JOB):
         taken, connector = _drain_batch(hub, connection_id)
         if not taken:
             return done
@@ -103,8 +106,9 @@ def drain_connection(connection_id: int) -> int:
         if taken == DRAIN_BATCH and not hub.jobs.is_inline:
             try:
                 queue_drain(hub, connection_id, connector=connector)
-            except Exception as exc:  # this drain goes on regardless
-                log.warning("no second drain of connection %s queued: %s", connection_id, exc)
+            except Exception as exc:  # the rows wait for the next delivery or the sweep
+                log.warning("no further drain of connection %s queued: %s", connection_id, exc)
+    return done
 
 
 def _drain_batch(hub: Hub, connection_id: int) -> tuple[int, str]:
