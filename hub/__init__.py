@@ -42,6 +42,7 @@ from hub.errors import ValidationError
 from hub.events import Event
 from hub.events import emit
 from hub.events import handles_events
+from hub.events import wants_events
 from hub.hookspecs import hookimpl
 from hub.jobs import JobCall
 from hub.jobs import PeriodicJob
@@ -184,4 +185,5 @@ __all__ = [
     "use_voucher",
     "utcnow",
     "validate_voucher",
+    "wants_events",
 ]

@@ -153,6 +153,29 @@ def handles_events(*event_types: str) -> Callable[[F], F]:
     return declare
 
 
+def wants_events(
+    choose: Callable[[Hub, list[Event]], Iterable[str]],
+) -> Callable[[F], F]:
+    """Let a ``handle_event`` implementation say, when events are dispatched, which it needs.
+
+    ``choose(hub, events)`` gets the events of one dispatch that the
+    implementation handles (see ``handles_events``) and returns the ids of
+    those it wants a job for; the others get none. It runs in the process
+    that committed the events, after the commit, once per dispatch (one
+    transaction's events together), so one query answers for all of them:
+    an outbound-webhooks plugin asks which merchants have endpoints at all.
+    Anything it reads was committed before the events were, so a setting
+    saved before an event is always seen. If it raises, every event gets
+    its job, as without it. Stack it under ``@hookimpl``.
+    """
+
+    def declare(function: F) -> F:
+        function.hub_event_filter = choose  # type: ignore[attr-defined]
+        return function
+
+    return declare
+
+
 def handles(function: Callable[..., Any], event_type: str) -> bool:
     """Return True when a ``handle_event`` implementation wants events of ``event_type``."""
     types = getattr(function, "hub_event_types", None)
@@ -205,11 +228,15 @@ def dispatch_many(hub: Hub, events: list[Event]) -> bool:
     return True
 
 
-def _delivery_jobs(hub: Hub, events: Iterable[Event], handlers: list[Any]) -> Iterable[JobCall]:
+def _delivery_jobs(hub: Hub, events: list[Event], handlers: list[Any]) -> Iterable[JobCall]:
     retry = hub.jobs.default_retry()
+    wanted = {impl.plugin_name: _wanted(hub, impl, events) for impl in handlers}
     for event in events:
         for impl in handlers:
             if not handles(impl.function, event.type):
+                continue
+            chosen = wanted[impl.plugin_name]
+            if chosen is not None and event.id not in chosen:
                 continue
             yield JobCall(
                 "hub.events.deliver_event",
@@ -219,6 +246,23 @@ def _delivery_jobs(hub: Hub, events: Iterable[Event], handlers: list[Any]) -> It
                 retry=retry,
                 meta={"plugin": impl.plugin_name, "event": event.type},
             )
+
+
+def _wanted(hub: Hub, impl: Any, events: list[Event]) -> set[str] | None:
+    """The ids of the events the implementation's ``wants_events`` chose, or None for all."""
+    choose = getattr(impl.function, "hub_event_filter", None)
+    if choose is None:
+        return None
+    handled = [event for event in events if handles(impl.function, event.type)]
+    if not handled:
+        return set()
+    try:
+        return set(choose(hub, handled))
+    except Exception:
+        log.exception(
+            "wants_events of plugin %s raised; every event gets its job", impl.plugin_name
+        )
+        return None
 
 
 def _mark_dispatched(hub: Hub, event_ids: list[str]) -> None:

@@ -302,6 +302,66 @@ def test_hook_handle_event_runs_only_for_the_types_a_plugin_declares(redis_app, 
         assert all(r.dispatched_at for r in session.scalars(select(EventRecord)))
 
 
+class Choosy:
+    """Wants a job only for the events whose data says ``"push": true``."""
+
+    __name__ = "choosy"
+
+    def __init__(self, fail=False):
+        self.seen = []
+        self.asked = []
+        self.fail = fail
+
+    def choose(self, hub, events):
+        self.asked.append(sorted(event.type for event in events))
+        if self.fail:
+            raise RuntimeError("settings store down")
+        return [event.id for event in events if event.data.get("push")]
+
+    @hookimpl
+    @handles_events("member.*", "voucher.issued")
+    def handle_event(self, event):
+        self.seen.append(event.data["n"])
+
+
+def test_wants_events_chooses_once_per_dispatch_which_events_get_a_job(redis_app, deliverers):
+    hub = redis_app.extensions["hub"]
+    choosy = Choosy()
+    choosy.handle_event.__func__.hub_event_filter = choosy.choose
+    hub.pm.register(choosy, name="choosy")
+    from hub.testing import create_test_merchant
+
+    merchant = create_test_merchant(hub)
+    with hub.db.transaction() as session:
+        emit(session, "member.updated", merchant.id, {"n": 1, "push": True})
+        emit(session, "member.updated", merchant.id, {"n": 2, "push": False})
+        emit(session, "voucher.issued", merchant.id, {"n": 3, "push": True})
+        emit(session, "points.adjusted", merchant.id, {"n": 4, "push": True})
+
+    # Asked once, about the three events of types it handles; jobs for the two it chose.
+    assert choosy.asked == [["member.updated", "member.updated", "voucher.issued"]]
+    job_ids = hub.jobs.queue("events").get_job_ids()
+    assert sum(job_id.endswith("-choosy") for job_id in job_ids) == 2
+    run_jobs(hub)
+    assert sorted(choosy.seen) == [1, 3]
+    assert len(deliverers[0].seen) == 4  # other plugins are not affected
+
+
+def test_a_failing_wants_events_gives_every_event_its_job(redis_app, deliverers):
+    hub = redis_app.extensions["hub"]
+    choosy = Choosy(fail=True)
+    choosy.handle_event.__func__.hub_event_filter = choosy.choose
+    hub.pm.register(choosy, name="choosy")
+    from hub.testing import create_test_merchant
+
+    merchant = create_test_merchant(hub)
+    with hub.db.transaction() as session:
+        emit(session, "member.updated", merchant.id, {"n": 1, "push": True})
+        emit(session, "member.updated", merchant.id, {"n": 2, "push": False})
+    run_jobs(hub)
+    assert sorted(choosy.seen) == [1, 2]
+
+
 def test_handles_events_refuses_an_empty_declaration():
     with pytest.raises(ValueError, match="event type"):
         handles_events()

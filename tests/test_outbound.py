@@ -410,3 +410,27 @@ def test_a_certificate_the_hub_does_not_trust_fails_the_attempt(shop, tmp_path):
     assert receiver.requests == []
     [delivery] = deliveries(shop.hub)
     assert delivery.status == "pending" and "SSL" in delivery.last_error
+
+
+def webhook_jobs(hub):
+    """The outbound plugin's fan-out jobs queued on the events queue."""
+    return [j for j in hub.jobs.queue("events").get_job_ids() if j.endswith("-webhooks")]
+
+
+def test_events_no_endpoint_asked_for_get_no_outbound_job(shop):
+    # No endpoint yet: creating a member queues no job for the outbound plugin.
+    shop.member("0912345678")
+    assert webhook_jobs(shop.hub) == []
+    run_jobs(shop.hub)
+    with Receiver() as receiver:
+        shop.endpoint(receiver.url, ["order.received"])
+        # An endpoint, but for another type: still none.
+        shop.member("0912345679")
+        assert webhook_jobs(shop.hub) == []
+        shop.endpoint(receiver.url, ["member.created"])
+        # Asked for: the next member.created gets its job and reaches the endpoint.
+        member = shop.member("0912345670")
+        assert len(webhook_jobs(shop.hub)) == 1
+        run_jobs(shop.hub)
+    [request] = receiver.requests
+    assert json.loads(request["body"])["data"]["member_id"] == member["id"]

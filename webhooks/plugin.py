@@ -7,6 +7,7 @@ from pathlib import Path
 from hub import PeriodicJob
 from hub import hookimpl
 from hub import register_api_blueprint
+from hub import wants_events
 from webhooks import models  # noqa: F401 - registers the tables on hub.Model
 from webhooks import outbound
 from webhooks.api import blp as api_blueprint
@@ -43,6 +44,7 @@ def register_commands(cli):
 
 
 @hookimpl
+@wants_events(outbound.events_with_endpoints)
 def handle_event(hub, event):
     """Send the event to the merchant's endpoints that asked for its type."""
     outbound.fan_out(hub, event)
