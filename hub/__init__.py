@@ -69,6 +69,7 @@ from hub.messaging.gateways import SendResult
 from hub.messaging.kinds import MessageKind
 from hub.messaging.outbox import kind_options
 from hub.messaging.outbox import queue_message
+from hub.messaging.outbox import when_kind_enabled
 from hub.messaging.secrets import refresh_connection_secrets
 from hub.models import Connection
 from hub.models import Member
@@ -186,4 +187,5 @@ __all__ = [
     "utcnow",
     "validate_voucher",
     "wants_events",
+    "when_kind_enabled",
 ]

@@ -21,6 +21,8 @@ from hub import kind_options
 from hub import order_facts
 from hub import queue_message
 from hub import utcnow
+from hub import wants_events
+from hub import when_kind_enabled
 
 PAID = ("paid", "partially_refunded")
 
@@ -59,6 +61,7 @@ def register_message_kinds(hub):
 
 @hookimpl
 @handles_events("order.received", "order.updated")
+@wants_events(when_kind_enabled(THANK_YOU.name))
 def handle_event(hub, event):
     """Queue a thank-you for an order that is (now) paid."""
     if event.type not in ("order.received", "order.updated"):

@@ -24,6 +24,8 @@ from hub import handles_events
 from hub import hookimpl
 from hub import kind_options
 from hub import queue_message
+from hub import wants_events
+from hub import when_kind_enabled
 
 
 class ExpiringOptions(Schema):
@@ -86,6 +88,7 @@ def register_periodic_jobs(hub):
 
 @hookimpl
 @handles_events("points.earned")
+@wants_events(when_kind_enabled(POINTS_EARNED.name))
 def handle_event(hub, event):
     """Queue a points-earned message for the member who earned."""
     if event.type != "points.earned" or not event.data.get("member_id"):

@@ -14,6 +14,8 @@ from hub import handles_events
 from hub import hookimpl
 from hub import kind_options
 from hub import queue_message
+from hub import wants_events
+from hub import when_kind_enabled
 
 TIER_UP = MessageKind(
     name="tier_up",
@@ -52,6 +54,7 @@ def register_message_kinds(hub):
 
 @hookimpl
 @handles_events("tier.changed", "tier.near")
+@wants_events(when_kind_enabled({"tier.changed": TIER_UP.name, "tier.near": TIER_NEAR.name}))
 def handle_event(hub, event):
     """Queue tier-up and near-tier messages."""
     data = event.data

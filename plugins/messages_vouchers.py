@@ -14,6 +14,8 @@ from hub import handles_events
 from hub import hookimpl
 from hub import kind_options
 from hub import queue_message
+from hub import wants_events
+from hub import when_kind_enabled
 
 VOUCHER_ISSUED = MessageKind(
     name="voucher_issued",
@@ -36,6 +38,7 @@ def register_message_kinds(hub):
 
 @hookimpl
 @handles_events("voucher.issued")
+@wants_events(when_kind_enabled(VOUCHER_ISSUED.name))
 def handle_event(hub, event):
     """Queue the voucher's code for its member."""
     data = event.data

@@ -409,3 +409,23 @@ def test_enqueue_many_loads_its_script_when_redis_does_not_hold_it(redis_app, me
     assert hub.jobs.enqueue_many(calls) == 0
     run_jobs(hub)
     assert "after-flush" in notes(hub)
+
+
+def test_message_plugins_get_jobs_only_from_merchants_who_switched_the_kind_on(redis_app):
+    from hub.messaging.settings import save_settings
+    from hub.testing import create_test_merchant
+
+    hub = redis_app.extensions["hub"]
+    quiet, chatty = create_test_merchant(hub), create_test_merchant(hub)
+    with hub.db.transaction() as session:
+        save_settings(
+            hub, session, chatty.id, {"kinds": {"points_earned": {"enabled": True}}}, actor="t"
+        )
+    with hub.db.transaction() as session:
+        for merchant in (quiet, chatty):
+            emit(session, "points.earned", merchant.id, {"member_id": 1, "points": 5})
+            emit(session, "order.received", merchant.id, {"member_id": 1, "order_id": 1})
+
+    jobs = [j for j in hub.jobs.queue("events").get_job_ids() if "-messages_" in j]
+    # One job: the points message of the merchant who wants it; the thank-you is off for both.
+    assert [j.rpartition("-")[2] for j in jobs] == ["messages_points"]

@@ -11,6 +11,8 @@ now and then still counts.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from collections.abc import Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING
 from typing import Any
@@ -103,6 +105,35 @@ def kind_options(hub: Hub, merchant_id: int, kind: str) -> dict[str, Any] | None
     with hub.db.session() as session:
         kind_settings = get_settings(session, merchant_id).kind(spec)
     return dict(kind_settings.options) if kind_settings.enabled else None
+
+
+def when_kind_enabled(kinds: str | Mapping[str, str]) -> Callable[[Hub, list[Event]], list[str]]:
+    """A ``wants_events`` chooser: the events of merchants who have the message kind on.
+
+    ``kinds`` is one kind for every event, or the kind of each event type
+    (``{"tier.changed": "tier_up", "tier.near": "tier_near"}``). Kinds are
+    off until a merchant switches them on, so most events of most merchants
+    then cost no job. One settings read per merchant of the dispatch.
+    """
+
+    def choose(hub: Hub, events: list[Event]) -> list[str]:
+        specs = message_kinds(hub)
+        on: dict[tuple[int, str], bool] = {}
+        chosen = []
+        with hub.db.session() as session:
+            for event in events:
+                kind = kinds if isinstance(kinds, str) else kinds.get(event.type)
+                spec = specs.get(kind) if kind else None
+                if spec is None:
+                    continue
+                key = (event.merchant_id, spec.name)
+                if key not in on:
+                    on[key] = get_settings(session, event.merchant_id).kind(spec).enabled
+                if on[key]:
+                    chosen.append(event.id)
+        return chosen
+
+    return choose
 
 
 def _exists(session: Session, merchant_id: int, dedupe_key: str) -> bool:
