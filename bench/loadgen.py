@@ -183,7 +183,9 @@ def free_port() -> int:
 class Gunicorn:
     """A gunicorn server on loopback for the length of a ``with`` block."""
 
-    def __init__(self, app: str, *, workers: int = 2, env: dict[str, str] | None = None):
+    def __init__(
+        self, app: str, *, workers: int = 2, threads: int = 1, env: dict[str, str] | None = None
+    ):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         gunicorn = os.path.join(os.path.dirname(sys.executable), "gunicorn")
@@ -192,6 +194,8 @@ class Gunicorn:
                 gunicorn,
                 "-w",
                 str(workers),
+                "--threads",
+                str(threads),
                 "-b",
                 f"127.0.0.1:{self.port}",
                 "--log-level",

@@ -313,6 +313,10 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--orders", type=int, default=2000, help="cap of saturation requests")
+    parser.add_argument(
+        "--threads", type=int, default=1, help="threads per gunicorn worker, for both servers"
+    )
+    parser.add_argument("--intake-only", action="store_true", help="skip the processing part")
     parser.add_argument("--loop", type=int, default=2000, help="orders in the plain loop")
     options = parser.parse_args()
     admin = os.environ.get("HUB_BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
@@ -333,9 +337,9 @@ def main() -> None:
             "HUB_LOG_LEVEL": "WARNING",
         }
         path = f"/webhooks/custom/{connection_id}"
-        with Gunicorn("bench.bare:app") as bare:
+        with Gunicorn("bench.bare:app", threads=options.threads) as bare:
             base = closed_loop_post(bare.url + "/bare", "", seconds=options.seconds, limit=10**9)
-        with Gunicorn("hub.wsgi:app", env=env) as hub_server:
+        with Gunicorn("hub.wsgi:app", threads=options.threads, env=env) as hub_server:
             intake = closed_loop_post(
                 hub_server.url + path, "sat", seconds=options.seconds, limit=options.orders
             )
@@ -350,7 +354,8 @@ def main() -> None:
             )
         ratio = intake.rate / base.rate if base.rate else float("nan")
         report(
-            "Intake (gunicorn, 2 sync workers, closed loop, 2 processes x 8 clients)",
+            f"Intake (gunicorn, 2 workers x {options.threads} threads, closed loop,"
+            " 2 processes x 8 clients)",
             [
                 ("bare Flask POST", f"{base.rate:,.0f} req/s", f"p50 {base.percentile(50):.1f} ms"),
                 (
@@ -370,6 +375,8 @@ def main() -> None:
                 ("errors", str(rated.errors), f"of {rated.requests + rated.errors}"),
             ],
         )
+        if options.intake_only:
+            return
         print("\nEnd to end: 2 x hub worker --simple on every queue (event fan-out included)")
         e2e = end_to_end(env, database_url, workers=2, timeout=90, inbound_only=False)
         print("End to end: 2 simple workers on the inbound queue alone (fan-out jobs left queued)")
