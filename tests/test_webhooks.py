@@ -463,3 +463,25 @@ def test_a_drain_finding_full_batches_queues_a_second_one_to_share_the_backlog(s
     run_jobs(shop.hub)  # the helper finds nothing left and changes nothing
     assert sorted(orders(shop.hub)) == [(f"W-{n}", "paid") for n in range(5)]
     assert {status for _, status in inbox(shop.hub)} == {"processed"}
+
+
+def test_the_sweep_gives_a_row_no_drain_finished_in_time_a_job_of_its_own(shop, monkeypatch):
+    import webhooks.sweep
+
+    assert shop.send(order_event("W-1"), "slow-1")[0] == 200
+    queue = shop.hub.jobs.queue("inbound")
+    [drain] = queue.get_jobs()
+    queue.remove(drain)  # the drain is lost (its worker died before taking it)
+    shop.hub.jobs.redis.delete(f"{shop.hub.jobs.prefix}:inbox-drain:{shop.connection_id}")
+    with shop.app.app_context():
+        assert run_sweep(older_than_seconds=0)["inbox"] == 1  # a new drain
+        [again] = queue.get_jobs()
+        assert again.args[0] == "webhooks.inbox.drain_connection"
+        queue.remove(again)  # lost too; the row has now waited past the drains' patience
+        monkeypatch.setattr(webhooks.sweep, "DRAIN_PATIENCE_SECONDS", 0)
+        assert run_sweep(older_than_seconds=0)["inbox"] == 1
+    [own] = queue.get_jobs()
+    assert own.args[0] == "webhooks.inbox.process_entry"
+    run_jobs(shop.hub)
+    assert inbox(shop.hub) == [("slow-1", "processed")]
+    assert orders(shop.hub) == [("W-1", "paid")]

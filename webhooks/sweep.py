@@ -1,9 +1,10 @@
 """The periodic sweep and hand replays: nothing accepted is left behind.
 
 The database is the truth, rq only the way to a worker. The sweep finds
-inbox rows still pending and deliveries still due whose job is not queued,
-scheduled or running (Redis was down at intake, a job was lost, a worker was
-killed and rq gave up on it) and enqueues them again. It first lets rq
+inbox rows still pending (it queues their connection's drain, or their own
+job) and deliveries still due whose job is not queued, scheduled or running
+(Redis was down at intake, a job was lost, a worker was killed and rq gave up
+on it) and enqueues them again. It first lets rq
 requeue abandoned jobs (rq's own started-registry cleanup), more often than
 rq's 10-minute maintenance would.
 """
@@ -25,6 +26,7 @@ from hub import current_hub
 from hub import utcnow
 from webhooks.intake import enqueue_entry
 from webhooks.intake import inbox_job_id
+from webhooks.intake import queue_drain
 from webhooks.models import InboxEntry
 from webhooks.models import WebhookDelivery
 from webhooks.outbound import delivery_job_id
@@ -38,6 +40,8 @@ GRACE_SECONDS = 30
 SCHEDULER_GRACE_SECONDS = 60
 #: An inbox row enqueued this many times without finishing is given up on.
 MAX_ATTEMPTS = 20
+#: A row no drain has finished after this long gets a job of its own.
+DRAIN_PATIENCE_SECONDS = 600
 _LIVE = ("queued", "started", "scheduled", "deferred")
 
 
@@ -106,16 +110,37 @@ def drop_job(hub: Hub, job_id: str) -> None:
 
 
 def sweep_inbox(hub: Hub, *, older_than_seconds: int, limit: int) -> int:
-    cutoff = utcnow() - timedelta(seconds=older_than_seconds)
+    """Put pending rows back on their way; return how many were.
+
+    A row no job has tried yet goes back to a drain of its connection (one
+    job for all such rows of a connection, as the intake would have queued).
+    A row that has been tried, or that waited past ``DRAIN_PATIENCE_SECONDS``
+    untried (something keeps killing the drains that take it), gets its own
+    job, counted towards ``MAX_ATTEMPTS``.
+    """
+    now = utcnow()
+    cutoff = now - timedelta(seconds=older_than_seconds)
+    patience = now - timedelta(seconds=DRAIN_PATIENCE_SECONDS)
     with hub.db.session() as session:
         rows = session.execute(
-            select(InboxEntry.id, InboxEntry.connector, InboxEntry.attempts)
+            select(
+                InboxEntry.id,
+                InboxEntry.connector,
+                InboxEntry.attempts,
+                InboxEntry.connection_id,
+                InboxEntry.received_at,
+            )
             .where(InboxEntry.status == "pending", InboxEntry.received_at < cutoff)
             .order_by(InboxEntry.received_at)
             .limit(limit)
         ).all()
     enqueued = 0
-    for entry_id, connector, attempts in rows:
+    drains: dict[int, tuple[str, int]] = {}
+    for entry_id, connector, attempts, connection_id, received_at in rows:
+        if attempts == 0 and received_at >= patience and not hub.jobs.is_inline:
+            name, count = drains.get(connection_id, (connector, 0))
+            drains[connection_id] = (name, count + 1)
+            continue
         state = job_state(hub, inbox_job_id(entry_id))
         if state in _LIVE:
             continue
@@ -126,8 +151,14 @@ def sweep_inbox(hub: Hub, *, older_than_seconds: int, limit: int) -> int:
         _count_sweep(hub, entry_id)
         if enqueue_entry(hub, entry_id, connector=connector, force=True):
             enqueued += 1
+    for connection_id, (connector, count) in drains.items():
+        try:
+            if queue_drain(hub, connection_id, connector=connector):
+                enqueued += count
+        except Exception as exc:
+            log.warning("no drain of connection %s queued (%s); next sweep", connection_id, exc)
     if enqueued:
-        log.info("sweep enqueued %s inbox rows", enqueued)
+        log.info("sweep put %s inbox rows back on their way", enqueued)
     return enqueued
 
 
