@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
+from hub import ledger
 from hub.db import Model
 from hub.errors import ValidationError
 from hub.events import emit
@@ -65,6 +66,12 @@ def merge_members(
         )
     survivor = get_member(session, merchant_id, survivor_id)
     merged = get_member(session, merchant_id, merged_id)
+    # Both rows locked (in id order) before anything moves: the totals added up below
+    # are then the committed ones, not what a concurrent accrual is about to change,
+    # and a concurrent merge of either member waits and then sees it merged.
+    ledger.lock_members(session, [survivor, merged])
+    session.refresh(survivor, ["status"])
+    session.refresh(merged, ["status"])
     if merged.status != "active" or survivor.status != "active":
         raise ValidationError("only active members can be merged", code="member_not_active")
     snapshot = _snapshot(merged)

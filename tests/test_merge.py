@@ -148,3 +148,43 @@ def test_hook_member_merged_raising_rolls_the_merge_back(hub, api):
         merge_members(hub, session, api.merchant.id, a["id"], b["id"], actor="test")
 
     assert api.get(f"/api/v1/members/{b['id']}").json["status"] == "active"
+
+
+def test_a_merge_waits_for_an_accrual_in_flight_and_adds_up_its_points(hub):
+    import threading
+
+    from hub.members import create_member
+    from hub.testing import create_test_merchant
+
+    merchant_id = create_test_merchant(hub).id
+    with hub.db.transaction() as session:
+        survivor = create_member(session, merchant_id, {"phone": "0912000001"}).id
+        merged = create_member(session, merchant_id, {"phone": "0912000002"}).id
+    credit(hub, merged, 100, "before")
+
+    # Given an accrual to the merged member holding its lock, not yet committed,
+    accrual = hub.db._writer()
+    accrual.begin()
+    member = accrual.get(Member, merged)
+    ledger.credit(accrual, member, 40, kind="adjust", key="in-flight", note="test")
+    # when the merge starts meanwhile,
+    done = threading.Event()
+
+    def merge():
+        with hub.db.transaction() as session:
+            merge_members(hub, session, merchant_id, survivor, merged, actor="test")
+        done.set()
+
+    thread = threading.Thread(target=merge)
+    thread.start()
+    assert not done.wait(0.5)  # it waits for the accrual's lock
+    accrual.commit()
+    accrual.close()
+    thread.join(30)
+    assert done.is_set()
+
+    # then the survivor holds both credits, and its total is its entries' sum.
+    with hub.db.session() as session:
+        assert session.get(Member, survivor).points_balance == 140
+        assert ledger.balance_from_entries(session, survivor) == 140
+        assert session.get(Member, merged).points_balance == 0
