@@ -85,6 +85,7 @@ from hub.orders import record_refund
 from hub.phones import normalize_phone
 from hub.program import Program
 from hub.program import ProgramRule
+from hub.program import ProgramsInForce
 from hub.program import program_for
 from hub.records import apply_record
 from hub.registry import ConnectorInfo
@@ -133,6 +134,7 @@ __all__ = [
     "PointLot",
     "Program",
     "ProgramRule",
+    "ProgramsInForce",
     "RecipientOptedOut",
     "Refund",
     "RetryLater",

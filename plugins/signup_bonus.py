@@ -18,10 +18,12 @@ from marshmallow import fields
 from marshmallow import validate
 
 from hub import ProgramRule
+from hub import ProgramsInForce
 from hub import grant_points
 from hub import handles_events
 from hub import hookimpl
 from hub import program_for
+from hub import wants_events
 
 RULE = "signup"
 
@@ -46,8 +48,24 @@ def register_program_rules(hub):
     ]
 
 
+def _with_a_bonus(hub, events):
+    """The members created while their merchant's program gave a sign-up bonus to their
+    source: the others cost no job. Each merchant's program versions are read once."""
+    chosen = []
+    with hub.db.session() as session:
+        programs = {}
+        for event in events:
+            if event.merchant_id not in programs:
+                programs[event.merchant_id] = ProgramsInForce(hub, session, event.merchant_id)
+            settings = programs[event.merchant_id].at(event.occurred_at).rule(RULE)
+            if settings is not None and event.data.get("source") not in settings["skip_sources"]:
+                chosen.append(event.id)
+    return chosen
+
+
 @hookimpl
 @handles_events("member.created")
+@wants_events(_with_a_bonus)
 def handle_event(hub, event):
     if event.type != "member.created":
         return

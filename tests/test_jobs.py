@@ -429,3 +429,26 @@ def test_message_plugins_get_jobs_only_from_merchants_who_switched_the_kind_on(r
     jobs = [j for j in hub.jobs.queue("events").get_job_ids() if "-messages_" in j]
     # One job: the points message of the merchant who wants it; the thank-you is off for both.
     assert [j.rpartition("-")[2] for j in jobs] == ["messages_points"]
+
+
+def test_the_signup_bonus_gets_jobs_only_where_the_program_gives_one(redis_app):
+    from hub.members import create_member
+    from hub.models import PointEntry
+    from hub.program import save_program
+    from hub.testing import create_test_merchant
+
+    hub = redis_app.extensions["hub"]
+    plain, generous = create_test_merchant(hub), create_test_merchant(hub)
+    with hub.db.transaction() as session:
+        save_program(hub, session, generous.id, {"rules": {"signup": {"points": 50}}}, actor="t")
+    with hub.db.transaction() as session:
+        for n, merchant in enumerate((plain, generous)):
+            create_member(session, merchant.id, {"phone": f"091200000{n}"}, source="api")
+        create_member(session, generous.id, {"phone": "0912000009"}, source="import")
+
+    jobs = [j for j in hub.jobs.queue("events").get_job_ids() if j.endswith("-signup_bonus")]
+    assert len(jobs) == 1  # the generous merchant's member from the API; not the import
+    run_jobs(hub)
+    with hub.db.session() as session:
+        bonuses = session.scalars(select(PointEntry).where(PointEntry.rule == "signup")).all()
+        assert [(b.merchant_id, b.points) for b in bonuses] == [(generous.id, 50)]
