@@ -77,7 +77,9 @@ class Order:
     """One order, placed at a store, a counter or a custom site.
 
     ``external_id`` is unique within its source: the connection it came from,
-    or the name a direct integration gives itself.
+    or the name a direct integration gives itself. ``updated_at`` is when the
+    store last changed the order, when it says: a delivery older than the one
+    recorded before it changes nothing (platforms send webhooks out of order).
     """
 
     external_id: str
@@ -95,6 +97,7 @@ class Order:
     customer: Customer | None = None
     paid_at: datetime | None = None
     cancelled_at: datetime | None = None
+    updated_at: datetime | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return _encode(self)
@@ -105,7 +108,7 @@ class Order:
         for name in ("subtotal", "total", "total_discounts", "shipping", "tax"):
             if data.get(name) is not None:
                 data[name] = Decimal(data[name])
-        for name in ("placed_at", "paid_at", "cancelled_at"):
+        for name in ("placed_at", "paid_at", "cancelled_at", "updated_at"):
             if data.get(name):
                 data[name] = datetime.fromisoformat(data[name])
         data["lines"] = tuple(OrderLine.from_dict(x) for x in data.get("lines") or ())

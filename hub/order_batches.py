@@ -291,6 +291,7 @@ class _Batch:
                 "placed_at": _utc(new.order.placed_at),
                 "paid_at": _utc(new.order.paid_at),
                 "cancelled_at": _utc(new.order.cancelled_at),
+                "source_updated_at": _utc(new.order.updated_at),
                 "created_at": now,
                 "updated_at": now,
             }

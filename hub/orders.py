@@ -138,6 +138,7 @@ def record_order(
         placed_at=_utc(order.placed_at),
         paid_at=_utc(order.paid_at),
         cancelled_at=_utc(order.cancelled_at),
+        source_updated_at=_utc(order.updated_at),
         lines=[_line(i, line) for i, line in enumerate(order.lines)],
     )
     session.add(row)
@@ -168,7 +169,15 @@ def _line(position: int, line) -> OrderLine:
 
 
 def _update(session: Session, row: Order, order: CanonicalOrder) -> RecordedOrder:
+    seen = _utc(order.updated_at)
+    if seen is not None and row.source_updated_at is not None and seen < row.source_updated_at:
+        # Older than the delivery already applied (platforms send webhooks out of
+        # order): it would move the order back. Its points are not at stake either:
+        # they follow refunds and cancellation, which only ever grow.
+        return RecordedOrder(order=row, created=False)
     changed = []
+    if seen is not None and seen != row.source_updated_at:
+        row.source_updated_at = seen
     for field in _MUTABLE:
         value = getattr(order, field)
         if field in ("paid_at", "cancelled_at"):

@@ -485,3 +485,16 @@ def test_the_sweep_gives_a_row_no_drain_finished_in_time_a_job_of_its_own(shop, 
     run_jobs(shop.hub)
     assert inbox(shop.hub) == [("slow-1", "processed")]
     assert orders(shop.hub) == [("W-1", "paid")]
+
+
+def test_a_delivery_older_than_the_last_applied_leaves_the_order_as_it_is(shop):
+    newer = order_event(status="refunded", kind="order.updated")
+    newer["data"]["updated_at"] = "2026-11-01T12:00:00+07:00"
+    older = order_event(status="paid", kind="order.paid")
+    older["data"]["updated_at"] = "2026-11-01T10:16:00+07:00"
+    assert shop.send(newer, "late-2")[0] == 200
+    run_jobs(shop.hub)
+    assert shop.send(older, "late-1")[0] == 200  # the platform's retry of an earlier event
+    run_jobs(shop.hub)
+    assert orders(shop.hub) == [("W-1", "refunded")]
+    assert {status for _, status in inbox(shop.hub)} == {"processed"}

@@ -94,6 +94,7 @@ class OrderSchema(_Strict):
     placed_at = fields.AwareDateTime(required=True)
     paid_at = fields.AwareDateTime(allow_none=True, load_default=None)
     cancelled_at = fields.AwareDateTime(allow_none=True, load_default=None)
+    updated_at = fields.AwareDateTime(allow_none=True, load_default=None)
     lines = fields.List(fields.Nested(OrderLineSchema), load_default=list)
     customer = fields.Nested(CustomerSchema, allow_none=True, load_default=None)
 

@@ -122,6 +122,7 @@ class OrderSchema(_Lenient):
     email = _opt(fields.Str())
     created_at = fields.AwareDateTime(required=True)
     cancelled_at = _opt(fields.AwareDateTime())
+    updated_at = _opt(fields.AwareDateTime())
     currency = fields.Str(load_default="VND")
     subtotal_price = _opt(Number())
     total_price = Number(required=True)
@@ -218,6 +219,7 @@ def order_records(payload: Any) -> list[Any]:
         placed_at=data["created_at"],
         paid_at=data["created_at"] if status in PAID else None,
         cancelled_at=data.get("cancelled_at"),
+        updated_at=data.get("updated_at"),
         discount_codes=codes,
         lines=tuple(
             OrderLine(

@@ -137,6 +137,7 @@ class OrderSchema(_Lenient):
     created_at = fields.AwareDateTime(required=True)
     processed_at = fields.AwareDateTime(allow_none=True, load_default=None)
     cancelled_at = fields.AwareDateTime(allow_none=True, load_default=None)
+    updated_at = fields.AwareDateTime(allow_none=True, load_default=None)
     currency = fields.Str(required=True)
     subtotal_price = _money()
     total_price = _money(required=True)
@@ -218,6 +219,7 @@ def order_records(payload: Any, *, currency: str | None = None) -> list[Any]:
         placed_at=placed_at,
         paid_at=placed_at if status in PAID else None,
         cancelled_at=data.get("cancelled_at"),
+        updated_at=data.get("updated_at"),
         discount_codes=codes,
         lines=tuple(_line(line) for line in data.get("line_items") or ()),
         customer=customer,

@@ -46,6 +46,7 @@ def canonical_order(data: dict, currency: str) -> CanonicalOrder:
         placed_at=data["placed_at"],
         paid_at=data.get("paid_at"),
         cancelled_at=data.get("cancelled_at"),
+        updated_at=data.get("updated_at"),
         lines=tuple(
             OrderLine(**{**line, "collections": tuple(line["collections"])})
             for line in data["lines"]

@@ -159,6 +159,13 @@ class OrderInSchema(Schema):
     placed_at = fields.AwareDateTime(required=True)
     paid_at = fields.AwareDateTime(allow_none=True)
     cancelled_at = fields.AwareDateTime(allow_none=True)
+    updated_at = fields.AwareDateTime(
+        allow_none=True,
+        metadata={
+            "description": "when your system last changed the order: a send older than the "
+            "last one applied changes nothing"
+        },
+    )
     lines = fields.List(fields.Nested(OrderLineSchema), load_default=list)
     customer = fields.Nested(CustomerSchema, allow_none=True)
 
