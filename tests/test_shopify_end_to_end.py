@@ -126,6 +126,15 @@ def test_a_store_connects_earns_redeems_refunds_redacts_and_uninstalls(world):
     }
     assert discount["customerGets"]["value"]["discountAmount"]["amount"] == "50000"
 
+    # When a second voucher is redeemed and then cancelled, its code leaves the store
+    other = api.post(f"/api/v1/members/{member.id}/redemptions", json={"reward_id": reward["id"]})
+    other_code = other.json["voucher"]["code"]
+    assert other_code in store.discounts
+    cancelled = api.post(f"/api/v1/vouchers/{other_code}/cancel")
+    assert cancelled.status_code == 200, cancelled.json
+    assert other_code not in store.discounts
+    assert code in store.discounts  # the other voucher is untouched
+
     # When an order uses the code, the voucher is used
     second = store.place_order(
         customer=customer, lines=[("Bánh mì", "100000", 1)], discount_code=code

@@ -187,10 +187,14 @@ def widget_identity(hub, connection, request):
 
 
 @hookimpl
-@handles_events("voucher.issued")
+@handles_events("voucher.issued", "voucher.cancelled")
 def handle_event(hub, event):
     if event.type == "voucher.issued":
         from connectors.shopify.vouchers import push_voucher
 
         return push_voucher(hub, event)
+    if event.type == "voucher.cancelled":
+        from connectors.shopify.vouchers import withdraw_voucher
+
+        return withdraw_voucher(hub, event)
     return None

@@ -9,6 +9,7 @@ It speaks the parts of Shopify the connector uses, over real HTTP:
   ``X-Shopify-Access-Token``: ``shop``, ``webhookSubscriptions``,
   ``webhookSubscriptionCreate``, ``scriptTags``, ``scriptTagCreate``,
   ``discountCodeBasicCreate``, ``discountCodeFreeShippingCreate``,
+  ``codeDiscountNodeByCode``, ``discountCodeDelete``,
   ``customers``, ``orders`` (with an ``updated_at:>=`` query), ``customersCount``
   and ``ordersCount``. Calls are priced and drawn from a leaky bucket; over
   the limit the answer is ``THROTTLED`` with the cost extensions Shopify sends.
@@ -57,6 +58,8 @@ ROOTS = (
     "scriptTags",
     "discountCodeBasicCreate",
     "discountCodeFreeShippingCreate",
+    "codeDiscountNodeByCode",
+    "discountCodeDelete",
     "customersCount",
     "ordersCount",
     "customers",
@@ -343,6 +346,23 @@ class ShopifySimulator:
 
     def _q_discountCodeFreeShippingCreate(self, variables):
         return self._create_discount(variables, needs_gets=False)
+
+    def _q_codeDiscountNodeByCode(self, variables):
+        # The code is matched case-insensitively; no such code answers null.
+        found = self.discounts.get(str(variables.get("code") or "").upper())
+        return {"id": found["id"]} if found else None
+
+    def _q_discountCodeDelete(self, variables):
+        for code, discount in list(self.discounts.items()):
+            if discount["id"] == variables.get("id"):
+                del self.discounts[code]
+                return {"deletedCodeDiscountId": discount["id"], "userErrors": []}
+        return {
+            "deletedCodeDiscountId": None,
+            "userErrors": [
+                {"field": ["id"], "code": "INVALID", "message": "Discount does not exist"}
+            ],
+        }
 
     def _page(self, items: list[dict[str, Any]], variables: dict[str, Any]) -> dict[str, Any]:
         first = int(variables.get("first") or 10)

@@ -1,4 +1,4 @@
-"""Push a redeemed reward's voucher to the store as a discount code.
+"""Push a redeemed reward's voucher to the store as a discount code; delete it if cancelled.
 
 ``voucher.issued`` reaches ``handle_event`` once per event for this plugin
 (one job); the code is created in every active Shopify store of the merchant,
@@ -54,6 +54,22 @@ mutation HubFreeShippingCode($input: DiscountCodeFreeShippingInput!) {
 """
 
 
+LOOKUP_QUERY = """
+query HubDiscountByCode($code: String!) {
+  codeDiscountNodeByCode(code: $code) { id }
+}
+"""
+
+DELETE_MUTATION = """
+mutation HubDiscountDelete($id: ID!) {
+  discountCodeDelete(id: $id) {
+    deletedCodeDiscountId
+    userErrors { field code message }
+  }
+}
+"""
+
+
 def push_voucher(hub: Hub, event: Event) -> list[int]:
     """Create the event's voucher code in each active store; return the connections done."""
     voucher = event.data
@@ -72,6 +88,43 @@ def push_voucher(hub: Hub, event: Event) -> list[int]:
         create_code(store, voucher, customer_id)
         done.append(connection_id)
     return done
+
+
+def withdraw_voucher(hub: Hub, event: Event) -> list[int]:
+    """Delete a cancelled voucher's code from each active store; return the connections done.
+
+    ``voucher.cancelled`` gives the member their points back, so the code must
+    not stay usable at the checkout. The code is found by
+    ``codeDiscountNodeByCode`` and removed with ``discountCodeDelete``; a store
+    without it (never pushed, or deleted by an earlier run of this job) is done.
+    """
+    voucher = event.data
+    if voucher.get("kind") not in ("amount_off", "percent_off", "free_shipping"):
+        return []
+    done = []
+    for connection_id, _ in _targets(hub, event.merchant_id, None):
+        store = open_store(hub, connection_id)
+        if store is None:
+            continue
+        delete_code(store, voucher["code"])
+        done.append(connection_id)
+    return done
+
+
+def delete_code(store: OpenStore, code: str) -> bool:
+    """Delete one discount code; False when the store does not have it."""
+    found = store.admin.graphql(LOOKUP_QUERY, {"code": code}, cost=2).get("codeDiscountNodeByCode")
+    if not found:
+        return False
+    answer = store.admin.graphql(DELETE_MUTATION, {"id": found["id"]}, cost=10)
+    errors = user_errors(answer.get("discountCodeDelete"))
+    if errors:
+        raise PermanentError(
+            f"Shopify refused to delete discount code {code} on connection "
+            f"{store.connection.id}: {errors}"
+        )
+    log.info("voucher %s deleted from shopify connection %s", code, store.connection.id)
+    return True
 
 
 def _targets(hub: Hub, merchant_id: int, member_id: int | None) -> list[tuple[int, str | None]]:
