@@ -321,6 +321,20 @@ def test_an_invoice_in_progress_earns_nothing_until_completed(hub, simulator, sh
     assert ledger_of(hub) == [("earn", 350)]
 
 
+def test_a_late_older_notification_leaves_the_invoice_as_the_newer_one_left_it(
+    hub, simulator, shop
+):
+    simulator.notify("customer.update", [payloads.customer(555)])
+    done = payloads.invoice(1, customer_id=555, status=1, modified_date="2026-11-01T10:20:00")
+    simulator.notify("invoice.update", [done])
+    # KiotViet's retry of the earlier "in progress" notification arrives after it.
+    late = payloads.invoice(1, customer_id=555, status=3, modified_date="2026-11-01T10:16:00")
+    simulator.notify("invoice.update", [late])
+
+    assert orders(hub)["invoice:1"].financial_status == "paid"
+    assert ledger_of(hub) == [("earn", 350)]
+
+
 def test_orders_are_recorded_and_never_earn_their_invoice_does(hub, simulator, shop):
     simulator.notify("customer.update", [payloads.customer(555)])
     simulator.notify("order.update", [payloads.order(7001, status=3)])

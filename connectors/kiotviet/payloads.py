@@ -19,6 +19,7 @@ def invoice(
     discount: int | float = 0,
     status: int = 1,
     purchase_date: str = "2026-11-01T10:15:00",
+    modified_date: str | None = None,
     details: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """One ``invoice.update`` item (status 1 Hoàn thành, 2 Đã hủy, 3 Đang xử lý)."""
@@ -53,7 +54,7 @@ def invoice(
         "StatusValue": status_text.get(status, ""),
         "Description": "",
         "UsingCod": False,
-        "ModifiedDate": purchase_date.replace("10:15:00", "10:15:05"),
+        "ModifiedDate": modified_date or purchase_date.replace("10:15:00", "10:15:05"),
         "InvoiceDetails": lines,
         "Payments": [
             {

@@ -200,6 +200,7 @@ def _order(
         placed_at=placed,
         paid_at=placed if status == "paid" else None,
         cancelled_at=changed if status == "voided" else None,
+        updated_at=_aware(data["ModifiedDate"], zone),
         lines=lines,
         customer=_buyer(data),
     )
