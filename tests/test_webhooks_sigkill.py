@@ -190,8 +190,8 @@ def test_a_worker_killed_mid_job_leaves_the_order_recorded_once(
     for name in QUEUES:
         hub.jobs.redis.delete(f"rq:scheduler-lock:{hub.jobs.queue_name(name)}")
     second = start_worker(env, log)
-    job = Job.fetch(job_id, connection=hub.jobs.redis)
     try:
+        job = Job.fetch(job_id, connection=hub.jobs.redis)
         wait_for(lambda: job.get_status() == "finished", 90, "the requeued job to finish")
     finally:
         stop(second)
