@@ -9,6 +9,7 @@ deferred read transaction tries to upgrade.
 from __future__ import annotations
 
 import contextlib
+import functools
 from collections.abc import Iterator
 from datetime import UTC
 from datetime import datetime
@@ -23,8 +24,10 @@ from sqlalchemy import Integer
 from sqlalchemy import MetaData
 from sqlalchemy import Numeric
 from sqlalchemy import String
+from sqlalchemy import Table
 from sqlalchemy import create_engine
 from sqlalchemy import event
+from sqlalchemy import insert
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.orm import Session
@@ -213,3 +216,39 @@ def _configure_sqlite(engine: Engine) -> None:
     def _on_begin(connection: Any) -> None:
         write = connection.get_execution_options().get("hub_write")
         connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+
+@functools.cache
+def _insert_returning(table: Table) -> Any:
+    return insert(table).returning(table.c.id, sort_by_parameter_order=True)
+
+
+def insert_returning_ids(
+    session: Session, table: Table, rows: list[dict[str, Any]], *, json: tuple[str, ...] = ()
+) -> list[int]:
+    """INSERT ``rows`` (all with the same columns) into ``table``; return their ids, in order.
+
+    On PostgreSQL the rows go as one pipelined ``executemany`` of a single-row
+    INSERT (parsed and planned once), not as SQLAlchemy's multi-row VALUES
+    statement, whose text differs with every batch size and costs more to
+    build than the rows themselves. ``json`` names the JSON columns.
+    """
+    if session.get_bind().dialect.name != "postgresql":
+        return list(session.connection().execute(_insert_returning(table), rows).scalars())
+    from psycopg.types.json import Jsonb
+
+    columns = list(rows[0])
+    sql = (
+        f"INSERT INTO {table.name} ({', '.join(columns)}) "
+        f"VALUES ({', '.join(['%s'] * len(columns))}) RETURNING id"
+    )
+    values = [[Jsonb(row[c]) if c in json else row[c] for c in columns] for row in rows]
+    driver = session.connection().connection.driver_connection
+    with driver.cursor() as cursor:
+        cursor.executemany(sql, values, returning=True)
+        ids = []
+        while True:
+            ids.append(cursor.fetchone()[0])
+            if not cursor.nextset():
+                break
+    return ids

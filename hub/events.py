@@ -23,6 +23,7 @@ from typing import Any
 from typing import TypeVar
 
 from sqlalchemy import event as sa_event
+from sqlalchemy import insert
 from sqlalchemy import select
 from sqlalchemy import update
 from sqlalchemy.orm import Session
@@ -106,6 +107,31 @@ def emit(session: Session, event_type: str, merchant_id: int, data: dict) -> Eve
     )
     session.info.setdefault("hub_events", []).append(event)
     return event
+
+
+def emit_many(
+    session: Session, merchant_id: int, events: Iterable[tuple[str, dict]]
+) -> list[Event]:
+    """``emit`` for many ``(type, data)`` pairs of one merchant: one INSERT, written at once."""
+    made = [Event(type=kind, merchant_id=merchant_id, data=data) for kind, data in events]
+    if not made:
+        return made
+    session.connection().execute(
+        insert(EventRecord.__table__),
+        [
+            {
+                "id": event.id,
+                "merchant_id": event.merchant_id,
+                "type": event.type,
+                "data": event.data,
+                "created_at": event.occurred_at,
+                "dispatched_at": None,
+            }
+            for event in made
+        ],
+    )
+    session.info.setdefault("hub_events", []).extend(made)
+    return made
 
 
 def install(hub: Hub) -> None:

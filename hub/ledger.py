@@ -45,6 +45,7 @@ from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 
+from hub.db import insert_returning_ids
 from hub.db import utcnow
 from hub.errors import Conflict
 from hub.events import emit
@@ -130,13 +131,6 @@ def existing_entries(session: Session, merchant_id: int, keys: Iterable[str]) ->
     return {row.key: row for row in rows}
 
 
-_LOCK_MEMBER = (
-    select(Member.points_balance, Member.total_spent)
-    .where(Member.id == bindparam("member_id"))
-    .with_for_update(key_share=True)
-)
-
-
 def lock_member(session: Session, member: Member) -> Member:
     """Take the member's row lock for the rest of the transaction and refresh its totals.
 
@@ -151,13 +145,7 @@ def lock_member(session: Session, member: Member) -> Member:
     an entry, a lot), so two transactions that each inserted such a row before
     locking the member queue on this lock instead of deadlocking.
     """
-    held = _locks_held(session)
-    if member.id in held:
-        return member
-    balance, spent = session.execute(_LOCK_MEMBER, {"member_id": member.id}).one()
-    set_committed_value(member, "points_balance", balance)
-    set_committed_value(member, "total_spent", spent)
-    held.add(member.id)
+    lock_members(session, [member])
     return member
 
 
@@ -210,9 +198,6 @@ _ENTRY_COLUMNS = (
     "note", "actor", "program_version", "data", "created_at",
 )  # fmt: skip
 _INSERT_ENTRY = insert(PointEntry.__table__).returning(PointEntry.__table__.c.id)
-_INSERT_ENTRIES = insert(PointEntry.__table__).returning(
-    PointEntry.__table__.c.id, sort_by_parameter_order=True
-)
 _INSERT_LOT = insert(PointLot.__table__)
 _INSERT_ALLOCATION = insert(PointAllocation.__table__)
 _SAVE_TOTALS = (
@@ -231,11 +216,10 @@ _SET_REMAINING = (
 def _insert_entries(session: Session, entries: list[PointEntry]) -> None:
     """Write new entries in one statement; they become persistent objects of the session."""
     rows = [{name: getattr(e, name) for name in _ENTRY_COLUMNS} for e in entries]
-    connection = session.connection()
     if len(rows) == 1:
-        ids = [connection.execute(_INSERT_ENTRY, rows[0]).scalar_one()]
+        ids = [session.connection().execute(_INSERT_ENTRY, rows[0]).scalar_one()]
     else:
-        ids = connection.execute(_INSERT_ENTRIES, rows).scalars().all()
+        ids = insert_returning_ids(session, PointEntry.__table__, rows, json=("data",))
     for entry, entry_id in zip(entries, ids, strict=True):
         entry.id = entry_id
         make_transient_to_detached(entry)
@@ -244,20 +228,26 @@ def _insert_entries(session: Session, entries: list[PointEntry]) -> None:
 
 def _save_totals(session: Session, member: Member) -> None:
     """Write the member's totals as they stand on the object, with one UPDATE; the row is locked."""
-    now = utcnow()
+    save_totals(session, [member])
+
+
+def save_totals(session: Session, members: Iterable[Member], now: datetime | None = None) -> None:
+    """Write each member's totals as they stand on its object (the rows are locked), keep
+    the objects true, and tell the widget the members changed."""
+    now = now or utcnow()
+    members = list(members)
     session.connection().execute(
         _SAVE_TOTALS,
-        {
-            "member_id": member.id,
-            "balance": member.points_balance,
-            "spent": member.total_spent,
-            "now": now,
-        },
+        [
+            {"member_id": m.id, "balance": m.points_balance, "spent": m.total_spent, "now": now}
+            for m in members
+        ],
     )
-    set_committed_value(member, "points_balance", member.points_balance)
-    set_committed_value(member, "total_spent", member.total_spent)
-    set_committed_value(member, "updated_at", now)
-    member_changed(session, member.merchant_id, member.id)
+    for member in members:
+        set_committed_value(member, "points_balance", member.points_balance)
+        set_committed_value(member, "total_spent", member.total_spent)
+        set_committed_value(member, "updated_at", now)
+        member_changed(session, member.merchant_id, member.id)
 
 
 def _entry(member: Member, points: int, now: datetime, **fields) -> PointEntry:

@@ -20,31 +20,24 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Sequence
-from datetime import UTC
 from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING
 from typing import Any
 
-from sqlalchemy import bindparam
 from sqlalchemy import insert
 from sqlalchemy import select
-from sqlalchemy import update
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.attributes import set_committed_value
 
 from hub import ledger
 from hub.accrual import is_cancelled
 from hub.accrual import is_paid
 from hub.canonical import Order as CanonicalOrder
+from hub.db import insert_returning_ids
 from hub.db import utcnow
 from hub.earning import quote
-from hub.errors import NotFound
-from hub.errors import ValidationError
-from hub.events import Event
+from hub.events import emit_many
 from hub.members import members_prefetched
-from hub.models import Connection
-from hub.models import EventRecord
 from hub.models import Member
 from hub.models import Order
 from hub.models import OrderAccrual
@@ -52,71 +45,22 @@ from hub.models import OrderLine
 from hub.models import OrderRefund
 from hub.models import PointEntry
 from hub.models import PointLot
-from hub.orders import FINANCIAL_STATUSES
+from hub.orders import check_status
+from hub.orders import line_values
+from hub.orders import namespace_for
 from hub.orders import record_order
-from hub.orders import source_for
+from hub.orders import to_utc
 from hub.program import ProgramsInForce
 from hub.tiers import reevaluate_tier
 from hub.tiers.ladder import list_tiers
-from hub.widget.invalidation import member_changed
 
 if TYPE_CHECKING:
     from hub.core import Hub
 
-_ORDERS = Order.__table__
-_INSERT_ORDERS = insert(_ORDERS).returning(_ORDERS.c.id, sort_by_parameter_order=True)
 _INSERT_LINES = insert(OrderLine.__table__)
-_INSERT_EVENTS = insert(EventRecord.__table__)
-_INSERT_ENTRIES = insert(PointEntry.__table__).returning(
-    PointEntry.__table__.c.id, sort_by_parameter_order=True
-)
 _INSERT_LOTS = insert(PointLot.__table__)
 _INSERT_ACCRUALS = insert(OrderAccrual.__table__)
-_MEMBERS = Member.__table__
-_SAVE_TOTALS = (
-    update(_MEMBERS)
-    .where(_MEMBERS.c.id == bindparam("member_id"))
-    .values(
-        points_balance=bindparam("balance"),
-        total_spent=bindparam("spent"),
-        updated_at=bindparam("now"),
-    )
-)
-
-
 _ORDER_JSON = ("discount_codes", "customer")
-
-
-def _insert_returning_ids(
-    session: Session, statement: Any, rows: list[dict[str, Any]], *, json: tuple[str, ...]
-) -> list[int]:
-    """INSERT ``rows`` and return their new ids, in order.
-
-    On PostgreSQL the rows go as one pipelined ``executemany`` of a single-row
-    INSERT (parsed and planned once), not as SQLAlchemy's multi-row VALUES
-    statement, whose text differs with every batch size and costs more to
-    build than the rows themselves. ``json`` names the JSON columns.
-    """
-    if session.get_bind().dialect.name != "postgresql":
-        return list(session.connection().execute(statement, rows).scalars())
-    from psycopg.types.json import Jsonb
-
-    table = statement.table
-    columns = list(rows[0])
-    sql = (
-        f"INSERT INTO {table.name} ({', '.join(columns)}) "
-        f"VALUES ({', '.join(['%s'] * len(columns))}) RETURNING id"
-    )
-    values = [[Jsonb(row[c]) if c in json else row[c] for c in columns] for row in rows]
-    driver = session.connection().connection.driver_connection
-    with driver.cursor() as cursor:
-        cursor.executemany(sql, values, returning=True)
-        ids = []
-        while True:
-            ids.append(cursor.fetchone()[0])
-            if not cursor.nextset():
-                break
-    return ids
 
 
 @dataclasses.dataclass
@@ -145,16 +89,8 @@ def record_orders(
     connection) before writing anything.
     """
     for order in orders:
-        if order.financial_status not in FINANCIAL_STATUSES:
-            raise ValidationError(
-                f"unknown financial status {order.financial_status!r}",
-                details={"financial_status": [f"one of {', '.join(FINANCIAL_STATUSES)}"]},
-            )
-    if connection_id is not None:
-        connection = session.get(Connection, connection_id)
-        if connection is None or connection.merchant_id != merchant_id:
-            raise NotFound(f"connection {connection_id} not found", code="connection_not_found")
-    namespace = source_for(connection_id, source)
+        check_status(order)
+    namespace = namespace_for(session, merchant_id, connection_id, source)
     if not orders:
         return []
     external_ids = list({order.external_id for order in orders})
@@ -288,25 +224,30 @@ class _Batch:
                 "discount_codes": list(new.order.discount_codes),
                 "financial_status": new.order.financial_status,
                 "customer": new.order.customer.to_dict() if new.order.customer else {},
-                "placed_at": _utc(new.order.placed_at),
-                "paid_at": _utc(new.order.paid_at),
-                "cancelled_at": _utc(new.order.cancelled_at),
-                "source_updated_at": _utc(new.order.updated_at),
+                "placed_at": to_utc(new.order.placed_at),
+                "paid_at": to_utc(new.order.paid_at),
+                "cancelled_at": to_utc(new.order.cancelled_at),
+                "source_updated_at": to_utc(new.order.updated_at),
                 "created_at": now,
                 "updated_at": now,
             }
             for new in news
         ]
         connection = session.connection()
-        order_ids = _insert_returning_ids(session, _INSERT_ORDERS, rows, json=_ORDER_JSON)
+        order_ids = insert_returning_ids(session, Order.__table__, rows, json=_ORDER_JSON)
         lines = []
         for new, order_id in zip(news, order_ids, strict=True):
             new.order_id = order_id
-            lines.extend(_line(order_id, i, line) for i, line in enumerate(new.order.lines))
+            lines.extend(
+                {"order_id": order_id, **line_values(i, line)}
+                for i, line in enumerate(new.order.lines)
+            )
         if lines:
             connection.execute(_INSERT_LINES, lines)
-        self._emit(
-            [("order.received", _received(new, row)) for new, row in zip(news, rows, strict=True)]
+        emit_many(
+            session,
+            self.merchant_id,
+            [("order.received", _received(new, row)) for new, row in zip(news, rows, strict=True)],
         )
 
     def _earns(self, new: _New) -> bool:
@@ -323,7 +264,7 @@ class _Batch:
         ledger.lock_members(session, list(members.values()))
         quotes = []
         for new in news:
-            program = self._programs.at(_utc(new.order.placed_at) or now)
+            program = self._programs.at(to_utc(new.order.placed_at) or now)
             stored = _as_stored(new.order)
             quotes.append(quote(hub, session, self.merchant_id, new.member, stored, program))
         entries, lot_of_entry = [], []
@@ -352,7 +293,7 @@ class _Batch:
                 )
         connection = session.connection()
         if entries:
-            entry_ids = _insert_returning_ids(session, _INSERT_ENTRIES, entries, json=("data",))
+            entry_ids = insert_returning_ids(session, PointEntry.__table__, entries, json=("data",))
             lots = []
             for entry_id, (member, points, available_at, expires_at) in zip(
                 entry_ids, lot_of_entry, strict=True
@@ -395,20 +336,11 @@ class _Batch:
             )
             if offer.points:
                 earned_events.append((new, offer))
-        connection.execute(
-            _SAVE_TOTALS,
-            [
-                {"member_id": m.id, "balance": m.points_balance, "spent": m.total_spent, "now": now}
-                for m in members.values()
-            ],
-        )
-        for member in members.values():
-            set_committed_value(member, "points_balance", member.points_balance)
-            set_committed_value(member, "total_spent", member.total_spent)
-            set_committed_value(member, "updated_at", now)
-            member_changed(session, member.merchant_id, member.id)
+        ledger.save_totals(session, members.values(), now)
         connection.execute(_INSERT_ACCRUALS, accruals)
-        self._emit(
+        emit_many(
+            session,
+            self.merchant_id,
             [
                 (
                     "points.earned",
@@ -427,36 +359,13 @@ class _Batch:
                     },
                 )
                 for new, offer in earned_events
-            ]
+            ],
         )
         if self._has_tiers is None:
             self._has_tiers = bool(list_tiers(session, self.merchant_id))
         if self._has_tiers:
             for member in members.values():
                 reevaluate_tier(hub, session, member)
-
-    # -- events -------------------------------------------------------------------
-
-    def _emit(self, events: list[tuple[str, dict[str, Any]]]) -> None:
-        """``hub.events.emit`` for many events: one INSERT, dispatched after the commit."""
-        if not events:
-            return
-        made = [Event(type=kind, merchant_id=self.merchant_id, data=data) for kind, data in events]
-        self.session.connection().execute(
-            _INSERT_EVENTS,
-            [
-                {
-                    "id": event.id,
-                    "merchant_id": event.merchant_id,
-                    "type": event.type,
-                    "data": event.data,
-                    "created_at": event.occurred_at,
-                    "dispatched_at": None,
-                }
-                for event in made
-            ],
-        )
-        self.session.info.setdefault("hub_events", []).extend(made)
 
 
 def _received(new: _New, row: dict[str, Any]) -> dict[str, Any]:
@@ -477,27 +386,7 @@ def _as_stored(order: CanonicalOrder) -> CanonicalOrder:
     return dataclasses.replace(
         order,
         currency=order.currency.upper(),
-        placed_at=_utc(order.placed_at),
-        paid_at=_utc(order.paid_at),
-        cancelled_at=_utc(order.cancelled_at),
+        placed_at=to_utc(order.placed_at),
+        paid_at=to_utc(order.paid_at),
+        cancelled_at=to_utc(order.cancelled_at),
     )
-
-
-def _line(order_id: int, position: int, line: Any) -> dict[str, Any]:
-    return {
-        "order_id": order_id,
-        "position": position,
-        "sku": line.sku,
-        "product_id": line.product_id,
-        "variant_id": line.variant_id,
-        "title": line.title,
-        "quantity": line.quantity,
-        "price": line.price,
-        "total_discount": line.total_discount,
-        "collections": list(line.collections),
-        "gift_card": line.gift_card,
-    }
-
-
-def _utc(value: datetime | None) -> datetime | None:
-    return value.astimezone(UTC) if value is not None else None

@@ -67,6 +67,29 @@ def source_for(connection_id: int | None, source: str | None) -> str:
     return f"api:{source}"
 
 
+def check_status(order: CanonicalOrder) -> None:
+    """:raise ValidationError: the order's financial status is not one the hub knows."""
+    if order.financial_status not in FINANCIAL_STATUSES:
+        raise ValidationError(
+            f"unknown financial status {order.financial_status!r}",
+            details={"financial_status": [f"one of {', '.join(FINANCIAL_STATUSES)}"]},
+        )
+
+
+def namespace_for(
+    session: Session, merchant_id: int, connection_id: int | None, source: str | None
+) -> str:
+    """``source_for``, once the connection is known to be the merchant's.
+
+    :raise NotFound: the connection does not exist or is another merchant's.
+    """
+    if connection_id is not None:
+        connection = session.get(Connection, connection_id)
+        if connection is None or connection.merchant_id != merchant_id:
+            raise NotFound(f"connection {connection_id} not found", code="connection_not_found")
+    return source_for(connection_id, source)
+
+
 def record_order(
     hub: Hub,
     session: Session,
@@ -86,16 +109,8 @@ def record_order(
     once paid, reversed by refunds and cancellation. ``now`` is the moment
     the points are written at (default: the clock).
     """
-    if order.financial_status not in FINANCIAL_STATUSES:
-        raise ValidationError(
-            f"unknown financial status {order.financial_status!r}",
-            details={"financial_status": [f"one of {', '.join(FINANCIAL_STATUSES)}"]},
-        )
-    if connection_id is not None:
-        connection = session.get(Connection, connection_id)
-        if connection is None or connection.merchant_id != merchant_id:
-            raise NotFound(f"connection {connection_id} not found", code="connection_not_found")
-    namespace = source_for(connection_id, source)
+    check_status(order)
+    namespace = namespace_for(session, merchant_id, connection_id, source)
     # Almost always a new order: ask for the id alone, load the row only when there is one.
     existing_id = session.scalar(
         select(Order.id).where(
@@ -135,11 +150,11 @@ def record_order(
         discount_codes=list(order.discount_codes),
         financial_status=order.financial_status,
         customer=order.customer.to_dict() if order.customer else {},
-        placed_at=_utc(order.placed_at),
-        paid_at=_utc(order.paid_at),
-        cancelled_at=_utc(order.cancelled_at),
-        source_updated_at=_utc(order.updated_at),
-        lines=[_line(i, line) for i, line in enumerate(order.lines)],
+        placed_at=to_utc(order.placed_at),
+        paid_at=to_utc(order.paid_at),
+        cancelled_at=to_utc(order.cancelled_at),
+        source_updated_at=to_utc(order.updated_at),
+        lines=[OrderLine(**line_values(i, line)) for i, line in enumerate(order.lines)],
     )
     session.add(row)
     session.flush()
@@ -149,27 +164,28 @@ def record_order(
     return RecordedOrder(order=row, created=True)
 
 
-def _utc(value: datetime | None) -> datetime | None:
+def to_utc(value: datetime | None) -> datetime | None:
     return value.astimezone(UTC) if value is not None else None
 
 
-def _line(position: int, line) -> OrderLine:
-    return OrderLine(
-        position=position,
-        sku=line.sku,
-        product_id=line.product_id,
-        variant_id=line.variant_id,
-        title=line.title,
-        quantity=line.quantity,
-        price=line.price,
-        total_discount=line.total_discount,
-        collections=list(line.collections),
-        gift_card=line.gift_card,
-    )
+def line_values(position: int, line) -> dict:
+    """The columns of an order line (all but the order's id) from a canonical line."""
+    return {
+        "position": position,
+        "sku": line.sku,
+        "product_id": line.product_id,
+        "variant_id": line.variant_id,
+        "title": line.title,
+        "quantity": line.quantity,
+        "price": line.price,
+        "total_discount": line.total_discount,
+        "collections": list(line.collections),
+        "gift_card": line.gift_card,
+    }
 
 
 def _update(session: Session, row: Order, order: CanonicalOrder) -> RecordedOrder:
-    seen = _utc(order.updated_at)
+    seen = to_utc(order.updated_at)
     if seen is not None and row.source_updated_at is not None and seen < row.source_updated_at:
         # Older than the delivery already applied (platforms send webhooks out of
         # order): it would move the order back. Its points are not at stake either:
@@ -181,7 +197,7 @@ def _update(session: Session, row: Order, order: CanonicalOrder) -> RecordedOrde
     for field in _MUTABLE:
         value = getattr(order, field)
         if field in ("paid_at", "cancelled_at"):
-            value = _utc(value)
+            value = to_utc(value)
         if field == "discount_codes":
             value = list(value)
         if field in ("paid_at", "cancelled_at") and value is None:
@@ -251,13 +267,8 @@ def record_refund(
             f"refund {refund.external_id}: the amount must be more than 0",
             details={"amount": ["must be more than 0"]},
         )
-    if connection_id is not None:
-        connection = session.get(Connection, connection_id)
-        if connection is None or connection.merchant_id != merchant_id:
-            raise NotFound(f"connection {connection_id} not found", code="connection_not_found")
-    return store_refund(
-        hub, session, merchant_id, source_for(connection_id, source), refund, now=now
-    )
+    namespace = namespace_for(session, merchant_id, connection_id, source)
+    return store_refund(hub, session, merchant_id, namespace, refund, now=now)
 
 
 def store_refund(
@@ -301,7 +312,7 @@ def store_refund(
         external_id=refund.external_id,
         amount=refund.amount,
         currency=refund.currency.upper(),
-        refunded_at=_utc(refund.created_at),
+        refunded_at=to_utc(refund.created_at),
         lines=[dict(line) if isinstance(line, dict) else line for line in refund.lines],
         note=refund.note[:500],
     )
