@@ -231,6 +231,15 @@ ORDER_COLUMNS = (
 )
 
 
+def _returned_ids(cur) -> list[int]:
+    """The ids an ``executemany(..., returning=True)`` of single-row INSERTs returned."""
+    ids = []
+    while True:
+        ids.append(cur.fetchone()[0])
+        if not cur.nextset():
+            return ids
+
+
 def _raw_batch(cur, merchant_id: int, orders: list[Order], now: datetime) -> list[str]:
     """A batch's accrual in plain SQL: the statements record_orders issues, no ORM."""
     source = "api:bench"
@@ -262,11 +271,7 @@ def _raw_batch(cur, merchant_id: int, orders: list[Order], now: datetime) -> lis
           now, now) for order, phone in zip(orders, phones, strict=True)],
         returning=True,
     )  # fmt: skip
-    order_ids = []
-    while True:
-        order_ids.append(cur.fetchone()[0])
-        if not cur.nextset():
-            break
+    order_ids = _returned_ids(cur)
     cur.executemany(
         "INSERT INTO order_lines (order_id, position, sku, title, quantity, price,"
         " total_discount, collections, gift_card) VALUES (%s, %s, %s, %s, %s, %s, 0, '[]', false)",
@@ -312,11 +317,7 @@ def _raw_batch(cur, merchant_id: int, orders: list[Order], now: datetime) -> lis
              for (_, phone, order_id), p in zip(this_round, points, strict=True)],
             returning=True,
         )  # fmt: skip
-        entry_ids = []
-        while True:
-            entry_ids.append(cur.fetchone()[0])
-            if not cur.nextset():
-                break
+        entry_ids = _returned_ids(cur)
         cur.executemany(
             "INSERT INTO point_lots (merchant_id, member_id, entry_id, points, remaining,"
             " available_at, created_at) VALUES (%s, %s, %s, %s, %s, %s, %s)",

@@ -26,6 +26,7 @@ from hub.db import JSONType
 from hub.db import Model
 from hub.db import Money
 from hub.db import UTCDateTime
+from hub.db import per_transaction
 from hub.db import utcnow
 from hub.earning import Award
 from hub.earning import counted_orders
@@ -174,6 +175,7 @@ __all__ = [
     "member_qr_svg",
     "normalize_phone",
     "order_facts",
+    "per_transaction",
     "program_for",
     "queue_message",
     "record_audit",

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import contextlib
 import functools
+from collections.abc import Callable
 from collections.abc import Iterator
 from datetime import UTC
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
+from typing import TypeVar
 
 from sqlalchemy import JSON
 from sqlalchemy import BigInteger
@@ -33,6 +35,8 @@ from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.orm import Session
 from sqlalchemy.orm import sessionmaker
 from sqlalchemy.types import TypeDecorator
+
+T = TypeVar("T")
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -252,3 +256,13 @@ def insert_returning_ids(
             if not cursor.nextset():
                 break
     return ids
+
+
+def per_transaction(session: Session, key: str, factory: Callable[[], T]) -> T:
+    """An object kept in ``session.info`` under ``key`` for the current transaction only:
+    a new one from ``factory`` once that transaction has ended."""
+    transaction = session.get_transaction()
+    kept = session.info.get(key)
+    if kept is None or kept[0] is not transaction:
+        kept = session.info[key] = (transaction, factory())
+    return kept[1]

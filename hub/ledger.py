@@ -46,6 +46,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 
 from hub.db import insert_returning_ids
+from hub.db import per_transaction
 from hub.db import utcnow
 from hub.errors import Conflict
 from hub.events import emit
@@ -176,11 +177,7 @@ def lock_members(session: Session, members: Sequence[Member]) -> None:
 
 def _locks_held(session: Session) -> set[int]:
     """The ids of the members whose row lock this session's transaction holds."""
-    transaction = session.get_transaction()
-    held = session.info.get("hub_member_locks")
-    if held is None or held[0] is not transaction:
-        held = session.info["hub_member_locks"] = (transaction, set())
-    return held[1]
+    return per_transaction(session, "hub_member_locks", set)
 
 
 def _add_to_balance(member: Member, points: int) -> None:

@@ -48,6 +48,14 @@ def register_program_rules(hub):
     ]
 
 
+def _bonus(program, source):
+    """The program's sign-up bonus settings for a member created by ``source``, or None."""
+    settings = program.rule(RULE)
+    if settings is None or source in settings["skip_sources"]:
+        return None
+    return settings
+
+
 def _with_a_bonus(hub, events):
     """The members created while their merchant's program gave a sign-up bonus to their
     source: the others cost no job. Each merchant's program versions are read once."""
@@ -57,8 +65,8 @@ def _with_a_bonus(hub, events):
         for event in events:
             if event.merchant_id not in programs:
                 programs[event.merchant_id] = ProgramsInForce(hub, session, event.merchant_id)
-            settings = programs[event.merchant_id].at(event.occurred_at).rule(RULE)
-            if settings is not None and event.data.get("source") not in settings["skip_sources"]:
+            program = programs[event.merchant_id].at(event.occurred_at)
+            if _bonus(program, event.data.get("source")) is not None:
                 chosen.append(event.id)
     return chosen
 
@@ -72,8 +80,8 @@ def handle_event(hub, event):
     member_id = event.data["member_id"]
     with hub.db.transaction() as session:
         program = program_for(hub, session, event.merchant_id, event.occurred_at)
-        settings = program.rule(RULE)
-        if settings is None or event.data.get("source") in settings["skip_sources"]:
+        settings = _bonus(program, event.data.get("source"))
+        if settings is None:
             return
         grant_points(
             hub, session, event.merchant_id, member_id, settings["points"], rule=RULE,

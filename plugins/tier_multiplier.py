@@ -27,6 +27,7 @@ from hub import ProgramRule
 from hub import Tier
 from hub import current_tier
 from hub import hookimpl
+from hub import per_transaction
 
 RULE = "tier_multiplier"
 
@@ -71,11 +72,7 @@ def _enabled(program) -> bool:
 def _any_multiplier(session, merchant_id: int) -> bool:
     """Whether any of the merchant's tiers has a multiplier above 1: asked once per
     transaction, so a merchant without such tiers costs no query per order."""
-    transaction = session.get_transaction()
-    known = session.info.get("tier_multiplier_merchants")
-    if known is None or known[0] is not transaction:
-        known = session.info["tier_multiplier_merchants"] = (transaction, {})
-    answers = known[1]
+    answers = per_transaction(session, "tier_multiplier_merchants", dict)
     if merchant_id not in answers:
         answers[merchant_id] = bool(
             session.scalar(

@@ -324,14 +324,19 @@ class Choosy:
         self.seen.append(event.data["n"])
 
 
-def test_wants_events_chooses_once_per_dispatch_which_events_get_a_job(redis_app, deliverers):
-    hub = redis_app.extensions["hub"]
-    choosy = Choosy()
-    choosy.handle_event.__func__.hub_event_filter = choosy.choose
-    hub.pm.register(choosy, name="choosy")
+def registered_choosy(hub, *, fail=False):
+    """A Choosy registered on the hub with its chooser, and a merchant to emit for."""
     from hub.testing import create_test_merchant
 
-    merchant = create_test_merchant(hub)
+    choosy = Choosy(fail=fail)
+    choosy.handle_event.__func__.hub_event_filter = choosy.choose
+    hub.pm.register(choosy, name="choosy")
+    return choosy, create_test_merchant(hub)
+
+
+def test_wants_events_chooses_once_per_dispatch_which_events_get_a_job(redis_app, deliverers):
+    hub = redis_app.extensions["hub"]
+    choosy, merchant = registered_choosy(hub)
     with hub.db.transaction() as session:
         emit(session, "member.updated", merchant.id, {"n": 1, "push": True})
         emit(session, "member.updated", merchant.id, {"n": 2, "push": False})
@@ -349,12 +354,7 @@ def test_wants_events_chooses_once_per_dispatch_which_events_get_a_job(redis_app
 
 def test_a_failing_wants_events_gives_every_event_its_job(redis_app, deliverers):
     hub = redis_app.extensions["hub"]
-    choosy = Choosy(fail=True)
-    choosy.handle_event.__func__.hub_event_filter = choosy.choose
-    hub.pm.register(choosy, name="choosy")
-    from hub.testing import create_test_merchant
-
-    merchant = create_test_merchant(hub)
+    choosy, merchant = registered_choosy(hub, fail=True)
     with hub.db.transaction() as session:
         emit(session, "member.updated", merchant.id, {"n": 1, "push": True})
         emit(session, "member.updated", merchant.id, {"n": 2, "push": False})

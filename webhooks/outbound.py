@@ -59,21 +59,25 @@ def wants(event_types: list[str] | None, event_type: str) -> bool:
     return "*" in types or event_type in types
 
 
+def _active_endpoints(session: Any, merchant_ids: set[int]) -> list[Any]:
+    """(id, merchant id, event types) of the merchants' active endpoints."""
+    return session.execute(
+        select(WebhookEndpoint.id, WebhookEndpoint.merchant_id, WebhookEndpoint.event_types).where(
+            WebhookEndpoint.merchant_id.in_(merchant_ids), WebhookEndpoint.status == "active"
+        )
+    ).all()
+
+
 def events_with_endpoints(hub: Hub, events: list[Event]) -> list[str]:
     """The ids of the events some active endpoint of their merchant asked for: one query.
 
     Dispatch asks this before enqueueing the outbound job of each event, so a
     merchant without endpoints (most of them) costs no job per event.
     """
-    merchants = {event.merchant_id for event in events}
     with hub.db.session() as session:
-        rows = session.execute(
-            select(WebhookEndpoint.merchant_id, WebhookEndpoint.event_types).where(
-                WebhookEndpoint.merchant_id.in_(merchants), WebhookEndpoint.status == "active"
-            )
-        ).all()
+        rows = _active_endpoints(session, {event.merchant_id for event in events})
     subscribed: dict[int, list[list[str] | None]] = {}
-    for merchant_id, types in rows:
+    for _, merchant_id, types in rows:
         subscribed.setdefault(merchant_id, []).append(types)
     return [
         event.id
@@ -101,13 +105,8 @@ def fan_out(hub: Hub, event: Event) -> list[int]:
     dialect = sqlite if hub.db.is_sqlite else postgresql
     # Most events match no endpoint: find that out without taking a write lock.
     with hub.db.session() as session:
-        rows = session.execute(
-            select(WebhookEndpoint.id, WebhookEndpoint.event_types).where(
-                WebhookEndpoint.merchant_id == event.merchant_id,
-                WebhookEndpoint.status == "active",
-            )
-        ).all()
-    target_ids = [endpoint_id for endpoint_id, types in rows if wants(types, event.type)]
+        rows = _active_endpoints(session, {event.merchant_id})
+    target_ids = [endpoint_id for endpoint_id, _, types in rows if wants(types, event.type)]
     if not target_ids:
         return []
     with hub.db.transaction() as session:
