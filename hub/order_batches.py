@@ -23,7 +23,6 @@ from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING
-from typing import Any
 
 from sqlalchemy import insert
 from sqlalchemy import select
@@ -46,6 +45,7 @@ from hub.models import OrderRefund
 from hub.models import PointEntry
 from hub.models import PointLot
 from hub.orders import check_status
+from hub.orders import event_data
 from hub.orders import line_values
 from hub.orders import namespace_for
 from hub.orders import record_order
@@ -247,7 +247,10 @@ class _Batch:
         emit_many(
             session,
             self.merchant_id,
-            [("order.received", _received(new, row)) for new, row in zip(news, rows, strict=True)],
+            [
+                ("order.received", event_data(new.order_id, row))
+                for new, row in zip(news, rows, strict=True)
+            ],
         )
 
     def _earns(self, new: _New) -> bool:
@@ -366,19 +369,6 @@ class _Batch:
         if self._has_tiers:
             for member in members.values():
                 reevaluate_tier(hub, session, member)
-
-
-def _received(new: _New, row: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "order_id": new.order_id,
-        "external_id": row["external_id"],
-        "source": row["source"],
-        "connection_id": row["connection_id"],
-        "member_id": row["member_id"],
-        "financial_status": row["financial_status"],
-        "total": str(row["total"]),
-        "currency": row["currency"],
-    }
 
 
 def _as_stored(order: CanonicalOrder) -> CanonicalOrder:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC
 from datetime import datetime
 from typing import TYPE_CHECKING
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy import update
@@ -217,15 +219,20 @@ def _update(session: Session, row: Order, order: CanonicalOrder) -> RecordedOrde
 
 
 def _event_data(row: Order) -> dict:
+    return event_data(row.id, {name: getattr(row, name) for name in _EVENT_FIELDS})
+
+
+_EVENT_FIELDS = (
+    "external_id", "source", "connection_id", "member_id", "financial_status", "total", "currency",
+)  # fmt: skip
+
+
+def event_data(order_id: int, values: Mapping[str, Any]) -> dict:
+    """The data of an order's ``order.received`` or ``order.updated`` event, from its columns."""
     return {
-        "order_id": row.id,
-        "external_id": row.external_id,
-        "source": row.source,
-        "connection_id": row.connection_id,
-        "member_id": row.member_id,
-        "financial_status": row.financial_status,
-        "total": str(row.total),
-        "currency": row.currency,
+        "order_id": order_id,
+        **{name: values[name] for name in _EVENT_FIELDS},
+        "total": str(values["total"]),
     }
 
 
