@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import os
+import threading
+import time
 from collections.abc import Callable
 from collections.abc import Iterator
 from datetime import UTC
@@ -139,6 +142,10 @@ class Database:
         writer = self.engine.execution_options(hub_write=True)
         self._reader = sessionmaker(self.engine, expire_on_commit=False)
         self._writer = sessionmaker(writer, expire_on_commit=False)
+        self._idle: list[tuple[int, Any, float]] = []
+        self._idle_size = pool_size
+        self._idle_lock = threading.Lock()
+        self._leases: dict[int, float] = {}
 
     @contextlib.contextmanager
     def session(self) -> Iterator[Session]:
@@ -163,8 +170,87 @@ class Database:
         finally:
             session.close()
 
+    @contextlib.contextmanager
+    def driver_connection(self) -> Iterator[Any]:
+        """Yield a driver connection of the hub's own, in autocommit mode (PostgreSQL only).
+
+        For a hot path that sends one statement, atomic alone, and wants none of
+        the pool's checkout, reset and isolation-level work around it. The
+        connections wait in a stack of their own, at most ``pool_size`` idle;
+        one is replaced after an hour, and after any error of the driver (a
+        dropped connection fails the statement that finds out, never the next).
+        """
+        if self.is_sqlite:
+            raise RuntimeError("driver_connection is for PostgreSQL")
+        connection = self._idle_connection() or self._connect()
+        try:
+            yield connection
+        except self.driver_error:
+            with contextlib.suppress(Exception):
+                connection.close()
+            raise
+        finally:
+            self._give_back(connection)
+
+    @property
+    def driver_error(self) -> type[Exception]:
+        """The driver's base exception: what a statement on ``driver_connection`` raises."""
+        return self.engine.dialect.loaded_dbapi.Error
+
+    def _idle_connection(self) -> Any | None:
+        now = time.monotonic()
+        with self._idle_lock:
+            while self._idle:
+                pid, connection, until = self._idle.pop()
+                if pid != os.getpid():
+                    # Opened before a fork: closing it here would end the parent's session.
+                    _INHERITED.append(connection)
+                    self._idle.clear()
+                    return None
+                if until > now and not connection.closed:
+                    self._leases[id(connection)] = until
+                    return connection
+                with contextlib.suppress(Exception):
+                    connection.close()
+        return None
+
+    def _connect(self) -> Any:
+        dialect = self.engine.dialect
+        args, kwargs = dialect.create_connect_args(self.engine.url)
+        connection = dialect.loaded_dbapi.connect(*args, **kwargs)
+        connection.autocommit = True
+        with self._idle_lock:
+            self._leases[id(connection)] = time.monotonic() + _RECYCLE
+        return connection
+
+    def _give_back(self, connection: Any) -> None:
+        with self._idle_lock:
+            until = self._leases.pop(id(connection), 0.0)
+            reusable = (
+                not connection.closed
+                and connection.info.transaction_status.name == "IDLE"
+                and len(self._idle) < self._idle_size
+            )
+            if reusable:
+                self._idle.append((os.getpid(), connection, until))
+                return
+        with contextlib.suppress(Exception):
+            connection.close()
+
     def dispose(self) -> None:
         self.engine.dispose()
+        with self._idle_lock:
+            idle, self._idle = self._idle, []
+        for pid, connection, _ in idle:
+            if pid == os.getpid():
+                with contextlib.suppress(Exception):
+                    connection.close()
+
+
+#: Seconds a pooled or a hub's own driver connection is used before it is replaced.
+_RECYCLE = 3600
+#: Driver connections a forked child found idle: its parent's, never closed here.
+_INHERITED: list[Any] = []
 
 
 def make_engine(
@@ -198,7 +284,7 @@ def make_engine(
         pool_size=pool_size,
         max_overflow=max_overflow,
         pool_pre_ping=pre_ping,
-        pool_recycle=3600,
+        pool_recycle=_RECYCLE,
     )
 
 

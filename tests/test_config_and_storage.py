@@ -134,3 +134,41 @@ def test_with_pre_ping_a_dropped_connection_is_never_seen(database_url, tmp_path
             assert session.execute(text("SELECT 1")).scalar_one() == 1
     finally:
         hub.db.dispose()
+
+
+def test_the_hubs_own_driver_connections_are_reused_renewed_after_a_drop_and_closed(hub):
+    import threading
+
+    import sqlalchemy
+    from sqlalchemy import text
+
+    if hub.db.is_sqlite:
+        pytest.skip("driver connections of its own are for PostgreSQL")
+
+    def backend() -> int:
+        with hub.db.driver_connection() as connection:
+            return connection.execute("SELECT pg_backend_pid()").fetchone()[0]
+
+    first = backend()
+    assert backend() == first  # given back, then taken again
+    with hub.db.driver_connection() as held:  # two at once are two connections
+        assert backend() != held.execute("SELECT pg_backend_pid()").fetchone()[0]
+    seen = []
+    thread = threading.Thread(target=lambda: seen.append(backend()))
+    thread.start()
+    thread.join()
+    assert seen == [first]  # the last given back is the next taken, by any thread
+
+    admin = sqlalchemy.create_engine(hub.db.engine.url, poolclass=sqlalchemy.pool.NullPool)
+    with admin.connect() as connection:  # as a server restart would
+        assert connection.execute(text("SELECT pg_terminate_backend(:p)"), {"p": first}).scalar()
+    admin.dispose()
+    with pytest.raises(hub.db.driver_error), hub.db.driver_connection() as connection:
+        connection.execute("SELECT 1")
+    renewed = backend()
+    assert renewed != first
+
+    with hub.db.driver_connection() as connection:
+        pass
+    hub.db.dispose()
+    assert connection.closed

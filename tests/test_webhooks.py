@@ -498,3 +498,20 @@ def test_a_delivery_older_than_the_last_applied_leaves_the_order_as_it_is(shop):
     run_jobs(shop.hub)
     assert orders(shop.hub) == [("W-1", "refunded")]
     assert {status for _, status in inbox(shop.hub)} == {"processed"}
+
+
+def test_a_delivery_on_an_intake_connection_the_server_dropped_is_still_stored(shop):
+    from sqlalchemy import text
+
+    if shop.hub.db.is_sqlite:
+        pytest.skip("the intake keeps driver connections of its own on PostgreSQL only")
+    assert shop.send(order_event("W-1"), "before")[0] == 200  # the connection remembered
+    with shop.hub.db.driver_connection() as connection:
+        ours = connection.execute("SELECT pg_backend_pid()").fetchone()[0]
+    with shop.hub.db.session() as session:  # as a server restart would
+        session.execute(text("SELECT pg_terminate_backend(:p)"), {"p": ours})
+
+    status, answer = shop.send(order_event("W-2"), "after")
+
+    assert (status, answer["duplicate"]) == (200, False)
+    assert inbox(shop.hub) == [("before", "pending"), ("after", "pending")]

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import functools
 import json
+import logging
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -32,6 +33,8 @@ from hub import Connection
 from hub import Hub
 from hub import utcnow
 from webhooks.models import InboxEntry
+
+log = logging.getLogger(__name__)
 
 #: Connections remembered per process; the least recently used go first.
 MAX_SNAPSHOTS = 1024
@@ -105,10 +108,11 @@ def store_if_current(hub: Hub, snapshot: Snapshot, values: dict[str, Any]) -> in
     """Insert an inbox row if the connection is still exactly ``snapshot``; return its id.
 
     Returns None when nothing was inserted: the connection changed since the
-    snapshot, or the delivery is already in the inbox. The caller cannot tell
-    which and takes the ordinary path. On PostgreSQL the insert is one
-    autocommitted statement: alone it is atomic, and it saves the BEGIN and
-    COMMIT round trips.
+    snapshot, or the delivery is already in the inbox, or the thread's own
+    connection failed. The caller cannot tell which and takes the ordinary
+    path. On PostgreSQL the insert is one autocommitted statement on the
+    thread's own driver connection: alone it is atomic, it saves the BEGIN and
+    COMMIT round trips, and no pool checkout surrounds it.
     """
     params = {f"new_{name}": values[name] for name in _INBOX_COLUMNS if name != "received_at"}
     params["new_received_at"] = utcnow()
@@ -121,20 +125,15 @@ def store_if_current(hub: Hub, snapshot: Snapshot, values: dict[str, Any]) -> in
     # round trip. The casts in the text type every value; JSON goes as JSON text.
     for name in _json_params():
         params[name] = json.dumps(params[name])
-    with _autocommit_engine(hub).connect() as connection:
-        sql = _compiled_sql(connection.dialect)
-        return connection.exec_driver_sql(sql, params).scalar_one_or_none()
-
-
-def _autocommit_engine(hub: Hub) -> Any:
-    # Made once: building an engine with other options costs more than the insert.
-    engines = hub.app.extensions.setdefault("webhooks_autocommit_engine", {})
-    engine = engines.get(hub.db.engine)
-    if engine is None:
-        engine = engines[hub.db.engine] = hub.db.engine.execution_options(
-            isolation_level="AUTOCOMMIT"
-        )
-    return engine
+    sql = _compiled_sql(hub.db.engine.dialect)
+    try:
+        with hub.db.driver_connection() as connection:
+            row = connection.execute(sql, params).fetchone()
+    except hub.db.driver_error as exc:
+        # A connection the server dropped, say: the ordinary path, through the pool, answers.
+        log.warning("the intake's own connection failed (%s); taking the ordinary path", exc)
+        return None
+    return None if row is None else row[0]
 
 
 @functools.cache
