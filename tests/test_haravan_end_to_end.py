@@ -296,3 +296,100 @@ def test_a_legacy_sha1_signature_verifies_only_when_the_connection_allows_it(hub
     assert verify(hub=hub, connection=connection, headers=headers, body=body) is False
     connection.settings = {**connection.settings, "legacy_hmac_sha1": True}
     assert verify(hub=hub, connection=connection, headers=headers, body=body) is True
+
+
+def redeem_in_shop(world, email="lan@example.vn"):
+    """A member who earned 600 points in the shop redeems 100,000₫ off; return member and code."""
+    world.connect()
+    customer = world.shop.add_customer(email=email, phone="0912000222", first_name="Lan")
+    world.shop.place_order(customer=customer)
+    member = world.member(email)
+    reward = world.api(
+        "POST",
+        "/api/v1/rewards",
+        json={"name": "Giảm 100.000đ", "kind": "amount_off", "value": "100000", "points_cost": 300},
+    ).json
+    redeemed = world.api(
+        "POST", f"/api/v1/members/{member.id}/redemptions", json={"reward_id": reward["id"]}
+    )
+    assert redeemed.status_code == 201, redeemed.json
+    return customer, member, redeemed.json["voucher"]["code"]
+
+
+def disables(shop):
+    return [call for call in shop.calls if call.endswith("/disable.json")]
+
+
+def test_a_cancelled_voucher_is_disabled_in_the_shop_once_and_takes_nothing_off(world):
+    from connectors.haravan.models import HaravanDiscount
+
+    shop = world.shop
+    customer, member, code = redeem_in_shop(world)
+    assert shop.discounts[code]["is_active"] and world.balance(member.id) == 300
+
+    # When the merchant cancels the voucher, the member gets the points back
+    answer = world.api("POST", f"/api/v1/vouchers/{code}/cancel", json={"note": "đổi ý"})
+    assert answer.status_code == 200, answer.json
+    assert world.balance(member.id) == 600
+
+    # and the shop's discount is disabled, by the id Haravan gave it
+    assert not shop.discounts[code]["is_active"]
+    assert disables(shop) == [f"PUT /com/discounts/{shop.discounts[code]['id']}/disable.json"]
+    with world.hub.db.session() as session:
+        assert session.scalars(select(HaravanDiscount)).one().disabled_at is not None
+
+    # so an order with the code takes nothing off and leaves the voucher cancelled.
+    order = shop.place_order(
+        customer=customer, lines=[("Trà sen", 300000.0, 1)], discount_code=code
+    )
+    assert order["total_discounts"] == 0 and order["total_price"] == 300000.0
+    with world.hub.db.session() as session:
+        assert session.scalars(select(Voucher).where(Voucher.code == code)).one().status == (
+            "cancelled"
+        )
+
+    # The job run again calls the shop no more.
+    from connectors.haravan.vouchers import withdraw_code
+
+    assert withdraw_code(world.hub, member.merchant_id, code) == []
+    assert len(disables(shop)) == 1
+
+
+def test_a_voucher_cancelled_while_its_discount_is_created_is_disabled_by_that_job(
+    world, monkeypatch
+):
+    from connectors.haravan import vouchers
+    from hub.vouchers import cancel_voucher
+    from hub.vouchers import get_voucher
+
+    remember = vouchers._remember
+
+    def cancelled_meanwhile(hub, connection_id, code, discount):
+        # The member cancels after Haravan created the discount, before its id is kept:
+        # the cancellation's own job finds nothing to disable yet.
+        with hub.db.transaction() as session:
+            voucher = get_voucher(session, world.member("lan@example.vn").merchant_id, code)
+            cancel_voucher(session, voucher, note="đổi ý")
+        assert disables(world.shop) == []
+        remember(hub, connection_id, code, discount)
+
+    monkeypatch.setattr(vouchers, "_remember", cancelled_meanwhile)
+    _, member, code = redeem_in_shop(world)
+
+    assert world.balance(member.id) == 600
+    assert not world.shop.discounts[code]["is_active"] and len(disables(world.shop)) == 1
+
+
+def test_a_voucher_cancelled_before_its_push_ran_is_never_created(world):
+    from connectors.haravan.vouchers import push_voucher
+    from hub import Event
+
+    _, member, code = redeem_in_shop(world)
+    world.shop.discounts.clear()
+    assert world.api("POST", f"/api/v1/vouchers/{code}/cancel", json={}).status_code == 200
+    event = Event(
+        type="voucher.issued",
+        merchant_id=member.merchant_id,
+        data={"code": code, "kind": "amount_off", "value": "100000", "member_id": member.id},
+    )
+    assert push_voucher(world.hub, event) == [] and world.shop.discounts == {}

@@ -58,6 +58,9 @@ class HaravanApi:
     def post(self, path: str, body: Any) -> Any:
         return self.call("POST", path, json=body)
 
+    def put(self, path: str, body: Any = None) -> Any:
+        return self.call("PUT", path, json=body)
+
     def call(self, method: str, path: str, **kwargs: Any) -> Any:
         """Make one call (waiting for the bucket); return the JSON answer."""
         url = path if path.startswith("http") else f"{self.base_url}{path}"

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import hashlib
+from pathlib import Path
 
 from marshmallow import ValidationError as SchemaError
 from sqlalchemy import select
 
+from connectors.haravan import models  # noqa: F401 - registers the table on hub.Model
 from connectors.haravan import schemas
 from connectors.haravan import signing
 from connectors.haravan.store import NAME
@@ -29,6 +31,7 @@ ORDER_TOPICS = (
     "orders/fulfilled",
 )
 CUSTOMER_TOPICS = ("customers/create", "customers/update")
+MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 @hookimpl
@@ -145,10 +148,19 @@ def webhook_records(hub, connection, topic, payload, headers):
 
 
 @hookimpl
-@handles_events("voucher.issued")
+@handles_events("voucher.issued", "voucher.cancelled")
 def handle_event(hub, event):
     if event.type == "voucher.issued":
         from connectors.haravan.vouchers import push_voucher
 
         return push_voucher(hub, event)
+    if event.type == "voucher.cancelled":
+        from connectors.haravan.vouchers import withdraw_voucher
+
+        return withdraw_voucher(hub, event)
     return None
+
+
+@hookimpl
+def register_migrations(hub):
+    return [str(MIGRATIONS)]

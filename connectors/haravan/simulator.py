@@ -10,7 +10,9 @@ One server stands in for the three Haravan hosts the connector calls (point
   the ``hub.mode``/``hub.verify_token``/``hub.challenge`` GET, then keeps the
   topics; ``GET /api/subscribe`` lists them.
 - commerce API: customers, orders (``page``/``limit``/``updated_at_min``),
-  counts, ``/com/shop.json``, ``POST /com/discounts.json``; storefront API:
+  counts, ``/com/shop.json``, ``POST /com/discounts.json`` and
+  ``PUT /com/discounts/{id}/enable.json``/``disable.json`` (a disabled code
+  takes nothing off an order); storefront API:
   ``/web/script_tags.json``. Calls go through the 80-call bucket draining 4 a
   second, with ``X-Haravan-Api-Call-Limit`` on each answer and 429 with
   ``Retry-After: 2.0`` when full.
@@ -289,8 +291,17 @@ class HaravanSimulator:
                 ), 422
             if code in shop.discounts:
                 return jsonify({"errors": {"code": ["Mã khuyến mãi already exists"]}}), 422
-            shop.discounts[code] = {**data, "id": next(shop.ids), "times_used": 0}
+            known = {**data, "id": next(shop.ids), "times_used": 0, "is_active": True}
+            shop.discounts[code] = known
             return jsonify({"discount": shop.discounts[code]}), 201
+
+        @app.put("/com/discounts/<int:discount_id>/<any(enable, disable):action>.json")
+        def switch_discount(discount_id, action):
+            for known in shop.discounts.values():
+                if known["id"] == discount_id:
+                    known["is_active"] = action == "enable"
+                    return jsonify({"discount": known})
+            return jsonify({"errors": "Not Found"}), 404
 
         @app.route("/web/script_tags.json", methods=["GET", "POST"])
         def script_tags():
@@ -391,8 +402,8 @@ class HaravanSimulator:
         subtotal = sum(price * qty for _, price, qty in lines)
         discount = 0.0
         codes = []
-        if discount_code and discount_code.upper() in self.discounts:
-            known = self.discounts[discount_code.upper()]
+        known = self.discounts.get((discount_code or "").upper())
+        if known is not None and known["is_active"]:
             if known["discount_type"] == "fixed_amount":
                 discount = min(float(known["value"]), subtotal)
             else:
