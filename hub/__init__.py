@@ -96,6 +96,7 @@ from hub.rewards import redeem as redeem_reward
 from hub.tiers import current_tier
 from hub.vouchers import use_voucher
 from hub.vouchers import validate_voucher
+from hub.vouchers import voucher_status
 from hub.widget.state import member_qr_svg
 
 __version__ = "0.1.0"
@@ -190,6 +191,7 @@ __all__ = [
     "use_voucher",
     "utcnow",
     "validate_voucher",
+    "voucher_status",
     "wants_events",
     "when_kind_enabled",
 ]

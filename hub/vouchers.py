@@ -18,6 +18,7 @@ from datetime import datetime
 from datetime import timedelta
 from decimal import ROUND_DOWN
 from decimal import Decimal
+from typing import TYPE_CHECKING
 from typing import Any
 
 from sqlalchemy import exists
@@ -41,6 +42,9 @@ from hub.models import PointEntry
 from hub.models.rewards import Reward
 from hub.models.rewards import Voucher
 from hub.orders import get_order
+
+if TYPE_CHECKING:
+    from hub.core import Hub
 
 ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"
 CODE_LENGTH = 12
@@ -399,6 +403,18 @@ def _expire(session: Session, voucher_id: int, now: datetime) -> int:
     _restock(session, voucher)
     emit(session, "voucher.expired", voucher.merchant_id, voucher_event(voucher))
     return 1
+
+
+def voucher_status(hub: Hub, merchant_id: int, code: str) -> str | None:
+    """The voucher's status now (issued, used, cancelled, expired), or None when unknown.
+
+    For a connector about to push a code to a store, or just done: a voucher
+    cancelled meanwhile must not stay usable there.
+    """
+    with hub.db.session() as session:
+        return session.scalar(
+            select(Voucher.status).where(Voucher.merchant_id == merchant_id, Voucher.code == code)
+        )
 
 
 def voucher_event(voucher: Voucher) -> dict[str, Any]:

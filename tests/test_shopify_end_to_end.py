@@ -350,3 +350,56 @@ def test_hook_widget_identity_names_the_member_behind_a_signed_app_proxy_request
 
     assert signed["member"] is not None and signed["member"]["code"] == member.code
     assert forged["member"] is None and guest["member"] is None
+
+
+def test_a_voucher_cancelled_around_its_push_never_stays_usable_in_the_store(world, monkeypatch):
+    from connectors.shopify import vouchers
+    from hub.vouchers import cancel_voucher
+    from hub.vouchers import get_voucher
+
+    store, api = world.store, world.api
+    world.connect()
+    customer = store.add_customer(email="lan@example.vn", phone="+84912345678", first_name="Lan")
+    store.place_order(customer=customer, lines=[("Cà phê", "250000", 2)])
+    member = world.member("lan@example.vn")
+    reward = api.post(
+        "/api/v1/rewards",
+        json={"name": "Giảm 50.000đ", "kind": "amount_off", "value": "50000", "points_cost": 200},
+    ).json
+    create = vouchers.create_code
+
+    def cancelled_meanwhile(open_store, voucher, customer_id):
+        # The member cancels as the code is being created: the cancellation's own job
+        # runs first and finds no code in the store to delete.
+        with world.hub.db.transaction() as session:
+            found = get_voucher(session, member.merchant_id, voucher["code"])
+            cancel_voucher(session, found, note="đổi ý")
+        assert voucher["code"] not in store.discounts
+        create(open_store, voucher, customer_id)
+
+    monkeypatch.setattr(vouchers, "create_code", cancelled_meanwhile)
+    redeemed = api.post(
+        f"/api/v1/members/{member.id}/redemptions", json={"reward_id": reward["id"]}
+    )
+    assert redeemed.status_code == 201, redeemed.json
+    code = redeemed.json["voucher"]["code"]
+
+    assert code not in store.discounts  # created, then deleted by the job that created it
+    assert world.member_by_id(member.id).points_balance == 500
+    monkeypatch.undo()
+
+    # A voucher cancelled before its push ran is never created at all.
+    from hub import Event
+
+    assert (
+        vouchers.push_voucher(
+            world.hub,
+            Event(
+                type="voucher.issued",
+                merchant_id=member.merchant_id,
+                data={"code": code, "kind": "amount_off", "value": "50000", "member_id": member.id},
+            ),
+        )
+        == []
+    )
+    assert code not in store.discounts

@@ -31,8 +31,8 @@ from hub import Connection
 from hub import Event
 from hub import Hub
 from hub import PermanentError
-from hub import Voucher
 from hub import utcnow
+from hub import voucher_status
 
 log = logging.getLogger(__name__)
 KINDS = {"amount_off": "fixed_amount", "percent_off": "percentage"}
@@ -53,7 +53,7 @@ def push_voucher(hub: Hub, event: Event) -> list[int]:
                 )
             )
         )
-    if _status(hub, event.merchant_id, voucher["code"]) != "issued":
+    if voucher_status(hub, event.merchant_id, voucher["code"]) != "issued":
         return []  # cancelled (or used) before it reached the shop
     done = []
     for connection_id in ids:
@@ -69,7 +69,7 @@ def push_voucher(hub: Hub, event: Event) -> list[int]:
         _remember(hub, connection_id, voucher["code"], (answer or {}).get("discount") or {})
         done.append(connection_id)
         log.info("voucher %s created in haravan connection %s", voucher["code"], connection_id)
-    if done and _status(hub, event.merchant_id, voucher["code"]) == "cancelled":
+    if done and voucher_status(hub, event.merchant_id, voucher["code"]) == "cancelled":
         # Cancelled while this job created it: its own job found nothing to disable yet.
         withdraw_code(hub, event.merchant_id, voucher["code"])
     return done
@@ -122,13 +122,6 @@ def withdraw_code(hub: Hub, merchant_id: int, code: str) -> list[int]:
         done.append(connection_id)
         log.info("voucher %s disabled in haravan connection %s", code, connection_id)
     return done
-
-
-def _status(hub: Hub, merchant_id: int, code: str) -> str | None:
-    with hub.db.session() as session:
-        return session.scalar(
-            select(Voucher.status).where(Voucher.merchant_id == merchant_id, Voucher.code == code)
-        )
 
 
 def _remember(hub: Hub, connection_id: int, code: str, discount: dict[str, Any]) -> None:

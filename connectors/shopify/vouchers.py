@@ -32,6 +32,7 @@ from hub import Hub
 from hub import PermanentError
 from hub import identities_of
 from hub import utcnow
+from hub import voucher_status
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +81,8 @@ def push_voucher(hub: Hub, event: Event) -> list[int]:
             voucher.get("kind"),
         )
         return []
+    if voucher_status(hub, event.merchant_id, voucher["code"]) != "issued":
+        return []  # cancelled (or used) before it reached the store
     done = []
     for connection_id, customer_id in _targets(hub, event.merchant_id, voucher.get("member_id")):
         store = open_store(hub, connection_id)
@@ -87,6 +90,9 @@ def push_voucher(hub: Hub, event: Event) -> list[int]:
             continue
         create_code(store, voucher, customer_id)
         done.append(connection_id)
+        if voucher_status(hub, event.merchant_id, voucher["code"]) == "cancelled":
+            # Cancelled while this job created it: its own job may have found no code yet.
+            delete_code(store, voucher["code"])
     return done
 
 
