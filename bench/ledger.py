@@ -63,7 +63,7 @@ from hub.testing import migrate
 DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/test"
 CONFIG = {
     "HUB_LOAD_ENTRYPOINTS": False,
-    "HUB_DISABLE_PLUGINS": "hub.messaging.plugin,hub.default_widget",
+    "HUB_DISABLE_PLUGINS": "hub.messaging.plugin",
     "HUB_LOG_LEVEL": "WARNING",
 }
 PLACED = datetime(2026, 11, 1, 3, 15, tzinfo=UTC)

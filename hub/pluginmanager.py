@@ -27,7 +27,6 @@ DEFAULT_PLUGINS = (
     "hub.expiry",
     "hub.ledger",
     "hub.messaging.plugin",
-    "hub.default_widget",
 )
 
 

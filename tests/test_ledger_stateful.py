@@ -68,7 +68,7 @@ def hub_config():
     # nothing else, and messages or widget caches would only slow every step down.
     return {
         "HUB_LOAD_ENTRYPOINTS": False,
-        "HUB_DISABLE_PLUGINS": "hub.messaging.plugin,hub.default_widget",
+        "HUB_DISABLE_PLUGINS": "hub.messaging.plugin",
     }
 
 

@@ -65,6 +65,29 @@ def test_a_write_without_an_event_still_drops_the_panel(web_a, web_b, store):
     assert changed.json["member"]["points"]["available"] == 1507
 
 
+def test_a_set_based_write_with_an_event_drops_the_panel(web_a, web_b, store):
+    from sqlalchemy import update
+
+    from hub.events import emit
+
+    _, front = store
+    first = panel(web_b, store)
+    hub = web_a.extensions["hub"]
+    with hub.db.transaction() as session:  # no ORM object changes: only the event names him
+        merchant_id = session.get(Member, front.member_id).merchant_id
+        session.expunge_all()
+        session.execute(
+            update(Member)
+            .where(Member.id == front.member_id)
+            .values(name="Lan (VIP)")
+            .execution_options(synchronize_session=False)
+        )
+        emit(session, "points.adjusted", merchant_id, {"member_id": front.member_id})
+    changed = panel(web_b, store, **{"If-None-Match": first.headers["ETag"]})
+    assert changed.status_code == 200
+    assert changed.json["member"]["name"] == "Lan (VIP)"
+
+
 def test_settings_changed_in_one_process_apply_in_the_other_at_once(web_a, web_b, store):
     api, front = store
     assert panel(web_b, store, Origin=STORE_ORIGIN).headers["Access-Control-Allow-Origin"]

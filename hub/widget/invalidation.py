@@ -7,9 +7,10 @@ Listens to every write session of the hub. After a commit:
 - a change to a member, their ledger, vouchers, tier or identities drops the
   member's panel (and, for identities, who the visitor is).
 
-This covers any write made through the ORM, by any code path; the events a
-change emits drop panels as well (``hub.default_widget``), for writes made
-otherwise.
+This covers any write made through the ORM, by any code path. The events a
+transaction emits drop the panels of the members they name as well, for
+writes made otherwise (set-based inserts): all of it in one Redis round trip
+per commit, never one per event.
 """
 
 from __future__ import annotations
@@ -39,6 +40,8 @@ if TYPE_CHECKING:
 _MERCHANT_WIDE = (Connection, ProgramVersion, Reward, Tier, TierSettings)
 _MEMBER_OWNED = (PointEntry, PointLot, Voucher, MemberTier, MemberIdentity)
 _KEY = "hub_widget_stale"
+# Every event whose data names a member can change what that member's panel shows.
+_MEMBER_EVENTS = ("points.", "tier.", "voucher.", "member.", "order.")
 
 
 def install(hub: Hub) -> None:
@@ -57,6 +60,15 @@ def install(hub: Hub) -> None:
                 _stale(session).merchants.add(obj.merchant_id)
             elif isinstance(obj, Merchant):
                 _stale(session).merchants.add(obj.id)
+
+    @sa_event.listens_for(writer, "before_commit")
+    def _before_commit(session: Session) -> None:
+        for event in session.info.get("hub_events", ()):
+            if event.type.startswith(_MEMBER_EVENTS):
+                for key in ("member_id", "merged_member_id"):
+                    member_id = event.data.get(key)
+                    if isinstance(member_id, int):
+                        _stale(session).members.add((event.merchant_id, member_id))
 
     @sa_event.listens_for(writer, "after_commit")
     def _after_commit(session: Session) -> None:
