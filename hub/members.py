@@ -74,10 +74,13 @@ def find_member(
     code: str | None = None,
 ) -> Member | None:
     """Return the active member with this normalised phone, email or code."""
-    if phone and not (email or code):
-        known = session.info.get(_PREFETCHED, {}).get(("phone", merchant_id, phone))
-        if known is not None:
-            return known
+    prefetch = session.info.get(_PREFETCHED)
+    if prefetch is not None and phone and not (email or code):
+        key = ("phone", merchant_id, phone)
+        if key in prefetch.found:
+            return prefetch.found[key]
+        if key in prefetch.free:
+            return None
     clauses = []
     if phone:
         clauses.append(Member.phone == phone)
@@ -99,6 +102,9 @@ def _check_unique(
 ) -> None:
     if value is None:
         return
+    prefetch = session.info.get(_PREFETCHED)
+    if prefetch is not None and (field, merchant_id, value) in prefetch.free:
+        return  # looked up for the batch: no member has it
     column = getattr(Member, field)
     query = select(Member.id).where(Member.merchant_id == merchant_id, column == value)
     if exclude_id is not None:
@@ -195,6 +201,8 @@ def update_member(
     changed = sorted(k for k, v in cleaned.items() if getattr(member, k) != v)
     for key in changed:
         setattr(member, key, cleaned[key])
+    if "phone" in changed:
+        _remember(session, ("phone", member.merchant_id, member.phone), member)
     for channel, granted in consents.items():
         set_consent(session, member, channel, granted, source=source)
     if changed or consents:
@@ -270,12 +278,16 @@ def add_identity(
     connection = session.get(Connection, connection_id)
     if connection is None or connection.merchant_id != member.merchant_id:
         raise NotFound(f"connection {connection_id} not found", code="connection_not_found")
-    existing = session.scalars(
-        select(MemberIdentity).where(
-            MemberIdentity.connection_id == connection_id,
-            MemberIdentity.external_id == str(external_id),
-        )
-    ).first()
+    prefetch = session.info.get(_PREFETCHED)
+    if prefetch is not None and ("identity", connection_id, str(external_id)) in prefetch.free:
+        existing = None  # looked up for the batch: no member has it
+    else:
+        existing = session.scalars(
+            select(MemberIdentity).where(
+                MemberIdentity.connection_id == connection_id,
+                MemberIdentity.external_id == str(external_id),
+            )
+        ).first()
     if existing is not None:
         if existing.member_id != member.id:
             raise Conflict(
@@ -297,9 +309,13 @@ def add_identity(
 
 
 def member_by_identity(session: Session, connection_id: int, external_id: str) -> Member | None:
-    known = session.info.get(_PREFETCHED, {}).get(("identity", connection_id, str(external_id)))
-    if known is not None:
-        return known
+    prefetch = session.info.get(_PREFETCHED)
+    if prefetch is not None:
+        key = ("identity", connection_id, str(external_id))
+        if key in prefetch.found:
+            return prefetch.found[key]
+        if key in prefetch.free:
+            return None
     return session.scalars(
         select(Member)
         .join(MemberIdentity, MemberIdentity.member_id == Member.id)
@@ -314,11 +330,23 @@ def member_by_identity(session: Session, connection_id: int, external_id: str) -
 _PREFETCHED = "hub_members_prefetched"
 
 
+class _Prefetch:
+    """What ``members_prefetched`` looked up: the active members it found by phone and by
+    customer id, and the phones and customer ids no member has (``free``)."""
+
+    __slots__ = ("found", "free")
+
+    def __init__(self) -> None:
+        self.found: dict[tuple[str, int, str], Member] = {}
+        self.free: set[tuple[str, int, str]] = set()
+
+
 def _remember(session: Session, key: tuple[str, int, str | None], member: Member) -> None:
     """Inside ``members_prefetched``, what this transaction creates is found like the rest."""
-    found = session.info.get(_PREFETCHED)
-    if found is not None and key[2]:
-        found[key] = member
+    prefetch = session.info.get(_PREFETCHED)
+    if prefetch is not None and key[2]:
+        prefetch.found[key] = member  # type: ignore[index]
+        prefetch.free.discard(key)  # type: ignore[arg-type]
 
 
 @contextmanager
@@ -330,38 +358,43 @@ def members_prefetched(
     connection_id: int | None = None,
     external_ids: Iterable[str] = (),
 ) -> Iterator[None]:
-    """Look up many members at once for a batch; ``find_member`` and ``member_by_identity``
-    answer from what was found until the block ends.
+    """Look up many members at once for a batch; ``find_member``, ``member_by_identity``,
+    ``create_member`` and ``add_identity`` answer from what was found until the block ends.
 
-    Two queries in all instead of one or two per customer. Only what was found
-    is kept: a phone or customer id not found is still asked of the database
-    (a member may have been created for it since, in the same block), and
-    members created and customer ids linked in the block are added as found.
+    Two queries in all instead of several per customer. A phone or customer id
+    no member has (of any status) is known free: looking it up answers None,
+    and creating a member with it or linking it asks nothing more. Members
+    created and customer ids linked in the block are added as found. The
+    unique constraints still guard: a member another transaction creates
+    meanwhile fails this one's insert, and the caller's retry finds it.
     """
-    found: dict[tuple[str, int, str], Member] = {}
+    prefetch = _Prefetch()
     phones = {p for p in phones if p}
     if phones:
+        taken = set()
         for member in session.scalars(
-            select(Member).where(
-                Member.merchant_id == merchant_id,
-                Member.status == "active",
-                Member.phone.in_(phones),
-            )
+            select(Member).where(Member.merchant_id == merchant_id, Member.phone.in_(phones))
         ):
-            found[("phone", merchant_id, member.phone)] = member
+            taken.add(member.phone)
+            if member.status == "active":
+                prefetch.found[("phone", merchant_id, member.phone)] = member
+        prefetch.free.update(("phone", merchant_id, p) for p in phones - taken)
     external_ids = {str(e) for e in external_ids if e}
     if connection_id is not None and external_ids:
+        linked = set()
         for member, external_id in session.execute(
             select(Member, MemberIdentity.external_id)
             .join(MemberIdentity, MemberIdentity.member_id == Member.id)
             .where(
                 MemberIdentity.connection_id == connection_id,
                 MemberIdentity.external_id.in_(external_ids),
-                Member.status == "active",
             )
         ):
-            found[("identity", connection_id, external_id)] = member
-    session.info[_PREFETCHED] = found
+            linked.add(external_id)
+            if member.status == "active":
+                prefetch.found[("identity", connection_id, external_id)] = member
+        prefetch.free.update(("identity", connection_id, e) for e in external_ids - linked)
+    session.info[_PREFETCHED] = prefetch
     try:
         yield
     finally:

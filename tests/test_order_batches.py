@@ -207,3 +207,91 @@ def test_members_new_to_the_batch_are_created_once(hub):
         assert members[0].points_balance == 100 * 3
         assert members[0].total_spent == Decimal(300003)
         assert_invariants(hub, members[0].id)
+
+
+def _store_batch() -> list:
+    """Orders from a store: customers with the store's ids, new and known, some twice."""
+
+    def by(n: int, customer_id: str, phone: str | None, email: str | None = None):
+        return dataclasses.replace(
+            order(f"s{n}", 100000 * (n + 1), phone=None, placed_at=T0 + timedelta(minutes=n)),
+            customer=Customer(external_id=customer_id, phone=phone, email=email, name="Khách"),
+        )
+
+    return [
+        by(0, "c-new", "0987000001"),
+        by(1, "c-new", "0987000001"),  # the member just created, found again
+        by(2, "c-linked", "0987000099"),  # known by the store's id, phone changed
+        by(3, "c-phone", "0987000002"),  # a member by phone, not yet linked
+        by(4, "c-mail", None, "an@example.vn"),  # by email only
+        by(5, "c-other", "0987000003"),
+    ]
+
+
+def _store_set_up(hub) -> tuple[int, int]:
+    from hub.connections import create_connection
+    from hub.members import add_identity
+
+    merchant_id = create_test_merchant(hub).id
+    with hub.db.transaction() as session:
+        connection_id = create_connection(hub, session, merchant_id, connector="custom").id
+        linked = create_member(session, merchant_id, {"phone": "0987000050", "name": "Cũ"})
+        add_identity(session, linked, connection_id, "c-linked")
+        create_member(session, merchant_id, {"phone": "0987000002", "name": "Theo số"})
+    return merchant_id, connection_id
+
+
+def _identities(hub, merchant_id: int) -> list:
+    from hub.models import MemberIdentity
+
+    with hub.db.session() as session:
+        return sorted(
+            (i.external_id, session.get(Member, i.member_id).phone or "")
+            for i in session.scalars(
+                select(MemberIdentity).where(MemberIdentity.merchant_id == merchant_id)
+            )
+        )
+
+
+def test_store_customers_are_matched_linked_and_created_as_one_at_a_time_does(hub):
+    one_by_one, connection = _store_set_up(hub)
+    for each in _store_batch():
+        with hub.db.transaction() as session:
+            record_order(hub, session, one_by_one, each, connection_id=connection, now=T0)
+    batched, connection = _store_set_up(hub)
+    with hub.db.transaction() as session:
+        record_orders(hub, session, batched, _store_batch(), connection_id=connection, now=T0)
+    assert state(hub, batched)[0] == state(hub, one_by_one)[0]
+    assert _identities(hub, batched) == _identities(hub, one_by_one)
+    assert ("c-linked", "+84987000050") in _identities(hub, batched)
+
+
+def test_a_batch_of_new_customers_looks_members_up_once_not_per_customer(hub):
+    from sqlalchemy import event
+
+    merchant_id, connection = _store_set_up(hub)
+    batch = [
+        dataclasses.replace(
+            order(f"b{n}", 100000, phone=None),
+            customer=Customer(external_id=f"c{n}", phone=f"0988{n:06d}", name="Khách"),
+        )
+        for n in range(20)
+    ]
+    lookups = []
+
+    def count(_conn, _cursor, statement, _params, _context, _many):
+        flat = " ".join(statement.split())
+        if flat.startswith("SELECT") and (
+            "members.phone" in flat.split("WHERE")[-1]
+            or "member_identities.external_id" in flat.split("WHERE")[-1]
+        ):
+            lookups.append(flat)
+
+    event.listen(hub.db.engine, "before_cursor_execute", count)
+    try:
+        with hub.db.transaction() as session:
+            record_orders(hub, session, merchant_id, batch, connection_id=connection, now=T0)
+    finally:
+        event.remove(hub.db.engine, "before_cursor_execute", count)
+    assert len(lookups) == 2, lookups  # one by phone and one by the store's id, for all 20
+    assert len(_identities(hub, merchant_id)) == 1 + 20
