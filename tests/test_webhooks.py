@@ -413,6 +413,23 @@ def test_a_lost_unique_race_is_rerun_at_once_not_after_the_backoff(shop):
     assert orders(shop.hub) == [("W-1", "paid")]
 
 
+def test_a_batch_that_lost_a_unique_race_is_applied_again_as_a_batch(shop, monkeypatch):
+    # As two drains creating the member of one customer whose orders fell in both batches.
+    from webhooks import inbox as drain
+
+    lost = IntegrityError("INSERT INTO members ...", {}, Exception("duplicate key"))
+    shop.hub.pm.register(IdentityFailing("racing-batch", lost), name="racing-batch")
+    alone = []
+    monkeypatch.setattr(drain, "_alone", lambda hub, entry_id: alone.append(entry_id))
+    for n in range(3):
+        assert shop.send(order_event(f"W-{n}"), f"race-{n}")[0] == 200
+    run_jobs(shop.hub)
+
+    assert alone == []  # no row went on alone
+    assert inbox(shop.hub) == [(f"race-{n}", "processed") for n in range(3)]
+    assert sorted(orders(shop.hub)) == [(f"W-{n}", "paid") for n in range(3)]
+
+
 def test_deliveries_queue_one_drain_per_connection_which_takes_them_all(shop):
     queue = shop.hub.jobs.queue("inbound")
     for n in range(3):

@@ -115,23 +115,19 @@ def _drain_batch(hub: Hub, connection_id: int) -> tuple[int, str]:
     ids: list[int] = []
     connector = "webhook"
     try:
-        with hub.db.transaction() as session:
-            rows = session.scalars(
-                select(InboxEntry)
-                .where(
-                    InboxEntry.connection_id == connection_id,
-                    InboxEntry.status == "pending",
-                    InboxEntry.attempts == 0,
-                )
-                .order_by(InboxEntry.id)
-                .limit(DRAIN_BATCH)
-                .with_for_update(skip_locked=True)
-            ).all()
-            ids = [row.id for row in rows]
-            if rows:
-                connector = rows[0].connector
-                _apply_batch(hub, session, session.get_one(Connection, connection_id), rows)
-            return len(rows), connector
+        try:
+            connector = _take_and_apply(hub, connection_id, ids)
+            return len(ids), connector
+        except IntegrityError as exc:
+            if not ids:
+                raise
+            # A unique race with a concurrent batch (both creating the member of a customer
+            # whose orders fell on either side): the other one has committed by now, so the
+            # batch again, at once, finds that member instead of going row by row.
+            log.info("inbox batch of %s rows lost a race (%s); again", len(ids), _reason(exc))
+            first, ids = ids, []
+            connector = _take_and_apply(hub, connection_id, ids, only=first)
+            return len(ids), connector
     except Exception as exc:
         if not ids:
             raise  # nothing taken: the job itself failed (the database is down)
@@ -139,6 +135,34 @@ def _drain_batch(hub: Hub, connection_id: int) -> tuple[int, str]:
     for entry_id in ids:
         _alone(hub, entry_id)
     return len(ids), connector
+
+
+def _take_and_apply(
+    hub: Hub, connection_id: int, taken: list[int], *, only: list[int] | None = None
+) -> str:
+    """Take the next waiting rows (or those of ``only`` still waiting) into ``taken`` and
+    apply them in one transaction; return their connector. ``taken`` is filled before
+    anything is applied, so a caller knows the rows of a batch that failed."""
+    query = (
+        select(InboxEntry)
+        .where(
+            InboxEntry.connection_id == connection_id,
+            InboxEntry.status == "pending",
+            InboxEntry.attempts == 0,
+        )
+        .order_by(InboxEntry.id)
+        .limit(DRAIN_BATCH)
+        .with_for_update(skip_locked=True)
+    )
+    if only is not None:
+        query = query.where(InboxEntry.id.in_(only))
+    with hub.db.transaction() as session:
+        rows = session.scalars(query).all()
+        taken.extend(row.id for row in rows)
+        if not rows:
+            return "webhook"
+        _apply_batch(hub, session, session.get_one(Connection, connection_id), rows)
+        return rows[0].connector
 
 
 def _apply_batch(hub: Hub, session: Session, connection: Connection, rows: list) -> None:
