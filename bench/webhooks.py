@@ -39,6 +39,7 @@ from bench.loadgen import _request
 from bench.loadgen import open_loop
 from bench.loadgen import report
 from hub.connections import create_connection
+from hub.jobs import QUEUES
 from hub.merchants import create_merchant
 from hub.testing import create_postgres_database
 from hub.testing import drop_postgres_database
@@ -201,7 +202,7 @@ def pending_rows(database_url: str) -> int:
 INBOUND_ONLY = (
     "from hub.app import create_app; from hub.worker import make_worker; "
     "import gc; app = create_app(); gc.collect(); gc.freeze(); "
-    "make_worker(app.extensions['hub'], ['inbound'], simple=True).work(burst=True)"
+    "make_worker(app.extensions['hub'], ['inbound'], simple=True).work()"
 )
 
 
@@ -212,11 +213,14 @@ def end_to_end(
     one alone); return inbox rows processed per second until the inbox is empty (or
     ``timeout``)."""
     hub_cli = os.path.join(os.path.dirname(sys.executable), "hub")
+    # Not in burst mode: a burst worker that finds the queue empty at its start (one
+    # drain is queued per connection) would quit before the drain queues a helper.
     command = (
         [sys.executable, "-c", INBOUND_ONLY]
         if inbound_only
-        else [hub_cli, "worker", "--simple", "--burst", "--no-cron"]
+        else [hub_cli, "worker", "--simple", "--no-cron"]
     )
+    queues = ["inbound"] if inbound_only else list(QUEUES)
     total = pending_rows(database_url)
     began_at = time.time()
     started = time.monotonic()
@@ -230,15 +234,20 @@ def end_to_end(
             time.sleep(0.05)
         elapsed = time.monotonic() - started
         left = pending_rows(database_url)
-        # The burst workers stop once every queue (event fan-out included) is empty.
+        # Then until every queue worked (event fan-out included) is empty and idle.
         deadline = time.monotonic() + 60
-        while any(p.poll() is None for p in procs) and time.monotonic() < deadline:
+        while time.monotonic() < deadline:
+            if jobs_left(env, queues) == 0:
+                drained = time.monotonic() - started
+                break
             time.sleep(0.1)
-        if all(p.poll() is not None for p in procs):
-            drained = time.monotonic() - started
     finally:
         for proc in procs:
-            if proc.poll() is None:
+            proc.terminate()
+        for proc in procs:
+            try:
+                proc.wait(15)
+            except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
     rest = f"every queue drained in {drained:.2f} s" if drained else "queues not drained in 60 s"
@@ -249,6 +258,22 @@ def end_to_end(
         f" last; {rest}"
     )
     return (total - left) / span if span else float("nan")
+
+
+def jobs_left(env: dict[str, str], queues: list[str]) -> int:
+    """Jobs queued or running on ``queues`` of the benchmark's Redis prefix."""
+    import redis
+    from rq import Queue
+
+    connection = redis.Redis.from_url(env["HUB_REDIS_URL"])
+    try:
+        total = 0
+        for name in queues:
+            queue = Queue(f"{env['HUB_REDIS_PREFIX']}-{name}", connection=connection)
+            total += queue.count + queue.started_job_registry.count
+        return total
+    finally:
+        connection.close()
 
 
 def processing_span(database_url: str, since: float) -> float:
