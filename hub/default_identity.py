@@ -41,7 +41,9 @@ def member_for_customer(hub, session, merchant_id, connection_id, customer):
                 ward=customer.address.ward,
                 address=customer.address.line,
             )
-        member = create_member(session, merchant_id, data, source="connection", region=region)
+        member = create_member(
+            session, merchant_id, data, source="connection", region=region, or_theirs=True
+        )
     linked = connection_id and customer.external_id
     if linked and member_by_identity(session, connection_id, customer.external_id) is None:
         add_identity(session, member, connection_id, customer.external_id)

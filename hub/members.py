@@ -20,6 +20,7 @@ from sqlalchemy import literal
 from sqlalchemy import or_
 from sqlalchemy import select
 from sqlalchemy import type_coerce
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session
 
@@ -143,8 +144,15 @@ def create_member(
     *,
     source: str = "api",
     region: str = "VN",
+    or_theirs: bool = False,
 ) -> Member:
     """Create a member from profile fields, ``phone``, ``email`` and ``consents``.
+
+    With ``or_theirs``, a member another transaction creates meanwhile with the
+    same phone or email is returned instead (on PostgreSQL the insert waits for
+    that transaction and then does nothing), where otherwise this transaction
+    would fail: for matching a store's customer, whose orders concurrent
+    workers may record at once.
 
     :raise Conflict: the phone or email belongs to another member.
     """
@@ -157,11 +165,22 @@ def create_member(
         )
     _check_unique(session, merchant_id, "phone", cleaned.get("phone"))
     _check_unique(session, merchant_id, "email", cleaned.get("email"))
-    member = Member(merchant_id=merchant_id, code=_unique_code(session, merchant_id), **cleaned)
-    member.tags = cleaned.get("tags") or []
-    member.attributes = cleaned.get("attributes") or {}
-    session.add(member)
-    session.flush()
+    values = {
+        **cleaned,
+        "merchant_id": merchant_id,
+        "code": _unique_code(session, merchant_id),
+        "tags": cleaned.get("tags") or [],
+        "attributes": cleaned.get("attributes") or {},
+    }
+    if or_theirs and session.get_bind().dialect.name == "postgresql":
+        insert = postgresql.insert(Member).values(values).on_conflict_do_nothing()
+        member = session.scalars(insert.returning(Member)).first()
+        if member is None:
+            return _theirs(session, merchant_id, cleaned)
+    else:
+        member = Member(**values)
+        session.add(member)
+        session.flush()
     _remember(session, ("phone", merchant_id, member.phone), member)
     for channel, granted in consents.items():
         set_consent(session, member, channel, granted, source=source)
@@ -172,6 +191,27 @@ def create_member(
         {"member_id": member.id, "source": source},
     )
     return member
+
+
+def _theirs(session: Session, merchant_id: int, cleaned: dict[str, Any]) -> Member:
+    """The member another transaction created, just now, with this phone or email."""
+    prefetch = session.info.get(_PREFETCHED)
+    if prefetch is not None:
+        # That transaction may have linked store customer ids too: ask the database again.
+        prefetch.free = {key for key in prefetch.free if key[0] != "identity"}
+    for field in ("phone", "email"):
+        value = cleaned.get(field)
+        if value is None:
+            continue
+        if prefetch is not None:
+            prefetch.free.discard((field, merchant_id, value))  # not free any more
+        member = find_member(session, merchant_id, **{field: value})
+        if member is not None:
+            _remember(session, ("phone", merchant_id, member.phone), member)
+            return member
+    _check_unique(session, merchant_id, "phone", cleaned.get("phone"))
+    _check_unique(session, merchant_id, "email", cleaned.get("email"))
+    raise Conflict("a member with this phone or email was created meanwhile; try again")
 
 
 def _unique_code(session: Session, merchant_id: int) -> str:

@@ -295,3 +295,46 @@ def test_a_batch_of_new_customers_looks_members_up_once_not_per_customer(hub):
         event.remove(hub.db.engine, "before_cursor_execute", count)
     assert len(lookups) == 2, lookups  # one by phone and one by the store's id, for all 20
     assert len(_identities(hub, merchant_id)) == 1 + 20
+
+
+def test_two_batches_creating_one_customers_member_at_once_both_find_it(hub):
+    import threading
+    import time
+
+    if hub.db.is_sqlite:
+        pytest.skip("SQLite has one writer at a time: two batches never overlap")
+    merchant_id, connection = _store_set_up(hub)
+
+    def bought(n: int):
+        return dataclasses.replace(
+            order(f"r{n}", 100000, phone=None, placed_at=T0 + timedelta(minutes=n)),
+            customer=Customer(external_id="c-both", phone="0987000777", name="Hai nơi"),
+        )
+
+    errors = []
+
+    def second_batch() -> None:
+        try:
+            with hub.db.transaction() as session:
+                record_orders(hub, session, merchant_id, [bought(2)], connection_id=connection)
+        except Exception as exc:  # the test fails below with it
+            errors.append(exc)
+
+    with hub.db.transaction() as session:
+        record_orders(hub, session, merchant_id, [bought(1)], connection_id=connection)
+        other = threading.Thread(target=second_batch)
+        other.start()
+        time.sleep(0.5)  # the second batch now waits on this one's new member
+    other.join(30)
+
+    assert errors == []
+    with hub.db.session() as session:
+        members = session.scalars(
+            select(Member).where(Member.merchant_id == merchant_id, Member.phone == "+84987000777")
+        ).all()
+        assert len(members) == 1 and members[0].points_balance == 200
+        owners = session.scalars(
+            select(Order.member_id).where(Order.external_id.in_(["r1", "r2"]))
+        ).all()
+    assert owners == [members[0].id] * 2
+    assert ("c-both", "+84987000777") in _identities(hub, merchant_id)
