@@ -57,10 +57,16 @@ print = functools.partial(print, flush=True)
 TAG_BLOCKS = {"sat": 1, "rate": 2, "inb": 3, "loop": 4}
 
 
+#: A run's first orders come from new customers, who then come back: order n is placed by
+#: customer n % RETURN_AFTER, so with 2,000 orders about one in three is a first order,
+#: and a customer's next order comes 700 orders later, as a store's traffic interleaves
+#: its customers (a worker's batch of 200 and the next worker's never share a customer).
+RETURN_AFTER = 700
+
+
 def order_body(n: int, tag: str) -> bytes:
-    """A realistic order event: 3 lines, a customer of the run's own (each places 3 orders
-    in a row: the first makes them a member, the other two find them)."""
-    customer = TAG_BLOCKS.get(tag, 0) * 10_000 + n // 3
+    """A realistic order event: 3 lines, a customer of the run's own, new or returning."""
+    customer = TAG_BLOCKS.get(tag, 0) * 10_000 + n % RETURN_AFTER
     return json.dumps(
         {
             "type": "order.paid",
