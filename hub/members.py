@@ -174,7 +174,8 @@ def create_member(
     }
     if or_theirs and session.get_bind().dialect.name == "postgresql":
         insert = postgresql.insert(Member).values(values).on_conflict_do_nothing()
-        member = session.scalars(insert.returning(Member)).first()
+        with session.no_autoflush:  # what waits (links, events) goes with a later flush
+            member = session.scalars(insert.returning(Member)).first()
         if member is None:
             return _theirs(session, merchant_id, cleaned)
     else:
