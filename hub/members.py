@@ -391,9 +391,10 @@ class _Prefetch:
 def _remember(session: Session, key: tuple[str, int, str | None], member: Member) -> None:
     """Inside ``members_prefetched``, what this transaction creates is found like the rest."""
     prefetch = session.info.get(_PREFETCHED)
-    if prefetch is not None and key[2]:
-        prefetch.found[key] = member  # type: ignore[index]
-        prefetch.free.discard(key)  # type: ignore[arg-type]
+    kind, owner, value = key
+    if prefetch is not None and value:
+        prefetch.found[(kind, owner, value)] = member
+        prefetch.free.discard((kind, owner, value))
 
 
 @contextmanager
