@@ -75,13 +75,10 @@ def find_member(
     code: str | None = None,
 ) -> Member | None:
     """Return the active member with this normalised phone, email or code."""
-    prefetch = session.info.get(_PREFETCHED)
-    if prefetch is not None and phone and not (email or code):
-        key = ("phone", merchant_id, phone)
-        if key in prefetch.found:
-            return prefetch.found[key]
-        if key in prefetch.free:
-            return None
+    if phone and not (email or code):
+        known, member = _prefetched(session, ("phone", merchant_id, phone))
+        if known:
+            return member
     clauses = []
     if phone:
         clauses.append(Member.phone == phone)
@@ -103,8 +100,7 @@ def _check_unique(
 ) -> None:
     if value is None:
         return
-    prefetch = session.info.get(_PREFETCHED)
-    if prefetch is not None and (field, merchant_id, value) in prefetch.free:
+    if _prefetched(session, (field, merchant_id, value)) == (True, None):
         return  # looked up for the batch: no member has it
     column = getattr(Member, field)
     query = select(Member.id).where(Member.merchant_id == merchant_id, column == value)
@@ -216,7 +212,7 @@ def _theirs(session: Session, merchant_id: int, cleaned: dict[str, Any]) -> Memb
 
 
 def _unique_code(session: Session, merchant_id: int) -> str:
-    if session.info.get(_PREFETCHED) is not None:
+    if _PREFETCHED in session.info:
         # In a batch the unique constraint alone guards: of 32^8 codes, a new one clashes
         # about once in a million even at a million members, and the clash fails the
         # batch's insert, which is then retried one order at a time (checked below).
@@ -324,8 +320,7 @@ def add_identity(
     connection = session.get(Connection, connection_id)
     if connection is None or connection.merchant_id != member.merchant_id:
         raise NotFound(f"connection {connection_id} not found", code="connection_not_found")
-    prefetch = session.info.get(_PREFETCHED)
-    if prefetch is not None and ("identity", connection_id, str(external_id)) in prefetch.free:
+    if _prefetched(session, ("identity", connection_id, str(external_id))) == (True, None):
         existing = None  # looked up for the batch: no member has it
     else:
         existing = session.scalars(
@@ -349,20 +344,16 @@ def add_identity(
         external_id=str(external_id),
     )
     session.add(identity)
-    if session.info.get(_PREFETCHED) is None:
+    if _PREFETCHED not in session.info:
         session.flush()  # a clash shows here; in a batch, with the next flush (fewer trips)
     _remember(session, ("identity", connection_id, str(external_id)), member)
     return identity
 
 
 def member_by_identity(session: Session, connection_id: int, external_id: str) -> Member | None:
-    prefetch = session.info.get(_PREFETCHED)
-    if prefetch is not None:
-        key = ("identity", connection_id, str(external_id))
-        if key in prefetch.found:
-            return prefetch.found[key]
-        if key in prefetch.free:
-            return None
+    known, member = _prefetched(session, ("identity", connection_id, str(external_id)))
+    if known:
+        return member
     return session.scalars(
         select(Member)
         .join(MemberIdentity, MemberIdentity.member_id == Member.id)
@@ -386,6 +377,18 @@ class _Prefetch:
     def __init__(self) -> None:
         self.found: dict[tuple[str, int, str], Member] = {}
         self.free: set[tuple[str, int, str]] = set()
+
+
+def _prefetched(session: Session, key: tuple[str, int, str]) -> tuple[bool, Member | None]:
+    """Inside ``members_prefetched``: (True, the member or None) when the batch's lookup
+    knows who has ``key`` (a phone or email, or a store customer id), else (False, None)."""
+    prefetch = session.info.get(_PREFETCHED)
+    if prefetch is not None:
+        if key in prefetch.found:
+            return True, prefetch.found[key]
+        if key in prefetch.free:
+            return True, None
+    return False, None
 
 
 def _remember(session: Session, key: tuple[str, int, str | None], member: Member) -> None:
