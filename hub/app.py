@@ -15,6 +15,7 @@ from hub.config import load_config
 from hub.core import Hub
 from hub.errors import StartupError
 from hub.pluginmanager import make_plugin_manager
+from hub.sessions import LazyCookieSessions
 
 
 def create_app(
@@ -34,6 +35,7 @@ def create_app(
     app.config.update(settings)
     app.config["SECRET_KEY"] = settings["HUB_SECRET_KEY"]
     app.config["MAX_CONTENT_LENGTH"] = settings["HUB_MAX_BODY_BYTES"]
+    app.session_interface = LazyCookieSessions()
     logging.getLogger("hub").setLevel(settings["HUB_LOG_LEVEL"])
 
     pm = make_plugin_manager(
