@@ -310,16 +310,15 @@ def fill_inbox(
     app = make_app(database_url, config={"HUB_REDIS_URL": redis_url, "HUB_REDIS_PREFIX": prefix})
     hub = app.extensions["hub"]
     from hub import Connection
-    from webhooks.intake import schedule_drain
+    from webhooks.drains import queue_drain
     from webhooks.intake import store
 
     with hub.db.session() as session:
         connection = session.get(Connection, connection_id)
-    last = None
     for i in range(n):
         body, headers = signed(i, tag)
-        last = store(hub, connection, f"{tag}-{i}", "order.paid", headers, body)
-    schedule_drain(hub, connection_id, last, connector="custom")
+        store(hub, connection, f"{tag}-{i}", "order.paid", headers, body)
+    queue_drain(hub, connection_id, connector="custom")
     hub.db.dispose()
 
 

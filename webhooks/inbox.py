@@ -42,9 +42,9 @@ from hub import apply_record as apply_canonical_record
 from hub import current_hub
 from hub import record_orders
 from hub import utcnow
-from webhooks.intake import drain_mark
+from webhooks.drains import drain_mark
+from webhooks.drains import queue_drain
 from webhooks.intake import enqueue_entry
-from webhooks.intake import queue_drain
 from webhooks.models import InboxEntry
 
 log = logging.getLogger(__name__)

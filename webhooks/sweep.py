@@ -24,9 +24,9 @@ from hub import Hub
 from hub import NotFound
 from hub import current_hub
 from hub import utcnow
+from webhooks.drains import queue_drain
 from webhooks.intake import enqueue_entry
 from webhooks.intake import inbox_job_id
-from webhooks.intake import queue_drain
 from webhooks.models import InboxEntry
 from webhooks.models import WebhookDelivery
 from webhooks.outbound import delivery_job_id

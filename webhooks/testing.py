@@ -67,6 +67,7 @@ class LiveServer:
     """Serve a WSGI app on 127.0.0.1 in a thread; ``url`` is its base URL."""
 
     def __init__(self, app: Any) -> None:
+        self.app = app
         self.server = make_server("127.0.0.1", 0, app, threaded=True)
         self.port = self.server.server_port
         self.url = f"http://127.0.0.1:{self.port}"
@@ -81,9 +82,13 @@ class LiveServer:
         self.server.server_close()
 
     def post(
-        self, path: str, body: bytes, headers: dict[str, str] | None = None
+        self, path: str, body: bytes, headers: dict[str, str] | None = None, *, settle: bool = True
     ) -> tuple[int, Any]:
-        """POST ``body`` over a real connection; return the status and the parsed JSON."""
+        """POST ``body`` over a real connection; return the status and the parsed JSON.
+
+        With ``settle`` it also waits until the drain its delivery asked for is
+        queued (see ``settle``), so a test can look at the queue next.
+        """
         connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
         try:
             connection.request("POST", path, body=body, headers=headers or {})
@@ -91,10 +96,18 @@ class LiveServer:
             data = response.read()
         finally:
             connection.close()
+        if settle:
+            self.settle()
         try:
             return response.status, json.loads(data) if data else None
         except ValueError:
             return response.status, data
+
+    def settle(self, timeout: float = 5.0) -> None:
+        """Wait until the drains the app's deliveries asked for are queued (a few ms)."""
+        requests = self.app.extensions.get("webhooks_drain_requests")
+        if requests is not None and not requests.flush(timeout):
+            raise TimeoutError(f"drains still waiting to be queued after {timeout} s")
 
 
 class Receiver:
