@@ -228,7 +228,7 @@ class Database:
             until = self._leases.pop(id(connection), 0.0)
             reusable = (
                 not connection.closed
-                and connection.info.transaction_status.name == "IDLE"
+                and connection.pgconn.transaction_status == _IDLE
                 and len(self._idle) < self._idle_size
             )
             if reusable:
@@ -249,6 +249,8 @@ class Database:
 
 #: Seconds a pooled or a hub's own driver connection is used before it is replaced.
 _RECYCLE = 3600
+#: libpq's PQTRANS_IDLE: a driver connection in no transaction, fit to reuse.
+_IDLE = 0
 #: Driver connections a forked child found idle: its parent's, never closed here.
 _INHERITED: list[Any] = []
 

@@ -82,12 +82,14 @@ class Shop:
         assert response.status_code == 201, response.json
         self.connection_id = response.json["id"]
 
-    def send(self, event, message_id, *, secret=SECRET, connection_id=None, headers=None):
+    def send(
+        self, event, message_id, *, secret=SECRET, connection_id=None, headers=None, settle=True
+    ):
         body = json.dumps(event).encode()
         signed = standard_headers(secret, message_id, body)
         signed.update(headers or {})
         return self.server.post(
-            f"/webhooks/custom/{connection_id or self.connection_id}", body, signed
+            f"/webhooks/custom/{connection_id or self.connection_id}", body, signed, settle=settle
         )
 
 

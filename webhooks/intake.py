@@ -14,13 +14,10 @@ stored with one statement that also proves the snapshot current (see
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import hashlib
 import json
 import logging
-import threading
-import time
 from typing import Any
 
 from flask import Blueprint
@@ -39,6 +36,8 @@ from hub import JobCall
 from hub import NotFound
 from hub import Unauthorized
 from hub import current_hub
+from webhooks.drains import drain_requests
+from webhooks.drains import enqueue_gate
 from webhooks.models import InboxEntry
 from webhooks.snapshots import Snapshot
 from webhooks.snapshots import snapshots_of
@@ -50,23 +49,20 @@ bp = Blueprint("webhooks_inbound", __name__)
 
 #: Request headers never stored with a delivery.
 _PRIVATE_HEADERS = frozenset({"authorization", "cookie", "proxy-authorization"})
-#: After a failed enqueue, rows wait for the sweep this long instead of each
-#: request waiting on an unreachable Redis.
-ENQUEUE_PAUSE_SECONDS = 5.0
 _MAX_DELIVERY_ID = 200
 
 
 @bp.post("/webhooks/<connector>/<int:connection_id>")
 def receive(connector: str, connection_id: int):
-    """Accept one delivery from a platform for one connection."""
+    """Accept one delivery from a platform for one connection.
+
+    The ordinary path: the fast path (``webhooks.fast_intake``) has answered
+    every delivery it could store against a remembered connection before
+    the request got here.
+    """
     hub = current_hub()
     body = _body()
     snapshots = snapshots_of(hub)
-    snapshot = snapshots.get(connector, connection_id)
-    if snapshot is not None:
-        entry_id = _store_if_known(hub, snapshot, body)
-        if entry_id is not None:
-            return _answer(hub, connector, connection_id, entry_id)
     # One transaction (one pooled connection) for the lookup and the insert.
     with hub.db.transaction() as session:
         try:
@@ -79,14 +75,13 @@ def receive(connector: str, connection_id: int):
     return _answer(hub, connector, connection_id, entry_id)
 
 
-def _store_if_known(hub: Hub, snapshot: Snapshot, body: bytes) -> int | None:
+def store_known(hub: Hub, snapshot: Snapshot, headers: Headers, body: bytes) -> int | None:
     """Verify against a remembered connection and insert if it is unchanged; else None.
 
     None sends the request down the ordinary path, which reads the connection
     afresh and gives the answer (a refusal, a duplicate, or the insert).
     """
     connection = snapshot.connection
-    headers = request.headers
     try:
         verified = hub.pm.hook.webhook_verify(
             hub=hub, connection=connection, headers=headers, body=body
@@ -160,11 +155,11 @@ def _answer(hub: Hub, connector: str, connection_id: int, entry_id: int | None):
     answer 200 either way."""
     if entry_id is not None:
         schedule_drain(hub, connection_id, entry_id, connector=connector)
-    return Response(_ANSWERS[entry_id is None], 200, mimetype="application/json")
+    return Response(ANSWERS[entry_id is None], 200, mimetype="application/json")
 
 
 #: The two answers, by whether the delivery was a duplicate: the same bytes every time.
-_ANSWERS = {
+ANSWERS = {
     duplicate: json.dumps({"received": True, "duplicate": duplicate}).encode() + b"\n"
     for duplicate in (False, True)
 }
@@ -255,81 +250,18 @@ def _insert_statement(dialect_name: str) -> Any:
     )
 
 
-class _EnqueueGate:
-    """Stop trying Redis for a few seconds after it failed, so intake stays fast."""
+def schedule_drain(hub: Hub, connection_id: int, entry_id: int, *, connector: str) -> None:
+    """See that a job draining the connection's inbox runs after this row's commit.
 
-    def __init__(self) -> None:
-        self.closed_until = 0.0
-        self.lock = threading.Lock()
-
-    def is_open(self) -> bool:
-        return time.monotonic() >= self.closed_until
-
-    def close(self) -> None:
-        with self.lock:
-            self.closed_until = time.monotonic() + ENQUEUE_PAUSE_SECONDS
-
-
-def _gate(hub: Hub) -> _EnqueueGate:
-    return hub.app.extensions.setdefault("webhooks_enqueue_gate", _EnqueueGate())
-
-
-#: How long a drain stays marked as queued: past it, a delivery queues another
-#: even if the first was lost (a flushed Redis); the sweep covers the rest.
-DRAIN_MARK_SECONDS = 60
-
-
-def drain_mark(hub: Hub, connection_id: int) -> str:
-    """The Redis key saying a drain of the connection's inbox is queued and not yet started."""
-    return f"{hub.jobs.prefix}:inbox-drain:{connection_id}"
-
-
-def schedule_drain(hub: Hub, connection_id: int, entry_id: int, *, connector: str) -> bool:
-    """See that a job draining the connection's inbox will run after this row's commit.
-
-    One Redis command for most deliveries: the mark is set only when no drain
-    is queued, and only then is a drain enqueued. A drain clears the mark when
-    it starts, before it reads the inbox, so a row committed before a drain
-    has started is read by it, and a row committed after queues another.
-    Without Redis the row is processed at once, by its own job. Never raises:
-    the row is stored, and the sweep enqueues what this could not.
+    With Redis the process's drain thread queues it a few milliseconds later
+    (``webhooks.drains``); without, the row is processed at once, by its own
+    job. Never raises: the row is stored, and the sweep enqueues what this
+    could not.
     """
     if hub.jobs.is_inline:
-        return enqueue_entry(hub, entry_id, connector=connector)
-    gate = _gate(hub)
-    if not gate.is_open():
-        return False
-    try:
-        queue_drain(hub, connection_id, connector=connector)
-    except Exception as exc:
-        gate.close()
-        log.warning("inbox row %s: no drain queued (%s); the sweep will enqueue it", entry_id, exc)
-        return False
-    return True
-
-
-def queue_drain(hub: Hub, connection_id: int, *, connector: str) -> bool:
-    """Enqueue a drain of the connection's inbox unless one is queued; True if this one did.
-
-    Raises when Redis cannot be reached.
-    """
-    mark = drain_mark(hub, connection_id)
-    if not hub.jobs.redis.set(mark, 1, nx=True, ex=DRAIN_MARK_SECONDS):
-        return False  # a drain is queued and will read what is waiting
-    job = JobCall(
-        "webhooks.inbox.drain_connection",
-        (connection_id,),
-        queue="inbound",
-        retry=hub.jobs.default_retry(),
-        meta={"plugin": "webhooks", "connector": connector, "connection_id": connection_id},
-    )
-    try:
-        hub.jobs.enqueue_many([job])
-    except Exception:
-        with contextlib.suppress(Exception):
-            hub.jobs.redis.delete(mark)
-        raise
-    return True
+        enqueue_entry(hub, entry_id, connector=connector)
+    else:
+        drain_requests(hub).ask(connection_id, connector)
 
 
 def inbox_job_id(entry_id: int) -> str:
@@ -342,7 +274,7 @@ def enqueue_entry(hub: Hub, entry_id: int, *, connector: str, force: bool = Fals
 
     Never raises: the row is stored, and the sweep enqueues what this could not.
     """
-    gate = _gate(hub)
+    gate = enqueue_gate(hub)
     if not (force or gate.is_open()):
         return False
     meta: dict[str, Any] = {"plugin": "webhooks", "connector": connector, "inbox_id": entry_id}

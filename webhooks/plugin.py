@@ -8,6 +8,7 @@ from hub import PeriodicJob
 from hub import hookimpl
 from hub import register_api_blueprint
 from hub import wants_events
+from webhooks import fast_intake
 from webhooks import models  # noqa: F401 - registers the tables on hub.Model
 from webhooks import outbound
 from webhooks.api import blp as api_blueprint
@@ -20,6 +21,11 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 def register_blueprints(hub):
     register_api_blueprint(hub.app, api_blueprint)
     return [intake_blueprint]
+
+
+@hookimpl
+def startup(hub):
+    fast_intake.install(hub)
 
 
 @hookimpl

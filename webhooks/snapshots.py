@@ -17,9 +17,11 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import re
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
+from dataclasses import field
 from typing import Any
 
 from sqlalchemy import JSON
@@ -59,6 +61,8 @@ class Snapshot:
 
     connection: Connection
     row: dict[str, Any]
+    #: What the insert derives from ``row`` once (its parameters, ready to send).
+    prepared: dict[str, Any] = field(default_factory=dict, compare=False)
 
 
 class Snapshots:
@@ -114,21 +118,28 @@ def store_if_current(hub: Hub, snapshot: Snapshot, values: dict[str, Any]) -> in
     thread's own driver connection: alone it is atomic, it saves the BEGIN and
     COMMIT round trips, and no pool checkout surrounds it.
     """
-    params = {f"new_{name}": values[name] for name in _INBOX_COLUMNS if name != "received_at"}
-    params["new_received_at"] = utcnow()
-    params.update({f"seen_{name}": value for name, value in snapshot.row.items()})
     if hub.db.is_sqlite:
+        params = {f"new_{name}": values[name] for name in _INBOX_COLUMNS if name != "received_at"}
+        params["new_received_at"] = utcnow()
+        params.update({f"seen_{name}": value for name, value in snapshot.row.items()})
         with hub.db.transaction() as session:
             return session.execute(_guarded_insert("sqlite"), params).scalar_one_or_none()
-    # The statement compiled once and sent as SQL text: SQLAlchemy's per-execution work
-    # (cache key, bind processing) on this 20-parameter statement cost more than the
-    # round trip. The casts in the text type every value; JSON goes as JSON text.
-    for name in _json_params():
-        params[name] = json.dumps(params[name])
-    sql = _compiled_sql(hub.db.engine.dialect)
+    # The statement compiled once and sent as SQL text with positional parameters:
+    # SQLAlchemy's per-execution work (cache key, bind processing) on this 20-parameter
+    # statement cost more than the round trip. The casts in the text type every value;
+    # JSON goes as JSON text. The snapshot's half of the parameters is made once.
+    sql, new_columns, seen_names = _positional_sql(hub.db.engine.dialect)
+    seen = snapshot.prepared.get("seen")
+    if seen is None:
+        seen = snapshot.prepared["seen"] = tuple(
+            json.dumps(snapshot.row[name[5:]]) if name in _json_params() else snapshot.row[name[5:]]
+            for name in seen_names
+        )
+    new = {**values, "headers": json.dumps(values["headers"]), "received_at": utcnow()}
+    args = (*(new[name] for name in new_columns), *seen)
     try:
         with hub.db.driver_connection() as connection:
-            row = connection.execute(sql, params).fetchone()
+            row = connection.execute(sql, args).fetchone()
     except hub.db.driver_error as exc:
         # A connection the server dropped, say: the ordinary path, through the pool, answers.
         log.warning("the intake's own connection failed (%s); taking the ordinary path", exc)
@@ -151,8 +162,22 @@ def _json_params() -> tuple[str, ...]:
 
 
 @functools.cache
-def _compiled_sql(dialect: Any) -> str:
-    return str(_guarded_insert("postgresql").compile(dialect=dialect))
+def _positional_sql(dialect: Any) -> tuple[str, tuple[str, ...], tuple[str, ...]]:
+    """The guarded insert's SQL with ``%s`` placeholders, the inbox columns its first
+    parameters come from, and the names of the rest (the snapshot's, ``seen_*``)."""
+    compiled = str(_guarded_insert("postgresql").compile(dialect=dialect))
+    names: list[str] = []
+
+    def positional(match: re.Match[str]) -> str:
+        names.append(match.group(1))
+        return "%s"
+
+    sql = re.sub(r"%\((\w+)\)s", positional, compiled)
+    new = [name for name in names if name.startswith("new_")]
+    seen = [name for name in names if name.startswith("seen_")]
+    if names != new + seen:
+        raise RuntimeError(f"unexpected parameter order in the guarded insert: {names}")
+    return sql, tuple(name[4:] for name in new), tuple(seen)
 
 
 @functools.cache

@@ -1,0 +1,178 @@
+"""The intake's fast path and its drain thread, over real HTTP with Redis.
+
+A delivery for a connection the process remembers is stored and answered in
+front of Flask (``webhooks.fast_intake``); every other delivery goes on to
+the ordinary path, which must answer it exactly as before. Drains are queued
+by a thread of the process a few milliseconds after the answer
+(``webhooks.drains``).
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import time
+
+import flask
+import pytest
+from flask import request_started
+from test_webhooks import SECRET
+from test_webhooks import Shop
+from test_webhooks import inbox
+from test_webhooks import order_event
+from test_webhooks import orders
+
+from hub import hookimpl
+from hub.testing import run_jobs
+from webhooks.drains import drain_requests
+from webhooks.testing import LiveServer
+from webhooks.testing import standard_headers
+
+
+@pytest.fixture
+def shop(redis_app):
+    with LiveServer(redis_app) as server:
+        yield Shop(redis_app, server)
+
+
+class SeenByFlask:
+    """Counts the requests that reach Flask's request handling."""
+
+    def __init__(self, app):
+        self.paths: list[str] = []
+        self.app = app
+
+    def __enter__(self):
+        request_started.connect(self._seen, self.app)
+        return self
+
+    def __exit__(self, *exc):
+        request_started.disconnect(self._seen, self.app)
+
+    def _seen(self, sender, **extra):
+        self.paths.append(flask.request.path)
+
+
+def test_a_remembered_connections_deliveries_are_stored_before_flask(shop):
+    with SeenByFlask(shop.app) as flask_saw:
+        answers = [shop.send(order_event(f"W-{n}"), f"fast-{n}") for n in range(3)]
+    assert answers == [(200, {"received": True, "duplicate": False})] * 3
+    # The first delivery read the connection on the ordinary path; the rest did not need to.
+    assert flask_saw.paths == [f"/webhooks/custom/{shop.connection_id}"]
+    assert inbox(shop.hub) == [(f"fast-{n}", "pending") for n in range(3)]
+    run_jobs(shop.hub)
+    assert sorted(orders(shop.hub)) == [("W-0", "paid"), ("W-1", "paid"), ("W-2", "paid")]
+
+
+def test_what_the_fast_path_cannot_store_is_answered_by_the_ordinary_path(shop):
+    assert shop.send(order_event("W-1"), "first")[0] == 200  # the connection is remembered
+    big = order_event("W-2")
+    big["padding"] = "x" * (shop.hub.config["HUB_MAX_BODY_BYTES"] + 1)
+    with SeenByFlask(shop.app) as flask_saw:
+        duplicate = shop.send(order_event("W-1"), "first")
+        forged = shop.send(order_event("W-3"), "forged", secret=SECRET[:-4] + "AAAA")
+        too_big = shop.send(big, "big")
+        chunked = _post_chunked(shop, order_event("W-4"), "chunked")
+    assert duplicate == (200, {"received": True, "duplicate": True})
+    assert forged[0] == 401 and forged[1]["error"]["code"] == "bad_signature"
+    assert too_big[0] == 413 and too_big[1]["error"]["code"] == "body_too_large"
+    assert chunked == (200, {"received": True, "duplicate": False})
+    assert len(flask_saw.paths) == 4  # every one of them went on to Flask
+    assert inbox(shop.hub) == [("first", "pending"), ("chunked", "pending")]
+
+
+class ReadsTheRequest:
+    """A plugin whose verify hook reads Flask's request instead of its arguments."""
+
+    def __init__(self):
+        self.seen: list[str] = []
+
+    @hookimpl
+    def webhook_verify(self, hub, connection, headers, body):
+        self.seen.append(flask.request.headers["webhook-id"])  # raises outside a request
+        return None  # the custom connector decides
+
+
+def test_a_hook_reading_the_request_still_works_through_the_ordinary_path(shop):
+    assert shop.send(order_event("W-1"), "first")[0] == 200
+    plugin = ReadsTheRequest()
+    shop.hub.pm.register(plugin, name="reads-the-request")
+    try:
+        assert shop.send(order_event("W-2"), "second") == (
+            200,
+            {"received": True, "duplicate": False},
+        )
+    finally:
+        shop.hub.pm.unregister(plugin)
+    assert plugin.seen == ["second"]  # once: on the ordinary path, where it worked
+    assert inbox(shop.hub) == [("first", "pending"), ("second", "pending")]
+
+
+def test_the_drain_is_queued_by_the_thread_shortly_after_the_answer(shop):
+    queue = shop.hub.jobs.queue("inbound")
+    path = f"/webhooks/custom/{shop.connection_id}"
+    for n in range(5):
+        body = json.dumps(order_event(f"W-{n}")).encode()
+        status, _ = shop.server.post(path, body, standard_headers(SECRET, f"t-{n}", body),
+                                     settle=False)  # fmt: skip
+        assert status == 200
+    deadline = time.monotonic() + 5
+    while queue.count == 0 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert drain_requests(shop.hub).flush(timeout=5)
+    assert queue.count == 1  # one drain for the five deliveries
+    run_jobs(shop.hub)
+    assert {status for _, status in inbox(shop.hub)} == {"processed"}
+    assert len(orders(shop.hub)) == 5
+
+
+def test_deliveries_to_several_connections_queue_a_drain_for_each(redis_app):
+    with LiveServer(redis_app) as server:
+        shops = [Shop(redis_app, server)]
+        shops += [_another_connection(shops[0]) for _ in range(2)]
+        requests = drain_requests(redis_app.extensions["hub"])
+        requests.gather_seconds = 0.2  # all six fall into one batch
+        try:
+            for n, each in enumerate(shops * 2):
+                assert each.send(order_event(f"W-{n}"), f"m-{n}", settle=False)[0] == 200
+            assert requests.flush(timeout=5)
+        finally:
+            requests.gather_seconds = 0.02
+    hub = redis_app.extensions["hub"]
+    drains = hub.jobs.queue("inbound").get_jobs()
+    assert sorted(job.args[1] for job in drains) == sorted(s.connection_id for s in shops)
+    run_jobs(hub)
+    assert len(orders(hub)) == 6
+
+
+def _another_connection(first: Shop) -> Shop:
+    """A second connection of the same merchant, sending through the same server."""
+    other = object.__new__(Shop)
+    other.__dict__.update(first.__dict__)
+    response = first.app.test_client().post(
+        "/api/v1/connections",
+        json={"connector": "custom", "secrets": {"webhook_secret": SECRET}},
+        headers=first.merchant.headers,
+    )
+    assert response.status_code == 201, response.json
+    other.connection_id = response.json["id"]
+    return other
+
+
+def _post_chunked(to: Shop, event: dict, message_id: str) -> tuple[int, dict]:
+    body = json.dumps(event).encode()
+    connection = http.client.HTTPConnection("127.0.0.1", to.server.port, timeout=30)
+    try:
+        connection.request(
+            "POST",
+            f"/webhooks/custom/{to.connection_id}",
+            body=iter([body[:10], body[10:]]),
+            headers=standard_headers(SECRET, message_id, body),
+            encode_chunked=True,
+        )
+        response = connection.getresponse()
+        answer = json.loads(response.read())
+    finally:
+        connection.close()
+    to.server.settle()
+    return response.status, answer
