@@ -19,6 +19,7 @@ from hub.canonical import OrderLine
 from hub.canonical import Refund
 from hub.canonical import ShopRedaction
 from hub.canonical import VoucherUse
+from hub.connections import active_connection_ids
 from hub.connections import connection_secrets
 from hub.core import Hub
 from hub.core import current_hub
@@ -150,6 +151,7 @@ __all__ = [
     "Voucher",
     "VoucherUse",
     "__version__",
+    "active_connection_ids",
     "add_identity",
     "apply_record",
     "birthday_members",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hub import audit
@@ -25,6 +26,18 @@ def get_connection(session: Session, merchant_id: int, connection_id: int) -> Co
     ):
         raise NotFound(f"connection {connection_id} not found", code="connection_not_found")
     return connection
+
+
+def active_connection_ids(
+    session: Session, connector: str, *, merchant_id: int | None = None
+) -> list[int]:
+    """Return the ids of the connector's active connections, of one merchant or of all."""
+    query = select(Connection.id).where(
+        Connection.connector == connector, Connection.status == "active"
+    )
+    if merchant_id is not None:
+        query = query.where(Connection.merchant_id == merchant_id)
+    return list(session.scalars(query.order_by(Connection.id)))
 
 
 def create_connection(

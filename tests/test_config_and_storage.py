@@ -172,3 +172,29 @@ def test_the_hubs_own_driver_connections_are_reused_renewed_after_a_drop_and_clo
         pass
     hub.db.dispose()
     assert connection.closed
+
+
+def test_active_connection_ids_name_one_connectors_active_connections(hub):
+    from hub import active_connection_ids
+    from hub.connections import create_connection
+    from hub.merchants import create_merchant
+    from hub.models import Connection
+
+    with hub.db.transaction() as session:
+        first, second = create_merchant(session, "Hoa"), create_merchant(session, "Mai")
+        made = {
+            (merchant.id, connector, status): create_connection(
+                hub, session, merchant.id, connector=connector, secrets={"token": "t"}
+            )
+            for merchant in (first, second)
+            for connector in ("custom", "api")
+            for status in ("active", "disabled")
+        }
+        for (_, _, status), connection in made.items():
+            session.get(Connection, connection.id).status = status
+        ids = {key: connection.id for key, connection in made.items()}
+    with hub.db.session() as session:
+        everyone = active_connection_ids(session, "custom")
+        one = active_connection_ids(session, "custom", merchant_id=second.id)
+    assert everyone == [ids[(first.id, "custom", "active")], ids[(second.id, "custom", "active")]]
+    assert one == [ids[(second.id, "custom", "active")]]

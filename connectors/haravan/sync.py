@@ -16,8 +16,6 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select
-
 from connectors.haravan.schemas import customer_records
 from connectors.haravan.schemas import order_records
 from connectors.haravan.setup import ensure_webhooks
@@ -25,6 +23,7 @@ from connectors.haravan.store import NAME
 from connectors.haravan.store import open_store
 from hub import Connection
 from hub import Hub
+from hub import active_connection_ids
 from hub import apply_record
 from hub import current_hub
 from hub import utcnow
@@ -115,13 +114,7 @@ def reconcile_all() -> int:
     """Periodic job: enqueue one reconciliation per active Haravan connection."""
     hub = current_hub()
     with hub.db.session() as session:
-        ids = list(
-            session.scalars(
-                select(Connection.id).where(
-                    Connection.connector == NAME, Connection.status == "active"
-                )
-            )
-        )
+        ids = active_connection_ids(session, NAME)
     for connection_id in ids:
         hub.jobs.enqueue(
             "connectors.haravan.sync.reconcile_connection",

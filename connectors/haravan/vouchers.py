@@ -31,6 +31,7 @@ from hub import Connection
 from hub import Event
 from hub import Hub
 from hub import PermanentError
+from hub import active_connection_ids
 from hub import utcnow
 from hub import voucher_status
 
@@ -44,15 +45,7 @@ def push_voucher(hub: Hub, event: Event) -> list[int]:
     if voucher.get("kind") not in KINDS:
         return []
     with hub.db.session() as session:
-        ids = list(
-            session.scalars(
-                select(Connection.id).where(
-                    Connection.merchant_id == event.merchant_id,
-                    Connection.connector == NAME,
-                    Connection.status == "active",
-                )
-            )
-        )
+        ids = active_connection_ids(session, NAME, merchant_id=event.merchant_id)
     if voucher_status(hub, event.merchant_id, voucher["code"]) != "issued":
         return []  # cancelled (or used) before it reached the shop
     done = []

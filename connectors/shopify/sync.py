@@ -18,8 +18,6 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select
-
 from connectors.shopify.schemas import graphql_customer_records
 from connectors.shopify.schemas import graphql_order_records
 from connectors.shopify.setup import ensure_webhooks
@@ -27,6 +25,7 @@ from connectors.shopify.store import NAME
 from connectors.shopify.store import open_store
 from hub import Connection
 from hub import Hub
+from hub import active_connection_ids
 from hub import apply_record
 from hub import current_hub
 from hub import utcnow
@@ -187,13 +186,7 @@ def reconcile_all() -> int:
     """Periodic job: enqueue one reconciliation per active Shopify connection."""
     hub = current_hub()
     with hub.db.session() as session:
-        ids = list(
-            session.scalars(
-                select(Connection.id).where(
-                    Connection.connector == NAME, Connection.status == "active"
-                )
-            )
-        )
+        ids = active_connection_ids(session, NAME)
     for connection_id in ids:
         hub.jobs.enqueue(
             "connectors.shopify.sync.reconcile_connection",

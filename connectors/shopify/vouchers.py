@@ -20,16 +20,14 @@ import logging
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
-
 from connectors.shopify.client import user_errors
 from connectors.shopify.store import NAME
 from connectors.shopify.store import OpenStore
 from connectors.shopify.store import open_store
-from hub import Connection
 from hub import Event
 from hub import Hub
 from hub import PermanentError
+from hub import active_connection_ids
 from hub import identities_of
 from hub import utcnow
 from hub import voucher_status
@@ -135,15 +133,7 @@ def delete_code(store: OpenStore, code: str) -> bool:
 
 def _targets(hub: Hub, merchant_id: int, member_id: int | None) -> list[tuple[int, str | None]]:
     with hub.db.session() as session:
-        ids = list(
-            session.scalars(
-                select(Connection.id).where(
-                    Connection.merchant_id == merchant_id,
-                    Connection.connector == NAME,
-                    Connection.status == "active",
-                )
-            )
-        )
+        ids = active_connection_ids(session, NAME, merchant_id=merchant_id)
         known = {}
         if member_id is not None:
             known = {i.connection_id: i.external_id for i in identities_of(session, member_id)}
