@@ -78,6 +78,23 @@ class Jobs:
         self._queues: dict[str, Queue] = {}
         self._lock = threading.Lock()
         self.inline_failures: list[dict[str, Any]] = []
+        self._feeders: list[Callable[[float], bool]] = []
+
+    def add_feeder(self, flush: Callable[[float], bool]) -> None:
+        """Register work this process accepted and enqueues a moment later, from a thread.
+
+        ``flush(timeout)`` waits until all of it is enqueued (False on timeout).
+        The webhook intake's drain thread is one: its deliveries' drains are
+        queued a few milliseconds after the answer.
+        """
+        self._feeders.append(flush)
+
+    def settle(self, timeout: float = 5.0) -> bool:
+        """Wait until what this process accepted so far is enqueued; False on timeout.
+
+        Tests call it before they work the queues (``hub.testing.run_jobs`` does).
+        """
+        return all(flush(timeout) for flush in list(self._feeders))
 
     @property
     def is_inline(self) -> bool:

@@ -306,7 +306,14 @@ def redis_app(database_url, redis_url, redis_prefix, hub_plugins, tmp_path) -> I
 
 
 def run_jobs(hub: Hub, *, queues: list[str] | None = None) -> None:
-    """Work every queued job of this hub in-process until the queues are empty."""
+    """Work every queued job of this hub in-process until the queues are empty.
+
+    First waits for what the process accepted and enqueues from a thread
+    (``hub.jobs.settle``), as a delivery's drain.
+    """
     from hub.worker import make_worker
+
+    if not hub.jobs.settle():
+        raise TimeoutError("work accepted by this process was not enqueued in time")
 
     make_worker(hub, queues, simple=True).work(burst=True, with_scheduler=False)

@@ -452,3 +452,31 @@ def test_the_signup_bonus_gets_jobs_only_where_the_program_gives_one(redis_app):
     with hub.db.session() as session:
         bonuses = session.scalars(select(PointEntry).where(PointEntry.rule == "signup")).all()
         assert [(b.merchant_id, b.points) for b in bonuses] == [(generous.id, 50)]
+
+
+def test_run_jobs_first_waits_for_work_a_thread_enqueues_a_moment_later(
+    redis_app, merchant_factory
+):
+    import threading
+
+    hub = redis_app.extensions["hub"]
+    merchant = merchant_factory(hub)
+    handed_over = threading.Event()
+
+    def hand_over_later() -> None:
+        threading.Timer(
+            0.1,
+            lambda: (hub.jobs.enqueue("test_jobs.note", merchant.id, "late"), handed_over.set()),
+        ).start()
+
+    def flush(timeout: float) -> bool:
+        return handed_over.wait(timeout)
+
+    hub.jobs.add_feeder(flush)
+    hand_over_later()
+    run_jobs(hub)  # without the wait, the queue would still be empty here
+    assert "late" in notes(hub)
+
+    stuck = threading.Event()
+    hub.jobs.add_feeder(stuck.wait)
+    assert hub.jobs.settle(0.05) is False

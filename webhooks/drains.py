@@ -216,5 +216,13 @@ def drain_requests(hub: Hub) -> DrainRequests:
     """Return the app's requester (one per app, so per process and per test app)."""
     requests = hub.app.extensions.get("webhooks_drain_requests")
     if requests is None:
-        requests = hub.app.extensions.setdefault("webhooks_drain_requests", DrainRequests(hub))
+        with _CREATING:
+            requests = hub.app.extensions.get("webhooks_drain_requests")
+            if requests is None:
+                requests = DrainRequests(hub)
+                hub.app.extensions["webhooks_drain_requests"] = requests
+                hub.jobs.add_feeder(requests.flush)
     return requests
+
+
+_CREATING = threading.Lock()

@@ -105,8 +105,7 @@ class LiveServer:
 
     def settle(self, timeout: float = 5.0) -> None:
         """Wait until the drains the app's deliveries asked for are queued (a few ms)."""
-        requests = self.app.extensions.get("webhooks_drain_requests")
-        if requests is not None and not requests.flush(timeout):
+        if not self.app.extensions["hub"].jobs.settle(timeout):
             raise TimeoutError(f"drains still waiting to be queued after {timeout} s")
 
 
