@@ -2,6 +2,7 @@
 
 from flask import Flask
 from flask import jsonify
+from flask import request
 
 app = Flask(__name__)
 
@@ -18,4 +19,5 @@ def bare():
 
 @app.post("/bare")
 def bare_post():
+    request.get_data()  # read the delivery, keep nothing
     return jsonify(ok=True)
