@@ -24,6 +24,7 @@ from test_webhooks import orders
 
 from hub import hookimpl
 from hub.testing import run_jobs
+from webhooks.drains import drain_mark
 from webhooks.drains import drain_requests
 from webhooks.testing import LiveServer
 from webhooks.testing import standard_headers
@@ -176,3 +177,28 @@ def _post_chunked(to: Shop, event: dict, message_id: str) -> tuple[int, dict]:
         connection.close()
     to.server.settle()
     return response.status, answer
+
+
+def _ask_in_child(requests, connection_id):
+    requests.ask(connection_id, "custom")
+    raise SystemExit(0 if requests.flush(timeout=5) else 1)
+
+
+def test_a_forked_process_queues_drains_with_a_thread_of_its_own(shop):
+    import multiprocessing
+
+    requests = drain_requests(shop.hub)
+    requests.ask(shop.connection_id, "custom")  # the parent's thread is running
+    assert requests.flush(timeout=5)
+    shop.hub.jobs.queue("inbound").empty()
+    shop.hub.jobs.redis.delete(drain_mark(shop.hub, shop.connection_id))
+
+    child = multiprocessing.get_context("fork").Process(
+        target=_ask_in_child, args=(requests, shop.connection_id)
+    )
+    child.start()
+    child.join(30)
+
+    assert child.exitcode == 0
+    [drain] = shop.hub.jobs.queue("inbound").get_jobs()
+    assert drain.args[1] == shop.connection_id

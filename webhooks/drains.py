@@ -45,6 +45,8 @@ DRAIN_MARK_SECONDS = 60
 #: How long the thread lets requests gather before a batch: a drain starts this much
 #: later, and a busy process sends at most one batch per interval.
 GATHER_SECONDS = 0.02
+#: How often an idle thread looks whether its app still exists.
+IDLE_CHECK_SECONDS = 30.0
 
 
 class EnqueueGate:
@@ -150,7 +152,8 @@ class DrainRequests:
         while True:
             with self._changed:
                 while not self._waiting:
-                    self._changed.wait()
+                    if not self._changed.wait(IDLE_CHECK_SECONDS) and not self._hub_alive():
+                        return  # the app is gone (a test's): nothing will be asked again
             time.sleep(self.gather_seconds)
             with self._changed:
                 batch, self._waiting = self._waiting, {}
@@ -165,6 +168,12 @@ class DrainRequests:
                 with self._changed:
                     self._sending = False
                     self._changed.notify_all()
+
+    def _hub_alive(self) -> bool:
+        try:
+            return self._hub.app is not None
+        except ReferenceError:
+            return False
 
     def _send(self, batch: dict[int, str]) -> None:
         hub = self._hub
