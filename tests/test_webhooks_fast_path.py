@@ -202,3 +202,29 @@ def test_a_forked_process_queues_drains_with_a_thread_of_its_own(shop):
     assert child.exitcode == 0
     [drain] = shop.hub.jobs.queue("inbound").get_jobs()
     assert drain.args[1] == shop.connection_id
+
+
+def test_any_change_to_a_remembered_connection_sends_the_next_delivery_the_ordinary_way(shop):
+    from sqlalchemy import text
+
+    assert shop.send(order_event("W-1"), "first")[0] == 200  # remembered
+    with shop.hub.db.transaction() as session:  # a column the signature does not use
+        session.execute(
+            text("UPDATE connections SET name = 'Renamed' WHERE id = :id"),
+            {"id": shop.connection_id},
+        )
+    with SeenByFlask(shop.app) as flask_saw:
+        assert shop.send(order_event("W-2"), "second")[1]["duplicate"] is False
+        assert shop.send(order_event("W-3"), "third")[1]["duplicate"] is False
+    assert flask_saw.paths == [f"/webhooks/custom/{shop.connection_id}"]  # then remembered again
+    assert [d for d, _ in inbox(shop.hub)] == ["first", "second", "third"]
+
+
+def test_a_remembered_connection_is_read_afresh_after_an_hour(shop, monkeypatch):
+    import webhooks.snapshots
+
+    assert shop.send(order_event("W-1"), "first")[0] == 200
+    monkeypatch.setattr(webhooks.snapshots, "MAX_AGE_SECONDS", 0)
+    with SeenByFlask(shop.app) as flask_saw:
+        assert shop.send(order_event("W-2"), "second")[0] == 200
+    assert flask_saw.paths == [f"/webhooks/custom/{shop.connection_id}"]

@@ -40,6 +40,7 @@ from webhooks.drains import drain_requests
 from webhooks.drains import enqueue_gate
 from webhooks.models import InboxEntry
 from webhooks.snapshots import Snapshot
+from webhooks.snapshots import read_current
 from webhooks.snapshots import snapshots_of
 from webhooks.snapshots import store_if_current
 
@@ -65,12 +66,13 @@ def receive(connector: str, connection_id: int):
     snapshots = snapshots_of(hub)
     # One transaction (one pooled connection) for the lookup and the insert.
     with hub.db.transaction() as session:
+        connection, version = read_current(session, connection_id)
         try:
-            connection = active_connection(hub, connector, connection_id, session=session)
+            _check_active(connector, connection_id, connection)
         except NotFound:
             snapshots.forget(connector, connection_id)
             raise
-        snapshots.remember(connection)
+        snapshots.remember(connection, version)
         entry_id = _verify_and_store(hub, connector, connection, body, session)
     return _answer(hub, connector, connection_id, entry_id)
 
@@ -174,6 +176,10 @@ def active_connection(
             connection = own.get(Connection, connection_id)
     else:
         connection = session.get(Connection, connection_id)
+    return _check_active(connector, connection_id, connection)
+
+
+def _check_active(connector: str, connection_id: int, connection: Connection | None) -> Connection:
     if connection is None or connection.connector != connector or connection.status != "active":
         raise NotFound(
             f"no active {connector} connection {connection_id}; check the webhook URL",

@@ -4,9 +4,11 @@ Reading the connection a webhook URL names (and decrypting its secrets) was
 most of the intake's database work. Each process keeps the last row it read
 for each active connection and verifies deliveries against it; the inbox
 insert then proves that row is still current: it inserts only when the
-connection's row in the database equals the snapshot, column by column, in
-the same statement. When it does not (the connection was changed, disabled
-or deleted, its secret rotated) or the delivery is a duplicate, the request
+connection's row in the database is the very version the snapshot was read
+from (its ``xmin`` on PostgreSQL; every column equal on SQLite), in the
+same statement. A snapshot is trusted for an hour at most. When the row
+has changed (the connection was changed, disabled or deleted, its secret
+rotated) or the delivery is a duplicate, the request
 takes the ordinary path, which reads the connection afresh, answers from
 that, and refreshes the snapshot. A stale snapshot therefore never accepts
 a delivery the current connection would refuse.
@@ -19,17 +21,21 @@ import json
 import logging
 import re
 import threading
+import time
 from collections import OrderedDict
 from dataclasses import dataclass
 from dataclasses import field
 from typing import Any
 
-from sqlalchemy import JSON
+from sqlalchemy import String
 from sqlalchemy import bindparam
 from sqlalchemy import inspect
+from sqlalchemy import literal_column
 from sqlalchemy import select
+from sqlalchemy import text
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects import sqlite
+from sqlalchemy.orm import Session
 
 from hub import Connection
 from hub import Hub
@@ -40,6 +46,9 @@ log = logging.getLogger(__name__)
 
 #: Connections remembered per process; the least recently used go first.
 MAX_SNAPSHOTS = 1024
+#: A snapshot is read afresh after this long, whatever happens: ``xmin`` values wrap
+#: around after about four billion transactions, so none may be trusted forever.
+MAX_AGE_SECONDS = 3600
 #: The inbox columns the intake writes, in the order of the insert.
 _INBOX_COLUMNS = (
     "merchant_id",
@@ -57,12 +66,17 @@ _INBOX_COLUMNS = (
 
 @dataclass(frozen=True)
 class Snapshot:
-    """One connection as a process last read it: the object the hooks get, and its row."""
+    """One connection as a process last read it: the object the hooks get, and its row.
+
+    ``version`` is the row version's ``xmin`` on PostgreSQL, read in the same
+    statement as the row: every update of the row makes a new version with
+    its own ``xmin``, so an equal ``xmin`` proves the row unchanged.
+    """
 
     connection: Connection
     row: dict[str, Any]
-    #: What the insert derives from ``row`` once (its parameters, ready to send).
-    prepared: dict[str, Any] = field(default_factory=dict, compare=False)
+    version: str | None = None
+    taken_at: float = field(default_factory=time.monotonic, compare=False)
 
 
 class Snapshots:
@@ -76,12 +90,19 @@ class Snapshots:
     def get(self, connector: str, connection_id: int) -> Snapshot | None:
         with self._lock:
             snapshot = self._items.get((connector, connection_id))
-            if snapshot is not None:
-                self._items.move_to_end((connector, connection_id))
+            if snapshot is None:
+                return None
+            if time.monotonic() - snapshot.taken_at > MAX_AGE_SECONDS:
+                del self._items[(connector, connection_id)]
+                return None
+            self._items.move_to_end((connector, connection_id))
             return snapshot
 
-    def remember(self, connection: Connection) -> None:
-        """Keep an active connection just read from the database; forget any other."""
+    def remember(self, connection: Connection, version: str | None = None) -> None:
+        """Keep an active connection just read from the database; forget any other.
+
+        ``version``: the row's ``xmin``, read with it (``read_current``), on PostgreSQL.
+        """
         key = (connection.connector, connection.id)
         if connection.status != "active":
             self.forget(*key)
@@ -91,7 +112,7 @@ class Snapshots:
         # (a refused delivery) expires the original, never this one.
         copy = Connection(**values)
         row = {prop.columns[0].name: values[prop.key] for prop in _column_props()}
-        snapshot = Snapshot(copy, row)
+        snapshot = Snapshot(copy, row, version)
         with self._lock:
             self._items[key] = snapshot
             self._items.move_to_end(key)
@@ -125,18 +146,14 @@ def store_if_current(hub: Hub, snapshot: Snapshot, values: dict[str, Any]) -> in
         with hub.db.transaction() as session:
             return session.execute(_guarded_insert("sqlite"), params).scalar_one_or_none()
     # The statement compiled once and sent as SQL text with positional parameters:
-    # SQLAlchemy's per-execution work (cache key, bind processing) on this 20-parameter
-    # statement cost more than the round trip. The casts in the text type every value;
-    # JSON goes as JSON text. The snapshot's half of the parameters is made once.
-    sql, new_columns, seen_names = _positional_sql(hub.db.engine.dialect)
-    seen = snapshot.prepared.get("seen")
-    if seen is None:
-        seen = snapshot.prepared["seen"] = tuple(
-            json.dumps(snapshot.row[name[5:]]) if name in _json_params() else snapshot.row[name[5:]]
-            for name in seen_names
-        )
+    # SQLAlchemy's per-execution work (cache key, bind processing) on this statement cost
+    # more than the round trip. The casts in the text type every value; JSON goes as JSON
+    # text. The guard is the row's version, not its columns.
+    if snapshot.version is None:
+        return None  # remembered without its version: the ordinary path reads it again
+    sql, new_columns = _positional_sql(hub.db.engine.dialect)
     new = {**values, "headers": json.dumps(values["headers"]), "received_at": utcnow()}
-    args = (*(new[name] for name in new_columns), *seen)
+    args = (*(new[name] for name in new_columns), snapshot.row["id"], snapshot.version)
     try:
         with hub.db.driver_connection() as connection:
             row = connection.execute(sql, args).fetchone()
@@ -152,19 +169,22 @@ def _column_props() -> tuple[Any, ...]:
     return tuple(inspect(Connection).column_attrs)
 
 
-@functools.cache
-def _json_params() -> tuple[str, ...]:
-    """The parameters of JSON columns, sent as JSON text on PostgreSQL."""
-    seen = tuple(
-        f"seen_{column.name}" for column in Connection.__table__.c if isinstance(column.type, JSON)
-    )
-    return ("new_headers", *seen)
+def read_current(session: Session, connection_id: int) -> tuple[Connection | None, str | None]:
+    """Read a connection afresh, with its row version (``xmin``) on PostgreSQL, in one statement."""
+    if session.get_bind().dialect.name != "postgresql":
+        return session.get(Connection, connection_id, populate_existing=True), None
+    row = session.execute(
+        select(Connection, literal_column("connections.xmin::text").label("version"))
+        .where(Connection.id == connection_id)
+        .execution_options(populate_existing=True)
+    ).first()
+    return (None, None) if row is None else (row[0], row[1])
 
 
 @functools.cache
-def _positional_sql(dialect: Any) -> tuple[str, tuple[str, ...], tuple[str, ...]]:
-    """The guarded insert's SQL with ``%s`` placeholders, the inbox columns its first
-    parameters come from, and the names of the rest (the snapshot's, ``seen_*``)."""
+def _positional_sql(dialect: Any) -> tuple[str, tuple[str, ...]]:
+    """The guarded insert's SQL with ``%s`` placeholders and the inbox columns its first
+    parameters come from; the last two are the connection's id and row version."""
     compiled = str(_guarded_insert("postgresql").compile(dialect=dialect))
     names: list[str] = []
 
@@ -174,29 +194,37 @@ def _positional_sql(dialect: Any) -> tuple[str, tuple[str, ...], tuple[str, ...]
 
     sql = re.sub(r"%\((\w+)\)s", positional, compiled)
     new = [name for name in names if name.startswith("new_")]
-    seen = [name for name in names if name.startswith("seen_")]
-    if names != new + seen:
-        raise RuntimeError(f"unexpected parameter order in the guarded insert: {names}")
-    return sql, tuple(name[4:] for name in new), tuple(seen)
+    if names != [*new, "seen_id", "seen_version"]:
+        raise RuntimeError(f"unexpected parameters in the guarded insert: {names}")
+    return sql, tuple(name[4:] for name in new)
 
 
 @functools.cache
 def _guarded_insert(dialect_name: str) -> Any:
     """``INSERT INTO webhook_inbox ... SELECT <values> FROM connections WHERE <row unchanged>
-    ON CONFLICT DO NOTHING RETURNING id``, built once per dialect."""
+    ON CONFLICT DO NOTHING RETURNING id``, built once per dialect.
+
+    On PostgreSQL "unchanged" is the row version (``xmin``) the snapshot was read
+    with; on SQLite, which has none, every column equal to the snapshot's.
+    """
     dialect = sqlite if dialect_name == "sqlite" else postgresql
     inbox = InboxEntry.__table__
     connections = Connection.__table__
-    values = select(
-        *(bindparam(f"new_{name}", type_=inbox.c[name].type).label(name) for name in _INBOX_COLUMNS)
-    ).where(
-        connections.c.id == bindparam("seen_id", type_=connections.c.id.type),
-        *(
+    if dialect_name == "postgresql":
+        unchanged = [
+            text("connections.xmin = CAST(:seen_version AS xid)").bindparams(
+                bindparam("seen_version", type_=String)
+            )
+        ]
+    else:
+        unchanged = [
             column.is_not_distinct_from(bindparam(f"seen_{column.name}", type_=column.type))
             for column in connections.c
             if column.name != "id"
-        ),
-    )
+        ]
+    values = select(
+        *(bindparam(f"new_{name}", type_=inbox.c[name].type).label(name) for name in _INBOX_COLUMNS)
+    ).where(connections.c.id == bindparam("seen_id", type_=connections.c.id.type), *unchanged)
     return (
         dialect.insert(inbox)
         .from_select(list(_INBOX_COLUMNS), values)
