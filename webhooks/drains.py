@@ -117,6 +117,7 @@ class DrainRequests:
         self._waiting: dict[int, str] = {}
         self._sending = False
         self._changed = threading.Condition(threading.Lock())
+        self._hurry = threading.Event()  # set by flush: send without gathering longer
         self._thread: threading.Thread | None = None
 
     def ask(self, connection_id: int, connector: str) -> None:
@@ -138,8 +139,9 @@ class DrainRequests:
             self._changed.notify_all()
 
     def flush(self, timeout: float = 5.0) -> bool:
-        """Wait until every connection asked for so far has been sent; False on timeout."""
+        """Send what waits now and wait until it is sent; False on timeout."""
         deadline = time.monotonic() + timeout
+        self._hurry.set()
         with self._changed:
             while self._waiting or self._sending:
                 left = deadline - time.monotonic()
@@ -154,8 +156,9 @@ class DrainRequests:
                 while not self._waiting:
                     if not self._changed.wait(IDLE_CHECK_SECONDS) and not self._hub_alive():
                         return  # the app is gone (a test's): nothing will be asked again
-            time.sleep(self.gather_seconds)
+            self._hurry.wait(self.gather_seconds)
             with self._changed:
+                self._hurry.clear()
                 batch, self._waiting = self._waiting, {}
                 self._sending = True
             try:
