@@ -20,6 +20,7 @@ from hub.models import ApiKey
 from hub.models import Merchant
 
 KEY_PREFIX = "hub"
+PREFIX_LENGTH = 12  # hexadecimal characters between "hub_" and the secret
 
 
 @dataclass(frozen=True)
@@ -74,7 +75,7 @@ def create_api_key(
     """Issue a key ``hub_<prefix>_<secret>``; only the secret's hash is kept."""
     if session.get(Merchant, merchant_id) is None:
         raise NotFound(f"merchant {merchant_id} does not exist")
-    prefix = secrets.token_hex(6)
+    prefix = secrets.token_hex(PREFIX_LENGTH // 2)
     secret = secrets.token_urlsafe(32)
     key = ApiKey(merchant_id=merchant_id, prefix=prefix, secret_hash=_hash(secret), name=name)
     session.add(key)
@@ -92,12 +93,19 @@ def create_api_key(
 
 
 def revoke_api_key(session: Session, key_id_or_prefix: str, *, actor: str = "cli") -> ApiKey:
-    """Revoke a key by id or prefix; requests with it answer 401 from then on."""
+    """Revoke a key by id, prefix or the whole key; requests with it answer 401 from then on.
+
+    A prefix is twelve hexadecimal characters and may be all digits, so a twelve-character
+    argument always names a prefix; a shorter run of digits is an id.
+    """
+    given = key_id_or_prefix.strip()
+    if given.startswith(f"{KEY_PREFIX}_"):
+        given = given.split("_", 2)[1]
     query = select(ApiKey)
-    if key_id_or_prefix.isdigit():
-        query = query.where(ApiKey.id == int(key_id_or_prefix))
+    if given.isdigit() and len(given) < PREFIX_LENGTH:
+        query = query.where(ApiKey.id == int(given))
     else:
-        query = query.where(ApiKey.prefix == key_id_or_prefix)
+        query = query.where(ApiKey.prefix == given)
     key = session.scalars(query).first()
     if key is None:
         raise NotFound(f"no API key {key_id_or_prefix!r}")

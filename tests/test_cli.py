@@ -38,6 +38,46 @@ def test_api_keys_create_and_revoke(runner, hub, merchant):
         assert authenticate(session, key) is None
 
 
+def test_a_prefix_of_only_digits_is_still_a_prefix(runner, hub, merchant, monkeypatch):
+    monkeypatch.setattr("hub.merchants.secrets.token_hex", lambda n: "1" * (2 * n))
+    created = runner.invoke(args=["api-keys", "create", "--merchant", str(merchant.id), "--json"])
+    key = json.loads(created.output)["api_key"]
+    assert key.split("_")[1] == "111111111111"
+
+    revoked = runner.invoke(args=["api-keys", "revoke", "111111111111"])
+
+    assert revoked.exit_code == 0, revoked.output
+    assert f"key {json.loads(created.output)['key_id']} (111111111111) revoked" in revoked.output
+    with hub.db.session() as session:
+        assert authenticate(session, key) is None
+        assert authenticate(session, merchant.api_key) is not None
+
+
+def test_api_keys_revoke_by_id_or_by_the_whole_key(runner, hub, merchant):
+    first = json.loads(
+        runner.invoke(args=["api-keys", "create", "--merchant", str(merchant.id), "--json"]).output
+    )
+    second = json.loads(
+        runner.invoke(args=["api-keys", "create", "--merchant", str(merchant.id), "--json"]).output
+    )
+
+    by_id = runner.invoke(args=["api-keys", "revoke", str(first["key_id"])])
+    by_key = runner.invoke(args=["api-keys", "revoke", second["api_key"]])
+
+    assert by_id.exit_code == 0, by_id.output
+    assert by_key.exit_code == 0, by_key.output
+    with hub.db.session() as session:
+        assert authenticate(session, first["api_key"]) is None
+        assert authenticate(session, second["api_key"]) is None
+        assert authenticate(session, merchant.api_key) is not None
+
+
+def test_revoking_an_unknown_key_fails_clearly(runner):
+    result = runner.invoke(args=["api-keys", "revoke", "abcdefabcdef"])
+    assert result.exit_code != 0
+    assert "no API key 'abcdefabcdef'" in result.output
+
+
 def test_api_keys_for_an_unknown_merchant_fail_clearly(runner):
     result = runner.invoke(args=["api-keys", "create", "--merchant", "999"])
     assert result.exit_code != 0
