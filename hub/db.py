@@ -13,8 +13,10 @@ import functools
 import os
 import threading
 import time
+import weakref
 from collections.abc import Callable
 from collections.abc import Iterator
+from collections.abc import Sequence
 from datetime import UTC
 from datetime import datetime
 from decimal import Decimal
@@ -192,6 +194,46 @@ class Database:
         finally:
             self._give_back(connection)
 
+    def run_prepared(
+        self, connection: Any, name: str, sql: str, args: Sequence[Any]
+    ) -> list[tuple[bytes | None, ...]]:
+        """Run ``sql`` on a ``driver_connection`` as the prepared statement ``name``;
+        return its rows, each value as the server's text (None for NULL).
+
+        For the hottest statements: the statement is prepared once per
+        connection, then each call is one blocking round trip of the protocol
+        (the driver releases the GIL while it waits), with none of the
+        driver's cursor, adaptation and result-conversion work. ``sql`` has
+        ``%s`` placeholders and should cast each one; values go as text,
+        except ``bytes``, which go as ``bytea`` in binary. Values may be None,
+        str, int, bool, Decimal, timezone-aware datetimes or bytes. A failed
+        statement raises ``driver_error``, so ``driver_connection`` replaces
+        the connection.
+        """
+        pgconn = connection.pgconn
+        key = name.encode()
+        params = [_wire(value) for value in args]
+        formats = [1 if type(value) is bytes else 0 for value in args]
+        prepared = _PREPARED.get(connection)
+        if prepared is None:
+            prepared = _PREPARED[connection] = set()
+        if name not in prepared:
+            types = [_BYTEA if type(value) is bytes else 0 for value in args]
+            result = pgconn.prepare(key, _numbered(sql).encode(), types)
+            self._check(result)
+            prepared.add(name)
+        result = pgconn.exec_prepared(key, params, formats)
+        self._check(result)
+        return [
+            tuple(result.get_value(row, column) for column in range(result.nfields))
+            for row in range(result.ntuples)
+        ]
+
+    def _check(self, result: Any) -> None:
+        if result.status not in _SUCCESS:
+            message = (result.error_message or b"the statement failed").decode(errors="replace")
+            raise self.engine.dialect.loaded_dbapi.DatabaseError(message.strip())
+
     @property
     def driver_error(self) -> type[Exception]:
         """The driver's base exception: what a statement on ``driver_connection`` raises."""
@@ -253,6 +295,39 @@ _RECYCLE = 3600
 _IDLE = 0
 #: Driver connections a forked child found idle: its parent's, never closed here.
 _INHERITED: list[Any] = []
+#: The statements ``run_prepared`` has prepared, by driver connection.
+_PREPARED: weakref.WeakKeyDictionary[Any, set[str]] = weakref.WeakKeyDictionary()
+#: libpq's PGRES_COMMAND_OK and PGRES_TUPLES_OK.
+_SUCCESS = (1, 2)
+#: PostgreSQL's type oid of ``bytea``.
+_BYTEA = 17
+
+
+@functools.cache
+def _numbered(sql: str) -> str:
+    """``sql`` with its ``%s`` placeholders numbered as the protocol wants: ``$1``, ``$2``..."""
+    if "%%" in sql:
+        raise ValueError("run_prepared takes no literal % in its SQL")
+    parts = sql.split("%s")
+    return "".join(f"{part}${n}" for n, part in enumerate(parts[:-1], 1)) + parts[-1]
+
+
+def _wire(value: Any) -> bytes | None:
+    """One parameter of ``run_prepared`` as the bytes sent for it (``bytes`` as they are)."""
+    kind = type(value)
+    if kind is str:
+        return value.encode()
+    if value is None or kind is bytes:
+        return value
+    if isinstance(value, bool):
+        return b"t" if value else b"f"
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            raise ValueError("run_prepared takes timezone-aware datetimes only")
+        return value.isoformat().encode()
+    if isinstance(value, str | int | Decimal):
+        return str(value).encode()
+    raise TypeError(f"run_prepared cannot send a {type(value).__name__}")
 
 
 def make_engine(

@@ -174,6 +174,65 @@ def test_the_hubs_own_driver_connections_are_reused_renewed_after_a_drop_and_clo
     assert connection.closed
 
 
+def test_run_prepared_sends_every_kind_of_value_and_prepares_once_per_connection(hub):
+    from datetime import UTC
+    from datetime import datetime
+    from decimal import Decimal
+
+    if hub.db.is_sqlite:
+        pytest.skip("prepared statements of the protocol are for PostgreSQL")
+    sql = (
+        "SELECT %s::text, %s::bigint, %s::boolean, %s::numeric, %s::timestamptz,"
+        " %s::bytea = '\\x00ff'::bytea, %s::text IS NULL"
+    )
+    when = datetime(2026, 11, 24, 9, 30, 15, 250000, tzinfo=UTC)
+    args = ("Trà sữa 'O'", 2**40, True, Decimal("12.50"), when, b"\x00\xff", None)
+    with hub.db.driver_connection() as connection:
+        connection.execute("SET TIME ZONE 'UTC'")
+        rows = hub.db.run_prepared(connection, "test_values", sql, args)
+        again = hub.db.run_prepared(
+            connection, "test_values", sql, ("x", 1, False, 0, when, b"", "")
+        )
+        prepared = connection.execute(
+            "SELECT count(*) FROM pg_prepared_statements WHERE name = 'test_values'"
+        ).fetchone()[0]
+    assert rows == [
+        (
+            "Trà sữa 'O'".encode(),
+            b"1099511627776",
+            b"t",
+            b"12.50",
+            b"2026-11-24 09:30:15.25+00",
+            b"t",
+            b"t",
+        )
+    ]
+    assert again[0][:3] == (b"x", b"1", b"f") and again[0][5:] == (b"f", b"f")
+    assert prepared == 1  # prepared by the first call, reused by the second
+
+    with hub.db.driver_connection() as connection, pytest.raises(ValueError):
+        hub.db.run_prepared(connection, "test_naive", "SELECT %s::timestamptz", (datetime.now(),))
+    with hub.db.driver_connection() as connection, pytest.raises(ValueError):
+        hub.db.run_prepared(connection, "test_percent", "SELECT '100%%' || %s::text", ("x",))
+
+
+def test_a_failed_prepared_statement_raises_the_drivers_error_and_replaces_the_connection(hub):
+    if hub.db.is_sqlite:
+        pytest.skip("prepared statements of the protocol are for PostgreSQL")
+    with hub.db.driver_connection() as connection:
+        first = connection.execute("SELECT pg_backend_pid()").fetchone()[0]
+    failing = pytest.raises(hub.db.driver_error, match="division by zero")
+    with failing, hub.db.driver_connection() as connection:
+        hub.db.run_prepared(connection, "test_divide", "SELECT 1 / %s::int", (0,))
+    assert connection.closed
+    with hub.db.driver_connection() as connection:
+        assert connection.execute("SELECT pg_backend_pid()").fetchone()[0] != first
+        # A new connection prepares the statement again.
+        assert hub.db.run_prepared(connection, "test_divide", "SELECT 1 / %s::int", (1,)) == [
+            (b"1",)
+        ]
+
+
 def test_active_connection_ids_name_one_connectors_active_connections(hub):
     from hub import active_connection_ids
     from hub.connections import create_connection

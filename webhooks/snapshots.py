@@ -145,10 +145,11 @@ def store_if_current(hub: Hub, snapshot: Snapshot, values: dict[str, Any]) -> in
         params.update({f"seen_{name}": value for name, value in snapshot.row.items()})
         with hub.db.transaction() as session:
             return session.execute(_guarded_insert("sqlite"), params).scalar_one_or_none()
-    # The statement compiled once and sent as SQL text with positional parameters:
-    # SQLAlchemy's per-execution work (cache key, bind processing) on this statement cost
-    # more than the round trip. The casts in the text type every value; JSON goes as JSON
-    # text. The guard is the row's version, not its columns.
+    # The statement compiled once and run as a prepared statement of the protocol
+    # (``run_prepared``): SQLAlchemy's per-execution work (cache key, bind processing),
+    # then the driver's cursor and adaptation, cost more than the round trip. The casts
+    # in the text type every value; JSON goes as JSON text. The guard is the row's
+    # version, not its columns.
     if snapshot.version is None:
         return None  # remembered without its version: the ordinary path reads it again
     sql, new_columns = _positional_sql(hub.db.engine.dialect)
@@ -156,12 +157,12 @@ def store_if_current(hub: Hub, snapshot: Snapshot, values: dict[str, Any]) -> in
     args = (*(new[name] for name in new_columns), snapshot.row["id"], snapshot.version)
     try:
         with hub.db.driver_connection() as connection:
-            row = connection.execute(sql, args).fetchone()
+            rows = hub.db.run_prepared(connection, "hub_intake_insert", sql, args)
     except hub.db.driver_error as exc:
         # A connection the server dropped, say: the ordinary path, through the pool, answers.
         log.warning("the intake's own connection failed (%s); taking the ordinary path", exc)
         return None
-    return None if row is None else row[0]
+    return int(rows[0][0]) if rows else None  # no row: changed connection or duplicate
 
 
 @functools.cache
