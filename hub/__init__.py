@@ -85,6 +85,7 @@ from hub.order_batches import record_orders
 from hub.orders import record_order
 from hub.orders import record_refund
 from hub.phones import normalize_phone
+from hub.pluginmanager import call_for_connector
 from hub.program import Program
 from hub.program import ProgramRule
 from hub.program import ProgramsInForce
@@ -155,6 +156,7 @@ __all__ = [
     "add_identity",
     "apply_record",
     "birthday_members",
+    "call_for_connector",
     "connection_secrets",
     "counted_orders",
     "create_member",

@@ -12,6 +12,7 @@ import pytest
 
 from hub import hookimpl
 from hub.errors import StartupError
+from hub.errors import Unauthorized
 from hub.pluginmanager import describe_plugins
 from hub.testing import make_app
 
@@ -168,3 +169,113 @@ def test_hub_plugins_command_lists_plugins_with_versions_and_hooks(runner):
     rows = {row["name"]: row for row in json.loads(result.output)}
     assert "member_for_customer" in rows["hub.default_identity"]["hooks"]
     assert rows["hub.default_identity"]["version"]
+
+
+def _topic_plugin(name: str, answer, connector: str | None = None, **options):
+    """A plugin whose ``webhook_topic`` records its calls and answers ``answer(connection)``."""
+    calls: list[str] = []
+
+    class Plugin:
+        @hookimpl(**options)
+        def webhook_topic(self, hub, connection, headers, body):
+            calls.append(connection.connector)
+            return answer(connection)
+
+    plugin = Plugin()
+    if connector is not None:
+        plugin.HUB_CONNECTOR = connector
+    plugin.calls = calls
+    plugin.__name__ = name
+    return plugin
+
+
+def _call_both_ways(pm, connector: str):
+    from types import SimpleNamespace
+
+    from hub import call_for_connector
+
+    kwargs = {
+        "hub": None,
+        "connection": SimpleNamespace(connector=connector),
+        "headers": {},
+        "body": b"",
+    }
+    return call_for_connector(pm, "webhook_topic", connector, **kwargs), pm.hook.webhook_topic(
+        **kwargs
+    )
+
+
+def test_call_for_connector_skips_only_other_connectors_plugins_and_keeps_pluggys_order():
+    import pluggy
+
+    from hub import hookspecs
+
+    pm = pluggy.PluginManager("hub")
+    pm.add_hookspecs(hookspecs)
+    alpha = _topic_plugin(
+        "alpha", lambda c: "alpha/topic" if c.connector == "alpha" else None, "alpha"
+    )
+    beta = _topic_plugin("beta", lambda c: "beta/topic" if c.connector == "beta" else None, "beta")
+    watcher = _topic_plugin("watcher", lambda c: None)  # declares nothing: sees every call
+    gamma = _topic_plugin(
+        "gamma", lambda c: "gamma/override" if c.connector == "gamma" else None, tryfirst=True
+    )
+    for plugin in (alpha, beta, watcher, gamma):
+        pm.register(plugin, name=plugin.__name__)
+
+    # Calls per plugin, both ways together. pluggy goes gamma (tryfirst), watcher, beta,
+    # alpha until one answers; the dispatch skips the plugin of another connector.
+    cases = {
+        "alpha": ("alpha/topic", {"gamma": 2, "watcher": 2, "beta": 1, "alpha": 2}),
+        "beta": ("beta/topic", {"gamma": 2, "watcher": 2, "beta": 2, "alpha": 0}),
+        "gamma": ("gamma/override", {"gamma": 2, "watcher": 0, "beta": 0, "alpha": 0}),
+        "delta": (None, {"gamma": 2, "watcher": 2, "beta": 1, "alpha": 1}),
+    }
+    plugins = {"alpha": alpha, "beta": beta, "watcher": watcher, "gamma": gamma}
+    for connector, (expected, counts) in cases.items():
+        for plugin in plugins.values():
+            plugin.calls.clear()
+        assert _call_both_ways(pm, connector) == (expected, expected)
+        assert {name: len(plugin.calls) for name, plugin in plugins.items()} == counts
+
+    # A plugin registered later is honoured at once: the order is worked out again.
+    pm.register(_topic_plugin("late", lambda c: "late/first", tryfirst=True), name="late")
+    assert _call_both_ways(pm, "alpha") == ("late/first", "late/first")
+    pm.unregister(name="late")
+    assert _call_both_ways(pm, "alpha") == ("alpha/topic", "alpha/topic")
+
+
+def test_call_for_connector_goes_through_pluggy_with_a_wrapper_and_raises_as_pluggy_does():
+    from types import SimpleNamespace
+
+    import pluggy
+
+    from hub import hookspecs
+
+    pm = pluggy.PluginManager("hub")
+    pm.add_hookspecs(hookspecs)
+    wrapped = []
+
+    class Wrapper:
+        @hookimpl(wrapper=True)
+        def webhook_topic(self, hub, connection, headers, body):
+            result = yield
+            wrapped.append(result)
+            return result.upper() if result else result
+
+    def refuse(connection):
+        raise Unauthorized("not from this shop", code="bad_shop")
+
+    pm.register(_topic_plugin("alpha", lambda c: "alpha/topic", "alpha"), name="alpha")
+    pm.register(Wrapper(), name="wrapper")
+    assert _call_both_ways(pm, "alpha") == ("ALPHA/TOPIC", "ALPHA/TOPIC")
+    assert wrapped == ["alpha/topic", "alpha/topic"]
+
+    pm.unregister(name="wrapper")
+    pm.register(_topic_plugin("refuser", refuse, tryfirst=True), name="refuser")
+    with pytest.raises(Unauthorized, match="not from this shop"):
+        _call_both_ways(pm, "alpha")
+    with pytest.raises(Unauthorized, match="not from this shop"):
+        pm.hook.webhook_topic(
+            hub=None, connection=SimpleNamespace(connector="alpha"), headers={}, body=b""
+        )

@@ -35,6 +35,7 @@ from hub import HubError
 from hub import JobCall
 from hub import NotFound
 from hub import Unauthorized
+from hub import call_for_connector
 from hub import current_hub
 from webhooks.drains import drain_requests
 from webhooks.drains import enqueue_gate
@@ -85,15 +86,13 @@ def store_known(hub: Hub, snapshot: Snapshot, headers: Headers, body: bytes) -> 
     """
     connection = snapshot.connection
     try:
-        verified = hub.pm.hook.webhook_verify(
-            hub=hub, connection=connection, headers=headers, body=body
-        )
+        verified = _connector_hook(hub, "webhook_verify", connection, headers, body)
     except HubError:
         return None
     if not verified:
         return None
     delivery_id = delivery_id_for(hub, connection, headers, body)
-    topic = hub.pm.hook.webhook_topic(hub=hub, connection=connection, headers=headers, body=body)
+    topic = _connector_hook(hub, "webhook_topic", connection, headers, body)
     values = inbox_values(connection, delivery_id, topic or "", headers, body)
     return store_if_current(hub, snapshot, values)
 
@@ -133,9 +132,7 @@ def _verify_and_store(
 ) -> int | None:
     """Check the signature (401 or 404 when it fails), then insert into the inbox."""
     headers = request.headers
-    verified = hub.pm.hook.webhook_verify(
-        hub=hub, connection=connection, headers=headers, body=body
-    )
+    verified = _connector_hook(hub, "webhook_verify", connection, headers, body)
     if verified is None:
         raise NotFound(
             f"the {connector} connector does not receive webhooks",
@@ -148,7 +145,7 @@ def _verify_and_store(
             code="bad_signature",
         )
     delivery_id = delivery_id_for(hub, connection, headers, body)
-    topic = hub.pm.hook.webhook_topic(hub=hub, connection=connection, headers=headers, body=body)
+    topic = _connector_hook(hub, "webhook_topic", connection, headers, body)
     return store(hub, connection, delivery_id, topic or "", headers, body, session=session)
 
 
@@ -167,19 +164,8 @@ ANSWERS = {
 }
 
 
-def active_connection(
-    hub: Hub, connector: str, connection_id: int, *, session: Session | None = None
-) -> Connection:
-    """Return the connection a webhook URL names, or raise NotFound (404)."""
-    if session is None:
-        with hub.db.session() as own:
-            connection = own.get(Connection, connection_id)
-    else:
-        connection = session.get(Connection, connection_id)
-    return _check_active(connector, connection_id, connection)
-
-
 def _check_active(connector: str, connection_id: int, connection: Connection | None) -> Connection:
+    """Return the connection a webhook URL names if it is active, or raise NotFound (404)."""
     if connection is None or connection.connector != connector or connection.status != "active":
         raise NotFound(
             f"no active {connector} connection {connection_id}; check the webhook URL",
@@ -188,11 +174,24 @@ def _check_active(connector: str, connection_id: int, connection: Connection | N
     return connection
 
 
+def _connector_hook(
+    hub: Hub, name: str, connection: Connection, headers: Headers, body: bytes
+) -> Any:
+    """One of the intake's first-result hooks, for the connection's connector."""
+    return call_for_connector(
+        hub.pm,
+        name,
+        connection.connector,
+        hub=hub,
+        connection=connection,
+        headers=headers,
+        body=body,
+    )
+
+
 def delivery_id_for(hub: Hub, connection: Connection, headers: Headers, body: bytes) -> str:
     """Return the connector's delivery id, or a hash of the body when it has none."""
-    value = hub.pm.hook.webhook_delivery_id(
-        hub=hub, connection=connection, headers=headers, body=body
-    )
+    value = _connector_hook(hub, "webhook_delivery_id", connection, headers, body)
     if not value:
         return "sha256:" + hashlib.sha256(body).hexdigest()
     value = str(value)
@@ -237,7 +236,11 @@ def inbox_values(
         "connector": connection.connector,
         "delivery_id": delivery_id,
         "topic": topic[:200],
-        "headers": {k.lower(): v for k, v in headers.items() if k.lower() not in _PRIVATE_HEADERS},
+        "headers": {
+            name: value
+            for key, value in headers.items()
+            if (name := key.lower()) not in _PRIVATE_HEADERS
+        },
         "body": body,
         "status": "pending",
         "attempts": 0,

@@ -23,6 +23,8 @@ from hub import connection_secrets
 from hub import hookimpl
 
 NAME = "custom"
+#: Its webhook hooks answer only for its own connections (``hub.call_for_connector``).
+HUB_CONNECTOR = NAME
 #: Event types and the schema that loads their ``data``.
 ORDER_TYPES = ("order.created", "order.updated", "order.paid", "order.cancelled")
 CUSTOMER_TYPES = ("customer.created", "customer.updated")

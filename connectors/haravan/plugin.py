@@ -23,6 +23,9 @@ from hub import handles_events
 from hub import hookimpl
 from hub import register_api_blueprint
 
+#: Its webhook hooks answer only for its own connections (``hub.call_for_connector``).
+HUB_CONNECTOR = NAME
+
 ORDER_TOPICS = (
     "orders/create",
     "orders/updated",

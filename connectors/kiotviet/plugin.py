@@ -32,6 +32,8 @@ from hub import record_audit
 from hub import register_api_blueprint
 
 NAME = "kiotviet"
+#: Its webhook hooks answer only for its own connections (``hub.call_for_connector``).
+HUB_CONNECTOR = NAME
 #: The actions the connector turns into records; others are stored and ignored.
 HANDLED = ("invoice.update", "order.update", "customer.update")
 #: The connection setting that holds the signature variant pinned by the first good delivery.

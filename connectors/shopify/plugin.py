@@ -23,6 +23,9 @@ from hub import hookimpl
 from hub import member_by_identity
 from hub import register_api_blueprint
 
+#: Its webhook hooks answer only for its own connections (``hub.call_for_connector``).
+HUB_CONNECTOR = NAME
+
 log = logging.getLogger(__name__)
 
 ORDER_TOPICS = (
