@@ -45,6 +45,10 @@ DRAIN_MARK_SECONDS = 60
 #: How long the thread lets requests gather before a batch: a drain starts this much
 #: later, and a busy process sends at most one batch per interval.
 GATHER_SECONDS = 0.02
+#: How long it lets them gather after a batch that found every drain it asked for still
+#: queued, not started: those drains read whatever is committed before they start, so
+#: asking again sooner would only cost round trips (workers are behind, or none run).
+QUEUED_GATHER_SECONDS = 0.1
 #: How often an idle thread looks whether its app still exists.
 IDLE_CHECK_SECONDS = 30.0
 
@@ -106,9 +110,15 @@ def queue_drain(hub: Hub, connection_id: int, *, connector: str) -> bool:
 class DrainRequests:
     """The connections of one process waiting for their drain to be queued."""
 
-    def __init__(self, hub: Hub, gather_seconds: float = GATHER_SECONDS) -> None:
+    def __init__(
+        self,
+        hub: Hub,
+        gather_seconds: float = GATHER_SECONDS,
+        queued_gather_seconds: float = QUEUED_GATHER_SECONDS,
+    ) -> None:
         self._hub = weakref.proxy(hub)
         self.gather_seconds = gather_seconds
+        self.queued_gather_seconds = queued_gather_seconds
         self._start()
 
     def _start(self) -> None:
@@ -119,6 +129,7 @@ class DrainRequests:
         self._changed = threading.Condition(threading.Lock())
         self._hurry = threading.Event()  # set by flush: send without gathering longer
         self._thread: threading.Thread | None = None
+        self._all_queued = False  # the last batch found every drain still queued
 
     def ask(self, connection_id: int, connector: str) -> None:
         """Have the connection's drain queued soon (its new row is committed)."""
@@ -156,7 +167,7 @@ class DrainRequests:
                 while not self._waiting:
                     if not self._changed.wait(IDLE_CHECK_SECONDS) and not self._hub_alive():
                         return  # the app is gone (a test's): nothing will be asked again
-            self._hurry.wait(self.gather_seconds)
+            self._hurry.wait(self.next_wait())
             with self._changed:
                 self._hurry.clear()
                 batch, self._waiting = self._waiting, {}
@@ -171,6 +182,10 @@ class DrainRequests:
                 with self._changed:
                     self._sending = False
                     self._changed.notify_all()
+
+    def next_wait(self) -> float:
+        """Seconds the thread lets requests gather before its next batch."""
+        return self.queued_gather_seconds if self._all_queued else self.gather_seconds
 
     def _hub_alive(self) -> bool:
         try:
@@ -200,6 +215,7 @@ class DrainRequests:
             if was_set:  # else a drain is queued, not yet started, and will read the rows
                 calls.append(drain_job(hub, connection_id, batch[connection_id]))
                 new_marks.append(mark)
+        self._all_queued = not calls
         if not calls:
             return
         try:
