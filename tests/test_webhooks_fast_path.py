@@ -16,6 +16,7 @@ import time
 import flask
 import pytest
 from flask import request_started
+from sqlalchemy import select
 from test_webhooks import SECRET
 from test_webhooks import Shop
 from test_webhooks import inbox
@@ -146,6 +147,22 @@ def test_deliveries_to_several_connections_queue_a_drain_for_each(redis_app):
     assert len(orders(hub)) == 6
 
 
+def test_the_drain_thread_waits_longer_while_the_drain_it_asked_for_is_still_queued(shop):
+    from webhooks.drains import DrainRequests
+
+    hub = shop.hub
+    requests = DrainRequests(hub, gather_seconds=0.02, queued_gather_seconds=0.1)
+    queue = hub.jobs.queue("inbound")
+    assert requests.next_wait() == 0.02
+    requests._send({shop.connection_id: "custom"})  # no drain queued: one is
+    assert queue.count == 1 and requests.next_wait() == 0.02
+    requests._send({shop.connection_id: "custom"})  # that drain has not started yet
+    assert queue.count == 1 and requests.next_wait() == 0.1
+    hub.jobs.redis.delete(drain_mark(hub, shop.connection_id))  # as a starting drain does
+    requests._send({shop.connection_id: "custom"})
+    assert queue.count == 2 and requests.next_wait() == 0.02
+
+
 def _another_connection(first: Shop) -> Shop:
     """A second connection of the same merchant, sending through the same server."""
     other = object.__new__(Shop)
@@ -259,3 +276,84 @@ def test_a_process_leaving_normally_queues_the_drains_it_still_holds(
     assert time.monotonic() - began < 30  # it did not wait out the gathering
     [drain] = shop.hub.jobs.queue("inbound").get_jobs()
     assert drain.args[1] == shop.connection_id
+
+
+def test_the_intake_takes_no_lock_on_the_connection_or_merchant_row(shop):
+    from sqlalchemy import text
+
+    if shop.hub.db.is_sqlite:
+        pytest.skip("row locks and MultiXacts are PostgreSQL's")
+
+    def lockers() -> tuple[str, str]:
+        """The last transactions that locked (or updated) the two rows."""
+        with shop.hub.db.session() as session:
+            row = session.execute(
+                text(
+                    "SELECT c.xmax::text, m.xmax::text FROM connections c"
+                    " JOIN merchants m ON m.id = c.merchant_id WHERE c.id = :id"
+                ),
+                {"id": shop.connection_id},
+            ).one()
+        return tuple(row)
+
+    before = lockers()
+    for n in range(3):  # the first by the ordinary path, the others in front of Flask
+        assert shop.send(order_event(f"L-{n}"), f"l-{n}", settle=False)[0] == 200
+    # A foreign key from the inbox would leave each insert's FOR KEY SHARE locker here.
+    assert lockers() == before
+    assert len(inbox(shop.hub)) == 3
+
+
+def test_a_connection_deleted_by_hand_takes_no_delivery_and_its_waiting_rows_fail(shop):
+    from sqlalchemy import text
+
+    from webhooks.models import InboxEntry
+
+    hub = shop.hub
+    assert shop.send(order_event("G-1"), "g-1", settle=False)[0] == 200  # now remembered
+    with hub.db.transaction() as session:
+        session.execute(text("DELETE FROM connections WHERE id = :id"), {"id": shop.connection_id})
+    status, _ = shop.send(order_event("G-2"), "g-2", settle=False)
+    assert status == 404  # the fast path's insert found no connection; Flask answered
+    assert [delivery for delivery, _ in inbox(hub)] == ["g-1"]
+
+    run_jobs(hub)
+    with hub.db.session() as session:
+        row = session.scalars(select(InboxEntry)).one()
+    assert row.status == "failed"
+    assert f"connection {shop.connection_id}" in row.error
+    assert orders(hub) == []
+
+
+def test_a_drain_finds_its_connections_waiting_rows_without_reading_other_stores_backlog(shop):
+    from sqlalchemy import text
+    from sqlalchemy.dialects import postgresql
+
+    from webhooks.inbox import waiting_rows
+
+    hub = shop.hub
+    if hub.db.is_sqlite:
+        pytest.skip("the plan checked is PostgreSQL's")
+    with hub.db.transaction() as session:
+        merchant_id = session.execute(
+            text("SELECT merchant_id FROM connections WHERE id = :id"), {"id": shop.connection_id}
+        ).scalar_one()
+        session.execute(
+            text(
+                "INSERT INTO webhook_inbox (merchant_id, connection_id, connector, delivery_id,"
+                " topic, headers, body, status, attempts, received_at)"
+                " SELECT :merchant, CASE WHEN n % 500 = 0 THEN :connection ELSE :other END,"
+                " 'custom', 'old-' || n, 'order.paid', '{}', '\\x7b7d', 'pending', 0, now()"
+                " FROM generate_series(1, 5000) AS n"
+            ),
+            # Ten waiting rows of this store behind 4,990 of another's (a backlog).
+            {"merchant": merchant_id, "connection": shop.connection_id, "other": 10**9},
+        )
+        session.execute(text("ANALYZE webhook_inbox"))
+    query = waiting_rows(shop.connection_id)
+    sql = str(query.compile(dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True}))
+    with hub.db.session() as session:
+        plan = "\n".join(session.execute(text("EXPLAIN " + sql)).scalars())
+        rows = session.scalars(query).all()
+    assert "ix_webhook_inbox_waiting" in plan, plan
+    assert [row.delivery_id for row in rows] == [f"old-{n}" for n in range(500, 5001, 500)]

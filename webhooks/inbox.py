@@ -137,13 +137,10 @@ def _drain_batch(hub: Hub, connection_id: int) -> tuple[int, str]:
     return len(ids), connector
 
 
-def _take_and_apply(
-    hub: Hub, connection_id: int, taken: list[int], *, only: list[int] | None = None
-) -> str:
-    """Take the next waiting rows (or those of ``only`` still waiting) into ``taken`` and
-    apply them in one transaction; return their connector. ``taken`` is filled before
-    anything is applied, so a caller knows the rows of a batch that failed."""
-    query = (
+def waiting_rows(connection_id: int) -> Any:
+    """The query of a drain's next batch: the connection's waiting rows no job has tried,
+    in id order, skipping rows another drain holds (index ``ix_webhook_inbox_waiting``)."""
+    return (
         select(InboxEntry)
         .where(
             InboxEntry.connection_id == connection_id,
@@ -154,6 +151,15 @@ def _take_and_apply(
         .limit(DRAIN_BATCH)
         .with_for_update(skip_locked=True)
     )
+
+
+def _take_and_apply(
+    hub: Hub, connection_id: int, taken: list[int], *, only: list[int] | None = None
+) -> str:
+    """Take the next waiting rows (or those of ``only`` still waiting) into ``taken`` and
+    apply them in one transaction; return their connector. ``taken`` is filled before
+    anything is applied, so a caller knows the rows of a batch that failed."""
+    query = waiting_rows(connection_id)
     if only is not None:
         query = query.where(InboxEntry.id.in_(only))
     with hub.db.transaction() as session:
@@ -229,7 +235,7 @@ def _process(hub: Hub, session: Session, entry_id: int) -> str:
     # The row (locked, so two runs cannot interleave) and its connection in one round trip.
     found = session.execute(
         select(InboxEntry, Connection)
-        .join(Connection, Connection.id == InboxEntry.connection_id)
+        .outerjoin(Connection, Connection.id == InboxEntry.connection_id)
         .where(InboxEntry.id == entry_id)
         .with_for_update(of=InboxEntry)
     ).first()
@@ -239,6 +245,11 @@ def _process(hub: Hub, session: Session, entry_id: int) -> str:
     entry, connection = found
     if entry.status != "pending":
         return entry.status  # done by an earlier run: a rerun changes nothing
+    if connection is None:  # deleted by hand: the hub only ever marks connections deleted
+        raise PermanentError(
+            f"connection {entry.connection_id} of this delivery no longer exists in the "
+            "database; nothing can be applied"
+        )
     records = _records(hub, connection, entry)
     if records is None:
         status = "ignored"
