@@ -1,18 +1,25 @@
 """Webhook intake and processing throughput, each beside a baseline from the same run.
 
     .venv/bin/python -m bench.webhooks [--seconds 10] [--orders 2000] [--intake-only]
+                                       [--threads 1] [--async-commit]
 
 1. Intake: signed custom-storefront deliveries to ``/webhooks/custom/<id>``
    (verify, inbox insert, rq enqueue), requests per second at saturation,
    beside a bare Flask endpoint answering 200, both under gunicorn with 2 sync
-   workers. The bare endpoint receives the same signed deliveries (and, for
-   comparison with earlier runs, an empty POST). Then p50/p99 latency at a
+   workers, both warmed first and measured for ``--seconds``; the first
+   ``--orders`` deliveries stay in the inbox for part 2. The bare endpoint
+   receives the same signed deliveries (and, for comparison with earlier
+   runs, an empty POST). Then p50/p99 latency at a
    fixed 200 requests/s (open loop).
 2. End to end: the queued deliveries worked by 2 ``hub worker --simple``
    processes (orders recorded, members matched, points earned, events
    fanned out to every plugin's ``handle_event`` job), then by 2 simple
    workers on the inbound queue alone, beside the same job body run in a
    plain loop in one process.
+
+``--async-commit`` is a diagnostic: the hub's connections commit without
+waiting for the disk, which shows what the durable commit costs the intake.
+Never run the hub so: an answered delivery could be lost in a database crash.
 
 Runs on PostgreSQL and Redis on loopback only; makes and drops its own
 database and Redis keys. Environment: HUB_BENCH_DATABASE_URL (a PostgreSQL
@@ -64,6 +71,11 @@ TAG_BLOCKS = {"sat": 1, "rate": 2, "inb": 3, "loop": 4}
 #: and a customer's next order comes 700 orders later, as a store's traffic interleaves
 #: its customers (a worker's batch of 200 and the next worker's never share a customer).
 RETURN_AFTER = 700
+
+#: Requests each server answers before its measured run.
+WARM_UP = 400
+#: Deliveries signed for the intake's saturation run: more than --seconds can take.
+SATURATION_CAP = 40_000
 
 
 def order_body(n: int, tag: str) -> bytes:
@@ -205,6 +217,31 @@ def environment(database_url: str) -> None:
         f"machine: {os.cpu_count()} cores, load average {load}; PostgreSQL insert+commit "
         f"p50 {timings[50]:.2f} ms, p99 {timings[98]:.2f} ms"
     )
+
+
+def without_commit_wait(database_url: str) -> str:
+    """``database_url`` with ``synchronous_commit=off`` for every connection made from it."""
+    from sqlalchemy.engine import make_url
+
+    url = make_url(database_url).update_query_dict({"options": "-c synchronous_commit=off"})
+    return url.render_as_string(hide_password=False)
+
+
+def drop_rows(database_url: str, tag: str, keep: int = 0) -> None:
+    """Delete the inbox rows of ``tag``'s deliveries numbered ``keep`` and up."""
+    from sqlalchemy import create_engine
+    from sqlalchemy import text
+
+    engine = create_engine(database_url.replace("postgresql://", "postgresql+psycopg://", 1))
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "DELETE FROM webhook_inbox WHERE delivery_id LIKE :tag"
+                " AND CAST(substring(delivery_id FROM :start) AS integer) >= :keep"
+            ),
+            {"tag": f"{tag}-%", "start": len(tag) + 2, "keep": keep},
+        )
+    engine.dispose()
 
 
 def pending_rows(database_url: str) -> int:
@@ -364,12 +401,21 @@ def plain_loop(database_url: str, redis_url: str, prefix: str, connection_id: in
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=float, default=10)
-    parser.add_argument("--orders", type=int, default=2000, help="cap of saturation requests")
+    parser.add_argument(
+        "--orders", type=int, default=2000, help="saturation deliveries kept for processing"
+    )
     parser.add_argument(
         "--threads", type=int, default=1, help="threads per gunicorn worker, for both servers"
     )
     parser.add_argument("--intake-only", action="store_true", help="skip the processing part")
     parser.add_argument("--loop", type=int, default=2000, help="orders in the plain loop")
+    parser.add_argument(
+        "--async-commit",
+        action="store_true",
+        help="the hub's connections with synchronous_commit=off: what the intake would do"
+        " without waiting for the disk (a diagnostic, never a setting to run with: an"
+        " answered delivery could be lost in a database crash)",
+    )
     options = parser.parse_args()
     admin = os.environ.get("HUB_BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
     redis_url = os.environ.get("HUB_BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -380,9 +426,13 @@ def main() -> None:
         migrate(database_url)
         environment(database_url)
         connection_id = seed(database_url)
+        hub_url = database_url
+        if options.async_commit:
+            hub_url = without_commit_wait(database_url)
+            print("diagnostic run: the hub's connections do not wait for the disk at commit")
         env = {
             **os.environ,
-            "HUB_DATABASE_URL": database_url,
+            "HUB_DATABASE_URL": hub_url,
             "HUB_REDIS_URL": redis_url,
             "HUB_REDIS_PREFIX": prefix,
             "HUB_SECRET_KEY": "test-secret-key-not-for-production",
@@ -392,7 +442,9 @@ def main() -> None:
         with Gunicorn("bench.bare:app", threads=options.threads) as bare:
             # The baseline receives the same signed deliveries the intake does (each client
             # sends its first 200 round and round), so both carry the same HTTP traffic;
-            # the empty POST of earlier runs is measured too, for comparison.
+            # the empty POST of earlier runs is measured too, for comparison. Both servers
+            # are warmed with the same number of requests first.
+            closed_loop_post(bare.url + "/bare", "warm", seconds=5, limit=WARM_UP, cycle=200)
             base = closed_loop_post(
                 bare.url + "/bare", "sat", seconds=options.seconds, limit=10**9, cycle=200
             )
@@ -400,9 +452,16 @@ def main() -> None:
                 bare.url + "/bare", "", seconds=options.seconds, limit=10**9, cycle=1
             )
         with Gunicorn("hub.wsgi:app", threads=options.threads, env=env) as hub_server:
+            # Warm-up: each worker meets the connection, its database connection and the
+            # prepared insert before the clock starts; the rows are deleted again.
+            closed_loop_post(hub_server.url + path, "warm", seconds=5, limit=WARM_UP)
+            drop_rows(database_url, "warm")
+            # As long as the baseline, every delivery a new one; processing below then
+            # sees the first --orders of them, as it did when the run was cut there.
             intake = closed_loop_post(
-                hub_server.url + path, "sat", seconds=options.seconds, limit=options.orders
+                hub_server.url + path, "sat", seconds=options.seconds, limit=SATURATION_CAP
             )
+            drop_rows(database_url, "sat", keep=options.orders)
             rate_requests = [signed(i, "rate") for i in range(int(200 * options.seconds))]
             rated = open_loop(
                 hub_server.url + path,
@@ -452,7 +511,7 @@ def main() -> None:
         print("End to end: 2 simple workers on the inbound queue alone (fan-out jobs left queued)")
         fill_inbox(database_url, redis_url, prefix, connection_id, options.loop, "inb")
         inbound = end_to_end(env, database_url, workers=2, timeout=90, inbound_only=True)
-        loop = plain_loop(database_url, redis_url, prefix, connection_id, options.loop)
+        loop = plain_loop(hub_url, redis_url, prefix, connection_id, options.loop)
         report(
             "Processing",
             [
