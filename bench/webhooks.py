@@ -10,7 +10,10 @@
    ``--orders`` deliveries stay in the inbox for part 2. The bare endpoint
    receives the same signed deliveries (and, for comparison with earlier
    runs, an empty POST). Then p50/p99 latency at a
-   fixed 200 requests/s (open loop).
+   fixed 200 requests/s (open loop), beside a probe timing a commit every
+   20 ms on a side connection: a disk flush that stalls for a moment holds
+   up every request answered in it, and the probe's slowest commit shows
+   whether a tail outlier was the disk's.
 2. End to end: the queued deliveries worked by 2 ``hub worker --simple``
    processes (orders recorded, members matched, points earned, events
    fanned out to every plugin's ``handle_event`` job), then by 2 simple
@@ -217,6 +220,68 @@ def environment(database_url: str) -> None:
         f"machine: {os.cpu_count()} cores, load average {load}; PostgreSQL insert+commit "
         f"p50 {timings[50]:.2f} ms, p99 {timings[98]:.2f} ms"
     )
+
+
+class CommitProbe:
+    """A process of its own that commits one row every 20 ms and times each commit.
+
+    The intake answers only once its row is on disk, so a slow disk flush delays
+    every request waiting on it. The probe shows, in the same run, how slow the
+    slowest flushes were, so an outlier in the intake's tail can be told apart
+    from the code's own cost. It runs in its own process so that the load
+    generator's threads cannot delay its clock, and adds 50 small commits a
+    second to the load.
+    """
+
+    INTERVAL = 0.02
+
+    def __init__(self, database_url: str) -> None:
+        self.url = database_url.replace("postgresql+psycopg://", "postgresql://", 1)
+        self.timings_ms: list[float] = []
+        context = multiprocessing.get_context("spawn")
+        self._stop = context.Event()
+        self._receive, send = context.Pipe(duplex=False)
+        self._process = context.Process(target=_probe, args=(self.url, self._stop, send))
+
+    def __enter__(self) -> CommitProbe:
+        self._process.start()
+        ready = self._receive.recv()  # connected and table made: the clock may start
+        if ready != "ready":
+            self._process.join()
+            raise RuntimeError(f"the commit probe failed: {ready}")
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        outcome = self._receive.recv()
+        self._process.join()
+        if isinstance(outcome, str):
+            raise RuntimeError(f"the commit probe failed: {outcome}")
+        self.timings_ms = outcome
+
+    def slowest(self) -> float:
+        return max(self.timings_ms, default=float("nan"))
+
+
+def _probe(url: str, stop, send) -> None:
+    """The commit probe's process: time a one-row commit every interval until ``stop``."""
+    import psycopg
+
+    timings: list[float] = []
+    try:
+        with psycopg.connect(url) as connection:
+            connection.execute("CREATE TABLE IF NOT EXISTS bench_commit_probe (x int)")
+            connection.commit()
+            send.send("ready")
+            while not stop.wait(CommitProbe.INTERVAL):
+                began = time.perf_counter()
+                connection.execute("INSERT INTO bench_commit_probe VALUES (1)")
+                connection.commit()
+                timings.append((time.perf_counter() - began) * 1000)
+    except Exception as exc:  # reported to the measuring process
+        send.send(f"{type(exc).__name__}: {exc}")
+    else:
+        send.send(timings)
 
 
 def without_commit_wait(database_url: str) -> str:
@@ -463,14 +528,15 @@ def main() -> None:
             )
             drop_rows(database_url, "sat", keep=options.orders)
             rate_requests = [signed(i, "rate") for i in range(int(200 * options.seconds))]
-            rated = open_loop(
-                hub_server.url + path,
-                lambda i: rate_requests[i][1],
-                rate=200,
-                seconds=options.seconds,
-                method="POST",
-                body=lambda i: rate_requests[i][0],
-            )
+            with CommitProbe(database_url) as probe:
+                rated = open_loop(
+                    hub_server.url + path,
+                    lambda i: rate_requests[i][1],
+                    rate=200,
+                    seconds=options.seconds,
+                    method="POST",
+                    body=lambda i: rate_requests[i][0],
+                )
         ratio = intake.rate / base.rate if base.rate else float("nan")
         report(
             f"Intake (gunicorn, 2 workers x {options.threads} threads, closed loop,"
@@ -501,7 +567,14 @@ def main() -> None:
             [
                 ("p50", f"{rated.percentile(50):.1f} ms", ""),
                 ("p99", f"{rated.percentile(99):.1f} ms", "target <= 50 ms"),
+                ("slowest", f"{max(rated.latencies_ms):.1f} ms", ""),
+                ("over 50 ms", str(sum(ms > 50 for ms in rated.latencies_ms)), "requests"),
                 ("errors", str(rated.errors), f"of {rated.requests + rated.errors}"),
+                (
+                    "slowest probe commit",
+                    f"{probe.slowest():.1f} ms",
+                    f"{len(probe.timings_ms)} commits on a side connection, one per 20 ms",
+                ),
             ],
         )
         if options.intake_only:
