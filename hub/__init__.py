@@ -27,6 +27,7 @@ from hub.db import JSONType
 from hub.db import Model
 from hub.db import Money
 from hub.db import UTCDateTime
+from hub.db import latest_today
 from hub.db import per_transaction
 from hub.db import utcnow
 from hub.earning import Award
@@ -174,6 +175,7 @@ __all__ = [
     "identities_of",
     "kind_options",
     "lapsed_members",
+    "latest_today",
     "list_rewards",
     "lock_member",
     "member_by_identity",

@@ -18,7 +18,9 @@ from collections.abc import Callable
 from collections.abc import Iterator
 from collections.abc import Sequence
 from datetime import UTC
+from datetime import date
 from datetime import datetime
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 from typing import TypeVar
@@ -67,6 +69,20 @@ JSONType = JSON().with_variant(postgresql.JSONB(), "postgresql")
 def utcnow() -> datetime:
     """Return the current time, timezone-aware, in UTC."""
     return datetime.now(UTC)
+
+
+#: The easternmost civil time (UTC+14): where a calendar day begins first.
+EARLIEST_OFFSET = timedelta(hours=14)
+
+
+def latest_today() -> date:
+    """Today's date where it is latest on Earth (UTC+14).
+
+    A date after this is in the future for everybody, whatever their timezone:
+    the bound for "not in the future" checks on dates a person gives (a
+    birthday), which come without a timezone.
+    """
+    return (utcnow() + EARLIEST_OFFSET).date()
 
 
 class UTCDateTime(TypeDecorator):

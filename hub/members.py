@@ -25,6 +25,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session
 
 from hub import audit
+from hub.db import latest_today
 from hub.db import utcnow
 from hub.errors import Conflict
 from hub.errors import NotFound
@@ -126,7 +127,8 @@ def _clean(changes: dict[str, Any], region: str) -> dict[str, Any]:
             f"unknown gender {cleaned['gender']!r}",
             details={"gender": [f"one of {', '.join(GENDERS)}"]},
         )
-    if isinstance(cleaned.get("birthday"), date) and cleaned["birthday"] > date.today():
+    # A birthday has no timezone: it is in the future only once it is past today everywhere.
+    if isinstance(cleaned.get("birthday"), date) and cleaned["birthday"] > latest_today():
         raise ValidationError("birthday is in the future", details={"birthday": ["in the future"]})
     if "tags" in cleaned:
         cleaned["tags"] = sorted({t.strip() for t in cleaned["tags"] or [] if t.strip()})

@@ -495,3 +495,18 @@ def test_an_operator_registers_the_webhooks_from_the_command_line(api, runner, s
     ]
     failed = runner.invoke(args=["kiotviet", "register-webhooks", "999"])
     assert failed.exit_code != 0 and "no active KiotViet connection" in failed.output
+
+
+def test_a_birthday_typed_in_the_future_is_dropped_and_the_customer_kept(monkeypatch):
+    from connectors.kiotviet import schemas
+
+    monkeypatch.setattr("hub.db.utcnow", lambda: datetime(2030, 6, 1, 12, 0, tzinfo=UTC))
+    today_somewhere = schemas.CustomerSchema().load(
+        payloads.customer(birth_date="2030-06-02T00:00:00")
+    )
+    typo = schemas.CustomerSchema().load(payloads.customer(birth_date="2030-06-03T00:00:00"))
+
+    assert schemas.customer(today_somewhere).birthday == date(2030, 6, 2)
+    kept = schemas.customer(typo)
+    assert kept.birthday is None
+    assert kept.phone == "0912345678"

@@ -1,5 +1,11 @@
 """Members through the REST API: create, read, update, search, erase, consents, identities."""
 
+from datetime import UTC
+from datetime import date
+from datetime import datetime
+
+from hub import latest_today
+
 
 def create(api, **fields):
     return api.post("/api/v1/members", json=fields)
@@ -183,3 +189,27 @@ def test_member_events_are_emitted_after_commit(api, recorded_events):
 def test_a_refused_change_emits_no_event(api, member, recorded_events):
     create(api, phone=member["phone"])
     assert recorded_events.types() == []
+
+
+# A moment (years from now, so the machine's own date cannot decide) when it is still
+# 1 June in Vietnam (19:00) but already 2 June at UTC+14.
+EVENING_IN_VIETNAM = datetime(2030, 6, 1, 12, 0, tzinfo=UTC)
+
+
+def test_a_birthday_that_is_today_somewhere_is_accepted(api, monkeypatch):
+    monkeypatch.setattr("hub.db.utcnow", lambda: EVENING_IN_VIETNAM)
+    assert latest_today() == date(2030, 6, 2)
+
+    response = create(api, phone="0912345678", birthday="2030-06-02")
+
+    assert response.status_code == 201, response.json
+    assert response.json["birthday"] == "2030-06-02"
+
+
+def test_a_birthday_in_the_future_everywhere_is_a_clear_422(api, monkeypatch):
+    monkeypatch.setattr("hub.db.utcnow", lambda: EVENING_IN_VIETNAM)
+
+    response = create(api, phone="0912345678", birthday="2030-06-03")
+
+    assert response.status_code == 422
+    assert response.json["error"]["details"] == {"birthday": ["in the future"]}

@@ -17,7 +17,6 @@ it becomes does.
 from __future__ import annotations
 
 import re
-from datetime import date
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -32,6 +31,7 @@ from hub import Address
 from hub import Customer
 from hub import Order
 from hub import OrderLine
+from hub import latest_today
 
 INVOICE_PAID = 1
 INVOICE_CANCELLED = 2
@@ -219,7 +219,7 @@ def customer(data: dict[str, Any]) -> Customer:
             line=data["Address"],
         )
     birthday = data["BirthDate"].date() if data["BirthDate"] else None
-    if birthday is not None and birthday > date.today():
+    if birthday is not None and birthday > latest_today():
         birthday = None  # a typo at the till must not stop the customer being recorded
     return Customer(
         external_id=str(data["Id"]),
