@@ -34,6 +34,7 @@ at least 400 orders/s end to end.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import functools
 import gc
 import json
@@ -44,6 +45,8 @@ import sys
 import threading
 import time
 import uuid
+from collections.abc import Iterator
+from typing import Any
 
 from bench.loadgen import Gunicorn
 from bench.loadgen import Result
@@ -196,14 +199,24 @@ def closed_loop_post(
     return Result(ok, elapsed, errors, latencies)
 
 
-def environment(database_url: str) -> None:
-    """Print what the machine is like right now: the figures depend on it."""
+@contextlib.contextmanager
+def bench_engine(database_url: str) -> Iterator[Any]:
+    """A short-lived SQLAlchemy engine on the benchmark's database, disposed after use."""
     from sqlalchemy import create_engine
-    from sqlalchemy import text
 
     engine = create_engine(database_url.replace("postgresql://", "postgresql+psycopg://", 1))
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+
+
+def environment(database_url: str) -> None:
+    """Print what the machine is like right now: the figures depend on it."""
+    from sqlalchemy import text
+
     timings = []
-    with engine.connect() as connection:
+    with bench_engine(database_url) as engine, engine.connect() as connection:
         connection.execute(text("CREATE TABLE bench_probe (x int)"))
         connection.commit()
         for _ in range(100):
@@ -213,7 +226,6 @@ def environment(database_url: str) -> None:
             timings.append((time.perf_counter() - began) * 1000)
         connection.execute(text("DROP TABLE bench_probe"))
         connection.commit()
-    engine.dispose()
     timings.sort()
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     print(
@@ -294,11 +306,9 @@ def without_commit_wait(database_url: str) -> str:
 
 def drop_rows(database_url: str, tag: str, keep: int = 0) -> None:
     """Delete the inbox rows of ``tag``'s deliveries numbered ``keep`` and up."""
-    from sqlalchemy import create_engine
     from sqlalchemy import text
 
-    engine = create_engine(database_url.replace("postgresql://", "postgresql+psycopg://", 1))
-    with engine.begin() as connection:
+    with bench_engine(database_url) as engine, engine.begin() as connection:
         connection.execute(
             text(
                 "DELETE FROM webhook_inbox WHERE delivery_id LIKE :tag"
@@ -306,20 +316,15 @@ def drop_rows(database_url: str, tag: str, keep: int = 0) -> None:
             ),
             {"tag": f"{tag}-%", "start": len(tag) + 2, "keep": keep},
         )
-    engine.dispose()
 
 
 def pending_rows(database_url: str) -> int:
-    from sqlalchemy import create_engine
     from sqlalchemy import text
 
-    engine = create_engine(database_url.replace("postgresql://", "postgresql+psycopg://", 1))
-    with engine.connect() as connection:
-        count = connection.execute(
+    with bench_engine(database_url) as engine, engine.connect() as connection:
+        return connection.execute(
             text("SELECT count(*) FROM webhook_inbox WHERE status = 'pending'")
         ).scalar_one()
-    engine.dispose()
-    return count
 
 
 INBOUND_ONLY = (
@@ -404,11 +409,9 @@ def processing_span(database_url: str, since: float) -> float:
     from datetime import UTC
     from datetime import datetime
 
-    from sqlalchemy import create_engine
     from sqlalchemy import text
 
-    engine = create_engine(database_url.replace("postgresql://", "postgresql+psycopg://", 1))
-    with engine.connect() as connection:
+    with bench_engine(database_url) as engine, engine.connect() as connection:
         first, last = connection.execute(
             text(
                 "SELECT min(processed_at), max(processed_at) FROM webhook_inbox"
@@ -416,7 +419,6 @@ def processing_span(database_url: str, since: float) -> float:
             ),
             {"since": datetime.fromtimestamp(since, UTC)},
         ).one()
-    engine.dispose()
     return (last - first).total_seconds() if first else 0.0
 
 
