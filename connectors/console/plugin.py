@@ -1,8 +1,11 @@
 """The ``console`` gateway, for development: every message is "delivered" to a log line.
 
-Its one setting, ``path``, names a file each message is appended to as a
-JSON line. Nothing leaves the machine and nothing costs anything, so a
-merchant can try automatic messages before connecting a real gateway.
+When the operator sets ``HUB_PLUGINS_CONFIG["console"]["directory"]``, each
+message is also appended as a JSON line to ``merchant-<id>.jsonl`` in that
+folder. The file name is the hub's, never the merchant's: a merchant who
+could name a file could append to the hub's own configuration. Nothing
+leaves the machine and nothing costs anything, so a merchant can try
+automatic messages before connecting a real gateway.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import uuid
 from decimal import Decimal
 from pathlib import Path
 
+from connectors.console.settings import ConsoleSettingsSchema
 from hub import ConnectorInfo
 from hub import Gateway
 from hub import SendResult
@@ -32,7 +36,8 @@ def register_connectors(hub):
             name=NAME,
             title="Console (development)",
             kind="messaging",
-            description="Writes each message to the log (and to settings.path); sends nothing.",
+            description="Writes each message to the log (and to a folder the operator chose).",
+            settings_schema=ConsoleSettingsSchema,
         )
     ]
 
@@ -40,6 +45,14 @@ def register_connectors(hub):
 @hookimpl
 def register_gateways(hub):
     return [Gateway(connector=NAME, channels=("sms", "zalo"), title="Console", receipts=False)]
+
+
+def message_file(hub, merchant_id: int) -> Path | None:
+    """The file the merchant's messages are appended to, in the operator's folder, or None."""
+    directory = hub.plugin_config(NAME).get("directory")
+    if not directory:
+        return None
+    return Path(directory) / f"merchant-{int(merchant_id)}.jsonl"
 
 
 @hookimpl
@@ -59,8 +72,10 @@ def send_message(hub, connection, message):
         "template_data": message.template_data,
     }
     log.info("console %s to %s: %s", message.channel, message.to, message.text)
-    path = (connection.settings or {}).get("path")
-    if path:
-        with _write_lock, Path(path).open("a", encoding="utf-8") as handle:
-            handle.write(json.dumps(line, ensure_ascii=False) + "\n")
+    path = message_file(hub, connection.merchant_id)
+    if path is not None:
+        with _write_lock:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with path.open("a", encoding="utf-8") as handle:
+                handle.write(json.dumps(line, ensure_ascii=False) + "\n")
     return SendResult(gateway_message_id=gateway_id, status="delivered", cost=Decimal(0))
