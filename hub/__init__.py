@@ -19,6 +19,13 @@ from hub.canonical import OrderLine
 from hub.canonical import Refund
 from hub.canonical import ShopRedaction
 from hub.canonical import VoucherUse
+from hub.connection_settings import ConnectionSettingsSchema
+from hub.connection_settings import Flag as SettingFlag
+from hub.connection_settings import GatewaySettingsSchema
+from hub.connection_settings import Secret
+from hub.connection_settings import SecretsSchema
+from hub.connection_settings import StorefrontSettingsSchema
+from hub.connection_settings import Text as SettingText
 from hub.connections import active_connection_ids
 from hub.connections import connection_secrets
 from hub.core import Hub
@@ -109,6 +116,7 @@ __all__ = [
     "Award",
     "Conflict",
     "Connection",
+    "ConnectionSettingsSchema",
     "ConnectionUninstalled",
     "ConnectorInfo",
     "Customer",
@@ -118,6 +126,7 @@ __all__ = [
     "Event",
     "Gateway",
     "GatewayCallback",
+    "GatewaySettingsSchema",
     "Hub",
     "HubError",
     "InboundMessage",
@@ -143,9 +152,14 @@ __all__ = [
     "RecipientOptedOut",
     "Refund",
     "RetryLater",
+    "Secret",
+    "SecretsSchema",
     "SendResult",
+    "SettingFlag",
+    "SettingText",
     "ShopRedaction",
     "StartupError",
+    "StorefrontSettingsSchema",
     "Tier",
     "UTCDateTime",
     "Unauthorized",

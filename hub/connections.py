@@ -9,9 +9,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hub import audit
+from hub.connection_settings import check_secrets
+from hub.connection_settings import check_settings
 from hub.errors import NotFound
 from hub.errors import ValidationError
 from hub.models import Connection
+from hub.registry import ConnectorInfo
 
 if TYPE_CHECKING:
     from hub.core import Hub
@@ -51,7 +54,11 @@ def create_connection(
     secrets: dict[str, str] | None = None,
     actor: str = "api",
 ) -> Connection:
-    """Create a connection to a registered connector; ``secrets`` are stored encrypted."""
+    """Create a connection to a registered connector; ``secrets`` are stored encrypted.
+
+    ``settings`` and ``secrets`` are the merchant's: they are loaded with the
+    connector's schemas, and anything unknown or malformed answers 422.
+    """
     if connector not in hub.connectors:
         known = ", ".join(sorted(hub.connectors)) or "none"
         raise ValidationError(
@@ -59,12 +66,13 @@ def create_connection(
             details={"connector": [f"one of {known}"]},
             code="unknown_connector",
         )
+    info = hub.connectors[connector]
     connection = Connection(
         merchant_id=merchant_id,
         connector=connector,
         name=name or connector,
-        settings=settings or {},
-        secrets_encrypted=hub.secrets.encrypt(secrets or {}),
+        settings=check_settings(info, settings or {}, partial=False),
+        secrets_encrypted=hub.secrets.encrypt(check_secrets(info, secrets or {}, partial=False)),
     )
     session.add(connection)
     session.flush()
@@ -83,12 +91,20 @@ def create_connection(
 def update_connection(
     hub: Hub, session: Session, connection: Connection, changes: dict[str, Any], *, actor: str
 ) -> Connection:
+    """Apply a merchant's changes; settings and secrets given are merged into the stored ones.
+
+    Only the settings and secrets named are checked against the connector's
+    schemas: keys stored earlier stay as they are, known or not.
+    """
+    info = connector_info(hub, connection)
     if "secrets" in changes:
+        given = check_secrets(info, changes.pop("secrets"), partial=True)
         current = hub.secrets.decrypt(connection.secrets_encrypted)
-        current.update(changes.pop("secrets"))
+        current.update(given)
         connection.secrets_encrypted = hub.secrets.encrypt(current)
     if "settings" in changes:
-        connection.settings = {**(connection.settings or {}), **changes.pop("settings")}
+        given = check_settings(info, changes.pop("settings"), partial=True)
+        connection.settings = {**(connection.settings or {}), **given}
     for key, value in changes.items():
         setattr(connection, key, value)
     audit.record(
@@ -101,6 +117,17 @@ def update_connection(
         data={"fields": sorted(changes)},
     )
     return connection
+
+
+def connector_info(hub: Hub, connection: Connection) -> ConnectorInfo:
+    """The registered description of the connection's connector.
+
+    A connection whose connector is no longer installed gets a bare
+    description, so its settings are held to the hub's own for a store.
+    """
+    return hub.connectors.get(connection.connector) or ConnectorInfo(
+        name=connection.connector, title=connection.connector
+    )
 
 
 def connection_secrets(hub: Hub, connection: Connection) -> dict[str, str]:

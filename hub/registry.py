@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from marshmallow import Schema
 
 
 @dataclass(frozen=True)
@@ -10,9 +14,18 @@ class ConnectorInfo:
     """A connector a merchant can create connections for.
 
     ``kind`` is one of ``store``, ``pos``, ``messaging`` or ``custom``.
+
+    ``settings_schema`` is the marshmallow schema a merchant's connection
+    settings are loaded with (build it on ``hub.ConnectionSettingsSchema``,
+    ``StorefrontSettingsSchema`` or ``GatewaySettingsSchema``, which refuse
+    unknown keys); without one, only the hub's own settings for the kind
+    are accepted. ``secrets_schema`` (on ``hub.SecretsSchema``) refuses
+    unknown secret names; without one, any names are accepted.
     """
 
     name: str
     title: str
     kind: str = "store"
     description: str = ""
+    settings_schema: type[Schema] | None = None
+    secrets_schema: type[Schema] | None = None

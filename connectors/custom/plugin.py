@@ -17,6 +17,8 @@ from connectors.custom.schemas import CustomerSchema
 from connectors.custom.schemas import EnvelopeSchema
 from connectors.custom.schemas import OrderSchema
 from connectors.custom.schemas import RefundSchema
+from connectors.custom.settings import CustomSecretsSchema
+from connectors.custom.settings import CustomSettingsSchema
 from hub import ConnectorInfo
 from hub import ValidationError
 from hub import connection_secrets
@@ -46,6 +48,8 @@ def register_connectors(hub):
                 "Your own site sends order, refund and customer events, signed per "
                 "Standard Webhooks, to /webhooks/custom/<connection id>."
             ),
+            settings_schema=CustomSettingsSchema,
+            secrets_schema=CustomSecretsSchema,
         )
     ]
 

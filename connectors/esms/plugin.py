@@ -21,6 +21,8 @@ from typing import Any
 
 import requests
 
+from connectors.esms.settings import EsmsSecretsSchema
+from connectors.esms.settings import EsmsSettingsSchema
 from hub import ConnectorInfo
 from hub import DeliveryReceipt
 from hub import Gateway
@@ -68,6 +70,8 @@ def register_connectors(hub):
             title="eSMS.vn",
             kind="messaging",
             description="SMS brandname and Zalo ZNS through eSMS.vn; receipts by callback.",
+            settings_schema=EsmsSettingsSchema,
+            secrets_schema=EsmsSecretsSchema,
         )
     ]
 

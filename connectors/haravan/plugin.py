@@ -11,6 +11,8 @@ from sqlalchemy import select
 from connectors.haravan import models  # noqa: F401 - registers the table on hub.Model
 from connectors.haravan import schemas
 from connectors.haravan import signing
+from connectors.haravan.settings import HaravanSecretsSchema
+from connectors.haravan.settings import HaravanSettingsSchema
 from connectors.haravan.store import NAME
 from connectors.haravan.store import ours
 from connectors.haravan.store import webhook_secrets
@@ -48,6 +50,8 @@ def register_connectors(hub):
                 "Customers and orders flow in by webhooks, rewards go out as discounts, "
                 "and the widget appears on the storefront."
             ),
+            settings_schema=HaravanSettingsSchema,
+            secrets_schema=HaravanSecretsSchema,
         )
     ]
 

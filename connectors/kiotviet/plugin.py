@@ -21,6 +21,8 @@ from sqlalchemy.orm import object_session
 
 from connectors.kiotviet import schemas
 from connectors.kiotviet.admin_api import blp as admin_blueprint
+from connectors.kiotviet.settings import KiotVietSecretsSchema
+from connectors.kiotviet.settings import KiotVietSettingsSchema
 from connectors.kiotviet.signature import VARIANTS
 from connectors.kiotviet.signature import matching_variant
 from hub import Connection
@@ -55,6 +57,8 @@ def register_connectors(hub):
                 "Invoices, orders and customers from a KiotViet shop, by webhook. Needs the "
                 "shop's retailer name and its Public API client id and secret."
             ),
+            settings_schema=KiotVietSettingsSchema,
+            secrets_schema=KiotVietSecretsSchema,
         )
     ]
 

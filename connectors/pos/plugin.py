@@ -15,6 +15,7 @@ from connectors.pos.api import bp as counter_blueprint
 from connectors.pos.cashier import bp as cashier_blueprint
 from connectors.pos.keys import CONNECTOR
 from connectors.pos.sales import MEMBER_REF
+from connectors.pos.settings import PosSettingsSchema
 from hub import Connection
 from hub import ConnectorInfo
 from hub import Member
@@ -36,6 +37,7 @@ def register_connectors(hub):
                 "sales (also a backlog sent late), redeem points and burn vouchers. The "
                 "cashier page at /pos/cashier does the same in a browser."
             ),
+            settings_schema=PosSettingsSchema,
         )
     ]
 

@@ -9,6 +9,8 @@ from sqlalchemy import select
 
 from connectors.shopify import schemas
 from connectors.shopify import signing
+from connectors.shopify.settings import ShopifySecretsSchema
+from connectors.shopify.settings import ShopifySettingsSchema
 from connectors.shopify.store import NAME
 from connectors.shopify.store import app_config
 from connectors.shopify.store import ours
@@ -52,6 +54,8 @@ def register_connectors(hub):
                 "Customers and orders flow in by webhooks, rewards go out as discount codes, "
                 "and the widget appears on the storefront."
             ),
+            settings_schema=ShopifySettingsSchema,
+            secrets_schema=ShopifySecretsSchema,
         )
     ]
 

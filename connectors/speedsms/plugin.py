@@ -24,6 +24,8 @@ from typing import Any
 
 import requests
 
+from connectors.speedsms.settings import SpeedSmsSecretsSchema
+from connectors.speedsms.settings import SpeedSmsSettingsSchema
 from hub import ConnectorInfo
 from hub import DeliveryReceipt
 from hub import Gateway
@@ -61,6 +63,8 @@ def register_connectors(hub):
             title="SpeedSMS",
             kind="messaging",
             description="SMS through SpeedSMS; delivery reports and replies by webhook.",
+            settings_schema=SpeedSmsSettingsSchema,
+            secrets_schema=SpeedSmsSecretsSchema,
         )
     ]
 

@@ -20,6 +20,8 @@ from typing import Any
 import requests
 
 from connectors.twilio import signature
+from connectors.twilio.settings import TwilioSecretsSchema
+from connectors.twilio.settings import TwilioSettingsSchema
 from hub import ConnectorInfo
 from hub import DeliveryReceipt
 from hub import Gateway
@@ -50,6 +52,8 @@ def register_connectors(hub):
             title="Twilio",
             kind="messaging",
             description="SMS worldwide through Twilio; signed status callbacks and STOP replies.",
+            settings_schema=TwilioSettingsSchema,
+            secrets_schema=TwilioSecretsSchema,
         )
     ]
 

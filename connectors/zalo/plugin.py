@@ -29,6 +29,8 @@ import requests
 
 from connectors.zalo import signature
 from connectors.zalo import tokens
+from connectors.zalo.settings import ZaloSecretsSchema
+from connectors.zalo.settings import ZaloSettingsSchema
 from hub import ConnectorInfo
 from hub import DeliveryReceipt
 from hub import Gateway
@@ -56,6 +58,8 @@ def register_connectors(hub):
             title="Zalo ZNS",
             kind="messaging",
             description="Zalo template notifications (ZNS) to members' phone numbers.",
+            settings_schema=ZaloSettingsSchema,
+            secrets_schema=ZaloSecretsSchema,
         )
     ]
 

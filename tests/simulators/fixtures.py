@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from hub import Connection
 from simulators.esms import EsmsSimulator
 from simulators.hub_server import HubServer
 from simulators.speedsms import SpeedSmsSimulator
@@ -56,14 +57,35 @@ def zalo():
     simulator.close()
 
 
+#: Gateway addresses the simulators stand in for: not merchant settings (the API refuses them).
+SIMULATOR_ADDRESSES = ("base_url", "oauth_url")
+
+
 def connect(api, connector: str, *, settings: dict[str, Any], secrets: dict[str, str]) -> int:
-    """Create a gateway connection through the API; return its id."""
+    """Create a gateway connection through the API; return its id.
+
+    The merchant's settings go through the API; the simulator's address is
+    written straight to the connection's row, as no merchant can set it.
+    """
+    addresses = {k: settings[k] for k in SIMULATOR_ADDRESSES if k in settings}
+    merchant_settings = {k: v for k, v in settings.items() if k not in addresses}
     response = api.post(
         "/api/v1/connections",
-        json={"connector": connector, "name": connector, "settings": settings, "secrets": secrets},
+        json={
+            "connector": connector,
+            "name": connector,
+            "settings": merchant_settings,
+            "secrets": secrets,
+        },
     )
     assert response.status_code == 201, response.json
-    return response.json["id"]
+    connection_id = response.json["id"]
+    if addresses:
+        hub = api.client.application.extensions["hub"]
+        with hub.db.transaction() as session:
+            connection = session.get(Connection, connection_id)
+            connection.settings = {**connection.settings, **addresses}
+    return connection_id
 
 
 def connect_esms(api, simulator: EsmsSimulator, **settings: Any) -> int:
