@@ -11,8 +11,8 @@ from hub import queue_message
 
 
 @pytest.fixture
-def console(api, tmp_path):
-    return connect(api, "console", settings={"path": str(tmp_path / "out.jsonl")}, secrets={})
+def console(api):
+    return connect(api, "console", settings={}, secrets={})
 
 
 def _send(hub, merchant, member, key="k", kind="points_earned"):

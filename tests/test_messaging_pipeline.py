@@ -33,13 +33,19 @@ NOON = datetime(2026, 11, 24, 5, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-def outbox(tmp_path):
-    return tmp_path / "console.jsonl"
+def outbox(hub, merchant, tmp_path):
+    """The merchant's file in the console gateway's folder, which the operator configures."""
+    folder = tmp_path / "console"
+    hub.config["HUB_PLUGINS_CONFIG"] = {
+        **hub.config.get("HUB_PLUGINS_CONFIG", {}),
+        "console": {"directory": str(folder)},
+    }
+    return folder / f"merchant-{merchant.id}.jsonl"
 
 
 @pytest.fixture
 def console(api, outbox):
-    return connect(api, "console", settings={"path": str(outbox)}, secrets={})
+    return connect(api, "console", settings={}, secrets={})
 
 
 def sent_lines(outbox) -> list[dict]:
