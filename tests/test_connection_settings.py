@@ -458,3 +458,12 @@ def test_settings_schemas_refuse_what_marshmallow_fields_would_coerce():
 
     assert Schema().validate({"on": "false"}) == {"on": ["Not a valid boolean."]}
     assert Schema().validate({"on": False}) == {}
+
+
+def test_a_connection_name_with_a_nul_character_is_refused(api):
+    response = api.post("/api/v1/connections", json={"connector": "api", "name": "Trà\x00Sen"})
+    assert response.status_code == 422, response.json
+    assert response.json["error"]["details"] == {"name": ["must not contain a NUL character"]}
+    connection_id = create(api, "api").json["id"]
+    response = api.patch(f"/api/v1/connections/{connection_id}", json={"name": "x\x00"})
+    assert response.status_code == 422, response.json

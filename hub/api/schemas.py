@@ -207,17 +207,26 @@ class MerchantSchema(Schema):
     created_at = fields.AwareDateTime(dump_only=True)
 
 
+def _no_nul(value: str) -> None:
+    if "\x00" in value:
+        raise ValidationError("must not contain a NUL character")
+
+
 class ConnectionInSchema(Schema):
-    connector = fields.Str(required=True)
-    name = fields.Str(load_default="", validate=validate.Length(max=200))
-    settings = fields.Dict(load_default=dict)
+    """A new connection; ``settings`` and ``secrets`` are checked by the connector's schemas."""
+
+    connector = fields.Str(required=True, validate=validate.Length(min=1, max=100))
+    name = fields.Str(load_default="", validate=[validate.Length(max=200), _no_nul])
+    settings = fields.Dict(keys=fields.Str(), load_default=dict)
     secrets = fields.Dict(keys=fields.Str(), values=fields.Str(), load_default=dict)
 
 
 class ConnectionUpdateSchema(Schema):
-    name = fields.Str(validate=validate.Length(max=200))
+    """What a PATCH changes; settings and secrets named are merged into the stored ones."""
+
+    name = fields.Str(validate=[validate.Length(max=200), _no_nul])
     status = fields.Str(validate=validate.OneOf(("active", "disabled")))
-    settings = fields.Dict()
+    settings = fields.Dict(keys=fields.Str())
     secrets = fields.Dict(keys=fields.Str(), values=fields.Str())
 
 
