@@ -243,7 +243,7 @@ def test_active_connection_ids_name_one_connectors_active_connections(hub):
         first, second = create_merchant(session, "Hoa"), create_merchant(session, "Mai")
         made = {
             (merchant.id, connector, status): create_connection(
-                hub, session, merchant.id, connector=connector, secrets={"token": "t"}
+                hub, session, merchant.id, connector=connector, secrets={"webhook_secret": "t"}
             )
             for merchant in (first, second)
             for connector in ("custom", "api")

@@ -283,7 +283,7 @@ def test_a_pasted_custom_app_token_connects_and_verifies_with_its_own_key(world)
         "/api/v1/connections",
         json={
             "connector": "shopify",
-            "settings": {"shop": SHOP, "api_base_url": world.store.url},
+            "settings": {"shop": SHOP},
             "secrets": {"access_token": token, "webhook_secret": "custom-app-secret"},
         },
     )
