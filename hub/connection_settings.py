@@ -62,23 +62,26 @@ def Flag(**kwargs: Any) -> fields.Boolean:
     return fields.Boolean(truthy={True}, falsy={False}, **kwargs)
 
 
-def _nul_path(value: Any, path: str) -> str | None:
-    """Return where in ``value`` a NUL character sits (a key or a string), or None."""
-    if isinstance(value, str):
-        return path if "\x00" in value else None
-    if isinstance(value, dict):
-        for key, item in value.items():
-            where = f"{path}.{key}" if path else str(key)
-            if isinstance(key, str) and "\x00" in key:
-                return where
-            found = _nul_path(item, where)
-            if found:
-                return found
-    if isinstance(value, list):
-        for index, item in enumerate(value):
-            found = _nul_path(item, f"{path}.{index}")
-            if found:
-                return found
+def _nul_path(value: Any) -> str | None:
+    """Return where in ``value`` a NUL character sits (a key or a string), or None.
+
+    Walks with a stack of its own, so a deeply nested body cannot exhaust
+    the interpreter's recursion limit here.
+    """
+    stack: list[tuple[str, Any]] = [("", value)]
+    while stack:
+        path, item = stack.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                return path or "_schema"
+        elif isinstance(item, dict):
+            for key, child in item.items():
+                where = f"{path}.{key}" if path else str(key)
+                if isinstance(key, str) and "\x00" in key:
+                    return where
+                stack.append((where, child))
+        elif isinstance(item, list):
+            stack.extend((f"{path}.{index}", child) for index, child in enumerate(item))
     return None
 
 
@@ -90,7 +93,7 @@ class ConnectionSettingsSchema(Schema):
 
     @pre_load
     def _refuse_nul(self, data: Any, **kwargs: Any) -> Any:
-        where = _nul_path(data, "")
+        where = _nul_path(data)
         if where is not None:
             raise SchemaError({where: ["must not contain a NUL character"]})
         return data

@@ -467,3 +467,12 @@ def test_a_connection_name_with_a_nul_character_is_refused(api):
     connection_id = create(api, "api").json["id"]
     response = api.patch(f"/api/v1/connections/{connection_id}", json={"name": "x\x00"})
     assert response.status_code == 422, response.json
+
+
+def test_a_deeply_nested_setting_answers_422_naming_the_unknown_key(api):
+    depth = 900  # as deep as the JSON parser takes; each level a dict the NUL check walks
+    body = '{"connector": "api", "settings": {"widget": ' + '{"a": ' * depth + '"x"'
+    body += "}" * depth + "}}"
+    response = api.post("/api/v1/connections", data=body, content_type="application/json")
+    assert response.status_code == 422, response.json
+    assert response.json["error"]["details"]["settings"] == {"widget": {"a": ["Unknown field."]}}
