@@ -112,6 +112,9 @@ class WidgetRateLimitsSchema(ConnectionSettingsSchema):
     connection_per_minute = fields.Int(strict=True, validate=validate.Range(min=1, max=10**9))
 
 
+LINK = "must start with https://, http:// or /"
+
+
 class StorefrontSettingsSchema(ConnectionSettingsSchema):
     """Settings the hub reads on any connection a widget is served for (docs/widget.md)."""
 
@@ -119,8 +122,9 @@ class StorefrontSettingsSchema(ConnectionSettingsSchema):
     storefront_origins = fields.List(
         Text(validate=validate.Regexp(r"^https?://[^/\s]+/?$")), validate=validate.Length(max=50)
     )
-    join_url = Text(allow_none=True)
-    referral_url = Text(allow_none=True)
+    #: Links a visitor follows: web addresses or paths on the store, never ``javascript:``.
+    join_url = Text(allow_none=True, validate=validate.Regexp(r"^(https?://|/)", error=LINK))
+    referral_url = Text(allow_none=True, validate=validate.Regexp(r"^(https?://|/)", error=LINK))
     widget_rate_limits = fields.Nested(WidgetRateLimitsSchema)
 
 
@@ -168,10 +172,12 @@ def settings_schema_of(info: ConnectorInfo) -> Schema:
 
 
 def _refused(info: ConnectorInfo, what: str, errors: Any) -> ValidationError:
-    names = ", ".join(sorted(map(str, errors))) if isinstance(errors, dict) else ""
+    """The 422 naming the refused keys (the first few, shortened, in the message)."""
+    keys = sorted(str(key)[:60] for key in errors) if isinstance(errors, dict) else []
+    named = ", ".join(keys[:5]) + (", ..." if len(keys) > 5 else "")
     return ValidationError(
-        f"the {what} of a {info.name!r} connection were refused ({names}); "
-        "see details, and docs for the connector's settings",
+        f"connector {info.name!r} does not take these {what}: {named}; see details, and the "
+        "connector's guide in docs/ for what it takes",
         details={what: errors},
         code=f"invalid_{what}",
     )

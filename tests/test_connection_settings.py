@@ -168,6 +168,8 @@ def test_no_built_in_connector_schema_has_a_field_naming_an_address_or_a_file(hu
         ("api", {"widget_rate_limits": {"visitor_per_minute": "3"}}, "widget_rate_limits"),
         ("api", {"widget": {"colour": "red; background: url(x)"}}, "widget"),
         ("custom", {"join_url": 5}, "join_url"),
+        ("custom", {"join_url": "javascript:alert(1)"}, "join_url"),
+        ("api", {"referral_url": "data:text/html,x"}, "referral_url"),
     ],
 )
 def test_a_setting_of_the_wrong_type_or_shape_is_refused(api, connector, settings, key):
