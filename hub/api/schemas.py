@@ -207,6 +207,18 @@ class MerchantSchema(Schema):
     created_at = fields.AwareDateTime(dump_only=True)
 
 
+SETTINGS_DOC = {
+    "description": "The connector's own settings (its guide in docs/ lists them); an unknown "
+    "key, a wrong type, NUL or a string over 1,000 characters answers 422 invalid_settings. "
+    "A PATCH merges the keys it names into the stored settings."
+}
+SECRETS_DOC = {
+    "description": "Stored encrypted, never shown again: names up to 100 characters, values "
+    "up to 10,000, no NUL; a connector that lists its secrets refuses other names "
+    "(422 invalid_secrets)."
+}
+
+
 def _no_nul(value: str) -> None:
     if "\x00" in value:
         raise ValidationError("must not contain a NUL character")
@@ -217,8 +229,10 @@ class ConnectionInSchema(Schema):
 
     connector = fields.Str(required=True, validate=validate.Length(min=1, max=100))
     name = fields.Str(load_default="", validate=[validate.Length(max=200), _no_nul])
-    settings = fields.Dict(keys=fields.Str(), load_default=dict)
-    secrets = fields.Dict(keys=fields.Str(), values=fields.Str(), load_default=dict)
+    settings = fields.Dict(keys=fields.Str(), load_default=dict, metadata=SETTINGS_DOC)
+    secrets = fields.Dict(
+        keys=fields.Str(), values=fields.Str(), load_default=dict, metadata=SECRETS_DOC
+    )
 
 
 class ConnectionUpdateSchema(Schema):
@@ -226,8 +240,8 @@ class ConnectionUpdateSchema(Schema):
 
     name = fields.Str(validate=[validate.Length(max=200), _no_nul])
     status = fields.Str(validate=validate.OneOf(("active", "disabled")))
-    settings = fields.Dict(keys=fields.Str())
-    secrets = fields.Dict(keys=fields.Str(), values=fields.Str())
+    settings = fields.Dict(keys=fields.Str(), metadata=SETTINGS_DOC)
+    secrets = fields.Dict(keys=fields.Str(), values=fields.Str(), metadata=SECRETS_DOC)
 
 
 class ConnectionSchema(Schema):
