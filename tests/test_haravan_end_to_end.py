@@ -35,11 +35,13 @@ VERIFY_TOKEN = "verify-me"
 
 @pytest.fixture
 def hub_config():
-    return {"HUB_PLUGINS_CONFIG": {"haravan": {}}}
+    # The shop simulator listens on loopback.
+    return {"HUB_PLUGINS_CONFIG": {"haravan": {}}, "HUB_ALLOW_PRIVATE_TARGETS": True}
 
 
 def configure(hub, server, shop):
     hub.config["HUB_PUBLIC_URL"] = server.url
+    hub.config["HUB_ALLOW_PRIVATE_TARGETS"] = True  # the shop simulator listens on loopback
     hub.config["HUB_PLUGINS_CONFIG"] = {
         **(hub.config.get("HUB_PLUGINS_CONFIG") or {}),
         "haravan": {
