@@ -7,10 +7,14 @@ import time
 from decimal import Decimal
 
 import pytest
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from werkzeug.datastructures import Headers
 
 from connectors.shopify import schemas
 from connectors.shopify import signing
+from connectors.shopify.installs import ShopifyInstall
+from connectors.shopify.installs import claim_shop
 from hub import Connection
 from hub import ConnectionUninstalled
 from hub import CustomerRedaction
@@ -193,20 +197,56 @@ def test_hook_webhook_topic_is_the_topic_header(hub, connection):
     assert topic == "orders/paid"
 
 
-def test_hook_webhook_connection_finds_the_store_by_its_domain_even_after_uninstall(
+def test_hook_webhook_connection_finds_the_store_that_completed_oauth_even_after_uninstall(
     hub, connection
 ):
     headers = Headers({"X-Shopify-Shop-Domain": SHOP})
-    found = hub.pm.hook.webhook_connection(hub=hub, connector="shopify", headers=headers, body=b"")
+    ask = hub.pm.hook.webhook_connection
+    with hub.db.transaction() as session:
+        claim_shop(session, SHOP, connection.id)  # what the OAuth callback records
+    found = ask(hub=hub, connector="shopify", headers=headers, body=b"")
     assert found.id == connection.id
     with hub.db.transaction() as session:
         session.get(Connection, connection.id).status = "disabled"
-    found = hub.pm.hook.webhook_connection(hub=hub, connector="shopify", headers=headers, body=b"")
+    found = ask(hub=hub, connector="shopify", headers=headers, body=b"")
     assert found.id == connection.id and found.status == "disabled"
     other = Headers({"X-Shopify-Shop-Domain": "someone-else.myshopify.com"})
-    ask = hub.pm.hook.webhook_connection
     assert ask(hub=hub, connector="shopify", headers=other, body=b"") is None
     assert ask(hub=hub, connector="custom", headers=headers, body=b"") is None
+
+
+def test_a_connection_that_only_names_a_shop_never_gets_its_app_wide_deliveries(
+    hub, api, other_api, connection
+):
+    # Given the store's connection made through the API and another merchant's naming it too
+    squatter = other_api.post(
+        "/api/v1/connections", json={"connector": "shopify", "settings": {"shop": SHOP}}
+    )
+    assert squatter.status_code == 201, squatter.json
+    headers = Headers({"X-Shopify-Shop-Domain": SHOP})
+    ask = hub.pm.hook.webhook_connection
+    # then neither is chosen before an OAuth completes
+    assert ask(hub=hub, connector="shopify", headers=headers, body=b"") is None
+    # and after the owner's OAuth only the owner's is, however new the other one is
+    with hub.db.transaction() as session:
+        claim_shop(session, SHOP, connection.id)
+    assert ask(hub=hub, connector="shopify", headers=headers, body=b"").id == connection.id
+
+
+def test_a_store_belongs_to_one_connection_and_a_new_oauth_takes_it_over(hub, api, connection):
+    second = api.post(
+        "/api/v1/connections", json={"connector": "shopify", "settings": {"shop": SHOP}}
+    ).json["id"]
+    with hub.db.transaction() as session:
+        claim_shop(session, SHOP, connection.id)
+    with hub.db.transaction() as session:
+        claim_shop(session, SHOP, second)
+    with hub.db.session() as session:
+        rows = session.scalars(select(ShopifyInstall)).all()
+    assert [(r.shop, r.connection_id) for r in rows] == [(SHOP, second)]
+    # and the database itself refuses a second row for one store
+    with pytest.raises(IntegrityError), hub.db.transaction() as session:
+        session.add(ShopifyInstall(shop=SHOP, connection_id=connection.id))
 
 
 def test_hook_webhook_records_maps_an_order_with_its_customer_and_codes(hub, connection):

@@ -41,6 +41,7 @@ from sqlalchemy import select
 from connectors.shopify import signing
 from connectors.shopify.client import API_VERSION
 from connectors.shopify.client import TIMEOUT
+from connectors.shopify.installs import claim_shop
 from connectors.shopify.store import DEFAULT_SCOPES
 from connectors.shopify.store import NAME
 from connectors.shopify.store import app_config
@@ -316,6 +317,7 @@ def _store_connection(hub: Hub, state: dict, shop: str, token: dict, config: dic
         connection.secrets_encrypted = hub.secrets.encrypt(stored)
         connection.settings = {**(connection.settings or {}), **settings}
         connection.status = "active"
+        claim_shop(session, shop, connection.id)
         record_audit(
             session,
             state["m"],
