@@ -40,6 +40,7 @@ from marshmallow import fields
 from sqlalchemy import select
 
 from connectors.haravan.client import TIMEOUT
+from connectors.haravan.installs import claim_shop
 from connectors.haravan.store import ACCOUNTS_URL
 from connectors.haravan.store import DEFAULT_SCOPES
 from connectors.haravan.store import NAME
@@ -280,6 +281,7 @@ def _store(hub: Hub, state: dict, org_id: str, org_name: str, tokens: dict) -> i
             "uninstalled": False,
         }
         connection.status = "active"
+        claim_shop(session, org_id, connection.id)
         record_audit(
             session,
             state["m"],
