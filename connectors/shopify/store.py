@@ -23,6 +23,7 @@ signs its webhooks).
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -34,6 +35,8 @@ from hub import Hub
 from hub import PermanentError
 from hub import connection_secrets
 from hub import outside_http
+
+log = logging.getLogger(__name__)
 
 NAME = "shopify"
 DEFAULT_SCOPES = "read_customers,read_orders,write_discounts,write_script_tags"
@@ -119,7 +122,8 @@ def open_store(hub: Hub, connection_id: int, **client_options: Any) -> OpenStore
     """Return an API client for an active connection, or None when calls must stop.
 
     Every outgoing job starts here: a disabled, uninstalled or deleted
-    connection makes no call at all.
+    connection makes no call at all, and neither does one whose ``shop`` is
+    not a ``name.myshopify.com`` domain (the only host it may call).
     """
     with hub.db.session() as session:
         connection = session.get(Connection, connection_id)
@@ -133,10 +137,13 @@ def open_store(hub: Hub, connection_id: int, **client_options: Any) -> OpenStore
     settings = connection.settings or {}
     shop = settings.get("shop")
     if not valid_shop(shop):
-        raise PermanentError(
-            f"connection {connection_id} (Shopify) names no store the hub may call "
-            f"({shop!r}); set settings.shop to the store's name.myshopify.com domain"
+        log.warning(
+            "Shopify connection %s names no store the hub may call (%r): no call made; "
+            "set settings.shop to the store's name.myshopify.com domain",
+            connection_id,
+            shop,
         )
+        return None
     admin = ShopifyAdmin(
         shop_base_url(hub, shop),
         token,
