@@ -13,12 +13,15 @@ from werkzeug.datastructures import Headers
 
 from connectors.shopify import schemas
 from connectors.shopify import signing
+from connectors.shopify import store
+from connectors.shopify.client import API_VERSION
 from connectors.shopify.installs import ShopifyInstall
 from connectors.shopify.installs import claim_shop
 from hub import Connection
 from hub import ConnectionUninstalled
 from hub import CustomerRedaction
 from hub import Order
+from hub import PermanentError
 from hub import Refund
 from hub import ShopRedaction
 from hub import VoucherUse
@@ -150,6 +153,45 @@ def test_the_published_oauth_query_hmac_vector_verifies():
 )
 def test_only_myshopify_domains_are_stores(shop, valid):
     assert signing.valid_shop(shop) is valid
+
+
+@pytest.mark.parametrize(
+    "shop",
+    [
+        "Hoa-Mai.myshopify.com",  # settings hold the lower-case domain Shopify gives
+        "hoa_mai.myshopify.com",
+        "10.0.0.1",
+        "127.0.0.1:8443",
+        "hoa-mai.myshopify.com:8443",
+        "hoa-mai.myshopify.com.",
+        "user@hoa-mai.myshopify.com",
+        "hoa-mai.myshopify.com\n",
+        None,
+        ["hoa-mai.myshopify.com"],
+    ],
+)
+def test_a_stored_shop_is_exactly_a_lower_case_myshopify_domain(shop):
+    assert store.valid_shop(shop) is False
+    assert store.valid_shop("hoa-mai.myshopify.com") is True
+
+
+def test_the_shop_url_is_built_only_for_a_store_domain(hub):
+    assert store.shop_base_url(hub, SHOP) == f"https://{SHOP}"
+    with pytest.raises(PermanentError, match="not a Shopify store domain"):
+        store.shop_base_url(hub, "169.254.169.254")
+
+
+@pytest.mark.parametrize(
+    ("pinned", "used"),
+    [
+        ("2025-10", "2025-10"),
+        ("unstable", "unstable"),
+        ("../../../x", API_VERSION),
+        (7, API_VERSION),
+    ],
+)
+def test_a_malformed_api_version_setting_falls_back_to_the_app_s(hub, pinned, used):
+    assert store.api_version(hub, {"api_version": pinned}) == used
 
 
 def test_the_app_proxy_signature_joins_sorted_params_without_separators():
