@@ -109,8 +109,10 @@ class OutsideHTTP:
         ca_bundle: str | None = None,
         max_bytes: int = MAX_ANSWER_BYTES,
         user_agent: str = USER_AGENT,
+        redirect_policy: AddressPolicy = STRICT,
     ) -> None:
         self.policy = policy
+        self.redirect_policy = redirect_policy
         self.resolver = resolver
         self.ca_bundle = ca_bundle
         self.max_bytes = max_bytes
@@ -166,14 +168,16 @@ class OutsideHTTP:
             hops += 1
             url = urljoin(url, location)
             # Every hop after the first is a URL the far end chose: no inside address at all.
-            policy = STRICT
+            policy = self.redirect_policy
             if response.status_code == 303 or (
                 response.status_code in (301, 302) and method == "POST"
             ):
                 method, body = "GET", None
                 sent.pop("Content-Type", None)
             if urlsplit(url).hostname != target.host:
-                sent.pop("Authorization", None)
+                # Credentials and the caller's headers are for the first host only.
+                kept = {k: v for k, v in sent.items() if k in ("Content-Type",)}
+                sent = {"User-Agent": self.user_agent, "Accept-Encoding": "identity", **kept}
 
     def _send(
         self,
@@ -192,7 +196,7 @@ class OutsideHTTP:
                 method,
                 target.path,
                 body=body,
-                headers={"Host": target.host_header, **headers},
+                headers={**headers, "Host": target.host_header},
                 redirect=False,
                 retries=False,
                 assert_same_host=False,

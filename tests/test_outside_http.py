@@ -96,6 +96,23 @@ def test_a_followed_redirect_is_checked_against_the_strict_policy_whatever_the_o
         assert (partner.count, internal.count) == (1, 0)
 
 
+def test_a_followed_redirect_to_another_host_carries_no_credentials_or_caller_headers(recorder):
+    # Loopback stands in for two public hosts here: the hop policy is relaxed for the test only.
+    to = f"http://localhost:{recorder.port}/next"
+    with InternalService(redirect_to=to) as partner:
+        client = OutsideHTTP(PRIVATE, redirect_policy=PRIVATE)
+        answer = client.post(
+            f"{partner.url}/send",
+            json={"secret": "s"},
+            auth=("sid", "token"),
+            headers={"X-Shopify-Access-Token": "shpat_x"},
+            max_redirects=1,
+        )
+    method, path, headers, body = recorder.seen[0]
+    assert answer.status_code == 201 and (method, path, body) == ("GET", "/next", b"")
+    assert "Authorization" not in headers and "X-Shopify-Access-Token" not in headers
+
+
 def test_the_request_is_pinned_to_the_resolved_address_with_the_name_in_the_host_header(
     recorder,
 ):
