@@ -7,6 +7,9 @@ change between versions.
 
 from __future__ import annotations
 
+from hub.address_policy import AddressPolicy
+from hub.address_policy import BlockedURL
+from hub.address_policy import check_literal as check_outside_url
 from hub.api import register_api_blueprint
 from hub.audit import record as record_audit
 from hub.canonical import Address
@@ -54,6 +57,13 @@ from hub.events import emit
 from hub.events import handles_events
 from hub.events import wants_events
 from hub.hookspecs import hookimpl
+from hub.http import AnswerTooLarge
+from hub.http import OutsideHTTP
+from hub.http import OutsideResponse
+from hub.http import OutsideUnreachable
+from hub.http import outside_http
+from hub.http import raise_for_status
+from hub.http import transient_status
 from hub.jobs import JobCall
 from hub.jobs import PeriodicJob
 from hub.ledger import debit as debit_points
@@ -113,7 +123,10 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Address",
+    "AddressPolicy",
+    "AnswerTooLarge",
     "Award",
+    "BlockedURL",
     "Conflict",
     "Connection",
     "ConnectionSettingsSchema",
@@ -142,6 +155,9 @@ __all__ = [
     "Order",
     "OrderLine",
     "OutgoingMessage",
+    "OutsideHTTP",
+    "OutsideResponse",
+    "OutsideUnreachable",
     "PeriodicJob",
     "PermanentError",
     "PointEntry",
@@ -172,6 +188,7 @@ __all__ = [
     "apply_record",
     "birthday_members",
     "call_for_connector",
+    "check_outside_url",
     "connection_secrets",
     "counted_orders",
     "create_member",
@@ -196,9 +213,11 @@ __all__ = [
     "member_qr_svg",
     "normalize_phone",
     "order_facts",
+    "outside_http",
     "per_transaction",
     "program_for",
     "queue_message",
+    "raise_for_status",
     "record_audit",
     "record_order",
     "record_orders",
@@ -208,6 +227,7 @@ __all__ = [
     "register_api_blueprint",
     "rule_awarded",
     "set_consent",
+    "transient_status",
     "use_voucher",
     "utcnow",
     "validate_voucher",

@@ -24,7 +24,7 @@ def _setup(api, speedsms):
     connection_id = connect(
         api,
         "speedsms",
-        settings={"base_url": speedsms.base_url, "sender": "HOAMAI"},
+        settings={"sender": "HOAMAI"},
         secrets={"access_token": speedsms.access_token},
     )
     configure(api, **sms_only(connection_id, points_earned={}))

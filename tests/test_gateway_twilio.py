@@ -29,7 +29,6 @@ def _setup(api, twilio, **settings):
         settings={
             "account_sid": twilio.account_sid,
             "from_number": "+15005550006",
-            "base_url": twilio.base_url,
             "price": "2000",
         },
         secrets={"auth_token": twilio.auth_token},

@@ -35,11 +35,13 @@ VERIFY_TOKEN = "verify-me"
 
 @pytest.fixture
 def hub_config():
-    return {"HUB_PLUGINS_CONFIG": {"haravan": {}}}
+    # The shop simulator listens on loopback.
+    return {"HUB_PLUGINS_CONFIG": {"haravan": {}}, "HUB_ALLOW_PRIVATE_TARGETS": True}
 
 
 def configure(hub, server, shop):
     hub.config["HUB_PUBLIC_URL"] = server.url
+    hub.config["HUB_ALLOW_PRIVATE_TARGETS"] = True  # the shop simulator listens on loopback
     hub.config["HUB_PLUGINS_CONFIG"] = {
         **(hub.config.get("HUB_PLUGINS_CONFIG") or {}),
         "haravan": {
@@ -393,3 +395,43 @@ def test_a_voucher_cancelled_before_its_push_ran_is_never_created(world):
         data={"code": code, "kind": "amount_off", "value": "100000", "member_id": member.id},
     )
     assert push_voucher(world.hub, event) == [] and world.shop.discounts == {}
+
+
+def test_a_second_merchant_naming_the_shop_receives_none_of_its_webhooks(world):
+    # Given the shop's owner connected it by OAuth
+    owner_id = world.connect()
+    # and a second merchant creates a connection through the API naming the same org id
+    squatter = create_test_merchant(world.hub, "Squatter")
+    created = world.client.post(
+        "/api/v1/connections",
+        headers=squatter.headers,
+        json={
+            "connector": "haravan",
+            "settings": {"org_id": ORG},
+            "secrets": {"webhook_secret": "squatter-key"},
+        },
+    )
+    assert created.status_code == 201, created.json
+
+    # When the shop's app webhooks arrive for a customer and an order
+    customer = world.shop.add_customer(email="lan@example.vn")
+    world.shop.place_order(customer=customer)
+
+    # then they all reached the owner's connection and the member is the owner's
+    with world.hub.db.session() as session:
+        inbox = session.scalars(select(InboxEntry)).all()
+    assert inbox and {e.connection_id for e in inbox} == {owner_id}
+    member = world.member("lan@example.vn")
+    assert member.merchant_id == world.connection(owner_id).merchant_id
+    assert world.balance(member.id) == 600
+
+
+def test_a_connection_that_only_names_an_org_id_is_never_chosen_for_app_webhooks(hub, api):
+    created = api.post(
+        "/api/v1/connections", json={"connector": "haravan", "settings": {"org_id": ORG}}
+    )
+    assert created.status_code == 201, created.json
+    found = hub.pm.hook.webhook_connection(
+        hub=hub, connector="haravan", headers={"X-Haravan-Org-Id": ORG}, body=b"{}"
+    )
+    assert found is None

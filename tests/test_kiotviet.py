@@ -46,9 +46,10 @@ def simulator():
 @pytest.fixture
 def hub_config(simulator):
     return {
+        "HUB_ALLOW_PRIVATE_TARGETS": True,  # the simulator listens on loopback
         "HUB_PLUGINS_CONFIG": {
             "kiotviet": {"token_url": simulator.token_url, "api_url": simulator.url}
-        }
+        },
     }
 
 
@@ -471,6 +472,7 @@ def api_for_redis_app(redis_app, simulator, hub_config):
 
     hub = redis_app.extensions["hub"]
     hub.config["HUB_PLUGINS_CONFIG"] = hub_config["HUB_PLUGINS_CONFIG"]
+    hub.config["HUB_ALLOW_PRIVATE_TARGETS"] = True
     server = ServerThread(redis_app)
     hub.config["HUB_PUBLIC_URL"] = server.url
     api = ApiClient(redis_app.test_client(), create_test_merchant(hub, "Hoa Mai"))

@@ -7,14 +7,21 @@ import time
 from decimal import Decimal
 
 import pytest
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from werkzeug.datastructures import Headers
 
 from connectors.shopify import schemas
 from connectors.shopify import signing
+from connectors.shopify import store
+from connectors.shopify.client import API_VERSION
+from connectors.shopify.installs import ShopifyInstall
+from connectors.shopify.installs import claim_shop
 from hub import Connection
 from hub import ConnectionUninstalled
 from hub import CustomerRedaction
 from hub import Order
+from hub import PermanentError
 from hub import Refund
 from hub import ShopRedaction
 from hub import VoucherUse
@@ -148,6 +155,45 @@ def test_only_myshopify_domains_are_stores(shop, valid):
     assert signing.valid_shop(shop) is valid
 
 
+@pytest.mark.parametrize(
+    "shop",
+    [
+        "Hoa-Mai.myshopify.com",  # settings hold the lower-case domain Shopify gives
+        "hoa_mai.myshopify.com",
+        "10.0.0.1",
+        "127.0.0.1:8443",
+        "hoa-mai.myshopify.com:8443",
+        "hoa-mai.myshopify.com.",
+        "user@hoa-mai.myshopify.com",
+        "hoa-mai.myshopify.com\n",
+        None,
+        ["hoa-mai.myshopify.com"],
+    ],
+)
+def test_a_stored_shop_is_exactly_a_lower_case_myshopify_domain(shop):
+    assert store.valid_shop(shop) is False
+    assert store.valid_shop("hoa-mai.myshopify.com") is True
+
+
+def test_the_shop_url_is_built_only_for_a_store_domain(hub):
+    assert store.shop_base_url(hub, SHOP) == f"https://{SHOP}"
+    with pytest.raises(PermanentError, match="not a Shopify store domain"):
+        store.shop_base_url(hub, "169.254.169.254")
+
+
+@pytest.mark.parametrize(
+    ("pinned", "used"),
+    [
+        ("2025-10", "2025-10"),
+        ("unstable", "unstable"),
+        ("../../../x", API_VERSION),
+        (7, API_VERSION),
+    ],
+)
+def test_a_malformed_api_version_setting_falls_back_to_the_app_s(hub, pinned, used):
+    assert store.api_version(hub, {"api_version": pinned}) == used
+
+
 def test_the_app_proxy_signature_joins_sorted_params_without_separators():
     params = {
         "extra": ["1", "2"],
@@ -193,20 +239,56 @@ def test_hook_webhook_topic_is_the_topic_header(hub, connection):
     assert topic == "orders/paid"
 
 
-def test_hook_webhook_connection_finds_the_store_by_its_domain_even_after_uninstall(
+def test_hook_webhook_connection_finds_the_store_that_completed_oauth_even_after_uninstall(
     hub, connection
 ):
     headers = Headers({"X-Shopify-Shop-Domain": SHOP})
-    found = hub.pm.hook.webhook_connection(hub=hub, connector="shopify", headers=headers, body=b"")
+    ask = hub.pm.hook.webhook_connection
+    with hub.db.transaction() as session:
+        claim_shop(session, SHOP, connection.id)  # what the OAuth callback records
+    found = ask(hub=hub, connector="shopify", headers=headers, body=b"")
     assert found.id == connection.id
     with hub.db.transaction() as session:
         session.get(Connection, connection.id).status = "disabled"
-    found = hub.pm.hook.webhook_connection(hub=hub, connector="shopify", headers=headers, body=b"")
+    found = ask(hub=hub, connector="shopify", headers=headers, body=b"")
     assert found.id == connection.id and found.status == "disabled"
     other = Headers({"X-Shopify-Shop-Domain": "someone-else.myshopify.com"})
-    ask = hub.pm.hook.webhook_connection
     assert ask(hub=hub, connector="shopify", headers=other, body=b"") is None
     assert ask(hub=hub, connector="custom", headers=headers, body=b"") is None
+
+
+def test_a_connection_that_only_names_a_shop_never_gets_its_app_wide_deliveries(
+    hub, api, other_api, connection
+):
+    # Given the store's connection made through the API and another merchant's naming it too
+    squatter = other_api.post(
+        "/api/v1/connections", json={"connector": "shopify", "settings": {"shop": SHOP}}
+    )
+    assert squatter.status_code == 201, squatter.json
+    headers = Headers({"X-Shopify-Shop-Domain": SHOP})
+    ask = hub.pm.hook.webhook_connection
+    # then neither is chosen before an OAuth completes
+    assert ask(hub=hub, connector="shopify", headers=headers, body=b"") is None
+    # and after the owner's OAuth only the owner's is, however new the other one is
+    with hub.db.transaction() as session:
+        claim_shop(session, SHOP, connection.id)
+    assert ask(hub=hub, connector="shopify", headers=headers, body=b"").id == connection.id
+
+
+def test_a_store_belongs_to_one_connection_and_a_new_oauth_takes_it_over(hub, api, connection):
+    second = api.post(
+        "/api/v1/connections", json={"connector": "shopify", "settings": {"shop": SHOP}}
+    ).json["id"]
+    with hub.db.transaction() as session:
+        claim_shop(session, SHOP, connection.id)
+    with hub.db.transaction() as session:
+        claim_shop(session, SHOP, second)
+    with hub.db.session() as session:
+        rows = session.scalars(select(ShopifyInstall)).all()
+    assert [(r.shop, r.connection_id) for r in rows] == [(SHOP, second)]
+    # and the database itself refuses a second row for one store
+    with pytest.raises(IntegrityError), hub.db.transaction() as session:
+        session.add(ShopifyInstall(shop=SHOP, connection_id=connection.id))
 
 
 def test_hook_webhook_records_maps_an_order_with_its_customer_and_codes(hub, connection):

@@ -34,9 +34,10 @@ API_SECRET = "test-shopify-secret"
 @pytest.fixture
 def hub_config():
     return {
+        "HUB_ALLOW_PRIVATE_TARGETS": True,  # the store simulator listens on loopback
         "HUB_PLUGINS_CONFIG": {
             "shopify": {"api_key": API_KEY, "api_secret": API_SECRET, "proxy_path": "/apps/loyalty"}
-        }
+        },
     }
 
 
@@ -403,3 +404,41 @@ def test_a_voucher_cancelled_around_its_push_never_stays_usable_in_the_store(wor
         == []
     )
     assert code not in store.discounts
+
+
+def test_a_second_merchant_naming_the_store_receives_none_of_its_privacy_requests(world, other_api):
+    # Given the store's owner connected it by OAuth, and a customer with an order
+    owner_id = world.connect()
+    customer = world.store.add_customer(email="lan@example.vn", phone="+84912345678")
+    world.store.place_order(customer=customer)
+    member = world.member("lan@example.vn")
+    # and a second merchant creates a connection through the API naming the same store
+    squatter = other_api.post(
+        "/api/v1/connections",
+        json={"connector": "shopify", "settings": {"shop": SHOP}, "secrets": {"access_token": "x"}},
+    )
+    assert squatter.status_code == 201, squatter.json
+    squatter_id = squatter.json["id"]
+
+    # When Shopify sends the store's app-wide privacy requests
+    assert [a["status"] for a in world.store.request_customer_data(customer["id"])] == [200]
+    assert [a["status"] for a in world.store.redact_customer(customer["id"])] == [200]
+    world.store.uninstall()
+    assert [a["status"] for a in world.store.redact_shop()] == [200]
+
+    # then every one reached the owner's connection and none the second merchant's
+    with world.hub.db.session() as session:
+        inbox = session.scalars(select(InboxEntry)).all()
+        requested = session.scalars(
+            select(EventRecord).where(EventRecord.type == "member.data_requested")
+        ).all()
+    topics = {(e.connection_id, e.topic) for e in inbox}
+    privacy = ("customers/data_request", "customers/redact", "shop/redact")
+    assert {(owner_id, t) for t in privacy} <= topics
+    assert {c for c, _topic in topics} == {owner_id}
+    assert [e.merchant_id for e in requested] == [world.connection(owner_id).merchant_id]
+    # and the owner's redactions ran
+    erased = world.member_by_id(member.id)
+    assert (erased.status, erased.email, erased.phone) == ("erased", None, None)
+    assert world.connection(owner_id).settings["redacted"] is True
+    assert "redacted" not in (world.connection(squatter_id).settings or {})

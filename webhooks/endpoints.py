@@ -10,16 +10,17 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from hub import AddressPolicy
+from hub import BlockedURL
 from hub import Hub
 from hub import NotFound
 from hub import ValidationError
+from hub import check_outside_url
 from hub import emit
 from hub import record_audit
 from hub import utcnow
 from webhooks.models import WebhookEndpoint
 from webhooks.signing import new_secret
-from webhooks.ssrf import BlockedURL
-from webhooks.ssrf import check_literal
 
 #: After a rotation the previous secret keeps signing this long.
 PREVIOUS_SECRET_TTL = timedelta(hours=24)
@@ -27,13 +28,22 @@ EVENT_TYPE = re.compile(r"^[a-z0-9_]+(\.[a-z0-9_]+)*$")
 
 
 def allow_loopback(hub: Hub) -> bool:
+    """Tell whether endpoints may be on loopback (``HUB_WEBHOOKS_ALLOW_LOOPBACK``)."""
     return bool(hub.config.get("HUB_WEBHOOKS_ALLOW_LOOPBACK"))
+
+
+def address_policy(hub: Hub) -> AddressPolicy:
+    """Return the policy endpoint URLs are checked against, from the operator's settings."""
+    return AddressPolicy(
+        allow_loopback=allow_loopback(hub),
+        allow_private=bool(hub.config.get("HUB_ALLOW_PRIVATE_TARGETS")),
+    )
 
 
 def check_url(hub: Hub, url: str) -> str:
     """Return the URL if an endpoint may have it, or raise ValidationError (422)."""
     try:
-        check_literal(url, allow_loopback=allow_loopback(hub))
+        check_outside_url(url, address_policy(hub))
     except BlockedURL as exc:
         raise ValidationError(
             f"the endpoint URL is not allowed: {exc}; use a public http(s) URL",

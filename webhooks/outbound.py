@@ -28,6 +28,7 @@ from hub import Hub
 from hub import NotFound
 from hub import RetryLater
 from hub import current_hub
+from hub import outside_http
 from hub import utcnow
 from webhooks import sender
 from webhooks.endpoints import allow_loopback
@@ -195,13 +196,15 @@ def deliver(delivery_id: int, trigger: str = "auto") -> str:
     body = json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
     headers = sign_headers(secrets_in_use, message, int(time.time()), body)
     settings = hub.plugin_config("webhooks")
+    client = outside_http(
+        hub, allow_loopback=allow_loopback(hub), ca_bundle=settings.get("ca_bundle")
+    )
     outcome = sender.post(
+        client,
         url,
         body,
         headers,
-        allow_loopback=allow_loopback(hub),
         timeout=float(settings.get("timeout_seconds", sender.TIMEOUT_SECONDS)),
-        ca_bundle=settings.get("ca_bundle"),
     )
     status = _record(hub, delivery_id, outcome, trigger)
     if status == "pending" and trigger == "auto":

@@ -3,8 +3,10 @@
 Connection settings: ``brandname`` (the registered sender name), ``sms_type``
 (``2`` customer care with brandname, the default; ``8`` fixed number),
 ``oa_id`` (to send ZNS through eSMS), ``sandbox`` (validate only, nothing
-sent or charged), ``price`` (what one SMS part costs, for the daily budget)
-and ``base_url``. Secrets: ``api_key`` and ``secret_key``.
+sent or charged) and ``price`` (what one SMS part costs, for the daily
+budget). Secrets: ``api_key`` and ``secret_key``. The hub calls only
+``BASE_URL``; an operator may point it at a simulator with
+``HUB_PLUGINS_CONFIG["esms"]["base_url"]``, never a merchant.
 
 Protocol per developers.esms.vn (send API, ``CodeResult`` 100 = accepted,
 callback by GET with at most 5 retries) [vendor docs]; result codes other
@@ -19,18 +21,18 @@ from decimal import Decimal
 from decimal import InvalidOperation
 from typing import Any
 
-import requests
-
 from connectors.esms.settings import EsmsSecretsSchema
 from connectors.esms.settings import EsmsSettingsSchema
 from hub import ConnectorInfo
 from hub import DeliveryReceipt
 from hub import Gateway
+from hub import OutsideUnreachable
 from hub import PermanentError
 from hub import RetryLater
 from hub import SendResult
 from hub import connection_secrets
 from hub import hookimpl
+from hub import outside_http
 
 NAME = "esms"
 BASE_URL = "https://rest.esms.vn"
@@ -127,14 +129,19 @@ def send_message(hub, connection, message):
         if settings.get("brandname"):
             body["Brandname"] = settings["brandname"]
         path = SEND_SMS
-    answer = _post(settings.get("base_url") or BASE_URL, path, body)
+    answer = _post(hub, path, body)
     return _result(answer)
 
 
-def _post(base_url: str, path: str, body: dict[str, Any]) -> dict[str, Any]:
+def base_url(hub) -> str:
+    """Return eSMS's address: the production host, or the operator's override."""
+    return (hub.plugin_config(NAME).get("base_url") or BASE_URL).rstrip("/")
+
+
+def _post(hub, path: str, body: dict[str, Any]) -> dict[str, Any]:
     try:
-        response = requests.post(base_url.rstrip("/") + path, json=body, timeout=TIMEOUT)
-    except (requests.Timeout, requests.ConnectionError) as exc:
+        response = outside_http(hub).post(base_url(hub) + path, json=body, timeout=TIMEOUT)
+    except OutsideUnreachable as exc:
         raise RetryLater(f"eSMS could not be reached: {exc}") from exc
     if response.status_code == 429 or response.status_code >= 500:
         raise RetryLater(f"eSMS answered HTTP {response.status_code}")

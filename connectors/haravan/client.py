@@ -15,9 +15,11 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlsplit
 
-import requests
-
+from hub import OutsideHTTP
+from hub import OutsideResponse
+from hub import OutsideUnreachable
 from hub import PermanentError
 from hub import RetryLater
 
@@ -40,13 +42,13 @@ class HaravanApi:
         base_url: str,
         token: str,
         *,
-        session: requests.Session | None = None,
+        http: OutsideHTTP | None = None,
         sleep: Callable[[float], None] = time.sleep,
         max_wait: float = MAX_WAIT_SECONDS,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.token = token
-        self.http = session or requests.Session()
+        self.http = http or OutsideHTTP()
         self.sleep = sleep
         self.max_wait = max_wait
         self.level: tuple[int, int] | None = None
@@ -63,7 +65,7 @@ class HaravanApi:
 
     def call(self, method: str, path: str, **kwargs: Any) -> Any:
         """Make one call (waiting for the bucket); return the JSON answer."""
-        url = path if path.startswith("http") else f"{self.base_url}{path}"
+        url = self._url(path)
         waited = 0.0
         while True:
             self._pace()
@@ -75,7 +77,7 @@ class HaravanApi:
                     timeout=TIMEOUT,
                     **kwargs,
                 )
-            except (requests.Timeout, requests.ConnectionError) as exc:
+            except OutsideUnreachable as exc:
                 raise RetryLater(f"Haravan did not answer: {exc}") from exc
             self._note(response)
             if response.status_code == 429:
@@ -88,6 +90,15 @@ class HaravanApi:
                 continue
             return _answer(response)
 
+    def _url(self, path: str) -> str:
+        """Return the URL of ``path``; an absolute URL must be on this client's own host."""
+        if not path.startswith(("http://", "https://")):
+            return f"{self.base_url}{path}"
+        ours, theirs = urlsplit(self.base_url), urlsplit(path)
+        if (theirs.scheme, theirs.netloc) != (ours.scheme, ours.netloc):
+            raise PermanentError(f"Haravan pointed at {theirs.netloc!r}, not its own API host")
+        return path
+
     def _pace(self) -> None:
         if self.level is None:
             return
@@ -99,7 +110,7 @@ class HaravanApi:
             self.waited += pause
             self.level = (used - int(over), size)
 
-    def _note(self, response: requests.Response) -> None:
+    def _note(self, response: OutsideResponse) -> None:
         header = response.headers.get("X-Haravan-Api-Call-Limit") or ""
         used, _, size = header.partition("/")
         try:
@@ -108,14 +119,14 @@ class HaravanApi:
             self.level = None
 
 
-def _retry_after(response: requests.Response) -> float:
+def _retry_after(response: OutsideResponse) -> float:
     try:
         return max(float(response.headers.get("Retry-After") or 2.0), 0.1)
     except ValueError:
         return 2.0
 
 
-def _answer(response: requests.Response) -> Any:
+def _answer(response: OutsideResponse) -> Any:
     if response.status_code in (401, 403):
         raise TokenRefused(
             f"Haravan refused the access token ({response.status_code}); reinstall the app"

@@ -6,17 +6,16 @@ import hashlib
 from pathlib import Path
 
 from marshmallow import ValidationError as SchemaError
-from sqlalchemy import select
 
 from connectors.haravan import models  # noqa: F401 - registers the table on hub.Model
 from connectors.haravan import schemas
 from connectors.haravan import signing
+from connectors.haravan.installs import installed_connection
 from connectors.haravan.settings import HaravanSecretsSchema
 from connectors.haravan.settings import HaravanSettingsSchema
 from connectors.haravan.store import NAME
 from connectors.haravan.store import ours
 from connectors.haravan.store import webhook_secrets
-from hub import Connection
 from hub import ConnectionUninstalled
 from hub import ConnectorInfo
 from hub import PeriodicJob
@@ -83,26 +82,23 @@ def register_commands(cli):
 
 @hookimpl
 def webhook_connection(hub, connector, headers, body):
-    """App webhooks all reach ``/webhooks/haravan``; ``X-Haravan-Org-Id`` names the shop."""
+    """App webhooks all reach ``/webhooks/haravan``; ``X-Haravan-Org-Id`` names the shop.
+
+    They go to the connection that completed OAuth for that shop, even after
+    an uninstall; a connection that merely names the org id in its settings
+    is never chosen.
+    """
     if connector != NAME:
         return None
     org_id = (headers.get("X-Haravan-Org-Id") or "").strip()
     if not org_id:
         return None
     with hub.db.session() as session:
-        rows = session.scalars(
-            select(Connection)
-            .where(Connection.connector == NAME, Connection.status != "deleted")
-            .order_by(Connection.id.desc())
-        ).all()
-        matches = sorted(
-            (c for c in rows if str((c.settings or {}).get("org_id")) == org_id),
-            key=lambda c: c.status != "active",
-        )
-        if not matches:
+        connection = installed_connection(session, org_id)
+        if connection is None:
             return None
-        session.expunge(matches[0])
-        return matches[0]
+        session.expunge(connection)
+        return connection
 
 
 @hookimpl

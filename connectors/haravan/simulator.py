@@ -1,7 +1,8 @@
 """A simulated Haravan shop on loopback, for tests and demos (``hub simulate haravan``).
 
 One server stands in for the three Haravan hosts the connector calls (point
-``accounts_url``, ``api_url`` and ``webhook_api_url`` at it):
+the operator's ``HUB_PLUGINS_CONFIG["haravan"]`` ``accounts_url``, ``api_url``
+and ``webhook_api_url`` at it, with ``HUB_ALLOW_PRIVATE_TARGETS`` on):
 
 - accounts: ``GET /connect/authorize`` approves at once and redirects back
   with ``code`` and ``state`` (``response_mode=query``); ``POST /connect/token``

@@ -4,9 +4,9 @@ App settings come from ``HUB_PLUGINS_CONFIG["haravan"]``: ``client_id`` and
 ``client_secret`` (OpenID Connect, and the key app webhooks are signed with),
 ``scopes``, ``verify_token`` (the Verify Token entered beside the callback URL
 in the partner dashboard), and ``accounts_url``, ``api_url`` and
-``webhook_api_url`` (defaults below; tests point them at the simulator).
-A connection's settings hold ``org_id`` and may override ``api_url`` and
-``webhook_api_url``, and set ``legacy_hmac_sha1``; its secrets hold
+``webhook_api_url`` (Haravan's hosts below unless the operator points them at
+the simulator). A connection's settings hold ``org_id`` and may set
+``legacy_hmac_sha1``; they never name a host the hub calls. Its secrets hold
 ``access_token`` and, for a private app, ``webhook_secret``.
 """
 
@@ -20,6 +20,7 @@ from hub import Connection
 from hub import Hub
 from hub import PermanentError
 from hub import connection_secrets
+from hub import outside_http
 
 NAME = "haravan"
 ACCOUNTS_URL = "https://accounts.haravan.com"
@@ -50,8 +51,9 @@ def ours(connection: Any) -> bool:
     return connection is not None and getattr(connection, "connector", None) == NAME
 
 
-def url_for(hub: Hub, settings: dict[str, Any], name: str, default: str) -> str:
-    return (settings.get(name) or app_config(hub).get(name) or default).rstrip("/")
+def url_for(hub: Hub, name: str, default: str) -> str:
+    """Return one of Haravan's hosts: the operator's override or the production default."""
+    return (app_config(hub).get(name) or default).rstrip("/")
 
 
 def webhook_secrets(hub: Hub, connection: Connection) -> list[str]:
@@ -82,11 +84,11 @@ def open_store(hub: Hub, connection_id: int) -> OpenStore | None:
     token = connection_secrets(hub, connection).get("access_token")
     if not token:
         return None
-    settings = connection.settings or {}
+    http = outside_http(hub)
     return OpenStore(
         connection=connection,
-        api=HaravanApi(url_for(hub, settings, "api_url", API_URL), token),
-        webhook_api=HaravanApi(url_for(hub, settings, "webhook_api_url", WEBHOOK_API_URL), token),
+        api=HaravanApi(url_for(hub, "api_url", API_URL), token, http=http),
+        webhook_api=HaravanApi(url_for(hub, "webhook_api_url", WEBHOOK_API_URL), token, http=http),
     )
 
 

@@ -25,7 +25,6 @@ import json
 import secrets
 from urllib.parse import urlencode
 
-import requests
 from flask import Blueprint
 from flask import Response
 from flask import g
@@ -41,6 +40,7 @@ from marshmallow import fields
 from sqlalchemy import select
 
 from connectors.haravan.client import TIMEOUT
+from connectors.haravan.installs import claim_shop
 from connectors.haravan.store import ACCOUNTS_URL
 from connectors.haravan.store import DEFAULT_SCOPES
 from connectors.haravan.store import NAME
@@ -49,9 +49,12 @@ from connectors.haravan.store import public_url
 from hub import Connection
 from hub import Hub
 from hub import NotFound
+from hub import PermanentError
+from hub import RetryLater
 from hub import Unauthorized
 from hub import ValidationError
 from hub import current_hub
+from hub import outside_http
 from hub import record_audit
 
 bp = Blueprint("haravan", __name__)
@@ -217,7 +220,7 @@ def id_token_claims(token: str) -> dict:
 def _exchange(hub: Hub, config: dict, code: str) -> dict:
     accounts = (config.get("accounts_url") or ACCOUNTS_URL).rstrip("/")
     try:
-        response = requests.post(
+        response = outside_http(hub).post(
             f"{accounts}/connect/token",
             data={
                 "grant_type": "authorization_code",
@@ -228,14 +231,22 @@ def _exchange(hub: Hub, config: dict, code: str) -> dict:
             },
             timeout=TIMEOUT,
         )
-    except requests.RequestException as exc:
+    except (RetryLater, PermanentError) as exc:
         raise ValidationError(f"Haravan did not answer the token exchange ({exc})") from None
-    if response.status_code != 200 or not response.json().get("access_token"):
+    try:
+        answer = response.json()
+    except ValueError:
+        answer = None
+    if (
+        response.status_code != 200
+        or not isinstance(answer, dict)
+        or not answer.get("access_token")
+    ):
         raise ValidationError(
             f"Haravan refused the code ({response.status_code}); start the connection again",
             code="token_exchange_failed",
         )
-    return response.json()
+    return answer
 
 
 def _store(hub: Hub, state: dict, org_id: str, org_name: str, tokens: dict) -> int:
@@ -270,6 +281,7 @@ def _store(hub: Hub, state: dict, org_id: str, org_name: str, tokens: dict) -> i
             "uninstalled": False,
         }
         connection.status = "active"
+        claim_shop(session, org_id, connection.id)
         record_audit(
             session,
             state["m"],

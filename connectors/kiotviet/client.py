@@ -21,11 +21,12 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 from typing import Any
 
-import requests
-
 from hub import Connection
+from hub import OutsideResponse
+from hub import OutsideUnreachable
 from hub import PermanentError
 from hub import RetryLater
+from hub import outside_http
 from hub import refresh_connection_secrets
 from hub import utcnow
 
@@ -74,8 +75,8 @@ def _fetch(hub: Hub, connection_id: int, secrets: dict[str, Any]) -> dict[str, A
         "client_secret": client_secret,
     }
     try:
-        response = requests.post(token_url, data=form, timeout=TIMEOUT)
-    except requests.RequestException as exc:
+        response = outside_http(hub).post(token_url, data=form, timeout=TIMEOUT)
+    except OutsideUnreachable as exc:
         raise RetryLater(f"KiotViet token endpoint unreachable: {exc}") from exc
     _raise_for(response, f"the token request of KiotViet connection {connection_id}")
     try:
@@ -106,7 +107,7 @@ def access_token(hub: Hub, connection_id: int, *, failed: str | None = None) -> 
     return secrets["access_token"]
 
 
-def _raise_for(response: requests.Response, what: str) -> None:
+def _raise_for(response: OutsideResponse, what: str) -> None:
     """Classify a failed answer once: transient ones retry later, the rest fail for good."""
     if response.status_code < 400:
         return
@@ -129,10 +130,10 @@ def call(hub: Hub, connection: Connection, method: str, path: str, *, json: Any 
     for attempt in (1, 2):
         headers = {"Retailer": retailer, "Authorization": f"Bearer {token}"}
         try:
-            response = requests.request(
+            response = outside_http(hub).request(
                 method, api_url + path, json=json, headers=headers, timeout=TIMEOUT
             )
-        except requests.RequestException as exc:
+        except OutsideUnreachable as exc:
             raise RetryLater(f"KiotViet API unreachable: {exc}") from exc
         if response.status_code == 401 and attempt == 1:
             token = access_token(hub, connection.id, failed=token)

@@ -23,8 +23,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import requests
-
+from hub import OutsideHTTP
+from hub import OutsideResponse
+from hub import OutsideUnreachable
 from hub import PermanentError
 from hub import RetryLater
 
@@ -74,13 +75,13 @@ class ShopifyAdmin:
         token: str,
         *,
         api_version: str = API_VERSION,
-        session: requests.Session | None = None,
+        http: OutsideHTTP | None = None,
         sleep: Callable[[float], None] = time.sleep,
         max_wait: float = MAX_WAIT_SECONDS,
     ) -> None:
         self.url = f"{base_url.rstrip('/')}/admin/api/{api_version}/graphql.json"
         self.token = token
-        self.http = session or requests.Session()
+        self.http = http or OutsideHTTP()
         self.sleep = sleep
         self.max_wait = max_wait
         self.throttle = Throttle()
@@ -122,7 +123,7 @@ class ShopifyAdmin:
                 headers={"X-Shopify-Access-Token": self.token, "Accept": "application/json"},
                 timeout=TIMEOUT,
             )
-        except (requests.Timeout, requests.ConnectionError) as exc:
+        except OutsideUnreachable as exc:
             raise RetryLater(f"Shopify did not answer: {exc}") from exc
         if response.status_code in (401, 403):
             raise TokenRefused(
@@ -158,7 +159,7 @@ class ShopifyAdmin:
         )
 
 
-def _json(response: requests.Response) -> Any:
+def _json(response: OutsideResponse) -> Any:
     try:
         return response.json()
     except ValueError:
@@ -174,7 +175,7 @@ def _throttled(body: Any) -> bool:
     return False
 
 
-def _retry_after(response: requests.Response, body: Any, throttle: Throttle) -> float:
+def _retry_after(response: OutsideResponse, body: Any, throttle: Throttle) -> float:
     header = response.headers.get("Retry-After")
     if header:
         try:

@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 from marshmallow import ValidationError as SchemaError
-from sqlalchemy import select
 
 from connectors.shopify import schemas
 from connectors.shopify import signing
+from connectors.shopify.installs import installed_connection
 from connectors.shopify.settings import ShopifySecretsSchema
 from connectors.shopify.settings import ShopifySettingsSchema
 from connectors.shopify.store import NAME
 from connectors.shopify.store import app_config
 from connectors.shopify.store import ours
 from connectors.shopify.store import webhook_secrets
-from hub import Connection
 from hub import ConnectionUninstalled
 from hub import ConnectorInfo
 from hub import PeriodicJob
@@ -29,6 +29,7 @@ from hub import register_api_blueprint
 HUB_CONNECTOR = NAME
 
 log = logging.getLogger(__name__)
+MIGRATIONS = Path(__file__).parent / "migrations"
 
 ORDER_TOPICS = (
     "orders/create",
@@ -81,6 +82,11 @@ def register_periodic_jobs(hub):
 
 
 @hookimpl
+def register_migrations(hub):
+    return [str(MIGRATIONS)]
+
+
+@hookimpl
 def register_commands(cli):
     from connectors.shopify.cli import add_commands
 
@@ -92,25 +98,23 @@ def register_commands(cli):
 
 @hookimpl
 def webhook_connection(hub, connector, headers, body):
-    """App-wide deliveries (the privacy topics) name their store by its domain."""
+    """App-wide deliveries (the privacy topics) name their store by its domain.
+
+    They go to the connection that completed OAuth for that store, even after
+    an uninstall (the store still owes its privacy requests); a connection
+    that merely names the shop in its settings is never chosen.
+    """
     if connector != NAME:
         return None
     shop = (headers.get("X-Shopify-Shop-Domain") or "").strip().lower()
     if not signing.valid_shop(shop):
         return None
     with hub.db.session() as session:
-        rows = session.scalars(
-            select(Connection)
-            .where(Connection.connector == NAME, Connection.status != "deleted")
-            .order_by(Connection.id.desc())
-        ).all()
-        matches = [c for c in rows if (c.settings or {}).get("shop") == shop]
-        # An active connection first; a store that uninstalled still owes its privacy requests.
-        matches.sort(key=lambda c: c.status != "active")
-        if not matches:
+        connection = installed_connection(session, shop)
+        if connection is None:
             return None
-        session.expunge(matches[0])
-        return matches[0]
+        session.expunge(connection)
+        return connection
 
 
 @hookimpl

@@ -17,13 +17,12 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import re
 import time
 from collections.abc import Iterable
 from collections.abc import Mapping
 
-#: shopify-api-js ``lib/utils/shop-validator.ts``: a store's own domain, no path or port.
-SHOP_DOMAIN = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9-_]*\.myshopify\.com$")
+from connectors.shopify import store
+
 #: shopify_python_api refuses OAuth redirects older than a day; so do we.
 OAUTH_MAX_AGE = 24 * 3600
 #: App proxy requests are made as the visitor browses: five minutes of clock skew is plenty.
@@ -31,8 +30,8 @@ PROXY_MAX_AGE = 300
 
 
 def valid_shop(shop: str | None) -> bool:
-    """Say whether ``shop`` is a ``<name>.myshopify.com`` domain (and nothing else)."""
-    return bool(shop) and SHOP_DOMAIN.match(shop.strip().lower().rstrip("/")) is not None
+    """Say whether ``shop``, in any case and with a trailing slash, is a store domain."""
+    return bool(shop) and store.valid_shop(shop.strip().lower().rstrip("/"))
 
 
 def body_hmac(secret: str, body: bytes) -> str:

@@ -14,14 +14,17 @@ App settings come from ``HUB_PLUGINS_CONFIG["shopify"]``:
 - ``merchant_id``: on a single-merchant hub, the merchant an install started
   from the Shopify admin belongs to.
 
-A connection's settings hold ``shop`` (``name.myshopify.com``), ``api_base_url``
-and ``api_version``; its secrets hold ``access_token`` and, for a custom app
+A connection's settings hold ``shop`` (``name.myshopify.com``, the only host
+the hub calls for it: a platform address is never a merchant's setting) and
+``api_version``; its secrets hold ``access_token`` and, for a custom app
 made in the store's admin, ``webhook_secret`` (that app's API secret key, which
 signs its webhooks).
 """
 
 from __future__ import annotations
 
+import logging
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,9 +34,21 @@ from hub import Connection
 from hub import Hub
 from hub import PermanentError
 from hub import connection_secrets
+from hub import outside_http
+
+log = logging.getLogger(__name__)
 
 NAME = "shopify"
 DEFAULT_SCOPES = "read_customers,read_orders,write_discounts,write_script_tags"
+#: A store's permanent domain, as Shopify gives it (lower case, no port, no path).
+SHOP_DOMAIN = re.compile(r"[a-z0-9][a-z0-9-]*\.myshopify\.com")
+#: Admin API versions are named by quarter (``2026-01``), or ``unstable``.
+API_VERSION_NAME = re.compile(r"\d{4}-\d{2}|unstable")
+
+
+def valid_shop(shop: Any) -> bool:
+    """Say whether ``shop`` is exactly a ``name.myshopify.com`` domain, and nothing else."""
+    return isinstance(shop, str) and SHOP_DOMAIN.fullmatch(shop) is not None
 
 
 def app_config(hub: Hub) -> dict[str, Any]:
@@ -56,8 +71,24 @@ def webhook_url(hub: Hub, connection_id: int) -> str:
 
 
 def shop_base_url(hub: Hub, shop: str) -> str:
+    """Return where the store ``shop`` is reached: ``https://{shop}``, or the operator's template.
+
+    :raise PermanentError: ``shop`` is not a ``name.myshopify.com`` domain.
+    """
+    if not valid_shop(shop):
+        raise PermanentError(
+            f"{shop!r} is not a Shopify store domain; the hub calls only name.myshopify.com"
+        )
     template = app_config(hub).get("shop_url") or "https://{shop}"
     return template.format(shop=shop).rstrip("/")
+
+
+def api_version(hub: Hub, settings: dict[str, Any]) -> str:
+    """Return the Admin API version to call: the connection's if well-formed, else the app's."""
+    pinned = settings.get("api_version")
+    if isinstance(pinned, str) and API_VERSION_NAME.fullmatch(pinned):
+        return pinned
+    return app_config(hub).get("api_version") or API_VERSION
 
 
 def ours(connection: Any) -> bool:
@@ -91,7 +122,8 @@ def open_store(hub: Hub, connection_id: int, **client_options: Any) -> OpenStore
     """Return an API client for an active connection, or None when calls must stop.
 
     Every outgoing job starts here: a disabled, uninstalled or deleted
-    connection makes no call at all.
+    connection makes no call at all, and neither does one whose ``shop`` is
+    not a ``name.myshopify.com`` domain (the only host it may call).
     """
     with hub.db.session() as session:
         connection = session.get(Connection, connection_id)
@@ -103,10 +135,22 @@ def open_store(hub: Hub, connection_id: int, **client_options: Any) -> OpenStore
     if not token:
         return None
     settings = connection.settings or {}
-    shop = settings.get("shop") or ""
-    base = settings.get("api_base_url") or shop_base_url(hub, shop)
-    version = settings.get("api_version") or app_config(hub).get("api_version") or API_VERSION
-    admin = ShopifyAdmin(base, token, api_version=version, **client_options)
+    shop = settings.get("shop")
+    if not valid_shop(shop):
+        log.warning(
+            "Shopify connection %s names no store the hub may call (%r): no call made; "
+            "set settings.shop to the store's name.myshopify.com domain",
+            connection_id,
+            shop,
+        )
+        return None
+    admin = ShopifyAdmin(
+        shop_base_url(hub, shop),
+        token,
+        api_version=api_version(hub, settings),
+        http=outside_http(hub),
+        **client_options,
+    )
     return OpenStore(connection=connection, admin=admin, secrets=secrets)
 
 

@@ -24,7 +24,6 @@ import json
 import secrets
 from urllib.parse import urlencode
 
-import requests
 from flask import Blueprint
 from flask import Response
 from flask import g
@@ -42,6 +41,7 @@ from sqlalchemy import select
 from connectors.shopify import signing
 from connectors.shopify.client import API_VERSION
 from connectors.shopify.client import TIMEOUT
+from connectors.shopify.installs import claim_shop
 from connectors.shopify.store import DEFAULT_SCOPES
 from connectors.shopify.store import NAME
 from connectors.shopify.store import app_config
@@ -50,9 +50,12 @@ from connectors.shopify.store import shop_base_url
 from hub import Connection
 from hub import Hub
 from hub import NotFound
+from hub import PermanentError
+from hub import RetryLater
 from hub import Unauthorized
 from hub import ValidationError
 from hub import current_hub
+from hub import outside_http
 from hub import record_audit
 
 bp = Blueprint("shopify", __name__, url_prefix="/shopify")
@@ -253,7 +256,7 @@ def _secrets(config: dict) -> list[str]:
 
 def _exchange(hub: Hub, config: dict, shop: str, code: str) -> dict:
     try:
-        response = requests.post(
+        response = outside_http(hub).post(
             f"{shop_base_url(hub, shop)}/admin/oauth/access_token",
             json={
                 "client_id": config["api_key"],
@@ -262,7 +265,7 @@ def _exchange(hub: Hub, config: dict, shop: str, code: str) -> dict:
             },
             timeout=TIMEOUT,
         )
-    except requests.RequestException as exc:
+    except (RetryLater, PermanentError) as exc:
         raise ValidationError(
             f"{shop} did not answer the token exchange ({exc}); try again"
         ) from None
@@ -271,8 +274,11 @@ def _exchange(hub: Hub, config: dict, shop: str, code: str) -> dict:
             f"{shop} refused the code ({response.status_code}); start the connection again",
             code="token_exchange_failed",
         )
-    data = response.json()
-    if not data.get("access_token"):
+    try:
+        data = response.json()
+    except ValueError:
+        data = None
+    if not isinstance(data, dict) or not data.get("access_token"):
         raise ValidationError(f"{shop} answered no access token", code="token_exchange_failed")
     return data
 
@@ -281,7 +287,6 @@ def _store_connection(hub: Hub, state: dict, shop: str, token: dict, config: dic
     """Create the connection, or re-activate the merchant's earlier one for this shop."""
     settings = {
         "shop": shop,
-        "api_base_url": shop_base_url(hub, shop),
         "api_version": config.get("api_version") or API_VERSION,
         "scopes": token.get("scope", ""),
         "uninstalled": False,
@@ -312,6 +317,7 @@ def _store_connection(hub: Hub, state: dict, shop: str, token: dict, config: dic
         connection.secrets_encrypted = hub.secrets.encrypt(stored)
         connection.settings = {**(connection.settings or {}), **settings}
         connection.status = "active"
+        claim_shop(session, shop, connection.id)
         record_audit(
             session,
             state["m"],

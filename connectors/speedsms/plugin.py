@@ -3,8 +3,10 @@
 Connection settings: ``sender`` (a registered brandname, or a device id for
 ``sms_type`` 5), ``sms_type`` (2 random number, 3 brandname, 4 default
 brandname "Notify", 5 Android app; default 3 with a sender, else 2),
-``price`` (what one SMS part costs, for the daily budget) and ``base_url``.
-Secret: ``access_token`` (connect.speedsms.vn, Settings, Profile).
+and ``price`` (what one SMS part costs, for the daily budget).
+Secret: ``access_token`` (connect.speedsms.vn, Settings, Profile). The hub
+calls only ``BASE_URL``; an operator may point it at a simulator with
+``HUB_PLUGINS_CONFIG["speedsms"]["base_url"]``, never a merchant.
 
 Send API and its answer shapes are as many SpeedSMS client libraries use
 them (HTTP Basic with the token as user and ``x`` as password); error codes
@@ -22,19 +24,19 @@ from decimal import Decimal
 from decimal import InvalidOperation
 from typing import Any
 
-import requests
-
 from connectors.speedsms.settings import SpeedSmsSecretsSchema
 from connectors.speedsms.settings import SpeedSmsSettingsSchema
 from hub import ConnectorInfo
 from hub import DeliveryReceipt
 from hub import Gateway
 from hub import InboundMessage
+from hub import OutsideUnreachable
 from hub import PermanentError
 from hub import RetryLater
 from hub import SendResult
 from hub import connection_secrets
 from hub import hookimpl
+from hub import outside_http
 
 NAME = "speedsms"
 BASE_URL = "https://api.speedsms.vn"
@@ -101,10 +103,10 @@ def send_message(hub, connection, message):
         "sms_type": int(settings.get("sms_type") or (3 if sender else 2)),
         "sender": sender,
     }
-    url = (settings.get("base_url") or BASE_URL).rstrip("/") + SEND
+    url = (hub.plugin_config(NAME).get("base_url") or BASE_URL).rstrip("/") + SEND
     try:
-        response = requests.post(url, json=body, auth=(token, "x"), timeout=TIMEOUT)
-    except (requests.Timeout, requests.ConnectionError) as exc:
+        response = outside_http(hub).post(url, json=body, auth=(token, "x"), timeout=TIMEOUT)
+    except OutsideUnreachable as exc:
         raise RetryLater(f"SpeedSMS could not be reached: {exc}") from exc
     if response.status_code == 429 or response.status_code >= 500:
         raise RetryLater(f"SpeedSMS answered HTTP {response.status_code}")

@@ -2,8 +2,10 @@
 
 Connection settings: ``account_sid``, and ``from_number`` (E.164) or
 ``messaging_service_sid``; ``price`` (what one SMS part costs in the
-merchant's currency, for the daily budget; Twilio bills in USD later) and
-``base_url``. Secret: ``auth_token``.
+merchant's currency, for the daily budget; Twilio bills in USD later).
+Secret: ``auth_token``. The hub calls only ``BASE_URL``; an operator may
+point it at a simulator with ``HUB_PLUGINS_CONFIG["twilio"]["base_url"]``,
+never a merchant.
 
 Protocol from twilio/twilio-python (Messages resource, status values,
 request validator) and Twilio's status-callback docs. Status callbacks are
@@ -16,8 +18,7 @@ from __future__ import annotations
 from decimal import Decimal
 from decimal import InvalidOperation
 from typing import Any
-
-import requests
+from urllib.parse import quote
 
 from connectors.twilio import signature
 from connectors.twilio.settings import TwilioSecretsSchema
@@ -26,6 +27,8 @@ from hub import ConnectorInfo
 from hub import DeliveryReceipt
 from hub import Gateway
 from hub import InboundMessage
+from hub import OutsideResponse
+from hub import OutsideUnreachable
 from hub import PermanentError
 from hub import RecipientOptedOut
 from hub import RetryLater
@@ -33,6 +36,7 @@ from hub import SendResult
 from hub import Unauthorized
 from hub import connection_secrets
 from hub import hookimpl
+from hub import outside_http
 
 NAME = "twilio"
 BASE_URL = "https://api.twilio.com"
@@ -89,16 +93,16 @@ def send_message(hub, connection, message):
         )
     if message.receipts_url:
         form["StatusCallback"] = message.receipts_url
-    base = (settings.get("base_url") or BASE_URL).rstrip("/")
-    url = f"{base}/2010-04-01/Accounts/{sid}/Messages.json"
+    base = (hub.plugin_config(NAME).get("base_url") or BASE_URL).rstrip("/")
+    url = f"{base}/2010-04-01/Accounts/{quote(str(sid), safe='')}/Messages.json"
     try:
-        response = requests.post(url, data=form, auth=(sid, token), timeout=TIMEOUT)
-    except (requests.Timeout, requests.ConnectionError) as exc:
+        response = outside_http(hub).post(url, data=form, auth=(sid, token), timeout=TIMEOUT)
+    except OutsideUnreachable as exc:
         raise RetryLater(f"Twilio could not be reached: {exc}") from exc
     return _result(response)
 
 
-def _result(response: requests.Response) -> SendResult:
+def _result(response: OutsideResponse) -> SendResult:
     try:
         answer = response.json()
     except ValueError:

@@ -2,7 +2,9 @@
 
 Connection settings: ``app_id`` (the Zalo app the OA authorized),
 ``mode`` (``development`` sends only to the app's admins), ``price`` (what
-one ZNS costs, for the daily budget), ``base_url`` and ``oauth_url``.
+one ZNS costs, for the daily budget). The hub calls only ``BASE_URL`` and
+``tokens.OAUTH_URL``; an operator may point them at a simulator with
+``HUB_PLUGINS_CONFIG["zalo"]`` ``base_url`` and ``oauth_url``, never a merchant.
 Secrets: ``app_secret``, ``oa_secret_key`` (signs webhook events),
 ``access_token``, ``refresh_token`` and ``access_token_expires_at`` (or an
 ``authorization_code`` and its ``code_verifier`` to exchange once).
@@ -25,8 +27,6 @@ from datetime import UTC
 from datetime import datetime
 from typing import Any
 
-import requests
-
 from connectors.zalo import signature
 from connectors.zalo import tokens
 from connectors.zalo.settings import ZaloSecretsSchema
@@ -34,12 +34,14 @@ from connectors.zalo.settings import ZaloSettingsSchema
 from hub import ConnectorInfo
 from hub import DeliveryReceipt
 from hub import Gateway
+from hub import OutsideUnreachable
 from hub import PermanentError
 from hub import RetryLater
 from hub import SendResult
 from hub import Unauthorized
 from hub import connection_secrets
 from hub import hookimpl
+from hub import outside_http
 
 NAME = "zalo"
 BASE_URL = "https://business.openapi.zalo.me"
@@ -91,25 +93,25 @@ def send_message(hub, connection, message):
     if (connection.settings or {}).get("mode") == "development":
         body["mode"] = "development"
     token = tokens.access_token(hub, connection)
-    status, answer = _post(connection, token, body)
+    status, answer = _post(hub, token, body)
     if _token_rejected(status, answer):
         token = tokens.access_token(hub, connection, rejected=token)
-        status, answer = _post(connection, token, body)
+        status, answer = _post(hub, token, body)
         if _token_rejected(status, answer):
             raise RetryLater("Zalo refused a freshly refreshed access token")
     return _result(status, answer)
 
 
-def _post(connection, token: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
-    url = ((connection.settings or {}).get("base_url") or BASE_URL).rstrip("/") + SEND
+def _post(hub, token: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+    url = (hub.plugin_config(NAME).get("base_url") or BASE_URL).rstrip("/") + SEND
     try:
-        response = requests.post(
+        response = outside_http(hub).post(
             url,
             data=json.dumps(body, ensure_ascii=False).encode(),
             headers={"access_token": token, "Content-Type": "application/json"},
             timeout=TIMEOUT,
         )
-    except (requests.Timeout, requests.ConnectionError) as exc:
+    except OutsideUnreachable as exc:
         raise RetryLater(f"Zalo could not be reached: {exc}") from exc
     try:
         answer = response.json()

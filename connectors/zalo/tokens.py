@@ -14,10 +14,10 @@ from datetime import datetime
 from datetime import timedelta
 from typing import Any
 
-import requests
-
+from hub import OutsideUnreachable
 from hub import PermanentError
 from hub import RetryLater
+from hub import outside_http
 from hub import refresh_connection_secrets
 from hub import utcnow
 
@@ -47,7 +47,7 @@ def access_token(hub, connection, *, rejected: str | None = None) -> str:
         return expired(secrets, utcnow())
 
     def refresh(secrets: dict[str, Any]) -> dict[str, Any]:
-        return _refresh(connection, secrets)
+        return _refresh(hub, connection, secrets)
 
     secrets = refresh_connection_secrets(
         hub, connection.id, needs_refresh=needs_refresh, refresh=refresh
@@ -55,7 +55,7 @@ def access_token(hub, connection, *, rejected: str | None = None) -> str:
     return secrets["access_token"]
 
 
-def _refresh(connection, secrets: dict[str, Any]) -> dict[str, Any]:
+def _refresh(hub, connection, secrets: dict[str, Any]) -> dict[str, Any]:
     settings = connection.settings or {}
     app_id, app_secret = settings.get("app_id"), secrets.get("app_secret")
     if not app_id or not app_secret:
@@ -81,12 +81,12 @@ def _refresh(connection, secrets: dict[str, Any]) -> dict[str, Any]:
             f"connection {connection.id} (Zalo) has no refresh_token: authorize the OA and "
             "store its tokens (see docs/gateways/zalo.md)"
         )
-    url = (settings.get("oauth_url") or OAUTH_URL).rstrip("/") + TOKEN_PATH
+    url = (hub.plugin_config("zalo").get("oauth_url") or OAUTH_URL).rstrip("/") + TOKEN_PATH
     try:
-        response = requests.post(
+        response = outside_http(hub).post(
             url, data=form, headers={"secret_key": app_secret}, timeout=TIMEOUT
         )
-    except (requests.Timeout, requests.ConnectionError) as exc:
+    except OutsideUnreachable as exc:
         raise RetryLater(f"Zalo's token endpoint could not be reached: {exc}") from exc
     if response.status_code == 429 or response.status_code >= 500:
         raise RetryLater(f"Zalo's token endpoint answered HTTP {response.status_code}")

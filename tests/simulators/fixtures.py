@@ -29,30 +29,44 @@ def hub_server(app):
     server.close()
 
 
+def operate(app, connector: str, **settings: Any) -> None:
+    """Point a connector at a simulator the way an operator would: its plugin config,
+    and private targets allowed (the simulator listens on loopback)."""
+    config = app.extensions["hub"].config
+    plugins = dict(config.get("HUB_PLUGINS_CONFIG") or {})
+    plugins[connector] = {**(plugins.get(connector) or {}), **settings}
+    config["HUB_PLUGINS_CONFIG"] = plugins
+    config["HUB_ALLOW_PRIVATE_TARGETS"] = True
+
+
 @pytest.fixture
-def esms():
+def esms(app):
     simulator = EsmsSimulator()
+    operate(app, "esms", base_url=simulator.base_url)
     yield simulator
     simulator.close()
 
 
 @pytest.fixture
-def speedsms():
+def speedsms(app):
     simulator = SpeedSmsSimulator()
+    operate(app, "speedsms", base_url=simulator.base_url)
     yield simulator
     simulator.close()
 
 
 @pytest.fixture
-def twilio():
+def twilio(app):
     simulator = TwilioSimulator()
+    operate(app, "twilio", base_url=simulator.base_url)
     yield simulator
     simulator.close()
 
 
 @pytest.fixture
-def zalo():
+def zalo(app):
     simulator = ZaloSimulator()
+    operate(app, "zalo", base_url=simulator.base_url, oauth_url=simulator.base_url)
     yield simulator
     simulator.close()
 
@@ -93,7 +107,6 @@ def connect_esms(api, simulator: EsmsSimulator, **settings: Any) -> int:
         api,
         "esms",
         settings={
-            "base_url": simulator.base_url,
             "brandname": "HOAMAI",
             "price": "770",
             **settings,
@@ -110,8 +123,6 @@ def connect_zalo(
         "zalo",
         settings={
             "app_id": simulator.app_id,
-            "base_url": simulator.base_url,
-            "oauth_url": simulator.base_url,
             "price": "300",
         },
         secrets={
