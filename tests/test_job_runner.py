@@ -1,0 +1,324 @@
+"""The embedded runner: jobs in the database table, run without Redis."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func
+from sqlalchemy import select
+
+from hub import PermanentError
+from hub import RetryLater
+from hub import job_table
+from hub.models import AuditRecord
+from hub.models import JobRecord
+from hub.runner import EmbeddedRunner
+
+TESTS = Path(__file__).parent
+
+ATTEMPTS: list[str] = []
+RAN: list[int] = []
+RAN_LOCK = threading.Lock()
+BROKEN = {"on": True}
+
+
+def fails_twice(text):
+    """A job whose gateway answers 503 twice, then takes the call."""
+    ATTEMPTS.append(text)
+    if ATTEMPTS.count(text) <= 2:
+        raise RetryLater("gateway answered 503")
+    note(text)
+
+
+def refused(text):
+    """A job the gateway refuses for good while ``BROKEN`` says so."""
+    ATTEMPTS.append(text)
+    if BROKEN["on"]:
+        raise PermanentError("gateway answered 400: bad template")
+    note(text)
+
+
+def count_run(number):
+    with RAN_LOCK:
+        RAN.append(number)
+    time.sleep(0.001)
+
+
+def note(text):
+    """Leave a trace in the database: an audit record with ``text`` as its action."""
+    from hub.core import current_hub
+
+    with current_hub().db.transaction() as session:
+        _record(session, text)
+
+
+def _record(session, text):
+    from hub.audit import record
+    from hub.models import Merchant
+
+    merchant_id = session.scalar(select(Merchant.id).order_by(Merchant.id).limit(1))
+    record(session, merchant_id, actor="job", action=text, object_type="t", object_id=1)
+
+
+def grant_once(marker):
+    """Write the grant once, whoever runs it; the first run then hangs until it is killed."""
+    from hub.core import current_hub
+
+    with current_hub().db.transaction() as session:
+        done = session.scalar(
+            select(func.count()).select_from(AuditRecord).where(AuditRecord.action == "granted")
+        )
+        if not done:
+            _record(session, "granted")
+    if not os.path.exists(marker):
+        Path(marker).write_text("in flight")
+        time.sleep(120)
+
+
+def notes(hub, action):
+    with hub.db.session() as session:
+        return session.scalar(
+            select(func.count()).select_from(AuditRecord).where(AuditRecord.action == action)
+        )
+
+
+def job_row(hub, job_id) -> JobRecord:
+    with hub.db.session() as session:
+        return session.get(JobRecord, int(job_id))
+
+
+@pytest.fixture
+def table_hub(hub, merchant):
+    """The test hub with jobs kept in the job table, as under ``hub serve`` without Redis."""
+    ATTEMPTS.clear()
+    RAN.clear()
+    BROKEN["on"] = True
+    hub.jobs.use_job_table()
+    return hub
+
+
+def test_an_enqueued_job_waits_in_the_table_until_a_runner_takes_it(table_hub):
+    ref = table_hub.jobs.enqueue("test_job_runner.note", "waited")
+    assert notes(table_hub, "waited") == 0
+    assert job_row(table_hub, ref.id).status == "queued"
+
+    ran = EmbeddedRunner(table_hub).run_due()
+
+    assert ran == 1
+    assert notes(table_hub, "waited") == 1
+    assert job_row(table_hub, ref.id).status == "done"
+
+
+def test_a_job_that_fails_twice_then_succeeds_is_retried_on_the_backoff_clock(table_hub):
+    runner = EmbeddedRunner(table_hub)
+    ref = table_hub.jobs.enqueue(
+        "test_job_runner.fails_twice", "t", retry=table_hub.jobs.default_retry()
+    )
+    T0 = job_row(table_hub, ref.id).run_at
+
+    assert runner.run_due(now=T0) == 1
+    assert job_row(table_hub, ref.id).run_at == T0 + timedelta(seconds=10)
+    assert runner.run_due(now=T0 + timedelta(seconds=9)) == 0
+    assert runner.run_due(now=T0 + timedelta(seconds=10)) == 1
+    second = job_row(table_hub, ref.id)
+    assert (second.status, second.attempts) == ("queued", 2)
+    assert second.run_at == T0 + timedelta(seconds=70)
+    assert "503" in second.last_error
+    assert runner.run_due(now=T0 + timedelta(seconds=69)) == 0
+    assert runner.run_due(now=T0 + timedelta(seconds=70)) == 1
+
+    done = job_row(table_hub, ref.id)
+    assert (done.status, done.attempts) == ("done", 3)
+    assert ATTEMPTS == ["t", "t", "t"]
+    assert notes(table_hub, "t") == 1
+
+
+def test_a_transient_failure_with_no_retry_left_fails_the_job(table_hub):
+    runner = EmbeddedRunner(table_hub)
+    ref = table_hub.jobs.enqueue(
+        "test_job_runner.fails_twice", "short", retry=table_hub.jobs.default_retry(max_retries=1)
+    )
+    T0 = job_row(table_hub, ref.id).run_at
+
+    runner.run_due(now=T0)
+    runner.run_due(now=T0 + timedelta(hours=1))
+
+    failed = job_row(table_hub, ref.id)
+    assert (failed.status, failed.attempts) == ("failed", 2)
+    assert failed.meta["permanent"] is False
+
+
+def test_a_permanent_failure_fails_at_once_then_is_listed_and_replayed(table_hub, runner):
+    worker = EmbeddedRunner(table_hub)
+    ref = table_hub.jobs.enqueue(
+        "test_job_runner.refused",
+        "p",
+        retry=table_hub.jobs.default_retry(),
+        meta={"plugin": "sms"},
+    )
+    T0 = job_row(table_hub, ref.id).run_at
+    worker.run_due(now=T0)
+    failed = job_row(table_hub, ref.id)
+    assert (failed.status, failed.attempts) == ("failed", 1)
+    assert failed.meta["permanent"] is True
+
+    listed = runner.invoke(args=["jobs", "failed"])
+    assert listed.exit_code == 0, listed.output
+    [line] = listed.output.splitlines()
+    assert line.split("\t")[:4] == [ref.id, "default", "test_job_runner.refused", "sms"]
+    assert "bad template" in line
+
+    BROKEN["on"] = False
+    replayed = runner.invoke(args=["jobs", "replay", ref.id])
+    assert replayed.exit_code == 0, replayed.output
+    assert worker.run_due(now=T0 + timedelta(seconds=1)) == 1
+    assert job_row(table_hub, ref.id).status == "done"
+    assert notes(table_hub, "p") == 1
+    assert runner.invoke(args=["jobs", "failed"]).output == "no failed jobs\n"
+
+
+def test_jobs_failed_says_so_when_there_are_none_and_replay_refuses_unknown_ids(runner):
+    assert runner.invoke(args=["jobs", "failed"]).output == "no failed jobs\n"
+    unknown = runner.invoke(args=["jobs", "replay", "12345"])
+    assert unknown.exit_code == 1
+    assert "no failed job 12345" in unknown.output
+
+
+def test_a_keyed_job_is_enqueued_once_while_it_waits_and_again_once_done(table_hub):
+    first = table_hub.jobs.enqueue("test_job_runner.note", "k", job_id="same-work")
+    again = table_hub.jobs.enqueue("test_job_runner.note", "k", job_id="same-work")
+    assert first is not None and again is None
+
+    EmbeddedRunner(table_hub).run_due()
+    later = table_hub.jobs.enqueue("test_job_runner.note", "k", job_id="same-work")
+    EmbeddedRunner(table_hub).run_due()
+
+    assert later.id == first.id
+    assert notes(table_hub, "k") == 2
+
+
+def test_a_job_in_flight_when_its_process_is_killed_runs_again_once_in_effect(
+    table_hub, database_url, tmp_path
+):
+    marker = tmp_path / "in-flight"
+    ref = table_hub.jobs.enqueue("test_job_runner.grant_once", str(marker))
+    script = (
+        "from hub.testing import make_app\n"
+        "from hub.runner import EmbeddedRunner\n"
+        f"app = make_app({database_url!r}, instance_path={str(tmp_path)!r})\n"
+        "EmbeddedRunner(app.extensions['hub']).run_due()\n"
+    )
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(TESTS), os.environ.get("PYTHONPATH", "")]),
+    }
+    process = subprocess.Popen([sys.executable, "-c", script], env=env)
+    try:
+        deadline = time.monotonic() + 120
+        while not marker.exists() and process.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert marker.exists(), "the runner process never started the job"
+    finally:
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+    claimed = job_row(table_hub, ref.id)
+    assert (claimed.status, claimed.attempts) == ("running", 1)
+    assert notes(table_hub, "granted") == 1
+
+    # After a restart the claim holds until its lease runs out, then the job runs again.
+    restarted = EmbeddedRunner(table_hub)
+    assert restarted.run_due(now=claimed.lease_until - timedelta(seconds=1)) == 0
+    assert restarted.run_due(now=claimed.lease_until + timedelta(seconds=1)) == 1
+
+    finished = job_row(table_hub, ref.id)
+    assert (finished.status, finished.attempts) == ("done", 2)
+    assert notes(table_hub, "granted") == 1
+
+
+def test_a_job_whose_runner_keeps_dying_is_failed_after_its_grace(table_hub):
+    ref = table_hub.jobs.enqueue("test_job_runner.note", "never")
+    lease = timedelta(minutes=5)
+    moment = job_row(table_hub, ref.id).run_at
+    for _ in range(job_table.ABANDON_GRACE + 1):
+        with table_hub.db.transaction() as session:
+            assert job_table.claim(session, "dead-runner", now=moment, lease=lease) is not None
+        moment += lease + timedelta(seconds=1)
+
+    assert EmbeddedRunner(table_hub).run_due(now=moment) == 0
+
+    failed = job_row(table_hub, ref.id)
+    assert failed.status == "failed"
+    assert "runner stopped" in failed.last_error
+    assert notes(table_hub, "never") == 0
+
+
+def test_two_claimers_at_once_never_run_one_job_twice(table_hub):
+    table_hub.jobs.enqueue_many(
+        [job_call("test_job_runner.count_run", number) for number in range(40)]
+    )
+    runners = [EmbeddedRunner(table_hub) for _ in range(2)]
+    start = threading.Barrier(2)
+
+    def drain(runner):
+        start.wait()
+        runner.run_due()
+
+    threads = [threading.Thread(target=drain, args=(r,)) for r in runners]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sorted(RAN) == list(range(40))
+    with table_hub.db.session() as session:
+        rows = session.scalars(select(JobRecord)).all()
+    assert {r.status for r in rows} == {"done"} and {r.attempts for r in rows} == {1}
+
+
+def test_on_postgresql_a_claimer_skips_the_row_another_holds(table_hub):
+    if table_hub.db.is_sqlite:
+        pytest.skip("SQLite lets one claimer in at a time; SKIP LOCKED is PostgreSQL's")
+    first = table_hub.jobs.enqueue("test_job_runner.note", "held")
+    second = table_hub.jobs.enqueue("test_job_runner.note", "free")
+    holder = EmbeddedRunner(table_hub)
+    other = EmbeddedRunner(table_hub)
+
+    with table_hub.db.transaction() as session:
+        held = job_table.claim(
+            session, holder.name, now=job_row(table_hub, second.id).run_at, lease=holder.lease
+        )
+        assert held.id == int(first.id)
+        # The holder's transaction is still open: the other claimer passes its row by.
+        assert other.run_one() is True
+        assert notes(table_hub, "free") == 1
+        assert job_row(table_hub, second.id).status == "done"
+        session.rollback()
+
+    assert job_row(table_hub, first.id).status == "queued"
+
+
+def test_the_runner_threads_run_what_is_enqueued(table_hub):
+    runner = EmbeddedRunner(table_hub)
+    runner.start()
+    try:
+        ref = table_hub.jobs.enqueue("test_job_runner.note", "threaded")
+        deadline = time.monotonic() + 60
+        while job_row(table_hub, ref.id).status != "done" and time.monotonic() < deadline:
+            time.sleep(0.02)
+    finally:
+        runner.stop()
+    assert notes(table_hub, "threaded") == 1
+
+
+def job_call(func_name, *args):
+    from hub import JobCall
+
+    return JobCall(func_name, args)
