@@ -8,18 +8,27 @@ import subprocess
 import sys
 import threading
 import time
+from datetime import UTC
+from datetime import datetime
 from datetime import timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
+from simulators.fixtures import add_member
+from simulators.fixtures import configure
+from simulators.fixtures import messages_of
 from sqlalchemy import func
 from sqlalchemy import select
 
 from hub import PermanentError
 from hub import RetryLater
 from hub import job_table
+from hub import ledger
+from hub.members import create_member
 from hub.models import AuditRecord
 from hub.models import JobRecord
+from hub.models import PointEntry
 from hub.runner import EmbeddedRunner
 
 TESTS = Path(__file__).parent
@@ -322,3 +331,120 @@ def job_call(func_name, *args):
     from hub import JobCall
 
     return JobCall(func_name, args)
+
+
+class Clock:
+    """The time as the test sets it."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+def test_the_schedule_fires_expiry_and_birthday_on_a_laptop_hub_with_the_clock_moved(
+    table_hub, api, merchant, monkeypatch
+):
+    # Given a hub on the embedded default, its clock set to 10 March 2026, 03:00 UTC
+    clock = Clock(datetime(2026, 3, 10, 3, 0, tzinfo=UTC))
+    monkeypatch.setattr("hub.expiry.utcnow", clock)
+    monkeypatch.setattr("hub.messaging.audiences.utcnow", clock)
+    zone = ZoneInfo("Asia/Ho_Chi_Minh")
+    # and birthday messages on, a member born on 12 March, points of another expiring on the 11th
+    configure(api, kinds={"birthday": {"enabled": True, "options": {"send_hour": 0}}})
+    born = add_member(api, "0912345678", birthday="1992-03-12")
+    with table_hub.db.transaction() as session:
+        saver = create_member(session, merchant.id, {"phone": "0987654321"})
+        ledger.credit(
+            session, saver, 100, kind="earn", key="spring",
+            expires_at=datetime(2026, 3, 11, 12, 0, tzinfo=UTC), now=clock.now,
+        )  # fmt: skip
+        saver_id = saver.id
+    runner = EmbeddedRunner(table_hub, clock=clock)
+
+    # When the schedule ticks today: every periodic job runs, with nothing due yet
+    first = runner.tick()
+    runner.run_due()
+    assert {"periodic:points.expire:2026-03-10T00:05:00Z"} <= set(first)
+    assert any(key.startswith("periodic:messages.birthday:2026-03-10T03") for key in first)
+    assert expired_points(table_hub, saver_id) == 0
+    assert messages_of(api, born["id"]) == []
+    # and ticking again within the same periods enqueues nothing
+    clock.now += timedelta(seconds=20)
+    assert runner.tick() == []
+
+    # When the clock moves two days on, to 12 March, 01:00 in Vietnam
+    clock.now = datetime(2026, 3, 12, 1, 0, tzinfo=zone).astimezone(UTC)
+    moved = runner.tick()
+    runner.run_due()
+
+    # Then the expiry wrote the points off and the birthday message went out, once
+    assert "periodic:points.expire:2026-03-11T00:05:00Z" in moved
+    assert expired_points(table_hub, saver_id) == 100
+    [birthday] = messages_of(api, born["id"])
+    assert birthday["kind"] == "birthday"
+    clock.now += timedelta(hours=1)
+    runner.tick()
+    runner.run_due()
+    assert len(messages_of(api, born["id"])) == 1
+    assert expired_points(table_hub, saver_id) == 100
+
+
+def expired_points(hub, member_id) -> int:
+    with hub.db.session() as session:
+        total = session.scalar(
+            select(func.sum(PointEntry.points)).where(
+                PointEntry.member_id == member_id, PointEntry.kind == "expire"
+            )
+        )
+    return -int(total or 0)
+
+
+def test_creating_a_tier_answers_at_once_and_the_review_runs_behind_it_with_progress(
+    table_hub, api, other_api, merchant
+):
+    # Given three members with 600 points each
+    with table_hub.db.transaction() as session:
+        members = [
+            create_member(session, merchant.id, {"phone": f"091234567{n}"}) for n in range(3)
+        ]
+        for member in members:
+            ledger.credit(session, member, 600, kind="earn", key=f"seed:{member.id}")
+    # When a tier of 500 points is created
+    created = api.post("/api/v1/tiers", json={"name": "Vàng", "threshold": 500, "basis": "points"})
+
+    # Then the answer names the review job, which has not run yet
+    assert created.status_code == 201, created.json
+    job_id = created.json["review_job_id"]
+    assert api.get(f"/api/v1/jobs/{job_id}").json["status"] == "queued"
+    assert [api.get(f"/api/v1/members/{m.id}/tier").json["tier"] for m in members] == [None] * 3
+    # and another merchant cannot see it
+    assert other_api.get(f"/api/v1/jobs/{job_id}").status_code == 404
+
+    # When the runner works the queue, the members are upgraded and the job shows its progress
+    EmbeddedRunner(table_hub).run_due()
+    job = api.get(f"/api/v1/jobs/{job_id}").json
+    assert job["status"] == "done"
+    assert job["progress"] == {"done": 3, "total": 3}
+    tiers = [api.get(f"/api/v1/members/{m.id}/tier").json["tier"]["name"] for m in members]
+    assert tiers == ["Vàng"] * 3
+
+
+def test_an_unknown_job_answers_404_in_the_one_error_shape(api):
+    for job_id in ("999999", "not-a-job"):
+        response = api.get(f"/api/v1/jobs/{job_id}")
+        assert response.status_code == 404
+        assert response.json["error"]["code"] == "job_not_found"
+
+
+def test_without_the_runner_a_tier_review_still_runs_before_the_answer(api, hub, merchant):
+    with hub.db.transaction() as session:
+        member = create_member(session, merchant.id, {"phone": "0912345670"})
+        ledger.credit(session, member, 600, kind="earn", key="seed")
+
+    created = api.post("/api/v1/tiers", json={"name": "Vàng", "threshold": 500, "basis": "points"})
+
+    assert created.status_code == 201
+    assert "review_job_id" not in created.json
+    assert api.get(f"/api/v1/members/{member.id}/tier").json["tier"]["name"] == "Vàng"
