@@ -72,10 +72,12 @@ def add_job(
 ) -> int | None:
     """Add ``job`` to the table; return its row id, or None when its key is taken.
 
-    A keyed job is enqueued once: while a row with its key waits, runs or has
-    failed, this does nothing. A row of that key that is done is queued again
-    with the new arguments, unless ``requeue_done`` is False (the schedule's
-    one row per period).
+    A keyed job is enqueued once: while a row with its key waits or runs, this
+    does nothing. A row of that key that has ended (done or failed) is queued
+    again with the new arguments and its retries afresh, unless
+    ``requeue_done`` is False (the schedule's one row per period). That is
+    what the sweeps do on rq by deleting an ended job before enqueueing its id
+    again: on the table they enqueue, and an ended job runs once more.
     """
     values = {
         "key": job.key,
@@ -94,10 +96,16 @@ def add_job(
     if job.key is not None and requeue_done:
         again = session.scalar(
             update(JobRecord)
-            .where(JobRecord.key == job.key, JobRecord.status == DONE)
+            .where(JobRecord.key == job.key, JobRecord.status.in_((DONE, FAILED)))
             .values(
                 {k: v for k, v in values.items() if k not in ("key", "created_at")}
-                | {"last_error": None, "progress": None, "started_at": None, "ended_at": None}
+                | {
+                    "last_error": None,
+                    "progress": None,
+                    "claimed_by": None,
+                    "started_at": None,
+                    "ended_at": None,
+                }
             )
             .returning(JobRecord.id)
         )
@@ -110,17 +118,25 @@ def add_job(
     return session.scalar(statement.returning(JobRecord.id))
 
 
+def _due(now: datetime) -> Any:
+    return or_(
+        and_(JobRecord.status == QUEUED, JobRecord.run_at <= now),
+        and_(JobRecord.status == RUNNING, JobRecord.lease_until < now),
+    )
+
+
+def has_due(session: Session, *, now: datetime) -> bool:
+    """Whether any job is due at ``now``: a read, so an idle runner takes no write lock."""
+    return session.scalar(select(JobRecord.id).where(_due(now)).limit(1)) is not None
+
+
 def claim(session: Session, worker: str, *, now: datetime, lease: timedelta) -> Claimed | None:
     """Claim the job due first: a queued row whose time has come, or one whose lease ran out.
 
     The claim holds until ``now + lease``; the runner renews it while the job runs.
     A row abandoned more often than its retries allow is failed here instead.
     """
-    due = or_(
-        and_(JobRecord.status == QUEUED, JobRecord.run_at <= now),
-        and_(JobRecord.status == RUNNING, JobRecord.lease_until < now),
-    )
-    query = select(JobRecord).where(due).order_by(JobRecord.run_at, JobRecord.id).limit(1)
+    query = select(JobRecord).where(_due(now)).order_by(JobRecord.run_at, JobRecord.id).limit(1)
     if session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)
     while (row := session.scalar(query)) is not None:

@@ -82,6 +82,9 @@ class EmbeddedRunner:
         With ``now`` given, the claim and the outcome are both dated then (a
         retry's wait counts from it); otherwise each reads the clock.
         """
+        with self.hub.db.session() as session:
+            if not job_table.has_due(session, now=now or self.clock()):
+                return False
         with self.hub.db.transaction() as session:
             job = job_table.claim(session, self.name, now=now or self.clock(), lease=self.lease)
         if job is None:

@@ -201,7 +201,7 @@ def test_jobs_failed_says_so_when_there_are_none_and_replay_refuses_unknown_ids(
     assert "no failed job 12345" in unknown.output
 
 
-def test_a_keyed_job_is_enqueued_once_while_it_waits_and_again_once_done(table_hub):
+def test_a_keyed_job_is_enqueued_once_while_it_waits_and_again_once_ended(table_hub):
     first = table_hub.jobs.enqueue("test_job_runner.note", "k", job_id="same-work")
     again = table_hub.jobs.enqueue("test_job_runner.note", "k", job_id="same-work")
     assert first is not None and again is None
@@ -212,6 +212,22 @@ def test_a_keyed_job_is_enqueued_once_while_it_waits_and_again_once_done(table_h
 
     assert later.id == first.id
     assert notes(table_hub, "k") == 2
+
+
+def test_a_failed_keyed_job_enqueued_again_runs_again_with_its_retries_afresh(table_hub):
+    runner = EmbeddedRunner(table_hub)
+    first = table_hub.jobs.enqueue("test_job_runner.refused", "swept", job_id="delivery-1")
+    runner.run_due()
+    assert job_row(table_hub, first.id).status == "failed"
+
+    BROKEN["on"] = False
+    again = table_hub.jobs.enqueue("test_job_runner.refused", "swept", job_id="delivery-1")
+    requeued = job_row(table_hub, again.id)
+    assert (requeued.status, requeued.attempts, requeued.last_error) == ("queued", 0, None)
+    runner.run_due()
+
+    assert job_row(table_hub, first.id).status == "done"
+    assert notes(table_hub, "swept") == 1
 
 
 def test_a_job_in_flight_when_its_process_is_killed_runs_again_once_in_effect(
