@@ -374,12 +374,12 @@ class Jobs:
         from rq.exceptions import NoSuchJobError
         from rq.job import Job
 
-        if not job_id.startswith(f"{self.prefix}-"):
-            return None  # another hub's job on the same Redis
         try:
             job = Job.fetch(job_id, connection=self.redis)
         except NoSuchJobError:
             return None
+        if not (job.origin or "").startswith(f"{self.prefix}-"):
+            return None  # another hub's job on the same Redis
         if (job.meta or {}).get("merchant_id") != merchant_id:
             return None
         state = str(getattr(job.get_status(), "value", job.get_status()))

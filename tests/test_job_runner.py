@@ -464,3 +464,27 @@ def test_without_the_runner_a_tier_review_still_runs_before_the_answer(api, hub,
     assert created.status_code == 201
     assert "review_job_id" not in created.json
     assert api.get(f"/api/v1/members/{member.id}/tier").json["tier"]["name"] == "Vàng"
+
+
+def test_with_redis_the_tier_review_is_an_rq_job_whose_progress_the_api_shows(
+    redis_app, merchant_factory
+):
+    from hub.testing import ApiClient
+    from hub.testing import run_jobs
+
+    hub = redis_app.extensions["hub"]
+    merchant = merchant_factory(hub)
+    api = ApiClient(redis_app.test_client(), merchant)
+    with hub.db.transaction() as session:
+        member = create_member(session, merchant.id, {"phone": "0912345670"})
+        ledger.credit(session, member, 600, kind="earn", key="seed")
+
+    created = api.post("/api/v1/tiers", json={"name": "Vàng", "threshold": 500, "basis": "points"})
+    job_id = created.json["review_job_id"]
+    assert api.get(f"/api/v1/jobs/{job_id}").json["status"] == "queued"
+
+    run_jobs(hub)
+
+    job = api.get(f"/api/v1/jobs/{job_id}").json
+    assert (job["status"], job["progress"]) == ("done", {"done": 1, "total": 1})
+    assert api.get(f"/api/v1/members/{member.id}/tier").json["tier"]["name"] == "Vàng"
