@@ -29,7 +29,7 @@ DEFAULTS: dict[str, Any] = {
     "HUB_PLUGINS_CONFIG": {},  # per-plugin settings, keyed by plugin name
     "HUB_PUBLIC_URL": None,  # where gateways reach this hub: https://hub.example.com
     "HUB_WEBHOOKS_ALLOW_LOOPBACK": False,  # let outbound webhooks reach 127.0.0.1 (dev, tests)
-    "HUB_RUNNER_THREADS": 2,  # job threads of the embedded runner without Redis (SQLite: 1)
+    "HUB_RUNNER_THREADS": 2,  # job threads of the embedded runner without Redis
 }
 
 _BOOL = {"1": True, "true": True, "yes": True, "on": True}

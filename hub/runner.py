@@ -64,9 +64,9 @@ class EmbeddedRunner:
         self.hub = hub
         self.clock = clock
         self.lease = lease or timedelta(seconds=max(int(hub.config["HUB_JOB_TIMEOUT"]), 60))
-        wanted = threads or int(hub.config.get("HUB_RUNNER_THREADS") or 2)
-        # SQLite takes one writer at a time: one claimer is all it can use.
-        self.threads = 1 if hub.db.is_sqlite else max(wanted, 1)
+        # More than one, so a long job (a tier review of every member) holds up no other.
+        # On SQLite the threads still claim one at a time: a claim takes the write lock.
+        self.threads = max(threads or int(hub.config.get("HUB_RUNNER_THREADS") or 2), 1)
         self.name = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._stop = threading.Event()
         self._work = threading.Condition()

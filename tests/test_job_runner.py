@@ -55,6 +55,15 @@ def refused(text):
     note(text)
 
 
+RELEASE = threading.Event()
+
+
+def hold(text):
+    """A long job: runs until the test releases it."""
+    RELEASE.wait(120)
+    note(text)
+
+
 def count_run(number):
     with RAN_LOCK:
         RAN.append(number)
@@ -341,6 +350,24 @@ def test_the_runner_threads_run_what_is_enqueued(table_hub):
     finally:
         runner.stop()
     assert notes(table_hub, "threaded") == 1
+
+
+def test_a_long_job_holds_up_no_other_in_the_runner_threads(table_hub):
+    RELEASE.clear()
+    runner = EmbeddedRunner(table_hub, threads=2)
+    runner.start()
+    try:
+        long = table_hub.jobs.enqueue("test_job_runner.hold", "long")
+        short = table_hub.jobs.enqueue("test_job_runner.note", "short")
+        deadline = time.monotonic() + 60
+        while job_row(table_hub, short.id).status != "done" and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert job_row(table_hub, long.id).status == "running"
+        assert job_row(table_hub, short.id).status == "done"
+    finally:
+        RELEASE.set()
+        runner.stop()
+    assert job_row(table_hub, long.id).status == "done"
 
 
 def job_call(func_name, *args):
