@@ -515,3 +515,71 @@ def test_with_redis_the_tier_review_is_an_rq_job_whose_progress_the_api_shows(
     job = api.get(f"/api/v1/jobs/{job_id}").json
     assert (job["status"], job["progress"]) == ("done", {"done": 1, "total": 1})
     assert api.get(f"/api/v1/members/{member.id}/tier").json["tier"]["name"] == "Vàng"
+
+
+def test_hub_serve_without_redis_answers_a_new_tier_at_once_and_reviews_behind_it(
+    hub, merchant, database_url, tmp_path
+):
+    import socket
+
+    import requests
+
+    if not hub.db.is_sqlite:
+        pytest.skip("the laptop default: hub serve on its SQLite file")
+    with hub.db.transaction() as session:
+        member = create_member(session, merchant.id, {"phone": "0912345670"})
+        ledger.credit(session, member, 600, kind="earn", key="seed")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {
+        **os.environ,
+        "HUB_DATABASE_URL": database_url,
+        "HUB_INSTANCE_PATH": str(tmp_path),
+        "HUB_SECRET_KEY": "test-secret-key-not-for-production",
+    }
+    env.pop("HUB_REDIS_URL", None)
+    hub_command = Path(sys.executable).with_name("hub")
+    server = subprocess.Popen(
+        [str(hub_command), "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while server.poll() is None and time.monotonic() < deadline:
+            try:
+                requests.get(f"{base}/healthz", timeout=5)
+                break
+            except requests.ConnectionError:
+                time.sleep(0.1)
+        created = requests.post(
+            f"{base}/api/v1/tiers",
+            json={"name": "Vàng", "threshold": 500, "basis": "points"},
+            headers=merchant.headers,
+            timeout=30,
+        )
+        assert created.status_code == 201, created.text
+        job_url = f"{base}/api/v1/jobs/{created.json()['review_job_id']}"
+        while time.monotonic() < deadline:
+            job = requests.get(job_url, headers=merchant.headers, timeout=30).json()
+            if job["status"] in ("done", "failed") and expiry_periods(hub):
+                break
+            time.sleep(0.1)
+    finally:
+        server.send_signal(signal.SIGINT)
+        output = server.communicate(timeout=60)[0]
+    assert "embedded job runner" in output
+    assert (job["status"], job["progress"]) == ("done", {"done": 1, "total": 1})
+    assert len(expiry_periods(hub)) == 1
+
+
+def expiry_periods(hub):
+    """The periods of the daily expiry the schedule has enqueued."""
+    with hub.db.session() as session:
+        return session.scalars(
+            select(JobRecord.key).where(JobRecord.key.like("periodic:points.expire:%"))
+        ).all()
