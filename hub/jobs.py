@@ -39,9 +39,6 @@ log = logging.getLogger(__name__)
 
 QUEUES = ("default", "inbound", "events", "outbound", "messages")
 
-#: rq's job statuses in the job table's terms.
-RQ_STATUSES = {"started": "running", "finished": "done", "failed": "failed"}
-
 #: Backoff for transient failures: 10 s, 1 min, 5 min, 30 min, 2 h.
 DEFAULT_RETRY_INTERVALS = (10, 60, 300, 1800, 7200)
 
@@ -60,7 +57,10 @@ class JobCall:
 
 @dataclass
 class JobRef:
-    """The job an ``enqueue_on_commit`` queued: its id once known (None when it ran inline)."""
+    """A job on the job table, or the one ``enqueue_on_commit`` queued: its id once known.
+
+    The id stays None when the job ran inline.
+    """
 
     id: str | None = None
 
@@ -206,7 +206,8 @@ class Jobs:
         With the job table (the embedded runner) the job becomes a row, and a
         ``JobRef`` to it comes back; with Redis, the rq job; inline, what the
         function returned. With a ``job_id`` the job is unique: enqueueing it
-        again while it exists does nothing (and returns None). Raises when Redis
+        again while it exists does nothing (and returns None); on the table, a
+        job that has ended is queued again (``job_table.add_job``). Raises when Redis
         or the database cannot be reached, so the caller can leave its own
         record for the sweep.
         """
@@ -345,53 +346,6 @@ class Jobs:
         if job is not None:
             job.meta["progress"] = progress
             job.save_meta()
-
-    def status(self, job_id: str, merchant_id: int) -> dict[str, Any] | None:
-        """Where one of the merchant's jobs stands, or None when it has no such job.
-
-        ``status`` is ``queued``, ``running``, ``done`` or ``failed``;
-        ``progress`` is what the job last reported (``report_progress``).
-        """
-        if self.is_inline:
-            if not job_id.isdigit():
-                return None
-            with self.hub.db.session() as session:
-                row = job_table.get_job(session, int(job_id), merchant_id)
-                if row is None:
-                    return None
-                return {
-                    "id": str(row.id),
-                    "status": row.status,
-                    "progress": row.progress,
-                    "attempts": row.attempts,
-                    "created_at": row.created_at,
-                    "started_at": row.started_at,
-                    "ended_at": row.ended_at,
-                }
-        return self._rq_status(job_id, merchant_id)
-
-    def _rq_status(self, job_id: str, merchant_id: int) -> dict[str, Any] | None:
-        from rq.exceptions import NoSuchJobError
-        from rq.job import Job
-
-        try:
-            job = Job.fetch(job_id, connection=self.redis)
-        except NoSuchJobError:
-            return None
-        if not (job.origin or "").startswith(f"{self.prefix}-"):
-            return None  # another hub's job on the same Redis
-        if (job.meta or {}).get("merchant_id") != merchant_id:
-            return None
-        state = str(getattr(job.get_status(), "value", job.get_status()))
-        return {
-            "id": job.id,
-            "status": RQ_STATUSES.get(state, "queued"),
-            "progress": (job.meta or {}).get("progress"),
-            "attempts": None,
-            "created_at": job.created_at,
-            "started_at": job.started_at,
-            "ended_at": job.ended_at,
-        }
 
     def _add_rows(self, calls: list[JobCall], kwargs: dict[str, Any]) -> list[int | None]:
         with self.hub.db.transaction() as session:

@@ -10,6 +10,7 @@ from marshmallow import fields
 
 from hub.core import current_hub
 from hub.errors import NotFound
+from hub.job_status import job_status
 
 blp = Blueprint("jobs", __name__, url_prefix="/jobs", description="Background jobs")
 
@@ -36,7 +37,7 @@ class JobById(MethodView):
     @blp.response(200, JobSchema)
     def get(self, job_id):
         """Get a background job's status and progress (ids come from the calls that start one)."""
-        status = current_hub().jobs.status(job_id, g.merchant_id)
+        status = job_status(current_hub(), job_id, g.merchant_id)
         if status is None:
             raise NotFound(f"no job {job_id} of this merchant", code="job_not_found")
         return status
