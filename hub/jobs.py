@@ -28,6 +28,8 @@ from hub.errors import PermanentError
 from hub.errors import RetryLater
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     import redis
     from rq import Queue
     from rq import Retry
@@ -115,16 +117,23 @@ class Jobs:
         self._feeders: list[Callable[[float], bool]] = []
         self.uses_table = False
         self._wake: Callable[[], None] | None = None
+        self._clock: Callable[[], datetime] | None = None
 
-    def use_job_table(self, wake: Callable[[], None] | None = None) -> None:
+    def use_job_table(
+        self,
+        wake: Callable[[], None] | None = None,
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
         """Keep jobs in the database's job table from now on (no Redis: the embedded runner).
 
-        ``wake`` is called after each enqueue, so an idle runner starts at once.
+        ``wake`` is called after each enqueue, so an idle runner starts at once;
+        ``clock`` dates the rows (the runner's clock, so both agree on "due").
         """
         if not self.is_inline:
             raise RuntimeError("HUB_REDIS_URL is set: jobs go to rq, not the job table")
         self.uses_table = True
         self._wake = wake
+        self._clock = clock
 
     def add_feeder(self, flush: Callable[[float], bool]) -> None:
         """Register work this process accepted and enqueues a moment later, from a thread.
@@ -359,7 +368,7 @@ class Jobs:
     ) -> list[int | None]:
         from hub.db import utcnow
 
-        now = utcnow()
+        now = (self._clock or utcnow)()
         return [
             job_table.add_job(
                 session,

@@ -145,7 +145,7 @@ class EmbeddedRunner:
 
     def start(self) -> None:
         """Keep jobs in the table from now on, and run them and the schedule in threads."""
-        self.hub.jobs.use_job_table(wake=self.wake)
+        self.hub.jobs.use_job_table(wake=self.wake, clock=self.clock)
         self._pending = True
         for number in range(self.threads):
             self._spawn(self._work_loop, f"hub-jobs-{number + 1}")

@@ -405,6 +405,7 @@ def test_the_schedule_fires_expiry_and_birthday_on_a_laptop_hub_with_the_clock_m
         )  # fmt: skip
         saver_id = saver.id
     runner = EmbeddedRunner(table_hub, clock=clock)
+    table_hub.jobs.use_job_table(clock=clock)
 
     # When the schedule ticks today: every periodic job runs, with nothing due yet
     first = runner.tick()
