@@ -584,3 +584,61 @@ def expiry_periods(hub):
         return session.scalars(
             select(JobRecord.key).where(JobRecord.key.like("periodic:points.expire:%"))
         ).all()
+
+
+def test_a_runner_that_lost_its_claim_leaves_the_new_claimers_outcome_alone(table_hub):
+    ref = table_hub.jobs.enqueue("test_job_runner.note", "lost")
+    start = job_row(table_hub, ref.id).run_at
+    lease = timedelta(minutes=5)
+    with table_hub.db.transaction() as session:
+        job_table.claim(session, "slow-runner", now=start, lease=lease)
+    with table_hub.db.transaction() as session:
+        job_table.claim(session, "next-runner", now=start + lease * 2, lease=lease)
+
+    with table_hub.db.transaction() as session:
+        finished = job_table.finish(session, int(ref.id), "slow-runner", now=start + lease * 2)
+        failed = job_table.record_failure(
+            session, int(ref.id), "slow-runner", error="x", transient=False, now=start + lease * 2
+        )
+
+    assert (finished, failed) == (False, None)
+    row = job_row(table_hub, ref.id)
+    assert (row.status, row.claimed_by, row.attempts) == ("running", "next-runner", 2)
+
+
+def test_jobs_replay_refuses_an_id_that_is_not_a_table_row(runner):
+    unknown = runner.invoke(args=["jobs", "replay", "not-a-number"])
+    assert unknown.exit_code == 1
+    assert "no failed job not-a-number" in unknown.output
+
+
+def test_with_redis_down_a_new_tier_is_still_created_without_a_review_job(
+    database_url, tmp_path, merchant_factory
+):
+    import socket
+
+    from hub.testing import ApiClient
+    from hub.testing import empty_database
+    from hub.testing import make_app
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed = probe.getsockname()[1]
+    app = make_app(
+        database_url,
+        config={"HUB_REDIS_URL": f"redis://127.0.0.1:{closed}/0"},
+        instance_path=tmp_path,
+    )
+    hub = app.extensions["hub"]
+    try:
+        api = ApiClient(app.test_client(), merchant_factory(hub))
+
+        created = api.post("/api/v1/tiers", json={"name": "Vàng", "threshold": 500})
+
+        assert created.status_code == 201, created.json
+        assert "review_job_id" not in created.json
+        assert [t["name"] for t in api.get("/api/v1/tiers").json["data"]] == ["Vàng"]
+    finally:
+        if not hub.db.is_sqlite:
+            empty_database(hub)
+        hub.db.dispose()
