@@ -13,7 +13,7 @@ DEFAULTS: dict[str, Any] = {
     "HUB_DB_POOL_SIZE": 10,  # connections each process keeps open to PostgreSQL
     "HUB_DB_MAX_OVERFLOW": 20,  # extra connections a busy process may open
     "HUB_DB_PRE_PING": False,  # test each pooled connection before use (one round trip)
-    "HUB_REDIS_URL": None,  # None: jobs run inline, in the process that enqueues them
+    "HUB_REDIS_URL": None,  # None: jobs in the database, run by hub serve (or inline)
     "HUB_REDIS_PREFIX": "hub",  # prefix of every Redis key and rq queue name
     "HUB_SECRET_KEY": None,  # signs sessions, derives the key that encrypts secrets
     "HUB_DISABLE_PLUGINS": "",  # comma-separated plugin names to block
@@ -30,6 +30,7 @@ DEFAULTS: dict[str, Any] = {
     "HUB_PUBLIC_URL": None,  # where gateways reach this hub: https://hub.example.com
     "HUB_WEBHOOKS_ALLOW_LOOPBACK": False,  # let outbound webhooks reach 127.0.0.1 (dev, tests)
     "HUB_ALLOW_PRIVATE_TARGETS": False,  # let outside calls reach loopback and private addresses
+    "HUB_RUNNER_THREADS": 2,  # job threads of the embedded runner without Redis
 }
 
 _BOOL = {"1": True, "true": True, "yes": True, "on": True}

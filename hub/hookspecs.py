@@ -81,7 +81,7 @@ def register_periodic_jobs(hub: Hub) -> list[PeriodicJob] | None:
     """Return jobs to run on a schedule (rq cron). All results are used.
 
     Each job must be idempotent: a run repeated or run late changes nothing twice.
-    Runs in: startup of the cron scheduler.
+    Runs in: startup of the cron scheduler (or of the embedded runner without Redis).
     """
 
 

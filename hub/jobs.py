@@ -1,7 +1,11 @@
-"""One way to run background work: rq on Redis when configured, inline otherwise.
+"""One way to run background work: rq on Redis, the job table, or inline.
 
-Job functions are named by dotted path and take plain JSON-able arguments, so
-they round-trip through Redis and can be replayed from the failed registry.
+With ``HUB_REDIS_URL`` jobs go to rq queues. Without it, a process that runs
+the embedded runner (``hub serve``, ``hub demo``; see ``hub.runner``) keeps
+them in the database's job table; any other process (tests, one-off CLI
+commands) runs them inline, at once. Job functions are named by dotted path and
+take plain JSON-able arguments, so they round-trip through Redis or the table
+and can be replayed from the failed registry.
 """
 
 from __future__ import annotations
@@ -17,13 +21,19 @@ from dataclasses import field
 from typing import TYPE_CHECKING
 from typing import Any
 
+from sqlalchemy import event
+
+from hub import job_table
 from hub.errors import PermanentError
 from hub.errors import RetryLater
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     import redis
     from rq import Queue
     from rq import Retry
+    from sqlalchemy.orm import Session
 
     from hub.core import Hub
 
@@ -47,6 +57,16 @@ class JobCall:
     meta: dict[str, Any] | None = None
 
 
+@dataclass
+class JobRef:
+    """A job on the job table, or the one ``enqueue_on_commit`` queued: its id once known.
+
+    The id stays None when the job ran inline.
+    """
+
+    id: str | None = None
+
+
 @dataclass(frozen=True)
 class PeriodicJob:
     """A job the cron scheduler enqueues every ``interval`` seconds or on a ``cron`` line."""
@@ -57,6 +77,22 @@ class PeriodicJob:
     cron: str | None = None
     queue: str = "default"
     kwargs: dict[str, Any] = field(default_factory=dict)
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Whether a job's failure is worth a retry: ``RetryLater``, a timeout, a lost connection.
+
+    Anything else (``PermanentError``, a bug, bad data) fails the job at once.
+    The one classification for rq and the job table alike.
+    """
+    from sqlalchemy.exc import OperationalError
+
+    return isinstance(exc, (RetryLater, TimeoutError, ConnectionError, OperationalError))
+
+
+def func_path(func: str | Callable) -> str:
+    """The dotted path a job is stored under."""
+    return func if isinstance(func, str) else f"{func.__module__}.{func.__qualname__}"
 
 
 def resolve(func: str | Callable) -> Callable:
@@ -79,6 +115,25 @@ class Jobs:
         self._lock = threading.Lock()
         self.inline_failures: list[dict[str, Any]] = []
         self._feeders: list[Callable[[float], bool]] = []
+        self.uses_table = False
+        self._wake: Callable[[], None] | None = None
+        self._clock: Callable[[], datetime] | None = None
+
+    def use_job_table(
+        self,
+        wake: Callable[[], None] | None = None,
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
+        """Keep jobs in the database's job table from now on (no Redis: the embedded runner).
+
+        ``wake`` is called after each enqueue, so an idle runner starts at once;
+        ``clock`` dates the rows (the runner's clock, so both agree on "due").
+        """
+        if not self.is_inline:
+            raise RuntimeError("HUB_REDIS_URL is set: jobs go to rq, not the job table")
+        self.uses_table = True
+        self._wake = wake
+        self._clock = clock
 
     def add_feeder(self, flush: Callable[[float], bool]) -> None:
         """Register work this process accepted and enqueues a moment later, from a thread.
@@ -139,7 +194,7 @@ class Jobs:
         return f"{self.prefix}-{job_id}"
 
     def default_retry(self, max_retries: int = 5) -> Retry | None:
-        if self.is_inline:
+        if self.is_inline and not self.uses_table:
             return None
         from rq import Retry
 
@@ -157,15 +212,23 @@ class Jobs:
     ) -> Any:
         """Run ``func(*args, **kwargs)`` in a worker, or now when there is no Redis.
 
-        With a ``job_id`` the job is unique: enqueueing it again while it exists
-        does nothing. Raises when Redis cannot be reached, so the caller can
-        leave its own record for the sweep.
+        With the job table (the embedded runner) the job becomes a row, and a
+        ``JobRef`` to it comes back; with Redis, the rq job; inline, what the
+        function returned. With a ``job_id`` the job is unique: enqueueing it
+        again while it exists does nothing (and returns None); on the table, a
+        job that has ended is queued again (``job_table.add_job``). Raises when Redis
+        or the database cannot be reached, so the caller can leave its own
+        record for the sweep.
         """
+        if self.uses_table:
+            call = JobCall(func_path(func), args, job_id, queue, retry, meta)
+            row = self._add_rows([call], kwargs)[0]
+            return None if row is None else JobRef(str(row))
         if self.is_inline:
             return self._run_inline(func, args, kwargs, meta)
         from rq.exceptions import DuplicateJobError
 
-        path = func if isinstance(func, str) else f"{func.__module__}.{func.__qualname__}"
+        path = func_path(func)
         options: dict[str, Any] = {"retry": retry, "meta": meta or {}}
         if job_id:
             options.update(job_id=self.job_id(job_id), unique=True)
@@ -188,6 +251,8 @@ class Jobs:
         through is a no-op).
         """
         calls = list(calls)
+        if self.uses_table:
+            return sum(row is not None for row in self._add_rows(calls, {}))
         if self.is_inline:
             for call in calls:
                 self._run_inline(call.func, call.args, {}, call.meta)
@@ -240,6 +305,87 @@ class Jobs:
                 raise result
         return new
 
+    def enqueue_on_commit(self, session: Session, call: JobCall) -> JobRef:
+        """Enqueue ``call`` with ``session``'s transaction: nothing queued if it rolls back.
+
+        On the job table the row is written in that transaction; elsewhere the
+        job is enqueued (or run inline) once the transaction has committed, and
+        the returned reference then holds its id. A failed enqueue after the
+        commit is logged, never raised: the caller's writes stand.
+        """
+        if self.uses_table:
+            row = self._new_rows(session, [call], {})[0]
+            return JobRef(None if row is None else str(row))
+        ref = JobRef()
+
+        def enqueue_now(_session: Session) -> None:
+            try:
+                job = self.enqueue(
+                    call.func,
+                    *call.args,
+                    job_id=call.job_id,
+                    queue=call.queue,
+                    retry=call.retry,
+                    meta=call.meta,
+                )
+            except Exception:
+                log.exception("job %s not enqueued after its transaction", call.func)
+                return
+            ref.id = getattr(job, "id", None)
+
+        event.listen(session, "after_commit", enqueue_now, once=True)
+        return ref
+
+    def report_progress(self, done: int, total: int | None = None) -> None:
+        """Let a running job say how far it is, for ``GET /api/v1/jobs/<id>``.
+
+        Kept on the job's row (job table) or in its meta (rq); a no-op inline.
+        """
+        progress = {"done": done, "total": total}
+        job_id = job_table.current_job_id.get()
+        if job_id is not None:
+            with self.hub.db.transaction() as session:
+                job_table.set_progress(session, job_id, progress)
+            return
+        if self.is_inline:
+            return
+        from rq import get_current_job
+
+        job = get_current_job()
+        if job is not None:
+            job.meta["progress"] = progress
+            job.save_meta()
+
+    def _add_rows(self, calls: list[JobCall], kwargs: dict[str, Any]) -> list[int | None]:
+        with self.hub.db.transaction() as session:
+            rows = self._new_rows(session, calls, kwargs)
+        if self._wake is not None:
+            self._wake()
+        return rows
+
+    def _new_rows(
+        self, session: Session, calls: list[JobCall], kwargs: dict[str, Any]
+    ) -> list[int | None]:
+        from hub.db import utcnow
+
+        now = (self._clock or utcnow)()
+        return [
+            job_table.add_job(
+                session,
+                job_table.NewJob(
+                    func=func_path(call.func),
+                    args=call.args,
+                    kwargs=kwargs,
+                    key=call.job_id,
+                    queue=call.queue,
+                    meta=call.meta,
+                    retry_intervals=call.retry.intervals if call.retry else (),
+                ),
+                now=now,
+            )
+            for call in calls
+        ]
+
     def _run_inline(self, func: Any, args: tuple, kwargs: dict, meta: Any) -> Any:
         from flask import current_app
         from flask import has_app_context
@@ -275,17 +421,16 @@ def run(path: str, *args: Any, **kwargs: Any) -> Any:
     registry at once with the reason and the plugin recorded in the job's meta.
     """
     from rq import get_current_job
-    from sqlalchemy.exc import OperationalError
 
     job = get_current_job()
     try:
         return resolve(path)(*args, **kwargs)
-    except (RetryLater, TimeoutError, ConnectionError, OperationalError) as exc:
-        if job is not None:
-            job.meta["last_error"] = repr(exc)
-            job.save_meta()
-        raise
     except Exception as exc:
+        if is_transient(exc):
+            if job is not None:
+                job.meta["last_error"] = repr(exc)
+                job.save_meta()
+            raise
         if job is not None:
             job.retries_left = 0
             job.meta["last_error"] = repr(exc)

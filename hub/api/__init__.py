@@ -64,6 +64,7 @@ def init_api(app: Flask) -> HubApi:
     errors.init_app(app)
 
     from hub.api.connections import blp as connections_blp
+    from hub.api.jobs import blp as jobs_blp
     from hub.api.members import blp as members_blp
     from hub.api.merchant import blp as merchant_blp
     from hub.api.messaging import blp as messaging_blp
@@ -93,6 +94,7 @@ def init_api(app: Flask) -> HubApi:
         redemptions_blp,
         vouchers_blp,
         member_vouchers_blp,
+        jobs_blp,
     ):
         api.register_blueprint(blp, url_prefix=f"/api/v1{blp.url_prefix or ''}")
     return api

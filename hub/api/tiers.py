@@ -14,6 +14,8 @@ from marshmallow import validate
 
 from hub import tiers
 from hub.core import current_hub
+from hub.jobs import JobCall
+from hub.jobs import JobRef
 from hub.members import get_member
 
 MAX_AMOUNT = 10**15
@@ -86,6 +88,13 @@ class TierSchema(Schema):
     benefits = fields.Str()
     created_at = fields.AwareDateTime()
     updated_at = fields.AwareDateTime()
+    review_job_id = fields.Str(
+        allow_none=True,
+        metadata={
+            "description": "After a create or change: the job re-evaluating the members "
+            "(GET /jobs/{id}); absent when it already ran."
+        },
+    )
 
 
 class TierListSchema(Schema):
@@ -143,10 +152,26 @@ class OverrideInSchema(Schema):
 
 class QueuedSchema(Schema):
     queued = fields.Bool()
+    job_id = fields.Str(allow_none=True)
 
 
-def _reevaluate_later(merchant_id: int) -> None:
-    current_hub().jobs.enqueue("hub.tiers.reevaluate_merchant", merchant_id)
+def _reevaluate_call(merchant_id: int) -> JobCall:
+    return JobCall(
+        "hub.tiers.reevaluate_merchant",
+        (merchant_id,),
+        meta={"merchant_id": merchant_id, "kind": "tiers.reevaluate"},
+    )
+
+
+def _reevaluate_with(session, merchant_id: int) -> JobRef:
+    """Re-evaluate the merchant's members once ``session`` commits, in a background job."""
+    return current_hub().jobs.enqueue_on_commit(session, _reevaluate_call(merchant_id))
+
+
+def _with_job(tier, ref: JobRef):
+    if ref.id is not None:
+        tier.review_job_id = ref.id
+    return tier
 
 
 @blp.route("")
@@ -160,11 +185,14 @@ class Tiers(MethodView):
     @blp.arguments(TierInSchema)
     @blp.response(201, TierSchema)
     def post(self, data):
-        """Add a tier. Members who already qualify are upgraded by a background job."""
+        """Add a tier. Members who already qualify are upgraded by a background job.
+
+        The answer comes at once; ``review_job_id`` names the job (``GET /jobs/{id}``).
+        """
         with current_hub().db.transaction() as session:
             tier = tiers.create_tier(session, g.merchant_id, data, actor=g.actor)
-        _reevaluate_later(g.merchant_id)
-        return tier
+            ref = _reevaluate_with(session, g.merchant_id)
+        return _with_job(tier, ref)
 
 
 @blp.route("/<int:tier_id>")
@@ -183,8 +211,8 @@ class TierById(MethodView):
             tier = tiers.update_tier(
                 session, tiers.get_tier(session, g.merchant_id, tier_id), data, actor=g.actor
             )
-        _reevaluate_later(g.merchant_id)
-        return tier
+            ref = _reevaluate_with(session, g.merchant_id)
+        return _with_job(tier, ref)
 
     @blp.response(204)
     def delete(self, tier_id):
@@ -216,8 +244,11 @@ class Reevaluate(MethodView):
     @blp.response(202, QueuedSchema)
     def post(self):
         """Re-evaluate every member now: whoever qualifies for a higher tier moves up."""
-        _reevaluate_later(g.merchant_id)
-        return {"queued": True}
+        jobs = current_hub().jobs
+        call = _reevaluate_call(g.merchant_id)
+        job = jobs.enqueue(call.func, *call.args, meta=call.meta)
+        ran_inline = jobs.is_inline and not jobs.uses_table
+        return {"queued": True, "job_id": None if ran_inline else getattr(job, "id", None)}
 
 
 @member_blp.route("/<int:member_id>/tier")

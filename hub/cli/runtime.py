@@ -17,22 +17,36 @@ def serve(host: str, port: int) -> None:
     """Run the hub's web server (development; use gunicorn hub.wsgi:app in production).
 
     On the embedded SQLite default the schema is created or upgraded first.
+    Without HUB_REDIS_URL the background jobs and the periodic schedule run in
+    this process too, from the database's job table.
     """
     hub = current_hub()
     if hub.db.is_sqlite:
         from hub.migrate import upgrade
 
         upgrade(hub)
-    mode = "inline jobs" if hub.jobs.is_inline else "rq jobs on Redis"
+    mode = "embedded job runner" if hub.jobs.is_inline else "rq jobs on Redis"
     click.echo(f"Storefront Hub on http://{host}:{port}/  ({hub.db.engine.dialect.name}, {mode})")
     _run(host, port)
 
 
 def _run(host: str, port: int) -> None:
+    """Serve the app; without Redis, with the embedded runner beside it until the server stops."""
     # Flask's app.run() refuses to start inside a CLI command; serve with werkzeug directly.
     from werkzeug.serving import run_simple
 
-    run_simple(host, port, current_app._get_current_object(), threaded=True, use_reloader=False)
+    hub = current_hub()
+    runner = None
+    if hub.jobs.is_inline:
+        from hub.runner import EmbeddedRunner
+
+        runner = EmbeddedRunner(hub)
+        runner.start()
+    try:
+        run_simple(host, port, current_app._get_current_object(), threaded=True, use_reloader=False)
+    finally:
+        if runner is not None:
+            runner.stop()
 
 
 @click.command("worker")

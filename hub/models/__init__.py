@@ -7,6 +7,7 @@ from hub.models.audit import AuditRecord
 from hub.models.connections import Connection
 from hub.models.events import EventRecord
 from hub.models.idempotency import IdempotencyRecord
+from hub.models.jobs import JobRecord
 from hub.models.ledger import OrderAccrual
 from hub.models.ledger import PointAllocation
 from hub.models.ledger import PointEntry
@@ -34,6 +35,7 @@ __all__ = [
     "Connection",
     "EventRecord",
     "IdempotencyRecord",
+    "JobRecord",
     "Member",
     "MemberConsent",
     "MemberIdentity",

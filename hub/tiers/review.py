@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_
+from sqlalchemy import func
 from sqlalchemy import or_
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -196,22 +197,23 @@ def reevaluate_merchant(merchant_id: int, batch: int = 200) -> int:
     """Job: re-evaluate every active member of a merchant, after its tiers changed.
 
     Upgrades whoever now qualifies (nobody moves down before a review);
-    returns how many members were looked at.
+    returns how many members were looked at, and reports its progress after
+    each batch (``GET /api/v1/jobs/<id>``).
     """
     from hub.core import current_hub
 
     hub = current_hub()
+    active = (Member.merchant_id == merchant_id, Member.status == "active")
+    with hub.db.session() as session:
+        total = session.scalar(select(func.count()).select_from(Member).where(*active))
+    hub.jobs.report_progress(0, total)
     after, seen = 0, 0
     while True:
         with hub.db.session() as session:
             ids = list(
                 session.scalars(
                     select(Member.id)
-                    .where(
-                        Member.merchant_id == merchant_id,
-                        Member.status == "active",
-                        Member.id > after,
-                    )
+                    .where(*active, Member.id > after)
                     .order_by(Member.id)
                     .limit(batch)
                 )
@@ -223,6 +225,7 @@ def reevaluate_merchant(merchant_id: int, batch: int = 200) -> int:
                 reevaluate_tier(hub, session, session.get(Member, member_id))
         seen += len(ids)
         after = ids[-1]
+        hub.jobs.report_progress(seen, max(total or 0, seen))
 
 
 def settle_after_merge(hub: Hub, session: Session, survivor: Member) -> None:
