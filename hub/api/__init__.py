@@ -8,6 +8,7 @@ from flask import Flask
 from flask_smorest import Api
 
 from hub.api import auth
+from hub.api import bodies
 from hub.api import errors
 from hub.api import idempotency
 from hub.api.openapi import ErrorResponsesPlugin
@@ -73,6 +74,7 @@ def init_api(app: Flask) -> HubApi:
     app.extensions["hub_api"] = api
     auth.init_app(app)
     idempotency.init_app(app)
+    bodies.init_app(app)
     errors.init_app(app)
 
     from hub.api.connections import blp as connections_blp
