@@ -77,3 +77,12 @@ def test_mutating_operations_document_the_idempotency_key_header(spec):
         refs = [p.get("$ref") for p in operation.get("parameters", [])]
         documented = "#/components/parameters/IdempotencyKey" in refs
         assert documented == (method != "get"), f"{method} {path}"
+
+
+def test_an_id_beyond_64_bits_in_a_path_answers_404_in_the_error_shape(api, spec):
+    response = api.get("/api/v1/members/99999999999999999999/messages")
+
+    assert response.status_code == 404
+    assert response.json["error"]["code"] == "not_found"
+    parameter = spec["paths"]["/api/v1/members/{member_id}"]["parameters"][0]
+    assert parameter["schema"]["maximum"] == 2**63 - 1
