@@ -43,6 +43,8 @@ EXTRA_STATUSES: dict[tuple[str, str], tuple[int, ...]] = {
     # The voucher code and the order are named in the body.
     ("post", "/api/v1/vouchers/use"): (404,),
     ("post", "/api/v1/vouchers/validate"): (404,),
+    # min_tier_id names a tier.
+    ("post", "/api/v1/rewards"): (404,),
 }
 
 
