@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import fields
-from marshmallow import validate
 from werkzeug.routing import IntegerConverter
 
 #: The largest id a BIGINT (PostgreSQL) or an INTEGER (SQLite) column holds.
@@ -22,8 +20,3 @@ class IdConverter(IntegerConverter):
 def id_parameter_schema(converter: IdConverter) -> dict[str, Any]:
     """How an id path parameter appears in the OpenAPI document."""
     return {"type": "integer", "minimum": 0, "maximum": converter.max}
-
-
-def id_field(**kwargs: Any) -> fields.Int:
-    """An id in a body or a query: 1 to ``MAX_ID``, so a bound the document states, not a 500."""
-    return fields.Int(validate=validate.Range(min=1, max=MAX_ID), **kwargs)

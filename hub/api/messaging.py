@@ -13,7 +13,6 @@ from marshmallow import fields
 from marshmallow import validate
 from sqlalchemy import select
 
-from hub.api.ids import id_field
 from hub.api.pagination import decode_cursor
 from hub.api.pagination import encode_cursor
 from hub.api.schemas import AMOUNT
@@ -83,7 +82,7 @@ class PreviewInSchema(Schema):
     kind = fields.Str(required=True)
     locale = fields.Str(validate=validate.OneOf(LOCALES))
     template = fields.Str(validate=validate.Length(min=1, max=1000))
-    member_id = id_field()
+    member_id = fields.Int()
     unicode = fields.Bool()
 
 
@@ -140,7 +139,7 @@ class MessagePageSchema(Schema):
 
 
 class MessageListArgs(Schema):
-    member_id = id_field()
+    member_id = fields.Int()
     kind = fields.Str(validate=validate.Length(max=64))
     status = fields.Str(validate=validate.OneOf(STATUSES))
     channel = fields.Str(validate=validate.OneOf(CHANNELS))

@@ -10,7 +10,6 @@ from marshmallow import fields
 from marshmallow import validate
 
 from hub.accrual import is_cancelled
-from hub.api.ids import id_field
 from hub.api.orders import canonical_order
 from hub.api.pagination import decode_cursor
 from hub.api.pagination import encode_cursor
@@ -72,7 +71,7 @@ class ProgramPreviewInSchema(OrderInSchema):
 
     external_id = fields.Str(load_default="preview", validate=validate.Length(min=1, max=100))
     financial_status = fields.Str(load_default="paid", validate=validate.OneOf(FINANCIAL_STATUSES))
-    member_id = id_field(allow_none=True, load_default=None)
+    member_id = fields.Int(allow_none=True, load_default=None)
 
 
 class PreviewAwardSchema(Schema):

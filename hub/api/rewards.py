@@ -9,7 +9,6 @@ from marshmallow import Schema
 from marshmallow import fields
 from marshmallow import validate
 
-from hub.api.ids import id_field
 from hub.api.pagination import decode_cursor
 from hub.api.pagination import page
 from hub.api.pagination import page_of
@@ -53,7 +52,7 @@ class RewardInSchema(Schema):
     points_cost = fields.Int(required=True, validate=validate.Range(min=1, max=MAX_COUNT))
     min_order = amount()
     validity_days = fields.Int(allow_none=True, validate=validate.Range(min=1, max=36_500))
-    min_tier_id = id_field(allow_none=True)
+    min_tier_id = fields.Int(allow_none=True)
     stock = fields.Int(allow_none=True, validate=validate.Range(min=0, max=MAX_COUNT))
     per_member_limit = fields.Int(allow_none=True, validate=validate.Range(min=1, max=1_000_000))
     active = fields.Bool()
@@ -85,7 +84,7 @@ class RewardListArgs(Schema):
 
 
 class RedemptionInSchema(Schema):
-    reward_id = id_field(required=True)
+    reward_id = fields.Int(required=True)
 
 
 class RedemptionSchema(Schema):

@@ -9,7 +9,6 @@ from marshmallow import ValidationError
 from marshmallow import fields
 from marshmallow import validate
 
-from hub.api.ids import id_field
 from hub.members import CHANNELS
 from hub.members import GENDERS
 from hub.orders import FINANCIAL_STATUSES
@@ -41,7 +40,7 @@ class ConsentSchema(Schema):
 
 
 class IdentitySchema(Schema):
-    connection_id = id_field(required=True)
+    connection_id = fields.Int(required=True)
     external_id = fields.Str(required=True, validate=validate.Length(min=1, max=100))
 
 
@@ -107,7 +106,7 @@ class MemberSearchArgs(Schema):
 
 
 class MergeSchema(Schema):
-    from_member_id = id_field(required=True)
+    from_member_id = fields.Int(required=True)
 
 
 class AddressSchema(Schema):
@@ -145,7 +144,7 @@ class OrderLineSchema(Schema):
 class OrderInSchema(Schema):
     """An order sent by a custom integration; amounts as strings or numbers."""
 
-    connection_id = id_field(allow_none=True)
+    connection_id = fields.Int(allow_none=True)
     source = fields.Str(validate=validate.Regexp(r"^[a-z0-9_.-]{1,40}$"))
     external_id = fields.Str(required=True, validate=validate.Length(min=1, max=100))
     number = fields.Str(allow_none=True)
@@ -194,7 +193,7 @@ class OrderSchema(Schema):
 
 
 class OrderListArgs(Schema):
-    member_id = id_field()
+    member_id = fields.Int()
     limit = fields.Int(load_default=50, validate=validate.Range(min=1, max=200))
     cursor = fields.Str(load_default=None)
 

@@ -13,7 +13,6 @@ from marshmallow import fields
 from marshmallow import validate
 
 from hub import tiers
-from hub.api.ids import id_field
 from hub.core import current_hub
 from hub.members import get_member
 
@@ -140,7 +139,7 @@ class TierHistorySchema(Schema):
 
 
 class OverrideInSchema(Schema):
-    tier_id = id_field(required=True)
+    tier_id = fields.Int(required=True)
     until = fields.AwareDateTime(load_default=None, allow_none=True)
     note = fields.Str(load_default="", validate=validate.Length(max=500))
 

@@ -11,7 +11,6 @@ from marshmallow import Schema
 from marshmallow import fields
 from marshmallow import validate
 
-from hub.api.ids import id_field
 from hub.api.pagination import decode_cursor
 from hub.api.pagination import page
 from hub.api.pagination import page_of
@@ -89,7 +88,7 @@ class UseInSchema(Schema):
     """Burn a code on an order: a hub order id, or the store's or till's own reference."""
 
     code = _CODE
-    order_id = id_field(load_default=None, allow_none=True)
+    order_id = fields.Int(load_default=None, allow_none=True)
     reference = fields.Str(load_default=None, allow_none=True, validate=validate.Length(max=100))
     order_total = amount(load_default=None, allow_none=True)
 

@@ -96,9 +96,8 @@ class KindSettingsSchema(Schema):
 
 
 class ConnectionsSchema(Schema):
-    # Connection ids: bounded as the database's BIGINT is.
-    zalo = fields.Int(allow_none=True, validate=validate.Range(min=1, max=2**63 - 1))
-    sms = fields.Int(allow_none=True, validate=validate.Range(min=1, max=2**63 - 1))
+    zalo = fields.Int(allow_none=True)
+    sms = fields.Int(allow_none=True)
 
 
 class SettingsSchema(Schema):
