@@ -6,6 +6,7 @@ EMPTY_BODIES = [
     pytest.param({}, id="no-body"),
     pytest.param({"data": "{}", "content_type": "application/json"}, id="empty-object"),
     pytest.param({"data": " \n", "content_type": "application/json"}, id="whitespace"),
+    pytest.param({"data": "{" + " " * 500 + "}", "content_type": "application/json"}, id="wide"),
 ]
 
 

@@ -29,11 +29,9 @@ def init_app(app: Flask) -> None:
             or "merchant_id" not in g
         ):
             return None
-        length = request.content_length
-        if length is not None and length > 64:
-            return None
-        if request.content_length is None and request.headers.get("Transfer-Encoding"):
-            return None
+        length, limit = request.content_length, request.max_content_length
+        if length is not None and limit is not None and length > limit:
+            return None  # answered 413 where the body is read
         if not _EMPTY.fullmatch(request.get_data(cache=True)):
             return None
         return error_response(
