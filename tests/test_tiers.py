@@ -259,7 +259,7 @@ def test_tier_near_fires_once_when_a_member_comes_within_the_share(
 
 
 def test_the_near_share_is_the_merchants_setting(api, hub, member, ladder, recorded_events):
-    api.put("/api/v1/tiers/settings", json={"near_share": "0.5"})
+    api.patch("/api/v1/tiers/settings", json={"near_share": "0.5"})
 
     earn(hub, member["id"], 600)
 

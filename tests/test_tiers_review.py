@@ -78,7 +78,7 @@ def yearly(api):
 
 
 def set_policy(api, policy):
-    response = api.put("/api/v1/tiers/settings", json={"downgrade_policy": policy})
+    response = api.patch("/api/v1/tiers/settings", json={"downgrade_policy": policy})
     assert response.status_code == 200
 
 

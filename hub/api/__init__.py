@@ -8,12 +8,21 @@ from flask import Flask
 from flask_smorest import Api
 
 from hub.api import auth
+from hub.api import bodies
 from hub.api import errors
 from hub.api import idempotency
+from hub.api.ids import IdConverter
+from hub.api.ids import id_parameter_schema
+from hub.api.openapi import ErrorResponsesPlugin
+from hub.api.openapi import ErrorSchema
 
 
 class HubApi(Api):
-    """flask-smorest's Api with the hub's one error shape."""
+    """flask-smorest's Api with the hub's one error shape, in answers and in the document."""
+
+    ERROR_SCHEMA = ErrorSchema
+    # Each operation lists the error statuses it answers (hub.api.openapi), not a catch-all.
+    DEFAULT_ERROR_RESPONSE_NAME = None
 
     def handle_http_exception(self, error):
         return errors.http_error(error)
@@ -57,10 +66,21 @@ def init_api(app: Flask) -> HubApi:
             },
         },
     )
-    api = HubApi(app, spec_kwargs={"marshmallow_plugin": MarshmallowPlugin(schema_name_resolver)})
+    api = HubApi(
+        app,
+        spec_kwargs={
+            "marshmallow_plugin": MarshmallowPlugin(schema_name_resolver),
+            "extra_plugins": [ErrorResponsesPlugin()],
+        },
+    )
     app.extensions["hub_api"] = api
+    # Every ``<int:...>`` route registered from here on (API, widget, plugins) takes only
+    # ids the databases can hold; a larger one answers 404 instead of overflowing a query.
+    app.url_map.converters["int"] = IdConverter
+    api.register_converter(IdConverter, id_parameter_schema)
     auth.init_app(app)
     idempotency.init_app(app)
+    bodies.init_app(app)
     errors.init_app(app)
 
     from hub.api.connections import blp as connections_blp

@@ -128,11 +128,12 @@ class ProgramView(MethodView):
     @blp.arguments(ProgramSettingsSchema)
     @blp.response(200, ProgramSchema)
     def put(self, data):
-        """Save the program's settings as a new version; fields left out take their defaults.
+        """Replace the program's settings with a new version; fields left out take their defaults.
 
-        Orders placed from now on earn under the new version; orders placed
-        before keep the version they were placed under. Saving unchanged
-        settings creates no version.
+        The body must name at least one field (``{}`` answers 422); to change
+        some fields and keep the rest, use ``PATCH``. Orders placed from now on
+        earn under the new version; orders placed before keep the version they
+        were placed under. Saving unchanged settings creates no version.
         """
         hub = current_hub()
         schema = ProgramSettingsSchema()
@@ -140,6 +141,36 @@ class ProgramView(MethodView):
         with hub.db.transaction() as session:
             version, _ = save_program(hub, session, g.merchant_id, raw, actor=g.actor)
             return _view(version, hub)
+
+    @blp.arguments(ProgramSettingsSchema(partial=True))
+    @blp.response(200, ProgramSchema)
+    def patch(self, data):
+        """Change only the settings named, keeping every other one, as a new version.
+
+        Sections merge field by field: ``{"earn_rate": {"amount": "2000"}}``
+        keeps the points per amount, ``{"rules": {"birthday": {...}}}`` keeps
+        the other rules.
+        """
+        hub = current_hub()
+        named = ProgramSettingsSchema(partial=True).dump(data)
+        with hub.db.transaction() as session:
+            # The merchant's row lock orders concurrent changes: each merges into the last.
+            session.get(Merchant, g.merchant_id, with_for_update=True)
+            current = _view(latest_version(session, g.merchant_id), hub)["settings"]
+            raw = merged(ProgramSettingsSchema().dump(current), named)
+            version, _ = save_program(hub, session, g.merchant_id, raw, actor=g.actor)
+            return _view(version, hub)
+
+
+def merged(base: dict, changes: dict) -> dict:
+    """``base`` with ``changes`` applied: objects merge key by key, anything else replaces."""
+    result = dict(base)
+    for key, value in changes.items():
+        if isinstance(value, dict) and isinstance(result.get(key), dict):
+            result[key] = merged(result[key], value)
+        else:
+            result[key] = value
+    return result
 
 
 @blp.route("/versions")

@@ -102,8 +102,11 @@ class TierListSchema(Schema):
 
 
 class TierSettingsSchema(Schema):
-    downgrade_policy = fields.Str(validate=validate.OneOf(tiers.DOWNGRADE_POLICIES))
+    """The tier policy; a ``PUT`` names both fields, a ``PATCH`` the ones it changes."""
+
+    downgrade_policy = fields.Str(required=True, validate=validate.OneOf(tiers.DOWNGRADE_POLICIES))
     near_share = Amount(
+        required=True,
         places=4,
         validate=decimal_range(0, 1, open_low=True, open_high=True),
     )
@@ -234,7 +237,14 @@ class Settings(MethodView):
     @blp.arguments(TierSettingsSchema)
     @blp.response(200, TierSettingsSchema)
     def put(self, data):
-        """Change the tier policy. A new downgrade policy reschedules every member's review."""
+        """Replace the tier policy (both fields). A new downgrade policy reschedules reviews."""
+        with current_hub().db.transaction() as session:
+            return tiers.update_settings(session, g.merchant_id, data, actor=g.actor)
+
+    @blp.arguments(TierSettingsSchema(partial=True))
+    @blp.response(200, TierSettingsSchema)
+    def patch(self, data):
+        """Change only the policy fields named. A new downgrade policy reschedules reviews."""
         with current_hub().db.transaction() as session:
             return tiers.update_settings(session, g.merchant_id, data, actor=g.actor)
 
