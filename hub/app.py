@@ -31,7 +31,7 @@ def create_app(
     """
     instance_path = instance_path or os.environ.get("HUB_INSTANCE_PATH") or None
     app = Flask("hub", instance_path=str(Path(instance_path).resolve()) if instance_path else None)
-    settings = load_config(app.instance_path, config)
+    settings = _checked_settings(app.instance_path, config)
     app.config.update(settings)
     app.config["SECRET_KEY"] = settings["HUB_SECRET_KEY"]
     app.config["MAX_CONTENT_LENGTH"] = settings["HUB_MAX_BODY_BYTES"]
@@ -75,3 +75,21 @@ def _register_connectors(hub: Hub) -> None:
                     f"disable one with HUB_DISABLE_PLUGINS"
                 )
             hub.connectors[info.name] = info
+
+
+def _checked_settings(instance_path: str, config: dict[str, Any] | None) -> dict[str, Any]:
+    """Load the settings; a malformed one raises ``StartupError`` with the fix."""
+    from hub.currencies import check_currency
+    from hub.errors import ValidationError
+    from hub.health import check_database_url
+
+    try:
+        settings = load_config(instance_path, config)
+    except ValueError as exc:
+        raise StartupError(str(exc)) from None
+    check_database_url(settings["HUB_DATABASE_URL"])
+    try:
+        check_currency(settings["HUB_DEFAULT_CURRENCY"])
+    except ValidationError as exc:
+        raise StartupError(f"HUB_DEFAULT_CURRENCY: {exc.message}") from None
+    return settings

@@ -65,6 +65,7 @@ def load_config(instance_path: str | Path, overrides: dict | None = None) -> dic
     config.update(overrides or {})
     if not config["HUB_DATABASE_URL"]:
         db_file = Path(instance_path) / "hub.sqlite3"
+        Path(instance_path).mkdir(parents=True, exist_ok=True)
         config["HUB_DATABASE_URL"] = f"sqlite:///{db_file}"
     if not config["HUB_SECRET_KEY"]:
         config["HUB_SECRET_KEY"] = _instance_secret(Path(instance_path))

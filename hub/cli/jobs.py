@@ -27,17 +27,21 @@ def jobs_group() -> None:
 def failed() -> None:
     """List failed jobs with the plugin and reason."""
     hub = _require_redis()
+    shown = 0
     for name in QUEUES:
         queue = hub.jobs.queue(name)
         ids = queue.failed_job_registry.get_job_ids()
         for job in Job.fetch_many(ids, connection=hub.jobs.redis):
             if job is None:
                 continue
+            shown += 1
             meta = job.meta or {}
             click.echo(
                 f"{job.id}\t{name}\t{job.description}\t{meta.get('plugin', '-')}\t"
                 f"{meta.get('last_error', '-')}"
             )
+    if not shown:
+        click.echo("no failed jobs")
 
 
 @jobs_group.command("replay")
