@@ -74,6 +74,9 @@ from hub.messaging.outbox import kind_options
 from hub.messaging.outbox import queue_message
 from hub.messaging.outbox import when_kind_enabled
 from hub.messaging.secrets import refresh_connection_secrets
+from hub.metrics import GaugeReading
+from hub.metrics import count as count_metric
+from hub.metrics import register_gauges
 from hub.models import Connection
 from hub.models import Member
 from hub.models import MemberTier
@@ -118,6 +121,7 @@ __all__ = [
     "Event",
     "Gateway",
     "GatewayCallback",
+    "GaugeReading",
     "Hub",
     "HubError",
     "InboundMessage",
@@ -159,6 +163,7 @@ __all__ = [
     "birthday_members",
     "call_for_connector",
     "connection_secrets",
+    "count_metric",
     "counted_orders",
     "create_member",
     "current_hub",
@@ -192,6 +197,7 @@ __all__ = [
     "redeem_reward",
     "refresh_connection_secrets",
     "register_api_blueprint",
+    "register_gauges",
     "rule_awarded",
     "set_consent",
     "use_voucher",

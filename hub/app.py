@@ -55,6 +55,9 @@ def create_app(
     init_api(app)
     init_pages(app)
     init_widget(app)
+    from hub.probes import init_probes
+
+    init_probes(app)
     for blueprints in pm.hook.register_blueprints(hub=hub):
         for blueprint in blueprints or []:
             app.register_blueprint(blueprint)

@@ -29,6 +29,8 @@ DEFAULTS: dict[str, Any] = {
     "HUB_PLUGINS_CONFIG": {},  # per-plugin settings, keyed by plugin name
     "HUB_PUBLIC_URL": None,  # where gateways reach this hub: https://hub.example.com
     "HUB_WEBHOOKS_ALLOW_LOOPBACK": False,  # let outbound webhooks reach 127.0.0.1 (dev, tests)
+    "HUB_METRICS_TOKEN": None,  # bearer token for /metrics; None: loopback requests only
+    "HUB_LOG_FORMAT": "text",  # text, or json: one JSON object a line
 }
 
 _BOOL = {"1": True, "true": True, "yes": True, "on": True}

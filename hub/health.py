@@ -85,7 +85,11 @@ def schema_problem(hub: Hub) -> str | None:
     from hub.migrate import alembic_config
     from hub.migrate import current_heads
 
-    expected = set(ScriptDirectory.from_config(alembic_config(hub)).get_heads())
+    expected = hub.app.extensions.get("hub.schema_heads")
+    if expected is None:
+        # The code's migrations do not change while the process runs: read them once.
+        expected = set(ScriptDirectory.from_config(alembic_config(hub)).get_heads())
+        hub.app.extensions["hub.schema_heads"] = expected
     try:
         current = current_heads(hub)
     except Exception as exc:

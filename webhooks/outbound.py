@@ -27,6 +27,7 @@ from hub import Event
 from hub import Hub
 from hub import NotFound
 from hub import RetryLater
+from hub import count_metric
 from hub import current_hub
 from hub import utcnow
 from webhooks import sender
@@ -204,6 +205,7 @@ def deliver(delivery_id: int, trigger: str = "auto") -> str:
         ca_bundle=settings.get("ca_bundle"),
     )
     status = _record(hub, delivery_id, outcome, trigger)
+    count_metric("outbound_deliveries", result=status)
     if status == "pending" and trigger == "auto":
         raise RetryLater(
             f"webhook delivery {delivery_id} to endpoint {endpoint.id} failed: "
