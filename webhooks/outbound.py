@@ -194,7 +194,7 @@ def deliver(delivery_id: int, trigger: str = "auto") -> str:
         secrets_in_use = signing_secrets(hub, endpoint)
         url, message, payload = endpoint.url, delivery.message_id, delivery.payload
     body = json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
-    headers = sign_headers(secrets_in_use, message, int(time.time()), body)
+    headers = sign_headers(secrets_in_use, message, int(utcnow().timestamp()), body)
     settings = hub.plugin_config("webhooks")
     outcome = sender.post(
         url,
