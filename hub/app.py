@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import os
 from collections.abc import Iterable
 from pathlib import Path
@@ -14,6 +13,7 @@ from hub import events
 from hub.config import load_config
 from hub.core import Hub
 from hub.errors import StartupError
+from hub.logs import configure_logging
 from hub.pluginmanager import make_plugin_manager
 from hub.sessions import LazyCookieSessions
 
@@ -36,7 +36,7 @@ def create_app(
     app.config["SECRET_KEY"] = settings["HUB_SECRET_KEY"]
     app.config["MAX_CONTENT_LENGTH"] = settings["HUB_MAX_BODY_BYTES"]
     app.session_interface = LazyCookieSessions()
-    logging.getLogger("hub").setLevel(settings["HUB_LOG_LEVEL"])
+    configure_logging(settings["HUB_LOG_LEVEL"], settings["HUB_LOG_FORMAT"])
 
     pm = make_plugin_manager(
         disabled=str(settings["HUB_DISABLE_PLUGINS"]).split(","),

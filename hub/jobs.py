@@ -19,6 +19,7 @@ from typing import Any
 
 from hub.errors import PermanentError
 from hub.errors import RetryLater
+from hub.logs import with_request_id
 
 if TYPE_CHECKING:
     import redis
@@ -166,7 +167,7 @@ class Jobs:
         from rq.exceptions import DuplicateJobError
 
         path = func if isinstance(func, str) else f"{func.__module__}.{func.__qualname__}"
-        options: dict[str, Any] = {"retry": retry, "meta": meta or {}}
+        options: dict[str, Any] = {"retry": retry, "meta": with_request_id(meta)}
         if job_id:
             options.update(job_id=self.job_id(job_id), unique=True)
         options["description"] = path
@@ -210,7 +211,7 @@ class Jobs:
                 run,
                 args=(call.func, *call.args),
                 job_id=self.job_id(call.job_id) if call.job_id else None,
-                meta=call.meta or {},
+                meta=with_request_id(call.meta),
                 retry=call.retry,
                 description=call.func,
                 timeout=timeout,

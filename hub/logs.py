@@ -87,23 +87,25 @@ def _current_job_id() -> str | None:
 
 
 def configure_logging(level: str, log_format: str) -> None:
-    """Set the hub's log level; with ``json``, make every log line of the process JSON.
+    """Set the hub's log level; with ``json``, write the process's log lines as JSON.
 
-    Safe to call for every app the process makes: the JSON handler is added once.
+    The JSON handler goes on the root logger, so the lines of gunicorn's
+    workers, rq and the libraries come out the same way (rq adds no handler
+    of its own when one is there). Safe to call for every app the process
+    makes: the handler is added once.
     """
     logging.getLogger("hub").setLevel(level)
     if log_format != "json":
         return
     root = logging.getLogger()
-    for handler in root.handlers:
-        if isinstance(handler.formatter, JsonFormatter):
-            return
-    if not root.handlers:
-        root.addHandler(logging.StreamHandler())
-    for handler in root.handlers:
-        handler.setFormatter(JsonFormatter())
-    if root.level > logging.getLevelName(level):
-        root.setLevel(level)
+    if any(isinstance(handler.formatter, JsonFormatter) for handler in root.handlers):
+        return
+    handler = logging.StreamHandler()
+    handler.setFormatter(JsonFormatter())
+    root.addHandler(handler)
+    wanted = logging.getLevelNamesMapping().get(str(level).upper(), logging.INFO)
+    if root.level > wanted:
+        root.setLevel(wanted)
 
 
 def install_request_ids(app: Flask) -> None:

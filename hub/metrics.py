@@ -87,8 +87,16 @@ def count(name: str, amount: float = 1, **labels: str) -> None:
 
     Cheap enough for a hot path. An unknown name or label is a bug and raises.
     """
-    metric = COUNTERS[name]
-    (metric.labels(**labels) if labels else metric).inc(amount)
+    key = (name, *labels.items())
+    child = _CHILDREN.get(key)
+    if child is None:
+        metric = COUNTERS[name]
+        child = _CHILDREN[key] = metric.labels(**labels) if labels else metric
+    child.inc(amount)
+
+
+#: Each counter with its labels filled in, by (name, *label items): found again in one look-up.
+_CHILDREN: dict[tuple[Any, ...], Any] = {}
 
 
 @dataclass(frozen=True)

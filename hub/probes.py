@@ -30,6 +30,7 @@ from hub.errors import Unauthorized
 from hub.health import database_problem
 from hub.health import redis_problem
 from hub.health import schema_problem
+from hub.logs import install_request_ids
 from hub.metrics import exposition
 from hub.metrics import install_request_metrics
 
@@ -99,6 +100,7 @@ def _from_this_machine() -> bool:
 
 
 def init_probes(app: Flask) -> None:
-    """Register the probes and the request metrics on ``app``."""
+    """Register the probes, the request metrics and the request ids on ``app``."""
     app.register_blueprint(bp)
     install_request_metrics(app)
+    install_request_ids(app)
