@@ -91,6 +91,9 @@ from hub.messaging.outbox import kind_options
 from hub.messaging.outbox import queue_message
 from hub.messaging.outbox import when_kind_enabled
 from hub.messaging.secrets import refresh_connection_secrets
+from hub.metrics import GaugeReading
+from hub.metrics import count as count_metric
+from hub.metrics import register_gauges
 from hub.models import Connection
 from hub.models import Member
 from hub.models import MemberTier
@@ -140,6 +143,7 @@ __all__ = [
     "Gateway",
     "GatewayCallback",
     "GatewaySettingsSchema",
+    "GaugeReading",
     "Hub",
     "HubError",
     "InboundMessage",
@@ -190,6 +194,7 @@ __all__ = [
     "call_for_connector",
     "check_outside_url",
     "connection_secrets",
+    "count_metric",
     "counted_orders",
     "create_member",
     "current_hub",
@@ -225,6 +230,7 @@ __all__ = [
     "redeem_reward",
     "refresh_connection_secrets",
     "register_api_blueprint",
+    "register_gauges",
     "rule_awarded",
     "set_consent",
     "transient_status",

@@ -38,6 +38,7 @@ from hub.canonical import OrderLine as CanonicalLine
 from hub.db import utcnow
 from hub.earning import quote
 from hub.events import emit
+from hub.metrics import count
 from hub.models import Member
 from hub.models import Order
 from hub.models import OrderAccrual
@@ -185,6 +186,8 @@ def _earn(hub: Hub, session: Session, order: Order, now: datetime) -> OrderAccru
     )
     session.add(accrual)
     if offer.points:
+        count("accruals")
+        count("points_accrued", offer.points)
         emit(
             session,
             "points.earned",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import os
 from collections.abc import Iterable
 from pathlib import Path
@@ -14,6 +13,7 @@ from hub import events
 from hub.config import load_config
 from hub.core import Hub
 from hub.errors import StartupError
+from hub.logs import configure_logging
 from hub.pluginmanager import make_plugin_manager
 from hub.sessions import LazyCookieSessions
 
@@ -31,12 +31,12 @@ def create_app(
     """
     instance_path = instance_path or os.environ.get("HUB_INSTANCE_PATH") or None
     app = Flask("hub", instance_path=str(Path(instance_path).resolve()) if instance_path else None)
-    settings = load_config(app.instance_path, config)
+    settings = _checked_settings(app.instance_path, config)
     app.config.update(settings)
     app.config["SECRET_KEY"] = settings["HUB_SECRET_KEY"]
     app.config["MAX_CONTENT_LENGTH"] = settings["HUB_MAX_BODY_BYTES"]
     app.session_interface = LazyCookieSessions()
-    logging.getLogger("hub").setLevel(settings["HUB_LOG_LEVEL"])
+    configure_logging(settings["HUB_LOG_LEVEL"], settings["HUB_LOG_FORMAT"])
 
     pm = make_plugin_manager(
         disabled=str(settings["HUB_DISABLE_PLUGINS"]).split(","),
@@ -55,6 +55,9 @@ def create_app(
     init_api(app)
     init_pages(app)
     init_widget(app)
+    from hub.probes import init_probes
+
+    init_probes(app)
     for blueprints in pm.hook.register_blueprints(hub=hub):
         for blueprint in blueprints or []:
             app.register_blueprint(blueprint)
@@ -75,3 +78,21 @@ def _register_connectors(hub: Hub) -> None:
                     f"disable one with HUB_DISABLE_PLUGINS"
                 )
             hub.connectors[info.name] = info
+
+
+def _checked_settings(instance_path: str, config: dict[str, Any] | None) -> dict[str, Any]:
+    """Load the settings; a malformed one raises ``StartupError`` with the fix."""
+    from hub.currencies import check_currency
+    from hub.errors import ValidationError
+    from hub.health import check_database_url
+
+    try:
+        settings = load_config(instance_path, config)
+    except ValueError as exc:
+        raise StartupError(str(exc)) from None
+    check_database_url(settings["HUB_DATABASE_URL"])
+    try:
+        check_currency(settings["HUB_DEFAULT_CURRENCY"])
+    except ValidationError as exc:
+        raise StartupError(f"HUB_DEFAULT_CURRENCY: {exc.message}") from None
+    return settings

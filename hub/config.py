@@ -31,6 +31,8 @@ DEFAULTS: dict[str, Any] = {
     "HUB_WEBHOOKS_ALLOW_LOOPBACK": False,  # let outbound webhooks reach 127.0.0.1 (dev, tests)
     "HUB_ALLOW_PRIVATE_TARGETS": False,  # let outside calls reach loopback and private addresses
     "HUB_RUNNER_THREADS": 2,  # job threads of the embedded runner without Redis
+    "HUB_METRICS_TOKEN": None,  # bearer token for /metrics; None: loopback requests only
+    "HUB_LOG_FORMAT": "text",  # text, or json: one JSON object a line
 }
 
 _BOOL = {"1": True, "true": True, "yes": True, "on": True}
@@ -67,6 +69,7 @@ def load_config(instance_path: str | Path, overrides: dict | None = None) -> dic
     config.update(overrides or {})
     if not config["HUB_DATABASE_URL"]:
         db_file = Path(instance_path) / "hub.sqlite3"
+        Path(instance_path).mkdir(parents=True, exist_ok=True)
         config["HUB_DATABASE_URL"] = f"sqlite:///{db_file}"
     if not config["HUB_SECRET_KEY"]:
         config["HUB_SECRET_KEY"] = _instance_secret(Path(instance_path))

@@ -9,7 +9,10 @@ member's, not the file's), so importing the same file again changes nothing.
 
 from __future__ import annotations
 
+import codecs
 import csv
+import io
+import unicodedata
 from collections.abc import Callable
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -68,21 +71,85 @@ def _header(name: str) -> str:
     return key.replace(" ", "_")
 
 
-def read_rows(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
+#: Bytes of Windows-1258 that only Vietnamese text uses: Ă ă Đ đ Ơ ơ Ư ư and the
+#: combining tone marks (grave, hook, tilde, acute, dot below).
+_VIETNAMESE_1258 = frozenset(b"\xc3\xe3\xd0\xf0\xd5\xf5\xdd\xfd\xcc\xec\xd2\xde\xf2")
+
+
+class EncodingProblem(HubError):
+    """The file is not in the encoding it is read with; the message names the likely one."""
+
+    code = "import_encoding"
+
+
+def check_encoding_name(encoding: str) -> str:
+    """Return Python's name for ``encoding``; raise ``EncodingProblem`` for an unknown one."""
+    try:
+        return codecs.lookup(encoding).name
+    except LookupError:
+        raise EncodingProblem(
+            f"unknown encoding {encoding!r}: use utf-8, cp1258 (Vietnamese Windows) "
+            f"or cp1252 (Western Windows)"
+        ) from None
+
+
+def guess_encoding(raw: bytes) -> tuple[str, str]:
+    """Name the encoding ``raw`` most likely is in: (codec, what people call it)."""
+    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16", 'UTF-16 (Excel\'s "Unicode Text")'
+    high = [b for b in raw if b >= 0x80]
+    vietnamese = sum(1 for b in high if b in _VIETNAMESE_1258)
+    if high and vietnamese * 3 >= len(high):
+        try:
+            raw.decode("cp1258")
+            return "cp1258", 'Windows-1258 (Vietnamese Windows, Excel\'s "CSV")'
+        except UnicodeDecodeError:
+            pass
+    try:
+        raw.decode("cp1252")
+        return "cp1252", 'Windows-1252 (Western Windows, Excel\'s "CSV")'
+    except UnicodeDecodeError:
+        return "latin-1", "Latin-1"
+
+
+def decode_file(path: Path, encoding: str = "utf-8") -> str:
+    """Return the text of ``path``; UTF-8 may start with a byte-order mark.
+
+    A file that is not in ``encoding`` raises ``EncodingProblem`` naming the
+    byte and line where it fails and the encoding it looks like. Text is
+    returned in Unicode's composed form (NFC): Windows-1258 writes tone marks
+    as separate characters, which would otherwise not match the same name
+    typed elsewhere.
+    """
+    codec = check_encoding_name(encoding)
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8-sig" if codec == "utf-8" else codec)
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        guess, described = guess_encoding(raw)
+        raise EncodingProblem(
+            f"{path.name} is not {codec} (byte 0x{raw[exc.start]:02X} on line {line}); "
+            f"it looks like {described}: run again with --encoding {guess}, "
+            f'or save it from Excel as "CSV UTF-8"'
+        ) from None
+    return unicodedata.normalize("NFC", text)
+
+
+def read_rows(path: Path, encoding: str = "utf-8") -> Iterator[tuple[int, dict[str, str]]]:
     """Yield (line number, row) with normalised header names."""
-    with path.open(newline="", encoding="utf-8-sig") as handle:
-        reader = csv.DictReader(handle)
-        if reader.fieldnames is None:
-            return
-        reader.fieldnames = [_header(n) for n in reader.fieldnames]
-        unknown = set(reader.fieldnames) - set(COLUMNS)
-        if unknown:
-            raise HubError(
-                f"unknown columns {sorted(unknown)}; expected {', '.join(COLUMNS)}",
-                code="import_bad_header",
-            )
-        for row in reader:
-            yield reader.line_num, {k: (v or "").strip() for k, v in row.items() if k}
+    reader = csv.DictReader(io.StringIO(decode_file(path, encoding), newline=""))
+    if reader.fieldnames is None:
+        return
+    reader.fieldnames = [_header(n) for n in reader.fieldnames]
+    unknown = set(reader.fieldnames) - set(COLUMNS)
+    if unknown:
+        raise HubError(
+            f"unknown columns {sorted(unknown)}; expected {', '.join(COLUMNS)}",
+            code="import_bad_header",
+        )
+    for row in reader:
+        yield reader.line_num, {k: (v or "").strip() for k, v in row.items() if k}
 
 
 def _birthday(text: str) -> date | None:
@@ -145,12 +212,13 @@ def import_members(
     path: Path,
     *,
     progress: Callable[[int], None] = lambda n: None,
+    encoding: str = "utf-8",
 ) -> ImportReport:
     """Import every row, one transaction per row: a bad row never blocks a good one."""
     report = ImportReport()
     region = hub.config["HUB_DEFAULT_REGION"]
     seen: dict[str, int] = {}  # phone or email -> the line that had it first
-    for line, row in read_rows(path):
+    for line, row in read_rows(path, encoding):
         try:
             data = parse_row(row, region)
             for value in (data["phone"], data["email"]):

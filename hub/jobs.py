@@ -26,6 +26,7 @@ from sqlalchemy import event
 from hub import job_table
 from hub.errors import PermanentError
 from hub.errors import RetryLater
+from hub.logs import with_request_id
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -229,7 +230,7 @@ class Jobs:
         from rq.exceptions import DuplicateJobError
 
         path = func_path(func)
-        options: dict[str, Any] = {"retry": retry, "meta": meta or {}}
+        options: dict[str, Any] = {"retry": retry, "meta": with_request_id(meta)}
         if job_id:
             options.update(job_id=self.job_id(job_id), unique=True)
         options["description"] = path
@@ -275,7 +276,7 @@ class Jobs:
                 run,
                 args=(call.func, *call.args),
                 job_id=self.job_id(call.job_id) if call.job_id else None,
-                meta=call.meta or {},
+                meta=with_request_id(call.meta),
                 retry=call.retry,
                 description=call.func,
                 timeout=timeout,

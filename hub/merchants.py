@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hub import audit
+from hub.currencies import check_currency
 from hub.db import utcnow
 from hub.errors import NotFound
 from hub.errors import ValidationError
@@ -56,7 +57,7 @@ def create_merchant(
         raise ValidationError("a merchant needs a name", details={"name": ["required"]})
     merchant = Merchant(
         name=name.strip(),
-        currency=currency.upper(),
+        currency=check_currency(currency),
         timezone=check_timezone(timezone),
         locale=locale,
     )

@@ -1,15 +1,14 @@
-"""Server-rendered pages: the API reference and health checks. No CDN, works offline."""
+"""Server-rendered pages: the API reference. No CDN, works offline.
+
+The health checks live in ``hub.probes``.
+"""
 
 from __future__ import annotations
 
 from flask import Blueprint
 from flask import Flask
 from flask import current_app
-from flask import jsonify
 from flask import render_template
-from sqlalchemy import text
-
-from hub.core import current_hub
 
 bp = Blueprint("pages", __name__, template_folder="templates")
 
@@ -25,22 +24,6 @@ def api_docs():
                 operations.append({"path": path, "method": method.upper(), **op})
     schemas = spec.get("components", {}).get("schemas", {})
     return render_template("api_docs.html", spec=spec, operations=operations, schemas=schemas)
-
-
-@bp.get("/healthz")
-def healthz():
-    """Liveness and readiness: the database answers, and Redis when configured."""
-    hub = current_hub()
-    checks = {}
-    with hub.db.session() as session:
-        checks["database"] = session.execute(text("SELECT 1")).scalar() == 1
-    if not hub.jobs.is_inline:
-        try:
-            checks["redis"] = bool(hub.jobs.redis.ping())
-        except Exception:
-            checks["redis"] = False
-    ok = all(checks.values())
-    return jsonify({"ok": ok, "checks": checks}), 200 if ok else 503
 
 
 @bp.get("/")

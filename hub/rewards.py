@@ -26,6 +26,7 @@ from hub.errors import Conflict
 from hub.errors import NotFound
 from hub.errors import ValidationError
 from hub.events import emit
+from hub.metrics import count
 from hub.models import Member
 from hub.models import PointEntry
 from hub.models.rewards import Reward
@@ -247,6 +248,8 @@ def redeem(hub: Hub, session: Session, member: Member, reward: Reward, *, actor:
         },
     )
     emit(session, "voucher.issued", member.merchant_id, voucher_event(voucher))
+    count("redemptions")
+    count("points_redeemed", reward.points_cost)
     return Redemption(voucher=voucher, entry=posted.entry, balance=member.points_balance)
 
 

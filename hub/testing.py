@@ -289,8 +289,36 @@ def redis_prefix(redis_url) -> Iterator[str]:
     prefix = f"t{uuid.uuid4().hex[:12]}"
     yield prefix
     connection = redis.Redis.from_url(redis_url)
+    forget_redis_prefix(connection, prefix)
+    connection.close()
+
+
+def forget_redis_prefix(connection: Any, prefix: str) -> None:
+    """Delete everything a test under ``prefix`` left in Redis, and only that.
+
+    Besides the keys that carry the prefix, rq keeps some that do not: a job
+    enqueued without an id is ``rq:job:<uuid>`` (its queue, the ``origin``
+    field, carries the prefix), its result, the set of known queues, the
+    workers that served the queues, and the cron registry.
+    """
     for key in connection.scan_iter(match=f"*{prefix}*", count=1000):
         connection.delete(key)
+    for key in connection.scan_iter(match="rq:job:*", count=1000):
+        origin = connection.hget(key, "origin")
+        if origin is not None and prefix in origin.decode(errors="replace"):
+            job_id = key.decode().removeprefix("rq:job:")
+            connection.delete(key, f"rq:results:{job_id}")
+    for member in connection.smembers("rq:queues"):
+        if prefix in member.decode(errors="replace"):
+            connection.srem("rq:queues", member)
+    for member in connection.smembers("rq:workers"):
+        queues = connection.hget(member, "queues")
+        if queues is not None and prefix in queues.decode(errors="replace"):
+            connection.delete(member)
+            connection.srem("rq:workers", member)
+    for member in connection.zrange("rq:cron_jobs", 0, -1):
+        if prefix in member.decode(errors="replace"):
+            connection.zrem("rq:cron_jobs", member)
 
 
 @pytest.fixture
@@ -316,4 +344,9 @@ def run_jobs(hub: Hub, *, queues: list[str] | None = None) -> None:
     if not hub.jobs.settle():
         raise TimeoutError("work accepted by this process was not enqueued in time")
 
-    make_worker(hub, queues, simple=True).work(burst=True, with_scheduler=False)
+    worker = make_worker(hub, queues, simple=True)
+    # rq's command channel (a pubsub thread) is for stopping a worker from outside; a burst
+    # needs none. When the queues run dry before the subscription is confirmed, stopping
+    # that thread waits out its 60 s poll: under load, a minute added to a test.
+    worker.subscribe = lambda: None  # type: ignore[method-assign]
+    worker.work(burst=True, with_scheduler=False)

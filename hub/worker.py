@@ -123,6 +123,10 @@ def work(hub: Hub, *, burst: bool = False, simple: bool = False, cron: bool = Tr
     if cron:
         start_cron_thread(hub, stop)
     worker = make_worker(hub, simple=simple)
+    if burst:
+        # rq's command channel is for stopping a long-running worker from outside; a burst
+        # stops by itself, and stopping the channel's thread could wait out its 60 s poll.
+        worker.subscribe = lambda: None  # type: ignore[method-assign]
     # What is loaded by now lives as long as the process: keep the collector off it.
     gc.collect()
     gc.freeze()

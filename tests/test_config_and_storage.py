@@ -77,21 +77,21 @@ def test_naive_datetimes_are_refused():
         UTCDateTime().process_bind_param(datetime(2026, 1, 1), dialect=None)
 
 
-def test_healthz_reports_the_database(client):
-    response = client.get("/healthz")
+def test_readyz_reports_the_database(client):
+    response = client.get("/readyz")
     assert response.status_code == 200
-    assert response.json == {"ok": True, "checks": {"database": True}}
+    assert response.json["checks"]["database"] == "ok"
 
 
-def test_healthz_reports_an_unreachable_redis(database_url, tmp_path):
+def test_readyz_reports_an_unreachable_redis(database_url, tmp_path):
     from hub.testing import make_app
 
     app = make_app(
         database_url, config={"HUB_REDIS_URL": "redis://127.0.0.1:1/0"}, instance_path=tmp_path
     )
-    response = app.test_client().get("/healthz")
+    response = app.test_client().get("/readyz")
     assert response.status_code == 503
-    assert response.json["checks"] == {"database": True, "redis": False}
+    assert response.json["checks"] == {"database": "ok", "schema": "ok", "redis": "failed"}
 
 
 def test_connections_the_server_dropped_fail_one_statement_then_the_pool_renews(hub):

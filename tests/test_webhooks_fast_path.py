@@ -254,7 +254,7 @@ from webhooks.drains import drain_requests
 
 app = make_app(sys.argv[1], config={"HUB_REDIS_URL": sys.argv[2], "HUB_REDIS_PREFIX": sys.argv[3]})
 requests = drain_requests(app.extensions["hub"])
-requests.gather_seconds = 60  # far longer than the process lives
+requests.gather_seconds = 3600  # far longer than the process lives
 requests.ask(int(sys.argv[4]), "custom")
 sys.exit(0)  # as gunicorn's worker leaves on SIGTERM or max_requests
 """
@@ -266,14 +266,13 @@ def test_a_process_leaving_normally_queues_the_drains_it_still_holds(
     import subprocess
     import sys
 
-    began = time.monotonic()
+    # A process that waited out its hour of gathering would be stopped by the timeout.
     done = subprocess.run(
         [sys.executable, "-c", EXITING, database_url, redis_url, redis_prefix,
          str(shop.connection_id)],
-        capture_output=True, text=True, timeout=60,
+        capture_output=True, text=True, timeout=600,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
-    assert time.monotonic() - began < 30  # it did not wait out the gathering
     [drain] = shop.hub.jobs.queue("inbound").get_jobs()
     assert drain.args[1] == shop.connection_id
 

@@ -31,6 +31,7 @@ from flask import Flask
 from werkzeug.datastructures import EnvironHeaders
 
 from hub import Hub
+from hub import count_metric
 from webhooks.intake import ANSWERS
 from webhooks.intake import schedule_drain
 from webhooks.intake import store_known
@@ -93,6 +94,8 @@ class FastIntake:
         if entry_id is None:
             return False
         schedule_drain(self.hub, connection_id, entry_id, connector=connector)
+        count_metric("webhook_deliveries", connector=connector, outcome="received")
+        count_metric("webhook_deliveries", connector=connector, outcome="stored")
         return True
 
 

@@ -36,6 +36,7 @@ from hub import JobCall
 from hub import NotFound
 from hub import Unauthorized
 from hub import call_for_connector
+from hub import count_metric
 from hub import current_hub
 from webhooks.drains import drain_requests
 from webhooks.drains import enqueue_gate
@@ -63,6 +64,7 @@ def receive(connector: str, connection_id: int):
     the request got here.
     """
     hub = current_hub()
+    count_metric("webhook_deliveries", connector=connector, outcome="received")
     body = _body()
     snapshots = snapshots_of(hub)
     # One transaction (one pooled connection) for the lookup and the insert.
@@ -72,6 +74,7 @@ def receive(connector: str, connection_id: int):
             _check_active(connector, connection_id, connection)
         except NotFound:
             snapshots.forget(connector, connection_id)
+            count_metric("webhook_deliveries", connector=connector, outcome="rejected")
             raise
         snapshots.remember(connection, version)
         entry_id = _verify_and_store(hub, connector, connection, body, session)
@@ -105,11 +108,13 @@ def receive_app_wide(connector: str):
     everything after that is as for a connection's own URL.
     """
     hub = current_hub()
+    count_metric("webhook_deliveries", connector=connector, outcome="received")
     body = _body()
     connection = hub.pm.hook.webhook_connection(
         hub=hub, connector=connector, headers=request.headers, body=body
     )
     if connection is None or connection.connector != connector or connection.status == "deleted":
+        count_metric("webhook_deliveries", connector=connector, outcome="rejected")
         raise NotFound(
             f"no {connector} connection for the store this delivery names; connect the store first",
             code="connection_not_found",
@@ -133,6 +138,8 @@ def _verify_and_store(
     """Check the signature (401 or 404 when it fails), then insert into the inbox."""
     headers = request.headers
     verified = _connector_hook(hub, "webhook_verify", connection, headers, body)
+    if not verified:
+        count_metric("webhook_deliveries", connector=connector, outcome="rejected")
     if verified is None:
         raise NotFound(
             f"the {connector} connector does not receive webhooks",
@@ -154,6 +161,8 @@ def _answer(hub: Hub, connector: str, connection_id: int, entry_id: int | None):
     answer 200 either way."""
     if entry_id is not None:
         schedule_drain(hub, connection_id, entry_id, connector=connector)
+    outcome = "duplicate" if entry_id is None else "stored"
+    count_metric("webhook_deliveries", connector=connector, outcome=outcome)
     return Response(ANSWERS[entry_id is None], 200, mimetype="application/json")
 
 

@@ -27,6 +27,7 @@ from hub import Event
 from hub import Hub
 from hub import NotFound
 from hub import RetryLater
+from hub import count_metric
 from hub import current_hub
 from hub import outside_http
 from hub import utcnow
@@ -194,7 +195,7 @@ def deliver(delivery_id: int, trigger: str = "auto") -> str:
         secrets_in_use = signing_secrets(hub, endpoint)
         url, message, payload = endpoint.url, delivery.message_id, delivery.payload
     body = json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
-    headers = sign_headers(secrets_in_use, message, int(time.time()), body)
+    headers = sign_headers(secrets_in_use, message, int(utcnow().timestamp()), body)
     settings = hub.plugin_config("webhooks")
     client = outside_http(
         hub, allow_loopback=allow_loopback(hub), ca_bundle=settings.get("ca_bundle")
@@ -207,6 +208,7 @@ def deliver(delivery_id: int, trigger: str = "auto") -> str:
         timeout=float(settings.get("timeout_seconds", sender.TIMEOUT_SECONDS)),
     )
     status = _record(hub, delivery_id, outcome, trigger)
+    count_metric("outbound_deliveries", result=status)
     if status == "pending" and trigger == "auto":
         raise RetryLater(
             f"webhook delivery {delivery_id} to endpoint {endpoint.id} failed: "

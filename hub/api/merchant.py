@@ -8,6 +8,7 @@ from flask_smorest import Blueprint
 
 from hub.api.schemas import MerchantSchema
 from hub.core import current_hub
+from hub.currencies import check_currency
 from hub.merchants import check_timezone
 from hub.models import Merchant
 
@@ -28,6 +29,8 @@ class MerchantView(MethodView):
         """Change the merchant's name, currency, timezone or locale."""
         if "timezone" in data:
             check_timezone(data["timezone"])
+        if "currency" in data:
+            data["currency"] = check_currency(data["currency"])
         with current_hub().db.transaction() as session:
             merchant = session.get(Merchant, g.merchant_id)
             for key, value in data.items():

@@ -7,22 +7,20 @@ and the ``hub`` script see the same set.
 
 from __future__ import annotations
 
-import sys
-
 import click
-from flask.cli import FlaskGroup
 
 from hub.cli.admin import api_keys
 from hub.cli.admin import merchants
 from hub.cli.admin import plugins_command
 from hub.cli.database import db
+from hub.cli.group import HubGroup
+from hub.cli.group import hub_version
 from hub.cli.imports import import_group
 from hub.cli.jobs import jobs_group
 from hub.cli.runtime import cron_command
 from hub.cli.runtime import demo
 from hub.cli.runtime import serve
 from hub.cli.runtime import worker
-from hub.errors import StartupError
 
 COMMANDS = (
     demo,
@@ -44,28 +42,21 @@ def add_commands(group: click.Group) -> None:
         group.add_command(command)
 
 
-def _create_app():
-    from hub.app import create_app
-
-    return create_app()
-
-
-@click.group(
-    cls=FlaskGroup,
-    create_app=_create_app,
-    add_default_commands=False,
-    add_version_option=False,
-    load_dotenv=False,
-    set_debug_flag=False,
+@click.group(cls=HubGroup)
+@click.version_option(
+    hub_version(), "--version", "-V", prog_name="hub", message="%(prog)s %(version)s"
 )
 def cli() -> None:
-    """Storefront Hub: loyalty and integration hub for storefronts."""
+    """Storefront Hub: loyalty and integration hub for storefronts.
+
+    Settings come from HUB_* environment variables (see the README); without
+    HUB_DATABASE_URL the hub keeps an SQLite file in its instance folder.
+    """
+
+
+add_commands(cli)
 
 
 def main() -> None:
     """Run the ``hub`` command."""
-    try:
-        cli.main(prog_name="hub")
-    except StartupError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(2)
+    cli.main(prog_name="hub")

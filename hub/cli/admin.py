@@ -8,7 +8,9 @@ import click
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
+from hub.cli.group import SettingsError
 from hub.core import current_hub
+from hub.currencies import check_currency
 from hub.errors import HubError
 from hub.merchants import create_api_key
 from hub.merchants import create_merchant
@@ -32,6 +34,10 @@ def merchants() -> None:
 def create_merchant_command(name: str, currency: str, tz: str, locale: str, as_json: bool):
     """Create a merchant and its first API key (shown once)."""
     hub = current_hub()
+    try:
+        currency = check_currency(currency)
+    except HubError as exc:
+        raise SettingsError(exc.message) from None
     try:
         with hub.db.transaction() as session:
             merchant = create_merchant(session, name, currency=currency, timezone=tz, locale=locale)

@@ -33,3 +33,26 @@ def current_command() -> None:
     from hub.migrate import current_heads
 
     click.echo(", ".join(sorted(current_heads(current_hub()))) or "base (empty database)")
+
+
+@db.command("check")
+@with_appcontext
+def check_command() -> None:
+    """Check the ledger: every member's balance equals the sum of their entries.
+
+    Prints each member where it does not hold and exits with status 1; run it
+    after restoring a backup.
+    """
+    from hub.ledger_check import check_ledger
+
+    with current_hub().db.session() as session:
+        report = check_ledger(session)
+    for difference in report.differences:
+        click.echo(difference.describe())
+    if report.differences:
+        click.echo(
+            f"{len(report.differences)} of {report.members} members do not match their ledger",
+            err=True,
+        )
+        raise SystemExit(1)
+    click.echo(f"ledger consistent: {report.members} members checked")

@@ -7,8 +7,10 @@ from pathlib import Path
 import click
 from flask.cli import with_appcontext
 
+from hub.cli.group import SettingsError
 from hub.core import current_hub
 from hub.errors import HubError
+from hub.importer import EncodingProblem
 from hub.importer import import_members
 from hub.importer import read_rows
 from hub.importer import write_error_report
@@ -29,8 +31,17 @@ def import_group() -> None:
     type=click.Path(dir_okay=False, path_type=Path),
     help="Where to write rejected rows (default: FILE.errors.csv).",
 )
+@click.option(
+    "--encoding",
+    default="utf-8",
+    show_default=True,
+    help="The file's encoding: utf-8 (with or without BOM), cp1258 (Vietnamese Windows "
+    "Excel), cp1252 (Western Windows Excel).",
+)
 @with_appcontext
-def import_members_command(file: Path, merchant_id: int, errors_path: Path | None) -> None:
+def import_members_command(
+    file: Path, merchant_id: int, errors_path: Path | None, encoding: str
+) -> None:
     """Import members (phone, email, name, birthday, opening points, total spent).
 
     Good rows are imported, bad rows go to an error report with the reason;
@@ -41,9 +52,11 @@ def import_members_command(file: Path, merchant_id: int, errors_path: Path | Non
         if session.get(Merchant, merchant_id) is None:
             raise click.ClickException(f"merchant {merchant_id} does not exist")
     try:
-        total = sum(1 for _ in read_rows(file))
+        total = sum(1 for _ in read_rows(file, encoding))
         with click.progressbar(length=total, label="Importing members") as bar:
-            report = import_members(hub, merchant_id, file, progress=bar.update)
+            report = import_members(hub, merchant_id, file, progress=bar.update, encoding=encoding)
+    except EncodingProblem as exc:
+        raise SettingsError(exc.message) from None
     except HubError as exc:
         raise click.ClickException(exc.message) from None
     click.echo(

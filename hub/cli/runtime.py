@@ -6,6 +6,8 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from hub.cli.group import SettingsError
+from hub.cli.group import require_ready
 from hub.core import current_hub
 
 
@@ -25,6 +27,7 @@ def serve(host: str, port: int) -> None:
         from hub.migrate import upgrade
 
         upgrade(hub)
+    require_ready(hub)
     mode = "embedded job runner" if hub.jobs.is_inline else "rq jobs on Redis"
     click.echo(f"Storefront Hub on http://{host}:{port}/  ({hub.db.engine.dialect.name}, {mode})")
     _run(host, port)
@@ -63,7 +66,11 @@ def worker(burst: bool, simple: bool, cron: bool) -> None:
     """Run an rq worker on every hub queue, with the retry scheduler."""
     hub = current_hub()
     if hub.jobs.is_inline:
-        raise click.ClickException("HUB_REDIS_URL is not set: jobs run inline, no worker needed")
+        raise SettingsError(
+            "HUB_REDIS_URL is not set: hub serve runs the jobs and the schedule itself "
+            "(the embedded runner); no worker needed"
+        )
+    require_ready(hub, redis=True)
     from hub.worker import work
 
     work(hub, burst=burst, simple=simple, cron=cron)
@@ -75,7 +82,10 @@ def cron_command() -> None:
     """Run only the periodic-job scheduler (one per deployment)."""
     hub = current_hub()
     if hub.jobs.is_inline:
-        raise click.ClickException("HUB_REDIS_URL is not set: there is no queue to schedule on")
+        raise SettingsError(
+            "HUB_REDIS_URL is not set: hub serve runs the schedule itself; no cron needed"
+        )
+    require_ready(hub, redis=True)
     from hub.worker import make_cron
 
     make_cron(hub).start()

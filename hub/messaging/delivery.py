@@ -39,6 +39,7 @@ from hub.messaging.optouts import opt_out
 from hub.messaging.policy import Decision
 from hub.messaging.policy import decide
 from hub.messaging.settings import get_settings
+from hub.metrics import count
 from hub.models import Connection
 
 if TYPE_CHECKING:
@@ -218,6 +219,7 @@ def _send(hub: Hub, claim: Claim) -> Outcome:
 
 
 def _record(hub: Hub, claim: Claim, outcome: Outcome, now: datetime) -> str:
+    count("messages", gateway=claim.connection.connector, result=outcome.kind)
     retry_at = None
     with hub.db.transaction() as session:
         message = session.get(Message, claim.message_id, with_for_update=True)
