@@ -323,3 +323,22 @@ def test_a_body_that_is_json_but_says_it_is_not_passes_untouched(api):
         "/api/v1/members", data=json.dumps({"name": "Lan"}), headers={"Content-Type": "text/plain"}
     )
     assert response.status_code < 500
+
+
+# -- search wildcards ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("q", "found"), [("%", ["Giảm 100%"]), ("_", ["an_nguyen"])])
+def test_a_search_for_a_like_wildcard_matches_it_literally(api, q, found):
+    for name in ("Lan", "Giảm 100%", "an_nguyen", "Bình"):
+        assert api.post("/api/v1/members", json={"name": name}).status_code == 201
+    response = api.get("/api/v1/members", query_string={"q": q})
+    assert response.status_code == 200, response.json
+    assert [m["name"] for m in response.json["data"]] == found
+
+
+def test_a_search_still_finds_a_part_of_a_name_in_any_case(api):
+    for name in ("Nguyễn Thị Lan", "Trần Văn Bình"):
+        assert api.post("/api/v1/members", json={"name": name}).status_code == 201
+    response = api.get("/api/v1/members", query_string={"q": "thị"})
+    assert [m["name"] for m in response.json["data"]] == ["Nguyễn Thị Lan"]
