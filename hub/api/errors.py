@@ -7,8 +7,10 @@ import logging
 from flask import Flask
 from flask import jsonify
 from flask import request
+from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException
 
+from hub.api.conflicts import as_conflict
 from hub.errors import HubError
 
 log = logging.getLogger(__name__)
@@ -72,6 +74,13 @@ def init_app(app: Flask) -> None:
         if not request.path.startswith(("/api/", "/webhooks/", "/widget/")):
             return error
         return http_error(error)
+
+    @app.errorhandler(IntegrityError)
+    def _integrity_error(error: IntegrityError):
+        conflict = as_conflict(error)
+        if conflict is None:
+            return _unexpected(error)
+        return error_response(conflict.status, conflict.code, conflict.message, conflict.details)
 
     @app.errorhandler(Exception)
     def _unexpected(error: Exception):
