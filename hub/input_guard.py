@@ -20,6 +20,7 @@ from typing import Any
 from flask import Flask
 from flask import Response
 from flask import request
+from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.routing import IntegerConverter
 
 from hub.errors import HubError
@@ -141,8 +142,27 @@ def _check_pairs(pairs: Any, what: str) -> None:
             raise ValidationError(f"the {what} {key!r} {_BAD_TEXT}", details={key: [_BAD_TEXT]})
 
 
+def _check_streamed_size() -> None:
+    """Refuse a chunked body over the limit with 413, as one with a Content-Length is.
+
+    Werkzeug stops reading a body sent without a length at the limit and
+    hands over what it read, which would then fail as malformed JSON or a bad
+    signature. Reading past the limit tells the two apart: an oversized body
+    has more to give, one of exactly the limit has not.
+    """
+    limit = request.max_content_length
+    if limit is None or request.content_length is not None:
+        return
+    if "chunked" not in request.headers.get("Transfer-Encoding", "").lower():
+        return
+    data = request.get_data(cache=True)
+    if len(data) >= limit and request.environ["wsgi.input"].read(1):
+        raise RequestEntityTooLarge()
+
+
 def check_request() -> Response | None:
     """Refuse input no view could store; runs before every view."""
+    _check_streamed_size()
     for value in (request.view_args or {}).values():
         if isinstance(value, str) and not storable_text(value):
             raise NotFound(f"no object is named with a NUL character ({request.path!r})")
