@@ -342,3 +342,60 @@ def test_a_search_still_finds_a_part_of_a_name_in_any_case(api):
         assert api.post("/api/v1/members", json={"name": name}).status_code == 201
     response = api.get("/api/v1/members", query_string={"q": "thị"})
     assert [m["name"] for m in response.json["data"]] == ["Nguyễn Thị Lan"]
+
+
+# -- over-long URLs and headers -----------------------------------------------------
+
+LONG = "A" * 20_000
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("get", f"/api/v1/vouchers/{LONG}"),
+        ("post", f"/api/v1/vouchers/{LONG}/cancel"),
+        ("delete", f"/api/v1/members/1/opt-outs/{LONG}"),
+        ("get", f"/api/v1/{LONG}"),
+        ("get", f"/api/v1/members?q={LONG}"),
+        ("get", f"/api/v1/members?cursor={LONG}"),
+        ("post", f"/webhooks/{LONG}/1"),
+        ("post", f"/webhooks/{LONG}"),
+        ("get", f"/widget/v1/{LONG}"),
+    ],
+)
+def test_an_over_long_url_answers_4xx_in_the_error_shape(api, member, method, path):
+    response = getattr(api, method)(path)
+    assert 400 <= response.status_code < 500, response.get_data(as_text=True)[:200]
+    assert set(response.get_json()["error"]) == {"code", "message", "details"}
+
+
+@pytest.mark.parametrize(
+    ("header", "value"),
+    [
+        ("Authorization", "Bearer " + LONG),
+        ("Authorization", LONG),
+        ("Idempotency-Key", LONG),
+        ("Origin", LONG),
+        ("If-None-Match", LONG),
+        ("Content-Type", "application/json; charset=" + LONG),
+    ],
+)
+@pytest.mark.parametrize("path", ["/api/v1/members", "/widget/v1/c/1/state", "/webhooks/shopify"])
+def test_an_over_long_header_answers_in_the_error_shape(client, merchant, header, value, path):
+    headers = {**merchant.headers, header: value}
+    for method in (client.get, client.post):
+        response = method(path, headers=headers, json={"name": "Lan"})
+        assert response.status_code < 500, response.get_data(as_text=True)[:200]
+        if response.status_code >= 400:
+            assert set(response.get_json()["error"]) == {"code", "message", "details"}
+
+
+def test_the_counter_answers_over_long_codes_and_receipts_with_4xx(till):
+    for path in (
+        f"/pos/v1/members/{LONG}",
+        f"/pos/v1/sales/{LONG}",
+        f"/pos/v1/members/{LONG}/qr.svg",
+    ):
+        answer = till.get(path)
+        assert 400 <= answer.status_code < 500
+    assert 400 <= till.post(f"/pos/v1/sales/{LONG}/void", json={}).status_code < 500
