@@ -399,3 +399,37 @@ def test_the_counter_answers_over_long_codes_and_receipts_with_4xx(till):
         answer = till.get(path)
         assert 400 <= answer.status_code < 500
     assert 400 <= till.post(f"/pos/v1/sales/{LONG}/void", json={}).status_code < 500
+
+
+# -- amounts in settings and refunds ------------------------------------------------
+
+
+def program_with_earn_rate(api, amount):
+    settings = api.get("/api/v1/program").json["settings"]
+    settings["earn_rate"] = {"amount": amount, "points": 1_000_000}
+    return api.put("/api/v1/program", json=settings)
+
+
+@pytest.mark.parametrize("amount", ["1e-400", "0.00001", "1e400", "10000000000000000"])
+def test_an_earn_rate_beyond_what_money_is_kept_to_is_422(api, amount):
+    error = assert_error_shape(program_with_earn_rate(api, amount), 422)
+    assert "earn_rate" in error["details"]
+
+
+def test_an_order_that_would_earn_more_points_than_any_balance_holds_is_422(api, hub):
+    assert program_with_earn_rate(api, "0.0001").status_code == 200
+    response = api.post("/api/v1/orders", json=order(total="1000000000000000"))
+    error = assert_error_shape(response, 422)
+    assert error["code"] == "too_many_points"
+    assert count(hub, Order) == 0
+
+
+@pytest.mark.parametrize("amount", ["1e400", "10000000000000000", 10**30])
+def test_a_refund_beyond_any_amount_is_422(api, amount):
+    created = api.post("/api/v1/orders", json=order())
+    assert created.status_code == 201, created.json
+    response = api.post(
+        f"/api/v1/orders/{created.json['id']}/refunds", json={"amount": amount, "external_id": "r1"}
+    )
+    error = assert_error_shape(response, 422)
+    assert "amount" in error["details"]
