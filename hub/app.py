@@ -10,6 +10,7 @@ from typing import Any
 from flask import Flask
 
 from hub import events
+from hub import input_guard
 from hub.config import load_config
 from hub.core import Hub
 from hub.errors import StartupError
@@ -36,6 +37,7 @@ def create_app(
     app.config["SECRET_KEY"] = settings["HUB_SECRET_KEY"]
     app.config["MAX_CONTENT_LENGTH"] = settings["HUB_MAX_BODY_BYTES"]
     app.session_interface = LazyCookieSessions()
+    input_guard.init_app(app)  # before any route: ``<int:...>`` is bounded to 64 bits
     configure_logging(settings["HUB_LOG_LEVEL"], settings["HUB_LOG_FORMAT"])
 
     pm = make_plugin_manager(

@@ -38,6 +38,9 @@ log = logging.getLogger(__name__)
 
 #: A rule name as it goes on ledger entries and in keys.
 RULE_NAME_MAX = 40
+#: The most points one order may earn: far below what a BIGINT balance holds, and above
+#: anything a real program gives; more means a mistaken earn rate, refused with 422.
+MAX_ORDER_POINTS = 10**12
 
 
 @dataclass(frozen=True)
@@ -84,7 +87,16 @@ def quote(
         order=order,
         program=program,
     )
-    return Quote(program=program, base=base, awards=combine(results))
+    awards = combine(results)
+    total = sum(award.points for award in awards)
+    if total > MAX_ORDER_POINTS:
+        raise ValidationError(
+            f"order {order.external_id} would earn {total} points, more than the "
+            f"{MAX_ORDER_POINTS} one order may; check the program's earn rate and rules",
+            details={"points": [f"more than {MAX_ORDER_POINTS}"]},
+            code="too_many_points",
+        )
+    return Quote(program=program, base=base, awards=awards)
 
 
 def combine(results: list[list[Award] | None]) -> tuple[Award, ...]:

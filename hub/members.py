@@ -508,13 +508,14 @@ def search_members(
     if email:
         query = query.where(Member.email == normalize_email(email))
     if q:
-        like = f"%{q.strip().lower()}%"
+        text = q.strip()
+        # autoescape: a % or _ the client typed matches itself, not any characters.
         query = query.where(
             or_(
-                Member.name.ilike(like),
-                Member.email.ilike(like),
-                Member.phone.like(f"%{q.strip().lstrip('0+')}%"),
-                Member.code == q.strip().upper(),
+                Member.name.icontains(text, autoescape=True),
+                Member.email.icontains(text, autoescape=True),
+                Member.phone.contains(text.lstrip("0+"), autoescape=True),
+                Member.code == text.upper(),
             )
         )
     if after_id:

@@ -68,14 +68,20 @@ class ProgramRule:
 AMOUNT = {"type": "string", "format": "decimal", "example": "1000"}
 
 
+#: The largest amount a setting takes: the API's bound on money (NUMERIC(20, 4) holds it).
+MAX_SETTING_AMOUNT = Decimal(10) ** 15
+#: The smallest positive amount: the four decimals money is kept to.
+MIN_SETTING_AMOUNT = Decimal("0.0001")
+
+
 def positive(value: Decimal) -> None:
-    if value <= 0:
-        raise SchemaError("must be more than 0")
+    if not MIN_SETTING_AMOUNT <= value <= MAX_SETTING_AMOUNT:
+        raise SchemaError(f"must be between {MIN_SETTING_AMOUNT} and {MAX_SETTING_AMOUNT}")
 
 
 def not_negative(value: Decimal) -> None:
-    if value < 0:
-        raise SchemaError("must be at least 0")
+    if not 0 <= value <= MAX_SETTING_AMOUNT:
+        raise SchemaError(f"must be between 0 and {MAX_SETTING_AMOUNT}")
 
 
 class EarnRateSchema(Schema):

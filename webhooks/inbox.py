@@ -222,6 +222,8 @@ def _records(hub: Hub, connection: Connection, entry: InboxEntry) -> list | None
         payload = json.loads(entry.body) if entry.body else None
     except ValueError as exc:
         raise PermanentError(f"the body is not JSON: {exc}") from None
+    except RecursionError:
+        raise PermanentError("the body nests too deep to read as JSON") from None
     return hub.pm.hook.webhook_records(
         hub=hub,
         connection=connection,

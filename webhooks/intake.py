@@ -186,16 +186,30 @@ def _check_active(connector: str, connection_id: int, connection: Connection | N
 def _connector_hook(
     hub: Hub, name: str, connection: Connection, headers: Headers, body: bytes
 ) -> Any:
-    """One of the intake's first-result hooks, for the connection's connector."""
-    return call_for_connector(
-        hub.pm,
-        name,
-        connection.connector,
-        hub=hub,
-        connection=connection,
-        headers=headers,
-        body=body,
-    )
+    """One of the intake's first-result hooks, for the connection's connector.
+
+    A body nested too deep for the connector to parse answers 400 and is not
+    stored: the connector cannot name its topic or delivery id, so it could
+    be neither deduplicated nor processed, and a stored row would only fail
+    again in the worker. A 4xx tells the sender the delivery itself is at
+    fault, where a 500 invites it to retry for ever.
+    """
+    try:
+        return call_for_connector(
+            hub.pm,
+            name,
+            connection.connector,
+            hub=hub,
+            connection=connection,
+            headers=headers,
+            body=body,
+        )
+    except RecursionError:
+        raise HubError(
+            f"the body of this delivery to connection {connection.id} nests too deep to "
+            f"read; send the event as documented",
+            code="body_too_deep",
+        ) from None
 
 
 def delivery_id_for(hub: Hub, connection: Connection, headers: Headers, body: bytes) -> str:

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from connectors.pos.keys import Counter
 from connectors.pos.redemption import redemption_terms
+from hub import Conflict
 from hub import Member
 from hub import MemberTier
 from hub import NotFound
@@ -257,6 +258,16 @@ def card(counter: Counter, found: Found, vouchers: list[Voucher]) -> dict[str, A
     }
 
 
+def _active_member(session: Session, counter: Counter, phone: str) -> Member | None:
+    return session.scalars(
+        select(Member).where(
+            Member.merchant_id == counter.merchant_id,
+            Member.phone == phone,
+            Member.status == "active",
+        )
+    ).first()
+
+
 @dataclass(frozen=True)
 class Enrolment:
     member: Member
@@ -283,13 +294,7 @@ def enrol(session: Session, counter: Counter, data: dict[str, Any], region: str)
             details={"phone": ["required"]},
         )
     consents = {k: bool(v) for k, v in (data.get("consents") or {}).items()}
-    existing = session.scalars(
-        select(Member).where(
-            Member.merchant_id == counter.merchant_id,
-            Member.phone == phone,
-            Member.status == "active",
-        )
-    ).first()
+    existing = _active_member(session, counter, phone)
     if existing is not None:
         for channel, granted in consents.items():
             set_consent(session, existing, channel, granted, source=counter.consent_source)
@@ -298,14 +303,23 @@ def enrol(session: Session, counter: Counter, data: dict[str, Any], region: str)
         profile = {
             k: data[k] for k in ("name", "email", "birthday", "gender") if data.get(k) is not None
         }
-        member = create_member(
-            session,
-            counter.merchant_id,
-            {**profile, "phone": phone, "consents": consents},
-            source=counter.consent_source,
-            region=region,
-        )
-        created = True
+        try:
+            member = create_member(
+                session,
+                counter.merchant_id,
+                {**profile, "phone": phone, "consents": consents},
+                source=counter.consent_source,
+                region=region,
+            )
+            created = True
+        except Conflict as conflict:
+            # Another till enrolled this phone since the lookup above: that member is the answer.
+            member = _active_member(session, counter, phone)
+            if conflict.code != "duplicate_phone" or member is None:
+                raise
+            for channel, granted in consents.items():
+                set_consent(session, member, channel, granted, source=counter.consent_source)
+            created = False
     if data.get("customer_id"):
         add_identity(session, member, counter.connection_id, str(data["customer_id"]))
     return Enrolment(member=member, created=created)

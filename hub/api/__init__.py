@@ -11,10 +11,10 @@ from hub.api import auth
 from hub.api import bodies
 from hub.api import errors
 from hub.api import idempotency
-from hub.api.ids import IdConverter
 from hub.api.ids import id_parameter_schema
 from hub.api.openapi import ErrorResponsesPlugin
 from hub.api.openapi import ErrorSchema
+from hub.input_guard import Int64Converter
 
 
 class HubApi(Api):
@@ -74,10 +74,8 @@ def init_api(app: Flask) -> HubApi:
         },
     )
     app.extensions["hub_api"] = api
-    # Every ``<int:...>`` route registered from here on (API, widget, plugins) takes only
-    # ids the databases can hold; a larger one answers 404 instead of overflowing a query.
-    app.url_map.converters["int"] = IdConverter
-    api.register_converter(IdConverter, id_parameter_schema)
+    # ``<int:...>`` is hub.input_guard's bounded converter (installed before any route).
+    api.register_converter(Int64Converter, id_parameter_schema)
     auth.init_app(app)
     idempotency.init_app(app)
     bodies.init_app(app)

@@ -7,8 +7,11 @@ import logging
 from flask import Flask
 from flask import jsonify
 from flask import request
+from sqlalchemy.exc import DataError
+from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException
 
+from hub.api.conflicts import as_conflict
 from hub.errors import HubError
 
 log = logging.getLogger(__name__)
@@ -72,6 +75,30 @@ def init_app(app: Flask) -> None:
         if not request.path.startswith(("/api/", "/webhooks/", "/widget/")):
             return error
         return http_error(error)
+
+    @app.errorhandler(IntegrityError)
+    def _integrity_error(error: IntegrityError):
+        conflict = as_conflict(error)
+        if conflict is None:
+            return _unexpected(error)
+        return error_response(conflict.status, conflict.code, conflict.message, conflict.details)
+
+    @app.errorhandler(DataError)
+    def _data_error(error: DataError):
+        # The database refused a value (out of range, NUL in text, too long): bad input
+        # an edge check missed, not a failure of ours. The driver's message names no value.
+        log.warning(
+            "the database refused a value on %s %s: %s",
+            request.method,
+            request.path,
+            str(error.orig).splitlines()[0] if error.orig else type(error).__name__,
+        )
+        return error_response(
+            422,
+            "unstorable_value",
+            "a value in the request cannot be stored (out of range, too long, or holding a "
+            "NUL character); check the values sent",
+        )
 
     @app.errorhandler(Exception)
     def _unexpected(error: Exception):

@@ -9,6 +9,7 @@ from flask import Response
 from flask import g
 from flask.views import MethodView
 from flask_smorest import Blueprint
+from sqlalchemy.exc import IntegrityError
 
 from hub import ledger
 from hub.api.pagination import decode_cursor
@@ -130,10 +131,18 @@ class MemberIdentities(MethodView):
     @blp.response(201, IdentitySchema)
     def post(self, data, member_id):
         """Link the member to a customer id at one of the merchant's connections."""
-        with current_hub().db.transaction() as session:
-            member = get_member(session, g.merchant_id, member_id)
-            identity = add_identity(session, member, data["connection_id"], data["external_id"])
-            return identity
+        try:
+            return _link(member_id, data)
+        except IntegrityError:
+            # The same link was written by a request at the same moment; run again, the
+            # link is found: this member's answers as it is, another member's is a 409.
+            return _link(member_id, data)
+
+
+def _link(member_id: int, data: dict):
+    with current_hub().db.transaction() as session:
+        member = get_member(session, g.merchant_id, member_id)
+        return add_identity(session, member, data["connection_id"], data["external_id"])
 
 
 @blp.route("/<int:member_id>/qr.svg")

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from hub.api.pagination import decode_cursor
 from hub.api.pagination import encode_cursor
 from hub.api.schemas import AMOUNT
+from hub.api.schemas import Int64
 from hub.core import current_hub
 from hub.errors import NotFound
 from hub.errors import ValidationError
@@ -139,7 +140,7 @@ class MessagePageSchema(Schema):
 
 
 class MessageListArgs(Schema):
-    member_id = fields.Int()
+    member_id = Int64()
     kind = fields.Str(validate=validate.Length(max=64))
     status = fields.Str(validate=validate.OneOf(STATUSES))
     channel = fields.Str(validate=validate.OneOf(CHANNELS))

@@ -13,6 +13,7 @@ from hub.accrual import is_cancelled
 from hub.api.orders import canonical_order
 from hub.api.pagination import decode_cursor
 from hub.api.pagination import encode_cursor
+from hub.api.schemas import Int64
 from hub.api.schemas import OrderInSchema
 from hub.core import current_hub
 from hub.db import utcnow
@@ -71,7 +72,7 @@ class ProgramPreviewInSchema(OrderInSchema):
 
     external_id = fields.Str(load_default="preview", validate=validate.Length(min=1, max=100))
     financial_status = fields.Str(load_default="paid", validate=validate.OneOf(FINANCIAL_STATUSES))
-    member_id = fields.Int(allow_none=True, load_default=None)
+    member_id = Int64(allow_none=True, load_default=None)
 
 
 class PreviewAwardSchema(Schema):

@@ -12,6 +12,7 @@ from marshmallow import validate
 from hub.api.pagination import decode_cursor
 from hub.api.pagination import page
 from hub.api.pagination import page_of
+from hub.api.schemas import Int64
 from hub.api.tiers import Amount
 from hub.api.tiers import amount
 from hub.api.vouchers import VoucherSchema
@@ -52,7 +53,7 @@ class RewardInSchema(Schema):
     points_cost = fields.Int(required=True, validate=validate.Range(min=1, max=MAX_COUNT))
     min_order = amount()
     validity_days = fields.Int(allow_none=True, validate=validate.Range(min=1, max=36_500))
-    min_tier_id = fields.Int(allow_none=True)
+    min_tier_id = Int64(allow_none=True)
     stock = fields.Int(allow_none=True, validate=validate.Range(min=0, max=MAX_COUNT))
     per_member_limit = fields.Int(allow_none=True, validate=validate.Range(min=1, max=1_000_000))
     active = fields.Bool()
@@ -69,7 +70,7 @@ class RewardSchema(Schema):
     points_cost = fields.Int()
     min_order = Amount()
     validity_days = fields.Int(allow_none=True)
-    min_tier_id = fields.Int(allow_none=True)
+    min_tier_id = Int64(allow_none=True)
     stock = fields.Int(allow_none=True)
     per_member_limit = fields.Int(allow_none=True)
     active = fields.Bool()
@@ -84,7 +85,7 @@ class RewardListArgs(Schema):
 
 
 class RedemptionInSchema(Schema):
-    reward_id = fields.Int(required=True)
+    reward_id = Int64(required=True)
 
 
 class RedemptionSchema(Schema):

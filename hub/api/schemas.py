@@ -16,14 +16,36 @@ from hub.orders import FINANCIAL_STATUSES
 #: How amounts appear in the spec: decimal strings, so no client parses money as a float.
 AMOUNT = {"type": "string", "format": "decimal", "example": "150000"}
 
+#: The range of a BIGINT column (and of SQLite's INTEGER): every id and count fits in it.
+INT64_MIN = -(2**63)
+INT64_MAX = 2**63 - 1
+#: The largest value of an INTEGER column on PostgreSQL (line quantities, positions).
+INT32_MAX = 2**31 - 1
+#: The largest amount of money the API takes; the Money column (NUMERIC(20, 4)) holds it.
+MAX_MONEY = Decimal(10) ** 15
+
+
+class Int64(fields.Integer):
+    """An integer its column can hold: 64 bits unless narrowed; beyond it answers 422.
+
+    A number out of range never reaches the database, where PostgreSQL would
+    refuse it and SQLite's driver raise: the field that carried it is named.
+    """
+
+    def __init__(self, *, minimum: int = INT64_MIN, maximum: int = INT64_MAX, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.validators.insert(0, validate.Range(min=minimum, max=maximum))
+
 
 def _not_negative(value: Decimal) -> None:
     if value < 0:
         raise ValidationError("must be at least 0")
+    if value > MAX_MONEY:
+        raise ValidationError(f"must be at most {MAX_MONEY}")
 
 
 def _money(**kwargs) -> fields.Decimal:
-    """An amount of money: a decimal string (numbers are accepted), never negative."""
+    """An amount of money: a decimal string (numbers are accepted), 0 to ``MAX_MONEY``."""
     return fields.Decimal(
         as_string=True,
         validate=_not_negative,
@@ -40,7 +62,7 @@ class ConsentSchema(Schema):
 
 
 class IdentitySchema(Schema):
-    connection_id = fields.Int(required=True)
+    connection_id = Int64(required=True)
     external_id = fields.Str(required=True, validate=validate.Length(min=1, max=100))
 
 
@@ -106,7 +128,7 @@ class MemberSearchArgs(Schema):
 
 
 class MergeSchema(Schema):
-    from_member_id = fields.Int(required=True)
+    from_member_id = Int64(required=True)
 
 
 class AddressSchema(Schema):
@@ -134,7 +156,7 @@ class OrderLineSchema(Schema):
     product_id = fields.Str(allow_none=True)
     variant_id = fields.Str(allow_none=True)
     title = fields.Str(load_default="")
-    quantity = fields.Int(required=True, validate=validate.Range(min=0))
+    quantity = Int64(required=True, minimum=0, maximum=INT32_MAX)
     price = _money(required=True)
     total_discount = _money(load_default=Decimal(0))
     collections = fields.List(fields.Str(), load_default=list)
@@ -144,7 +166,7 @@ class OrderLineSchema(Schema):
 class OrderInSchema(Schema):
     """An order sent by a custom integration; amounts as strings or numbers."""
 
-    connection_id = fields.Int(allow_none=True)
+    connection_id = Int64(allow_none=True)
     source = fields.Str(validate=validate.Regexp(r"^[a-z0-9_.-]{1,40}$"))
     external_id = fields.Str(required=True, validate=validate.Length(min=1, max=100))
     number = fields.Str(allow_none=True)
@@ -193,7 +215,7 @@ class OrderSchema(Schema):
 
 
 class OrderListArgs(Schema):
-    member_id = fields.Int()
+    member_id = Int64()
     limit = fields.Int(load_default=50, validate=validate.Range(min=1, max=200))
     cursor = fields.Str(load_default=None)
 

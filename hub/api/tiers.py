@@ -13,6 +13,7 @@ from marshmallow import fields
 from marshmallow import validate
 
 from hub import tiers
+from hub.api.schemas import Int64
 from hub.core import current_hub
 from hub.jobs import JobCall
 from hub.jobs import JobRef
@@ -148,7 +149,7 @@ class TierHistorySchema(Schema):
 
 
 class OverrideInSchema(Schema):
-    tier_id = fields.Int(required=True)
+    tier_id = Int64(required=True)
     until = fields.AwareDateTime(load_default=None, allow_none=True)
     note = fields.Str(load_default="", validate=validate.Length(max=500))
 

@@ -14,6 +14,7 @@ from marshmallow import validate
 from hub.api.pagination import decode_cursor
 from hub.api.pagination import page
 from hub.api.pagination import page_of
+from hub.api.schemas import Int64
 from hub.api.tiers import Amount
 from hub.api.tiers import amount
 from hub.core import current_hub
@@ -88,7 +89,7 @@ class UseInSchema(Schema):
     """Burn a code on an order: a hub order id, or the store's or till's own reference."""
 
     code = _CODE
-    order_id = fields.Int(load_default=None, allow_none=True)
+    order_id = Int64(load_default=None, allow_none=True)
     reference = fields.Str(load_default=None, allow_none=True, validate=validate.Length(max=100))
     order_total = amount(load_default=None, allow_none=True)
 
