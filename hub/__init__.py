@@ -113,6 +113,11 @@ from hub.registry import ConnectorInfo
 from hub.rewards import get_reward
 from hub.rewards import list_rewards
 from hub.rewards import redeem as redeem_reward
+from hub.store_toolkit import StoreOperations
+from hub.store_toolkit import add_store_commands
+from hub.store_toolkit import hub_errors_as_click
+from hub.store_toolkit import simulate_command
+from hub.store_toolkit import store_commands
 from hub.tiers import current_tier
 from hub.vouchers import use_voucher
 from hub.vouchers import validate_voucher
@@ -175,6 +180,7 @@ __all__ = [
     "SettingText",
     "ShopRedaction",
     "StartupError",
+    "StoreOperations",
     "StorefrontSettingsSchema",
     "Tier",
     "UTCDateTime",
@@ -185,6 +191,7 @@ __all__ = [
     "__version__",
     "active_connection_ids",
     "add_identity",
+    "add_store_commands",
     "apply_record",
     "birthday_members",
     "call_for_connector",
@@ -203,6 +210,7 @@ __all__ = [
     "grant_points",
     "handles_events",
     "hookimpl",
+    "hub_errors_as_click",
     "identities_of",
     "kind_options",
     "lapsed_members",
@@ -227,6 +235,8 @@ __all__ = [
     "register_api_blueprint",
     "rule_awarded",
     "set_consent",
+    "simulate_command",
+    "store_commands",
     "transient_status",
     "use_voucher",
     "utcnow",
