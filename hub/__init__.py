@@ -113,6 +113,7 @@ from hub.registry import ConnectorInfo
 from hub.rewards import get_reward
 from hub.rewards import list_rewards
 from hub.rewards import redeem as redeem_reward
+from hub.simulators import LoopbackServer
 from hub.store_toolkit import StoreOperations
 from hub.store_toolkit import add_store_commands
 from hub.store_toolkit import hub_errors_as_click
@@ -150,6 +151,7 @@ __all__ = [
     "InboundMessage",
     "JSONType",
     "JobCall",
+    "LoopbackServer",
     "Member",
     "MemberTier",
     "Merchant",
