@@ -114,6 +114,11 @@ from hub.rewards import get_reward
 from hub.rewards import list_rewards
 from hub.rewards import redeem as redeem_reward
 from hub.simulators import LoopbackServer
+from hub.store_sync import StoreBackfill
+from hub.store_sync import StorePage
+from hub.store_sync import apply_pages
+from hub.store_sync import run_backfill
+from hub.store_sync import walk_pages
 from hub.store_toolkit import StoreOperations
 from hub.store_toolkit import add_store_commands
 from hub.store_toolkit import hub_errors_as_click
@@ -182,7 +187,9 @@ __all__ = [
     "SettingText",
     "ShopRedaction",
     "StartupError",
+    "StoreBackfill",
     "StoreOperations",
+    "StorePage",
     "StorefrontSettingsSchema",
     "Tier",
     "UTCDateTime",
@@ -194,6 +201,7 @@ __all__ = [
     "active_connection_ids",
     "add_identity",
     "add_store_commands",
+    "apply_pages",
     "apply_record",
     "birthday_members",
     "call_for_connector",
@@ -236,6 +244,7 @@ __all__ = [
     "refresh_connection_secrets",
     "register_api_blueprint",
     "rule_awarded",
+    "run_backfill",
     "set_consent",
     "simulate_command",
     "store_commands",
@@ -244,6 +253,7 @@ __all__ = [
     "utcnow",
     "validate_voucher",
     "voucher_status",
+    "walk_pages",
     "wants_events",
     "when_kind_enabled",
 ]
