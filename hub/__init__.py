@@ -116,6 +116,17 @@ from hub.registry import ConnectorInfo
 from hub.rewards import get_reward
 from hub.rewards import list_rewards
 from hub.rewards import redeem as redeem_reward
+from hub.simulators import LoopbackServer
+from hub.store_sync import StoreBackfill
+from hub.store_sync import StorePage
+from hub.store_sync import apply_pages
+from hub.store_sync import run_backfill
+from hub.store_sync import walk_pages
+from hub.store_toolkit import StoreOperations
+from hub.store_toolkit import add_store_commands
+from hub.store_toolkit import hub_errors_as_click
+from hub.store_toolkit import simulate_command
+from hub.store_toolkit import store_commands
 from hub.tiers import current_tier
 from hub.vouchers import use_voucher
 from hub.vouchers import validate_voucher
@@ -149,6 +160,7 @@ __all__ = [
     "InboundMessage",
     "JSONType",
     "JobCall",
+    "LoopbackServer",
     "Member",
     "MemberTier",
     "Merchant",
@@ -179,6 +191,9 @@ __all__ = [
     "SettingText",
     "ShopRedaction",
     "StartupError",
+    "StoreBackfill",
+    "StoreOperations",
+    "StorePage",
     "StorefrontSettingsSchema",
     "Tier",
     "UTCDateTime",
@@ -189,6 +204,8 @@ __all__ = [
     "__version__",
     "active_connection_ids",
     "add_identity",
+    "add_store_commands",
+    "apply_pages",
     "apply_record",
     "birthday_members",
     "call_for_connector",
@@ -208,6 +225,7 @@ __all__ = [
     "grant_points",
     "handles_events",
     "hookimpl",
+    "hub_errors_as_click",
     "identities_of",
     "kind_options",
     "lapsed_members",
@@ -232,12 +250,16 @@ __all__ = [
     "register_api_blueprint",
     "register_gauges",
     "rule_awarded",
+    "run_backfill",
     "set_consent",
+    "simulate_command",
+    "store_commands",
     "transient_status",
     "use_voucher",
     "utcnow",
     "validate_voucher",
     "voucher_status",
+    "walk_pages",
     "wants_events",
     "when_kind_enabled",
 ]

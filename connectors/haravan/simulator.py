@@ -43,7 +43,8 @@ from flask import Flask
 from flask import jsonify
 from flask import redirect
 from flask import request
-from werkzeug.serving import make_server
+
+from hub import LoopbackServer
 
 
 def _now() -> str:
@@ -72,7 +73,7 @@ class LeakyBucket:
         return True
 
 
-class HaravanSimulator:
+class HaravanSimulator(LoopbackServer):
     """One simulated Haravan shop. ``with HaravanSimulator(...) as shop:`` serves it."""
 
     #: Seconds the store waits for the hub to answer a webhook, as the platform does.
@@ -110,34 +111,7 @@ class HaravanSimulator:
         self.challenges: list[int] = []
         self.calls: list[str] = []
         self.limited = 0
-        self.app = self._make_app()
-        self.server = None
-        self.url = ""
-
-    # -- serving ---------------------------------------------------------------------
-
-    def __enter__(self) -> HaravanSimulator:
-        self.start()
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self.stop()
-
-    def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
-        self.server = make_server(host, port, self.app, threaded=True)
-        self.url = f"http://{host}:{self.server.server_port}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        return self.url
-
-    def stop(self) -> None:
-        if self.server is not None:
-            self.server.shutdown()
-            self.server.server_close()
-            self.server = None
-
-    def serve_forever(self, host: str = "127.0.0.1", port: int = 8702) -> None:
-        self.url = f"http://{host}:{port}"
-        make_server(host, port, self.app, threaded=True).serve_forever()
+        super().__init__(self._make_app())
 
     def issue_token(self) -> str:
         """Make a private app's token, as the developer dashboard shows it."""

@@ -20,19 +20,22 @@ from connectors.haravan.schemas import customer_records
 from connectors.haravan.schemas import order_records
 from connectors.haravan.setup import ensure_webhooks
 from connectors.haravan.store import NAME
+from connectors.haravan.store import OpenStore
 from connectors.haravan.store import open_store
-from hub import Connection
 from hub import Hub
+from hub import StoreBackfill
+from hub import StorePage
 from hub import active_connection_ids
-from hub import apply_record
+from hub import apply_pages
 from hub import current_hub
+from hub import run_backfill
 from hub import utcnow
+from hub import walk_pages
 
 log = logging.getLogger(__name__)
 
 PAGE_SIZE = 50
 RECONCILE_WINDOW = timedelta(hours=48)
-PHASES = ("customers", "orders", "done")
 LISTS = {"customers": "/com/customers.json", "orders": "/com/orders.json"}
 
 
@@ -45,6 +48,20 @@ def totals(hub: Hub, connection_id: int) -> int | None:
     return int(customers) + int(orders)
 
 
+def _page(store: OpenStore, phase: str, page: int, page_size: int, **filters: Any) -> StorePage:
+    """Page number ``page`` of the shop's ``phase`` list, mapped to canonical records."""
+    params: dict[str, Any] = {"page": page, "limit": page_size, **filters}
+    if phase == "orders":
+        params["status"] = "any"
+    items = store.api.get(LISTS[phase], **params).get(phase) or []
+    mapping = order_records if phase == "orders" else customer_records
+    records = [r for item in items for r in mapping(item)]
+    return StorePage(records, len(items), page + 1 if len(items) == page_size else None)
+
+
+BACKFILL = StoreBackfill(open_store=open_store, fetch=_page, cursor_key="page", first_cursor=1)
+
+
 def backfill(
     hub: Hub,
     connection_id: int,
@@ -55,54 +72,15 @@ def backfill(
     max_pages: int | None = None,
 ) -> dict[str, Any]:
     """Import the shop's customers, then its orders; return the state reached."""
-    if restart:
-        _save(hub, connection_id, {"phase": "customers", "page": 1, "done": 0}, [])
-    pages = 0
-    while True:
-        store = open_store(hub, connection_id)
-        if store is None:
-            return {"phase": "stopped"}
-        state = {
-            "phase": "customers",
-            "page": 1,
-            "done": 0,
-            **(store.settings.get("backfill") or {}),
-        }
-        if state["phase"] == "done" or (max_pages is not None and pages >= max_pages):
-            return state
-        phase = state["phase"]
-        params: dict[str, Any] = {"page": state["page"], "limit": page_size}
-        if phase == "orders":
-            params["status"] = "any"
-        items = store.api.get(LISTS[phase], **params).get(phase) or []
-        records = [
-            r
-            for item in items
-            for r in (order_records(item) if phase == "orders" else customer_records(item))
-        ]
-        if len(items) == page_size:
-            state = {**state, "page": state["page"] + 1, "done": state["done"] + len(items)}
-        else:
-            state = {
-                "phase": PHASES[PHASES.index(phase) + 1],
-                "page": 1,
-                "done": state["done"] + len(items),
-            }
-        _save(hub, connection_id, state, records)
-        pages += 1
-        if progress is not None:
-            progress(len(items))
-
-
-def _save(hub: Hub, connection_id: int, state: dict[str, Any], records: list[Any]) -> None:
-    with hub.db.transaction() as session:
-        connection = session.get(Connection, connection_id, with_for_update=True)
-        for record in records:
-            apply_record(hub, session, connection, record)
-        connection.settings = {
-            **(connection.settings or {}),
-            "backfill": {**state, "updated_at": utcnow().isoformat()},
-        }
+    return run_backfill(
+        hub,
+        connection_id,
+        BACKFILL,
+        progress=progress,
+        restart=restart,
+        page_size=page_size,
+        max_pages=max_pages,
+    )
 
 
 def backfill_job(connection_id: int) -> dict[str, Any]:
@@ -135,24 +113,9 @@ def reconcile_connection(connection_id: int, window_hours: int | None = None) ->
     subscribed = ensure_webhooks(store)
     window = timedelta(hours=window_hours) if window_hours else RECONCILE_WINDOW
     since = (utcnow() - window).strftime("%Y-%m-%dT%H:%M:%SZ")
-    page, seen = 1, 0
-    while True:
-        items = (
-            store.api.get(
-                "/com/orders.json", updated_at_min=since, status="any", page=page, limit=PAGE_SIZE
-            ).get("orders")
-            or []
-        )
-        records = [r for item in items for r in order_records(item)]
-        with hub.db.transaction() as session:
-            connection = session.get(Connection, connection_id)
-            if connection is None or connection.status != "active":
-                break
-            for record in records:
-                apply_record(hub, session, connection, record)
-        seen += len(items)
-        if len(items) < PAGE_SIZE:
-            break
-        page += 1
+    pages = walk_pages(
+        lambda page: _page(store, "orders", page, PAGE_SIZE, updated_at_min=since), first=1
+    )
+    seen = apply_pages(hub, connection_id, pages)
     log.info("haravan connection %s reconciled: %s orders", connection_id, seen)
     return {"orders": seen, "webhooks_subscribed": subscribed}

@@ -6,8 +6,8 @@ import click
 from flask.cli import with_appcontext
 
 from hub import Connection
-from hub import HubError
 from hub import current_hub
+from hub import hub_errors_as_click
 
 
 @click.group("pos")
@@ -31,13 +31,10 @@ def issue(connection_id: int, name: str) -> None:
     """Make a key for CONNECTION_ID's tills and print it (it is shown only once)."""
     from connectors.pos.keys import issue_key
 
-    try:
-        with current_hub().db.transaction() as session:
-            issued = issue_key(
-                session, _merchant_of(connection_id), connection_id, name=name, actor="cli"
-            )
-    except HubError as exc:
-        raise click.ClickException(exc.message) from None
+    with hub_errors_as_click(), current_hub().db.transaction() as session:
+        issued = issue_key(
+            session, _merchant_of(connection_id), connection_id, name=name, actor="cli"
+        )
     click.echo(issued.key)
 
 
@@ -49,9 +46,6 @@ def revoke(connection_id: int, key_id: int) -> None:
     """Revoke key KEY_ID of CONNECTION_ID; tills using it get 401 at once."""
     from connectors.pos.keys import revoke_key
 
-    try:
-        with current_hub().db.transaction() as session:
-            revoke_key(session, _merchant_of(connection_id), connection_id, key_id, actor="cli")
-    except HubError as exc:
-        raise click.ClickException(exc.message) from None
+    with hub_errors_as_click(), current_hub().db.transaction() as session:
+        revoke_key(session, _merchant_of(connection_id), connection_id, key_id, actor="cli")
     click.echo(f"revoked key {key_id}")

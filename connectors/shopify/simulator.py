@@ -46,7 +46,8 @@ from flask import Flask
 from flask import jsonify
 from flask import redirect
 from flask import request
-from werkzeug.serving import make_server
+
+from hub import LoopbackServer
 
 STORE_TZ = timezone(timedelta(hours=7))
 API_VERSION = "2026-01"
@@ -112,7 +113,7 @@ class Bucket:
         }
 
 
-class ShopifySimulator:
+class ShopifySimulator(LoopbackServer):
     """One simulated store. ``with ShopifySimulator(...) as store:`` serves it on loopback."""
 
     #: Seconds the store waits for the hub to answer a webhook, as the platform does.
@@ -151,36 +152,7 @@ class ShopifySimulator:
         self.held: list[dict[str, Any]] = []
         self.calls: list[str] = []
         self.throttled = 0
-        self.app = self._make_app()
-        self.server = None
-        self.thread = None
-        self.url = ""
-
-    # -- serving ---------------------------------------------------------------------
-
-    def __enter__(self) -> ShopifySimulator:
-        self.start()
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self.stop()
-
-    def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
-        self.server = make_server(host, port, self.app, threaded=True)
-        self.url = f"http://{host}:{self.server.server_port}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-        return self.url
-
-    def stop(self) -> None:
-        if self.server is not None:
-            self.server.shutdown()
-            self.server.server_close()
-            self.server = None
-
-    def serve_forever(self, host: str = "127.0.0.1", port: int = 8701) -> None:
-        self.url = f"http://{host}:{port}"
-        make_server(host, port, self.app, threaded=True).serve_forever()
+        super().__init__(self._make_app())
 
     def issue_token(self) -> str:
         """Make an access token as a custom app's admin page shows it."""

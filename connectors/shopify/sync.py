@@ -22,13 +22,17 @@ from connectors.shopify.schemas import graphql_customer_records
 from connectors.shopify.schemas import graphql_order_records
 from connectors.shopify.setup import ensure_webhooks
 from connectors.shopify.store import NAME
+from connectors.shopify.store import OpenStore
 from connectors.shopify.store import open_store
-from hub import Connection
 from hub import Hub
+from hub import StoreBackfill
+from hub import StorePage
 from hub import active_connection_ids
-from hub import apply_record
+from hub import apply_pages
 from hub import current_hub
+from hub import run_backfill
 from hub import utcnow
+from hub import walk_pages
 
 log = logging.getLogger(__name__)
 
@@ -89,16 +93,6 @@ COUNTS_QUERY = """
 query HubCounts { customersCount { count } ordersCount(limit: null) { count } }
 """
 
-PHASES = ("customers", "orders", "done")
-
-
-def backfill_state(connection: Connection) -> dict[str, Any]:
-    state = dict((connection.settings or {}).get("backfill") or {})
-    state.setdefault("phase", "customers")
-    state.setdefault("cursor", None)
-    state.setdefault("done", 0)
-    return state
-
 
 def totals(hub: Hub, connection_id: int) -> int | None:
     """Return how many customers and orders the store has (for a progress bar)."""
@@ -109,6 +103,34 @@ def totals(hub: Hub, connection_id: int) -> int | None:
     return sum(
         int((data.get(k) or {}).get("count") or 0) for k in ("customersCount", "ordersCount")
     )
+
+
+def _page(
+    store: OpenStore, phase: str, cursor: str | None, page_size: int, query: str | None = None
+) -> StorePage:
+    """One GraphQL page of ``phase`` after ``cursor`` (orders matching ``query`` when
+    given), mapped to canonical records."""
+    variables: dict[str, Any] = {"first": page_size, "after": cursor}
+    if query is not None:
+        variables["query"] = query
+    if phase == "customers":
+        data = store.admin.graphql(CUSTOMERS_QUERY, variables, cost=page_size + 2)
+        page = data.get("customers") or {}
+        nodes = page.get("nodes") or []
+        records = [r for node in nodes for r in graphql_customer_records(node)]
+    else:
+        data = store.admin.graphql(ORDERS_QUERY, variables, cost=page_size * 4 + 2)
+        page = data.get("orders") or {}
+        nodes = page.get("nodes") or []
+        currency = store.settings.get("currency")
+        records = [r for node in nodes for r in graphql_order_records(node, currency=currency)]
+    info = page.get("pageInfo") or {}
+    return StorePage(
+        records, len(nodes), info.get("endCursor") if info.get("hasNextPage") else None
+    )
+
+
+BACKFILL = StoreBackfill(open_store=open_store, fetch=_page)
 
 
 def backfill(
@@ -125,56 +147,15 @@ def backfill(
     ``progress(n)`` is called with the number of records of each page stored.
     ``max_pages`` stops early (the state says where); ``restart`` starts over.
     """
-    if restart:
-        _save_state(hub, connection_id, {"phase": "customers", "cursor": None, "done": 0}, [])
-    pages = 0
-    while True:
-        store = open_store(hub, connection_id)
-        if store is None:
-            return {"phase": "stopped"}
-        state = backfill_state(store.connection)
-        if state["phase"] == "done" or (max_pages is not None and pages >= max_pages):
-            return state
-        variables = {"first": page_size, "after": state["cursor"]}
-        if state["phase"] == "customers":
-            data = store.admin.graphql(CUSTOMERS_QUERY, variables, cost=page_size + 2)
-            page = data.get("customers") or {}
-            records = [
-                r for node in page.get("nodes") or [] for r in graphql_customer_records(node)
-            ]
-            count = len(page.get("nodes") or [])
-        else:
-            data = store.admin.graphql(ORDERS_QUERY, variables, cost=page_size * 4 + 2)
-            page = data.get("orders") or {}
-            currency = store.settings.get("currency")
-            records = [
-                r
-                for node in page.get("nodes") or []
-                for r in graphql_order_records(node, currency=currency)
-            ]
-            count = len(page.get("nodes") or [])
-        info = page.get("pageInfo") or {}
-        if info.get("hasNextPage"):
-            state = {**state, "cursor": info.get("endCursor"), "done": state["done"] + count}
-        else:
-            phase = PHASES[PHASES.index(state["phase"]) + 1]
-            state = {"phase": phase, "cursor": None, "done": state["done"] + count}
-        _save_state(hub, connection_id, state, records)
-        pages += 1
-        if progress is not None:
-            progress(count)
-
-
-def _save_state(hub: Hub, connection_id: int, state: dict[str, Any], records: list[Any]) -> None:
-    """Apply one page's records and move the cursor, in one transaction."""
-    with hub.db.transaction() as session:
-        connection = session.get(Connection, connection_id, with_for_update=True)
-        for record in records:
-            apply_record(hub, session, connection, record)
-        connection.settings = {
-            **(connection.settings or {}),
-            "backfill": {**state, "updated_at": utcnow().isoformat()},
-        }
+    return run_backfill(
+        hub,
+        connection_id,
+        BACKFILL,
+        progress=progress,
+        restart=restart,
+        page_size=page_size,
+        max_pages=max_pages,
+    )
 
 
 def backfill_job(connection_id: int) -> dict[str, Any]:
@@ -213,32 +194,9 @@ def reconcile_connection(connection_id: int, window_hours: int | None = None) ->
     created = ensure_webhooks(hub, store)
     window = timedelta(hours=window_hours) if window_hours else RECONCILE_WINDOW
     since = (utcnow() - window).strftime("%Y-%m-%dT%H:%M:%SZ")
-    variables: dict[str, Any] = {
-        "first": PAGE_SIZE,
-        "after": None,
-        "query": f"updated_at:>='{since}'",
-    }
-    seen = 0
-    while True:
-        data = store.admin.graphql(ORDERS_QUERY, variables, cost=PAGE_SIZE * 4 + 2)
-        page = data.get("orders") or {}
-        nodes = page.get("nodes") or []
-        records = [
-            r
-            for node in nodes
-            for r in graphql_order_records(node, currency=store.settings.get("currency"))
-        ]
-        with hub.db.transaction() as session:
-            connection = session.get(Connection, connection_id)
-            if connection is None or connection.status != "active":
-                break
-            for record in records:
-                apply_record(hub, session, connection, record)
-        seen += len(nodes)
-        info = page.get("pageInfo") or {}
-        if not info.get("hasNextPage"):
-            break
-        variables["after"] = info.get("endCursor")
+    query = f"updated_at:>='{since}'"
+    pages = walk_pages(lambda cursor: _page(store, "orders", cursor, PAGE_SIZE, query))
+    seen = apply_pages(hub, connection_id, pages)
     log.info(
         "shopify connection %s reconciled: %s orders, %s subscriptions restored",
         connection_id,
