@@ -7,6 +7,7 @@ change between versions.
 
 from __future__ import annotations
 
+from hub import privacy as _privacy  # noqa: F401  registers the privacy record handlers
 from hub.address_policy import AddressPolicy
 from hub.address_policy import BlockedURL
 from hub.address_policy import check_literal as check_outside_url
