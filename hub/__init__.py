@@ -7,6 +7,7 @@ change between versions.
 
 from __future__ import annotations
 
+from hub import privacy as _privacy  # noqa: F401  registers the privacy record handlers
 from hub.address_policy import AddressPolicy
 from hub.address_policy import BlockedURL
 from hub.address_policy import check_literal as check_outside_url
@@ -56,7 +57,6 @@ from hub.events import Event
 from hub.events import emit
 from hub.events import handles_events
 from hub.events import wants_events
-from hub.hookspecs import hookimpl
 from hub.http import AnswerTooLarge
 from hub.http import OutsideHTTP
 from hub.http import OutsideResponse
@@ -69,6 +69,7 @@ from hub.jobs import PeriodicJob
 from hub.ledger import debit as debit_points
 from hub.ledger import give_back as give_back_points
 from hub.ledger import lock_member
+from hub.markers import hookimpl
 from hub.members import add_identity
 from hub.members import create_member
 from hub.members import identities_of

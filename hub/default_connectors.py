@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hub.hookspecs import hookimpl
+from hub.markers import hookimpl
 from hub.registry import ConnectorInfo
 
 

@@ -8,7 +8,7 @@ own ``base`` award.
 from __future__ import annotations
 
 from hub.earning import Award
-from hub.hookspecs import hookimpl
+from hub.markers import hookimpl
 from hub.program import format_amount
 
 

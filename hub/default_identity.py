@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from hub.errors import HubError
-from hub.hookspecs import hookimpl
+from hub.markers import hookimpl
 from hub.members import add_identity
 from hub.members import create_member
 from hub.members import find_member

@@ -7,8 +7,8 @@ merge and schedules the daily tier review.
 
 from __future__ import annotations
 
-from hub.hookspecs import hookimpl
 from hub.jobs import PeriodicJob
+from hub.markers import hookimpl
 from hub.tiers import settle_after_merge
 
 

@@ -17,8 +17,8 @@ from sqlalchemy import select
 
 from hub import ledger
 from hub.db import utcnow
-from hub.hookspecs import hookimpl
 from hub.jobs import PeriodicJob
+from hub.markers import hookimpl
 from hub.models import Member
 from hub.models import PointLot
 

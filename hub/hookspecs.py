@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 from typing import Any
 
-import pluggy
+from hub.markers import hookspec
 
 if TYPE_CHECKING:
     import click
@@ -40,9 +40,6 @@ if TYPE_CHECKING:
     from hub.program import ProgramRule
     from hub.registry import ConnectorInfo
     from hub.tiers import TierStats
-
-hookspec = pluggy.HookspecMarker("hub")
-hookimpl = pluggy.HookimplMarker("hub")
 
 
 # ---------------------------------------------------------------------------

@@ -50,7 +50,7 @@ from hub.db import per_transaction
 from hub.db import utcnow
 from hub.errors import Conflict
 from hub.events import emit
-from hub.hookspecs import hookimpl
+from hub.markers import hookimpl
 from hub.models import Member
 from hub.models import PointAllocation
 from hub.models import PointEntry

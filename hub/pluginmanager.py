@@ -14,6 +14,7 @@ import pluggy
 
 from hub import hookspecs
 from hub.errors import StartupError
+from hub.markers import PROJECT
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +43,7 @@ def make_plugin_manager(
 
     Unknown hook names in a plugin fail here, at boot, with the plugin named.
     """
-    pm = pluggy.PluginManager("hub")
+    pm = pluggy.PluginManager(PROJECT)
     pm.add_hookspecs(hookspecs)
     blocked = {name.strip() for name in disabled if name.strip()}
     for name in blocked:

@@ -3,7 +3,9 @@
 Webhook deliveries, backfills and reconciliation jobs all end here, so an
 order is recorded the same way however it arrived. Each canonical record type
 has one handler; a new record type (an uninstall, a privacy request) adds its
-handler with ``@handles``.
+handler with ``@handles``. This module imports no handler module: a module
+that registers handlers imports this one, and ``hub/__init__.py`` imports it
+(``hub.privacy``), so every handler is in place before any record arrives.
 """
 
 from __future__ import annotations
@@ -175,7 +177,3 @@ def _uninstalled(
         data={"reason": record.reason},
     )
     return connection
-
-
-# Privacy requests register their handlers on import.
-from hub import privacy  # noqa: E402, F401

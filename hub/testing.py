@@ -30,7 +30,7 @@ from sqlalchemy.engine import make_url
 
 from hub.app import create_app
 from hub.core import Hub
-from hub.hookspecs import hookimpl
+from hub.markers import hookimpl
 
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
 

@@ -34,8 +34,8 @@ from hub.errors import HubError
 from hub.errors import NotFound
 from hub.errors import ValidationError
 from hub.events import emit
-from hub.hookspecs import hookimpl
 from hub.jobs import PeriodicJob
+from hub.markers import hookimpl
 from hub.models import Member
 from hub.models import Merchant
 from hub.models import PointEntry

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 from sqlalchemy import select
 
 from hub import Customer
@@ -70,3 +73,11 @@ def test_a_shop_redaction_disables_the_connection_and_drops_its_secrets(api, hub
         connection = session.get(Connection, created["id"])
         assert connection.status == "disabled"
         assert hub.secrets.decrypt(connection.secrets_encrypted) == {}
+
+
+def test_the_privacy_handlers_are_in_place_in_a_process_that_imports_only_hub_records():
+    """``hub.records`` imports no handler module; loading the hub registers them."""
+    probe = "import hub.records as records; print(sorted(t.__name__ for t in records._HANDLERS))"
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    for name in ("CustomerRedaction", "CustomerDataRequest", "ShopRedaction"):
+        assert name in done.stdout

@@ -6,8 +6,8 @@ import uuid
 
 import pytest
 
+from hub import hookimpl
 from hub import ledger
-from hub.hookspecs import hookimpl
 from hub.models import Member
 
 

@@ -9,9 +9,9 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy import update
 
+from hub import hookimpl
 from hub import ledger
 from hub.db import utcnow
-from hub.hookspecs import hookimpl
 from hub.models import Member
 from hub.models import MemberTier
 from hub.models import PointEntry

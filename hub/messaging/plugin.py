@@ -7,8 +7,8 @@ from flask import current_app
 from sqlalchemy import update
 
 from hub.events import handles_events
-from hub.hookspecs import hookimpl
 from hub.jobs import PeriodicJob
+from hub.markers import hookimpl
 from hub.messaging.models import Message
 
 
