@@ -14,6 +14,10 @@ if TYPE_CHECKING:
 RQ_STATUSES = {"started": "running", "finished": "done", "failed": "failed"}
 
 
+#: The largest id a BIGINT (PostgreSQL) or INTEGER (SQLite) column holds.
+MAX_ROW_ID = 2**63 - 1
+
+
 def job_status(hub: Hub, job_id: str, merchant_id: int) -> dict[str, Any] | None:
     """Where one of the merchant's jobs stands, or None when it has no such job.
 
@@ -23,7 +27,8 @@ def job_status(hub: Hub, job_id: str, merchant_id: int) -> dict[str, Any] | None
     """
     if not hub.jobs.is_inline:
         return _rq_status(hub, job_id, merchant_id)
-    if not job_id.isdigit():
+    # A table row's id is a 64-bit integer; anything else names no row.
+    if not job_id.isdigit() or int(job_id) > MAX_ROW_ID:
         return None
     with hub.db.session() as session:
         row = job_table.get_job(session, int(job_id), merchant_id)

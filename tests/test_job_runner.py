@@ -476,7 +476,7 @@ def test_creating_a_tier_answers_at_once_and_the_review_runs_behind_it_with_prog
 
 
 def test_an_unknown_job_answers_404_in_the_one_error_shape(api):
-    for job_id in ("999999", "not-a-job"):
+    for job_id in ("999999", "not-a-job", "9" * 30):
         response = api.get(f"/api/v1/jobs/{job_id}")
         assert response.status_code == 404
         assert response.json["error"]["code"] == "job_not_found"
