@@ -186,7 +186,10 @@ def _check(session: Session, reward: Reward) -> None:
     if errors:
         raise ValidationError(f"reward {reward.name!r} is not valid; see details", details=errors)
     if reward.min_tier_id is not None:
-        get_tier(session, reward.merchant_id, reward.min_tier_id)
+        # Looked up before the changed reward is flushed: a tier that is not the
+        # merchant's answers 404 instead of failing the foreign key on flush.
+        with session.no_autoflush:
+            get_tier(session, reward.merchant_id, reward.min_tier_id)
 
 
 @dataclass(frozen=True)

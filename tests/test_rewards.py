@@ -126,6 +126,15 @@ def test_a_tier_restriction_must_name_one_of_the_merchants_tiers(api, other_api)
     assert response.status_code == 404
 
 
+def test_a_reward_changed_to_a_tier_that_does_not_exist_answers_404_and_keeps_its_terms(api):
+    reward = add_reward(api)
+
+    response = api.patch(f"/api/v1/rewards/{reward['id']}", json={"min_tier_id": 3694})
+
+    assert response.status_code == 404
+    assert api.get(f"/api/v1/rewards/{reward['id']}").json["min_tier_id"] is None
+
+
 def test_a_tier_a_reward_requires_cannot_be_deleted(api):
     tier = api.post("/api/v1/tiers", json={"name": "Vàng", "threshold": 1}).json
     reward = add_reward(api, min_tier_id=tier["id"])

@@ -19,12 +19,13 @@ KNOWN_ARGUMENTS = {
     "key_id",
     "message_id",
     "channel",
+    "job_id",
     "what",  # the action of a connector's own route (setup, backfill), not an object
 }
 
 
 @pytest.fixture
-def first_merchant_objects(api):
+def first_merchant_objects(api, hub):
     # An outbound webhook endpoint that gets one delivery: the member.created below.
     endpoint = api.post(
         "/api/v1/webhook-endpoints",
@@ -70,7 +71,11 @@ def first_merchant_objects(api):
     )
     pos = api.post("/api/v1/connections", json={"connector": "pos"}).json
     pos_key = api.post(f"/api/v1/pos/connections/{pos['id']}/keys").json
+    # A tier review waiting in the job table, as under ``hub serve`` without Redis.
+    hub.jobs.use_job_table()
+    review = api.post("/api/v1/tiers", json={"name": "Kim Cương", "threshold": "500"}).json
     return {
+        "job_id": review["review_job_id"],
         "tier_id": tier["id"],
         "reward_id": reward["id"],
         "code": redeemed.json["voucher"]["code"],
