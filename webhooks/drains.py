@@ -247,6 +247,10 @@ def drain_requests(hub: Hub) -> DrainRequests:
         with _CREATING:
             requests = hub.app.extensions.get("webhooks_drain_requests")
             if requests is None:
+                if not hub.jobs.is_inline:
+                    # The Redis client (and the modules it imports) exists before a flush
+                    # at interpreter exit needs it: imports then can fail.
+                    hub.jobs.redis  # noqa: B018
                 requests = DrainRequests(hub)
                 hub.app.extensions["webhooks_drain_requests"] = requests
                 hub.jobs.add_feeder(requests.flush)
