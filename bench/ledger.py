@@ -5,14 +5,14 @@
                                      [--clients processes|threads|both]
 
 1. Accruals across many members: paid orders recorded through
-   ``hub.orders.record_order`` (member matched by phone, order and lines
+   ``hub.orders.recording.record_order`` (member matched by phone, order and lines
    stored, program looked up, points credited as a lot, total spent, accrual
    row, events, tier check), one transaction per order (or ``--batch`` orders
    per transaction, as a worker draining an inbox would), in ``--processes``
    processes; beside psycopg issuing the same statements (the same reads,
    inserts and updates, events marked dispatched together afterwards, as
    ``hub.events`` does) with no ORM. The merchant has no tiers.
-2. Redemptions on one hot member: ``hub.ledger.debit(kind="redeem")`` of 1
+2. Redemptions on one hot member: ``hub.points.ledger.debit(kind="redeem")`` of 1
    point, each in its own transaction, from ``--threads`` clients; beside
    psycopg issuing the same statements (member row lock, lots, entry,
    allocation, lot and balance updates) from as many clients. Clients are
@@ -46,15 +46,15 @@ from decimal import Decimal
 import psycopg
 from sqlalchemy.engine import make_url
 
-from hub import ledger
 from hub.canonical import Customer
 from hub.canonical import Order
 from hub.canonical import OrderLine
-from hub.members import create_member
-from hub.merchants import create_merchant
+from hub.members.directory import create_member
+from hub.merchants.accounts import create_merchant
 from hub.models import Member
-from hub.order_batches import record_orders
-from hub.orders import record_order
+from hub.orders.batches import record_orders
+from hub.orders.recording import record_order
+from hub.points import ledger
 from hub.testing import create_postgres_database
 from hub.testing import drop_postgres_database
 from hub.testing import make_app

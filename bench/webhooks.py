@@ -53,9 +53,9 @@ from bench.loadgen import Result
 from bench.loadgen import _request
 from bench.loadgen import open_loop
 from bench.loadgen import report
-from hub.connections import create_connection
 from hub.jobs import QUEUES
-from hub.merchants import create_merchant
+from hub.merchants.accounts import create_merchant
+from hub.merchants.connections import create_connection
 from hub.testing import create_postgres_database
 from hub.testing import drop_postgres_database
 from hub.testing import make_app

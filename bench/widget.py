@@ -28,11 +28,11 @@ from bench.loadgen import _request
 from bench.loadgen import closed_loop
 from bench.loadgen import open_loop
 from bench.loadgen import report
-from hub import ledger
-from hub.connections import create_connection
-from hub.members import add_identity
-from hub.members import create_member
-from hub.merchants import create_merchant
+from hub.members.directory import add_identity
+from hub.members.directory import create_member
+from hub.merchants.accounts import create_merchant
+from hub.merchants.connections import create_connection
+from hub.points import ledger
 from hub.testing import create_postgres_database
 from hub.testing import drop_postgres_database
 from hub.testing import make_app

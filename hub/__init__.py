@@ -30,8 +30,6 @@ from hub.connection_settings import Secret
 from hub.connection_settings import SecretsSchema
 from hub.connection_settings import StorefrontSettingsSchema
 from hub.connection_settings import Text as SettingText
-from hub.connections import active_connection_ids
-from hub.connections import connection_secrets
 from hub.core import Hub
 from hub.core import current_hub
 from hub.db import JSONType
@@ -41,10 +39,6 @@ from hub.db import UTCDateTime
 from hub.db import latest_today
 from hub.db import per_transaction
 from hub.db import utcnow
-from hub.earning import Award
-from hub.earning import counted_orders
-from hub.earning import grant_points
-from hub.earning import rule_awarded
 from hub.errors import Conflict
 from hub.errors import HubError
 from hub.errors import NotFound
@@ -66,15 +60,14 @@ from hub.http import raise_for_status
 from hub.http import transient_status
 from hub.jobs import JobCall
 from hub.jobs import PeriodicJob
-from hub.ledger import debit as debit_points
-from hub.ledger import give_back as give_back_points
-from hub.ledger import lock_member
 from hub.markers import hookimpl
-from hub.members import add_identity
-from hub.members import create_member
-from hub.members import identities_of
-from hub.members import member_by_identity
-from hub.members import set_consent
+from hub.members.directory import add_identity
+from hub.members.directory import create_member
+from hub.members.directory import identities_of
+from hub.members.directory import member_by_identity
+from hub.members.directory import set_consent
+from hub.merchants.connections import active_connection_ids
+from hub.merchants.connections import connection_secrets
 from hub.messaging.audiences import birthday_members
 from hub.messaging.audiences import daily_runs
 from hub.messaging.audiences import expiring_points
@@ -103,20 +96,30 @@ from hub.models import PointEntry
 from hub.models import PointLot
 from hub.models import Tier
 from hub.models.rewards import Voucher
-from hub.order_batches import record_orders
-from hub.orders import record_order
-from hub.orders import record_refund
+from hub.orders.batches import record_orders
+from hub.orders.recording import record_order
+from hub.orders.recording import record_refund
 from hub.phones import normalize_phone
 from hub.pluginmanager import call_for_connector
-from hub.program import Program
-from hub.program import ProgramRule
-from hub.program import ProgramsInForce
-from hub.program import program_for
+from hub.points.earning import Award
+from hub.points.earning import counted_orders
+from hub.points.earning import grant_points
+from hub.points.earning import rule_awarded
+from hub.points.ledger import debit as debit_points
+from hub.points.ledger import give_back as give_back_points
+from hub.points.ledger import lock_member
+from hub.points.program import Program
+from hub.points.program import ProgramRule
+from hub.points.program import ProgramsInForce
+from hub.points.program import program_for
 from hub.records import apply_record
 from hub.registry import ConnectorInfo
-from hub.rewards import get_reward
-from hub.rewards import list_rewards
-from hub.rewards import redeem as redeem_reward
+from hub.rewards.catalog import get_reward
+from hub.rewards.catalog import list_rewards
+from hub.rewards.catalog import redeem as redeem_reward
+from hub.rewards.vouchers import use_voucher
+from hub.rewards.vouchers import validate_voucher
+from hub.rewards.vouchers import voucher_status
 from hub.simulators import LoopbackServer
 from hub.store_sync import StoreBackfill
 from hub.store_sync import StorePage
@@ -129,9 +132,6 @@ from hub.store_toolkit import hub_errors_as_click
 from hub.store_toolkit import simulate_command
 from hub.store_toolkit import store_commands
 from hub.tiers import current_tier
-from hub.vouchers import use_voucher
-from hub.vouchers import validate_voucher
-from hub.vouchers import voucher_status
 from hub.widget.state import member_qr_svg
 
 __version__ = "0.1.0"

@@ -22,7 +22,6 @@ if TYPE_CHECKING:
     from hub.canonical import Customer
     from hub.canonical import Order
     from hub.core import Hub
-    from hub.earning import Award
     from hub.events import Event
     from hub.jobs import PeriodicJob
     from hub.messaging.gateways import DeliveryReceipt
@@ -36,8 +35,9 @@ if TYPE_CHECKING:
     from hub.models import Member
     from hub.models.rewards import Reward
     from hub.models.tiers import Tier
-    from hub.program import Program
-    from hub.program import ProgramRule
+    from hub.points.earning import Award
+    from hub.points.program import Program
+    from hub.points.program import ProgramRule
     from hub.registry import ConnectorInfo
     from hub.tiers import TierStats
 

@@ -25,13 +25,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from typing import Any
 
-from hub import ledger
 from hub.errors import HubError
-from hub.members import create_member
-from hub.members import find_member
-from hub.members import update_member
+from hub.members.directory import create_member
+from hub.members.directory import find_member
+from hub.members.directory import update_member
 from hub.phones import normalize_email
 from hub.phones import normalize_phone
+from hub.points import ledger
 
 if TYPE_CHECKING:
     from hub.core import Hub

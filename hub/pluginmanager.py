@@ -22,13 +22,13 @@ ENTRY_POINT_GROUP = "hub.plugins"
 
 #: Built-in behaviour of the core, each an ordinary plugin with trylast hooks.
 DEFAULT_PLUGINS = (
-    "hub.default_identity",
-    "hub.default_connectors",
-    "hub.default_tiers",
-    "hub.vouchers",
-    "hub.default_earning",
-    "hub.expiry",
-    "hub.ledger",
+    "hub.defaults.identity",
+    "hub.defaults.connectors",
+    "hub.defaults.tiers",
+    "hub.rewards.vouchers",
+    "hub.defaults.earning",
+    "hub.points.expiry",
+    "hub.points.ledger",
     "hub.messaging.plugin",
 )
 

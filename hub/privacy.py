@@ -7,7 +7,7 @@ Store platforms relay their customers' and merchants' privacy requests
 the handlers here apply them for any connector, in the caller's transaction,
 and write an audit record of each (ids only, never the personal data).
 
-- A redaction erases the member (``hub.members.erase_member``): the ledger and
+- A redaction erases the member (``hub.members.directory.erase_member``): the ledger and
   the orders stay, anonymous, so balances and reports still add up; the
   stored customer details of the member's orders from that store are wiped.
 - A data request builds a JSON export of what the hub holds about the
@@ -36,9 +36,9 @@ from hub.canonical import CustomerDataRequest
 from hub.canonical import CustomerRedaction
 from hub.canonical import ShopRedaction
 from hub.events import emit
-from hub.members import consents_of
-from hub.members import erase_member
-from hub.members import identities_of
+from hub.members.directory import consents_of
+from hub.members.directory import erase_member
+from hub.members.directory import identities_of
 from hub.models import Member
 from hub.models import MemberIdentity
 from hub.models import Order

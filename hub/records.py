@@ -26,8 +26,8 @@ from hub.canonical import VoucherUse
 from hub.errors import Conflict
 from hub.errors import NotFound
 from hub.errors import PermanentError
-from hub.orders import record_order
-from hub.orders import record_refund
+from hub.orders.recording import record_order
+from hub.orders.recording import record_refund
 
 log = logging.getLogger(__name__)
 
@@ -100,8 +100,8 @@ def _claim_waiting_orders(
     customer is known, those orders earn, exactly once, as if they had
     arrived in the right order.
     """
-    from hub.accrual import sync_order
     from hub.models import Order as OrderRow
+    from hub.points.accrual import sync_order
 
     waiting = session.scalars(
         select(OrderRow)
@@ -127,8 +127,8 @@ def _claim_waiting_orders(
 def _voucher_use(hub: Hub, session: Session, connection: Connection, record: VoucherUse) -> Any:
     """Burn the hub's voucher an order of this connection used; other codes change nothing."""
     from hub.models import Order as OrderRow
-    from hub.orders import source_for
-    from hub.vouchers import use_voucher
+    from hub.orders.recording import source_for
+    from hub.rewards.vouchers import use_voucher
 
     order = session.scalars(
         select(OrderRow).where(

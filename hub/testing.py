@@ -117,8 +117,8 @@ class TestMerchant:
 
 
 def create_test_merchant(hub: Hub, name: str = "Test shop") -> TestMerchant:
-    from hub.merchants import create_api_key
-    from hub.merchants import create_merchant
+    from hub.merchants.accounts import create_api_key
+    from hub.merchants.accounts import create_merchant
 
     with hub.db.transaction() as session:
         merchant = create_merchant(session, name)

@@ -8,16 +8,16 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
-from hub import ledger
 from hub.canonical import Customer
 from hub.canonical import Order
 from hub.canonical import OrderLine
 from hub.canonical import Refund
 from hub.models import Member
 from hub.models import Order as OrderRow
-from hub.orders import record_order
-from hub.orders import record_refund
-from hub.program import save_program
+from hub.orders.recording import record_order
+from hub.orders.recording import record_refund
+from hub.points import ledger
+from hub.points.program import save_program
 
 T0 = datetime(2026, 3, 10, 3, 0, tzinfo=UTC)
 PHONE = "0912345678"

@@ -103,8 +103,8 @@ def test_voided_status_counts_as_cancelled(hub, merchant):
 
 
 def test_cancellation_after_the_points_were_spent_leaves_a_debt(hub, merchant):
-    from hub import ledger
     from hub.models import Member
+    from hub.points import ledger
 
     record(hub, merchant.id, order())
     mid = member_id(hub, merchant.id)
@@ -195,7 +195,7 @@ def test_points_expire_as_the_program_says(hub, merchant):
 
 
 def test_merged_members_keep_their_orders_points_reversible(hub, merchant):
-    from hub.merges import merge_members
+    from hub.members.merges import merge_members
 
     record(hub, merchant.id, order("a", phone="0911111111"))
     record(hub, merchant.id, order("b", phone="0922222222"))

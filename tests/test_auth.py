@@ -2,7 +2,7 @@
 
 import pytest
 
-from hub.merchants import revoke_api_key
+from hub.merchants.accounts import revoke_api_key
 
 
 @pytest.mark.parametrize(

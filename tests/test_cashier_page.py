@@ -12,10 +12,10 @@ from connectors.pos.cashier_text import TEXT
 from connectors.pos.cashier_text import format_money
 from connectors.pos.cashier_text import parse_amount
 from connectors.pos.testing import open_counter
-from hub import ledger
 from hub.models import Member
 from hub.models import MemberConsent
 from hub.models import PointEntry
+from hub.points import ledger
 
 
 @pytest.fixture

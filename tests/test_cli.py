@@ -2,7 +2,7 @@
 
 import json
 
-from hub.merchants import authenticate
+from hub.merchants.accounts import authenticate
 
 
 def test_merchants_create_prints_id_and_a_working_key(runner, client):
@@ -39,7 +39,7 @@ def test_api_keys_create_and_revoke(runner, hub, merchant):
 
 
 def test_a_prefix_of_only_digits_is_still_a_prefix(runner, hub, merchant, monkeypatch):
-    monkeypatch.setattr("hub.merchants.secrets.token_hex", lambda n: "1" * (2 * n))
+    monkeypatch.setattr("hub.merchants.accounts.secrets.token_hex", lambda n: "1" * (2 * n))
     created = runner.invoke(args=["api-keys", "create", "--merchant", str(merchant.id), "--json"])
     key = json.loads(created.output)["api_key"]
     assert key.split("_")[1] == "111111111111"

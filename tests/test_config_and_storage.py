@@ -235,8 +235,8 @@ def test_a_failed_prepared_statement_raises_the_drivers_error_and_replaces_the_c
 
 def test_active_connection_ids_name_one_connectors_active_connections(hub):
     from hub import active_connection_ids
-    from hub.connections import create_connection
-    from hub.merchants import create_merchant
+    from hub.merchants.accounts import create_merchant
+    from hub.merchants.connections import create_connection
     from hub.models import Connection
 
     with hub.db.transaction() as session:

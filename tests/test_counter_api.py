@@ -17,13 +17,13 @@ from sqlalchemy import select
 from connectors.pos.members import Lookup
 from connectors.pos.members import read_lookup
 from connectors.pos.testing import open_counter
-from hub import ledger
 from hub.models import Member
 from hub.models import MemberConsent
 from hub.models import MemberIdentity
 from hub.models import Order
 from hub.models import PointEntry
 from hub.models import PointLot
+from hub.points import ledger
 
 
 @pytest.fixture

@@ -14,11 +14,11 @@ from collections import Counter
 from sqlalchemy import func
 from sqlalchemy import select
 
-from hub import ledger
 from hub.models import Member
 from hub.models import PointEntry
 from hub.models import Reward
 from hub.models import Voucher
+from hub.points import ledger
 from hub.testing import ApiClient
 
 

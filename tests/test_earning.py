@@ -24,7 +24,7 @@ from hub import ProgramRule
 from hub import hookimpl
 from hub.errors import ValidationError
 from hub.models import PointEntry
-from hub.program import program_for
+from hub.points.program import program_for
 
 
 class LoyalTagBonus:
@@ -192,7 +192,7 @@ def test_start_date_is_a_day_in_the_merchants_timezone():
 
 
 def test_settings_are_validated_field_by_field(hub):
-    from hub.program import validate_settings
+    from hub.points.program import validate_settings
 
     with pytest.raises(ValidationError) as caught:
         validate_settings(

@@ -16,12 +16,12 @@ from points_fixtures import record
 from points_fixtures import settings
 from sqlalchemy import select
 
-from hub import expiry
-from hub import ledger
-from hub.members import create_member
+from hub.members.directory import create_member
 from hub.models import Member
 from hub.models import PointEntry
 from hub.models import PointLot
+from hub.points import expiry
+from hub.points import ledger
 from hub.worker import periodic_jobs
 
 
@@ -104,7 +104,7 @@ def test_one_member_with_more_lots_than_a_page_is_finished(hub, merchant, monkey
 
 def test_expiry_runs_daily_as_a_periodic_job(hub, app):
     (job,) = [job for job in periodic_jobs(hub) if job.name == "points.expire"]
-    assert job.func == "hub.expiry.run_expiry"
+    assert job.func == "hub.points.expiry.run_expiry"
     assert job.cron == "5 0 * * *"
 
     with app.app_context():

@@ -361,8 +361,8 @@ def test_a_voucher_cancelled_while_its_discount_is_created_is_disabled_by_that_j
     world, monkeypatch
 ):
     from connectors.haravan import vouchers
-    from hub.vouchers import cancel_voucher
-    from hub.vouchers import get_voucher
+    from hub.rewards.vouchers import cancel_voucher
+    from hub.rewards.vouchers import get_voucher
 
     remember = vouchers._remember
 

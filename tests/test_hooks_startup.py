@@ -118,7 +118,7 @@ def test_connection_secrets_are_stored_encrypted_and_never_returned(api, hub):
     assert response.status_code == 201
     assert body["secret_names"] == ["webhook_secret"]
     assert "s3cr3t-v4lue" not in response.get_data(as_text=True)
-    from hub.connections import connection_secrets
+    from hub.merchants.connections import connection_secrets
     from hub.models import Connection
 
     with hub.db.session() as session:

@@ -6,9 +6,9 @@ import pytest
 from sqlalchemy import func
 from sqlalchemy import select
 
-from hub import ledger
 from hub.models import Member
 from hub.models import PointEntry
+from hub.points import ledger
 
 ROWS = [
     ["phone", "email", "name", "birthday", "opening_points", "total_spent"],

@@ -24,11 +24,11 @@ from sqlalchemy import select
 from hub import PermanentError
 from hub import RetryLater
 from hub import job_table
-from hub import ledger
-from hub.members import create_member
+from hub.members.directory import create_member
 from hub.models import AuditRecord
 from hub.models import JobRecord
 from hub.models import PointEntry
+from hub.points import ledger
 from hub.runner import EmbeddedRunner
 
 TESTS = Path(__file__).parent
@@ -391,7 +391,7 @@ def test_the_schedule_fires_expiry_and_birthday_on_a_laptop_hub_with_the_clock_m
 ):
     # Given a hub on the embedded default, its clock set to 10 March 2026, 03:00 UTC
     clock = Clock(datetime(2026, 3, 10, 3, 0, tzinfo=UTC))
-    monkeypatch.setattr("hub.expiry.utcnow", clock)
+    monkeypatch.setattr("hub.points.expiry.utcnow", clock)
     monkeypatch.setattr("hub.messaging.audiences.utcnow", clock)
     zone = ZoneInfo("Asia/Ho_Chi_Minh")
     # and birthday messages on, a member born on 12 March, points of another expiring on the 11th

@@ -432,9 +432,9 @@ def test_message_plugins_get_jobs_only_from_merchants_who_switched_the_kind_on(r
 
 
 def test_the_signup_bonus_gets_jobs_only_where_the_program_gives_one(redis_app):
-    from hub.members import create_member
+    from hub.members.directory import create_member
     from hub.models import PointEntry
-    from hub.program import save_program
+    from hub.points.program import save_program
     from hub.testing import create_test_merchant
 
     hub = redis_app.extensions["hub"]

@@ -24,7 +24,7 @@ from connectors.kiotviet import payloads
 from connectors.kiotviet.signature import VARIANTS
 from connectors.kiotviet.simulator import KiotVietSimulator
 from hub import PermanentError
-from hub.connections import connection_secrets
+from hub.merchants.connections import connection_secrets
 from hub.models import Connection
 from hub.models import Member
 from hub.models import MemberIdentity

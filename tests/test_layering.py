@@ -62,8 +62,8 @@ def test_the_core_imports_none_of_the_packages_built_on_it():
 
 def test_the_layering_catches_a_violation(tmp_path):
     bad = tmp_path / "bad.py"
-    bad.write_text("from hub.ledger import credit\nimport plugins.birthday\n")
-    assert [m for _, m in imported_modules(bad)] == ["hub.ledger", "plugins.birthday"]
+    bad.write_text("from hub.points.ledger import credit\nimport plugins.birthday\n")
+    assert [m for _, m in imported_modules(bad)] == ["hub.points.ledger", "plugins.birthday"]
 
 
 def _contracts() -> list[dict]:

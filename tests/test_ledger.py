@@ -11,13 +11,13 @@ from points_fixtures import assert_invariants
 from points_fixtures import points
 from sqlalchemy import select
 
-from hub import ledger
 from hub.errors import Conflict
-from hub.members import create_member
+from hub.members.directory import create_member
 from hub.models import Member
 from hub.models import PointAllocation
 from hub.models import PointEntry
 from hub.models import PointLot
+from hub.points import ledger
 
 
 @pytest.fixture
@@ -212,7 +212,7 @@ def test_allocations_record_which_lot_each_debit_drew(hub, mid):
 
 
 def test_merging_a_debtor_into_a_member_with_points_keeps_the_invariants(hub, merchant, mid):
-    from hub.merges import merge_members
+    from hub.members.merges import merge_members
 
     with hub.db.transaction() as session:
         other = create_member(session, merchant.id, {"phone": "0987654321"}).id

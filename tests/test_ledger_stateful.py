@@ -42,19 +42,19 @@ from sqlalchemy import func
 from sqlalchemy import or_
 from sqlalchemy import select
 
-from hub import ledger
 from hub.canonical import Refund
 from hub.db import utcnow
-from hub.earning import adjust_points
-from hub.expiry import expire_due
-from hub.merchants import create_merchant
-from hub.merges import merge_members
+from hub.members.merges import merge_members
+from hub.merchants.accounts import create_merchant
 from hub.models import Member
 from hub.models import PointEntry
 from hub.models import PointLot
-from hub.orders import record_order
-from hub.orders import record_refund
-from hub.program import save_program
+from hub.orders.recording import record_order
+from hub.orders.recording import record_refund
+from hub.points import ledger
+from hub.points.earning import adjust_points
+from hub.points.expiry import expire_due
+from hub.points.program import save_program
 
 ON_POSTGRES = bool(os.environ.get("HUB_TEST_DATABASE_URL"))
 EXAMPLES = int(os.environ.get("HUB_STATEFUL_EXAMPLES") or (200 if ON_POSTGRES else 1000))

@@ -2,10 +2,10 @@
 
 from sqlalchemy import select
 
-from hub import ledger
-from hub.merges import merge_members
+from hub.members.merges import merge_members
 from hub.models import Member
 from hub.models import MemberMerge
+from hub.points import ledger
 
 ORDER = {
     "source": "webshop",
@@ -153,7 +153,7 @@ def test_hook_member_merged_raising_rolls_the_merge_back(hub, api):
 def test_a_merge_waits_for_an_accrual_in_flight_and_adds_up_its_points(hub):
     import threading
 
-    from hub.members import create_member
+    from hub.members.directory import create_member
     from hub.testing import create_test_merchant
 
     merchant_id = create_test_merchant(hub).id

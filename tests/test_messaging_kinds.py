@@ -17,12 +17,12 @@ from simulators.fixtures import connect_esms
 from simulators.fixtures import message
 from simulators.fixtures import messages_of
 
-from hub import ledger
 from hub import utcnow
 from hub.events import deliver_event
 from hub.models import EventRecord
 from hub.models import Member
 from hub.models import Voucher
+from hub.points import ledger
 from plugins.messages_birthday import send_birthdays
 from plugins.messages_points import send_expiring
 from plugins.messages_winback import send_win_backs

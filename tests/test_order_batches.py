@@ -16,10 +16,9 @@ from points_fixtures import refund
 from points_fixtures import settings
 from sqlalchemy import select
 
-from hub import ledger
 from hub.canonical import Customer
 from hub.errors import ValidationError
-from hub.members import create_member
+from hub.members.directory import create_member
 from hub.models import EventRecord
 from hub.models import Member
 from hub.models import MemberTier
@@ -27,8 +26,9 @@ from hub.models import Order
 from hub.models import OrderAccrual
 from hub.models import PointEntry
 from hub.models import PointLot
-from hub.order_batches import record_orders
-from hub.orders import record_order
+from hub.orders.batches import record_orders
+from hub.orders.recording import record_order
+from hub.points import ledger
 from hub.testing import create_test_merchant
 from hub.tiers.ladder import create_tier
 
@@ -229,8 +229,8 @@ def _store_batch() -> list:
 
 
 def _store_set_up(hub) -> tuple[int, int]:
-    from hub.connections import create_connection
-    from hub.members import add_identity
+    from hub.members.directory import add_identity
+    from hub.merchants.connections import create_connection
 
     merchant_id = create_test_merchant(hub).id
     with hub.db.transaction() as session:

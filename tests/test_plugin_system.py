@@ -111,11 +111,11 @@ def test_a_core_default_can_be_disabled_and_replaced(database_url):
 
     app = make_app(
         database_url,
-        config={"HUB_DISABLE_PLUGINS": "hub.default_identity"},
+        config={"HUB_DISABLE_PLUGINS": "hub.defaults.identity"},
         plugins=[StrictIdentity()],
     )
     hub = app.extensions["hub"]
-    assert hub.pm.get_plugin("hub.default_identity") is None
+    assert hub.pm.get_plugin("hub.defaults.identity") is None
 
 
 def test_a_misspelt_hook_fails_at_boot_naming_the_plugin(database_url):
@@ -167,8 +167,8 @@ def test_hub_plugins_command_lists_plugins_with_versions_and_hooks(runner):
     result = runner.invoke(args=["plugins", "--json"])
     assert result.exit_code == 0, result.output
     rows = {row["name"]: row for row in json.loads(result.output)}
-    assert "member_for_customer" in rows["hub.default_identity"]["hooks"]
-    assert rows["hub.default_identity"]["version"]
+    assert "member_for_customer" in rows["hub.defaults.identity"]["hooks"]
+    assert rows["hub.defaults.identity"]["version"]
 
 
 def _topic_plugin(name: str, answer, connector: str | None = None, **options):

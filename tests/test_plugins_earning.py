@@ -20,7 +20,7 @@ from sqlalchemy import select
 
 from hub.errors import ValidationError
 from hub.events import Event
-from hub.members import create_member
+from hub.members.directory import create_member
 from hub.models import PointEntry
 
 

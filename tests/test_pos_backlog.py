@@ -18,10 +18,10 @@ from browser_support import ServerThread
 from sqlalchemy import select
 
 from connectors.pos.testing import open_counter
-from hub import ledger
 from hub.models import Member
 from hub.models import Order
 from hub.models import PointEntry
+from hub.points import ledger
 
 
 @pytest.fixture

@@ -7,8 +7,8 @@ import uuid
 import pytest
 
 from hub import hookimpl
-from hub import ledger
 from hub.models import Member
+from hub.points import ledger
 
 
 def give(hub, member_id, points):

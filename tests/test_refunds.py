@@ -139,7 +139,7 @@ def test_refund_of_nothing_is_refused(hub, merchant):
 
 
 def test_refund_takes_back_the_orders_own_lot_first(hub, merchant):
-    from hub import ledger
+    from hub.points import ledger
 
     record(hub, merchant.id, order("a", total="100000"), now=T0)
     record(hub, merchant.id, order("b", total="200000"), now=T0)
@@ -179,7 +179,7 @@ def test_any_arrival_order_ends_in_the_balance_of_the_right_order(hub, merchant,
     outcomes = set()
     for shuffled in itertools.permutations(events):
         with hub.db.transaction() as session:
-            from hub.merchants import create_merchant
+            from hub.merchants.accounts import create_merchant
 
             other = create_merchant(session, "permutation").id
         for event in shuffled:

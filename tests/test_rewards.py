@@ -6,8 +6,8 @@ import uuid
 
 import pytest
 
-from hub import ledger
 from hub.models import Member
+from hub.points import ledger
 
 AMOUNT_OFF = {"name": "Giảm 50.000đ", "kind": "amount_off", "value": "50000", "points_cost": 500}
 

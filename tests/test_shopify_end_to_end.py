@@ -355,8 +355,8 @@ def test_hook_widget_identity_names_the_member_behind_a_signed_app_proxy_request
 
 def test_a_voucher_cancelled_around_its_push_never_stays_usable_in_the_store(world, monkeypatch):
     from connectors.shopify import vouchers
-    from hub.vouchers import cancel_voucher
-    from hub.vouchers import get_voucher
+    from hub.rewards.vouchers import cancel_voucher
+    from hub.rewards.vouchers import get_voucher
 
     store, api = world.store, world.api
     world.connect()

@@ -10,11 +10,11 @@ from sqlalchemy import select
 from sqlalchemy import update
 
 from hub import hookimpl
-from hub import ledger
 from hub.db import utcnow
 from hub.models import Member
 from hub.models import MemberTier
 from hub.models import PointEntry
+from hub.points import ledger
 from hub.tiers import reevaluate_tier
 
 

@@ -10,11 +10,11 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy import update
 
-from hub import ledger
 from hub.db import utcnow
 from hub.models import Member
 from hub.models import MemberTier
 from hub.models import PointEntry
+from hub.points import ledger
 from hub.tiers import reevaluate_tier
 from hub.tiers import review_due
 from hub.tiers.windows import add_months

@@ -10,13 +10,13 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy import update
 
-from hub import ledger
 from hub.db import utcnow
 from hub.models import Member
 from hub.models import PointLot
 from hub.models import Voucher
-from hub.vouchers import ALPHABET
-from hub.vouchers import expire_due
+from hub.points import ledger
+from hub.rewards.vouchers import ALPHABET
+from hub.rewards.vouchers import expire_due
 
 
 def give(hub, member_id, points, **lot):

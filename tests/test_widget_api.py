@@ -103,7 +103,7 @@ def test_etag_answers_304_until_the_ledger_changes(client, hub, store):
     from hub.models import Member
 
     with hub.db.transaction() as session:
-        from hub import ledger
+        from hub.points import ledger
 
         ledger.credit(session, session.get(Member, store.member_id), 10, kind="adjust", key="x")
     changed = state(client, store, token, **{"If-None-Match": first.headers["ETag"]})

@@ -4,8 +4,8 @@ import pytest
 from widget_setup import STORE_ORIGIN
 from widget_setup import set_up_storefront
 
-from hub import ledger
 from hub.models import Member
+from hub.points import ledger
 from hub.testing import ApiClient
 from hub.testing import create_test_merchant
 from hub.testing import make_app

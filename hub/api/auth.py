@@ -8,7 +8,7 @@ from flask import request
 
 from hub.api.errors import error_response
 from hub.core import current_hub
-from hub.merchants import authenticate
+from hub.merchants.accounts import authenticate
 
 PUBLIC_PATHS = ("/api/v1/openapi.json", "/api/v1/docs")
 

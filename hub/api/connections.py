@@ -11,11 +11,11 @@ from hub.api.schemas import ConnectionInSchema
 from hub.api.schemas import ConnectionSchema
 from hub.api.schemas import ConnectionUpdateSchema
 from hub.api.schemas import WidgetSecretSchema
-from hub.connections import connection_view
-from hub.connections import create_connection
-from hub.connections import get_connection
-from hub.connections import update_connection
 from hub.core import current_hub
+from hub.merchants.connections import connection_view
+from hub.merchants.connections import create_connection
+from hub.merchants.connections import get_connection
+from hub.merchants.connections import update_connection
 from hub.models import Connection
 from hub.widget.tokens import new_widget_secret
 

@@ -11,7 +11,6 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from sqlalchemy.exc import IntegrityError
 
-from hub import ledger
 from hub.api.pagination import decode_cursor
 from hub.api.pagination import page
 from hub.api.pagination import page_of
@@ -21,15 +20,16 @@ from hub.api.schemas import MemberSchema
 from hub.api.schemas import MemberSearchArgs
 from hub.api.schemas import MergeSchema
 from hub.core import current_hub
-from hub.members import add_identity
-from hub.members import consents_of
-from hub.members import create_member
-from hub.members import erase_member
-from hub.members import get_member
-from hub.members import identities_of
-from hub.members import search_members
-from hub.members import update_member
-from hub.merges import merge_members
+from hub.members.directory import add_identity
+from hub.members.directory import consents_of
+from hub.members.directory import create_member
+from hub.members.directory import erase_member
+from hub.members.directory import get_member
+from hub.members.directory import identities_of
+from hub.members.directory import search_members
+from hub.members.directory import update_member
+from hub.members.merges import merge_members
+from hub.points import ledger
 from hub.tiers import current_tier
 
 blp = Blueprint("members", __name__, url_prefix="/members", description="Members")

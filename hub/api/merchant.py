@@ -9,7 +9,7 @@ from flask_smorest import Blueprint
 from hub.api.schemas import MerchantSchema
 from hub.core import current_hub
 from hub.currencies import check_currency
-from hub.merchants import check_timezone
+from hub.merchants.accounts import check_timezone
 from hub.models import Merchant
 
 blp = Blueprint("merchant", __name__, url_prefix="/merchant", description="Merchant")

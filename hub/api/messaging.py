@@ -20,7 +20,7 @@ from hub.api.schemas import Int64
 from hub.core import current_hub
 from hub.errors import NotFound
 from hub.errors import ValidationError
-from hub.members import get_member
+from hub.members.directory import get_member
 from hub.messaging.callbacks import callback_url
 from hub.messaging.gateways import CHANNELS
 from hub.messaging.gateways import gateways

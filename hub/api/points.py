@@ -11,17 +11,17 @@ from marshmallow import validate
 from sqlalchemy import or_
 from sqlalchemy import select
 
-from hub import ledger
 from hub.api.pagination import decode_cursor
 from hub.api.pagination import page
 from hub.api.pagination import page_of
 from hub.core import current_hub
 from hub.db import utcnow
-from hub.earning import adjust_points
-from hub.members import get_member
+from hub.members.directory import get_member
 from hub.models import PointEntry
 from hub.models import PointLot
-from hub.program import program_rules
+from hub.points import ledger
+from hub.points.earning import adjust_points
+from hub.points.program import program_rules
 
 blp = Blueprint("points", __name__, url_prefix="/members", description="Points")
 

@@ -9,7 +9,6 @@ from marshmallow import Schema
 from marshmallow import fields
 from marshmallow import validate
 
-from hub.accrual import is_cancelled
 from hub.api.orders import canonical_order
 from hub.api.pagination import decode_cursor
 from hub.api.pagination import encode_cursor
@@ -17,18 +16,19 @@ from hub.api.schemas import Int64
 from hub.api.schemas import OrderInSchema
 from hub.core import current_hub
 from hub.db import utcnow
-from hub.earning import quote
-from hub.members import get_member
+from hub.members.directory import get_member
 from hub.models import Merchant
-from hub.orders import FINANCIAL_STATUSES
-from hub.program import AMOUNT
-from hub.program import DEFAULT_SETTINGS
-from hub.program import ProgramSettingsSchema
-from hub.program import latest_version
-from hub.program import list_versions
-from hub.program import program_for
-from hub.program import program_rules
-from hub.program import save_program
+from hub.orders.recording import FINANCIAL_STATUSES
+from hub.points.accrual import is_cancelled
+from hub.points.earning import quote
+from hub.points.program import AMOUNT
+from hub.points.program import DEFAULT_SETTINGS
+from hub.points.program import ProgramSettingsSchema
+from hub.points.program import latest_version
+from hub.points.program import list_versions
+from hub.points.program import program_for
+from hub.points.program import program_rules
+from hub.points.program import save_program
 
 blp = Blueprint("program", __name__, url_prefix="/program", description="Loyalty program")
 

@@ -12,11 +12,11 @@ from marshmallow import validate
 from hub.canonical import Refund
 from hub.core import current_hub
 from hub.db import utcnow
-from hub.orders import get_order
-from hub.orders import refunds_of
-from hub.orders import store_refund
-from hub.program import AMOUNT
-from hub.program import positive
+from hub.orders.recording import get_order
+from hub.orders.recording import refunds_of
+from hub.orders.recording import store_refund
+from hub.points.program import AMOUNT
+from hub.points.program import positive
 
 blp = Blueprint("refunds", __name__, url_prefix="/orders", description="Refunds")
 

@@ -18,14 +18,14 @@ from hub.api.tiers import amount
 from hub.api.vouchers import VoucherSchema
 from hub.api.vouchers import voucher_view
 from hub.core import current_hub
-from hub.members import get_member
-from hub.rewards import KINDS
-from hub.rewards import create_reward
-from hub.rewards import delete_reward
-from hub.rewards import get_reward
-from hub.rewards import list_rewards
-from hub.rewards import redeem
-from hub.rewards import update_reward
+from hub.members.directory import get_member
+from hub.rewards.catalog import KINDS
+from hub.rewards.catalog import create_reward
+from hub.rewards.catalog import delete_reward
+from hub.rewards.catalog import get_reward
+from hub.rewards.catalog import list_rewards
+from hub.rewards.catalog import redeem
+from hub.rewards.catalog import update_reward
 
 MAX_COUNT = 10**12
 

@@ -9,9 +9,9 @@ from marshmallow import ValidationError
 from marshmallow import fields
 from marshmallow import validate
 
-from hub.members import CHANNELS
-from hub.members import GENDERS
-from hub.orders import FINANCIAL_STATUSES
+from hub.members.directory import CHANNELS
+from hub.members.directory import GENDERS
+from hub.orders.recording import FINANCIAL_STATUSES
 
 #: How amounts appear in the spec: decimal strings, so no client parses money as a float.
 AMOUNT = {"type": "string", "format": "decimal", "example": "150000"}

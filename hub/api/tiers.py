@@ -17,7 +17,7 @@ from hub.api.schemas import Int64
 from hub.core import current_hub
 from hub.jobs import JobCall
 from hub.jobs import JobRef
-from hub.members import get_member
+from hub.members.directory import get_member
 
 MAX_AMOUNT = 10**15
 

@@ -18,15 +18,15 @@ from hub.api.schemas import Int64
 from hub.api.tiers import Amount
 from hub.api.tiers import amount
 from hub.core import current_hub
-from hub.members import get_member
+from hub.members.directory import get_member
 from hub.models.rewards import Voucher
-from hub.vouchers import STATUSES
-from hub.vouchers import cancel_voucher
-from hub.vouchers import effective_status
-from hub.vouchers import get_voucher
-from hub.vouchers import member_vouchers
-from hub.vouchers import use_voucher
-from hub.vouchers import validate_voucher
+from hub.rewards.vouchers import STATUSES
+from hub.rewards.vouchers import cancel_voucher
+from hub.rewards.vouchers import effective_status
+from hub.rewards.vouchers import get_voucher
+from hub.rewards.vouchers import member_vouchers
+from hub.rewards.vouchers import use_voucher
+from hub.rewards.vouchers import validate_voucher
 
 blp = Blueprint("vouchers", __name__, url_prefix="/vouchers", description="Vouchers")
 member_blp = Blueprint(

@@ -12,9 +12,9 @@ from hub.cli.group import SettingsError
 from hub.core import current_hub
 from hub.currencies import check_currency
 from hub.errors import HubError
-from hub.merchants import create_api_key
-from hub.merchants import create_merchant
-from hub.merchants import revoke_api_key
+from hub.merchants.accounts import create_api_key
+from hub.merchants.accounts import create_merchant
+from hub.merchants.accounts import revoke_api_key
 from hub.models import Merchant
 from hub.pluginmanager import describe_plugins
 

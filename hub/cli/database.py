@@ -43,7 +43,7 @@ def check_command() -> None:
     Prints each member where it does not hold and exits with status 1; run it
     after restoring a backup.
     """
-    from hub.ledger_check import check_ledger
+    from hub.points.ledger_check import check_ledger
 
     with current_hub().db.session() as session:
         report = check_ledger(session)

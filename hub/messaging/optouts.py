@@ -14,8 +14,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from hub.members import find_member
-from hub.members import set_consent
+from hub.members.directory import find_member
+from hub.members.directory import set_consent
 from hub.messaging.models import MessageOptOut
 from hub.messaging.sms_text import strip_diacritics
 

@@ -215,8 +215,8 @@ def gift_voucher(session: Session, member: Member, reward_id: int, *, kind: str)
     ``message:<kind>`` so the voucher-issued message does not repeat it.
     """
     from hub.models import Reward
-    from hub.vouchers import issue_voucher
-    from hub.vouchers import voucher_event
+    from hub.rewards.vouchers import issue_voucher
+    from hub.rewards.vouchers import voucher_event
 
     reward = session.get(Reward, reward_id)
     if reward is None or reward.merchant_id != member.merchant_id or not reward.active:

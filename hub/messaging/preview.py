@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from hub.errors import ValidationError
-from hub.members import get_member
+from hub.members.directory import get_member
 from hub.messaging.kinds import message_kinds
 from hub.messaging.settings import get_settings
 from hub.messaging.sms_text import prepare_sms

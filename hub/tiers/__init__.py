@@ -4,7 +4,7 @@ A member is upgraded at once when an event (an order's points, a refund's
 reversal) shows they qualify for a higher tier; they only move down at a
 review, when the window their tier was earned in has closed, as the
 merchant's downgrade policy says. Which tier the numbers earn is the
-``tier_for_member`` hook's answer; the built-in one (``hub.default_tiers``)
+``tier_for_member`` hook's answer; the built-in one (``hub.defaults.tiers``)
 is the highest tier whose threshold the member's progress reaches.
 
 Every function takes the caller's session and leaves the commit to it.

@@ -18,7 +18,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hub import audit
-from hub import ledger
 from hub.db import utcnow
 from hub.errors import Conflict
 from hub.errors import ValidationError
@@ -29,6 +28,7 @@ from hub.models.tiers import MemberTier
 from hub.models.tiers import Tier
 from hub.models.tiers import TierNotice
 from hub.models.tiers import TierSettings
+from hub.points import ledger
 from hub.tiers.ladder import get_settings
 from hub.tiers.ladder import list_tiers
 from hub.tiers.ladder import rank

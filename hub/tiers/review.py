@@ -19,12 +19,12 @@ from sqlalchemy import or_
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from hub import ledger
 from hub.db import utcnow
 from hub.models import Member
 from hub.models.tiers import MemberTier
 from hub.models.tiers import Tier
 from hub.models.tiers import TierSettings
+from hub.points import ledger
 from hub.tiers.ladder import get_settings
 from hub.tiers.ladder import list_tiers
 from hub.tiers.ladder import rank

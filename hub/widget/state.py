@@ -15,19 +15,19 @@ from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from hub import ledger
 from hub.db import utcnow
 from hub.models import Connection
 from hub.models import Member
 from hub.models import Merchant
 from hub.models import PointEntry
 from hub.models import PointLot
-from hub.program import program_for
-from hub.rewards import list_rewards
+from hub.points import ledger
+from hub.points.program import program_for
+from hub.rewards.catalog import list_rewards
+from hub.rewards.vouchers import effective_status
+from hub.rewards.vouchers import member_vouchers
 from hub.tiers.ladder import list_tiers
 from hub.tiers.membership import tier_status
-from hub.vouchers import effective_status
-from hub.vouchers import member_vouchers
 
 if TYPE_CHECKING:
     from hub.core import Hub

@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from hub.connections import connection_secrets
+from hub.merchants.connections import connection_secrets
 from hub.models import Connection
 from hub.models import Merchant
 

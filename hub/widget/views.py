@@ -22,7 +22,7 @@ from flask import request
 from hub.api.errors import error_response
 from hub.core import current_hub
 from hub.errors import HubError
-from hub.members import member_by_identity
+from hub.members.directory import member_by_identity
 from hub.models import Member
 from hub.widget.storefronts import Storefront
 from hub.widget.tokens import TokenError
@@ -233,8 +233,8 @@ def redeem(connection_id: int):
 
 
 def _redeem(hub, member: Member, reward_id: int) -> Response:
-    from hub.rewards import get_reward
-    from hub.rewards import redeem as redeem_reward
+    from hub.rewards.catalog import get_reward
+    from hub.rewards.catalog import redeem as redeem_reward
 
     g.actor = f"widget:member:{member.id}"
     try:

@@ -27,7 +27,6 @@ from sqlalchemy import select
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from hub import ledger
 from hub.db import utcnow
 from hub.errors import Conflict
 from hub.errors import HubError
@@ -41,7 +40,8 @@ from hub.models import Merchant
 from hub.models import PointEntry
 from hub.models.rewards import Reward
 from hub.models.rewards import Voucher
-from hub.orders import get_order
+from hub.orders.recording import get_order
+from hub.points import ledger
 
 if TYPE_CHECKING:
     from hub.core import Hub
@@ -441,4 +441,8 @@ def _text(value: Decimal | None) -> str | None:
 @hookimpl(trylast=True)
 def register_periodic_jobs():
     """Expire vouchers once a day."""
-    return [PeriodicJob(name="vouchers.expire", func="hub.vouchers.expire_due", cron="10 0 * * *")]
+    return [
+        PeriodicJob(
+            name="vouchers.expire", func="hub.rewards.vouchers.expire_due", cron="10 0 * * *"
+        )
+    ]

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from hub.errors import HubError
 from hub.markers import hookimpl
-from hub.members import add_identity
-from hub.members import create_member
-from hub.members import find_member
-from hub.members import member_by_identity
+from hub.members.directory import add_identity
+from hub.members.directory import create_member
+from hub.members.directory import find_member
+from hub.members.directory import member_by_identity
 from hub.phones import normalize_email
 from hub.phones import normalize_phone
 

@@ -21,7 +21,6 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from hub import audit
-from hub import ledger
 from hub.errors import Conflict
 from hub.errors import NotFound
 from hub.errors import ValidationError
@@ -32,11 +31,12 @@ from hub.models import PointEntry
 from hub.models.rewards import Reward
 from hub.models.rewards import Voucher
 from hub.models.tiers import Tier
+from hub.points import ledger
+from hub.rewards.vouchers import issue_voucher
+from hub.rewards.vouchers import voucher_event
 from hub.tiers.ladder import get_tier
 from hub.tiers.ladder import rank
 from hub.tiers.membership import current_tier
-from hub.vouchers import issue_voucher
-from hub.vouchers import voucher_event
 
 if TYPE_CHECKING:
     from hub.core import Hub

@@ -1,15 +1,15 @@
 """The built-in base spend rule: the program's earn rate on the order's earning base.
 
 An ordinary plugin (``trylast``): a plugin that wants a different base rule
-blocks this one (``HUB_DISABLE_PLUGINS=hub.default_earning``) and returns its
+blocks this one (``HUB_DISABLE_PLUGINS=hub.defaults.earning``) and returns its
 own ``base`` award.
 """
 
 from __future__ import annotations
 
-from hub.earning import Award
 from hub.markers import hookimpl
-from hub.program import format_amount
+from hub.points.earning import Award
+from hub.points.program import format_amount
 
 
 @hookimpl(trylast=True)

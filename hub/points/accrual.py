@@ -31,12 +31,10 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from hub import ledger
 from hub.canonical import Customer
 from hub.canonical import Order as CanonicalOrder
 from hub.canonical import OrderLine as CanonicalLine
 from hub.db import utcnow
-from hub.earning import quote
 from hub.events import emit
 from hub.metrics import count
 from hub.models import Member
@@ -45,8 +43,10 @@ from hub.models import OrderAccrual
 from hub.models import OrderRefund
 from hub.models import PointEntry
 from hub.models import PointLot
-from hub.program import format_amount
-from hub.program import program_for
+from hub.points import ledger
+from hub.points.earning import quote
+from hub.points.program import format_amount
+from hub.points.program import program_for
 from hub.tiers import reevaluate_tier
 
 if TYPE_CHECKING:

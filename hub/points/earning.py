@@ -1,6 +1,6 @@
 """What an order earns: the ``points_for_order`` hooks, asked under the program in force.
 
-Earning rules are plugins. The base spend rule is ``hub.default_earning``;
+Earning rules are plugins. The base spend rule is ``hub.defaults.earning``;
 product bonuses, special days, birthdays and the rest live in ``plugins/``.
 Every award is named by its rule, and the name goes on the ledger entry, so
 any balance can be explained line by line.
@@ -20,15 +20,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hub import audit
-from hub import ledger
 from hub.db import utcnow
 from hub.errors import ValidationError
 from hub.events import emit
 from hub.models import Member
 from hub.models import OrderAccrual
 from hub.models import PointEntry
-from hub.program import Program
-from hub.program import program_for
+from hub.points import ledger
+from hub.points.program import Program
+from hub.points.program import program_for
 
 if TYPE_CHECKING:
     from hub.canonical import Order

@@ -13,7 +13,6 @@ from sqlalchemy import select
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from hub.accrual import sync_order
 from hub.canonical import Order as CanonicalOrder
 from hub.canonical import Refund
 from hub.errors import NotFound
@@ -23,6 +22,7 @@ from hub.models import Connection
 from hub.models import Order
 from hub.models import OrderLine
 from hub.models import OrderRefund
+from hub.points.accrual import sync_order
 
 if TYPE_CHECKING:
     from hub.core import Hub
@@ -107,7 +107,7 @@ def record_order(
     The same order sent again changes nothing and emits nothing. The member is
     resolved through the ``member_for_customer`` hook; an order without a
     usable customer is stored with no member. In the same transaction the
-    order's points follow its state (``hub.accrual.sync_order``): earned
+    order's points follow its state (``hub.points.accrual.sync_order``): earned
     once paid, reversed by refunds and cancellation. ``now`` is the moment
     the points are written at (default: the clock).
     """

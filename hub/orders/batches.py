@@ -28,15 +28,11 @@ from sqlalchemy import insert
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from hub import ledger
-from hub.accrual import is_cancelled
-from hub.accrual import is_paid
 from hub.canonical import Order as CanonicalOrder
 from hub.db import insert_returning_ids
 from hub.db import utcnow
-from hub.earning import quote
 from hub.events import emit_many
-from hub.members import members_prefetched
+from hub.members.directory import members_prefetched
 from hub.models import Member
 from hub.models import Order
 from hub.models import OrderAccrual
@@ -44,13 +40,17 @@ from hub.models import OrderLine
 from hub.models import OrderRefund
 from hub.models import PointEntry
 from hub.models import PointLot
-from hub.orders import check_status
-from hub.orders import event_data
-from hub.orders import line_values
-from hub.orders import namespace_for
-from hub.orders import record_order
-from hub.orders import to_utc
-from hub.program import ProgramsInForce
+from hub.orders.recording import check_status
+from hub.orders.recording import event_data
+from hub.orders.recording import line_values
+from hub.orders.recording import namespace_for
+from hub.orders.recording import record_order
+from hub.orders.recording import to_utc
+from hub.points import ledger
+from hub.points.accrual import is_cancelled
+from hub.points.accrual import is_paid
+from hub.points.earning import quote
+from hub.points.program import ProgramsInForce
 from hub.tiers import reevaluate_tier
 from hub.tiers.ladder import list_tiers
 
@@ -178,7 +178,7 @@ class _Batch:
         together first, so the built-in matching answers most customers
         without a query of its own.
         """
-        from hub.default_identity import phone_of
+        from hub.defaults.identity import phone_of
 
         hub, session = self.hub, self.session
         customers = [new.order.customer for new in news if new.order.customer is not None]
@@ -372,7 +372,7 @@ class _Batch:
 
 
 def _as_stored(order: CanonicalOrder) -> CanonicalOrder:
-    """The order as ``hub.accrual.canonical`` reads it back from its row."""
+    """The order as ``hub.points.accrual.canonical`` reads it back from its row."""
     return dataclasses.replace(
         order,
         currency=order.currency.upper(),

@@ -1,6 +1,6 @@
 """Check the ledger's invariants over the whole database (``hub db check``).
 
-The ledger keeps them in the same transaction as every entry (``hub.ledger``):
+The ledger keeps them in the same transaction as every entry (``hub.points.ledger``):
 a member's balance equals the sum of their entries, and the points left in
 their lots equal the balance when it is positive (none when it is a debt).
 This reads them back, after a restore or a hand-made change, and names every

@@ -15,12 +15,12 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
-from hub import ledger
 from hub.db import utcnow
 from hub.jobs import PeriodicJob
 from hub.markers import hookimpl
 from hub.models import Member
 from hub.models import PointLot
+from hub.points import ledger
 
 if TYPE_CHECKING:
     from hub.core import Hub
@@ -92,4 +92,6 @@ def run_expiry() -> int:
 @hookimpl(trylast=True)
 def register_periodic_jobs(hub):
     """Run the expiry daily, just after midnight (the worker's local time)."""
-    return [PeriodicJob(name="points.expire", func="hub.expiry.run_expiry", cron="5 0 * * *")]
+    return [
+        PeriodicJob(name="points.expire", func="hub.points.expiry.run_expiry", cron="5 0 * * *")
+    ]

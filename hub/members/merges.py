@@ -12,16 +12,16 @@ from sqlalchemy import select
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from hub import ledger
 from hub.db import Model
 from hub.errors import ValidationError
 from hub.events import emit
-from hub.members import PROFILE_FIELDS
-from hub.members import consents_of
-from hub.members import get_member
+from hub.members.directory import PROFILE_FIELDS
+from hub.members.directory import consents_of
+from hub.members.directory import get_member
 from hub.models import Member
 from hub.models import MemberConsent
 from hub.models import MemberMerge
+from hub.points import ledger
 
 if TYPE_CHECKING:
     from hub.core import Hub

@@ -1,0 +1,1 @@
+"""Members: who they are, their identities and consents, and merging two of them."""

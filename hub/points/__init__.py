@@ -1,0 +1,1 @@
+"""Points: the ledger and its lots, what an order earns, expiry, the program's settings."""

@@ -1,0 +1,1 @@
+"""Rewards and vouchers: the catalog, redemption, and the vouchers it issues."""
