@@ -8,6 +8,7 @@ go through the ledger (``credit_opening_points``, the one place that posts them)
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 from dataclasses import field
 from datetime import datetime
@@ -26,7 +27,7 @@ from hub import ledger
 from hub.db import insert_returning_ids
 from hub.db import utcnow
 from hub.events import emit_many
-from hub.members import new_member_code
+from hub.members import CODE_ALPHABET
 from hub.models import Member
 
 if TYPE_CHECKING:
@@ -198,7 +199,7 @@ def _insert_new(session: Session, merchant_id: int, plan: _Plan, now: datetime) 
         {
             **values,
             "merchant_id": merchant_id,
-            "code": new_member_code(),
+            "code": code,
             "gender": None,
             "tags": [],
             "points_balance": 0,
@@ -206,7 +207,7 @@ def _insert_new(session: Session, merchant_id: int, plan: _Plan, now: datetime) 
             "created_at": now,
             "updated_at": now,
         }
-        for _, values in plan.new
+        for (_, values), code in zip(plan.new, member_codes(len(plan.new)), strict=True)
     ]
     # A code taken meanwhile fails the insert, and the chunk is written again with new codes.
     ids = insert_returning_ids(session, _MEMBERS, rows, json=("tags", "attributes"))
@@ -218,6 +219,17 @@ def _insert_new(session: Session, merchant_id: int, plan: _Plan, now: datetime) 
         merchant_id,
         [("member.created", {"member_id": i, "source": "import"}) for i in ids],
     )
+
+
+def member_codes(count: int) -> list[str]:
+    """``count`` random member codes as ``hub.members.new_member_code`` draws them (eight
+    letters of its alphabet of 32), from one read of the system's random source."""
+    drawn = secrets.token_bytes(5 * count)
+    codes = []
+    for start in range(0, 5 * count, 5):
+        value = int.from_bytes(drawn[start : start + 5])
+        codes.append("".join(CODE_ALPHABET[(value >> shift) & 31] for shift in range(0, 40, 5)))
+    return codes
 
 
 def credit_opening_points(
