@@ -89,12 +89,14 @@ def import_members(
     errors_path: Path,
     progress: Callable[[int, int], None] = lambda done, total: None,
     encoding: str = "utf-8",
+    chunk_size: int = CHUNK,
 ) -> ImportReport:
     """Import every row of ``path``; a bad row never blocks a good one.
 
     ``progress(done, total)`` is called once the file is checked (done 0) and
-    after each chunk. Raises ``HubError`` (``EncodingProblem`` among them) for
-    a file that cannot be read, before anything is written.
+    after each chunk of ``chunk_size`` rows (one transaction each). Raises
+    ``HubError`` (``EncodingProblem`` among them) for a file that cannot be
+    read, before anything is written.
     """
     total = count_rows(path, encoding)
     progress(0, total)
@@ -110,7 +112,7 @@ def import_members(
                 except RowError as exc:
                     errors.add(line, str(exc), row)
                     report.rejected += 1
-                if len(chunk) >= CHUNK:
+                if len(chunk) >= chunk_size:
                     _import_chunk(hub, merchant_id, chunk, seen, errors, report)
                     chunk = []
                     progress(report.total, total)
