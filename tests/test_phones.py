@@ -49,3 +49,31 @@ def test_emails_are_trimmed_and_lower_cased():
 def test_malformed_emails_are_refused(raw):
     with pytest.raises(ValidationError):
         normalize_email(raw)
+
+
+def test_vietnamese_numbers_read_without_parsing_agree_with_phonenumbers():
+    import random
+
+    import phonenumbers
+
+    from hub.phones import _vietnamese_e164
+
+    def parsed(text: str, region: str) -> str | None:
+        try:
+            number = phonenumbers.parse(text, region)
+        except phonenumbers.NumberParseException:
+            return None
+        if not phonenumbers.is_valid_number(number):
+            return None
+        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+    draw = random.Random(19)
+    answered = 0
+    for _ in range(20_000):
+        digits = "".join(draw.choice("0123456789") for _ in range(draw.choice((8, 9, 10, 11))))
+        for text, region in (("0" + digits, "VN"), ("+84" + digits, "VN"), ("+84" + digits, "US")):
+            fast = _vietnamese_e164(text, region)
+            if fast is not None:
+                answered += 1
+                assert fast == parsed(text, region), text
+    assert answered > 1000  # the sweep reached the numbers the shortcut answers

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 from flask.cli import with_appcontext
@@ -12,8 +13,6 @@ from hub.core import current_hub
 from hub.errors import HubError
 from hub.importer import EncodingProblem
 from hub.importer import import_members
-from hub.importer import read_rows
-from hub.importer import write_error_report
 from hub.models import Merchant
 
 
@@ -51,19 +50,44 @@ def import_members_command(
     with hub.db.session() as session:
         if session.get(Merchant, merchant_id) is None:
             raise click.ClickException(f"merchant {merchant_id} does not exist")
+    bar = _Bar()
     try:
-        total = sum(1 for _ in read_rows(file, encoding))
-        with click.progressbar(length=total, label="Importing members") as bar:
-            report = import_members(hub, merchant_id, file, progress=bar.update, encoding=encoding)
+        report = import_members(
+            hub,
+            merchant_id,
+            file,
+            errors_path=errors_path or file.with_suffix(".errors.csv"),
+            progress=bar.update,
+            encoding=encoding,
+        )
     except EncodingProblem as exc:
         raise SettingsError(exc.message) from None
     except HubError as exc:
         raise click.ClickException(exc.message) from None
+    finally:
+        bar.close()
     click.echo(
         f"{report.created} created, {report.updated} updated, {report.unchanged} unchanged, "
-        f"{len(report.errors)} rejected; {report.points_credited} opening points credited"
+        f"{report.rejected} rejected; {report.points_credited} opening points credited"
     )
-    if report.errors:
-        target = errors_path or file.with_suffix(".errors.csv")
-        write_error_report(report, target)
-        click.echo(f"rejected rows and reasons: {target}")
+    if report.errors_path is not None:
+        click.echo(f"rejected rows and reasons: {report.errors_path}")
+
+
+class _Bar:
+    """A progress bar shown once the file is checked and its rows counted."""
+
+    def __init__(self) -> None:
+        self._bar: Any = None
+        self._done = 0
+
+    def update(self, done: int, total: int) -> None:
+        if self._bar is None:
+            self._bar = click.progressbar(length=total, label="Importing members")
+            self._bar.__enter__()
+        self._bar.update(done - self._done)
+        self._done = done
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.__exit__(None, None, None)

@@ -52,11 +52,11 @@ PROFILE_FIELDS = (
     "attributes",
 )
 # Crockford's alphabet without I, L, O, U: nothing a cashier can misread.
-_CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
 
 def new_member_code() -> str:
-    return "".join(secrets.choice(_CODE_ALPHABET) for _ in range(8))
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(8))
 
 
 def get_member(session: Session, merchant_id: int, member_id: int) -> Member:
