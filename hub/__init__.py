@@ -114,6 +114,7 @@ from hub.program import ProgramsInForce
 from hub.program import program_for
 from hub.records import apply_record
 from hub.registry import ConnectorInfo
+from hub.registry import ConsolePage
 from hub.rewards import get_reward
 from hub.rewards import list_rewards
 from hub.rewards import redeem as redeem_reward
@@ -147,6 +148,7 @@ __all__ = [
     "ConnectionSettingsSchema",
     "ConnectionUninstalled",
     "ConnectorInfo",
+    "ConsolePage",
     "Customer",
     "CustomerDataRequest",
     "CustomerRedaction",
