@@ -114,6 +114,7 @@ from hub.points.program import ProgramsInForce
 from hub.points.program import program_for
 from hub.records import apply_record
 from hub.registry import ConnectorInfo
+from hub.registry import ConsolePage
 from hub.rewards.catalog import get_reward
 from hub.rewards.catalog import list_rewards
 from hub.rewards.catalog import redeem as redeem_reward
@@ -147,6 +148,7 @@ __all__ = [
     "ConnectionSettingsSchema",
     "ConnectionUninstalled",
     "ConnectorInfo",
+    "ConsolePage",
     "Customer",
     "CustomerDataRequest",
     "CustomerRedaction",

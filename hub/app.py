@@ -51,12 +51,14 @@ def create_app(
     _register_connectors(hub)
 
     from hub.api import init_api
+    from hub.console import init_console
     from hub.pages import init_pages
     from hub.widget import init_widget
 
     init_api(app)
     init_pages(app)
     init_widget(app)
+    init_console(app)
     from hub.probes import init_probes
 
     init_probes(app)

@@ -226,6 +226,24 @@ def _seed_members(hub: Hub, merchant_id: int, connection_id: int, count: int, pr
         progress(1)
 
 
+DEMO_OWNER = "owner@demo.hub.invalid"
+
+
+def demo_owner_link(hub: Hub, merchant_id: int) -> str:
+    """A fresh one-time sign-in token for the demo shop's owner (created the first time)."""
+    from hub.merchants.staff import create_staff_user
+    from hub.merchants.staff import issue_link
+    from hub.models import StaffUser
+
+    with hub.db.transaction() as session:
+        owner = session.scalars(select(StaffUser).where(StaffUser.email == DEMO_OWNER)).first()
+        if owner is None:
+            owner = create_staff_user(
+                session, merchant_id, DEMO_OWNER, "owner", name="Chủ cửa hàng", actor="demo"
+            )
+        return issue_link(session, owner, "sign_in")
+
+
 bp = Blueprint("demo", __name__, template_folder="templates")
 
 

@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from hub.points.program import Program
     from hub.points.program import ProgramRule
     from hub.registry import ConnectorInfo
+    from hub.registry import ConsolePage
     from hub.tiers import TierStats
 
 
@@ -60,6 +61,15 @@ def startup(hub: Hub) -> None:
 def register_blueprints(hub: Hub) -> list[Blueprint] | None:
     """Return Flask blueprints to mount on the app. All results are used.
 
+    Runs in: startup.
+    """
+
+
+@hookspec
+def register_console_pages(hub: Hub) -> list[ConsolePage] | None:
+    """Return pages to add to the console's navigation. All results are used.
+
+    Each page's view lives in a blueprint from ``register_blueprints``.
     Runs in: startup.
     """
 

@@ -29,3 +29,20 @@ class ConnectorInfo:
     description: str = ""
     settings_schema: type[Schema] | None = None
     secrets_schema: type[Schema] | None = None
+
+
+@dataclass(frozen=True)
+class ConsolePage:
+    """A page a plugin adds to the merchant console's navigation.
+
+    ``endpoint`` names a view of a blueprint the plugin registers (through
+    ``register_blueprints``); the view extends ``console/base.html``. ``title``
+    is the navigation label, by locale (``{"vi": ..., "en": ...}``).
+    ``min_role`` is the lowest role that sees it: ``owner``, ``manager`` or
+    ``cashier``.
+    """
+
+    key: str
+    endpoint: str
+    title: dict[str, str]
+    min_role: str = "manager"

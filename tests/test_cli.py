@@ -10,7 +10,7 @@ def test_merchants_create_prints_id_and_a_working_key(runner, client):
 
     assert result.exit_code == 0, result.output
     created = json.loads(result.output)
-    assert set(created) == {"merchant_id", "api_key"}
+    assert set(created) == {"merchant_id", "api_key", "owner_email", "sign_in_link"}
     response = client.get(
         "/api/v1/merchant", headers={"Authorization": f"Bearer {created['api_key']}"}
     )

@@ -185,3 +185,19 @@ def test_member_codes_are_eight_letters_of_the_members_alphabet():
     assert len(codes) == 500
     assert all(len(c) == 8 and set(c) <= set(CODE_ALPHABET) for c in codes)
     assert len(set(codes)) == 500
+
+
+def test_imported_names_are_found_without_their_accents_new_or_filled_in_later(
+    hub, merchant, tmp_path
+):
+    write(tmp_path / "a.csv", [["sdt", "email"], ["0912345001", "ha@example.vn"]])
+    run(hub, merchant, tmp_path / "a.csv")
+    write(
+        tmp_path / "b.csv",
+        [["sdt", "ho_ten"], ["0912345001", "Trần Thị Hà"], ["0912345002", "Đỗ Văn Đức"]],
+    )
+    run(hub, merchant, tmp_path / "b.csv")
+
+    found = members(hub)
+    assert found["+84912345001"].search_name == "tran thi ha"
+    assert found["+84912345002"].search_name == "do van duc"

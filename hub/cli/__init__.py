@@ -12,6 +12,7 @@ import click
 from hub.cli.admin import api_keys
 from hub.cli.admin import merchants
 from hub.cli.admin import plugins_command
+from hub.cli.admin import staff
 from hub.cli.database import db
 from hub.cli.group import HubGroup
 from hub.cli.group import hub_version
@@ -30,6 +31,7 @@ COMMANDS = (
     db,
     merchants,
     api_keys,
+    staff,
     plugins_command,
     import_group,
     jobs_group,

@@ -100,6 +100,7 @@ def cron_command() -> None:
 def demo(host: str, port: int, members: int, no_serve: bool) -> None:
     """Create a demo shop (program, tiers, rewards, members, orders) and serve it."""
     from hub.demo import bp
+    from hub.demo import demo_owner_link
     from hub.demo import seed_demo
     from hub.migrate import upgrade
 
@@ -116,6 +117,11 @@ def demo(host: str, port: int, members: int, no_serve: bool) -> None:
     click.echo(f"Storefront as a member:  {base}/demo/store?customer=demo-1")
     click.echo(f"In English:              {base}/demo/store?customer=demo-1&locale=en")
     click.echo(f"API reference:           {base}/api/v1/docs")
+    token = demo_owner_link(hub, shop.merchant_id)
+    click.echo(f"Console:                 {base}/console/")
+    click.echo(
+        f"Console as the owner:    {base}/console/link/{token} (works once; run again for another)"
+    )
     if no_serve:
         return
     current_app.register_blueprint(bp)

@@ -26,6 +26,7 @@ from sqlalchemy.orm import make_transient_to_detached
 from hub.db import insert_returning_ids
 from hub.db import utcnow
 from hub.events import emit_many
+from hub.folding import fold
 from hub.members.directory import CODE_ALPHABET
 from hub.models import Member
 from hub.points import ledger
@@ -46,6 +47,7 @@ _COMPLETE = (
         phone=bindparam("phone"), email=bindparam("email"), name=bindparam("name"),
         birthday=bindparam("birthday"), total_spent=bindparam("total_spent"),
         attributes=bindparam("attributes"), updated_at=bindparam("now"),
+        search_name=bindparam("search_name"),
     )
 )  # fmt: skip
 
@@ -183,6 +185,7 @@ def _plan_completion(
         {
             "member_id": member["id"],
             **{k: member[k] for k in (*_FILLED, "total_spent", "attributes")},
+            "search_name": fold(member["name"]),
             "now": now,
         }
     )

@@ -31,6 +31,9 @@ from hub.errors import Conflict
 from hub.errors import NotFound
 from hub.errors import ValidationError
 from hub.events import emit
+from hub.folding import fold
+from hub.members import search as member_search
+from hub.members.search import MemberFilters
 from hub.models import Connection
 from hub.models import Member
 from hub.models import MemberConsent
@@ -497,32 +500,68 @@ def search_members(
     phone: str | None = None,
     email: str | None = None,
     tag: str | None = None,
+    filters: MemberFilters | None = None,
+    sort: str = "id",
     after_id: int | None = None,
+    offset: int = 0,
     limit: int = 50,
     region: str = "VN",
 ) -> list[Member]:
-    """Return active members matching every filter given, by id, after ``after_id``."""
+    """Return active members matching every filter given, in ``sort`` order.
+
+    ``q`` matches the name without regard to accents or case (``nguyen`` finds
+    ``Nguyễn``), the email, the phone's digits or the member code. Pages go by
+    ``after_id`` (sorted by id) or by ``offset``.
+    """
+    query = members_query(
+        session, merchant_id, q=q, phone=phone, email=email, tag=tag, filters=filters, region=region
+    )
+    if after_id:
+        query = query.where(Member.id > after_id)
+    query = member_search.order_by(query, sort)
+    return list(session.scalars(query.offset(offset).limit(limit)))
+
+
+def count_members(session: Session, merchant_id: int, **conditions: Any) -> int:
+    """How many active members ``search_members`` would find with these conditions."""
+    query = members_query(session, merchant_id, **conditions)
+    return session.scalar(select(func.count()).select_from(query.subquery())) or 0
+
+
+def members_query(
+    session: Session,
+    merchant_id: int,
+    *,
+    q: str | None = None,
+    phone: str | None = None,
+    email: str | None = None,
+    tag: str | None = None,
+    filters: MemberFilters | None = None,
+    region: str = "VN",
+) -> Any:
+    """The ``select(Member)`` of the active members that meet every condition given."""
     query = select(Member).where(Member.merchant_id == merchant_id, Member.status == "active")
     if phone:
         query = query.where(Member.phone == normalize_phone(phone, region))
     if email:
         query = query.where(Member.email == normalize_email(email))
-    if q:
+    if q and q.strip():
         text = q.strip()
         # autoescape: a % or _ the client typed matches itself, not any characters.
-        query = query.where(
-            or_(
-                Member.name.icontains(text, autoescape=True),
-                Member.email.icontains(text, autoescape=True),
-                Member.phone.contains(text.lstrip("0+"), autoescape=True),
-                Member.code == text.upper(),
-            )
-        )
-    if after_id:
-        query = query.where(Member.id > after_id)
+        clauses = [
+            Member.search_name.contains(fold(text), autoescape=True),
+            Member.email.icontains(text, autoescape=True),
+            Member.code == text.upper(),
+        ]
+        digits = text.lstrip("0+")
+        if digits:
+            clauses.append(Member.phone.contains(digits, autoescape=True))
+        query = query.where(or_(*clauses))
     if tag:
         query = query.where(_has_tag(session, tag))
-    return list(session.scalars(query.order_by(Member.id).limit(limit)))
+    if filters is not None:
+        query = member_search.apply_filters(query, filters)
+    return query
 
 
 def _has_tag(session: Session, tag: str) -> Any:

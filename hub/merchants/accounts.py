@@ -135,3 +135,10 @@ def authenticate(session: Session, presented: str) -> ApiKey | None:
     if not hmac.compare_digest(key.secret_hash, _hash(parts[2])):
         return None
     return key
+
+
+def list_api_keys(session: Session, merchant_id: int) -> list[ApiKey]:
+    """The merchant's keys, revoked ones included, oldest first (hashes only, no secrets)."""
+    return list(
+        session.scalars(select(ApiKey).where(ApiKey.merchant_id == merchant_id).order_by(ApiKey.id))
+    )

@@ -24,6 +24,10 @@ from hub.models.program import ProgramVersion
 from hub.models.refunds import OrderRefund
 from hub.models.rewards import Reward
 from hub.models.rewards import Voucher
+from hub.models.staff import SignInFailure
+from hub.models.staff import StaffLink
+from hub.models.staff import StaffSession
+from hub.models.staff import StaffUser
 from hub.models.tiers import MemberTier
 from hub.models.tiers import Tier
 from hub.models.tiers import TierNotice
@@ -54,6 +58,10 @@ __all__ = [
     "PointLot",
     "ProgramVersion",
     "Reward",
+    "SignInFailure",
+    "StaffLink",
+    "StaffSession",
+    "StaffUser",
     "Tier",
     "TierNotice",
     "TierSettings",

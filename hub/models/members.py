@@ -14,6 +14,7 @@ from sqlalchemy import ForeignKey
 from sqlalchemy import Index
 from sqlalchemy import String
 from sqlalchemy import UniqueConstraint
+from sqlalchemy import event
 from sqlalchemy.orm import Mapped
 from sqlalchemy.orm import mapped_column
 
@@ -23,6 +24,12 @@ from hub.db import Model
 from hub.db import Money
 from hub.db import UTCDateTime
 from hub.db import utcnow
+from hub.folding import fold
+
+
+def _folded_name(context) -> str:
+    """The insert's ``search_name``: its ``name`` folded (ORM and Core inserts alike)."""
+    return fold(context.get_current_parameters().get("name"))
 
 
 class Member(Model):
@@ -43,6 +50,8 @@ class Member(Model):
     phone: Mapped[str | None] = mapped_column(String(20))  # E.164
     email: Mapped[str | None] = mapped_column(String(254))  # normalised
     name: Mapped[str] = mapped_column(String(200), default="")
+    #: ``name`` folded for accent-insensitive search; kept by the default and the event below.
+    search_name: Mapped[str] = mapped_column(String(200), default=_folded_name)
     birthday: Mapped[date | None] = mapped_column(Date)
     gender: Mapped[str | None] = mapped_column(String(16))
     province: Mapped[str | None] = mapped_column(String(100))
@@ -62,6 +71,11 @@ class Member(Model):
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+@event.listens_for(Member.name, "set")
+def _keep_search_name(member: Member, value: str | None, _old, _initiator) -> None:
+    member.search_name = fold(value)
 
 
 class MemberIdentity(Model):

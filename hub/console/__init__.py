@@ -1,0 +1,29 @@
+"""The merchant console at ``/console``: server-rendered pages with htmx, in vi and en.
+
+Pages call the same services as the REST API. ``init_console`` mounts the
+blueprint, the catalogues and the navigation (the core's pages and those of
+plugins' ``register_console_pages``).
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from hub.console import auth_views  # noqa: F401 - routes
+from hub.console import member_views  # noqa: F401 - routes
+from hub.console import members_views  # noqa: F401 - routes
+from hub.console import overview_views  # noqa: F401 - routes
+from hub.console import settings_views  # noqa: F401 - routes
+from hub.console.i18n import init_i18n
+from hub.console.nav import init_nav
+from hub.console.nav import label
+from hub.console.web import bp
+
+
+def init_console(app: Flask) -> None:
+    """Mount the console on ``app``."""
+    hub = app.extensions["hub"]
+    init_i18n(app)
+    init_nav(app, hub.pm.hook.register_console_pages(hub=hub))
+    app.jinja_env.globals["label"] = label
+    app.register_blueprint(bp)

@@ -1,0 +1,85 @@
+"""The console's left navigation: the core's pages and those plugins add.
+
+A page is a view function, a template extending ``console/base.html``, a
+``NavEntry`` here (or a ``ConsolePage`` from a plugin's
+``register_console_pages``) and its strings in the catalogues.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import Flask
+from flask_babel import lazy_gettext as _l
+
+from hub.merchants.staff import role_rank
+from hub.registry import ConsolePage
+
+
+@dataclass(frozen=True)
+class NavEntry:
+    key: str
+    endpoint: str
+    title: object  # a lazy string, or a dict by locale for a plugin's page
+    min_role: str
+
+    def label(self, locale: str) -> str:
+        if isinstance(self.title, dict):
+            return self.title.get(locale) or next(iter(self.title.values()), self.key)
+        return str(self.title)
+
+    def allows(self, role: str) -> bool:
+        return role_rank(role) >= role_rank(self.min_role)
+
+
+CORE_PAGES = (
+    NavEntry("overview", "console.overview", _l("Overview"), "manager"),
+    NavEntry("members", "console.members", _l("Members"), "manager"),
+    NavEntry("counter", "console.counter", _l("Counter"), "cashier"),
+    NavEntry("staff", "console.staff", _l("Staff"), "owner"),
+    NavEntry("api_keys", "console.api_keys", _l("API keys"), "owner"),
+)
+
+
+def init_nav(app: Flask, plugin_pages: list[list[ConsolePage] | None]) -> None:
+    """Keep the navigation on the app: the core's entries, then each plugin's."""
+    entries = list(CORE_PAGES)
+    for pages in plugin_pages:
+        for page in pages or []:
+            entries.append(NavEntry(page.key, page.endpoint, dict(page.title), page.min_role))
+    app.extensions["console_nav"] = tuple(entries)
+
+
+def nav_for(app: Flask, role: str) -> list[NavEntry]:
+    """The entries a user of ``role`` sees, in order."""
+    return [entry for entry in app.extensions["console_nav"] if entry.allows(role)]
+
+
+#: Words the data holds (roles, statuses, channels, ledger kinds), as people read them.
+LABELS = {
+    "owner": _l("Owner"),
+    "manager": _l("Manager"),
+    "cashier": _l("Cashier"),
+    "active": _l("Active"),
+    "disabled": _l("Disabled"),
+    "paused": _l("Paused"),
+    "issued": _l("Issued"),
+    "used": _l("Used"),
+    "cancelled": _l("Cancelled"),
+    "expired": _l("Expired"),
+    "sms": _l("SMS"),
+    "zalo": _l("Zalo"),
+    "email": _l("Email"),
+    "earn": _l("Earned"),
+    "bonus": _l("Bonus"),
+    "adjust": _l("Adjusted by hand"),
+    "import": _l("Imported"),
+    "reverse": _l("Reversed"),
+    "redeem": _l("Redeemed"),
+    "expire": _l("Expired"),
+}
+
+
+def label(value: str) -> str:
+    """The word for a stored value in the user's language; an unknown value as it is."""
+    return str(LABELS.get(value, value))

@@ -1,0 +1,45 @@
+"""Console users for tests: made through the staff services, signed in through the pages."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from hub.merchants.staff import create_staff_user
+from hub.merchants.staff import issue_link
+from hub.merchants.staff import use_link
+
+PASSWORD = "correct horse battery"
+
+
+@dataclass
+class Staff:
+    id: int
+    email: str
+    merchant_id: int
+
+
+def make_staff(hub, merchant_id: int, role: str, email: str | None = None) -> Staff:
+    email = email or f"{role}-{merchant_id}@shop.example"
+    with hub.db.transaction() as session:
+        user = create_staff_user(session, merchant_id, email, role, name=role.title(), actor="test")
+        use_link(session, issue_link(session, user, "invite"), PASSWORD)
+        return Staff(user.id, user.email, merchant_id)
+
+
+def csrf_of(html: str) -> str:
+    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+
+
+def sign_in(client, email: str, password: str = PASSWORD):
+    page = client.get("/console/sign-in")
+    token = csrf_of(page.get_data(as_text=True))
+    return client.post(
+        "/console/sign-in", data={"email": email, "password": password, "csrf_token": token}
+    )
+
+
+def csrf(client, path: str = "/console/") -> str:
+    """The CSRF token of the signed-in browser, read from a page it can open."""
+    page = client.get(path, follow_redirects=True)
+    return csrf_of(page.get_data(as_text=True))
