@@ -83,6 +83,7 @@ from hub.messaging.audiences import order_facts
 from hub.messaging.gateways import DeliveryReceipt
 from hub.messaging.gateways import Gateway
 from hub.messaging.gateways import GatewayCallback
+from hub.messaging.gateways import GatewayConnector
 from hub.messaging.gateways import InboundMessage
 from hub.messaging.gateways import OutgoingMessage
 from hub.messaging.gateways import RecipientOptedOut
@@ -107,17 +108,24 @@ from hub.order_batches import record_orders
 from hub.orders import record_order
 from hub.orders import record_refund
 from hub.phones import normalize_phone
-from hub.pluginmanager import call_for_connector
 from hub.program import Program
 from hub.program import ProgramRule
 from hub.program import ProgramsInForce
 from hub.program import program_for
 from hub.records import apply_record
-from hub.registry import ConnectorInfo
+from hub.registry import Connector
+from hub.registry import UnknownConnector
 from hub.rewards import get_reward
 from hub.rewards import list_rewards
 from hub.rewards import redeem as redeem_reward
 from hub.simulators import LoopbackServer
+from hub.store_connector import StoreConnection
+from hub.store_connector import StoreConnector
+from hub.store_connector import claim_install
+from hub.store_connector import installed_connection
+from hub.store_connector import open_connection
+from hub.store_connector import public_url
+from hub.store_connector import update_connection_settings
 from hub.store_sync import StoreBackfill
 from hub.store_sync import StorePage
 from hub.store_sync import apply_pages
@@ -146,7 +154,7 @@ __all__ = [
     "Connection",
     "ConnectionSettingsSchema",
     "ConnectionUninstalled",
-    "ConnectorInfo",
+    "Connector",
     "Customer",
     "CustomerDataRequest",
     "CustomerRedaction",
@@ -154,6 +162,7 @@ __all__ = [
     "Event",
     "Gateway",
     "GatewayCallback",
+    "GatewayConnector",
     "GatewaySettingsSchema",
     "GaugeReading",
     "Hub",
@@ -193,12 +202,15 @@ __all__ = [
     "ShopRedaction",
     "StartupError",
     "StoreBackfill",
+    "StoreConnection",
+    "StoreConnector",
     "StoreOperations",
     "StorePage",
     "StorefrontSettingsSchema",
     "Tier",
     "UTCDateTime",
     "Unauthorized",
+    "UnknownConnector",
     "ValidationError",
     "Voucher",
     "VoucherUse",
@@ -209,8 +221,8 @@ __all__ = [
     "apply_pages",
     "apply_record",
     "birthday_members",
-    "call_for_connector",
     "check_outside_url",
+    "claim_install",
     "connection_secrets",
     "count_metric",
     "counted_orders",
@@ -228,6 +240,7 @@ __all__ = [
     "hookimpl",
     "hub_errors_as_click",
     "identities_of",
+    "installed_connection",
     "kind_options",
     "lapsed_members",
     "latest_today",
@@ -236,10 +249,12 @@ __all__ = [
     "member_by_identity",
     "member_qr_svg",
     "normalize_phone",
+    "open_connection",
     "order_facts",
     "outside_http",
     "per_transaction",
     "program_for",
+    "public_url",
     "queue_message",
     "raise_for_status",
     "record_audit",
@@ -256,6 +271,7 @@ __all__ = [
     "simulate_command",
     "store_commands",
     "transient_status",
+    "update_connection_settings",
     "use_voucher",
     "utcnow",
     "validate_voucher",
