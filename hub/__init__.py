@@ -76,6 +76,7 @@ from hub.messaging.audiences import order_facts
 from hub.messaging.gateways import DeliveryReceipt
 from hub.messaging.gateways import Gateway
 from hub.messaging.gateways import GatewayCallback
+from hub.messaging.gateways import GatewayConnector
 from hub.messaging.gateways import InboundMessage
 from hub.messaging.gateways import OutgoingMessage
 from hub.messaging.gateways import RecipientOptedOut
@@ -100,7 +101,6 @@ from hub.orders.batches import record_orders
 from hub.orders.recording import record_order
 from hub.orders.recording import record_refund
 from hub.phones import normalize_phone
-from hub.pluginmanager import call_for_connector
 from hub.points.earning import Award
 from hub.points.earning import counted_orders
 from hub.points.earning import grant_points
@@ -113,8 +113,9 @@ from hub.points.program import ProgramRule
 from hub.points.program import ProgramsInForce
 from hub.points.program import program_for
 from hub.records import apply_record
-from hub.registry import ConnectorInfo
+from hub.registry import Connector
 from hub.registry import ConsolePage
+from hub.registry import UnknownConnector
 from hub.rewards.catalog import get_reward
 from hub.rewards.catalog import list_rewards
 from hub.rewards.catalog import redeem as redeem_reward
@@ -122,6 +123,13 @@ from hub.rewards.vouchers import use_voucher
 from hub.rewards.vouchers import validate_voucher
 from hub.rewards.vouchers import voucher_status
 from hub.simulators import LoopbackServer
+from hub.store_connector import StoreConnection
+from hub.store_connector import StoreConnector
+from hub.store_connector import claim_install
+from hub.store_connector import installed_connection
+from hub.store_connector import open_connection
+from hub.store_connector import public_url
+from hub.store_connector import update_connection_settings
 from hub.store_sync import StoreBackfill
 from hub.store_sync import StorePage
 from hub.store_sync import apply_pages
@@ -147,7 +155,7 @@ __all__ = [
     "Connection",
     "ConnectionSettingsSchema",
     "ConnectionUninstalled",
-    "ConnectorInfo",
+    "Connector",
     "ConsolePage",
     "Customer",
     "CustomerDataRequest",
@@ -156,6 +164,7 @@ __all__ = [
     "Event",
     "Gateway",
     "GatewayCallback",
+    "GatewayConnector",
     "GatewaySettingsSchema",
     "GaugeReading",
     "Hub",
@@ -195,12 +204,15 @@ __all__ = [
     "ShopRedaction",
     "StartupError",
     "StoreBackfill",
+    "StoreConnection",
+    "StoreConnector",
     "StoreOperations",
     "StorePage",
     "StorefrontSettingsSchema",
     "Tier",
     "UTCDateTime",
     "Unauthorized",
+    "UnknownConnector",
     "ValidationError",
     "Voucher",
     "VoucherUse",
@@ -211,8 +223,8 @@ __all__ = [
     "apply_pages",
     "apply_record",
     "birthday_members",
-    "call_for_connector",
     "check_outside_url",
+    "claim_install",
     "connection_secrets",
     "count_metric",
     "counted_orders",
@@ -230,6 +242,7 @@ __all__ = [
     "hookimpl",
     "hub_errors_as_click",
     "identities_of",
+    "installed_connection",
     "kind_options",
     "lapsed_members",
     "latest_today",
@@ -238,10 +251,12 @@ __all__ = [
     "member_by_identity",
     "member_qr_svg",
     "normalize_phone",
+    "open_connection",
     "order_facts",
     "outside_http",
     "per_transaction",
     "program_for",
+    "public_url",
     "queue_message",
     "raise_for_status",
     "record_audit",
@@ -258,6 +273,7 @@ __all__ = [
     "simulate_command",
     "store_commands",
     "transient_status",
+    "update_connection_settings",
     "use_voucher",
     "utcnow",
     "validate_voucher",

@@ -16,6 +16,7 @@ from hub.core import Hub
 from hub.errors import StartupError
 from hub.logs import configure_logging
 from hub.pluginmanager import make_plugin_manager
+from hub.registry import Connector
 from hub.sessions import LazyCookieSessions
 
 
@@ -74,14 +75,19 @@ def create_app(
 
 
 def _register_connectors(hub: Hub) -> None:
-    for infos in hub.pm.hook.register_connectors(hub=hub):
-        for info in infos or []:
-            if info.name in hub.connectors:
+    for connectors in hub.pm.hook.register_connectors(hub=hub):
+        for connector in connectors or []:
+            if not isinstance(connector, Connector) or not connector.name:
                 raise StartupError(
-                    f"two plugins register the connector {info.name!r}; "
+                    f"register_connectors answered {connector!r}: return instances of "
+                    f"hub.Connector subclasses with a name (see docs/connector-contract.md)"
+                )
+            if connector.name in hub.connectors:
+                raise StartupError(
+                    f"two plugins register the connector {connector.name!r}; "
                     f"disable one with HUB_DISABLE_PLUGINS"
                 )
-            hub.connectors[info.name] = info
+            hub.connectors[connector.name] = connector
 
 
 def _checked_settings(instance_path: str, config: dict[str, Any] | None) -> dict[str, Any]:

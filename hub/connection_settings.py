@@ -1,7 +1,7 @@
 """What a merchant may write into a connection's settings and secrets, per connector.
 
 Each connector declares the marshmallow schema of its settings on its
-``ConnectorInfo`` (``settings_schema``), built on one of the base schemas
+``Connector`` (``settings_schema``), built on one of the base schemas
 here, which refuse unknown keys, NUL characters and over-long strings. A
 connector that declares none gets the hub's own settings for its kind
 (the widget's for storefronts, ``price`` for gateways) and nothing else.
@@ -28,7 +28,7 @@ from marshmallow import validate
 from hub.errors import ValidationError
 
 if TYPE_CHECKING:
-    from hub.registry import ConnectorInfo
+    from hub.registry import Connector
 
 #: The longest string a setting holds unless its field says otherwise.
 MAX_TEXT = 1000
@@ -162,7 +162,7 @@ class SecretsSchema(Schema):
     widget_secret = Secret()
 
 
-def settings_schema_of(info: ConnectorInfo) -> Schema:
+def settings_schema_of(info: Connector) -> Schema:
     """Return the schema a merchant's settings for this connector are loaded with."""
     if info.settings_schema is not None:
         return info.settings_schema()
@@ -171,7 +171,7 @@ def settings_schema_of(info: ConnectorInfo) -> Schema:
     return StorefrontSettingsSchema()
 
 
-def _refused(info: ConnectorInfo, what: str, errors: Any) -> ValidationError:
+def _refused(info: Connector, what: str, errors: Any) -> ValidationError:
     """The 422 naming the refused keys (the first few, shortened, in the message)."""
     keys = sorted(str(key)[:60] for key in errors) if isinstance(errors, dict) else []
     named = ", ".join(keys[:5]) + (", ..." if len(keys) > 5 else "")
@@ -183,7 +183,7 @@ def _refused(info: ConnectorInfo, what: str, errors: Any) -> ValidationError:
     )
 
 
-def check_settings(info: ConnectorInfo, settings: Any, *, partial: bool) -> dict[str, Any]:
+def check_settings(info: Connector, settings: Any, *, partial: bool) -> dict[str, Any]:
     """Load a merchant's settings for ``info``'s connector; return them as they are stored.
 
     Raises ``ValidationError`` (422) naming every refused key: unknown
@@ -201,7 +201,7 @@ def check_settings(info: ConnectorInfo, settings: Any, *, partial: bool) -> dict
     return schema.dump(loaded)
 
 
-def check_secrets(info: ConnectorInfo, secrets: Any, *, partial: bool) -> dict[str, str]:
+def check_secrets(info: Connector, secrets: Any, *, partial: bool) -> dict[str, str]:
     """Load a merchant's secrets for ``info``'s connector; return them as they are stored.
 
     Names and values are strings without NUL (names up to 100 characters,

@@ -12,11 +12,11 @@ from flask import current_app
 from hub.crypto import SecretBox
 from hub.db import Database
 from hub.jobs import Jobs
+from hub.registry import Connector
+from hub.registry import UnknownConnector
 
 if TYPE_CHECKING:
     from flask import Flask
-
-    from hub.registry import ConnectorInfo
 
 
 class Hub:
@@ -40,7 +40,18 @@ class Hub:
         self.jobs = Jobs(self)
         self.secrets = SecretBox(config["HUB_SECRET_KEY"])
         self.pid = os.getpid()
-        self.connectors: dict[str, ConnectorInfo] = {}
+        self.connectors: dict[str, Connector] = {}
+
+    def connector(self, name: str) -> Connector:
+        """Return the connector object registered as ``name``.
+
+        :raise UnknownConnector: no installed plugin registers ``name`` (a 404
+            with the installed names and the fix).
+        """
+        try:
+            return self.connectors[name]
+        except KeyError:
+            raise UnknownConnector(name, list(self.connectors)) from None
 
     def plugin_config(self, name: str) -> dict[str, Any]:
         """Return the settings for plugin ``name`` from ``HUB_PLUGINS_CONFIG``."""

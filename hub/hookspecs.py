@@ -15,21 +15,13 @@ from hub.markers import hookspec
 if TYPE_CHECKING:
     import click
     from flask import Blueprint
-    from flask import Request
     from sqlalchemy.orm import Session
-    from werkzeug.datastructures import Headers
 
     from hub.canonical import Customer
     from hub.canonical import Order
     from hub.core import Hub
     from hub.events import Event
     from hub.jobs import PeriodicJob
-    from hub.messaging.gateways import DeliveryReceipt
-    from hub.messaging.gateways import Gateway
-    from hub.messaging.gateways import GatewayCallback
-    from hub.messaging.gateways import InboundMessage
-    from hub.messaging.gateways import OutgoingMessage
-    from hub.messaging.gateways import SendResult
     from hub.messaging.kinds import MessageKind
     from hub.models import Connection
     from hub.models import Member
@@ -38,7 +30,7 @@ if TYPE_CHECKING:
     from hub.points.earning import Award
     from hub.points.program import Program
     from hub.points.program import ProgramRule
-    from hub.registry import ConnectorInfo
+    from hub.registry import Connector
     from hub.registry import ConsolePage
     from hub.tiers import TierStats
 
@@ -75,10 +67,12 @@ def register_console_pages(hub: Hub) -> list[ConsolePage] | None:
 
 
 @hookspec
-def register_connectors(hub: Hub) -> list[ConnectorInfo] | None:
-    """Return the connectors this plugin provides (name, title, kind). All results are used.
+def register_connectors(hub: Hub) -> list[Connector] | None:
+    """Return this plugin's connector objects (``hub.Connector`` subclasses). All are used.
 
-    A connection can only be created for a registered connector name.
+    A connection can only be created for a registered connector name, and
+    every call about a connection (webhooks, widget identity, messages) goes
+    to the object its connector names. Two plugins may not register one name.
     Runs in: startup.
     """
 
@@ -175,99 +169,8 @@ def check_redemption(hub: Hub, session: Session, member: Member, reward: Reward)
 
 
 # ---------------------------------------------------------------------------
-# Inbound webhooks: a connector checks and reads its platform's deliveries
-# ---------------------------------------------------------------------------
-
-
-@hookspec(firstresult=True)
-def webhook_verify(hub: Hub, connection: Connection, headers: Headers, body: bytes) -> bool | None:
-    """Say whether a delivery to ``connection``'s webhook URL really comes from its platform.
-
-    Return True when the signature over the raw ``body`` checks out with the
-    connection's secret (compare in constant time), False when it is missing
-    or wrong (the hub answers 401 and stores nothing), and None for a
-    connection of another connector. Stops at the first non-None result.
-    Raise ``Unauthorized`` to refuse with a message of your own.
-    Runs in: request, before anything is stored, with an app context but
-    not always a request context (use the arguments); no network I/O.
-    """
-
-
-@hookspec(firstresult=True)
-def webhook_connection(
-    hub: Hub, connector: str, headers: Headers, body: bytes
-) -> Connection | None:
-    """Name the connection a delivery to the connector's app-wide URL is for.
-
-    Some platforms send every store's deliveries to one URL per app
-    (``POST /webhooks/<connector>``): Shopify's privacy topics, Haravan's app
-    webhooks. Read the store from the headers (a shop domain, an org id) and
-    return its connection, or None for another connector or an unknown store
-    (the hub answers 404). The connection may be disabled: a store that
-    uninstalled still sends privacy requests, so ``webhook_records`` must
-    decide what a disabled connection's deliveries do. The signature is
-    checked next, with ``webhook_verify``. Stops at the first non-None result.
-    Runs in: request, before anything is stored; no network I/O.
-    """
-
-
-@hookspec(firstresult=True)
-def webhook_delivery_id(
-    hub: Hub, connection: Connection, headers: Headers, body: bytes
-) -> str | None:
-    """Return the platform's id of this delivery, the same on every retry of it.
-
-    The hub stores each (connection, delivery id) once, so a platform's retry
-    changes nothing. Return None for a connection of another connector or a
-    delivery without an id; the hub then uses a SHA-256 of the body.
-    Stops at the first non-None result.
-    Runs in: request, after ``webhook_verify``, not always with a request
-    context (use the arguments); no network I/O.
-    """
-
-
-@hookspec(firstresult=True)
-def webhook_topic(hub: Hub, connection: Connection, headers: Headers, body: bytes) -> str | None:
-    """Return what the delivery is about, in the platform's words (``orders/create``).
-
-    Stored with the delivery and passed to ``webhook_records``. Return None for
-    a connection of another connector. Stops at the first non-None result.
-    Runs in: request, after ``webhook_verify``, not always with a request
-    context (use the arguments); no network I/O.
-    """
-
-
-@hookspec(firstresult=True)
-def webhook_records(
-    hub: Hub, connection: Connection, topic: str, payload: Any, headers: Headers
-) -> list[Order | Customer | Any] | None:
-    """Turn one stored delivery into canonical records: ``Order``, ``Customer``, ``Refund``.
-
-    ``payload`` is the body parsed as JSON. Return a list (empty when the
-    delivery changes nothing), or None for a topic the connector does not
-    handle or a connection of another connector: the delivery is then marked
-    ignored. Raise ``ValidationError`` or ``PermanentError`` for a payload
-    that can never be read (the delivery fails for good, with the reason);
-    any records returned are applied in one transaction with the delivery.
-    Stops at the first non-None result.
-    Runs in: worker, once per delivery and again on a replay; no network I/O.
-    """
-
-
-# ---------------------------------------------------------------------------
 # The storefront widget: request, no network I/O
 # ---------------------------------------------------------------------------
-
-
-@hookspec(firstresult=True)
-def widget_identity(hub: Hub, connection: Connection, request: Request) -> Member | None:
-    """Identify the visitor of a storefront by a platform's own signature (an app proxy).
-
-    Stops at the first non-None result. Return None for connections of other
-    connectors and for unsigned requests; the built-in check of the store's
-    HS256 token runs when every plugin answered None.
-    Runs in: request; no network I/O.
-    """
 
 
 @hookspec
@@ -348,48 +251,6 @@ def points_for_order(
 # ---------------------------------------------------------------------------
 # Messaging: gateways send, automatic message kinds decide what to say
 # ---------------------------------------------------------------------------
-
-
-@hookspec
-def register_gateways(hub: Hub) -> list[Gateway] | None:
-    """Return the messaging gateways this plugin provides (connector, channels). All are used.
-
-    A merchant can only route a channel (``sms``, ``zalo``) to a connection
-    whose connector a gateway registers for that channel. Register the
-    connector itself too, with ``register_connectors`` (kind ``messaging``).
-    Runs in: request or worker, the first time messaging settings are read.
-    """
-
-
-@hookspec(firstresult=True)
-def send_message(hub: Hub, connection: Connection, message: OutgoingMessage) -> SendResult | None:
-    """Send one message through ``connection``'s gateway; return what the gateway answered.
-
-    Return None for a connection of another connector. Format ``message.to``
-    (E.164) as the gateway wants, send ``message.reference`` as its tracking
-    or request id, and give every HTTP call an explicit timeout. Raise
-    ``RetryLater`` for a transient failure (timeout, 429, 5xx: retried with
-    backoff) and ``PermanentError`` for one retrying will not fix (the hub
-    tries the merchant's next channel); ``RecipientOptedOut`` when the
-    gateway says the recipient unsubscribed. Stops at the first non-None result.
-    Runs in: worker (queue ``messages``), outside any transaction; network I/O allowed.
-    """
-
-
-@hookspec(firstresult=True)
-def gateway_callback(
-    hub: Hub, connection: Connection, callback: GatewayCallback
-) -> list[DeliveryReceipt | InboundMessage] | None:
-    """Check and read one request a gateway made to the connection's callback URL.
-
-    Return a list of ``DeliveryReceipt`` and ``InboundMessage`` items (empty
-    when the request reports nothing the hub tracks), or None for a
-    connection of another connector. Verify the gateway's signature over
-    ``callback.body`` or ``callback.form`` first and raise ``Unauthorized``
-    when it is missing or wrong: the hub answers 401 and changes nothing.
-    Stops at the first non-None result.
-    Runs in: request, after the URL's token was checked; no network I/O.
-    """
 
 
 @hookspec

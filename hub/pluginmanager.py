@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import importlib
 import logging
-import weakref
-from collections.abc import Callable
 from collections.abc import Iterable
 from importlib import metadata
 from typing import Any
@@ -67,64 +65,6 @@ def make_plugin_manager(
             f"docs/plugin-hooks.md, or disable the plugin with HUB_DISABLE_PLUGINS={name}."
         ) from exc
     return pm
-
-
-#: What a connector plugin sets (``HUB_CONNECTOR = "shopify"``) to say that its
-#: implementations of the connector hooks answer only for connections of that connector,
-#: and None for any other: ``call_for_connector`` then skips them for other connectors.
-CONNECTOR_ATTRIBUTE = "HUB_CONNECTOR"
-
-#: Call plans by plugin manager, then by (hook, connector, implementations).
-_PLANS: weakref.WeakKeyDictionary[pluggy.PluginManager, dict[tuple, Any]] = (
-    weakref.WeakKeyDictionary()
-)
-_MAX_PLANS = 256
-
-
-def call_for_connector(pm: pluggy.PluginManager, name: str, connector: str, **kwargs: Any) -> Any:
-    """Call the first-result hook ``name`` as pluggy would, for a connection of ``connector``.
-
-    The same result as ``pm.hook.<name>(**kwargs)``, with the same order and
-    the same exceptions, except that implementations of plugins declaring
-    another connector in ``HUB_CONNECTOR`` are not called: they would have
-    returned None. The order is worked out once per set of registered
-    implementations, not on every call. With a wrapper among the
-    implementations the call goes through pluggy unchanged.
-    """
-    caller = getattr(pm.hook, name)
-    implementations = caller.get_hookimpls()
-    key = (name, connector, *implementations)
-    plans = _PLANS.get(pm)  # not setdefault: that makes a weak reference on every call
-    if plans is None:
-        plans = _PLANS[pm] = {}
-    plan = plans.get(key)
-    if plan is None:
-        if len(plans) >= _MAX_PLANS:
-            plans.clear()
-        plan = plans[key] = _plan(implementations, connector)
-    if plan is _THROUGH_PLUGGY:
-        return caller(**kwargs)
-    for function, argnames in plan:
-        result = function(*[kwargs[argname] for argname in argnames])
-        if result is not None:
-            return result
-    return None
-
-
-#: The plan of a call that must go through pluggy (a wrapper is among the implementations).
-_THROUGH_PLUGGY: Any = object()
-
-
-def _plan(implementations: list[Any], connector: str) -> Any:
-    """The (function, argument names) to call in pluggy's order, or ``_THROUGH_PLUGGY``."""
-    calls: list[tuple[Callable[..., Any], tuple[str, ...]]] = []
-    for implementation in reversed(implementations):  # pluggy calls the last registered first
-        if implementation.hookwrapper or implementation.wrapper:
-            return _THROUGH_PLUGGY
-        declared = getattr(implementation.plugin, CONNECTOR_ATTRIBUTE, None)
-        if declared is None or declared == connector:
-            calls.append((implementation.function, tuple(implementation.argnames)))
-    return tuple(calls)
 
 
 def _load_entrypoints(pm: pluggy.PluginManager) -> None:

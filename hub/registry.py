@@ -1,34 +1,157 @@
-"""What plugins register at startup: connectors and their descriptions."""
+"""What plugins register at startup: connector objects, one per outside system.
+
+A plugin returns its ``Connector`` objects from ``register_connectors``; the hub
+keeps them by name and hands every call about a connection to the object its
+``connection.connector`` names. Nothing else decides which code answers for a
+connection, so a connector's methods never check whose connection they got.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
+from typing import Any
+from typing import ClassVar
+
+from hub.errors import NotFound
+from hub.errors import PermanentError
 
 if TYPE_CHECKING:
+    from flask import Request
     from marshmallow import Schema
+    from werkzeug.datastructures import Headers
+
+    from hub.core import Hub
+    from hub.messaging.gateways import DeliveryReceipt
+    from hub.messaging.gateways import Gateway
+    from hub.messaging.gateways import GatewayCallback
+    from hub.messaging.gateways import InboundMessage
+    from hub.messaging.gateways import OutgoingMessage
+    from hub.messaging.gateways import SendResult
+    from hub.models import Connection
+    from hub.models import Member
+
+#: The kinds of connector a merchant can create connections for.
+KINDS = ("store", "pos", "messaging", "custom")
 
 
-@dataclass(frozen=True)
-class ConnectorInfo:
-    """A connector a merchant can create connections for.
+class Connector:
+    """One outside system a merchant can create connections for.
 
-    ``kind`` is one of ``store``, ``pos``, ``messaging`` or ``custom``.
+    Subclass it, set the description (``name``, ``title``, ``kind``,
+    ``description``, ``settings_schema``, ``secrets_schema``) and override the
+    methods the system needs; the defaults say "this connector does not do
+    that". Every method receives a connection of this connector only.
 
     ``settings_schema`` is the marshmallow schema a merchant's connection
     settings are loaded with (build it on ``hub.ConnectionSettingsSchema``,
     ``StorefrontSettingsSchema`` or ``GatewaySettingsSchema``, which refuse
-    unknown keys); without one, only the hub's own settings for the kind
-    are accepted. ``secrets_schema`` (on ``hub.SecretsSchema``) refuses
-    unknown secret names; without one, any names are accepted.
+    unknown keys); without one, only the hub's own settings for the kind are
+    accepted. ``secrets_schema`` (on ``hub.SecretsSchema``) refuses unknown
+    secret names; without one, any names are accepted.
     """
 
-    name: str
-    title: str
-    kind: str = "store"
-    description: str = ""
-    settings_schema: type[Schema] | None = None
-    secrets_schema: type[Schema] | None = None
+    name: ClassVar[str] = ""
+    title: ClassVar[str] = ""
+    kind: ClassVar[str] = "store"
+    description: ClassVar[str] = ""
+    settings_schema: ClassVar[type[Schema] | None] = None
+    secrets_schema: ClassVar[type[Schema] | None] = None
+    #: What the connector sends messages through, for messaging connectors.
+    gateway: Gateway | None = None
+
+    # -- inbound webhooks: request, no network I/O -------------------------------
+
+    def connection_for(self, hub: Hub, headers: Headers, body: bytes) -> Connection | None:
+        """Name the connection a delivery to ``/webhooks/<name>`` (one URL per app) is for.
+
+        Read the store from the headers and answer its connection (it may be
+        disabled), or None for an unknown store (the hub answers 404). The
+        signature is checked next, with ``verify_webhook``.
+        """
+        return None
+
+    def verify_webhook(
+        self, hub: Hub, connection: Connection, headers: Headers, body: bytes
+    ) -> bool | None:
+        """Say whether a delivery really comes from the connection's platform.
+
+        True when the signature over the raw ``body`` checks out (compare in
+        constant time), False when it is missing or wrong (401, nothing
+        stored), None when the connector takes no webhooks (404).
+        """
+        return None
+
+    def delivery_id(
+        self, hub: Hub, connection: Connection, headers: Headers, body: bytes
+    ) -> str | None:
+        """Return the platform's id of this delivery, the same on every retry of it.
+
+        None when the delivery carries none: the hub uses a SHA-256 of the body.
+        """
+        return None
+
+    def topic(self, hub: Hub, connection: Connection, headers: Headers, body: bytes) -> str:
+        """Return what the delivery is about, in the platform's words (``orders/create``)."""
+        return ""
+
+    def records(
+        self, hub: Hub, connection: Connection, topic: str, payload: Any, headers: Headers
+    ) -> list[Any] | None:
+        """Turn one stored delivery into canonical records; None marks it ignored.
+
+        Raise ``ValidationError`` or ``PermanentError`` for a payload that can
+        never be read. Runs in a worker, once per delivery and again on a replay.
+        """
+        return None
+
+    # -- the storefront widget: request, no network I/O ---------------------------
+
+    def widget_identity(self, hub: Hub, connection: Connection, request: Request) -> Member | None:
+        """Identify a storefront visitor by the platform's own signature (an app proxy).
+
+        None leaves the visitor to the hub's check of the store's HS256 token.
+        """
+        return None
+
+    # -- messaging: worker and request ---------------------------------------------
+
+    def send_message(
+        self, hub: Hub, connection: Connection, message: OutgoingMessage
+    ) -> SendResult:
+        """Send one message through the connection's gateway (see ``GatewayConnector``)."""
+        raise PermanentError(f"the {self.name} connector sends no messages")
+
+    def gateway_callback(
+        self, hub: Hub, connection: Connection, callback: GatewayCallback
+    ) -> list[DeliveryReceipt | InboundMessage] | None:
+        """Check and read one request a gateway made to the connection's callback URL.
+
+        None when the connector takes no callbacks (404).
+        """
+        return None
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.name!r}>"
+
+
+class UnknownConnector(NotFound):
+    """A connection names a connector no installed plugin registers."""
+
+    def __init__(self, name: str, known: list[str]):
+        super().__init__(
+            f"no installed plugin provides the connector {name!r} (installed: "
+            f"{', '.join(sorted(known)) or 'none'}); install its plugin or delete its connections",
+            code="unknown_connector",
+        )
+
+
+def bare_connector(name: str) -> Connector:
+    """A stand-in describing a connector that is no longer installed: it does nothing."""
+    connector = Connector()
+    connector.name = name  # type: ignore[misc]
+    connector.title = name  # type: ignore[misc]
+    return connector
 
 
 @dataclass(frozen=True)

@@ -7,14 +7,13 @@ where they are and keep working.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import pathlib
 
 import pytest
 from marshmallow import fields
 
-from hub import ConnectorInfo
+from hub import Connector
 from hub import GatewaySettingsSchema
 from hub import Secret
 from hub import SecretsSchema
@@ -62,22 +61,26 @@ class PigeonSecrets(SecretsSchema):
     seed = Secret()
 
 
+class Pigeon(Connector):
+    name, title, kind = "pigeon", "Pigeon", "messaging"
+    settings_schema = PigeonSchema
+    secrets_schema = PigeonSecrets
+
+
+class Parrot(Connector):
+    name, title, kind = "parrot", "Parrot", "messaging"
+
+
+class Kiosk(Connector):
+    name, title, kind = "kiosk", "Kiosk", "store"
+
+
 class ThirdPartyConnectors:
     """Two connectors of a plugin author: one declares its settings, one declares none."""
 
     @hookimpl
     def register_connectors(self, hub):
-        return [
-            ConnectorInfo(
-                name="pigeon",
-                title="Pigeon",
-                kind="messaging",
-                settings_schema=PigeonSchema,
-                secrets_schema=PigeonSecrets,
-            ),
-            ConnectorInfo(name="parrot", title="Parrot", kind="messaging"),
-            ConnectorInfo(name="kiosk", title="Kiosk", kind="store"),
-        ]
+        return [Pigeon(), Parrot(), Kiosk()]
 
 
 @pytest.fixture
@@ -369,10 +372,12 @@ def test_a_plugin_connector_without_a_schema_takes_only_the_hubs_settings_for_it
     assert refused_settings(create(api, "kiosk", {"price": "1"})) == {"price": ["Unknown field."]}
 
 
-def test_the_settings_fields_of_connector_info_are_documented():
-    docs = (ROOT / "docs" / "plugin-hooks.md").read_text()
-    for field in dataclasses.fields(ConnectorInfo):
-        assert f"`{field.name}`" in docs, f"ConnectorInfo.{field.name} is not in plugin-hooks.md"
+def test_the_description_of_a_connector_is_documented():
+    docs = (ROOT / "docs" / "connector-contract.md").read_text()
+    fields = ("name", "title", "kind", "description", "settings_schema", "secrets_schema")
+    for field in fields:
+        assert hasattr(Connector, field)
+        assert f"`{field}`" in docs, f"Connector.{field} is not in connector-contract.md"
 
 
 # -- the console gateway writes where the operator says, never where a merchant does

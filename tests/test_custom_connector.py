@@ -103,50 +103,42 @@ def test_a_timestamp_more_than_five_minutes_off_is_refused(skew):
         signature.verify([VECTOR_SECRET], headers, VECTOR_BODY, now=VECTOR_TS + skew)
 
 
-def test_hook_webhook_verify_accepts_a_signature_made_with_the_connection_secret(hub, connection):
+def test_connector_verify_webhook_accepts_a_signature_made_with_the_connection_secret(
+    hub, connection
+):
     body = json.dumps(order_event()).encode()
     good = Headers(standard_headers(SECRET, "msg_a", body))
     forged = Headers(standard_headers(new_test_secret("attacker"), "msg_a", body))
-    assert hub.pm.hook.webhook_verify(hub=hub, connection=connection, headers=good, body=body)
-    verdict = hub.pm.hook.webhook_verify(hub=hub, connection=connection, headers=forged, body=body)
+    assert hub.connector(connection.connector).verify_webhook(hub, connection, good, body)
+    verdict = hub.connector(connection.connector).verify_webhook(hub, connection, forged, body)
     assert verdict is False
 
 
-def test_hook_webhook_verify_leaves_connections_of_other_connectors_alone(hub, api):
+def test_connector_verify_webhook_is_none_for_a_connector_that_takes_no_webhooks(hub, api):
     other = api.post("/api/v1/connections", json={"connector": "api"}).json
     with hub.db.session() as session:
         connection = session.get(Connection, other["id"])
-    verdict = hub.pm.hook.webhook_verify(
-        hub=hub, connection=connection, headers=Headers(), body=b"{}"
-    )
+    verdict = hub.connector(connection.connector).verify_webhook(hub, connection, Headers(), b"{}")
     assert verdict is None
 
 
-def test_hook_webhook_delivery_id_is_the_webhook_id_header(hub, connection):
+def test_connector_delivery_id_is_the_webhook_id_header(hub, connection):
     headers = Headers({"webhook-id": "msg_2KWPBgLlAfxdpx2AI54pPJ85f4W"})
-    delivery_id = hub.pm.hook.webhook_delivery_id(
-        hub=hub, connection=connection, headers=headers, body=b"{}"
-    )
+    delivery_id = hub.connector(connection.connector).delivery_id(hub, connection, headers, b"{}")
     assert delivery_id == "msg_2KWPBgLlAfxdpx2AI54pPJ85f4W"
 
 
-def test_hook_webhook_topic_is_the_event_type(hub, connection):
+def test_connector_topic_is_the_event_type(hub, connection):
     body = json.dumps(order_event()).encode()
-    topic = hub.pm.hook.webhook_topic(hub=hub, connection=connection, headers=Headers(), body=body)
+    topic = hub.connector(connection.connector).topic(hub, connection, Headers(), body)
     assert topic == "order.created"
-    garbled = hub.pm.hook.webhook_topic(
-        hub=hub, connection=connection, headers=Headers(), body=b"not json"
-    )
+    garbled = hub.connector(connection.connector).topic(hub, connection, Headers(), b"not json")
     assert garbled == ""
 
 
-def test_hook_webhook_records_turns_an_order_event_into_a_canonical_order(hub, connection):
-    records = hub.pm.hook.webhook_records(
-        hub=hub,
-        connection=connection,
-        topic="order.created",
-        payload=order_event(),
-        headers=Headers(),
+def test_connector_records_turns_an_order_event_into_a_canonical_order(hub, connection):
+    records = hub.connector(connection.connector).records(
+        hub, connection, "order.created", order_event(), Headers()
     )
     [order] = records
     assert isinstance(order, Order)
@@ -156,10 +148,10 @@ def test_hook_webhook_records_turns_an_order_event_into_a_canonical_order(hub, c
     assert order.customer.phone == "0912345678"
 
 
-def test_hook_webhook_records_ignores_event_types_it_does_not_know(hub, connection):
+def test_connector_records_ignores_event_types_it_does_not_know(hub, connection):
     event = {"type": "cart.abandoned", "data": {"id": 1}}
-    records = hub.pm.hook.webhook_records(
-        hub=hub, connection=connection, topic="cart.abandoned", payload=event, headers=Headers()
+    records = hub.connector(connection.connector).records(
+        hub, connection, "cart.abandoned", event, Headers()
     )
     assert records is None
 
@@ -169,8 +161,8 @@ def test_a_customer_event_becomes_a_customer(hub, connection):
         "type": "customer.created",
         "data": {"external_id": "C-9", "phone": "0987654321", "name": "Trần Văn Minh"},
     }
-    [customer] = hub.pm.hook.webhook_records(
-        hub=hub, connection=connection, topic=event["type"], payload=event, headers=Headers()
+    [customer] = hub.connector(connection.connector).records(
+        hub, connection, event["type"], event, Headers()
     )
     assert customer == Customer(external_id="C-9", phone="0987654321", name="Trần Văn Minh")
 
@@ -231,8 +223,8 @@ def test_a_refund_event_becomes_a_refund(hub, connection):
             "created_at": "2026-11-02T09:00:00+07:00",
         },
     }
-    [refund] = hub.pm.hook.webhook_records(
-        hub=hub, connection=connection, topic=event["type"], payload=event, headers=Headers()
+    [refund] = hub.connector(connection.connector).records(
+        hub, connection, event["type"], event, Headers()
     )
     assert isinstance(refund, Refund)
     assert (refund.order_external_id, refund.amount, refund.currency) == (

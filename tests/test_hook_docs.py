@@ -1,10 +1,13 @@
-"""Every hook has a documented section and a test of its own."""
+"""Every hook, and every method of the connector contract, has a documented section and a
+test of its own."""
 
+import inspect
 import pathlib
 import re
 
 import pytest
 
+from hub import Connector
 from hub import hookspecs
 
 ROOT = pathlib.Path(__file__).parent.parent
@@ -21,8 +24,6 @@ def test_there_are_hooks_to_check():
 
 @pytest.mark.parametrize("name", HOOKS)
 def test_hook_is_documented_with_its_signature(name):
-    import inspect
-
     args = ", ".join(inspect.signature(getattr(hookspecs, name)).parameters)
     docs = (ROOT / "docs" / "plugin-hooks.md").read_text()
     assert f"### {name}({args})" in docs
@@ -32,3 +33,26 @@ def test_hook_is_documented_with_its_signature(name):
 def test_hook_has_a_test(name):
     sources = "\n".join(p.read_text() for p in (ROOT / "tests").rglob("test_*.py"))
     assert re.search(rf"def test_hook_{name}(_\w*)?\(", sources), f"no test_hook_{name}_... test"
+
+
+CONNECTOR_METHODS = sorted(
+    name for name, value in vars(Connector).items() if not name.startswith("_") and callable(value)
+)
+
+
+def test_there_are_connector_methods_to_check():
+    assert "verify_webhook" in CONNECTOR_METHODS and "send_message" in CONNECTOR_METHODS
+
+
+@pytest.mark.parametrize("name", CONNECTOR_METHODS)
+def test_connector_method_is_documented_with_its_signature(name):
+    args = ", ".join(list(inspect.signature(getattr(Connector, name)).parameters)[1:])
+    docs = (ROOT / "docs" / "connector-contract.md").read_text()
+    assert f"### {name}({args})" in docs
+
+
+@pytest.mark.parametrize("name", CONNECTOR_METHODS)
+def test_connector_method_has_a_test(name):
+    sources = "\n".join(p.read_text() for p in (ROOT / "tests").rglob("test_*.py"))
+    found = re.search(rf"def test_connector_{name}(_\w*)?\(", sources)
+    assert found, f"no test_connector_{name}_... test"

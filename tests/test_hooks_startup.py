@@ -3,7 +3,7 @@
 import pytest
 from flask import Blueprint
 
-from hub import ConnectorInfo
+from hub import Connector
 from hub import StartupError
 from hub import hookimpl
 from hub.testing import make_app
@@ -56,7 +56,11 @@ def test_hook_register_connectors_makes_a_connector_connectable(database_url):
     class Plugin:
         @hookimpl
         def register_connectors(self):
-            return [ConnectorInfo(name="sapo", title="Sapo", kind="store")]
+            class Sapo(Connector):
+                name = "sapo"
+                title = "Sapo"
+
+            return [Sapo()]
 
     app = make_app(database_url, plugins=[Plugin()])
     from hub.testing import ApiClient

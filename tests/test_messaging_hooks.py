@@ -1,4 +1,5 @@
-"""The messaging hooks, each through a small plugin of the test's own (a "pigeon" gateway)."""
+"""The messaging contract, each part through a small plugin of the test's own (a "pigeon"
+gateway connector and an "anniversary" message kind)."""
 
 from __future__ import annotations
 
@@ -8,9 +9,8 @@ from simulators.fixtures import configure
 from simulators.fixtures import connect
 from simulators.fixtures import message
 
-from hub import ConnectorInfo
 from hub import DeliveryReceipt
-from hub import Gateway
+from hub import GatewayConnector
 from hub import MessageKind
 from hub import SendResult
 from hub import Unauthorized
@@ -20,8 +20,31 @@ from hub.messaging.callbacks import callback_url
 from hub.models import Connection
 
 
+class PigeonGateway(GatewayConnector):
+    """A gateway that keeps what it was asked to send, in its plugin's outbox."""
+
+    name = "pigeon"
+    title = "Pigeon"
+
+    def __init__(self, outbox):
+        self.outbox = outbox
+
+    def send(self, hub, connection, message):
+        self.outbox.append(message)
+        return SendResult(gateway_message_id=f"pg-{message.reference}", status="sent")
+
+    def verify_callback(self, hub, connection, callback):
+        if callback.headers.get("X-Pigeon-Key") != "coo":
+            raise Unauthorized("the X-Pigeon-Key is wrong")
+
+    def read_callback(self, hub, connection, callback):
+        return [
+            DeliveryReceipt(status=callback.form["status"], gateway_message_id=callback.form["id"])
+        ]
+
+
 class Pigeon:
-    """A gateway plugin that keeps what it was asked to send."""
+    """A gateway plugin: it registers the pigeon gateway connector."""
 
     __name__ = "pigeon"
 
@@ -30,28 +53,7 @@ class Pigeon:
 
     @hookimpl
     def register_connectors(self, hub):
-        return [ConnectorInfo(name="pigeon", title="Pigeon", kind="messaging")]
-
-    @hookimpl
-    def register_gateways(self, hub):
-        return [Gateway(connector="pigeon", channels=("sms",), title="Pigeon")]
-
-    @hookimpl
-    def send_message(self, connection, message):
-        if connection.connector != "pigeon":
-            return None
-        self.outbox.append(message)
-        return SendResult(gateway_message_id=f"pg-{message.reference}", status="sent")
-
-    @hookimpl
-    def gateway_callback(self, connection, callback):
-        if connection.connector != "pigeon":
-            return None
-        if callback.headers.get("X-Pigeon-Key") != "coo":
-            raise Unauthorized("the X-Pigeon-Key is wrong")
-        return [
-            DeliveryReceipt(status=callback.form["status"], gateway_message_id=callback.form["id"])
-        ]
+        return [PigeonGateway(self.outbox)]
 
 
 class Anniversary:
@@ -136,7 +138,7 @@ def test_hook_register_message_kinds_renders_the_kind_for_a_member(api, hub, mer
     assert message(api, message_id)["body"] == "Cửa hàng Hoa Mai: Lan đã đồng hành 3 năm!"
 
 
-def test_hook_register_gateways_lets_a_merchant_route_sms_to_the_connector(api):
+def test_connector_gateway_lets_a_merchant_route_sms_to_the_connector(api):
     # Given a pigeon connection and a store connection (custom)
     pigeon_id = connect(api, "pigeon", settings={}, secrets={})
     custom = api.post(
@@ -152,7 +154,7 @@ def test_hook_register_gateways_lets_a_merchant_route_sms_to_the_connector(api):
     assert [g["connector"] for g in ok.json["gateways"]] == ["pigeon"]
 
 
-def test_hook_send_message_gets_the_message_ready_to_go(api, hub, merchant, pigeon):
+def test_connector_send_message_gets_the_message_ready_to_go(api, hub, merchant, pigeon):
     connection_id = _pigeon_setup(api)
     member = add_member(api)
     message_id = _queue(hub, merchant, member)
@@ -170,7 +172,9 @@ def test_hook_send_message_gets_the_message_ready_to_go(api, hub, merchant, pige
     assert sent["gateway_message_id"] == f"pg-{message_id}"
 
 
-def test_hook_gateway_callback_turns_a_request_into_receipts(api, client, hub, merchant, pigeon):
+def test_connector_gateway_callback_turns_a_request_into_receipts(
+    api, client, hub, merchant, pigeon
+):
     connection_id = _pigeon_setup(api)
     hub.config["HUB_PUBLIC_URL"] = "https://hub.example.com"
     message_id = _queue(hub, merchant, add_member(api))

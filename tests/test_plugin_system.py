@@ -10,9 +10,10 @@ import zipfile
 
 import pytest
 
+from hub import Connector
+from hub import UnknownConnector
 from hub import hookimpl
 from hub.errors import StartupError
-from hub.errors import Unauthorized
 from hub.pluginmanager import describe_plugins
 from hub.testing import make_app
 
@@ -20,7 +21,7 @@ PLUGIN_SOURCE = textwrap.dedent(
     '''
     """A plugin shipped as its own distribution."""
     from flask import Blueprint
-    from hub import ConnectorInfo, hookimpl
+    from hub import Connector, hookimpl
 
     bp = Blueprint("hub_hello", __name__)
 
@@ -35,9 +36,14 @@ PLUGIN_SOURCE = textwrap.dedent(
         return [bp]
 
 
+    class HelloStore(Connector):
+        name = "hello-store"
+        title = "Hello Store"
+
+
     @hookimpl
     def register_connectors(hub):
-        return [ConnectorInfo(name="hello-store", title="Hello Store")]
+        return [HelloStore()]
     '''
 )
 
@@ -144,12 +150,16 @@ def test_a_hook_with_an_argument_the_spec_lacks_fails_at_boot(database_url):
 
 
 def test_two_plugins_registering_one_connector_name_stop_the_boot(database_url):
-    from hub import ConnectorInfo
+    from hub import Connector
+
+    class AnotherApi(Connector):
+        name = "api"
+        title = "Another API"
 
     class Duplicate:
         @hookimpl
         def register_connectors(self):
-            return [ConnectorInfo(name="api", title="Another API")]
+            return [AnotherApi()]
 
     with pytest.raises(StartupError, match="api"):
         make_app(database_url, plugins=[Duplicate()])
@@ -171,111 +181,51 @@ def test_hub_plugins_command_lists_plugins_with_versions_and_hooks(runner):
     assert rows["hub.defaults.identity"]["version"]
 
 
-def _topic_plugin(name: str, answer, connector: str | None = None, **options):
-    """A plugin whose ``webhook_topic`` records its calls and answers ``answer(connection)``."""
-    calls: list[str] = []
+class _Recording(Connector):
+    """A connector that answers its own name as the topic of every delivery."""
 
-    class Plugin:
-        @hookimpl(**options)
-        def webhook_topic(self, hub, connection, headers, body):
-            calls.append(connection.connector)
-            return answer(connection)
-
-    plugin = Plugin()
-    if connector is not None:
-        plugin.HUB_CONNECTOR = connector
-    plugin.calls = calls
-    plugin.__name__ = name
-    return plugin
+    def topic(self, hub, connection, headers, body):
+        return f"{self.name}/topic"
 
 
-def _call_both_ways(pm, connector: str):
-    from types import SimpleNamespace
-
-    from hub import call_for_connector
-
-    kwargs = {
-        "hub": None,
-        "connection": SimpleNamespace(connector=connector),
-        "headers": {},
-        "body": b"",
-    }
-    return call_for_connector(pm, "webhook_topic", connector, **kwargs), pm.hook.webhook_topic(
-        **kwargs
-    )
+class _Alpha(_Recording):
+    name, title = "alpha", "Alpha"
 
 
-def test_call_for_connector_skips_only_other_connectors_plugins_and_keeps_pluggys_order():
-    import pluggy
-
-    from hub import hookspecs
-
-    pm = pluggy.PluginManager("hub")
-    pm.add_hookspecs(hookspecs)
-    alpha = _topic_plugin(
-        "alpha", lambda c: "alpha/topic" if c.connector == "alpha" else None, "alpha"
-    )
-    beta = _topic_plugin("beta", lambda c: "beta/topic" if c.connector == "beta" else None, "beta")
-    watcher = _topic_plugin("watcher", lambda c: None)  # declares nothing: sees every call
-    gamma = _topic_plugin(
-        "gamma", lambda c: "gamma/override" if c.connector == "gamma" else None, tryfirst=True
-    )
-    for plugin in (alpha, beta, watcher, gamma):
-        pm.register(plugin, name=plugin.__name__)
-
-    # Calls per plugin, both ways together. pluggy goes gamma (tryfirst), watcher, beta,
-    # alpha until one answers; the dispatch skips the plugin of another connector.
-    cases = {
-        "alpha": ("alpha/topic", {"gamma": 2, "watcher": 2, "beta": 1, "alpha": 2}),
-        "beta": ("beta/topic", {"gamma": 2, "watcher": 2, "beta": 2, "alpha": 0}),
-        "gamma": ("gamma/override", {"gamma": 2, "watcher": 0, "beta": 0, "alpha": 0}),
-        "delta": (None, {"gamma": 2, "watcher": 2, "beta": 1, "alpha": 1}),
-    }
-    plugins = {"alpha": alpha, "beta": beta, "watcher": watcher, "gamma": gamma}
-    for connector, (expected, counts) in cases.items():
-        for plugin in plugins.values():
-            plugin.calls.clear()
-        assert _call_both_ways(pm, connector) == (expected, expected)
-        assert {name: len(plugin.calls) for name, plugin in plugins.items()} == counts
-
-    # A plugin registered later is honoured at once: the order is worked out again.
-    pm.register(_topic_plugin("late", lambda c: "late/first", tryfirst=True), name="late")
-    assert _call_both_ways(pm, "alpha") == ("late/first", "late/first")
-    pm.unregister(name="late")
-    assert _call_both_ways(pm, "alpha") == ("alpha/topic", "alpha/topic")
+class _Beta(_Recording):
+    name, title = "beta", "Beta"
 
 
-def test_call_for_connector_goes_through_pluggy_with_a_wrapper_and_raises_as_pluggy_does():
-    from types import SimpleNamespace
+class _TwoConnectors:
+    @hookimpl
+    def register_connectors(self, hub):
+        return [_Alpha(), _Beta()]
 
-    import pluggy
 
-    from hub import hookspecs
+def test_the_hub_dispatches_to_the_connector_object_a_name_names(database_url):
+    hub = make_app(database_url, plugins=[_TwoConnectors()]).extensions["hub"]
+    alpha, beta = hub.connector("alpha"), hub.connector("beta")
+    assert (type(alpha), type(beta)) == (_Alpha, _Beta)
+    assert beta.topic(hub, None, {}, b"") == "beta/topic"
 
-    pm = pluggy.PluginManager("hub")
-    pm.add_hookspecs(hookspecs)
-    wrapped = []
 
-    class Wrapper:
-        @hookimpl(wrapper=True)
-        def webhook_topic(self, hub, connection, headers, body):
-            result = yield
-            wrapped.append(result)
-            return result.upper() if result else result
+def test_an_unknown_connector_name_is_a_clear_404_naming_the_installed_ones(database_url):
+    app = make_app(database_url, plugins=[_TwoConnectors()])
+    hub = app.extensions["hub"]
+    with pytest.raises(UnknownConnector) as caught:
+        hub.connector("sapo")
+    assert caught.value.code == "unknown_connector"
+    assert "'sapo'" in caught.value.message and "alpha, api, beta" in caught.value.message
+    answer = app.test_client().post("/webhooks/sapo", data=b"{}")
+    assert answer.status_code == 404
+    assert answer.json["error"]["code"] == "unknown_connector"
 
-    def refuse(connection):
-        raise Unauthorized("not from this shop", code="bad_shop")
 
-    pm.register(_topic_plugin("alpha", lambda c: "alpha/topic", "alpha"), name="alpha")
-    pm.register(Wrapper(), name="wrapper")
-    assert _call_both_ways(pm, "alpha") == ("ALPHA/TOPIC", "ALPHA/TOPIC")
-    assert wrapped == ["alpha/topic", "alpha/topic"]
+def test_a_plugin_registering_something_else_than_a_connector_stops_the_boot(database_url):
+    class Described:
+        @hookimpl
+        def register_connectors(self):
+            return [{"name": "sapo", "title": "Sapo"}]
 
-    pm.unregister(name="wrapper")
-    pm.register(_topic_plugin("refuser", refuse, tryfirst=True), name="refuser")
-    with pytest.raises(Unauthorized, match="not from this shop"):
-        _call_both_ways(pm, "alpha")
-    with pytest.raises(Unauthorized, match="not from this shop"):
-        pm.hook.webhook_topic(
-            hub=None, connection=SimpleNamespace(connector="alpha"), headers={}, body=b""
-        )
+    with pytest.raises(StartupError, match=r"hub\.Connector"):
+        make_app(database_url, plugins=[Described()])

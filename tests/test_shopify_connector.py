@@ -16,7 +16,6 @@ from connectors.shopify import signing
 from connectors.shopify import store
 from connectors.shopify.client import API_VERSION
 from connectors.shopify.installs import ShopifyInstall
-from connectors.shopify.installs import claim_shop
 from hub import Connection
 from hub import ConnectionUninstalled
 from hub import CustomerRedaction
@@ -25,6 +24,7 @@ from hub import PermanentError
 from hub import Refund
 from hub import ShopRedaction
 from hub import VoucherUse
+from hub import claim_install
 
 SECRET = "shopify-app-secret"
 SHOP = "hoa-mai.myshopify.com"
@@ -214,47 +214,46 @@ def test_the_app_proxy_signature_joins_sorted_params_without_separators():
     assert not signing.verify_proxy([SECRET], query)
 
 
-def test_hook_webhook_verify_checks_the_body_hmac_with_the_app_secret(hub, connection):
+def test_connector_verify_webhook_checks_the_body_hmac_with_the_app_secret(hub, connection):
     body = json.dumps(DRAFT_ORDER).encode()
-    good = hub.pm.hook.webhook_verify(
-        hub=hub, connection=connection, headers=signed(body), body=body
-    )
-    forged = hub.pm.hook.webhook_verify(
-        hub=hub, connection=connection, headers=signed(body, "wrong"), body=body
+    good = hub.connector(connection.connector).verify_webhook(hub, connection, signed(body), body)
+    forged = hub.connector(connection.connector).verify_webhook(
+        hub, connection, signed(body, "wrong"), body
     )
     assert (good, forged) == (True, False)
 
 
-def test_hook_webhook_delivery_id_prefers_the_event_id_shared_by_duplicates(hub, connection):
+def test_connector_delivery_id_prefers_the_event_id_shared_by_duplicates(hub, connection):
     both = Headers({"X-Shopify-Event-Id": "evt-1", "X-Shopify-Webhook-Id": "wh-9"})
     only_webhook = Headers({"X-Shopify-Webhook-Id": "wh-9"})
-    ask = hub.pm.hook.webhook_delivery_id
-    assert ask(hub=hub, connection=connection, headers=both, body=b"{}") == "evt-1"
-    assert ask(hub=hub, connection=connection, headers=only_webhook, body=b"{}") == "wh-9"
+    ask = hub.connector("shopify").delivery_id
+    assert ask(hub, connection, both, b"{}") == "evt-1"
+    assert ask(hub, connection, only_webhook, b"{}") == "wh-9"
 
 
-def test_hook_webhook_topic_is_the_topic_header(hub, connection):
+def test_connector_topic_is_the_topic_header(hub, connection):
     headers = Headers({"X-Shopify-Topic": "orders/paid"})
-    topic = hub.pm.hook.webhook_topic(hub=hub, connection=connection, headers=headers, body=b"{}")
+    topic = hub.connector(connection.connector).topic(hub, connection, headers, b"{}")
     assert topic == "orders/paid"
 
 
-def test_hook_webhook_connection_finds_the_store_that_completed_oauth_even_after_uninstall(
+def test_connector_connection_for_finds_the_store_that_completed_oauth_even_after_uninstall(
     hub, connection
 ):
     headers = Headers({"X-Shopify-Shop-Domain": SHOP})
-    ask = hub.pm.hook.webhook_connection
     with hub.db.transaction() as session:
-        claim_shop(session, SHOP, connection.id)  # what the OAuth callback records
-    found = ask(hub=hub, connector="shopify", headers=headers, body=b"")
+        claim_install(
+            session, ShopifyInstall, SHOP, connection.id
+        )  # what the OAuth callback records
+    found = hub.connector("shopify").connection_for(hub, headers, b"")
     assert found.id == connection.id
     with hub.db.transaction() as session:
         session.get(Connection, connection.id).status = "disabled"
-    found = ask(hub=hub, connector="shopify", headers=headers, body=b"")
+    found = hub.connector("shopify").connection_for(hub, headers, b"")
     assert found.id == connection.id and found.status == "disabled"
     other = Headers({"X-Shopify-Shop-Domain": "someone-else.myshopify.com"})
-    assert ask(hub=hub, connector="shopify", headers=other, body=b"") is None
-    assert ask(hub=hub, connector="custom", headers=headers, body=b"") is None
+    assert hub.connector("shopify").connection_for(hub, other, b"") is None
+    assert hub.connector("custom").connection_for(hub, headers, b"") is None
 
 
 def test_a_connection_that_only_names_a_shop_never_gets_its_app_wide_deliveries(
@@ -266,13 +265,12 @@ def test_a_connection_that_only_names_a_shop_never_gets_its_app_wide_deliveries(
     )
     assert squatter.status_code == 201, squatter.json
     headers = Headers({"X-Shopify-Shop-Domain": SHOP})
-    ask = hub.pm.hook.webhook_connection
     # then neither is chosen before an OAuth completes
-    assert ask(hub=hub, connector="shopify", headers=headers, body=b"") is None
+    assert hub.connector("shopify").connection_for(hub, headers, b"") is None
     # and after the owner's OAuth only the owner's is, however new the other one is
     with hub.db.transaction() as session:
-        claim_shop(session, SHOP, connection.id)
-    assert ask(hub=hub, connector="shopify", headers=headers, body=b"").id == connection.id
+        claim_install(session, ShopifyInstall, SHOP, connection.id)
+    assert hub.connector("shopify").connection_for(hub, headers, b"").id == connection.id
 
 
 def test_a_store_belongs_to_one_connection_and_a_new_oauth_takes_it_over(hub, api, connection):
@@ -280,9 +278,9 @@ def test_a_store_belongs_to_one_connection_and_a_new_oauth_takes_it_over(hub, ap
         "/api/v1/connections", json={"connector": "shopify", "settings": {"shop": SHOP}}
     ).json["id"]
     with hub.db.transaction() as session:
-        claim_shop(session, SHOP, connection.id)
+        claim_install(session, ShopifyInstall, SHOP, connection.id)
     with hub.db.transaction() as session:
-        claim_shop(session, SHOP, second)
+        claim_install(session, ShopifyInstall, SHOP, second)
     with hub.db.session() as session:
         rows = session.scalars(select(ShopifyInstall)).all()
     assert [(r.shop, r.connection_id) for r in rows] == [(SHOP, second)]
@@ -291,13 +289,9 @@ def test_a_store_belongs_to_one_connection_and_a_new_oauth_takes_it_over(hub, ap
         session.add(ShopifyInstall(shop=SHOP, connection_id=connection.id))
 
 
-def test_hook_webhook_records_maps_an_order_with_its_customer_and_codes(hub, connection):
-    records = hub.pm.hook.webhook_records(
-        hub=hub,
-        connection=connection,
-        topic="orders/create",
-        payload=FIXTURE_ORDER["order"],
-        headers=Headers(),
+def test_connector_records_maps_an_order_with_its_customer_and_codes(hub, connection):
+    records = hub.connector(connection.connector).records(
+        hub, connection, "orders/create", FIXTURE_ORDER["order"], Headers()
     )
     order, use = records
     assert isinstance(order, Order) and isinstance(use, VoucherUse)
@@ -312,8 +306,8 @@ def test_hook_webhook_records_maps_an_order_with_its_customer_and_codes(hub, con
 
 
 def test_an_order_without_a_customer_or_email_has_no_customer(hub, connection):
-    [order] = hub.pm.hook.webhook_records(
-        hub=hub, connection=connection, topic="orders/paid", payload=DRAFT_ORDER, headers=Headers()
+    [order] = hub.connector(connection.connector).records(
+        hub, connection, "orders/paid", DRAFT_ORDER, Headers()
     )
     assert order.customer is None and order.total == Decimal("2629.95")
     assert order.placed_at.utcoffset().total_seconds() == -4 * 3600
@@ -346,30 +340,30 @@ def test_privacy_and_uninstall_topics_become_their_records(hub, connection):
         "customer": {"id": 191167, "email": "john@example.com", "phone": "555-625-1199"},
         "orders_to_redact": [299938, 280263, 220458],
     }
-    ask = hub.pm.hook.webhook_records
+    ask = hub.connector("shopify").records
     [record] = ask(
-        hub=hub,
-        connection=connection,
-        topic="customers/redact",
-        payload=redact,
-        headers=Headers({"X-Shopify-Webhook-Id": "w-1"}),
+        hub,
+        connection,
+        "customers/redact",
+        redact,
+        Headers({"X-Shopify-Webhook-Id": "w-1"}),
     )
     assert isinstance(record, CustomerRedaction)
     assert record.customer.external_id == "191167" and record.order_external_ids[0] == "299938"
     [shop] = ask(
-        hub=hub,
-        connection=connection,
-        topic="shop/redact",
-        payload={"shop_id": 954889, "shop_domain": SHOP},
-        headers=Headers(),
+        hub,
+        connection,
+        "shop/redact",
+        {"shop_id": 954889, "shop_domain": SHOP},
+        Headers(),
     )
     assert shop == ShopRedaction(shop=SHOP)
     [gone] = ask(
-        hub=hub,
-        connection=connection,
-        topic="app/uninstalled",
-        payload={"id": 954889, "domain": SHOP},
-        headers=Headers(),
+        hub,
+        connection,
+        "app/uninstalled",
+        {"id": 954889, "domain": SHOP},
+        Headers(),
     )
     assert isinstance(gone, ConnectionUninstalled)
 
@@ -379,16 +373,14 @@ def test_a_disabled_store_s_late_orders_are_ignored_but_privacy_requests_are_not
         session.get(Connection, connection.id).status = "disabled"
     with hub.db.session() as session:
         disabled = session.get(Connection, connection.id)
-    ask = hub.pm.hook.webhook_records
-    late = ask(
-        hub=hub, connection=disabled, topic="orders/create", payload=DRAFT_ORDER, headers=Headers()
-    )
+    ask = hub.connector("shopify").records
+    late = ask(hub, disabled, "orders/create", DRAFT_ORDER, Headers())
     redact = ask(
-        hub=hub,
-        connection=disabled,
-        topic="shop/redact",
-        payload={"shop_domain": SHOP},
-        headers=Headers(),
+        hub,
+        disabled,
+        "shop/redact",
+        {"shop_domain": SHOP},
+        Headers(),
     )
     assert late is None and redact == [ShopRedaction(shop=SHOP)]
 
@@ -397,12 +389,8 @@ def test_an_unreadable_order_fails_with_the_fields_named(hub, connection):
     from hub import ValidationError
 
     with pytest.raises(ValidationError) as caught:
-        hub.pm.hook.webhook_records(
-            hub=hub,
-            connection=connection,
-            topic="orders/create",
-            payload={"id": 1},
-            headers=Headers(),
+        hub.connector(connection.connector).records(
+            hub, connection, "orders/create", {"id": 1}, Headers()
         )
     assert "total_price" in caught.value.details
 

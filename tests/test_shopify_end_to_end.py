@@ -328,7 +328,7 @@ def test_the_backfill_command_shows_progress_and_finishes(world):
     assert world.member("cli@example.vn") is not None
 
 
-def test_hook_widget_identity_names_the_member_behind_a_signed_app_proxy_request(world):
+def test_connector_widget_identity_names_the_member_behind_a_signed_app_proxy_request(world):
     import time
 
     from connectors.shopify import signing
@@ -393,7 +393,7 @@ def test_a_voucher_cancelled_around_its_push_never_stays_usable_in_the_store(wor
     from hub import Event
 
     assert (
-        vouchers.push_voucher(
+        world.hub.connector("shopify").push_voucher(
             world.hub,
             Event(
                 type="voucher.issued",

@@ -23,7 +23,6 @@ from test_webhooks import inbox
 from test_webhooks import order_event
 from test_webhooks import orders
 
-from hub import hookimpl
 from hub.testing import run_jobs
 from webhooks.drains import drain_mark
 from webhooks.drains import drain_requests
@@ -83,30 +82,31 @@ def test_what_the_fast_path_cannot_store_is_answered_by_the_ordinary_path(shop):
     assert inbox(shop.hub) == [("first", "pending"), ("chunked", "pending")]
 
 
-class ReadsTheRequest:
-    """A plugin whose verify hook reads Flask's request instead of its arguments."""
+def reads_the_request(custom):
+    """The custom connector, with a verify that reads Flask's request instead of its arguments."""
 
-    def __init__(self):
-        self.seen: list[str] = []
+    class ReadsTheRequest(type(custom)):
+        seen: list[str] = []
 
-    @hookimpl
-    def webhook_verify(self, hub, connection, headers, body):
-        self.seen.append(flask.request.headers["webhook-id"])  # raises outside a request
-        return None  # the custom connector decides
+        def verify_webhook(self, hub, connection, headers, body):
+            self.seen.append(flask.request.headers["webhook-id"])  # raises outside a request
+            return super().verify_webhook(hub, connection, headers, body)
+
+    return ReadsTheRequest()
 
 
-def test_a_hook_reading_the_request_still_works_through_the_ordinary_path(shop):
+def test_a_connector_reading_the_request_still_works_through_the_ordinary_path(shop):
     assert shop.send(order_event("W-1"), "first")[0] == 200
-    plugin = ReadsTheRequest()
-    shop.hub.pm.register(plugin, name="reads-the-request")
+    custom = shop.hub.connector("custom")
+    connector = shop.hub.connectors["custom"] = reads_the_request(custom)
     try:
         assert shop.send(order_event("W-2"), "second") == (
             200,
             {"received": True, "duplicate": False},
         )
     finally:
-        shop.hub.pm.unregister(plugin)
-    assert plugin.seen == ["second"]  # once: on the ordinary path, where it worked
+        shop.hub.connectors["custom"] = custom
+    assert connector.seen == ["second"]  # once: on the ordinary path, where it worked
     assert inbox(shop.hub) == [("first", "pending"), ("second", "pending")]
 
 

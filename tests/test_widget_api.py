@@ -191,12 +191,11 @@ def test_hook_widget_data_adds_keys_to_the_member_panel(client, hub, store):
     assert state(client, store, token).json["member"]["extra"] == {"favourite": "tea for Lan"}
 
 
-def test_hook_widget_identity_lets_a_connector_vouch_for_a_visitor(client, hub, store):
+def test_connector_widget_identity_lets_a_connector_vouch_for_a_visitor(client, hub, store):
     from hub.models import Member
 
-    class AppProxy:
-        @hookimpl
-        def widget_identity(self, connection, request):
+    class AppProxy(type(hub.connector("api"))):
+        def widget_identity(self, hub, connection, request):
             if request.args.get("proxy_signature") == "valid":
                 with hub.db.session() as session:
                     member = session.get(Member, store.member_id)
@@ -204,7 +203,7 @@ def test_hook_widget_identity_lets_a_connector_vouch_for_a_visitor(client, hub, 
                     return member
             return None
 
-    hub.pm.register(AppProxy(), name="app-proxy")
+    hub.connectors["api"] = AppProxy()
     url = f"/widget/v1/c/{store.connection_id}/state"
     assert client.get(url + "?proxy_signature=valid").json["member"]["name"] == "Lan"
     assert client.get(url + "?proxy_signature=forged").json["member"] is None

@@ -6,16 +6,16 @@ the row while proving the snapshot current. For those, Flask's request
 machinery (request context, routing, session, before and after hooks,
 response object) was most of the work of a request. This WSGI middleware,
 in front of the app, does only that: it reads the body, calls the
-connector's verify, delivery id and topic hooks, stores the row, asks for
+connector's verify, delivery id and topic methods, stores the row, asks for
 the drain and answers 200 with the prebuilt body.
 
 Anything else passes to the app untouched, with the body it read put back:
 an unknown connection, a missing or oversized ``Content-Length``, a chunked
 body, a refusal, a duplicate, a changed connection, an error. The ordinary
 path then gives the answer, so every answer other than a fresh 200 comes
-from one place. The hooks run inside an app context, as on the ordinary
-path, but outside a request context, as their specifications allow: they
-use their arguments. A hook that reaches for the request anyway raises,
+from one place. The connector's methods run inside an app context, as on the ordinary
+path, but outside a request context, as the contract allows: they
+use their arguments. A connector that reaches for the request anyway raises,
 and the delivery takes the ordinary path.
 """
 

@@ -38,6 +38,7 @@ from hub import HubError
 from hub import Order
 from hub import PermanentError
 from hub import RetryLater
+from hub import UnknownConnector
 from hub import apply_record as apply_canonical_record
 from hub import current_hub
 from hub import record_orders
@@ -224,13 +225,11 @@ def _records(hub: Hub, connection: Connection, entry: InboxEntry) -> list | None
         raise PermanentError(f"the body is not JSON: {exc}") from None
     except RecursionError:
         raise PermanentError("the body nests too deep to read as JSON") from None
-    return hub.pm.hook.webhook_records(
-        hub=hub,
-        connection=connection,
-        topic=entry.topic,
-        payload=payload,
-        headers=Headers(entry.headers or {}),
-    )
+    try:
+        connector = hub.connector(connection.connector)
+    except UnknownConnector as exc:
+        raise PermanentError(exc.message) from None
+    return connector.records(hub, connection, entry.topic, payload, Headers(entry.headers or {}))
 
 
 def _process(hub: Hub, session: Session, entry_id: int) -> str:

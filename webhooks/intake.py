@@ -1,6 +1,6 @@
 """Inbound intake: ``POST /webhooks/<connector>/<connection_id>``.
 
-Verify the signature on the raw body through the connector's hook, store the
+Verify the signature on the raw body through the connector, store the
 delivery in the inbox (once per platform delivery id), see that a job draining
 the connection's inbox is queued, and answer 200 in milliseconds. The inbox row
 is written before the answer and before the enqueue: when Redis is down the
@@ -35,7 +35,6 @@ from hub import HubError
 from hub import JobCall
 from hub import NotFound
 from hub import Unauthorized
-from hub import call_for_connector
 from hub import count_metric
 from hub import current_hub
 from webhooks.drains import drain_requests
@@ -89,13 +88,13 @@ def store_known(hub: Hub, snapshot: Snapshot, headers: Headers, body: bytes) -> 
     """
     connection = snapshot.connection
     try:
-        verified = _connector_hook(hub, "webhook_verify", connection, headers, body)
+        verified = _ask_connector(hub, "verify_webhook", connection, headers, body)
     except HubError:
         return None
     if not verified:
         return None
     delivery_id = delivery_id_for(hub, connection, headers, body)
-    topic = _connector_hook(hub, "webhook_topic", connection, headers, body)
+    topic = _ask_connector(hub, "topic", connection, headers, body)
     values = inbox_values(connection, delivery_id, topic or "", headers, body)
     return store_if_current(hub, snapshot, values)
 
@@ -104,15 +103,13 @@ def store_known(hub: Hub, snapshot: Snapshot, headers: Headers, body: bytes) -> 
 def receive_app_wide(connector: str):
     """Accept one delivery sent to the connector's one URL for every store.
 
-    The connector names the connection from the headers (``webhook_connection``);
+    The connector names the connection from the headers (``connection_for``);
     everything after that is as for a connection's own URL.
     """
     hub = current_hub()
     count_metric("webhook_deliveries", connector=connector, outcome="received")
     body = _body()
-    connection = hub.pm.hook.webhook_connection(
-        hub=hub, connector=connector, headers=request.headers, body=body
-    )
+    connection = hub.connector(connector).connection_for(hub, request.headers, body)
     if connection is None or connection.connector != connector or connection.status == "deleted":
         count_metric("webhook_deliveries", connector=connector, outcome="rejected")
         raise NotFound(
@@ -137,7 +134,7 @@ def _verify_and_store(
 ) -> int | None:
     """Check the signature (401 or 404 when it fails), then insert into the inbox."""
     headers = request.headers
-    verified = _connector_hook(hub, "webhook_verify", connection, headers, body)
+    verified = _ask_connector(hub, "verify_webhook", connection, headers, body)
     if not verified:
         count_metric("webhook_deliveries", connector=connector, outcome="rejected")
     if verified is None:
@@ -152,7 +149,7 @@ def _verify_and_store(
             code="bad_signature",
         )
     delivery_id = delivery_id_for(hub, connection, headers, body)
-    topic = _connector_hook(hub, "webhook_topic", connection, headers, body)
+    topic = _ask_connector(hub, "topic", connection, headers, body)
     return store(hub, connection, delivery_id, topic or "", headers, body, session=session)
 
 
@@ -183,10 +180,10 @@ def _check_active(connector: str, connection_id: int, connection: Connection | N
     return connection
 
 
-def _connector_hook(
-    hub: Hub, name: str, connection: Connection, headers: Headers, body: bytes
+def _ask_connector(
+    hub: Hub, method: str, connection: Connection, headers: Headers, body: bytes
 ) -> Any:
-    """One of the intake's first-result hooks, for the connection's connector.
+    """Ask the connection's connector ``method(hub, connection, headers, body)``.
 
     A body nested too deep for the connector to parse answers 400 and is not
     stored: the connector cannot name its topic or delivery id, so it could
@@ -194,16 +191,9 @@ def _connector_hook(
     again in the worker. A 4xx tells the sender the delivery itself is at
     fault, where a 500 invites it to retry for ever.
     """
+    connector = hub.connector(connection.connector)
     try:
-        return call_for_connector(
-            hub.pm,
-            name,
-            connection.connector,
-            hub=hub,
-            connection=connection,
-            headers=headers,
-            body=body,
-        )
+        return getattr(connector, method)(hub, connection, headers, body)
     except RecursionError:
         raise HubError(
             f"the body of this delivery to connection {connection.id} nests too deep to "
@@ -214,7 +204,7 @@ def _connector_hook(
 
 def delivery_id_for(hub: Hub, connection: Connection, headers: Headers, body: bytes) -> str:
     """Return the connector's delivery id, or a hash of the body when it has none."""
-    value = _connector_hook(hub, "webhook_delivery_id", connection, headers, body)
+    value = _ask_connector(hub, "delivery_id", connection, headers, body)
     if not value:
         return "sha256:" + hashlib.sha256(body).hexdigest()
     value = str(value)

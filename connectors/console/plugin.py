@@ -18,8 +18,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from connectors.console.settings import ConsoleSettingsSchema
-from hub import ConnectorInfo
-from hub import Gateway
+from hub import GatewayConnector
 from hub import SendResult
 from hub import hookimpl
 from hub import utcnow
@@ -27,24 +26,6 @@ from hub import utcnow
 NAME = "console"
 log = logging.getLogger(__name__)
 _write_lock = threading.Lock()
-
-
-@hookimpl
-def register_connectors(hub):
-    return [
-        ConnectorInfo(
-            name=NAME,
-            title="Console (development)",
-            kind="messaging",
-            description="Writes each message to the log (and to a folder the operator chose).",
-            settings_schema=ConsoleSettingsSchema,
-        )
-    ]
-
-
-@hookimpl
-def register_gateways(hub):
-    return [Gateway(connector=NAME, channels=("sms", "zalo"), title="Console", receipts=False)]
 
 
 def message_file(hub, merchant_id: int) -> Path | None:
@@ -55,27 +36,39 @@ def message_file(hub, merchant_id: int) -> Path | None:
     return Path(directory) / f"merchant-{int(merchant_id)}.jsonl"
 
 
+class ConsoleGateway(GatewayConnector):
+    """Writes each message to the log; nothing leaves the machine, nothing costs anything."""
+
+    name = NAME
+    title = "Console (development)"
+    description = "Writes each message to the log (and to a folder the operator chose)."
+    settings_schema = ConsoleSettingsSchema
+    channels = ("sms", "zalo")
+    receipts = False
+
+    def send(self, hub, connection, message):
+        gateway_id = f"console-{uuid.uuid4().hex[:16]}"
+        line = {
+            "at": utcnow().isoformat(),
+            "id": gateway_id,
+            "reference": message.reference,
+            "channel": message.channel,
+            "to": message.to,
+            "text": message.text,
+            "segments": message.segments,
+            "template_id": message.template_id,
+            "template_data": message.template_data,
+        }
+        log.info("console %s to %s: %s", message.channel, message.to, message.text)
+        path = message_file(hub, connection.merchant_id)
+        if path is not None:
+            with _write_lock:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                with path.open("a", encoding="utf-8") as handle:
+                    handle.write(json.dumps(line, ensure_ascii=False) + "\n")
+        return SendResult(gateway_message_id=gateway_id, status="delivered", cost=Decimal(0))
+
+
 @hookimpl
-def send_message(hub, connection, message):
-    if connection.connector != NAME:
-        return None
-    gateway_id = f"console-{uuid.uuid4().hex[:16]}"
-    line = {
-        "at": utcnow().isoformat(),
-        "id": gateway_id,
-        "reference": message.reference,
-        "channel": message.channel,
-        "to": message.to,
-        "text": message.text,
-        "segments": message.segments,
-        "template_id": message.template_id,
-        "template_data": message.template_data,
-    }
-    log.info("console %s to %s: %s", message.channel, message.to, message.text)
-    path = message_file(hub, connection.merchant_id)
-    if path is not None:
-        with _write_lock:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            with path.open("a", encoding="utf-8") as handle:
-                handle.write(json.dumps(line, ensure_ascii=False) + "\n")
-    return SendResult(gateway_message_id=gateway_id, status="delivered", cost=Decimal(0))
+def register_connectors(hub):
+    return [ConsoleGateway()]

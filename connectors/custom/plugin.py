@@ -19,52 +19,21 @@ from connectors.custom.schemas import OrderSchema
 from connectors.custom.schemas import RefundSchema
 from connectors.custom.settings import CustomSecretsSchema
 from connectors.custom.settings import CustomSettingsSchema
-from hub import ConnectorInfo
+from hub import Connector
 from hub import ValidationError
 from hub import connection_secrets
 from hub import hookimpl
 
 NAME = "custom"
-#: Its webhook hooks answer only for its own connections (``hub.call_for_connector``).
-HUB_CONNECTOR = NAME
 #: Event types and the schema that loads their ``data``.
 ORDER_TYPES = ("order.created", "order.updated", "order.paid", "order.cancelled")
 CUSTOMER_TYPES = ("customer.created", "customer.updated")
 REFUND_TYPES = ("refund.created",)
 
 
-def _ours(connection: Any) -> bool:
-    return connection is not None and connection.connector == NAME
-
-
 @hookimpl
 def register_connectors(hub):
-    return [
-        ConnectorInfo(
-            name=NAME,
-            title="Custom storefront (signed webhooks)",
-            kind="custom",
-            description=(
-                "Your own site sends order, refund and customer events, signed per "
-                "Standard Webhooks, to /webhooks/custom/<connection id>."
-            ),
-            settings_schema=CustomSettingsSchema,
-            secrets_schema=CustomSecretsSchema,
-        )
-    ]
-
-
-@hookimpl
-def webhook_verify(hub, connection, headers, body):
-    if not _ours(connection):
-        return None
-    secrets = _webhook_secrets(hub, connection)
-    if not secrets:
-        return False
-    try:
-        return signature.verify(secrets, headers, body)
-    except ValueError:
-        return False  # a malformed stored secret verifies nothing
+    return [CUSTOM]
 
 
 def _webhook_secrets(hub: Any, connection: Any) -> tuple[str, ...]:
@@ -86,40 +55,6 @@ def _webhook_secrets(hub: Any, connection: Any) -> tuple[str, ...]:
     return secrets
 
 
-@hookimpl
-def webhook_delivery_id(hub, connection, headers, body):
-    if not _ours(connection):
-        return None
-    return headers.get("webhook-id")
-
-
-@hookimpl
-def webhook_topic(hub, connection, headers, body):
-    if not _ours(connection):
-        return None
-    try:
-        event = json.loads(body)
-    except ValueError:
-        return ""
-    kind = event.get("type") if isinstance(event, dict) else None
-    return kind if isinstance(kind, str) else ""
-
-
-@hookimpl
-def webhook_records(hub, connection, topic, payload):
-    if not _ours(connection):
-        return None
-    envelope = _load(_SCHEMAS["event"], payload, "event")
-    kind = envelope["type"]
-    if kind in ORDER_TYPES:
-        return [_load(_SCHEMAS["order"], envelope["data"], "order")]
-    if kind in CUSTOMER_TYPES:
-        return [_load(_SCHEMAS["customer"], envelope["data"], "customer")]
-    if kind in REFUND_TYPES:
-        return [_load(_SCHEMAS["refund"], envelope["data"], "refund")]
-    return None
-
-
 #: Built once: a schema's construction costs more than loading an event with it,
 #: and loading keeps no state on the schema.
 _SCHEMAS = {
@@ -138,3 +73,51 @@ def _load(schema: Any, data: Any, what: str) -> Any:
             f"the {what} in this custom storefront event is invalid; see details",
             details=exc.messages,
         ) from None
+
+
+class CustomConnector(Connector):
+    """A storefront of the merchant's own: canonical events signed per Standard Webhooks."""
+
+    name = NAME
+    title = "Custom storefront (signed webhooks)"
+    kind = "custom"
+    description = (
+        "Your own site sends order, refund and customer events, signed per "
+        "Standard Webhooks, to /webhooks/custom/<connection id>."
+    )
+    settings_schema = CustomSettingsSchema
+    secrets_schema = CustomSecretsSchema
+
+    def verify_webhook(self, hub, connection, headers, body):
+        secrets = _webhook_secrets(hub, connection)
+        if not secrets:
+            return False
+        try:
+            return signature.verify(secrets, headers, body)
+        except ValueError:
+            return False  # a malformed stored secret verifies nothing
+
+    def delivery_id(self, hub, connection, headers, body):
+        return headers.get("webhook-id")
+
+    def topic(self, hub, connection, headers, body):
+        try:
+            event = json.loads(body)
+        except ValueError:
+            return ""
+        kind = event.get("type") if isinstance(event, dict) else None
+        return kind if isinstance(kind, str) else ""
+
+    def records(self, hub, connection, topic, payload, headers):
+        envelope = _load(_SCHEMAS["event"], payload, "event")
+        kind = envelope["type"]
+        if kind in ORDER_TYPES:
+            return [_load(_SCHEMAS["order"], envelope["data"], "order")]
+        if kind in CUSTOMER_TYPES:
+            return [_load(_SCHEMAS["customer"], envelope["data"], "customer")]
+        if kind in REFUND_TYPES:
+            return [_load(_SCHEMAS["refund"], envelope["data"], "refund")]
+        return None
+
+
+CUSTOM = CustomConnector()

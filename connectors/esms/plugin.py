@@ -17,34 +17,25 @@ eSMS signs no callback: the hub's token in the callback URL is the check.
 
 from __future__ import annotations
 
-from decimal import Decimal
-from decimal import InvalidOperation
 from typing import Any
 
 from connectors.esms.settings import EsmsSecretsSchema
 from connectors.esms.settings import EsmsSettingsSchema
-from hub import ConnectorInfo
 from hub import DeliveryReceipt
-from hub import Gateway
-from hub import OutsideUnreachable
+from hub import GatewayConnector
 from hub import PermanentError
-from hub import RetryLater
 from hub import SendResult
-from hub import connection_secrets
 from hub import hookimpl
-from hub import outside_http
 
 NAME = "esms"
 BASE_URL = "https://rest.esms.vn"
 SEND_SMS = "/MainService.svc/json/SendMultipleMessage_V4_post_json/"
 SEND_ZNS = "/MainService.svc/json/SendZaloMessage_V4_post_json/"
-#: (connect, read) seconds for every call to eSMS.
-TIMEOUT = (5, 20)
 
 ACCEPTED = "100"
 #: The RequestId was used before: an earlier attempt of this message got through.
 DUPLICATE_REQUEST = "124"
-TRANSIENT = {"99"}
+TRANSIENT = frozenset({"99"})
 CODES = {
     "99": "unknown error at eSMS",
     "101": "wrong ApiKey or SecretKey",
@@ -64,139 +55,78 @@ CODES = {
 DELIVERED, REJECTED = "5", "4"
 
 
+class EsmsGateway(GatewayConnector):
+    """SMS (brandname or fixed number) and Zalo ZNS through eSMS.vn's JSON API."""
+
+    name = NAME
+    title = "eSMS.vn"
+    description = "SMS brandname and Zalo ZNS through eSMS.vn; receipts by callback."
+    settings_schema = EsmsSettingsSchema
+    secrets_schema = EsmsSecretsSchema
+    channels = ("sms", "zalo")
+    base_url = BASE_URL
+    transient_codes = TRANSIENT
+
+    def send(self, hub, connection, message):
+        settings = connection.settings or {}
+        secrets = self.required_secrets(hub, connection, "api_key", "secret_key")
+        body: dict[str, Any] = {
+            "ApiKey": secrets["api_key"],
+            "SecretKey": secrets["secret_key"],
+            "Phone": self.vietnamese_number(message.to, national=True),
+            "RequestId": message.reference,
+            "Sandbox": "1" if settings.get("sandbox") else "0",
+        }
+        if message.receipts_url:
+            body["CallbackUrl"] = message.receipts_url
+        if message.channel == "zalo":
+            if not settings.get("oa_id"):
+                raise PermanentError(f"connection {connection.id} (eSMS) has no oa_id for ZNS")
+            # eSMS takes the template's values in order, not by name.
+            body.update(
+                OAID=settings["oa_id"],
+                TempID=message.template_id,
+                Params=list(message.template_data.values()),
+            )
+            path = SEND_ZNS
+        else:
+            body.update(
+                Content=message.text,
+                SmsType=str(settings.get("sms_type", "2")),
+                IsUnicode="1" if message.unicode else "0",
+            )
+            if settings.get("brandname"):
+                body["Brandname"] = settings["brandname"]
+            path = SEND_SMS
+        return self._result(self.answer(self.post(hub, self.url(hub, path), json=body)))
+
+    def _result(self, answer: dict[str, Any]) -> SendResult:
+        code = str(answer.get("CodeResult", ""))
+        if code in (ACCEPTED, DUPLICATE_REQUEST):
+            return SendResult(gateway_message_id=answer.get("SMSID") or None)
+        reason = answer.get("ErrorMessage") or CODES.get(code, "unknown result code")
+        raise self.refused(code, f"eSMS CodeResult {code}: {reason}")
+
+    def read_callback(self, hub, connection, callback):
+        # eSMS calls back with GET and query parameters; accept a form POST alike.
+        params = {**callback.form, **callback.args}
+        if not params.get("SMSID") and not params.get("RequestId"):
+            return []
+        status = str(params.get("SendStatus", ""))
+        state = {DELIVERED: "delivered", REJECTED: "failed"}.get(status, "sent")
+        return [
+            DeliveryReceipt(
+                status=state,
+                gateway_message_id=params.get("SMSID") or None,
+                reference=params.get("RequestId") or None,
+                error=params.get("error_info")
+                or ("rejected by eSMS" if state == "failed" else None),
+                cost=self.amount(params.get("Totalprice")),
+                currency="VND" if params.get("Totalprice") else None,
+            )
+        ]
+
+
 @hookimpl
 def register_connectors(hub):
-    return [
-        ConnectorInfo(
-            name=NAME,
-            title="eSMS.vn",
-            kind="messaging",
-            description="SMS brandname and Zalo ZNS through eSMS.vn; receipts by callback.",
-            settings_schema=EsmsSettingsSchema,
-            secrets_schema=EsmsSecretsSchema,
-        )
-    ]
-
-
-@hookimpl
-def register_gateways(hub):
-    return [Gateway(connector=NAME, channels=("sms", "zalo"), title="eSMS.vn", unicode=True)]
-
-
-def national(phone: str) -> str:
-    """``+84912345678`` -> ``0912345678``: eSMS's documented form."""
-    if not phone.startswith("+84"):
-        raise PermanentError(f"eSMS sends only to Vietnamese numbers, not {phone}")
-    return "0" + phone[3:]
-
-
-@hookimpl
-def send_message(hub, connection, message):
-    if connection.connector != NAME:
-        return None
-    settings = connection.settings or {}
-    secrets = connection_secrets(hub, connection)
-    if not secrets.get("api_key") or not secrets.get("secret_key"):
-        raise PermanentError(
-            f"connection {connection.id} (eSMS) has no api_key or secret_key; add them with "
-            f"PATCH /api/v1/connections/{connection.id}"
-        )
-    body: dict[str, Any] = {
-        "ApiKey": secrets["api_key"],
-        "SecretKey": secrets["secret_key"],
-        "Phone": national(message.to),
-        "RequestId": message.reference,
-        "Sandbox": "1" if settings.get("sandbox") else "0",
-    }
-    if message.receipts_url:
-        body["CallbackUrl"] = message.receipts_url
-    if message.channel == "zalo":
-        if not settings.get("oa_id"):
-            raise PermanentError(f"connection {connection.id} (eSMS) has no oa_id for ZNS")
-        # eSMS takes the template's values in order, not by name.
-        body.update(
-            OAID=settings["oa_id"],
-            TempID=message.template_id,
-            Params=list(message.template_data.values()),
-        )
-        path = SEND_ZNS
-    else:
-        body.update(
-            Content=message.text,
-            SmsType=str(settings.get("sms_type", "2")),
-            IsUnicode="1" if message.unicode else "0",
-        )
-        if settings.get("brandname"):
-            body["Brandname"] = settings["brandname"]
-        path = SEND_SMS
-    answer = _post(hub, path, body)
-    return _result(answer)
-
-
-def base_url(hub) -> str:
-    """Return eSMS's address: the production host, or the operator's override."""
-    return (hub.plugin_config(NAME).get("base_url") or BASE_URL).rstrip("/")
-
-
-def _post(hub, path: str, body: dict[str, Any]) -> dict[str, Any]:
-    try:
-        response = outside_http(hub).post(base_url(hub) + path, json=body, timeout=TIMEOUT)
-    except OutsideUnreachable as exc:
-        raise RetryLater(f"eSMS could not be reached: {exc}") from exc
-    if response.status_code == 429 or response.status_code >= 500:
-        raise RetryLater(f"eSMS answered HTTP {response.status_code}")
-    try:
-        answer = response.json()
-    except ValueError:
-        raise RetryLater(f"eSMS answered HTTP {response.status_code} without JSON") from None
-    if not isinstance(answer, dict):
-        raise RetryLater("eSMS answered an unexpected shape")
-    return answer
-
-
-def _result(answer: dict[str, Any]) -> SendResult:
-    code = str(answer.get("CodeResult", ""))
-    if code == ACCEPTED:
-        return SendResult(gateway_message_id=answer.get("SMSID") or None)
-    if code == DUPLICATE_REQUEST:
-        return SendResult(gateway_message_id=answer.get("SMSID") or None)
-    reason = answer.get("ErrorMessage") or CODES.get(code, "unknown result code")
-    if code in TRANSIENT:
-        raise RetryLater(f"eSMS CodeResult {code}: {reason}")
-    raise PermanentError(f"eSMS CodeResult {code}: {reason}")
-
-
-@hookimpl
-def gateway_callback(hub, connection, callback):
-    if connection.connector != NAME:
-        return None
-    # eSMS calls back with GET and query parameters; accept a form POST alike.
-    params = {**callback.form, **callback.args}
-    if not params.get("SMSID") and not params.get("RequestId"):
-        return []
-    status = str(params.get("SendStatus", ""))
-    if status == DELIVERED:
-        state = "delivered"
-    elif status == REJECTED:
-        state = "failed"
-    else:
-        state = "sent"
-    return [
-        DeliveryReceipt(
-            status=state,
-            gateway_message_id=params.get("SMSID") or None,
-            reference=params.get("RequestId") or None,
-            error=params.get("error_info") or ("rejected by eSMS" if state == "failed" else None),
-            cost=_price(params.get("Totalprice")),
-            currency="VND" if params.get("Totalprice") else None,
-        )
-    ]
-
-
-def _price(raw: Any) -> Decimal | None:
-    if raw in (None, ""):
-        return None
-    try:
-        return Decimal(str(raw))
-    except InvalidOperation:
-        return None
+    return [EsmsGateway()]

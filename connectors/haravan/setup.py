@@ -18,9 +18,9 @@ from typing import Any
 from connectors.haravan.store import NAME
 from connectors.haravan.store import OpenStore
 from connectors.haravan.store import open_store
-from connectors.haravan.store import public_url
-from connectors.haravan.store import update_settings
 from hub import current_hub
+from hub import public_url
+from hub import update_connection_settings
 from hub import utcnow
 
 log = logging.getLogger(__name__)
@@ -48,7 +48,7 @@ def setup_connection(connection_id: int) -> dict[str, Any]:
     script = None
     if store.settings.get("inject_widget", True) is not False:
         script = ensure_script_tag(hub, store)
-    update_settings(
+    update_connection_settings(
         hub,
         connection_id,
         {
@@ -72,7 +72,7 @@ def ensure_webhooks(store: OpenStore) -> list[str]:
 
 
 def widget_script_url(hub, connection_id: int) -> str:
-    return f"{public_url(hub)}/{NAME}/widget.js?connection={connection_id}"
+    return f"{public_url(hub, 'Haravan')}/{NAME}/widget.js?connection={connection_id}"
 
 
 def ensure_script_tag(hub, store: OpenStore) -> str:

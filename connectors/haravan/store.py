@@ -18,8 +18,8 @@ from typing import Any
 from connectors.haravan.client import HaravanApi
 from hub import Connection
 from hub import Hub
-from hub import PermanentError
 from hub import connection_secrets
+from hub import open_connection
 from hub import outside_http
 
 NAME = "haravan"
@@ -35,20 +35,6 @@ DEFAULT_SCOPES = (
 
 def app_config(hub: Hub) -> dict[str, Any]:
     return hub.plugin_config(NAME)
-
-
-def public_url(hub: Hub) -> str:
-    url = hub.config.get("HUB_PUBLIC_URL")
-    if not url:
-        raise PermanentError(
-            "HUB_PUBLIC_URL is not set: Haravan needs the hub's public https URL for webhooks "
-            "and the widget; set it and run the setup again"
-        )
-    return url.rstrip("/")
-
-
-def ours(connection: Any) -> bool:
-    return connection is not None and getattr(connection, "connector", None) == NAME
 
 
 def url_for(hub: Hub, name: str, default: str) -> str:
@@ -76,23 +62,13 @@ class OpenStore:
 
 def open_store(hub: Hub, connection_id: int) -> OpenStore | None:
     """Return API clients for an active connection, or None when calls must stop."""
-    with hub.db.session() as session:
-        connection = session.get(Connection, connection_id)
-        if not ours(connection) or connection.status != "active":
-            return None
-        session.expunge(connection)
-    token = connection_secrets(hub, connection).get("access_token")
-    if not token:
+    opened = open_connection(hub, NAME, connection_id)
+    if opened is None:
         return None
+    connection, token = opened.connection, opened.secrets["access_token"]
     http = outside_http(hub)
     return OpenStore(
         connection=connection,
         api=HaravanApi(url_for(hub, "api_url", API_URL), token, http=http),
         webhook_api=HaravanApi(url_for(hub, "webhook_api_url", WEBHOOK_API_URL), token, http=http),
     )
-
-
-def update_settings(hub: Hub, connection_id: int, changes: dict[str, Any]) -> None:
-    with hub.db.transaction() as session:
-        connection = session.get(Connection, connection_id, with_for_update=True)
-        connection.settings = {**(connection.settings or {}), **changes}

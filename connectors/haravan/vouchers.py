@@ -25,54 +25,27 @@ from sqlalchemy import select
 from sqlalchemy import update
 
 from connectors.haravan.models import HaravanDiscount
-from connectors.haravan.store import NAME
+from connectors.haravan.store import OpenStore
 from connectors.haravan.store import open_store
 from hub import Connection
-from hub import Event
 from hub import Hub
 from hub import PermanentError
-from hub import active_connection_ids
 from hub import utcnow
-from hub import voucher_status
 
 log = logging.getLogger(__name__)
 KINDS = {"amount_off": "fixed_amount", "percent_off": "percentage"}
 
 
-def push_voucher(hub: Hub, event: Event) -> list[int]:
-    """Create the event's voucher in each active Haravan shop of the merchant."""
-    voucher = event.data
-    if voucher.get("kind") not in KINDS:
-        return []
-    with hub.db.session() as session:
-        ids = active_connection_ids(session, NAME, merchant_id=event.merchant_id)
-    if voucher_status(hub, event.merchant_id, voucher["code"]) != "issued":
-        return []  # cancelled (or used) before it reached the shop
-    done = []
-    for connection_id in ids:
-        store = open_store(hub, connection_id)
-        if store is None:
-            continue
-        try:
-            answer = store.api.post("/com/discounts.json", {"discount": discount_body(voucher)})
-        except PermanentError as exc:
-            if "already" in str(exc).lower() or "exist" in str(exc).lower():
-                continue  # created by an earlier run of this job
-            raise
-        _remember(hub, connection_id, voucher["code"], (answer or {}).get("discount") or {})
-        done.append(connection_id)
-        log.info("voucher %s created in haravan connection %s", voucher["code"], connection_id)
-    if done and voucher_status(hub, event.merchant_id, voucher["code"]) == "cancelled":
-        # Cancelled while this job created it: its own job found nothing to disable yet.
-        withdraw_code(hub, event.merchant_id, voucher["code"])
-    return done
-
-
-def withdraw_voucher(hub: Hub, event: Event) -> list[int]:
-    """Disable a cancelled voucher's discount in every shop it was created in."""
-    if event.data.get("kind") not in KINDS:
-        return []
-    return withdraw_code(hub, event.merchant_id, event.data["code"])
+def create_discount(hub: Hub, store: OpenStore, voucher: dict[str, Any]) -> None:
+    """Create the voucher's discount in one shop and keep its id; one the shop has is done."""
+    try:
+        answer = store.api.post("/com/discounts.json", {"discount": discount_body(voucher)})
+    except PermanentError as exc:
+        if "already" in str(exc).lower() or "exist" in str(exc).lower():
+            return  # created by an earlier run of this job
+        raise
+    discount = (answer or {}).get("discount") or {}
+    _remember(hub, store.connection.id, voucher["code"], discount)
 
 
 def withdraw_code(hub: Hub, merchant_id: int, code: str) -> list[int]:

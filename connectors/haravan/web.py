@@ -40,12 +40,11 @@ from marshmallow import fields
 from sqlalchemy import select
 
 from connectors.haravan.client import TIMEOUT
-from connectors.haravan.installs import claim_shop
+from connectors.haravan.installs import HaravanInstall
 from connectors.haravan.store import ACCOUNTS_URL
 from connectors.haravan.store import DEFAULT_SCOPES
 from connectors.haravan.store import NAME
 from connectors.haravan.store import app_config
-from connectors.haravan.store import public_url
 from hub import Connection
 from hub import Hub
 from hub import NotFound
@@ -53,8 +52,10 @@ from hub import PermanentError
 from hub import RetryLater
 from hub import Unauthorized
 from hub import ValidationError
+from hub import claim_install
 from hub import current_hub
 from hub import outside_http
+from hub import public_url
 from hub import record_audit
 
 bp = Blueprint("haravan", __name__)
@@ -101,7 +102,7 @@ class Connect(MethodView):
         hub = current_hub()
         _app(hub)
         state = _signer(hub).dumps({"m": g.merchant_id, "name": data["name"]})
-        return {"authorize_url": f"{public_url(hub)}/{NAME}/oauth/start?state={state}"}
+        return {"authorize_url": f"{public_url(hub, 'Haravan')}/{NAME}/oauth/start?state={state}"}
 
 
 def _queue(hub: Hub, what: str, connection_id: int) -> None:
@@ -154,7 +155,7 @@ def oauth_start():
             "response_type": "code",
             "scope": config.get("scopes") or DEFAULT_SCOPES,
             "client_id": config["client_id"],
-            "redirect_uri": f"{public_url(hub)}/{NAME}/oauth/callback",
+            "redirect_uri": f"{public_url(hub, 'Haravan')}/{NAME}/oauth/callback",
             "nonce": nonce,
             "state": csrf,
         }
@@ -225,7 +226,7 @@ def _exchange(hub: Hub, config: dict, code: str) -> dict:
             data={
                 "grant_type": "authorization_code",
                 "code": code,
-                "redirect_uri": f"{public_url(hub)}/{NAME}/oauth/callback",
+                "redirect_uri": f"{public_url(hub, 'Haravan')}/{NAME}/oauth/callback",
                 "client_id": config["client_id"],
                 "client_secret": config["client_secret"],
             },
@@ -281,7 +282,7 @@ def _store(hub: Hub, state: dict, org_id: str, org_name: str, tokens: dict) -> i
             "uninstalled": False,
         }
         connection.status = "active"
-        claim_shop(session, org_id, connection.id)
+        claim_install(session, HaravanInstall, org_id, connection.id)
         record_audit(
             session,
             state["m"],
@@ -325,7 +326,7 @@ def widget_script():
         connection_id = int(request.args.get("connection", ""))
     except ValueError:
         return Response("/* missing connection */", mimetype="application/javascript", status=400)
-    loader = json.dumps(f"{public_url(hub)}/widget/v1/loader.js")
+    loader = json.dumps(f"{public_url(hub, 'Haravan')}/widget/v1/loader.js")
     body = (
         "(function () {\n"
         '  var s = document.createElement("script");\n'

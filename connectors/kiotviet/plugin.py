@@ -26,7 +26,7 @@ from connectors.kiotviet.settings import KiotVietSettingsSchema
 from connectors.kiotviet.signature import VARIANTS
 from connectors.kiotviet.signature import matching_variant
 from hub import Connection
-from hub import ConnectorInfo
+from hub import Connector
 from hub import ValidationError
 from hub import connection_secrets
 from hub import hookimpl
@@ -34,33 +34,15 @@ from hub import record_audit
 from hub import register_api_blueprint
 
 NAME = "kiotviet"
-#: Its webhook hooks answer only for its own connections (``hub.call_for_connector``).
-HUB_CONNECTOR = NAME
 #: The actions the connector turns into records; others are stored and ignored.
 HANDLED = ("invoice.update", "order.update", "customer.update")
 #: The connection setting that holds the signature variant pinned by the first good delivery.
 PINNED = "signature_variant"
 
 
-def _ours(connection: Any) -> bool:
-    return connection is not None and connection.connector == NAME
-
-
 @hookimpl
 def register_connectors(hub):
-    return [
-        ConnectorInfo(
-            name=NAME,
-            title="KiotViet",
-            kind="pos",
-            description=(
-                "Invoices, orders and customers from a KiotViet shop, by webhook. Needs the "
-                "shop's retailer name and its Public API client id and secret."
-            ),
-            settings_schema=KiotVietSettingsSchema,
-            secrets_schema=KiotVietSecretsSchema,
-        )
-    ]
+    return [KIOTVIET]
 
 
 @hookimpl
@@ -74,28 +56,6 @@ def register_commands(cli):
     from connectors.kiotviet.cli import kiotviet_group
 
     cli.add_command(kiotviet_group)
-
-
-@hookimpl
-def webhook_verify(hub, connection, headers, body):
-    """Accept a delivery signed with the connection's secret in its pinned variant.
-
-    Until one delivery has verified, every known variant is tried; the first
-    that verifies is pinned and is the only one accepted afterwards.
-    """
-    if not _ours(connection):
-        return None
-    secret = connection_secrets(hub, connection).get("webhook_secret")
-    if not secret:
-        return False
-    pinned = (connection.settings or {}).get(PINNED)
-    allowed = (pinned,) if pinned in VARIANTS else VARIANTS
-    variant = matching_variant(secret, headers, body, allowed=allowed)
-    if variant is None:
-        return False
-    if pinned is None:
-        return pin_variant(hub, connection, variant) == variant
-    return True
 
 
 def pin_variant(hub: Any, connection: Connection, variant: str) -> str:
@@ -139,28 +99,6 @@ def _envelope(body: bytes) -> dict[str, Any] | None:
     return value if isinstance(value, dict) else None
 
 
-@hookimpl
-def webhook_delivery_id(hub, connection, headers, body):
-    """The envelope's ``Id``: the same on every retry of one notification (``Attempt`` grows)."""
-    if not _ours(connection):
-        return None
-    envelope = _envelope(body) or {}
-    value = envelope.get("Id")
-    return str(value) if value not in (None, "") else None
-
-
-@hookimpl
-def webhook_topic(hub, connection, headers, body):
-    if not _ours(connection):
-        return None
-    envelope = _envelope(body) or {}
-    notifications = envelope.get("Notifications")
-    if not isinstance(notifications, list):
-        return ""
-    actions = {n.get("Action") for n in notifications if isinstance(n, dict)}
-    return ",".join(sorted(a for a in actions if isinstance(a, str)))
-
-
 def _zone(connection: Connection) -> ZoneInfo:
     name = (connection.settings or {}).get("timezone") or "Asia/Ho_Chi_Minh"
     try:
@@ -179,33 +117,78 @@ def _load(schema: Any, data: Any, what: str) -> Any:
         ) from None
 
 
-@hookimpl
-def webhook_records(hub, connection, topic, payload):
-    """Orders for ``invoice.update`` and ``order.update``, customers for ``customer.update``."""
-    if not _ours(connection):
-        return None
-    envelope = _load(schemas.EnvelopeSchema(), payload, "envelope")
-    zone = _zone(connection)
-    currency = str((connection.settings or {}).get("currency") or "VND").upper()
-    records: list[Any] = []
-    handled = False
-    for notification in envelope["Notifications"]:
-        action, items = notification["Action"], notification["Data"]
-        if action in HANDLED and not isinstance(items, list):
-            raise ValidationError(
-                f"the Data of a KiotViet {action} notification is not a list",
-                details={"Data": ["not a list"]},
-            )
-        if action == "invoice.update":
-            loaded = [_load(schemas.InvoiceSchema(), item, "invoice") for item in items]
-            records += [schemas.invoice_order(data, zone, currency) for data in loaded]
-        elif action == "order.update":
-            loaded = [_load(schemas.OrderSchema(), item, "order") for item in items]
-            records += [schemas.order_order(data, zone, currency) for data in loaded]
-        elif action == "customer.update":
-            loaded = [_load(schemas.CustomerSchema(), item, "customer") for item in items]
-            records += [schemas.customer(data) for data in loaded]
-        else:
-            continue
-        handled = True
-    return records if handled else None
+class KiotVietConnector(Connector):
+    """A KiotViet shop: signed webhook envelopes of invoices, orders and customers."""
+
+    name = NAME
+    title = "KiotViet"
+    kind = "pos"
+    description = (
+        "Invoices, orders and customers from a KiotViet shop, by webhook. Needs the "
+        "shop's retailer name and its Public API client id and secret."
+    )
+    settings_schema = KiotVietSettingsSchema
+    secrets_schema = KiotVietSecretsSchema
+
+    def verify_webhook(self, hub, connection, headers, body):
+        """Accept a delivery signed with the connection's secret in its pinned variant.
+
+        Until one delivery has verified, every known variant is tried; the first
+        that verifies is pinned and is the only one accepted afterwards.
+        """
+        secret = connection_secrets(hub, connection).get("webhook_secret")
+        if not secret:
+            return False
+        pinned = (connection.settings or {}).get(PINNED)
+        allowed = (pinned,) if pinned in VARIANTS else VARIANTS
+        variant = matching_variant(secret, headers, body, allowed=allowed)
+        if variant is None:
+            return False
+        if pinned is None:
+            return pin_variant(hub, connection, variant) == variant
+        return True
+
+    def delivery_id(self, hub, connection, headers, body):
+        """The envelope's ``Id``: the same on every retry of a notification (``Attempt`` grows)."""
+        envelope = _envelope(body) or {}
+        value = envelope.get("Id")
+        return str(value) if value not in (None, "") else None
+
+    def topic(self, hub, connection, headers, body):
+        envelope = _envelope(body) or {}
+        notifications = envelope.get("Notifications")
+        if not isinstance(notifications, list):
+            return ""
+        actions = {n.get("Action") for n in notifications if isinstance(n, dict)}
+        return ",".join(sorted(a for a in actions if isinstance(a, str)))
+
+    def records(self, hub, connection, topic, payload, headers):
+        """Orders for ``invoice.update`` and ``order.update``, customers for ``customer.update``."""
+        envelope = _load(schemas.EnvelopeSchema(), payload, "envelope")
+        zone = _zone(connection)
+        currency = str((connection.settings or {}).get("currency") or "VND").upper()
+        records: list[Any] = []
+        handled = False
+        for notification in envelope["Notifications"]:
+            action, items = notification["Action"], notification["Data"]
+            if action in HANDLED and not isinstance(items, list):
+                raise ValidationError(
+                    f"the Data of a KiotViet {action} notification is not a list",
+                    details={"Data": ["not a list"]},
+                )
+            if action == "invoice.update":
+                loaded = [_load(schemas.InvoiceSchema(), item, "invoice") for item in items]
+                records += [schemas.invoice_order(data, zone, currency) for data in loaded]
+            elif action == "order.update":
+                loaded = [_load(schemas.OrderSchema(), item, "order") for item in items]
+                records += [schemas.order_order(data, zone, currency) for data in loaded]
+            elif action == "customer.update":
+                loaded = [_load(schemas.CustomerSchema(), item, "customer") for item in items]
+                records += [schemas.customer(data) for data in loaded]
+            else:
+                continue
+            handled = True
+        return records if handled else None
+
+
+KIOTVIET = KiotVietConnector()

@@ -17,7 +17,7 @@ from connectors.pos.keys import CONNECTOR
 from connectors.pos.sales import MEMBER_REF
 from connectors.pos.settings import PosSettingsSchema
 from hub import Connection
-from hub import ConnectorInfo
+from hub import Connector
 from hub import Member
 from hub import hookimpl
 from hub import register_api_blueprint
@@ -25,21 +25,23 @@ from hub import register_api_blueprint
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
+class PosConnector(Connector):
+    """Tills that call the counter API with a POS key: no webhooks, no messages."""
+
+    name = CONNECTOR
+    title = "Point of sale (counter API)"
+    kind = "pos"
+    description = (
+        "Any till calls /pos/v1 with a POS key: look members up, enrol them, record "
+        "sales (also a backlog sent late), redeem points and burn vouchers. The "
+        "cashier page at /pos/cashier does the same in a browser."
+    )
+    settings_schema = PosSettingsSchema
+
+
 @hookimpl
 def register_connectors(hub):
-    return [
-        ConnectorInfo(
-            name=CONNECTOR,
-            title="Point of sale (counter API)",
-            kind="pos",
-            description=(
-                "Any till calls /pos/v1 with a POS key: look members up, enrol them, record "
-                "sales (also a backlog sent late), redeem points and burn vouchers. The "
-                "cashier page at /pos/cashier does the same in a browser."
-            ),
-            settings_schema=PosSettingsSchema,
-        )
-    ]
+    return [PosConnector()]
 
 
 @hookimpl

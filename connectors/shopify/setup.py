@@ -20,12 +20,12 @@ from connectors.shopify.client import user_errors
 from connectors.shopify.store import NAME
 from connectors.shopify.store import OpenStore
 from connectors.shopify.store import open_store
-from connectors.shopify.store import public_url
-from connectors.shopify.store import update_settings
 from connectors.shopify.store import webhook_url
 from hub import Hub
 from hub import PermanentError
 from hub import current_hub
+from hub import public_url
+from hub import update_connection_settings
 from hub import utcnow
 
 log = logging.getLogger(__name__)
@@ -80,7 +80,7 @@ mutation HubScriptTag($src: URL!) {
 
 
 def widget_script_url(hub: Hub, connection_id: int) -> str:
-    return f"{public_url(hub)}/{NAME}/widget.js?connection={connection_id}"
+    return f"{public_url(hub, 'Shopify')}/{NAME}/widget.js?connection={connection_id}"
 
 
 def setup_connection(connection_id: int) -> dict[str, Any]:
@@ -100,7 +100,7 @@ def setup_connection(connection_id: int) -> dict[str, Any]:
         "shop_name": shop.get("name") or store.settings.get("shop_name"),
         "set_up_at": utcnow().isoformat(),
     }
-    update_settings(hub, connection_id, changes)
+    update_connection_settings(hub, connection_id, changes)
     return {"webhooks_created": created, "script_tag": script}
 
 

@@ -34,7 +34,9 @@ from hub import Connection
 from hub import Hub
 from hub import PermanentError
 from hub import connection_secrets
+from hub import open_connection
 from hub import outside_http
+from hub import public_url
 
 log = logging.getLogger(__name__)
 
@@ -55,19 +57,8 @@ def app_config(hub: Hub) -> dict[str, Any]:
     return hub.plugin_config(NAME)
 
 
-def public_url(hub: Hub) -> str:
-    """Return the hub's public base URL, which the store's webhooks and scripts point at."""
-    url = hub.config.get("HUB_PUBLIC_URL")
-    if not url:
-        raise PermanentError(
-            "HUB_PUBLIC_URL is not set: Shopify needs the hub's public https URL to send "
-            "webhooks to; set it and run the store setup again"
-        )
-    return url.rstrip("/")
-
-
 def webhook_url(hub: Hub, connection_id: int) -> str:
-    return f"{public_url(hub)}/webhooks/{NAME}/{connection_id}"
+    return f"{public_url(hub, 'Shopify')}/webhooks/{NAME}/{connection_id}"
 
 
 def shop_base_url(hub: Hub, shop: str) -> str:
@@ -89,10 +80,6 @@ def api_version(hub: Hub, settings: dict[str, Any]) -> str:
     if isinstance(pinned, str) and API_VERSION_NAME.fullmatch(pinned):
         return pinned
     return app_config(hub).get("api_version") or API_VERSION
-
-
-def ours(connection: Any) -> bool:
-    return connection is not None and getattr(connection, "connector", None) == NAME
 
 
 def webhook_secrets(hub: Hub, connection: Connection) -> list[str]:
@@ -125,15 +112,11 @@ def open_store(hub: Hub, connection_id: int, **client_options: Any) -> OpenStore
     connection makes no call at all, and neither does one whose ``shop`` is
     not a ``name.myshopify.com`` domain (the only host it may call).
     """
-    with hub.db.session() as session:
-        connection = session.get(Connection, connection_id)
-        if not ours(connection) or connection.status != "active":
-            return None
-        session.expunge(connection)
-    secrets = connection_secrets(hub, connection)
-    token = secrets.get("access_token")
-    if not token:
+    opened = open_connection(hub, NAME, connection_id)
+    if opened is None:
         return None
+    connection, secrets = opened.connection, opened.secrets
+    token = secrets["access_token"]
     settings = connection.settings or {}
     shop = settings.get("shop")
     if not valid_shop(shop):
@@ -152,10 +135,3 @@ def open_store(hub: Hub, connection_id: int, **client_options: Any) -> OpenStore
         **client_options,
     )
     return OpenStore(connection=connection, admin=admin, secrets=secrets)
-
-
-def update_settings(hub: Hub, connection_id: int, changes: dict[str, Any]) -> None:
-    """Merge ``changes`` into the connection's settings in a transaction of its own."""
-    with hub.db.transaction() as session:
-        connection = session.get(Connection, connection_id, with_for_update=True)
-        connection.settings = {**(connection.settings or {}), **changes}

@@ -1,11 +1,10 @@
 """Push a redeemed reward's voucher to the store as a discount code; delete it if cancelled.
 
-``voucher.issued`` reaches ``handle_event`` once per event for this plugin
-(one job); the code is created in every active Shopify store of the merchant,
-limited to the member's own customer account where the store knows them.
-A code the store already has counts as done, so a retried job creates nothing
-twice. An order that uses the code comes back as ``VoucherUse`` and burns the
-voucher in the hub.
+The connector's ``push_voucher`` (``hub.StoreConnector``) creates the code in
+every active Shopify store of the merchant, limited to the member's own
+customer account where the store knows them, with ``create_code``. A code the
+store already has counts as done, so a retried job creates nothing twice. An
+order that uses the code comes back as ``VoucherUse`` and burns the voucher.
 
 ``discountCodeBasicCreate`` takes a ``DiscountCodeBasicInput`` whose required
 fields on create are ``code``, ``context`` (or the deprecated
@@ -24,13 +23,10 @@ from connectors.shopify.client import user_errors
 from connectors.shopify.store import NAME
 from connectors.shopify.store import OpenStore
 from connectors.shopify.store import open_store
-from hub import Event
 from hub import Hub
 from hub import PermanentError
 from hub import active_connection_ids
-from hub import identities_of
 from hub import utcnow
-from hub import voucher_status
 
 log = logging.getLogger(__name__)
 
@@ -69,48 +65,21 @@ mutation HubDiscountDelete($id: ID!) {
 """
 
 
-def push_voucher(hub: Hub, event: Event) -> list[int]:
-    """Create the event's voucher code in each active store; return the connections done."""
-    voucher = event.data
-    if voucher.get("kind") not in ("amount_off", "percent_off", "free_shipping"):
-        log.info(
-            "voucher %s is a %s: nothing to create in Shopify",
-            voucher.get("code"),
-            voucher.get("kind"),
-        )
-        return []
-    if voucher_status(hub, event.merchant_id, voucher["code"]) != "issued":
-        return []  # cancelled (or used) before it reached the store
-    done = []
-    for connection_id, customer_id in _targets(hub, event.merchant_id, voucher.get("member_id")):
-        store = open_store(hub, connection_id)
-        if store is None:
-            continue
-        create_code(store, voucher, customer_id)
-        done.append(connection_id)
-        if voucher_status(hub, event.merchant_id, voucher["code"]) == "cancelled":
-            # Cancelled while this job created it: its own job may have found no code yet.
-            delete_code(store, voucher["code"])
-    return done
-
-
-def withdraw_voucher(hub: Hub, event: Event) -> list[int]:
+def withdraw_code(hub: Hub, merchant_id: int, code: str) -> list[int]:
     """Delete a cancelled voucher's code from each active store; return the connections done.
 
-    ``voucher.cancelled`` gives the member their points back, so the code must
-    not stay usable at the checkout. The code is found by
-    ``codeDiscountNodeByCode`` and removed with ``discountCodeDelete``; a store
-    without it (never pushed, or deleted by an earlier run of this job) is done.
+    The code is found by ``codeDiscountNodeByCode`` and removed with
+    ``discountCodeDelete``; a store without it (never pushed, or deleted by an
+    earlier run of this job) is done.
     """
-    voucher = event.data
-    if voucher.get("kind") not in ("amount_off", "percent_off", "free_shipping"):
-        return []
+    with hub.db.session() as session:
+        ids = active_connection_ids(session, NAME, merchant_id=merchant_id)
     done = []
-    for connection_id, _ in _targets(hub, event.merchant_id, None):
+    for connection_id in ids:
         store = open_store(hub, connection_id)
         if store is None:
             continue
-        delete_code(store, voucher["code"])
+        delete_code(store, code)
         done.append(connection_id)
     return done
 
@@ -129,15 +98,6 @@ def delete_code(store: OpenStore, code: str) -> bool:
         )
     log.info("voucher %s deleted from shopify connection %s", code, store.connection.id)
     return True
-
-
-def _targets(hub: Hub, merchant_id: int, member_id: int | None) -> list[tuple[int, str | None]]:
-    with hub.db.session() as session:
-        ids = active_connection_ids(session, NAME, merchant_id=merchant_id)
-        known = {}
-        if member_id is not None:
-            known = {i.connection_id: i.external_id for i in identities_of(session, member_id)}
-    return [(connection_id, known.get(connection_id)) for connection_id in ids]
 
 
 def discount_input(voucher: dict[str, Any], customer_id: str | None) -> dict[str, Any]:

@@ -41,11 +41,10 @@ from sqlalchemy import select
 from connectors.shopify import signing
 from connectors.shopify.client import API_VERSION
 from connectors.shopify.client import TIMEOUT
-from connectors.shopify.installs import claim_shop
+from connectors.shopify.installs import ShopifyInstall
 from connectors.shopify.store import DEFAULT_SCOPES
 from connectors.shopify.store import NAME
 from connectors.shopify.store import app_config
-from connectors.shopify.store import public_url
 from connectors.shopify.store import shop_base_url
 from hub import Connection
 from hub import Hub
@@ -54,8 +53,10 @@ from hub import PermanentError
 from hub import RetryLater
 from hub import Unauthorized
 from hub import ValidationError
+from hub import claim_install
 from hub import current_hub
 from hub import outside_http
+from hub import public_url
 from hub import record_audit
 
 bp = Blueprint("shopify", __name__, url_prefix="/shopify")
@@ -114,7 +115,7 @@ class Connect(MethodView):
         _app(hub)
         shop = _clean_shop(data["shop"])
         state = _signer(hub).dumps({"m": g.merchant_id, "shop": shop, "name": data["name"]})
-        return {"authorize_url": f"{public_url(hub)}/{NAME}/oauth/start?state={state}"}
+        return {"authorize_url": f"{public_url(hub, 'Shopify')}/{NAME}/oauth/start?state={state}"}
 
 
 def _own_connection(hub: Hub, connection_id: int) -> Connection:
@@ -185,7 +186,7 @@ def oauth_start():
         {
             "client_id": config["api_key"],
             "scope": config.get("scopes") or DEFAULT_SCOPES,
-            "redirect_uri": f"{public_url(hub)}/{NAME}/oauth/callback",
+            "redirect_uri": f"{public_url(hub, 'Shopify')}/{NAME}/oauth/callback",
             "state": nonce,
         }
     )
@@ -219,7 +220,7 @@ def oauth_install():
         )
     shop = _clean_shop(request.args["shop"])
     state = _signer(hub).dumps({"m": int(merchant_id), "shop": shop, "name": ""})
-    return redirect(f"{public_url(hub)}/{NAME}/oauth/start?state={state}")
+    return redirect(f"{public_url(hub, 'Shopify')}/{NAME}/oauth/start?state={state}")
 
 
 @bp.get("/oauth/callback")
@@ -317,7 +318,7 @@ def _store_connection(hub: Hub, state: dict, shop: str, token: dict, config: dic
         connection.secrets_encrypted = hub.secrets.encrypt(stored)
         connection.settings = {**(connection.settings or {}), **settings}
         connection.status = "active"
-        claim_shop(session, shop, connection.id)
+        claim_install(session, ShopifyInstall, shop, connection.id)
         record_audit(
             session,
             state["m"],
@@ -342,7 +343,7 @@ def widget_script():
     attributes = {"data-connection": str(connection_id)}
     if proxy:
         attributes["data-hub"] = proxy.rstrip("/")
-    body = bootstrap_script(f"{public_url(hub)}/widget/v1/loader.js", attributes)
+    body = bootstrap_script(f"{public_url(hub, 'Shopify')}/widget/v1/loader.js", attributes)
     response = Response(body, mimetype="application/javascript")
     response.headers["Cache-Control"] = "public, max-age=300"
     return response

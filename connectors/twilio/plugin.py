@@ -15,20 +15,15 @@ number (STOP) come signed the same way to the inbound URL.
 
 from __future__ import annotations
 
-from decimal import Decimal
-from decimal import InvalidOperation
-from typing import Any
 from urllib.parse import quote
 
 from connectors.twilio import signature
 from connectors.twilio.settings import TwilioSecretsSchema
 from connectors.twilio.settings import TwilioSettingsSchema
-from hub import ConnectorInfo
 from hub import DeliveryReceipt
-from hub import Gateway
+from hub import GatewayConnector
 from hub import InboundMessage
 from hub import OutsideResponse
-from hub import OutsideUnreachable
 from hub import PermanentError
 from hub import RecipientOptedOut
 from hub import RetryLater
@@ -36,11 +31,10 @@ from hub import SendResult
 from hub import Unauthorized
 from hub import connection_secrets
 from hub import hookimpl
-from hub import outside_http
+from hub import transient_status
 
 NAME = "twilio"
 BASE_URL = "https://api.twilio.com"
-TIMEOUT = (5, 20)
 #: Twilio error 21610: the recipient replied STOP to this sender.
 UNSUBSCRIBED = 21610
 TOO_MANY_REQUESTS = 20429
@@ -48,128 +42,99 @@ DELIVERED = {"delivered", "read"}
 FAILED = {"failed", "undelivered", "canceled"}
 
 
-@hookimpl
-def register_connectors(hub):
-    return [
-        ConnectorInfo(
-            name=NAME,
-            title="Twilio",
-            kind="messaging",
-            description="SMS worldwide through Twilio; signed status callbacks and STOP replies.",
-            settings_schema=TwilioSettingsSchema,
-            secrets_schema=TwilioSecretsSchema,
-        )
-    ]
+class TwilioGateway(GatewayConnector):
+    """SMS through Twilio's Messages API; signed status callbacks and STOP replies."""
 
+    name = NAME
+    title = "Twilio"
+    description = "SMS worldwide through Twilio; signed status callbacks and STOP replies."
+    settings_schema = TwilioSettingsSchema
+    secrets_schema = TwilioSecretsSchema
+    inbound = True
+    base_url = BASE_URL
 
-@hookimpl
-def register_gateways(hub):
-    return [Gateway(connector=NAME, channels=("sms",), title="Twilio", inbound=True)]
+    def send(self, hub, connection, message):
+        settings = connection.settings or {}
+        token = connection_secrets(hub, connection).get("auth_token")
+        sid = settings.get("account_sid")
+        if not token or not sid:
+            raise PermanentError(
+                f"connection {connection.id} (Twilio) needs settings.account_sid and the "
+                f"auth_token secret; set them with PATCH /api/v1/connections/{connection.id}"
+            )
+        form = {"To": message.to, "Body": message.text}
+        if settings.get("messaging_service_sid"):
+            form["MessagingServiceSid"] = settings["messaging_service_sid"]
+        elif settings.get("from_number"):
+            form["From"] = settings["from_number"]
+        else:
+            raise PermanentError(
+                f"connection {connection.id} (Twilio) needs settings.from_number or "
+                "settings.messaging_service_sid"
+            )
+        if message.receipts_url:
+            form["StatusCallback"] = message.receipts_url
+        path = f"/2010-04-01/Accounts/{quote(str(sid), safe='')}/Messages.json"
+        response = self.post(hub, self.url(hub, path), data=form, auth=(sid, token))
+        return self._result(response)
 
+    def _result(self, response: OutsideResponse) -> SendResult:
+        answer = self.lenient_answer(response)
+        if response.status_code in (200, 201):
+            price = self.amount(answer.get("price"))
+            segments = answer.get("num_segments")
+            return SendResult(
+                gateway_message_id=answer.get("sid"),
+                status="delivered" if answer.get("status") in DELIVERED else "sent",
+                cost=abs(price) if price is not None else None,
+                currency=(answer.get("price_unit") or None) if price is not None else None,
+                segments=int(segments) if str(segments or "").isdigit() else None,
+            )
+        code = answer.get("code")
+        reason = f"Twilio HTTP {response.status_code}, error {code}: {answer.get('message', '')}"
+        if transient_status(response.status_code) or code == TOO_MANY_REQUESTS:
+            raise RetryLater(reason)
+        if code == UNSUBSCRIBED:
+            raise RecipientOptedOut(reason)
+        raise PermanentError(reason)
 
-@hookimpl
-def send_message(hub, connection, message):
-    if connection.connector != NAME:
-        return None
-    if message.channel != "sms":
-        raise PermanentError(f"Twilio cannot send {message.channel} messages")
-    settings = connection.settings or {}
-    token = connection_secrets(hub, connection).get("auth_token")
-    sid = settings.get("account_sid")
-    if not token or not sid:
-        raise PermanentError(
-            f"connection {connection.id} (Twilio) needs settings.account_sid and the "
-            f"auth_token secret; set them with PATCH /api/v1/connections/{connection.id}"
-        )
-    form = {"To": message.to, "Body": message.text}
-    if settings.get("messaging_service_sid"):
-        form["MessagingServiceSid"] = settings["messaging_service_sid"]
-    elif settings.get("from_number"):
-        form["From"] = settings["from_number"]
-    else:
-        raise PermanentError(
-            f"connection {connection.id} (Twilio) needs settings.from_number or "
-            "settings.messaging_service_sid"
-        )
-    if message.receipts_url:
-        form["StatusCallback"] = message.receipts_url
-    base = (hub.plugin_config(NAME).get("base_url") or BASE_URL).rstrip("/")
-    url = f"{base}/2010-04-01/Accounts/{quote(str(sid), safe='')}/Messages.json"
-    try:
-        response = outside_http(hub).post(url, data=form, auth=(sid, token), timeout=TIMEOUT)
-    except OutsideUnreachable as exc:
-        raise RetryLater(f"Twilio could not be reached: {exc}") from exc
-    return _result(response)
+    def verify_callback(self, hub, connection, callback):
+        token = connection_secrets(hub, connection).get("auth_token", "")
+        presented = callback.headers.get("X-Twilio-Signature", "")
+        if not signature.verify(token, callback.urls(), callback.form, presented):
+            raise Unauthorized("the X-Twilio-Signature is missing or wrong")
 
-
-def _result(response: OutsideResponse) -> SendResult:
-    try:
-        answer = response.json()
-    except ValueError:
-        answer = {}
-    if not isinstance(answer, dict):
-        answer = {}
-    if response.status_code in (200, 201):
-        price = _decimal(answer.get("price"))
-        segments = answer.get("num_segments")
-        return SendResult(
-            gateway_message_id=answer.get("sid"),
-            status="delivered" if answer.get("status") in DELIVERED else "sent",
-            cost=abs(price) if price is not None else None,
-            currency=(answer.get("price_unit") or None) if price is not None else None,
-            segments=int(segments) if str(segments or "").isdigit() else None,
-        )
-    code = answer.get("code")
-    reason = f"Twilio HTTP {response.status_code}, error {code}: {answer.get('message', '')}"
-    if response.status_code == 429 or code == TOO_MANY_REQUESTS or response.status_code >= 500:
-        raise RetryLater(reason)
-    if code == UNSUBSCRIBED:
-        raise RecipientOptedOut(reason)
-    raise PermanentError(reason)
-
-
-@hookimpl
-def gateway_callback(hub, connection, callback):
-    if connection.connector != NAME:
-        return None
-    token = connection_secrets(hub, connection).get("auth_token", "")
-    presented = callback.headers.get("X-Twilio-Signature", "")
-    if not signature.verify(token, callback.urls(), callback.form, presented):
-        raise Unauthorized("the X-Twilio-Signature is missing or wrong")
-    form = callback.form
-    if callback.endpoint == "inbound":
-        if not form.get("From"):
+    def read_callback(self, hub, connection, callback):
+        form = callback.form
+        if callback.endpoint == "inbound":
+            if not form.get("From"):
+                return []
+            return [
+                InboundMessage(
+                    sender=form["From"],
+                    text=form.get("Body", ""),
+                    gateway_message_id=form.get("MessageSid"),
+                )
+            ]
+        status = form.get("MessageStatus") or form.get("SmsStatus") or ""
+        if status in DELIVERED:
+            state = "delivered"
+        elif status in FAILED:
+            state = "failed"
+        elif status == "sent":
+            state = "sent"
+        else:
             return []
+        error = form.get("ErrorCode")
         return [
-            InboundMessage(
-                sender=form["From"],
-                text=form.get("Body", ""),
-                gateway_message_id=form.get("MessageSid"),
+            DeliveryReceipt(
+                status=state,
+                gateway_message_id=form.get("MessageSid") or form.get("SmsSid"),
+                error=f"Twilio error {error}" if error else None,
             )
         ]
-    status = form.get("MessageStatus") or form.get("SmsStatus") or ""
-    if status in DELIVERED:
-        state = "delivered"
-    elif status in FAILED:
-        state = "failed"
-    elif status == "sent":
-        state = "sent"
-    else:
-        return []
-    error = form.get("ErrorCode")
-    return [
-        DeliveryReceipt(
-            status=state,
-            gateway_message_id=form.get("MessageSid") or form.get("SmsSid"),
-            error=f"Twilio error {error}" if error else None,
-        )
-    ]
 
 
-def _decimal(raw: Any) -> Decimal | None:
-    if raw in (None, ""):
-        return None
-    try:
-        return Decimal(str(raw))
-    except InvalidOperation:
-        return None
+@hookimpl
+def register_connectors(hub):
+    return [TwilioGateway()]

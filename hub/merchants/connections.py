@@ -14,7 +14,8 @@ from hub.connection_settings import check_settings
 from hub.errors import NotFound
 from hub.errors import ValidationError
 from hub.models import Connection
-from hub.registry import ConnectorInfo
+from hub.registry import Connector
+from hub.registry import bare_connector
 
 if TYPE_CHECKING:
     from hub.core import Hub
@@ -119,15 +120,13 @@ def update_connection(
     return connection
 
 
-def connector_info(hub: Hub, connection: Connection) -> ConnectorInfo:
-    """The registered description of the connection's connector.
+def connector_info(hub: Hub, connection: Connection) -> Connector:
+    """The registered connector of the connection, for its description and schemas.
 
-    A connection whose connector is no longer installed gets a bare
-    description, so its settings are held to the hub's own for a store.
+    A connection whose connector is no longer installed gets a bare one, so
+    its settings are held to the hub's own for a store.
     """
-    return hub.connectors.get(connection.connector) or ConnectorInfo(
-        name=connection.connector, title=connection.connector
-    )
+    return hub.connectors.get(connection.connector) or bare_connector(connection.connector)
 
 
 def connection_secrets(hub: Hub, connection: Connection) -> dict[str, str]:

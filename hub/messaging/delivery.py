@@ -41,6 +41,7 @@ from hub.messaging.policy import decide
 from hub.messaging.settings import get_settings
 from hub.metrics import count
 from hub.models import Connection
+from hub.registry import UnknownConnector
 
 if TYPE_CHECKING:
     from hub.core import Hub
@@ -195,9 +196,10 @@ def _start_sending(hub: Hub, message: Message, decision: Decision, now: datetime
 
 def _send(hub: Hub, claim: Claim) -> Outcome:
     try:
-        result = hub.pm.hook.send_message(
-            hub=hub, connection=claim.connection, message=claim.outgoing
-        )
+        connector = hub.connector(claim.connection.connector)
+        result = connector.send_message(hub, claim.connection, claim.outgoing)
+    except UnknownConnector as exc:
+        return Outcome("permanent", error=exc.message)
     except RetryLater as exc:
         return Outcome("transient", error=str(exc) or repr(exc))
     except RecipientOptedOut as exc:
@@ -209,11 +211,6 @@ def _send(hub: Hub, claim: Claim) -> Outcome:
         log.exception("gateway %s raised sending message %s", claim.connection.connector, claim)
         return Outcome(
             "permanent", error=f"the {claim.connection.connector} plugin failed: {exc!r}"
-        )
-    if result is None:
-        return Outcome(
-            "permanent",
-            error=f"no installed plugin sends through connector {claim.connection.connector!r}",
         )
     return Outcome("sent", result=result)
 

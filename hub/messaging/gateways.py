@@ -1,9 +1,13 @@
-"""What a gateway plugin and the send pipeline hand each other: plain dataclasses.
+"""What a gateway connector and the send pipeline hand each other, and the gateway base.
 
-A gateway plugin registers a ``Gateway`` (which connector, which channels),
-sends an ``OutgoingMessage`` in ``send_message`` and answers a ``SendResult``,
-and turns a gateway's callback (``GatewayCallback``) into
-``DeliveryReceipt`` and ``InboundMessage`` items in ``gateway_callback``.
+A gateway plugin registers a ``GatewayConnector`` (which channels it serves,
+described by its ``Gateway``), sends an ``OutgoingMessage`` and answers a
+``SendResult``, and turns a gateway's callback (``GatewayCallback``) into
+``DeliveryReceipt`` and ``InboundMessage`` items. The base does what every
+HTTP gateway does the same way: the channel check, the address (an operator
+may point it at a simulator), the call through the hub's outside client, the
+classification of failures (transient or permanent) and the callback's
+check-then-read order.
 """
 
 from __future__ import annotations
@@ -13,13 +17,23 @@ from dataclasses import dataclass
 from dataclasses import field
 from datetime import datetime
 from decimal import Decimal
+from decimal import InvalidOperation
 from typing import TYPE_CHECKING
 from typing import Any
+from typing import ClassVar
 
 from hub.errors import PermanentError
+from hub.errors import RetryLater
+from hub.http import OutsideResponse
+from hub.http import OutsideUnreachable
+from hub.http import outside_http
+from hub.http import transient_status
+from hub.merchants.connections import connection_secrets
+from hub.registry import Connector
 
 if TYPE_CHECKING:
     from hub.core import Hub
+    from hub.models import Connection
 
 #: Channels a message can go out on (a member's consents use the same names).
 CHANNELS = ("zalo", "sms")
@@ -150,13 +164,146 @@ class RecipientOptedOut(PermanentError):
     """
 
 
+class GatewayConnector(Connector):
+    """A connector that sends messages; subclass it and write ``send`` and ``read_callback``.
+
+    Describe the gateway with ``channels``, ``receipts``, ``inbound`` and
+    ``unicode`` (see ``Gateway``), its production address with ``base_url``
+    and its own retryable result codes with ``transient_codes``.
+    ``send_message`` refuses a channel the gateway does not serve, then calls
+    ``send``; ``gateway_callback`` calls ``verify_callback`` (raise
+    ``Unauthorized`` on a bad signature), then ``read_callback``, for a
+    gateway that reports receipts or replies (any other answers 404).
+    """
+
+    kind = "messaging"
+    channels: ClassVar[tuple[str, ...]] = ("sms",)
+    receipts: ClassVar[bool] = True
+    inbound: ClassVar[bool] = False
+    unicode: ClassVar[bool] = True
+    base_url: ClassVar[str] = ""
+    #: (connect, read) seconds for every call to the gateway.
+    timeout: ClassVar[tuple[float, float]] = (5, 20)
+    #: The gateway's own result codes that a later attempt may get through.
+    transient_codes: ClassVar[frozenset[str]] = frozenset()
+
+    @property
+    def gateway(self) -> Gateway:  # type: ignore[override]
+        return Gateway(
+            connector=self.name,
+            channels=self.channels,
+            title=self.title,
+            receipts=self.receipts,
+            inbound=self.inbound,
+            unicode=self.unicode,
+        )
+
+    def send_message(
+        self, hub: Hub, connection: Connection, message: OutgoingMessage
+    ) -> SendResult:
+        if message.channel not in self.channels:
+            raise PermanentError(f"{self.title} cannot send {message.channel} messages")
+        return self.send(hub, connection, message)
+
+    def send(self, hub: Hub, connection: Connection, message: OutgoingMessage) -> SendResult:
+        """Send one message of a channel the gateway serves; answer what it said.
+
+        Raise ``RetryLater`` for a transient failure, ``PermanentError`` for
+        one retrying will not fix, ``RecipientOptedOut`` for an unsubscribed
+        recipient. Runs in a worker, outside any transaction.
+        """
+        raise NotImplementedError
+
+    def gateway_callback(
+        self, hub: Hub, connection: Connection, callback: GatewayCallback
+    ) -> list[DeliveryReceipt | InboundMessage] | None:
+        if not (self.receipts or self.inbound):
+            return None
+        self.verify_callback(hub, connection, callback)
+        return self.read_callback(hub, connection, callback)
+
+    def verify_callback(self, hub: Hub, connection: Connection, callback: GatewayCallback) -> None:
+        """Raise ``Unauthorized`` unless the gateway signed the request; by default the
+        hub's token in the callback URL (already checked) is the only check."""
+
+    def read_callback(
+        self, hub: Hub, connection: Connection, callback: GatewayCallback
+    ) -> list[DeliveryReceipt | InboundMessage]:
+        """The receipts and replies in a verified callback (empty when nothing is tracked)."""
+        return []
+
+    # -- what every HTTP gateway does alike ------------------------------------------
+
+    def url(self, hub: Hub, path: str = "") -> str:
+        """The gateway's address and ``path``: ``base_url``, or the operator's override."""
+        return (hub.plugin_config(self.name).get("base_url") or self.base_url).rstrip("/") + path
+
+    def post(self, hub: Hub, url: str, **options: Any) -> OutsideResponse:
+        """POST through the hub's outside client; an unreachable gateway is transient."""
+        try:
+            return outside_http(hub).post(url, timeout=self.timeout, **options)
+        except OutsideUnreachable as exc:
+            raise RetryLater(f"{self.title} could not be reached: {exc}") from exc
+
+    def answer(self, response: OutsideResponse) -> dict[str, Any]:
+        """The JSON object a gateway answered; 429, 5xx and anything else unreadable is
+        transient (the gateway may still be fine on the next attempt)."""
+        if transient_status(response.status_code):
+            raise RetryLater(f"{self.title} answered HTTP {response.status_code}")
+        answer = self.lenient_answer(response)
+        if not answer:
+            raise RetryLater(
+                f"{self.title} answered HTTP {response.status_code} without a JSON object"
+            )
+        return answer
+
+    @staticmethod
+    def lenient_answer(response: OutsideResponse) -> dict[str, Any]:
+        """The JSON object in a response, or an empty one when there is none."""
+        try:
+            answer = response.json()
+        except ValueError:
+            return {}
+        return answer if isinstance(answer, dict) else {}
+
+    def refused(self, code: Any, reason: str) -> Exception:
+        """The error for a send the gateway refused with its own ``code``: retry or give up."""
+        if str(code) in self.transient_codes:
+            return RetryLater(reason)
+        return PermanentError(reason)
+
+    def required_secrets(self, hub: Hub, connection: Connection, *names: str) -> dict[str, str]:
+        """The connection's secrets; a permanent failure naming the fix when one is missing."""
+        secrets = connection_secrets(hub, connection)
+        missing = [name for name in names if not secrets.get(name)]
+        if missing:
+            raise PermanentError(
+                f"connection {connection.id} ({self.title}) has no {' or '.join(missing)}; "
+                f"add it with PATCH /api/v1/connections/{connection.id}"
+            )
+        return secrets
+
+    def vietnamese_number(self, phone: str, *, national: bool = False) -> str:
+        """``+84912345678`` as ``84912345678``, or ``0912345678`` when ``national``."""
+        if not phone.startswith("+84"):
+            raise PermanentError(f"{self.title} sends only to Vietnamese numbers, not {phone}")
+        return "0" + phone[3:] if national else phone[1:]
+
+    @staticmethod
+    def amount(raw: Any) -> Decimal | None:
+        """A price the gateway reported, or None when it reported none readable."""
+        if raw in (None, ""):
+            return None
+        try:
+            return Decimal(str(raw))
+        except InvalidOperation:
+            return None
+
+
 def gateways(hub: Hub) -> dict[str, Gateway]:
-    """Return every registered gateway by connector name (cached on the hub)."""
-    state = hub.app.extensions.setdefault("messaging", {})
-    if "gateways" not in state:
-        found: dict[str, Gateway] = {}
-        for result in hub.pm.hook.register_gateways(hub=hub):
-            for gateway in result or []:
-                found[gateway.connector] = gateway
-        state["gateways"] = found
-    return state["gateways"]
+    """Return the gateway of every registered messaging connector, by connector name."""
+    return {
+        name: connector.gateway
+        for name, connector in hub.connectors.items()
+        if connector.gateway is not None
+    }

@@ -64,7 +64,7 @@ def gateway_callback(connector: str, connection_id: int, endpoint: str):
     if connection is None or connection.connector != connector or connection.status == "deleted":
         raise NotFound(f"connection {connection_id} not found", code="connection_not_found")
     callback = _callback(hub, endpoint)
-    items = hub.pm.hook.gateway_callback(hub=hub, connection=connection, callback=callback)
+    items = hub.connector(connector).gateway_callback(hub, connection, callback)
     if items is None:
         raise NotFound(f"connector {connector!r} takes no callbacks", code="no_callbacks")
     with hub.db.transaction() as session:

@@ -73,13 +73,13 @@ class _Visitor:
     """Who is asking: a member the platform vouched for, a signed customer id, or a guest."""
 
     limit_key: str
-    member: Member | None = None  # vouched for by a ``widget_identity`` plugin
+    member: Member | None = None  # vouched for by the connector's ``widget_identity``
     customer_id: str | None = None  # named by a valid store token
 
 
 def _visitor(hub, storefront: Storefront) -> _Visitor:
     connection = storefront.connection
-    answer = hub.pm.hook.widget_identity(hub=hub, connection=connection, request=request)
+    answer = hub.connector(connection.connector).widget_identity(hub, connection, request)
     if answer is not None:
         return _Visitor(f"c{connection.id}:m{answer.id}", member=answer)
     header = request.headers.get("Authorization", "")
