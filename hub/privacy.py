@@ -179,30 +179,21 @@ def export_customer(
     return data
 
 
+_PROFILE = (
+    "id", "code", "phone", "email", "name", "birthday", "gender", "province", "district", "ward",
+    "address", "tags", "attributes", "points_balance", "total_spent", "status", "created_at",
+)  # fmt: skip
+_ORDER = ("external_id", "number", "total", "currency", "financial_status", "placed_at", "customer")
+_ENTRY = ("kind", "points", "note", "created_at")
+_VOUCHER = ("code", "status", "reward_name", "issued_at", "used_at")
+
+
+def _fields(row: Any, names: tuple[str, ...]) -> dict[str, Any]:
+    return {name: _plain(getattr(row, name, None)) for name in names}
+
+
 def member_export(session: Session, member: Member) -> dict[str, Any]:
     """Return everything the hub holds about one member, as JSON-ready values."""
-    profile = {
-        name: _plain(getattr(member, name))
-        for name in (
-            "id",
-            "code",
-            "phone",
-            "email",
-            "name",
-            "birthday",
-            "gender",
-            "province",
-            "district",
-            "ward",
-            "address",
-            "tags",
-            "attributes",
-            "points_balance",
-            "total_spent",
-            "status",
-            "created_at",
-        )
-    }
     orders = session.scalars(
         select(Order).where(Order.member_id == member.id).order_by(Order.placed_at, Order.id)
     )
@@ -213,46 +204,18 @@ def member_export(session: Session, member: Member) -> dict[str, Any]:
         select(Voucher).where(Voucher.member_id == member.id).order_by(Voucher.id)
     )
     return {
-        "member": profile,
+        "member": _fields(member, _PROFILE),
         "identities": [
             {"connection_id": i.connection_id, "external_id": i.external_id}
             for i in identities_of(session, member.id)
         ],
         "consents": [
-            {"channel": c.channel, "granted": c.granted, "changed_at": _plain(c.changed_at)}
+            _fields(c, ("channel", "granted", "changed_at"))
             for c in consents_of(session, member.id)
         ],
-        "orders": [
-            {
-                "external_id": o.external_id,
-                "number": o.number,
-                "total": _plain(o.total),
-                "currency": o.currency,
-                "financial_status": o.financial_status,
-                "placed_at": _plain(o.placed_at),
-                "customer": o.customer,
-            }
-            for o in orders
-        ],
-        "points": [
-            {
-                "kind": e.kind,
-                "points": e.points,
-                "note": e.note,
-                "created_at": _plain(getattr(e, "created_at", None)),
-            }
-            for e in entries
-        ],
-        "vouchers": [
-            {
-                "code": v.code,
-                "status": v.status,
-                "reward_name": v.reward_name,
-                "issued_at": _plain(v.issued_at),
-                "used_at": _plain(v.used_at),
-            }
-            for v in vouchers
-        ],
+        "orders": [_fields(o, _ORDER) for o in orders],
+        "points": [_fields(e, _ENTRY) for e in entries],
+        "vouchers": [_fields(v, _VOUCHER) for v in vouchers],
     }
 
 
