@@ -13,6 +13,7 @@ from hub.console import auth_views  # noqa: F401 - routes
 from hub.console import member_views  # noqa: F401 - routes
 from hub.console import members_views  # noqa: F401 - routes
 from hub.console import overview_views  # noqa: F401 - routes
+from hub.console import program_views  # noqa: F401 - routes
 from hub.console import settings_views  # noqa: F401 - routes
 from hub.console.i18n import init_i18n
 from hub.console.nav import init_nav
