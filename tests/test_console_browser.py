@@ -22,6 +22,8 @@ PAGES = {
         "/console/members",
         "/console/members/{member}",
         "/console/program",
+        "/console/tiers",
+        "/console/rewards",
         "/console/settings/staff",
         "/console/settings/api-keys",
     ],
@@ -30,6 +32,8 @@ PAGES = {
         "/console/members?q=nguyen",
         "/console/members/{member}",
         "/console/program",
+        "/console/tiers",
+        "/console/rewards",
     ],
     "cashier": ["/console/counter?q=0912345678"],
 }

@@ -15,6 +15,7 @@ from flask import request
 from flask import url_for
 from flask_babel import gettext as _
 
+from hub.console.schema_forms import flat_errors
 from hub.console.schema_forms import form_fields
 from hub.console.schema_forms import read_fields
 from hub.console.web import bp
@@ -106,18 +107,6 @@ def _problem(exc: HubError) -> str:
     if exc.code == "validation_error" and isinstance(exc.details, Mapping):
         return _("Some settings are not valid; see the fields marked below.")
     return exc.message
-
-
-def flat_errors(details: Any, path: str = "") -> list[tuple[str, str]]:
-    """``{"earn_rate": {"amount": ["..."]}}`` as ``[("earn_rate.amount", "...")]``."""
-    if isinstance(details, Mapping):
-        out = []
-        for key, inner in details.items():
-            out += flat_errors(inner, f"{path}.{key}" if path else str(key))
-        return out
-    if isinstance(details, list | tuple):
-        return [pair for item in details for pair in flat_errors(item, path)]
-    return [(path, str(details))]
 
 
 @bp.get("/program")

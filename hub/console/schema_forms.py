@@ -13,11 +13,13 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from marshmallow import Schema
+from marshmallow import ValidationError as SchemaError
 from marshmallow import fields
 from marshmallow import validate
 
@@ -112,3 +114,47 @@ def read_fields(schema: type[Schema], form: Mapping[str, str], prefix: str) -> d
         else:
             section[field.name] = raw.strip()
     return section
+
+
+def flat_errors(details: Any, path: str = "") -> list[tuple[str, str]]:
+    """``{"earn_rate": {"amount": ["..."]}}`` as ``[("earn_rate.amount", "...")]``."""
+    if isinstance(details, Mapping):
+        out = []
+        for key, inner in details.items():
+            out += flat_errors(inner, f"{path}.{key}" if path else str(key))
+        return out
+    if isinstance(details, list | tuple):
+        return [pair for item in details for pair in flat_errors(item, path)]
+    return [(path, str(details))]
+
+
+def load_form(
+    schema: Schema, form: Mapping[str, str], *, checkboxes: tuple[str, ...] = ()
+) -> dict[str, Any]:
+    """Load a page's form with the API's body schema: blanks are null, checkboxes booleans.
+
+    :raise ValidationError: the schema refuses the form, with its messages as details.
+    """
+    data: dict[str, Any] = {name: name in form for name in checkboxes}
+    for name in schema.fields:
+        if name in checkboxes or name not in form:
+            continue
+        value = form[name].strip()
+        data[name] = value or None
+    try:
+        return schema.load({k: v for k, v in data.items() if v is not None or _nullable(schema, k)})
+    except SchemaError as exc:
+        raise ValidationError(
+            _("Some fields are not valid; see the list below."), details=exc.messages
+        ) from None
+
+
+def _nullable(schema: Schema, name: str) -> bool:
+    return bool(schema.fields[name].allow_none)
+
+
+def plain(value: Decimal | int | None) -> str:
+    """A number as a form field takes it back: ``2000000.0000`` as ``2000000``."""
+    if value is None:
+        return ""
+    return f"{Decimal(value).normalize():f}"
