@@ -24,6 +24,7 @@ PAGES = {
         "/console/program",
         "/console/tiers",
         "/console/rewards",
+        "/console/messages",
         "/console/settings/staff",
         "/console/settings/api-keys",
     ],
@@ -34,6 +35,7 @@ PAGES = {
         "/console/program",
         "/console/tiers",
         "/console/rewards",
+        "/console/messages",
     ],
     "cashier": ["/console/counter?q=0912345678"],
 }

@@ -12,6 +12,7 @@ from flask import Flask
 from hub.console import auth_views  # noqa: F401 - routes
 from hub.console import member_views  # noqa: F401 - routes
 from hub.console import members_views  # noqa: F401 - routes
+from hub.console import messages_views  # noqa: F401 - routes
 from hub.console import overview_views  # noqa: F401 - routes
 from hub.console import program_views  # noqa: F401 - routes
 from hub.console import rewards_views  # noqa: F401 - routes
