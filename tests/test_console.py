@@ -377,6 +377,13 @@ def test_each_user_chooses_the_language_and_money_follows_it(client, signed_in_o
     assert 'lang="en"' in html and "Total spent" in html and "₫0" in html
 
 
+def test_the_language_chosen_before_sign_in_stays_after_it(client, owner):
+    client.post("/console/language", data={"locale": "en", "csrf_token": csrf(client)})
+    sign_in(client, owner.email)
+    html = client.get("/console/members").get_data(as_text=True)
+    assert 'lang="en"' in html and "Sign out" in html
+
+
 def test_every_catalogue_string_has_its_vietnamese_and_the_compiled_file_is_current():
     from pathlib import Path
 

@@ -21,10 +21,22 @@ PAGES = {
         "/console/overview",
         "/console/members",
         "/console/members/{member}",
+        "/console/program",
+        "/console/tiers",
+        "/console/rewards",
+        "/console/messages",
         "/console/settings/staff",
         "/console/settings/api-keys",
     ],
-    "manager": ["/console/overview", "/console/members?q=nguyen", "/console/members/{member}"],
+    "manager": [
+        "/console/overview",
+        "/console/members?q=nguyen",
+        "/console/members/{member}",
+        "/console/program",
+        "/console/tiers",
+        "/console/rewards",
+        "/console/messages",
+    ],
     "cashier": ["/console/counter?q=0912345678"],
 }
 

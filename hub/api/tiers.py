@@ -167,7 +167,7 @@ def _reevaluate_call(merchant_id: int) -> JobCall:
     )
 
 
-def _reevaluate_with(session, merchant_id: int) -> JobRef:
+def reevaluate_after(session, merchant_id: int) -> JobRef:
     """Re-evaluate the merchant's members once ``session`` commits, in a background job."""
     return current_hub().jobs.enqueue_on_commit(session, _reevaluate_call(merchant_id))
 
@@ -195,7 +195,7 @@ class Tiers(MethodView):
         """
         with current_hub().db.transaction() as session:
             tier = tiers.create_tier(session, g.merchant_id, data, actor=g.actor)
-            ref = _reevaluate_with(session, g.merchant_id)
+            ref = reevaluate_after(session, g.merchant_id)
         return _with_job(tier, ref)
 
 
@@ -215,7 +215,7 @@ class TierById(MethodView):
             tier = tiers.update_tier(
                 session, tiers.get_tier(session, g.merchant_id, tier_id), data, actor=g.actor
             )
-            ref = _reevaluate_with(session, g.merchant_id)
+            ref = reevaluate_after(session, g.merchant_id)
         return _with_job(tier, ref)
 
     @blp.response(204)

@@ -12,11 +12,16 @@ from flask import Flask
 from hub.console import auth_views  # noqa: F401 - routes
 from hub.console import member_views  # noqa: F401 - routes
 from hub.console import members_views  # noqa: F401 - routes
+from hub.console import messages_views  # noqa: F401 - routes
 from hub.console import overview_views  # noqa: F401 - routes
+from hub.console import program_views  # noqa: F401 - routes
+from hub.console import rewards_views  # noqa: F401 - routes
 from hub.console import settings_views  # noqa: F401 - routes
+from hub.console import tier_views  # noqa: F401 - routes
 from hub.console.i18n import init_i18n
 from hub.console.nav import init_nav
 from hub.console.nav import label
+from hub.console.schema_forms import plain
 from hub.console.web import bp
 
 
@@ -26,4 +31,5 @@ def init_console(app: Flask) -> None:
     init_i18n(app)
     init_nav(app, hub.pm.hook.register_console_pages(hub=hub))
     app.jinja_env.globals["label"] = label
+    app.jinja_env.filters["plain"] = plain
     app.register_blueprint(bp)

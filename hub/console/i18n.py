@@ -31,15 +31,14 @@ LANG_COOKIE = "hub_console_lang"
 
 
 def select_locale() -> str:
-    """The locale of this request: the user's, the merchant's, the cookie's or the browser's."""
+    """The locale of this request: the user's, the one chosen in this browser, the merchant's,
+    or the browser's."""
     user = getattr(g, "console_user", None)
-    if user is not None:
-        for choice in (user.locale, user.merchant_locale):
-            if choice in LOCALES:
-                return choice
     chosen = request.cookies.get(LANG_COOKIE)
-    if chosen in LOCALES:
-        return chosen
+    choices = (user.locale, chosen, user.merchant_locale) if user is not None else (chosen,)
+    for choice in choices:
+        if choice in LOCALES:
+            return choice
     return request.accept_languages.best_match(LOCALES, default="vi")
 
 

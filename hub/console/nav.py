@@ -35,6 +35,10 @@ class NavEntry:
 CORE_PAGES = (
     NavEntry("overview", "console.overview", _l("Overview"), "manager"),
     NavEntry("members", "console.members", _l("Members"), "manager"),
+    NavEntry("program", "console.program", _l("Program"), "manager"),
+    NavEntry("tiers", "console.tiers", _l("Tiers"), "manager"),
+    NavEntry("rewards", "console.rewards", _l("Rewards"), "manager"),
+    NavEntry("messages", "console.messages", _l("Messages"), "manager"),
     NavEntry("counter", "console.counter", _l("Counter"), "cashier"),
     NavEntry("staff", "console.staff", _l("Staff"), "owner"),
     NavEntry("api_keys", "console.api_keys", _l("API keys"), "owner"),
@@ -77,6 +81,68 @@ LABELS = {
     "reverse": _l("Reversed"),
     "redeem": _l("Redeemed"),
     "expire": _l("Expired"),
+    "basis_points": _l("Points earned"),
+    "basis_spend": _l("Amount spent"),
+    "window_lifetime": _l("all time"),
+    "window_calendar_year": _l("this calendar year"),
+    "window_rolling_12m": _l("the last 12 months"),
+    "amount_off": _l("Amount off"),
+    "percent_off": _l("Percent off"),
+    "free_shipping": _l("Free shipping"),
+    "free_product": _l("Free product"),
+    "store_credit": _l("Store credit"),
+    "msg_queued": _l("Queued"),
+    "msg_held": _l("Held (quiet hours or caps)"),
+    "msg_sending": _l("Sending"),
+    "msg_sent": _l("Sent"),
+    "msg_delivered": _l("Delivered"),
+    "msg_failed": _l("Failed"),
+    "msg_skipped": _l("Skipped"),
+    # The automatic messages the built-in plugins offer.
+    "Happy birthday": _l("Happy birthday"),
+    "Thank you after a purchase": _l("Thank you after a purchase"),
+    "Points earned": _l("Points earned"),
+    "Points about to expire": _l("Points about to expire"),
+    "Tier up": _l("Tier up"),
+    "Near the next tier": _l("Near the next tier"),
+    "Voucher issued": _l("Voucher issued"),
+    "Win back": _l("Win back"),
+    "floor": _l("Down to a whole point"),
+    "half_up": _l("To the nearest point"),
+    "expiry_never": _l("Never"),
+    "expiry_days": _l("After N days"),
+    "expiry_end_of_month": _l("At the end of the month, N months on"),
+    "expiry_end_of_year": _l("At the end of the year, N months on"),
+    "reason_program_disabled": _l("program off"),
+    "reason_before_start": _l("before the start date"),
+    "reason_currency": _l("other currency"),
+    "reason_below_minimum": _l("below the smallest order"),
+    "reason_cancelled": _l("cancelled"),
+    # The earning rules the built-in plugins offer (titles and descriptions).
+    "First order bonus": _l("First order bonus"),
+    "Fixed points on a member's first paid order": _l(
+        "Fixed points on a member's first paid order"
+    ),
+    "Product bonus": _l("Product bonus"),
+    "Extra points (per unit, or a multiplier) for chosen products": _l(
+        "Extra points (per unit, or a multiplier) for chosen products"
+    ),
+    "Tier multiplier": _l("Tier multiplier"),
+    "Members earn their tier's earn multiplier times the base points": _l(
+        "Members earn their tier's earn multiplier times the base points"
+    ),
+    "Birthday month": _l("Birthday month"),
+    "A multiplier and/or a gift on orders in the member's birthday month": _l(
+        "A multiplier and/or a gift on orders in the member's birthday month"
+    ),
+    "Special days": _l("Special days"),
+    "A points multiplier on chosen dates or weekdays": _l(
+        "A points multiplier on chosen dates or weekdays"
+    ),
+    "Sign-up bonus": _l("Sign-up bonus"),
+    "Fixed points once, when a member is created": _l(
+        "Fixed points once, when a member is created"
+    ),
 }
 
 

@@ -165,3 +165,13 @@ def _moves(current: str, reported: str) -> bool:
     if current == "failed":
         return reported == "delivered"  # the gateway knows better than a lost worker
     return RANK[reported] > RANK.get(current, 0)
+
+
+def message_log(
+    session: Session, merchant_id: int, *, status: str | None = None, limit: int = 50
+) -> list[Message]:
+    """The merchant's latest messages, newest first, with their delivery status."""
+    query = select(Message).where(Message.merchant_id == merchant_id)
+    if status:
+        query = query.where(Message.status == status)
+    return list(session.scalars(query.order_by(Message.id.desc()).limit(limit)))

@@ -76,6 +76,16 @@ def list_rewards(
     return list(session.scalars(query.order_by(Reward.id).limit(limit)))
 
 
+def redemptions_per_reward(session: Session, merchant_id: int) -> dict[int, int]:
+    """How many vouchers each reward has issued (redemptions), by reward id."""
+    rows = session.execute(
+        select(Voucher.reward_id, func.count())
+        .where(Voucher.merchant_id == merchant_id, Voucher.reward_id.is_not(None))
+        .group_by(Voucher.reward_id)
+    )
+    return {reward_id: count for reward_id, count in rows}
+
+
 def get_reward(session: Session, merchant_id: int, reward_id: int) -> Reward:
     """Return the merchant's reward; another merchant's id is simply not found."""
     reward = session.get(Reward, reward_id)

@@ -24,12 +24,14 @@ from hub.tiers.ladder import create_tier
 from hub.tiers.ladder import get_settings
 from hub.tiers.ladder import get_tier
 from hub.tiers.ladder import list_tiers
+from hub.tiers.ladder import move_tier
 from hub.tiers.ladder import update_settings
 from hub.tiers.ladder import update_tier
 from hub.tiers.membership import current_period
 from hub.tiers.membership import current_tier
 from hub.tiers.membership import delete_tier
 from hub.tiers.membership import end_override
+from hub.tiers.membership import members_per_tier
 from hub.tiers.membership import override_tier
 from hub.tiers.membership import reevaluate_tier
 from hub.tiers.membership import tier_history
@@ -56,6 +58,8 @@ __all__ = [
     "get_tier",
     "list_tiers",
     "member_stats",
+    "members_per_tier",
+    "move_tier",
     "override_tier",
     "reevaluate_merchant",
     "reevaluate_tier",

@@ -245,3 +245,26 @@ def _move_reviews(session: Session, tier: Tier, settings: TierSettings, now: dat
         .values(review_at=review_at)
         .execution_options(synchronize_session=False)
     )
+
+
+def move_tier(session: Session, tier: Tier, step: int, *, actor: str) -> Tier:
+    """Swap ``tier`` with its neighbour one place up (``step`` 1) or down (-1) the ladder.
+
+    :raise ValidationError: there is no neighbour that way, or the swapped ladder would
+        not rise (a higher position needs a higher threshold on the same basis and window).
+    """
+    ladder = list_tiers(session, tier.merchant_id)
+    index = ladder.index(tier) + (1 if step > 0 else -1)
+    if not 0 <= index < len(ladder):
+        raise ValidationError(
+            f"tier {tier.name!r} is already at the {'top' if step > 0 else 'bottom'}",
+            details={"position": ["no neighbour that way"]},
+            code="tier_at_end",
+        )
+    other = ladder[index]
+    mine, theirs = tier.position, other.position
+    # Positions are unique: park this tier above the ladder while the other moves.
+    tier.position = max(t.position for t in ladder) + 1
+    session.flush()
+    update_tier(session, other, {"position": mine}, actor=actor)
+    return update_tier(session, tier, {"position": theirs}, actor=actor)

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -409,3 +410,13 @@ def delete_tier(hub: Hub, session: Session, tier: Tier, *, actor: str) -> int:
     session.delete(tier)
     session.flush()
     return len(holders)
+
+
+def members_per_tier(session: Session, merchant_id: int) -> dict[int | None, int]:
+    """How many members stand in each tier now (key None: in no tier after a period)."""
+    rows = session.execute(
+        select(MemberTier.tier_id, func.count())
+        .where(MemberTier.merchant_id == merchant_id, MemberTier.ended_at.is_(None))
+        .group_by(MemberTier.tier_id)
+    )
+    return {tier_id: count for tier_id, count in rows}
