@@ -208,14 +208,14 @@ def test_reward_and_tier_names_are_escaped(client, manager, api, payload):
 
 
 def test_another_merchants_tier_and_reward_are_not_found(client, hub, api, other_merchant):
-    tier = a_tier(api, "Bạc", "100")
+    tier = a_tier(api, "Titan riêng", "100")
     reward = a_reward(api)
     stranger = make_staff(hub, other_merchant.id, "owner")
     sign_in(client, stranger.email)
     for path in (f"/console/tiers/{tier['id']}", f"/console/rewards/{reward['id']}"):
         assert client.get(path).status_code == 404
         assert send(client, path, action="delete" if "tiers" in path else "off").status_code == 404
-    assert "Bạc" not in client.get("/console/tiers").get_data(as_text=True)
+    assert "Titan riêng" not in client.get("/console/tiers").get_data(as_text=True)
     assert api.get(f"/api/v1/rewards/{reward['id']}").json["active"] is True
     assert len(api.get("/api/v1/tiers").json["data"]) == 1
 
