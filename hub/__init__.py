@@ -140,6 +140,7 @@ from hub.store_toolkit import add_store_commands
 from hub.store_toolkit import hub_errors_as_click
 from hub.store_toolkit import simulate_command
 from hub.store_toolkit import store_commands
+from hub.store_web import StoreWeb
 from hub.tiers import current_tier
 from hub.widget.state import member_qr_svg
 
@@ -208,6 +209,7 @@ __all__ = [
     "StoreConnector",
     "StoreOperations",
     "StorePage",
+    "StoreWeb",
     "StorefrontSettingsSchema",
     "Tier",
     "UTCDateTime",
