@@ -132,6 +132,7 @@ from hub.store_connector import public_url
 from hub.store_connector import update_connection_settings
 from hub.store_sync import StoreBackfill
 from hub.store_sync import StorePage
+from hub.store_sync import StoreSync
 from hub.store_sync import apply_pages
 from hub.store_sync import run_backfill
 from hub.store_sync import walk_pages
@@ -140,6 +141,7 @@ from hub.store_toolkit import add_store_commands
 from hub.store_toolkit import hub_errors_as_click
 from hub.store_toolkit import simulate_command
 from hub.store_toolkit import store_commands
+from hub.store_toolkit import store_operations
 from hub.store_web import StoreWeb
 from hub.tiers import current_tier
 from hub.widget.state import member_qr_svg
@@ -209,6 +211,7 @@ __all__ = [
     "StoreConnector",
     "StoreOperations",
     "StorePage",
+    "StoreSync",
     "StoreWeb",
     "StorefrontSettingsSchema",
     "Tier",
@@ -274,6 +277,7 @@ __all__ = [
     "set_consent",
     "simulate_command",
     "store_commands",
+    "store_operations",
     "transient_status",
     "update_connection_settings",
     "use_voucher",
