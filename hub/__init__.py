@@ -123,6 +123,8 @@ from hub.rewards.vouchers import use_voucher
 from hub.rewards.vouchers import validate_voucher
 from hub.rewards.vouchers import voucher_status
 from hub.simulators import LoopbackServer
+from hub.simulators import StoreSimulator
+from hub.simulators import body_signature
 from hub.store_connector import StoreConnection
 from hub.store_connector import StoreConnector
 from hub.store_connector import claim_install
@@ -211,6 +213,7 @@ __all__ = [
     "StoreConnector",
     "StoreOperations",
     "StorePage",
+    "StoreSimulator",
     "StoreSync",
     "StoreWeb",
     "StorefrontSettingsSchema",
@@ -228,6 +231,7 @@ __all__ = [
     "apply_pages",
     "apply_record",
     "birthday_members",
+    "body_signature",
     "check_outside_url",
     "claim_install",
     "connection_secrets",
