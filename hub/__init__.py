@@ -123,6 +123,8 @@ from hub.rewards.vouchers import use_voucher
 from hub.rewards.vouchers import validate_voucher
 from hub.rewards.vouchers import voucher_status
 from hub.simulators import LoopbackServer
+from hub.simulators import StoreSimulator
+from hub.simulators import body_signature
 from hub.store_connector import StoreConnection
 from hub.store_connector import StoreConnector
 from hub.store_connector import claim_install
@@ -132,6 +134,7 @@ from hub.store_connector import public_url
 from hub.store_connector import update_connection_settings
 from hub.store_sync import StoreBackfill
 from hub.store_sync import StorePage
+from hub.store_sync import StoreSync
 from hub.store_sync import apply_pages
 from hub.store_sync import run_backfill
 from hub.store_sync import walk_pages
@@ -140,6 +143,8 @@ from hub.store_toolkit import add_store_commands
 from hub.store_toolkit import hub_errors_as_click
 from hub.store_toolkit import simulate_command
 from hub.store_toolkit import store_commands
+from hub.store_toolkit import store_operations
+from hub.store_web import StoreWeb
 from hub.tiers import current_tier
 from hub.widget.state import member_qr_svg
 
@@ -208,6 +213,9 @@ __all__ = [
     "StoreConnector",
     "StoreOperations",
     "StorePage",
+    "StoreSimulator",
+    "StoreSync",
+    "StoreWeb",
     "StorefrontSettingsSchema",
     "Tier",
     "UTCDateTime",
@@ -223,6 +231,7 @@ __all__ = [
     "apply_pages",
     "apply_record",
     "birthday_members",
+    "body_signature",
     "check_outside_url",
     "claim_install",
     "connection_secrets",
@@ -272,6 +281,7 @@ __all__ = [
     "set_consent",
     "simulate_command",
     "store_commands",
+    "store_operations",
     "transient_status",
     "update_connection_settings",
     "use_voucher",

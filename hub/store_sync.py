@@ -10,16 +10,22 @@ records were not stored.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from collections.abc import Iterable
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from hub.core import Hub
+from hub.core import current_hub
 from hub.db import utcnow
+from hub.merchants.connections import active_connection_ids
 from hub.models import Connection
 from hub.records import apply_record
+
+log = logging.getLogger(__name__)
 
 PHASES = ("customers", "orders", "done")
 
@@ -133,3 +139,92 @@ def walk_pages(fetch: Callable[[Any], StorePage], first: Any = None) -> Iterator
         if page.next is None:
             return
         cursor = page.next
+
+
+#: ``updated(store, cursor, page_size, since)``: the page at ``cursor`` of the orders
+#: updated at ``since`` (``YYYY-MM-DDTHH:MM:SSZ``, UTC) or later.
+FetchUpdated = Callable[[Any, Any, int, str], StorePage]
+
+
+@dataclass(frozen=True)
+class StoreSync:
+    """A store connector's backfill and reconciliation jobs, built on its ``StoreBackfill``.
+
+    ``jobs`` is the module the connector binds the jobs in (``backfill_job``,
+    ``reconcile_connection``), so the queue can name them; ``resubscribe(hub, store)``
+    restores missing webhook subscriptions and answers what it did, as a dict merged into
+    a reconciliation's answer.
+    """
+
+    name: str
+    jobs: str
+    how: StoreBackfill
+    updated: FetchUpdated
+    resubscribe: Callable[[Hub, Any], dict[str, Any]]
+    page_size: int = 50
+    window: timedelta = timedelta(hours=48)
+
+    def backfill(
+        self,
+        hub: Hub,
+        connection_id: int,
+        *,
+        progress: Callable[[int], Any] | None = None,
+        restart: bool = False,
+        page_size: int | None = None,
+        max_pages: int | None = None,
+    ) -> dict[str, Any]:
+        """Import the store's customers, then its orders; answer the state reached."""
+        return run_backfill(
+            hub,
+            connection_id,
+            self.how,
+            progress=progress,
+            restart=restart,
+            page_size=page_size or self.page_size,
+            max_pages=max_pages,
+        )
+
+    def backfill_job(self, connection_id: int) -> dict[str, Any]:
+        """Job: run the backfill to its end (resumes where an earlier run stopped)."""
+        return self.backfill(current_hub(), connection_id)
+
+    def reconcile_all(self) -> int:
+        """Periodic job: enqueue one reconciliation per active connection of the connector."""
+        hub = current_hub()
+        with hub.db.session() as session:
+            ids = active_connection_ids(session, self.name)
+        for connection_id in ids:
+            hub.jobs.enqueue(
+                f"{self.jobs}.reconcile_connection",
+                connection_id,
+                job_id=f"{self.name}-reconcile-{connection_id}",
+                retry=hub.jobs.default_retry(3),
+                meta={"plugin": self.name, "connection_id": connection_id},
+            )
+        return len(ids)
+
+    def reconcile_connection(
+        self, connection_id: int, window_hours: int | None = None
+    ) -> dict[str, Any]:
+        """Job: restore missing subscriptions and apply the orders updated in the window.
+
+        Orders the webhooks brought already change nothing; a connection that is not
+        active answers ``{"skipped": True}`` and calls nothing.
+        """
+        hub = current_hub()
+        store = self.how.open_store(hub, connection_id)
+        if store is None:
+            return {"skipped": True}
+        restored = self.resubscribe(hub, store)
+        window = timedelta(hours=window_hours) if window_hours else self.window
+        since = (utcnow() - window).strftime("%Y-%m-%dT%H:%M:%SZ")
+        pages = walk_pages(
+            lambda cursor: self.updated(store, cursor, self.page_size, since),
+            first=self.how.first_cursor,
+        )
+        seen = apply_pages(hub, connection_id, pages)
+        log.info(
+            "%s connection %s reconciled: %s orders, %s", self.name, connection_id, seen, restored
+        )
+        return {"orders": seen, **restored}

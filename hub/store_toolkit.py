@@ -8,6 +8,7 @@ options of its simulator; the commands, their arguments, the progress bar and th
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from collections.abc import Iterator
 from collections.abc import Sequence
@@ -51,6 +52,26 @@ class StoreOperations:
     backfill: Backfill
     setup: Callable[[int], Any]
     reconcile: Reconcile
+
+
+def store_operations(package: str) -> Callable[[], StoreOperations]:
+    """The operations of the store connector ``package``, imported when first asked for.
+
+    The connector's ``sync`` module supplies ``totals``, ``backfill`` and
+    ``reconcile_connection``, its ``setup`` module ``setup_connection``.
+    """
+
+    def load() -> StoreOperations:
+        sync = importlib.import_module(f"{package}.sync")
+        setup = importlib.import_module(f"{package}.setup")
+        return StoreOperations(
+            totals=sync.totals,
+            backfill=sync.backfill,
+            setup=setup.setup_connection,
+            reconcile=sync.reconcile_connection,
+        )
+
+    return load
 
 
 @contextmanager

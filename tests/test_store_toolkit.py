@@ -7,12 +7,14 @@ from __future__ import annotations
 from typing import Any
 
 import click
+import pytest
 
 from hub import NotFound
 from hub import StoreOperations
 from hub import add_store_commands
 from hub import simulate_command
 from hub import store_commands
+from hub import store_operations
 
 
 class PaperStore:
@@ -153,3 +155,24 @@ def test_the_simulate_command_serves_what_its_options_build_and_names_it():
     assert result.output.strip() == "Simulated paper shop lan at http://127.0.0.1:8799"
     assert built[0].shop == "lan" and built[0].served == ("127.0.0.1", 8799)
     assert sorted(cli.commands) == ["other", "paper", "simulate"]
+
+
+def test_store_operations_are_the_connectors_sync_and_setup_functions():
+    from connectors.haravan import setup
+    from connectors.haravan import sync
+
+    operations = store_operations("connectors.haravan")()
+
+    assert operations.totals is sync.totals
+    assert operations.setup is setup.setup_connection
+    assert operations.backfill == sync.SYNC.backfill
+    assert operations.reconcile == sync.SYNC.reconcile_connection
+
+
+def test_store_operations_of_a_package_without_sync_fail_when_first_asked_for():
+    load = store_operations("connectors.esms")
+
+    with pytest.raises(ModuleNotFoundError) as raised:
+        load()
+
+    assert raised.value.name == "connectors.esms.sync"

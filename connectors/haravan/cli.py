@@ -4,22 +4,10 @@ from __future__ import annotations
 
 import click
 
-from hub import StoreOperations
 from hub import add_store_commands
 from hub import simulate_command
 from hub import store_commands
-
-
-def _operations() -> StoreOperations:
-    from connectors.haravan import setup
-    from connectors.haravan import sync
-
-    return StoreOperations(
-        totals=sync.totals,
-        backfill=sync.backfill,
-        setup=setup.setup_connection,
-        reconcile=sync.reconcile_connection,
-    )
+from hub import store_operations
 
 
 def _simulator(
@@ -40,7 +28,7 @@ def _simulator(
 haravan_group = store_commands(
     "haravan",
     "Haravan shops: history import, setup, reconciliation.",
-    _operations,
+    store_operations("connectors.haravan"),
     noun="shop",
     subscriptions="webhook topics",
 )

@@ -26,12 +26,8 @@ for money), to the app callback URL; duplicates and forged signatures too.
 from __future__ import annotations
 
 import base64
-import hashlib
-import hmac
-import itertools
 import json
 import secrets
-import threading
 import time
 from datetime import UTC
 from datetime import datetime
@@ -44,7 +40,8 @@ from flask import jsonify
 from flask import redirect
 from flask import request
 
-from hub import LoopbackServer
+from hub import StoreSimulator
+from hub import body_signature
 
 
 def _now() -> str:
@@ -73,12 +70,8 @@ class LeakyBucket:
         return True
 
 
-class HaravanSimulator(LoopbackServer):
+class HaravanSimulator(StoreSimulator):
     """One simulated Haravan shop. ``with HaravanSimulator(...) as shop:`` serves it."""
-
-    #: Seconds the store waits for the hub to answer a webhook, as the platform does.
-    #: Tests on a loaded machine, where processing runs inline, may raise it.
-    delivery_timeout: float = 5.0
 
     def __init__(
         self,
@@ -98,20 +91,10 @@ class HaravanSimulator(LoopbackServer):
         self.verify_token = verify_token
         self.role = role
         self.bucket = LeakyBucket(*bucket)
-        self.lock = threading.RLock()
-        self.ids = itertools.count(1138637099)
-        self.codes: dict[str, str] = {}
-        self.tokens: set[str] = set()
         self.topics: list[str] = []
-        self.customers: dict[int, dict[str, Any]] = {}
-        self.orders: dict[int, dict[str, Any]] = {}
-        self.discounts: dict[str, dict[str, Any]] = {}
-        self.script_tags: list[dict[str, Any]] = []
-        self.deliveries: list[dict[str, Any]] = []
         self.challenges: list[int] = []
-        self.calls: list[str] = []
         self.limited = 0
-        super().__init__(self._make_app())
+        super().__init__(self._make_app(), first_id=1138637099)
 
     def issue_token(self) -> str:
         """Make a private app's token, as the developer dashboard shows it."""
@@ -357,11 +340,7 @@ class HaravanSimulator(LoopbackServer):
             "gender": gender,
             "last_order_date": None,
         }
-        with self.lock:
-            self.customers[customer_id] = customer
-        if notify:
-            self.send("customers/create", customer)
-        return customer
+        return self.keep_customer(customer, notify=notify)
 
     def place_order(
         self,
@@ -474,13 +453,7 @@ class HaravanSimulator(LoopbackServer):
             if customer
             else None,
         }
-        with self.lock:
-            self.orders[order_id] = order
-        if notify:
-            self.send("orders/create", order)
-            if financial_status == "paid":
-                self.send("orders/paid", order)
-        return order
+        return self.keep_order(order, notify=notify)
 
     def refund(self, order_id: int, amount: float, *, notify: bool = True) -> dict[str, Any]:
         """Refund part of an order; Haravan reports it in ``orders/updated``."""
@@ -530,25 +503,13 @@ class HaravanSimulator(LoopbackServer):
             return []
         body = json.dumps(payload, ensure_ascii=False).encode()
         key = "forged-key" if forge else self.client_secret
-        signature = base64.b64encode(hmac.new(key.encode(), body, hashlib.sha256).digest())
         headers = {
             "Content-Type": "application/json; charset=utf-8",
-            "X-Haravan-Hmacsha256": signature.decode(),
+            "X-Haravan-Hmacsha256": body_signature(key, body),
             "X-Haravan-Topic": topic,
             "X-Haravan-Org-Id": self.org_id,
             "X-Haravan-Subscription-Id": "6141d6266e269fed5b515c89",
         }
         if test:
             headers["X-Haravan-Test"] = "true"
-        answers = []
-        for _ in range(times):
-            try:
-                status = requests.post(
-                    self.callback_url, data=body, headers=headers, timeout=self.delivery_timeout
-                ).status_code
-            except requests.RequestException as exc:
-                status = f"error: {exc}"
-            record = {"topic": topic, "status": status}
-            self.deliveries.append(record)
-            answers.append(record)
-        return answers
+        return [self.post_delivery(self.callback_url, topic, body, headers) for _ in range(times)]

@@ -11,9 +11,6 @@ same transaction as each page: an interrupted run resumes at the next page.
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Callable
-from datetime import timedelta
 from typing import Any
 
 from connectors.haravan.schemas import customer_records
@@ -25,17 +22,8 @@ from connectors.haravan.store import open_store
 from hub import Hub
 from hub import StoreBackfill
 from hub import StorePage
-from hub import active_connection_ids
-from hub import apply_pages
-from hub import current_hub
-from hub import run_backfill
-from hub import utcnow
-from hub import walk_pages
+from hub import StoreSync
 
-log = logging.getLogger(__name__)
-
-PAGE_SIZE = 50
-RECONCILE_WINDOW = timedelta(hours=48)
 LISTS = {"customers": "/com/customers.json", "orders": "/com/orders.json"}
 
 
@@ -59,63 +47,22 @@ def _page(store: OpenStore, phase: str, page: int, page_size: int, **filters: An
     return StorePage(records, len(items), page + 1 if len(items) == page_size else None)
 
 
-BACKFILL = StoreBackfill(open_store=open_store, fetch=_page, cursor_key="page", first_cursor=1)
+def _updated(store: OpenStore, page: int, page_size: int, since: str) -> StorePage:
+    return _page(store, "orders", page, page_size, updated_at_min=since)
 
 
-def backfill(
-    hub: Hub,
-    connection_id: int,
-    *,
-    progress: Callable[[int], None] | None = None,
-    restart: bool = False,
-    page_size: int = PAGE_SIZE,
-    max_pages: int | None = None,
-) -> dict[str, Any]:
-    """Import the shop's customers, then its orders; return the state reached."""
-    return run_backfill(
-        hub,
-        connection_id,
-        BACKFILL,
-        progress=progress,
-        restart=restart,
-        page_size=page_size,
-        max_pages=max_pages,
-    )
+def _resubscribe(hub: Hub, store: OpenStore) -> dict[str, Any]:
+    return {"webhooks_subscribed": ensure_webhooks(store)}
 
 
-def backfill_job(connection_id: int) -> dict[str, Any]:
-    """Job: run the backfill to its end (resumes where an earlier run stopped)."""
-    return backfill(current_hub(), connection_id)
-
-
-def reconcile_all() -> int:
-    """Periodic job: enqueue one reconciliation per active Haravan connection."""
-    hub = current_hub()
-    with hub.db.session() as session:
-        ids = active_connection_ids(session, NAME)
-    for connection_id in ids:
-        hub.jobs.enqueue(
-            "connectors.haravan.sync.reconcile_connection",
-            connection_id,
-            job_id=f"haravan-reconcile-{connection_id}",
-            retry=hub.jobs.default_retry(3),
-            meta={"plugin": NAME, "connection_id": connection_id},
-        )
-    return len(ids)
-
-
-def reconcile_connection(connection_id: int, window_hours: int | None = None) -> dict[str, Any]:
-    """Job: re-subscribe missing topics and apply orders updated in the last 48 hours."""
-    hub = current_hub()
-    store = open_store(hub, connection_id)
-    if store is None:
-        return {"skipped": True}
-    subscribed = ensure_webhooks(store)
-    window = timedelta(hours=window_hours) if window_hours else RECONCILE_WINDOW
-    since = (utcnow() - window).strftime("%Y-%m-%dT%H:%M:%SZ")
-    pages = walk_pages(
-        lambda page: _page(store, "orders", page, PAGE_SIZE, updated_at_min=since), first=1
-    )
-    seen = apply_pages(hub, connection_id, pages)
-    log.info("haravan connection %s reconciled: %s orders", connection_id, seen)
-    return {"orders": seen, "webhooks_subscribed": subscribed}
+SYNC = StoreSync(
+    NAME,
+    __name__,
+    StoreBackfill(open_store=open_store, fetch=_page, cursor_key="page", first_cursor=1),
+    updated=_updated,
+    resubscribe=_resubscribe,
+)
+backfill = SYNC.backfill
+backfill_job = SYNC.backfill_job
+reconcile_all = SYNC.reconcile_all
+reconcile_connection = SYNC.reconcile_connection

@@ -4,22 +4,10 @@ from __future__ import annotations
 
 import click
 
-from hub import StoreOperations
 from hub import add_store_commands
 from hub import simulate_command
 from hub import store_commands
-
-
-def _operations() -> StoreOperations:
-    from connectors.shopify import setup
-    from connectors.shopify import sync
-
-    return StoreOperations(
-        totals=sync.totals,
-        backfill=sync.backfill,
-        setup=setup.setup_connection,
-        reconcile=sync.reconcile_connection,
-    )
+from hub import store_operations
 
 
 def _simulator(shop: str, api_key: str, api_secret: str, compliance_url: str | None):
@@ -32,7 +20,9 @@ def _simulator(shop: str, api_key: str, api_secret: str, compliance_url: str | N
 
 
 shopify_group = store_commands(
-    "shopify", "Shopify stores: history import, setup, reconciliation.", _operations
+    "shopify",
+    "Shopify stores: history import, setup, reconciliation.",
+    store_operations("connectors.shopify"),
 )
 
 simulate_shopify = simulate_command(

@@ -26,11 +26,9 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import itertools
 import json
 import re
 import secrets
-import threading
 import time
 import uuid
 from datetime import UTC
@@ -41,13 +39,13 @@ from decimal import Decimal
 from typing import Any
 from urllib.parse import urlencode
 
-import requests
 from flask import Flask
 from flask import jsonify
 from flask import redirect
 from flask import request
 
-from hub import LoopbackServer
+from hub import StoreSimulator
+from hub import body_signature
 
 STORE_TZ = timezone(timedelta(hours=7))
 API_VERSION = "2026-01"
@@ -113,12 +111,8 @@ class Bucket:
         }
 
 
-class ShopifySimulator(LoopbackServer):
+class ShopifySimulator(StoreSimulator):
     """One simulated store. ``with ShopifySimulator(...) as store:`` serves it on loopback."""
-
-    #: Seconds the store waits for the hub to answer a webhook, as the platform does.
-    #: Tests on a loaded machine, where processing runs inline, may raise it.
-    delivery_timeout: float = 5.0
 
     def __init__(
         self,
@@ -139,20 +133,10 @@ class ShopifySimulator(LoopbackServer):
         self.compliance_url = compliance_url
         self.currency = currency
         self.bucket = Bucket(*bucket)
-        self.lock = threading.RLock()
-        self.ids = itertools.count(7000000001)
-        self.codes: dict[str, bool] = {}
-        self.tokens: set[str] = set()
-        self.customers: dict[int, dict[str, Any]] = {}
-        self.orders: dict[int, dict[str, Any]] = {}
         self.subscriptions: list[dict[str, Any]] = []
-        self.script_tags: list[dict[str, Any]] = []
-        self.discounts: dict[str, dict[str, Any]] = {}
-        self.deliveries: list[dict[str, Any]] = []
         self.held: list[dict[str, Any]] = []
-        self.calls: list[str] = []
         self.throttled = 0
-        super().__init__(self._make_app())
+        super().__init__(self._make_app(), first_id=7000000001)
 
     def issue_token(self) -> str:
         """Make an access token as a custom app's admin page shows it."""
@@ -416,11 +400,7 @@ class ShopifySimulator(LoopbackServer):
             "admin_graphql_api_id": f"gid://shopify/Customer/{customer_id}",
             "default_address": None,
         }
-        with self.lock:
-            self.customers[customer_id] = customer
-        if notify:
-            self.send("customers/create", customer)
-        return customer
+        return self.keep_customer(customer, notify=notify)
 
     def place_order(
         self,
@@ -549,13 +529,7 @@ class ShopifySimulator(LoopbackServer):
                     "admin_graphql_api_id",
                 )
             }
-        with self.lock:
-            self.orders[order_id] = order
-        if notify:
-            self.send("orders/create", order)
-            if financial_status == "paid":
-                self.send("orders/paid", order)
-        return order
+        return self.keep_order(order, notify=notify)
 
     def _touch(self, order: dict[str, Any]) -> None:
         order["updated_at"] = _now()
@@ -695,12 +669,12 @@ class ShopifySimulator(LoopbackServer):
         return answers
 
     def _delivery(self, url: str, topic: str, body: bytes, event: str, forge: bool) -> dict:
-        key = "forged-key" if forge else self.webhook_secret
-        signature = base64.b64encode(hmac.new(key.encode(), body, hashlib.sha256).digest())
         headers = {
             "Content-Type": "application/json",
             "X-Shopify-Topic": topic,
-            "X-Shopify-Hmac-Sha256": signature.decode(),
+            "X-Shopify-Hmac-Sha256": body_signature(
+                "forged-key" if forge else self.webhook_secret, body
+            ),
             "X-Shopify-Shop-Domain": self.shop,
             "X-Shopify-API-Version": API_VERSION,
             "X-Shopify-Webhook-Id": str(uuid.uuid4()),
@@ -714,19 +688,9 @@ class ShopifySimulator(LoopbackServer):
         return self._deliver(self._delivery(url, topic, body, str(uuid.uuid4()), False))
 
     def _deliver(self, delivery: dict[str, Any]) -> dict[str, Any]:
-        try:
-            response = requests.post(
-                delivery["url"],
-                data=delivery["body"],
-                headers=delivery["headers"],
-                timeout=self.delivery_timeout,
-            )
-            status = response.status_code
-        except requests.RequestException as exc:
-            status = f"error: {exc}"
-        record = {"topic": delivery["topic"], "url": delivery["url"], "status": status}
-        self.deliveries.append(record)
-        return record
+        return self.post_delivery(
+            delivery["url"], delivery["topic"], delivery["body"], delivery["headers"]
+        )
 
     def release(self, *, reverse: bool = True) -> list[dict[str, Any]]:
         """Deliver the held deliveries, last first by default (out of order)."""

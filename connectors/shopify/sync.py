@@ -8,14 +8,15 @@ applied twice changes nothing.
 
 The backfill keeps its place in the connection's settings (``backfill``:
 phase, cursor and count), written in the same transaction as each page, so an
-interrupted run picks up at the page after the last one stored.
+interrupted run picks up at the page after the last one stored. Reconciliation
+re-subscribes missing webhooks and applies the orders updated in the last 48
+hours: Shopify removes a subscription whose deliveries keep failing and may
+deliver late or not at all (shopify.dev "Best practices for webhooks" asks for
+reconciliation jobs).
 """
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Callable
-from datetime import timedelta
 from typing import Any
 
 from connectors.shopify.schemas import graphql_customer_records
@@ -27,18 +28,7 @@ from connectors.shopify.store import open_store
 from hub import Hub
 from hub import StoreBackfill
 from hub import StorePage
-from hub import active_connection_ids
-from hub import apply_pages
-from hub import current_hub
-from hub import run_backfill
-from hub import utcnow
-from hub import walk_pages
-
-log = logging.getLogger(__name__)
-
-PAGE_SIZE = 50
-#: Orders updated this long ago or later are looked at by each reconciliation.
-RECONCILE_WINDOW = timedelta(hours=48)
+from hub import StoreSync
 
 CUSTOMERS_QUERY = """
 query HubCustomers($first: Int!, $after: String) {
@@ -130,77 +120,22 @@ def _page(
     )
 
 
-BACKFILL = StoreBackfill(open_store=open_store, fetch=_page)
+def _updated(store: OpenStore, cursor: str | None, page_size: int, since: str) -> StorePage:
+    return _page(store, "orders", cursor, page_size, f"updated_at:>='{since}'")
 
 
-def backfill(
-    hub: Hub,
-    connection_id: int,
-    *,
-    progress: Callable[[int], None] | None = None,
-    restart: bool = False,
-    page_size: int = PAGE_SIZE,
-    max_pages: int | None = None,
-) -> dict[str, Any]:
-    """Import the store's customers, then its orders; return the state reached.
-
-    ``progress(n)`` is called with the number of records of each page stored.
-    ``max_pages`` stops early (the state says where); ``restart`` starts over.
-    """
-    return run_backfill(
-        hub,
-        connection_id,
-        BACKFILL,
-        progress=progress,
-        restart=restart,
-        page_size=page_size,
-        max_pages=max_pages,
-    )
+def _resubscribe(hub: Hub, store: OpenStore) -> dict[str, Any]:
+    return {"webhooks_created": ensure_webhooks(hub, store)}
 
 
-def backfill_job(connection_id: int) -> dict[str, Any]:
-    """Job: run the backfill to its end (resumes where an earlier run stopped)."""
-    return backfill(current_hub(), connection_id)
-
-
-def reconcile_all() -> int:
-    """Periodic job: enqueue one reconciliation per active Shopify connection."""
-    hub = current_hub()
-    with hub.db.session() as session:
-        ids = active_connection_ids(session, NAME)
-    for connection_id in ids:
-        hub.jobs.enqueue(
-            "connectors.shopify.sync.reconcile_connection",
-            connection_id,
-            job_id=f"shopify-reconcile-{connection_id}",
-            retry=hub.jobs.default_retry(3),
-            meta={"plugin": NAME, "connection_id": connection_id},
-        )
-    return len(ids)
-
-
-def reconcile_connection(connection_id: int, window_hours: int | None = None) -> dict[str, Any]:
-    """Job: re-subscribe missing webhooks and apply orders updated in the last 48 hours.
-
-    Shopify removes a subscription whose deliveries keep failing and may
-    deliver late or not at all (shopify.dev "Best practices for webhooks"
-    asks for reconciliation jobs); orders the webhooks brought already
-    change nothing.
-    """
-    hub = current_hub()
-    store = open_store(hub, connection_id)
-    if store is None:
-        return {"skipped": True}
-    created = ensure_webhooks(hub, store)
-    window = timedelta(hours=window_hours) if window_hours else RECONCILE_WINDOW
-    since = (utcnow() - window).strftime("%Y-%m-%dT%H:%M:%SZ")
-    query = f"updated_at:>='{since}'"
-    pages = walk_pages(lambda cursor: _page(store, "orders", cursor, PAGE_SIZE, query))
-    seen = apply_pages(hub, connection_id, pages)
-    log.info(
-        "shopify connection %s reconciled: %s orders, %s subscriptions restored",
-        connection_id,
-        seen,
-        len(created),
-    )
-    return {"orders": seen, "webhooks_created": created}
+SYNC = StoreSync(
+    NAME,
+    __name__,
+    StoreBackfill(open_store=open_store, fetch=_page),
+    updated=_updated,
+    resubscribe=_resubscribe,
+)
+backfill = SYNC.backfill
+backfill_job = SYNC.backfill_job
+reconcile_all = SYNC.reconcile_all
+reconcile_connection = SYNC.reconcile_connection
