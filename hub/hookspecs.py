@@ -178,8 +178,8 @@ def webhook_verify(hub: Hub, connection: Connection, headers: Headers, body: byt
     or wrong (the hub answers 401 and stores nothing), and None for a
     connection of another connector. Stops at the first non-None result.
     Raise ``Unauthorized`` to refuse with a message of your own.
-    Runs in: request, before anything is stored, with an app context but
-    not always a request context (use the arguments); no network I/O.
+    Runs in: request, before anything is stored, with an app context and no
+    request context (use the arguments); no network I/O.
     """
 
 
@@ -197,7 +197,8 @@ def webhook_connection(
     uninstalled still sends privacy requests, so ``webhook_records`` must
     decide what a disabled connection's deliveries do. The signature is
     checked next, with ``webhook_verify``. Stops at the first non-None result.
-    Runs in: request, before anything is stored; no network I/O.
+    Runs in: request, before anything is stored, with an app context and no
+    request context (use the arguments); no network I/O.
     """
 
 
@@ -211,8 +212,8 @@ def webhook_delivery_id(
     changes nothing. Return None for a connection of another connector or a
     delivery without an id; the hub then uses a SHA-256 of the body.
     Stops at the first non-None result.
-    Runs in: request, after ``webhook_verify``, not always with a request
-    context (use the arguments); no network I/O.
+    Runs in: request, after ``webhook_verify``, with an app context and no
+    request context (use the arguments); no network I/O.
     """
 
 
@@ -222,8 +223,8 @@ def webhook_topic(hub: Hub, connection: Connection, headers: Headers, body: byte
 
     Stored with the delivery and passed to ``webhook_records``. Return None for
     a connection of another connector. Stops at the first non-None result.
-    Runs in: request, after ``webhook_verify``, not always with a request
-    context (use the arguments); no network I/O.
+    Runs in: request, after ``webhook_verify``, with an app context and no
+    request context (use the arguments); no network I/O.
     """
 
 
