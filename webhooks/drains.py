@@ -68,7 +68,10 @@ class EnqueueGate:
 
 def enqueue_gate(hub: Hub) -> EnqueueGate:
     """Return the app's gate (one per app, so per process and per test app)."""
-    return hub.app.extensions.setdefault("webhooks_enqueue_gate", EnqueueGate())
+    gate = hub.app.extensions.get("webhooks_enqueue_gate")
+    if gate is None:
+        gate = hub.app.extensions.setdefault("webhooks_enqueue_gate", EnqueueGate())
+    return gate
 
 
 def drain_mark(hub: Hub, connection_id: int) -> str:

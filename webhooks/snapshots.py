@@ -125,7 +125,10 @@ class Snapshots:
 
 def snapshots_of(hub: Hub) -> Snapshots:
     """Return this app's snapshots (one set per app, so per process and per test app)."""
-    return hub.app.extensions.setdefault("webhooks_connection_snapshots", Snapshots())
+    snapshots = hub.app.extensions.get("webhooks_connection_snapshots")
+    if snapshots is None:
+        snapshots = hub.app.extensions.setdefault("webhooks_connection_snapshots", Snapshots())
+    return snapshots
 
 
 def store_if_current(hub: Hub, snapshot: Snapshot, values: dict[str, Any]) -> int | None:
