@@ -48,6 +48,8 @@ import uuid
 from collections.abc import Iterator
 from typing import Any
 
+from werkzeug.datastructures import Headers
+
 from bench.loadgen import Gunicorn
 from bench.loadgen import Result
 from bench.loadgen import _request
@@ -60,6 +62,8 @@ from hub.testing import create_postgres_database
 from hub.testing import drop_postgres_database
 from hub.testing import make_app
 from hub.testing import migrate
+from webhooks.inbox import drain_connection
+from webhooks.intake import accept
 from webhooks.testing import new_test_secret
 from webhooks.testing import standard_headers
 
@@ -425,41 +429,31 @@ def processing_span(database_url: str, since: float) -> float:
 def fill_inbox(
     database_url: str, redis_url: str, prefix: str, connection_id: int, n: int, tag: str
 ) -> None:
-    """Store ``n`` deliveries as the intake does and queue the connection's drain."""
+    """Take ``n`` deliveries through the intake's path, which queues the connection's drain."""
     app = make_app(database_url, config={"HUB_REDIS_URL": redis_url, "HUB_REDIS_PREFIX": prefix})
     hub = app.extensions["hub"]
-    from hub import Connection
-    from webhooks.drains import queue_drain
-    from webhooks.intake import store
-
-    with hub.db.session() as session:
-        connection = session.get(Connection, connection_id)
-    for i in range(n):
-        body, headers = signed(i, tag)
-        store(hub, connection, f"{tag}-{i}", "order.paid", headers, body)
-    queue_drain(hub, connection_id, connector="custom")
+    with app.app_context():
+        for i in range(n):
+            body, headers = signed(i, tag)
+            accept(hub, "custom", connection_id, Headers(headers), body)
+    assert hub.jobs.settle(timeout=10)
     hub.db.dispose()
 
 
 def plain_loop(database_url: str, redis_url: str, prefix: str, connection_id: int, n: int) -> float:
-    """The job body (drain_connection) in this process, on rows stored without a job."""
+    """The job body (drain_connection) in this process, on rows taken through the intake's path."""
     app = make_app(database_url, config={"HUB_REDIS_URL": redis_url, "HUB_REDIS_PREFIX": prefix})
     hub = app.extensions["hub"]
-    from hub import Connection
-    from webhooks.inbox import drain_connection
-    from webhooks.intake import store
-
-    with hub.db.session() as session:
-        connection = session.get(Connection, connection_id)
-    ids = []
-    for i in range(n):
-        body, headers = signed(i, "loop")
-        ids.append(store(hub, connection, f"loop-{i}", "order.paid", headers, body))
+    with app.app_context():
+        for i in range(n):
+            body, headers = signed(i, "loop")
+            accept(hub, "custom", connection_id, Headers(headers), body)
+    assert hub.jobs.settle(timeout=10)
     gc.collect()
     gc.freeze()  # as hub worker does once started
     with app.app_context():
         started = time.monotonic()
-        assert drain_connection(connection_id) == len(ids)
+        assert drain_connection(connection_id) == n
         elapsed = time.monotonic() - started
     hub.db.dispose()
     return n / elapsed

@@ -61,6 +61,8 @@ class Connector:
     gateway: Gateway | None = None
 
     # -- inbound webhooks: request, no network I/O -------------------------------
+    # The intake calls these in front of Flask: with an app context and no request
+    # context, so they read their arguments, never ``flask.request``.
 
     def connection_for(self, hub: Hub, headers: Headers, body: bytes) -> Connection | None:
         """Name the connection a delivery to ``/webhooks/<name>`` (one URL per app) is for.

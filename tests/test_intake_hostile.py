@@ -91,7 +91,7 @@ def order_event(name="Lan"):
 
 
 def test_a_signed_deep_body_at_the_custom_intake_is_400_and_not_stored(client, hub, custom):
-    # The second delivery meets a remembered connection: the fast path hands it on, same answer.
+    # The second delivery meets the remembered connection: the same answer.
     for message_id in ("msg_deep_1", "msg_deep_2"):
         headers = standard_headers(SECRET, message_id, DEEP)
         response = client.post(f"/webhooks/custom/{custom}", data=DEEP, headers=headers)

@@ -1,24 +1,23 @@
-"""Queueing the drains of connections' inboxes, with no Redis wait on a request.
+"""Queueing the drains of connections' inboxes: one scheduler, and a gatherer for requests.
 
-A connection's inbox rows are worked by a drain job. Its Redis mark says a
-drain is queued and not yet started: a delivery whose row is committed sets
-the mark if it is missing and only then enqueues a drain; the drain clears
-the mark when it starts, before it reads the inbox. So a row committed
-before a drain has started is read by it, and a row committed after queues
-another.
+A connection's inbox rows are worked by a drain job (``webhooks.inbox``).
+With Redis, a mark per connection says a drain is queued and not yet
+started: ``queue_drains`` sets the marks of the connections it is given
+(``SET NX``, one pipelined round trip) and enqueues drains only for those
+whose mark was missing; the drain clears its mark when it starts, before it
+reads the inbox. So a row committed before a drain has started is read by
+it, and a row committed after queues another. Without Redis every request
+enqueues a drain (a job-table row, or a run inline): a drain that finds
+nothing left changes nothing.
 
-A delivery's answer waits for its inbox row's commit and nothing else. The
-drain mark (see ``webhooks.intake.queue_drain``) is set by one thread per
-process shortly after: it collects the connections that stored rows in the
-last few milliseconds and, per batch, sets their marks in one round trip to
-Redis and enqueues the drains that were missing in another. A Redis round
-trip per delivery, which a request used to wait on, becomes one per batch.
-
-The order that makes it safe holds: a mark is only set after the row's
-commit. What can go wrong leaves rows pending, never lost: Redis down (the
-enqueue gate closes), or the process killed
-between the answer and the batch; the periodic sweep enqueues them. A
-process leaving normally sends what it holds first.
+A delivery's answer waits for its inbox row's commit and nothing else: the
+request hands its connection to the process's ``DrainRequests``, whose
+thread calls ``queue_drains`` for every connection that stored rows since its
+last turn. A mark is only set after the row's commit, so the order above
+holds. What can go wrong leaves rows pending, never lost: Redis down (the
+enqueue gate closes), or the process killed between the answer and the
+thread's turn; the periodic sweep queues them. A process leaving normally
+sends what it holds first.
 """
 
 from __future__ import annotations
@@ -36,25 +35,24 @@ from hub import JobCall
 
 log = logging.getLogger(__name__)
 
-#: After a failed enqueue, rows wait for the sweep this long instead of each
-#: request trying an unreachable Redis again.
+#: After a failed enqueue, requests leave their rows to the sweep this long
+#: instead of each trying an unreachable Redis again.
 ENQUEUE_PAUSE_SECONDS = 5.0
 #: How long a drain stays marked as queued: past it, a delivery queues another
 #: even if the first was lost (a flushed Redis); the sweep covers the rest.
 DRAIN_MARK_SECONDS = 60
-#: How long the thread lets requests gather before a batch: a drain starts this much
+#: How long the thread lets requests gather before a turn: a drain starts this much
 #: later, and a busy process sends at most one batch per interval.
 GATHER_SECONDS = 0.02
-#: How long it lets them gather after a batch that found every drain it asked for still
-#: queued, not started: those drains read whatever is committed before they start, so
-#: asking again sooner would only cost round trips (workers are behind, or none run).
+#: How long it lets them gather after a turn that found every drain it asked for still
+#: queued, not started: those drains read whatever is committed before they start.
 QUEUED_GATHER_SECONDS = 0.1
 #: How often an idle thread looks whether its app still exists.
 IDLE_CHECK_SECONDS = 30.0
 
 
 class EnqueueGate:
-    """Stop trying Redis for a few seconds after it failed, so intake stays fast."""
+    """Closed for a few seconds after Redis failed: requests then leave their rows to the sweep."""
 
     def __init__(self) -> None:
         self.closed_until = 0.0
@@ -70,12 +68,21 @@ class EnqueueGate:
 
 def enqueue_gate(hub: Hub) -> EnqueueGate:
     """Return the app's gate (one per app, so per process and per test app)."""
-    return hub.app.extensions.setdefault("webhooks_enqueue_gate", EnqueueGate())
+    gate = hub.app.extensions.get("webhooks_enqueue_gate")
+    if gate is None:
+        gate = hub.app.extensions.setdefault("webhooks_enqueue_gate", EnqueueGate())
+    return gate
 
 
 def drain_mark(hub: Hub, connection_id: int) -> str:
     """The Redis key saying a drain of the connection's inbox is queued and not yet started."""
     return f"{hub.jobs.prefix}:inbox-drain:{connection_id}"
+
+
+def drain_started(hub: Hub, connection_id: int) -> None:
+    """Clear the connection's drain mark: a row committed from now on queues another drain."""
+    if not hub.jobs.is_inline:
+        hub.jobs.redis.delete(drain_mark(hub, connection_id))
 
 
 def drain_job(hub: Hub, connection_id: int, connector: str) -> JobCall:
@@ -89,26 +96,56 @@ def drain_job(hub: Hub, connection_id: int, connector: str) -> JobCall:
     )
 
 
-def queue_drain(hub: Hub, connection_id: int, *, connector: str) -> bool:
-    """Enqueue a drain of the connection's inbox unless one is queued; True if this one did.
+def queue_drains(hub: Hub, connectors: dict[int, str]) -> list[int]:
+    """Enqueue a drain of each connection (id to connector) that has none queued; return
+    the connections whose drain this enqueued.
 
-    At once, from the caller's thread (a drain queueing its successor, the
-    sweep). Raises when Redis cannot be reached.
+    Raises when Redis (or the job table) cannot be reached, after closing the
+    enqueue gate and clearing the marks this call set: the rows wait for the sweep.
     """
-    mark = drain_mark(hub, connection_id)
-    if not hub.jobs.redis.set(mark, 1, nx=True, ex=DRAIN_MARK_SECONDS):
-        return False  # a drain is queued and will read what is waiting
+    if hub.jobs.is_inline:
+        hub.jobs.enqueue_many(drain_job(hub, i, name) for i, name in connectors.items())
+        return list(connectors)
+    marks = {connection_id: drain_mark(hub, connection_id) for connection_id in connectors}
+    were_set: dict[int, bool] = {}
     try:
-        hub.jobs.enqueue_many([drain_job(hub, connection_id, connector)])
+        pipe = hub.jobs.redis.pipeline(transaction=False)
+        for mark in marks.values():
+            pipe.set(mark, 1, nx=True, ex=DRAIN_MARK_SECONDS)
+        were_set = dict(zip(marks, pipe.execute(), strict=True))
+        # A connection whose mark was there has a drain queued that will read its rows.
+        queued = [connection_id for connection_id, was_set in were_set.items() if was_set]
+        if queued:
+            hub.jobs.enqueue_many(drain_job(hub, i, connectors[i]) for i in queued)
     except Exception:
-        with contextlib.suppress(Exception):
-            hub.jobs.redis.delete(mark)
+        enqueue_gate(hub).close()
+        set_here = [marks[i] for i, was_set in were_set.items() if was_set]
+        if set_here:
+            with contextlib.suppress(Exception):
+                hub.jobs.redis.delete(*set_here)
         raise
-    return True
+    return queued
+
+
+def request_drain(hub: Hub, connection_id: int, connector: str) -> None:
+    """See that a drain of the connection's inbox runs after this row's commit; never raises.
+
+    With Redis the process's thread queues it a few milliseconds later (none
+    while the enqueue gate is closed); without, it is enqueued (or run) now.
+    Rows it could not queue wait for the sweep.
+    """
+    if not hub.jobs.is_inline:
+        drain_requests(hub).ask(connection_id, connector)
+        return
+    try:
+        queue_drains(hub, {connection_id: connector})
+    except Exception as exc:
+        log.warning("no drain of connection %s queued (%s); the sweep will", connection_id, exc)
 
 
 class DrainRequests:
-    """The connections of one process waiting for their drain to be queued."""
+    """The connections of one process waiting for their drain to be queued, and the
+    thread that hands them to ``queue_drains``."""
 
     def __init__(
         self,
@@ -129,13 +166,13 @@ class DrainRequests:
         self._changed = threading.Condition(threading.Lock())
         self._hurry = threading.Event()  # set by flush: send without gathering longer
         self._thread: threading.Thread | None = None
-        self._all_queued = False  # the last batch found every drain still queued
+        self._all_queued = False  # the last turn found every drain still queued
 
     def ask(self, connection_id: int, connector: str) -> None:
         """Have the connection's drain queued soon (its new row is committed)."""
         if self._pid != os.getpid():
             self._start()
-        # Already waiting: its batch is sent after this moment, so after this row's commit.
+        # Already waiting: its turn comes after this moment, so after this row's commit.
         # (A batch taken by the thread is replaced first, then sent.)
         if connection_id in self._waiting:
             return
@@ -176,15 +213,16 @@ class DrainRequests:
                 self._send(batch)
             except ReferenceError:
                 return  # the hub is gone (a test's app): nothing is left to send to
-            except Exception:  # never let the thread die: the sweep covers the rows
-                log.exception("drains of %s connection(s) not queued", len(batch))
+            except Exception as exc:  # the thread lives on: the sweep covers the rows
+                log.warning("no drain queued for %s connection(s) (%s); the sweep will",
+                            len(batch), exc)  # fmt: skip
             finally:
                 with self._changed:
                     self._sending = False
                     self._changed.notify_all()
 
     def next_wait(self) -> float:
-        """Seconds the thread lets requests gather before its next batch."""
+        """Seconds the thread lets requests gather before its next turn."""
         return self.queued_gather_seconds if self._all_queued else self.gather_seconds
 
     def _hub_alive(self) -> bool:
@@ -195,38 +233,9 @@ class DrainRequests:
 
     def _send(self, batch: dict[int, str]) -> None:
         hub = self._hub
-        gate = enqueue_gate(hub)
-        if not gate.is_open():
+        if not enqueue_gate(hub).is_open():
             return  # Redis failed a moment ago: the sweep enqueues these rows
-        ids = list(batch)
-        marks = [drain_mark(hub, connection_id) for connection_id in ids]
-        try:
-            pipe = hub.jobs.redis.pipeline(transaction=False)
-            for mark in marks:
-                pipe.set(mark, 1, nx=True, ex=DRAIN_MARK_SECONDS)
-            were_set = pipe.execute()
-        except Exception as exc:
-            gate.close()
-            log.warning("no drain queued for %s connection(s) (%s); the sweep will", len(ids), exc)
-            return
-        calls: list[JobCall] = []
-        new_marks: list[str] = []
-        for connection_id, mark, was_set in zip(ids, marks, were_set, strict=True):
-            if was_set:  # else a drain is queued, not yet started, and will read the rows
-                calls.append(drain_job(hub, connection_id, batch[connection_id]))
-                new_marks.append(mark)
-        self._all_queued = not calls
-        if not calls:
-            return
-        try:
-            hub.jobs.enqueue_many(calls)
-        except Exception as exc:
-            gate.close()
-            log.warning(
-                "no drain queued for %s connection(s) (%s); the sweep will", len(calls), exc
-            )
-            with contextlib.suppress(Exception):
-                hub.jobs.redis.delete(*new_marks)
+        self._all_queued = not queue_drains(hub, batch)
 
 
 #: Every process's live requesters, flushed when the process leaves normally.
@@ -247,10 +256,9 @@ def drain_requests(hub: Hub) -> DrainRequests:
         with _CREATING:
             requests = hub.app.extensions.get("webhooks_drain_requests")
             if requests is None:
-                if not hub.jobs.is_inline:
-                    # The Redis client (and the modules it imports) exists before a flush
-                    # at interpreter exit needs it: imports then can fail.
-                    hub.jobs.redis  # noqa: B018
+                # The Redis client (and the modules it imports) exists before a flush at
+                # interpreter exit needs it: imports then can fail.
+                hub.jobs.redis  # noqa: B018
                 requests = DrainRequests(hub)
                 hub.app.extensions["webhooks_drain_requests"] = requests
                 hub.jobs.add_feeder(requests.flush)

@@ -1,22 +1,20 @@
-"""Process inbox rows: drained in batches, or one idempotent job per row.
+"""Process inbox rows: one processor, run by a connection's drain or by a row's own job.
 
-Deliveries are normally worked by ``drain_connection``, queued by the intake
-(one per connection at a time): it takes the connection's waiting rows in
-batches, applies each batch's records in one transaction (a run of orders
-with one ``record_orders``, set-based) and marks the rows processed in the
-same transaction. A batch that fails is rolled back and each of its rows is
-tried alone; a row that fails alone is handed to its own job
-(``process_entry``), which retries transient failures with backoff and puts
-permanent ones in the failed registry with the reason and the connector.
+The processor (``_take_and_apply``) takes rows, locked, asks the connector's
+connector's ``records`` for each row's canonical records, applies them in
+order (a run of orders with one ``record_orders``, set-based) and marks the
+rows processed (or ignored), all in one transaction: a worker killed
+half-way leaves the rows pending and nothing recorded, and the rerun does
+the whole thing once. Recording is idempotent on its own too: orders are
+unique per (source, external id) and ledger entries are keyed, so even a
+second run of a processed row changes nothing.
 
-``process_entry`` loads its row (locked, so two runs of it cannot interleave), asks the
-connector's ``webhook_records`` hook for canonical records, records them, and
-marks the row processed, all in one transaction: a worker killed half-way
-leaves the row pending and nothing recorded, and the rerun (rq's
-abandoned-job retry or the sweep) does the whole thing once. Recording is
-idempotent on its own too: orders are unique per (source, external id) and
-ledger entries are keyed, so even a second run of a processed row changes
-nothing.
+``drain_connection``, queued by the intake (one per connection at a time),
+takes the connection's waiting rows in batches. A batch that fails is rolled
+back and each of its rows is tried alone, a batch of one; a row that fails
+alone is handed to its own job (``process_entry``, the same processor on
+that row), which retries transient failures with backoff and puts permanent
+ones in the failed registry with the reason and the connector.
 """
 
 from __future__ import annotations
@@ -35,24 +33,24 @@ from werkzeug.datastructures import Headers
 from hub import Connection
 from hub import Hub
 from hub import HubError
+from hub import JobCall
 from hub import Order
 from hub import PermanentError
 from hub import RetryLater
 from hub import UnknownConnector
-from hub import apply_record as apply_canonical_record
+from hub import apply_record
 from hub import current_hub
 from hub import record_orders
 from hub import utcnow
-from webhooks.drains import drain_mark
-from webhooks.drains import queue_drain
-from webhooks.intake import enqueue_entry
+from webhooks.drains import drain_started
+from webhooks.drains import queue_drains
 from webhooks.models import InboxEntry
 
 log = logging.getLogger(__name__)
 
 
 def process_entry(entry_id: int) -> str:
-    """Job: apply one inbox row; return its final status.
+    """Job: apply one inbox row, a batch of one; return its status.
 
     Transient failures (database busy, a unique race with a concurrent job)
     raise ``RetryLater`` so rq retries with backoff; anything else marks the
@@ -61,14 +59,12 @@ def process_entry(entry_id: int) -> str:
     hub = current_hub()
     try:
         try:
-            with hub.db.transaction() as session:
-                return _process(hub, session, entry_id)
+            return _apply_one(hub, entry_id)
         except IntegrityError:
             # A unique race with a concurrent job (two deliveries creating one member):
             # the other transaction has committed by now, so the rerun finds its row.
             # Once at once, not after rq's first 10 s backoff; the rollback undid everything.
-            with hub.db.transaction() as session:
-                return _process(hub, session, entry_id)
+            return _apply_one(hub, entry_id)
     except (RetryLater, OperationalError, IntegrityError) as exc:
         _note_attempt(hub, entry_id, status="pending", error=f"transient: {exc!r}"[:2000])
         raise RetryLater(f"inbox row {entry_id}: {exc}") from exc
@@ -76,6 +72,30 @@ def process_entry(entry_id: int) -> str:
         reason = _reason(exc)
         connector = _note_attempt(hub, entry_id, status="failed", error=reason)
         raise PermanentError(f"{connector or 'webhook'} inbox row {entry_id}: {reason}") from exc
+
+
+def inbox_job_id(entry_id: int) -> str:
+    """Return the job id of an inbox row's own job: the same for every enqueue of it."""
+    return f"webhook-in-{entry_id}"
+
+
+def enqueue_entry(hub: Hub, entry_id: int, *, connector: str) -> bool:
+    """Enqueue the own job of one inbox row; False when it could not be (the sweep will)."""
+    job = JobCall(
+        "webhooks.inbox.process_entry",
+        (entry_id,),
+        job_id=inbox_job_id(entry_id),
+        queue="inbound",
+        retry=hub.jobs.default_retry(),
+        meta={"plugin": "webhooks", "connector": connector, "inbox_id": entry_id},
+    )
+    try:
+        # One round trip; a job already there (a replay racing the sweep) is left alone.
+        hub.jobs.enqueue_many([job])
+    except Exception as exc:
+        log.warning("inbox row %s not enqueued (%s); the sweep will enqueue it", entry_id, exc)
+        return False
+    return True
 
 
 #: Rows per drain transaction.
@@ -96,8 +116,7 @@ def drain_connection(connection_id: int) -> int:
     shares a backlog.
     """
     hub = current_hub()
-    if not hub.jobs.is_inline:
-        hub.jobs.redis.delete(drain_mark(hub, connection_id))
+    drain_started(hub, connection_id)
     done = 0
     for _ in range(DRAIN_BATCHES_PER_JOB):
         taken, connector = _drain_batch(hub, connection_id)
@@ -106,36 +125,36 @@ def drain_connection(connection_id: int) -> int:
         done += taken
         if taken == DRAIN_BATCH and not hub.jobs.is_inline:
             try:
-                queue_drain(hub, connection_id, connector=connector)
+                queue_drains(hub, {connection_id: connector})
             except Exception as exc:  # the rows wait for the next delivery or the sweep
                 log.warning("no further drain of connection %s queued: %s", connection_id, exc)
     return done
 
 
 def _drain_batch(hub: Hub, connection_id: int) -> tuple[int, str]:
-    ids: list[int] = []
-    connector = "webhook"
+    """Take and apply the connection's next batch; return how many rows and their connector."""
+    taken: list[tuple[int, str]] = []
     try:
         try:
-            connector = _take_and_apply(hub, connection_id, ids)
-            return len(ids), connector
+            _take_and_apply(hub, waiting_rows(connection_id), taken)
         except IntegrityError as exc:
-            if not ids:
+            if not taken:
                 raise
             # A unique race with a concurrent batch (both creating the member of a customer
             # whose orders fell on either side): the other one has committed by now, so the
             # batch again, at once, finds that member instead of going row by row.
-            log.info("inbox batch of %s rows lost a race (%s); again", len(ids), _reason(exc))
-            first, ids = ids, []
-            connector = _take_and_apply(hub, connection_id, ids, only=first)
-            return len(ids), connector
+            log.info("inbox batch of %s rows lost a race (%s); again", len(taken), _reason(exc))
+            first = [entry_id for entry_id, _ in taken]
+            taken.clear()
+            _take_and_apply(hub, waiting_rows(connection_id).where(InboxEntry.id.in_(first)), taken)
+        return len(taken), _connector(taken)
     except Exception as exc:
-        if not ids:
+        if not taken:
             raise  # nothing taken: the job itself failed (the database is down)
-        log.info("inbox batch of %s rows failed (%s); each row alone", len(ids), _reason(exc))
-    for entry_id in ids:
+        log.info("inbox batch of %s rows failed (%s); each row alone", len(taken), _reason(exc))
+    for entry_id, _ in taken:
         _alone(hub, entry_id)
-    return len(ids), connector
+    return len(taken), _connector(taken)
 
 
 def waiting_rows(connection_id: int) -> Any:
@@ -154,25 +173,40 @@ def waiting_rows(connection_id: int) -> Any:
     )
 
 
-def _take_and_apply(
-    hub: Hub, connection_id: int, taken: list[int], *, only: list[int] | None = None
-) -> str:
-    """Take the next waiting rows (or those of ``only`` still waiting) into ``taken`` and
-    apply them in one transaction; return their connector. ``taken`` is filled before
-    anything is applied, so a caller knows the rows of a batch that failed."""
-    query = waiting_rows(connection_id)
-    if only is not None:
-        query = query.where(InboxEntry.id.in_(only))
+def pending_row(entry_id: int) -> Any:
+    """The query of a row's own job: the row while it is pending, waiting for any other
+    run of it to end (so two runs cannot interleave)."""
+    return (
+        select(InboxEntry)
+        .where(InboxEntry.id == entry_id, InboxEntry.status == "pending")
+        .with_for_update()
+    )
+
+
+def _take_and_apply(hub: Hub, query: Any, taken: list[tuple[int, str]]) -> dict[int, str]:
+    """The processor: take the rows of ``query``, apply them in one transaction and
+    return each one's new status.
+
+    ``taken`` gets each row's (id, connector) before anything is applied, so a
+    caller knows the rows of a batch that failed.
+    """
     with hub.db.transaction() as session:
-        rows = session.scalars(query).all()
-        taken.extend(row.id for row in rows)
+        rows = list(session.scalars(query))
+        taken.extend((row.id, row.connector) for row in rows)
         if not rows:
-            return "webhook"
-        _apply_batch(hub, session, session.get_one(Connection, connection_id), rows)
-        return rows[0].connector
+            return {}
+        connection = session.get(Connection, rows[0].connection_id)
+        if connection is None:  # deleted by hand: the hub only ever marks connections deleted
+            raise PermanentError(
+                f"connection {rows[0].connection_id} of this delivery no longer exists in the "
+                "database; nothing can be applied"
+            )
+        return _apply_rows(hub, session, connection, rows)
 
 
-def _apply_batch(hub: Hub, session: Session, connection: Connection, rows: list) -> None:
+def _apply_rows(
+    hub: Hub, session: Session, connection: Connection, rows: list[InboxEntry]
+) -> dict[int, str]:
     """Apply the rows' records in order, runs of orders together, and mark the rows."""
     orders: list[Order] = []
 
@@ -181,40 +215,52 @@ def _apply_batch(hub: Hub, session: Session, connection: Connection, rows: list)
             record_orders(hub, session, connection.merchant_id, orders, connection_id=connection.id)
             orders.clear()
 
-    status: dict[str, list[int]] = {"processed": [], "ignored": []}
+    status: dict[int, str] = {}
     for entry in rows:
         records = _records(hub, connection, entry)
-        if records is None:
-            status["ignored"].append(entry.id)
-            continue
-        for record in records:
+        status[entry.id] = "ignored" if records is None else "processed"
+        for record in records or []:
             if type(record) is Order:
                 orders.append(record)
             else:
                 flush()
                 apply_record(hub, session, connection, record)
-        status["processed"].append(entry.id)
     flush()
     now = utcnow()
-    for name, ids in status.items():
+    for name in ("processed", "ignored"):
+        ids = [entry_id for entry_id, value in status.items() if value == name]
         if ids:
             session.execute(
                 update(InboxEntry)
                 .where(InboxEntry.id.in_(ids))
                 .values(status=name, attempts=InboxEntry.attempts + 1, error=None, processed_at=now)
             )
+    return status
+
+
+def _apply_one(hub: Hub, entry_id: int) -> str:
+    """Apply one row as a batch of one; return its status after."""
+    status = _take_and_apply(hub, pending_row(entry_id), [])
+    if entry_id in status:
+        return status[entry_id]
+    with hub.db.session() as session:  # done by an earlier run, or gone: nothing to do
+        entry = session.get(InboxEntry, entry_id)
+    return entry.status if entry is not None else "gone"
 
 
 def _alone(hub: Hub, entry_id: int) -> None:
-    """Try one row of a failed batch in its own transaction; if it fails, its own job."""
+    """Try one row of a failed batch as a batch of one; if it fails, its own job."""
     try:
-        with hub.db.transaction() as session:
-            _process(hub, session, entry_id)
+        _take_and_apply(hub, pending_row(entry_id), [])
         return
     except Exception as exc:
         reason = f"handed to its own job: {_reason(exc)}"
     connector = _note_attempt(hub, entry_id, status="pending", error=reason[:2000])
-    enqueue_entry(hub, entry_id, connector=connector or "webhook", force=True)
+    enqueue_entry(hub, entry_id, connector=connector or "webhook")
+
+
+def _connector(taken: list[tuple[int, str]]) -> str:
+    return taken[0][1] if taken else "webhook"
 
 
 def _records(hub: Hub, connection: Connection, entry: InboxEntry) -> list | None:
@@ -230,49 +276,6 @@ def _records(hub: Hub, connection: Connection, entry: InboxEntry) -> list | None
     except UnknownConnector as exc:
         raise PermanentError(exc.message) from None
     return connector.records(hub, connection, entry.topic, payload, Headers(entry.headers or {}))
-
-
-def _process(hub: Hub, session: Session, entry_id: int) -> str:
-    # The row (locked, so two runs cannot interleave) and its connection in one round trip.
-    found = session.execute(
-        select(InboxEntry, Connection)
-        .outerjoin(Connection, Connection.id == InboxEntry.connection_id)
-        .where(InboxEntry.id == entry_id)
-        .with_for_update(of=InboxEntry)
-    ).first()
-    if found is None:
-        log.info("inbox row %s is gone; nothing to do", entry_id)
-        return "gone"
-    entry, connection = found
-    if entry.status != "pending":
-        return entry.status  # done by an earlier run: a rerun changes nothing
-    if connection is None:  # deleted by hand: the hub only ever marks connections deleted
-        raise PermanentError(
-            f"connection {entry.connection_id} of this delivery no longer exists in the "
-            "database; nothing can be applied"
-        )
-    records = _records(hub, connection, entry)
-    if records is None:
-        status = "ignored"
-    else:
-        for record in records:
-            apply_record(hub, session, connection, record)
-        status = "processed"
-    entry.status = status
-    entry.attempts += 1
-    entry.error = None
-    entry.processed_at = utcnow()
-    return status
-
-
-def apply_record(hub: Hub, session: Session, connection: Connection, record: Any) -> None:
-    """Record one canonical record a connector returned, for the connection's merchant.
-
-    The core's ``hub.apply_record`` knows every record type (orders, refunds,
-    customers, voucher uses, uninstalls, privacy requests), so a delivery is
-    applied exactly as a backfill or a reconciliation would apply it.
-    """
-    apply_canonical_record(hub, session, connection, record)
 
 
 def _reason(exc: BaseException) -> str:

@@ -1,44 +1,49 @@
-"""Inbound intake: ``POST /webhooks/<connector>/<connection_id>``.
+"""Inbound intake: ``POST /webhooks/<connector>/<connection_id>`` and ``/webhooks/<connector>``.
 
-Verify the signature on the raw body through the connector, store the
-delivery in the inbox (once per platform delivery id), see that a job draining
-the connection's inbox is queued, and answer 200 in milliseconds. The inbox row
-is written before the answer and before the enqueue: when Redis is down the
-answer is still 200 and the periodic sweep enqueues the row later, so an
-accepted delivery is never lost.
+Every delivery takes one path (``accept``): find the connection, verify the
+signature on the raw body through the connector's hook, store the delivery in
+the inbox once per platform delivery id, ask for a drain of the connection's
+inbox, answer. A connection's own URL names it; the connector's app-wide URL
+has the connector name it from the delivery (``connection_for``).
 
-A connection seen before is verified from this process's snapshot of it and
-stored with one statement that also proves the snapshot current (see
-``webhooks.snapshots``); anything else takes the ordinary path.
+The connection is taken from this process's snapshot of it when there is one
+(``webhooks.snapshots``), else read afresh. The inbox insert is one statement
+that stores the row only if the connection's row is still the one the
+snapshot was read from, so a stale snapshot never accepts what the current
+connection would refuse: when nothing was stored, the connection is read
+afresh and the delivery checked again, and a delivery already in the inbox is
+answered as a duplicate. The row is committed before the answer; the drain is
+requested after the commit (``webhooks.drains``), so when Redis is down the
+answer is still 200 and the sweep queues the row later.
+
+``Intake`` serves these URLs as WSGI middleware in front of the hub's Flask
+app: each request costs the body's read, the connector's hooks, the insert
+and the answer, with none of Flask's request machinery. The hooks run with an
+app context and their arguments, without a request context, as their
+specifications say. Every other request passes to the app untouched.
 """
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
 import logging
+from collections.abc import Callable
+from collections.abc import Iterable
 from typing import Any
 
-from flask import Blueprint
-from flask import Response
-from flask import abort
-from flask import request
-from sqlalchemy.dialects import postgresql
-from sqlalchemy.dialects import sqlite
-from sqlalchemy.orm import Session
+from sqlalchemy import select
+from werkzeug.datastructures import EnvironHeaders
 from werkzeug.datastructures import Headers
+from werkzeug.http import HTTP_STATUS_CODES
 
 from hub import Connection
 from hub import Hub
 from hub import HubError
-from hub import JobCall
 from hub import NotFound
 from hub import Unauthorized
 from hub import count_metric
-from hub import current_hub
-from webhooks.drains import drain_requests
-from webhooks.drains import enqueue_gate
+from webhooks.drains import request_drain
 from webhooks.models import InboxEntry
 from webhooks.snapshots import Snapshot
 from webhooks.snapshots import read_current
@@ -47,99 +52,236 @@ from webhooks.snapshots import store_if_current
 
 log = logging.getLogger(__name__)
 
-bp = Blueprint("webhooks_inbound", __name__)
-
+#: The two URLs, as routes: the ``route`` label of their request counts.
+CONNECTION_ROUTE = "/webhooks/<connector>/<int:connection_id>"
+APP_WIDE_ROUTE = "/webhooks/<connector>"
+_PREFIX = "/webhooks/"
 #: Request headers never stored with a delivery.
 _PRIVATE_HEADERS = frozenset({"authorization", "cookie", "proxy-authorization"})
 _MAX_DELIVERY_ID = 200
+_MAX_ID = 2**63 - 1
+#: Reads of the connection afresh before a delivery is given up on: each follows an insert
+#: that found the connection changed since it was read.
+_FRESH_READS = 2
+#: How much of a body sent without a length is read at a time.
+_CHUNK = 65536
+
+#: The two answers, by whether the delivery was a duplicate: the same bytes every time.
+ANSWERS = {
+    duplicate: json.dumps({"received": True, "duplicate": duplicate}).encode() + b"\n"
+    for duplicate in (False, True)
+}
+
+WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 
-@bp.post("/webhooks/<connector>/<int:connection_id>")
-def receive(connector: str, connection_id: int):
-    """Accept one delivery from a platform for one connection.
+class BodyTooLarge(HubError):
+    status = 413
+    code = "body_too_large"
 
-    The ordinary path: the fast path (``webhooks.fast_intake``) has answered
-    every delivery it could store against a remembered connection before
-    the request got here.
-    """
-    hub = current_hub()
-    count_metric("webhook_deliveries", connector=connector, outcome="received")
-    body = _body()
-    snapshots = snapshots_of(hub)
-    # One transaction (one pooled connection) for the lookup and the insert.
-    with hub.db.transaction() as session:
-        connection, version = read_current(session, connection_id)
+
+class ConnectionChanging(HubError):
+    status = 503
+    code = "connection_changing"
+
+
+class Intake:
+    """WSGI middleware answering every POST to the webhook URLs; the app the rest."""
+
+    def __init__(self, hub: Hub, wsgi_app: WSGIApp) -> None:
+        self.hub = hub
+        self.wsgi_app = wsgi_app
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        target = _target(environ)
+        if target is None:
+            return self.wsgi_app(environ, start_response)
+        connector, connection_id = target
+        status, answer = self.answer(environ, connector, connection_id)
+        route = APP_WIDE_ROUTE if connection_id is None else CONNECTION_ROUTE
+        count_metric("http_requests", method="POST", route=route, status=str(status))
+        headers = [("Content-Type", "application/json"), ("Content-Length", str(len(answer)))]
+        start_response(f"{status} {HTTP_STATUS_CODES[status]}", headers)
+        return [answer]
+
+    def answer(
+        self, environ: dict[str, Any], connector: str, connection_id: int | None
+    ) -> tuple[int, bytes]:
+        """Take the delivery; return the answer's status and body."""
         try:
-            _check_active(connector, connection_id, connection)
-        except NotFound:
-            snapshots.forget(connector, connection_id)
-            count_metric("webhook_deliveries", connector=connector, outcome="rejected")
-            raise
-        snapshots.remember(connection, version)
-        entry_id = _verify_and_store(hub, connector, connection, body, session)
-    return _answer(hub, connector, connection_id, entry_id)
+            with self.hub.app.app_context():
+                body = read_body(environ, self.hub.app.config.get("MAX_CONTENT_LENGTH"))
+                entry_id = accept(self.hub, connector, connection_id, EnvironHeaders(environ), body)
+        except HubError as exc:
+            return exc.status, json.dumps(exc.to_dict()).encode()
+        except Exception:
+            log.exception("unhandled error on POST %s", environ.get("PATH_INFO"))
+            failure = HubError(
+                "something went wrong on our side; it has been logged", code="internal_error"
+            )
+            return 500, json.dumps(failure.to_dict()).encode()
+        return 200, ANSWERS[entry_id is None]
 
 
-def store_known(hub: Hub, snapshot: Snapshot, headers: Headers, body: bytes) -> int | None:
-    """Verify against a remembered connection and insert if it is unchanged; else None.
+def install(hub: Hub) -> None:
+    """Put the intake in front of the hub's app."""
+    app = hub.app
+    if not isinstance(app.wsgi_app, Intake):
+        app.wsgi_app = Intake(hub, app.wsgi_app)  # type: ignore[method-assign]
 
-    None sends the request down the ordinary path, which reads the connection
-    afresh and gives the answer (a refusal, a duplicate, or the insert).
-    """
-    connection = snapshot.connection
-    try:
-        verified = _ask_connector(hub, "verify_webhook", connection, headers, body)
-    except HubError:
+
+def _target(environ: dict[str, Any]) -> tuple[str, int | None] | None:
+    """The connector and connection id a POST to a webhook URL names, or None for any
+    other request."""
+    path = environ.get("PATH_INFO", "")
+    if environ.get("REQUEST_METHOD") != "POST" or not path.startswith(_PREFIX):
         return None
-    if not verified:
+    parts = path[len(_PREFIX) :].split("/")
+    if not parts[0] or len(parts) > 2:
         return None
-    delivery_id = delivery_id_for(hub, connection, headers, body)
-    topic = _ask_connector(hub, "topic", connection, headers, body)
-    values = inbox_values(connection, delivery_id, topic or "", headers, body)
-    return store_if_current(hub, snapshot, values)
+    if len(parts) == 1:
+        return parts[0], None
+    if not (parts[1].isascii() and parts[1].isdigit()):
+        return None
+    return parts[0], int(parts[1])
 
 
-@bp.post("/webhooks/<connector>")
-def receive_app_wide(connector: str):
-    """Accept one delivery sent to the connector's one URL for every store.
+def read_body(environ: dict[str, Any], limit: int | None) -> bytes:
+    """Read the request's body whole; 413 past ``limit``, however it is sent."""
+    stream = environ["wsgi.input"]
+    declared = environ.get("CONTENT_LENGTH") or ""
+    if declared:
+        size = int(declared) if declared.isdigit() else -1
+        if size < 0:
+            raise HubError(f"the Content-Length {declared[:40]!r} is not a number of bytes")
+        if limit is not None and size > limit:
+            raise _too_large(limit)
+        body = stream.read(size)
+        if len(body) != size:
+            raise HubError("the body ended before its Content-Length; send it whole")
+        return body
+    if not environ.get("wsgi.input_terminated"):
+        return b""  # no length and no server that ends the stream: nothing can be read safely
+    parts, size = [], 0
+    while part := stream.read(_CHUNK):
+        parts.append(part)
+        size += len(part)
+        if limit is not None and size > limit:
+            raise _too_large(limit)
+    return b"".join(parts)
 
-    The connector names the connection from the headers (``connection_for``);
-    everything after that is as for a connection's own URL.
+
+def _too_large(limit: int) -> BodyTooLarge:
+    return BodyTooLarge(f"the request body is larger than {limit} bytes")
+
+
+def accept(
+    hub: Hub, connector: str, connection_id: int | None, headers: Headers, body: bytes
+) -> int | None:
+    """Verify and store one delivery; return its inbox row's id, or None for a duplicate.
+
+    ``connection_id`` is None for the connector's app-wide URL. Raises
+    ``NotFound`` (404) for a URL that names no connection taking deliveries,
+    ``Unauthorized`` (401) for a signature that does not check out, and a
+    ``HubError`` (400) for a body the connector cannot read; nothing is then
+    stored. Needs an app context.
     """
-    hub = current_hub()
     count_metric("webhook_deliveries", connector=connector, outcome="received")
-    body = _body()
-    connection = hub.connector(connector).connection_for(hub, request.headers, body)
-    if connection is None or connection.connector != connector or connection.status == "deleted":
+    try:
+        if connection_id is None:
+            named = _named_connection(hub, connector, headers, body)
+            entry_id = _store(hub, connector, named, headers, body, app_wide=True)
+        else:
+            entry_id = _store(hub, connector, connection_id, headers, body, app_wide=False)
+    except (NotFound, Unauthorized):
         count_metric("webhook_deliveries", connector=connector, outcome="rejected")
+        raise
+    outcome = "duplicate" if entry_id is None else "stored"
+    count_metric("webhook_deliveries", connector=connector, outcome=outcome)
+    return entry_id
+
+
+def _store(
+    hub: Hub, connector: str, connection_id: int, headers: Headers, body: bytes, *, app_wide: bool
+) -> int | None:
+    """Store the delivery against the remembered connection, or else the one read afresh.
+
+    A remembered connection that refuses the delivery, or that changed since it
+    was read, is read afresh and the delivery checked again: only the
+    connection as it is now refuses, and only its row version stores.
+    """
+    snapshots = snapshots_of(hub)
+    snapshot = snapshots.get(connector, connection_id)
+    for _ in range(_FRESH_READS + (snapshot is not None)):
+        fresh = snapshot is None
+        if snapshot is None:
+            snapshot = _read(hub, connector, connection_id, app_wide=app_wide)
+        try:
+            values = _verified(hub, snapshot.connection, headers, body)
+        except HubError:
+            if fresh:
+                raise
+            values = None
+        entry_id = None if values is None else store_if_current(hub, snapshot, values)
+        if entry_id is not None:
+            request_drain(hub, connection_id, connector)
+            return entry_id
+        if fresh and values is not None and _is_stored(hub, connection_id, values["delivery_id"]):
+            return None
+        snapshots.forget(connector, connection_id)  # refused or changed: read it again
+        snapshot = None
+    raise ConnectionChanging(
+        f"connection {connection_id} changed while this delivery was being stored; send it again"
+    )
+
+
+def _named_connection(hub: Hub, connector: str, headers: Headers, body: bytes) -> int:
+    """The id of the connection the connector names for an app-wide delivery, or 404."""
+    connection = None
+    if connector in hub.connectors:
+        connection = hub.connector(connector).connection_for(hub, headers, body)
+    if connection is None or connection.connector != connector or connection.status == "deleted":
         raise NotFound(
             f"no {connector} connection for the store this delivery names; connect the store first",
             code="connection_not_found",
         )
-    with hub.db.transaction() as session:
-        entry_id = _verify_and_store(hub, connector, connection, body, session)
-        connection_id = connection.id
-    return _answer(hub, connector, connection_id, entry_id)
+    return connection.id
 
 
-def _body() -> bytes:
-    limit = request.max_content_length
-    if limit is not None and (request.content_length or 0) > limit:
-        abort(413)
-    return request.get_data(cache=True)  # raises 413 for an oversized chunked body
+def _read(hub: Hub, connector: str, connection_id: int, *, app_wide: bool) -> Snapshot:
+    """Read the connection afresh and remember it; 404 unless it takes this delivery.
+
+    A connection's own URL takes deliveries while the connection is active; the
+    app-wide URL also for a disabled one (a store that uninstalled still sends
+    its privacy requests).
+    """
+    connection, version = None, None
+    if connection_id <= _MAX_ID and connector in hub.connectors:
+        with hub.db.session() as session:
+            connection, version = read_current(session, connection_id)
+    usable = ("active", "disabled") if app_wide else ("active",)
+    if connection is None or connection.connector != connector or connection.status not in usable:
+        snapshots_of(hub).forget(connector, connection_id)
+        if app_wide:
+            raise NotFound(
+                f"no {connector} connection for the store this delivery names; "
+                "connect the store first",
+                code="connection_not_found",
+            )
+        raise NotFound(
+            f"no active {connector} connection {connection_id}; check the webhook URL",
+            code="connection_not_found",
+        )
+    return snapshots_of(hub).remember(connection, version)
 
 
-def _verify_and_store(
-    hub: Hub, connector: str, connection: Connection, body: bytes, session: Session
-) -> int | None:
-    """Check the signature (401 or 404 when it fails), then insert into the inbox."""
-    headers = request.headers
+def _verified(hub: Hub, connection: Connection, headers: Headers, body: bytes) -> dict[str, Any]:
+    """Check the signature (401, or 404 for a connector without webhooks); return the
+    columns of the delivery's inbox row."""
     verified = _ask_connector(hub, "verify_webhook", connection, headers, body)
-    if not verified:
-        count_metric("webhook_deliveries", connector=connector, outcome="rejected")
     if verified is None:
         raise NotFound(
-            f"the {connector} connector does not receive webhooks",
+            f"the {connection.connector} connector does not receive webhooks",
             code="connector_without_webhooks",
         )
     if not verified:
@@ -150,34 +292,7 @@ def _verify_and_store(
         )
     delivery_id = delivery_id_for(hub, connection, headers, body)
     topic = _ask_connector(hub, "topic", connection, headers, body)
-    return store(hub, connection, delivery_id, topic or "", headers, body, session=session)
-
-
-def _answer(hub: Hub, connector: str, connection_id: int, entry_id: int | None):
-    """See that a drain of the connection's inbox is on its way (after the commit) and
-    answer 200 either way."""
-    if entry_id is not None:
-        schedule_drain(hub, connection_id, entry_id, connector=connector)
-    outcome = "duplicate" if entry_id is None else "stored"
-    count_metric("webhook_deliveries", connector=connector, outcome=outcome)
-    return Response(ANSWERS[entry_id is None], 200, mimetype="application/json")
-
-
-#: The two answers, by whether the delivery was a duplicate: the same bytes every time.
-ANSWERS = {
-    duplicate: json.dumps({"received": True, "duplicate": duplicate}).encode() + b"\n"
-    for duplicate in (False, True)
-}
-
-
-def _check_active(connector: str, connection_id: int, connection: Connection | None) -> Connection:
-    """Return the connection a webhook URL names if it is active, or raise NotFound (404)."""
-    if connection is None or connection.connector != connector or connection.status != "active":
-        raise NotFound(
-            f"no active {connector} connection {connection_id}; check the webhook URL",
-            code="connection_not_found",
-        )
-    return connection
+    return inbox_values(connection, delivery_id, topic or "", headers, body)
 
 
 def _ask_connector(
@@ -213,28 +328,6 @@ def delivery_id_for(hub: Hub, connection: Connection, headers: Headers, body: by
     return value
 
 
-def store(
-    hub: Hub,
-    connection: Connection,
-    delivery_id: str,
-    topic: str,
-    headers: Headers | dict[str, str],
-    body: bytes,
-    *,
-    session: Session | None = None,
-) -> int | None:
-    """Insert the delivery into the inbox; return its id, or None when it was there already.
-
-    Inside ``session``'s transaction when given (the caller commits), else in one of its own.
-    """
-    values = inbox_values(connection, delivery_id, topic, headers, body)
-    statement = _insert_statement("sqlite" if hub.db.is_sqlite else "postgresql")
-    if session is not None:
-        return session.execute(statement, values).scalar_one_or_none()
-    with hub.db.transaction() as own:
-        return own.execute(statement, values).scalar_one_or_none()
-
-
 def inbox_values(
     connection: Connection,
     delivery_id: str,
@@ -242,7 +335,7 @@ def inbox_values(
     headers: Headers | dict[str, str],
     body: bytes,
 ) -> dict[str, Any]:
-    """Return the columns of a new inbox row (its ``received_at`` is the database's default)."""
+    """Return the columns of a new inbox row (its ``received_at`` is set when it is stored)."""
     return {
         "merchant_id": connection.merchant_id,
         "connection_id": connection.id,
@@ -260,59 +353,12 @@ def inbox_values(
     }
 
 
-@functools.cache
-def _insert_statement(dialect_name: str) -> Any:
-    """Build the inbox insert once per dialect: a Core statement, values bound per call."""
-    dialect = sqlite if dialect_name == "sqlite" else postgresql
-    table = InboxEntry.__table__
-    return (
-        dialect.insert(table)
-        .on_conflict_do_nothing(index_elements=["connection_id", "delivery_id"])
-        .returning(table.c.id)
-    )
-
-
-def schedule_drain(hub: Hub, connection_id: int, entry_id: int, *, connector: str) -> None:
-    """See that a job draining the connection's inbox runs after this row's commit.
-
-    With Redis the process's drain thread queues it a few milliseconds later
-    (``webhooks.drains``); without, the row is processed at once, by its own
-    job. Never raises: the row is stored, and the sweep enqueues what this
-    could not.
-    """
-    if hub.jobs.is_inline:
-        enqueue_entry(hub, entry_id, connector=connector)
-    else:
-        drain_requests(hub).ask(connection_id, connector)
-
-
-def inbox_job_id(entry_id: int) -> str:
-    """Return the job id of an inbox row: the same for every enqueue of it."""
-    return f"webhook-in-{entry_id}"
-
-
-def enqueue_entry(hub: Hub, entry_id: int, *, connector: str, force: bool = False) -> bool:
-    """Enqueue the job of one inbox row; return False when it must wait for the sweep.
-
-    Never raises: the row is stored, and the sweep enqueues what this could not.
-    """
-    gate = enqueue_gate(hub)
-    if not (force or gate.is_open()):
-        return False
-    meta: dict[str, Any] = {"plugin": "webhooks", "connector": connector, "inbox_id": entry_id}
-    job = JobCall(
-        "webhooks.inbox.process_entry",
-        (entry_id,),
-        job_id=inbox_job_id(entry_id),
-        queue="inbound",
-        retry=hub.jobs.default_retry(),
-        meta=meta,
-    )
-    try:
-        # One round trip; a job already there (a replay racing the sweep) is left alone.
-        hub.jobs.enqueue_many([job])
-    except Exception as exc:
-        gate.close()
-        log.warning("inbox row %s not enqueued (%s); the sweep will enqueue it", entry_id, exc)
-        return False
-    return True
+def _is_stored(hub: Hub, connection_id: int, delivery_id: str) -> bool:
+    """Whether the inbox holds this delivery of the connection already."""
+    with hub.db.session() as session:
+        found = session.scalar(
+            select(InboxEntry.id).where(
+                InboxEntry.connection_id == connection_id, InboxEntry.delivery_id == delivery_id
+            )
+        )
+    return found is not None

@@ -9,12 +9,11 @@ from hub import hookimpl
 from hub import register_api_blueprint
 from hub import register_gauges
 from hub import wants_events
-from webhooks import fast_intake
+from webhooks import intake
 from webhooks import models  # noqa: F401 - registers the tables on hub.Model
 from webhooks import outbound
 from webhooks.api import blp as api_blueprint
 from webhooks.gauges import inbox_backlog
-from webhooks.intake import bp as intake_blueprint
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -22,12 +21,12 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 @hookimpl
 def register_blueprints(hub):
     register_api_blueprint(hub.app, api_blueprint)
-    return [intake_blueprint]
+    return []
 
 
 @hookimpl
 def startup(hub):
-    fast_intake.install(hub)
+    intake.install(hub)
     register_gauges(hub, inbox_backlog)
 
 

@@ -1,17 +1,14 @@
-"""Connections the intake has seen, kept per process so a delivery costs one statement.
+"""Connections the intake has read, kept per process, and the insert that proves one current.
 
-Reading the connection a webhook URL names (and decrypting its secrets) was
-most of the intake's database work. Each process keeps the last row it read
-for each active connection and verifies deliveries against it; the inbox
-insert then proves that row is still current: it inserts only when the
-connection's row in the database is the very version the snapshot was read
-from (its ``xmin`` on PostgreSQL; every column equal on SQLite), in the
-same statement. A snapshot is trusted for an hour at most. When the row
-has changed (the connection was changed, disabled or deleted, its secret
-rotated) or the delivery is a duplicate, the request
-takes the ordinary path, which reads the connection afresh, answers from
-that, and refreshes the snapshot. A stale snapshot therefore never accepts
-a delivery the current connection would refuse.
+Each process keeps the last row it read of each active connection it has
+received for, and verifies deliveries against it. The inbox insert stores a
+row only when the connection's row in the database is the very version the
+snapshot was read from (its ``xmin`` on PostgreSQL; every column equal on
+SQLite), in the same statement. A snapshot is trusted for an hour at most.
+When the row has changed (the connection was changed, disabled or deleted,
+its secret rotated), nothing is stored and the intake reads the connection
+afresh (``webhooks.intake``): a stale snapshot never accepts a delivery the
+current connection would refuse.
 """
 
 from __future__ import annotations
@@ -98,26 +95,28 @@ class Snapshots:
             self._items.move_to_end((connector, connection_id))
             return snapshot
 
-    def remember(self, connection: Connection, version: str | None = None) -> None:
-        """Keep an active connection just read from the database; forget any other.
+    def remember(self, connection: Connection, version: str | None = None) -> Snapshot:
+        """Return the snapshot of a connection just read from the database, kept when the
+        connection is active (another is forgotten).
 
         ``version``: the row's ``xmin``, read with it (``read_current``), on PostgreSQL.
         """
         key = (connection.connector, connection.id)
-        if connection.status != "active":
-            self.forget(*key)
-            return
         values = {prop.key: getattr(connection, prop.key) for prop in _column_props()}
         # A copy of its own, in no session: a rollback of the request that read the row
         # (a refused delivery) expires the original, never this one.
         copy = Connection(**values)
         row = {prop.columns[0].name: values[prop.key] for prop in _column_props()}
         snapshot = Snapshot(copy, row, version)
+        if connection.status != "active":
+            self.forget(*key)
+            return snapshot
         with self._lock:
             self._items[key] = snapshot
             self._items.move_to_end(key)
             while len(self._items) > self.size:
                 self._items.popitem(last=False)
+        return snapshot
 
     def forget(self, connector: str, connection_id: int) -> None:
         with self._lock:
@@ -126,7 +125,10 @@ class Snapshots:
 
 def snapshots_of(hub: Hub) -> Snapshots:
     """Return this app's snapshots (one set per app, so per process and per test app)."""
-    return hub.app.extensions.setdefault("webhooks_connection_snapshots", Snapshots())
+    snapshots = hub.app.extensions.get("webhooks_connection_snapshots")
+    if snapshots is None:
+        snapshots = hub.app.extensions.setdefault("webhooks_connection_snapshots", Snapshots())
+    return snapshots
 
 
 def store_if_current(hub: Hub, snapshot: Snapshot, values: dict[str, Any]) -> int | None:
@@ -134,10 +136,10 @@ def store_if_current(hub: Hub, snapshot: Snapshot, values: dict[str, Any]) -> in
 
     Returns None when nothing was inserted: the connection changed since the
     snapshot, or the delivery is already in the inbox, or the thread's own
-    connection failed. The caller cannot tell which and takes the ordinary
-    path. On PostgreSQL the insert is one autocommitted statement on the
-    thread's own driver connection: alone it is atomic, it saves the BEGIN and
-    COMMIT round trips, and no pool checkout surrounds it.
+    connection failed (it is replaced for the next statement). On PostgreSQL
+    the insert is one autocommitted statement on the thread's own driver
+    connection: alone it is atomic, with no BEGIN and COMMIT round trips and no
+    pool checkout around it.
     """
     if hub.db.is_sqlite:
         params = {f"new_{name}": values[name] for name in _INBOX_COLUMNS if name != "received_at"}
@@ -145,13 +147,10 @@ def store_if_current(hub: Hub, snapshot: Snapshot, values: dict[str, Any]) -> in
         params.update({f"seen_{name}": value for name, value in snapshot.row.items()})
         with hub.db.transaction() as session:
             return session.execute(_guarded_insert("sqlite"), params).scalar_one_or_none()
-    # The statement compiled once and run as a prepared statement of the protocol
-    # (``run_prepared``): SQLAlchemy's per-execution work (cache key, bind processing),
-    # then the driver's cursor and adaptation, cost more than the round trip. The casts
-    # in the text type every value; JSON goes as JSON text. The guard is the row's
-    # version, not its columns.
-    if snapshot.version is None:
-        return None  # remembered without its version: the ordinary path reads it again
+    # The statement is compiled once and run as a prepared statement of the protocol
+    # (``run_prepared``), with no per-execution work of SQLAlchemy or of the driver's
+    # cursor. The casts in the text type every value; JSON goes as JSON text. The guard
+    # is the row's version, not its columns.
     sql, new_columns = _positional_sql(hub.db.engine.dialect)
     new = {**values, "headers": json.dumps(values["headers"]), "received_at": utcnow()}
     args = (*(new[name] for name in new_columns), snapshot.row["id"], snapshot.version)
@@ -159,8 +158,8 @@ def store_if_current(hub: Hub, snapshot: Snapshot, values: dict[str, Any]) -> in
         with hub.db.driver_connection() as connection:
             rows = hub.db.run_prepared(connection, "hub_intake_insert", sql, args)
     except hub.db.driver_error as exc:
-        # A connection the server dropped, say: the ordinary path, through the pool, answers.
-        log.warning("the intake's own connection failed (%s); taking the ordinary path", exc)
+        # A connection the server dropped, say: the caller reads the connection and stores again.
+        log.warning("the intake's own connection failed (%s)", exc)
         return None
     return int(rows[0][0]) if rows else None  # no row: changed connection or duplicate
 

@@ -24,9 +24,9 @@ from hub import Hub
 from hub import NotFound
 from hub import current_hub
 from hub import utcnow
-from webhooks.drains import queue_drain
-from webhooks.intake import enqueue_entry
-from webhooks.intake import inbox_job_id
+from webhooks.drains import queue_drains
+from webhooks.inbox import enqueue_entry
+from webhooks.inbox import inbox_job_id
 from webhooks.models import InboxEntry
 from webhooks.models import WebhookDelivery
 from webhooks.outbound import delivery_job_id
@@ -135,11 +135,12 @@ def sweep_inbox(hub: Hub, *, older_than_seconds: int, limit: int) -> int:
             .limit(limit)
         ).all()
     enqueued = 0
-    drains: dict[int, tuple[str, int]] = {}
+    drains: dict[int, str] = {}
+    waiting: dict[int, int] = {}
     for entry_id, connector, attempts, connection_id, received_at in rows:
         if attempts == 0 and received_at >= patience and not hub.jobs.is_inline:
-            name, count = drains.get(connection_id, (connector, 0))
-            drains[connection_id] = (name, count + 1)
+            drains.setdefault(connection_id, connector)
+            waiting[connection_id] = waiting.get(connection_id, 0) + 1
             continue
         state = job_state(hub, inbox_job_id(entry_id))
         if state in _LIVE:
@@ -149,17 +150,24 @@ def sweep_inbox(hub: Hub, *, older_than_seconds: int, limit: int) -> int:
             continue
         drop_job(hub, inbox_job_id(entry_id))
         _count_sweep(hub, entry_id)
-        if enqueue_entry(hub, entry_id, connector=connector, force=True):
+        if enqueue_entry(hub, entry_id, connector=connector):
             enqueued += 1
-    for connection_id, (connector, count) in drains.items():
-        try:
-            if queue_drain(hub, connection_id, connector=connector):
-                enqueued += count
-        except Exception as exc:
-            log.warning("no drain of connection %s queued (%s); next sweep", connection_id, exc)
+    enqueued += _queue_drains(hub, drains, waiting)
     if enqueued:
         log.info("sweep put %s inbox rows back on their way", enqueued)
     return enqueued
+
+
+def _queue_drains(hub: Hub, drains: dict[int, str], waiting: dict[int, int]) -> int:
+    """Queue the drains of ``drains`` that have none queued; return how many rows they take."""
+    if not drains:
+        return 0
+    try:
+        queued = queue_drains(hub, drains)
+    except Exception as exc:
+        log.warning("no drain of %s connection(s) queued (%s); next sweep", len(drains), exc)
+        return 0
+    return sum(waiting[connection_id] for connection_id in queued)
 
 
 def sweep_deliveries(hub: Hub, *, older_than_seconds: int, limit: int) -> int:
@@ -226,5 +234,5 @@ def replay_entry(hub: Hub, entry_id: int) -> dict[str, Any]:
         entry.error = None
         connector = entry.connector
     drop_job(hub, inbox_job_id(entry_id))
-    queued = enqueue_entry(hub, entry_id, connector=connector, force=True)
+    queued = enqueue_entry(hub, entry_id, connector=connector)
     return {"id": entry_id, "connector": connector, "queued": queued}

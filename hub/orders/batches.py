@@ -33,6 +33,7 @@ from hub.db import insert_returning_ids
 from hub.db import utcnow
 from hub.events import emit_many
 from hub.members.directory import members_prefetched
+from hub.metrics import count
 from hub.models import Member
 from hub.models import Order
 from hub.models import OrderAccrual
@@ -341,6 +342,9 @@ class _Batch:
                 earned_events.append((new, offer))
         ledger.save_totals(session, members.values(), now)
         connection.execute(_INSERT_ACCRUALS, accruals)
+        if earned_events:
+            count("accruals", len(earned_events))
+            count("points_accrued", sum(offer.points for _, offer in earned_events))
         emit_many(
             session,
             self.merchant_id,

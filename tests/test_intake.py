@@ -1,10 +1,10 @@
-"""The intake's fast path and its drain thread, over real HTTP with Redis.
+"""The intake's one path and its drain thread, over real HTTP with Redis.
 
-A delivery for a connection the process remembers is stored and answered in
-front of Flask (``webhooks.fast_intake``); every other delivery goes on to
-the ordinary path, which must answer it exactly as before. Drains are queued
-by a thread of the process a few milliseconds after the answer
-(``webhooks.drains``).
+Every delivery to a webhook URL is answered by the intake in front of Flask
+(``webhooks.intake``): a connection's own URL and the connector's app-wide
+URL alike. The connection is read once per process and remembered; any
+change to it sends the next delivery to a fresh read. Drains are queued by a
+thread of the process a few milliseconds after the answer (``webhooks.drains``).
 """
 
 from __future__ import annotations
@@ -12,11 +12,14 @@ from __future__ import annotations
 import http.client
 import json
 import time
+from contextlib import contextmanager
 
 import flask
 import pytest
 from flask import request_started
+from sqlalchemy import event
 from sqlalchemy import select
+from sqlalchemy import text
 from test_webhooks import SECRET
 from test_webhooks import Shop
 from test_webhooks import inbox
@@ -54,18 +57,37 @@ class SeenByFlask:
         self.paths.append(flask.request.path)
 
 
-def test_a_remembered_connections_deliveries_are_stored_before_flask(shop):
-    with SeenByFlask(shop.app) as flask_saw:
+class ConnectionReads:
+    """Counts the statements of the hub's engine that read the connections table."""
+
+    def __init__(self, hub):
+        self.engine = hub.db.engine
+        self.count = 0
+
+    def __enter__(self):
+        event.listen(self.engine, "before_cursor_execute", self._seen)
+        return self
+
+    def __exit__(self, *exc):
+        event.remove(self.engine, "before_cursor_execute", self._seen)
+
+    def _seen(self, conn, cursor, statement, *args):
+        if statement.lstrip().upper().startswith("SELECT") and "FROM connections" in statement:
+            self.count += 1
+
+
+def test_a_connection_is_read_once_and_no_delivery_reaches_flask(shop):
+    with SeenByFlask(shop.app) as flask_saw, ConnectionReads(shop.hub) as reads:
         answers = [shop.send(order_event(f"W-{n}"), f"fast-{n}") for n in range(3)]
     assert answers == [(200, {"received": True, "duplicate": False})] * 3
-    # The first delivery read the connection on the ordinary path; the rest did not need to.
-    assert flask_saw.paths == [f"/webhooks/custom/{shop.connection_id}"]
+    assert flask_saw.paths == []
+    assert reads.count == 1  # the first delivery read it; the others used what it read
     assert inbox(shop.hub) == [(f"fast-{n}", "pending") for n in range(3)]
     run_jobs(shop.hub)
     assert sorted(orders(shop.hub)) == [("W-0", "paid"), ("W-1", "paid"), ("W-2", "paid")]
 
 
-def test_what_the_fast_path_cannot_store_is_answered_by_the_ordinary_path(shop):
+def test_duplicates_refusals_and_odd_bodies_are_answered_by_the_same_path(shop):
     assert shop.send(order_event("W-1"), "first")[0] == 200  # the connection is remembered
     big = order_event("W-2")
     big["padding"] = "x" * (shop.hub.config["HUB_MAX_BODY_BYTES"] + 1)
@@ -78,36 +100,98 @@ def test_what_the_fast_path_cannot_store_is_answered_by_the_ordinary_path(shop):
     assert forged[0] == 401 and forged[1]["error"]["code"] == "bad_signature"
     assert too_big[0] == 413 and too_big[1]["error"]["code"] == "body_too_large"
     assert chunked == (200, {"received": True, "duplicate": False})
-    assert len(flask_saw.paths) == 4  # every one of them went on to Flask
+    assert flask_saw.paths == []
     assert inbox(shop.hub) == [("first", "pending"), ("chunked", "pending")]
 
 
-def reads_the_request(custom):
-    """The custom connector, with a verify that reads Flask's request instead of its arguments."""
+@contextmanager
+def verify_watched(shop, watch):
+    """The custom connector, with ``watch(connection, headers)`` run before its verify."""
+    custom = shop.hub.connector("custom")
 
-    class ReadsTheRequest(type(custom)):
-        seen: list[str] = []
-
+    class Watched(type(custom)):
         def verify_webhook(self, hub, connection, headers, body):
-            self.seen.append(flask.request.headers["webhook-id"])  # raises outside a request
+            watch(connection, headers)
             return super().verify_webhook(hub, connection, headers, body)
 
-    return ReadsTheRequest()
-
-
-def test_a_connector_reading_the_request_still_works_through_the_ordinary_path(shop):
-    assert shop.send(order_event("W-1"), "first")[0] == 200
-    custom = shop.hub.connector("custom")
-    connector = shop.hub.connectors["custom"] = reads_the_request(custom)
+    shop.hub.connectors["custom"] = Watched()
     try:
-        assert shop.send(order_event("W-2"), "second") == (
-            200,
-            {"received": True, "duplicate": False},
-        )
+        yield
     finally:
         shop.hub.connectors["custom"] = custom
-    assert connector.seen == ["second"]  # once: on the ordinary path, where it worked
-    assert inbox(shop.hub) == [("first", "pending"), ("second", "pending")]
+
+
+def test_the_intake_hooks_run_with_an_app_context_and_their_arguments(shop):
+    seen = []
+
+    def note(connection, headers):
+        seen.append((flask.has_app_context(), flask.has_request_context(), headers["webhook-id"]))
+
+    with verify_watched(shop, note):
+        assert shop.send(order_event("W-1"), "first")[0] == 200
+    assert seen == [(True, False, "first")]
+
+
+def test_a_hook_that_fails_answers_500_in_the_error_shape_and_stores_nothing(shop):
+    def reads_the_request(connection, headers):
+        assert flask.request.headers["webhook-id"]  # no request here: raises
+
+    with verify_watched(shop, reads_the_request):
+        status, answer = shop.send(order_event("W-1"), "first")
+    assert (status, answer["error"]["code"]) == (500, "internal_error")
+    assert inbox(shop.hub) == []
+
+
+def test_a_connection_changing_under_every_attempt_answers_503_and_stores_nothing(shop):
+    assert shop.send(order_event("W-1"), "first")[0] == 200  # remembered
+    calls = []
+
+    def rename(connection, headers):
+        # as an admin editing the connection at that very moment would
+        calls.append(connection.id)
+        with shop.hub.db.transaction() as session:
+            session.execute(
+                text("UPDATE connections SET name = :name WHERE id = :id"),
+                {"name": f"Renamed {len(calls)}", "id": shop.connection_id},
+            )
+
+    with verify_watched(shop, rename):
+        status, answer = shop.send(order_event("W-2"), "second")
+    assert (status, answer["error"]["code"]) == (503, "connection_changing")
+    assert len(calls) == 3  # the remembered connection, then read afresh twice
+    assert inbox(shop.hub) == [("first", "pending")]
+    assert shop.send(order_event("W-2"), "second")[0] == 200  # sent again, once it holds still
+
+
+def test_an_unknown_connector_or_connection_answers_404_without_reading_the_database(shop):
+    with ConnectionReads(shop.hub) as reads:
+        unknown = shop.server.post("/webhooks/nosuch/1", b"{}", {})
+        app_wide = shop.server.post("/webhooks/nosuch", b"{}", {})
+        too_big = shop.server.post(f"/webhooks/custom/{2**63}", b"{}", {})
+    for status, answer in (unknown, app_wide, too_big):
+        assert (status, answer["error"]["code"]) == (404, "connection_not_found")
+    assert reads.count == 0
+
+
+def test_a_body_shorter_than_its_content_length_or_a_bad_length_answers_400(shop):
+    client = shop.app.test_client()
+    path = f"/webhooks/custom/{shop.connection_id}"
+    body = json.dumps(order_event()).encode()
+    headers = standard_headers(SECRET, "short", body)
+    short = client.post(path, data=body, headers=headers,
+                        environ_overrides={"CONTENT_LENGTH": str(len(body) + 10)})  # fmt: skip
+    bad = client.post(path, data=body, headers=headers,
+                      environ_overrides={"CONTENT_LENGTH": "12ab"})  # fmt: skip
+    assert short.status_code == bad.status_code == 400
+    assert set(short.json["error"]) == set(bad.json["error"]) == {"code", "message", "details"}
+    assert inbox(shop.hub) == []
+
+
+def test_other_methods_and_paths_under_webhooks_go_on_to_flask(shop):
+    with SeenByFlask(shop.app) as flask_saw:
+        status, answer = shop.server.post(f"/webhooks/custom/{shop.connection_id}/more", b"", {})
+    assert (status, answer["error"]["code"]) == (404, "not_found")
+    assert flask_saw.paths == [f"/webhooks/custom/{shop.connection_id}/more"]
 
 
 def test_the_drain_is_queued_by_the_thread_shortly_after_the_answer(shop):
@@ -221,7 +305,7 @@ def test_a_forked_process_queues_drains_with_a_thread_of_its_own(shop):
     assert drain.args[1] == shop.connection_id
 
 
-def test_any_change_to_a_remembered_connection_sends_the_next_delivery_the_ordinary_way(shop):
+def test_any_change_to_a_remembered_connection_has_the_next_delivery_read_it_afresh(shop):
     from sqlalchemy import text
 
     assert shop.send(order_event("W-1"), "first")[0] == 200  # remembered
@@ -230,10 +314,10 @@ def test_any_change_to_a_remembered_connection_sends_the_next_delivery_the_ordin
             text("UPDATE connections SET name = 'Renamed' WHERE id = :id"),
             {"id": shop.connection_id},
         )
-    with SeenByFlask(shop.app) as flask_saw:
+    with ConnectionReads(shop.hub) as reads:
         assert shop.send(order_event("W-2"), "second")[1]["duplicate"] is False
         assert shop.send(order_event("W-3"), "third")[1]["duplicate"] is False
-    assert flask_saw.paths == [f"/webhooks/custom/{shop.connection_id}"]  # then remembered again
+    assert reads.count == 1  # then remembered again
     assert [d for d, _ in inbox(shop.hub)] == ["first", "second", "third"]
 
 
@@ -242,9 +326,30 @@ def test_a_remembered_connection_is_read_afresh_after_an_hour(shop, monkeypatch)
 
     assert shop.send(order_event("W-1"), "first")[0] == 200
     monkeypatch.setattr(webhooks.snapshots, "MAX_AGE_SECONDS", 0)
-    with SeenByFlask(shop.app) as flask_saw:
+    with ConnectionReads(shop.hub) as reads:
         assert shop.send(order_event("W-2"), "second")[0] == 200
-    assert flask_saw.paths == [f"/webhooks/custom/{shop.connection_id}"]
+    assert reads.count == 1
+
+
+def test_without_redis_the_job_table_gets_the_drains_and_the_runner_works_them(hub, api, client):
+    from hub.runner import EmbeddedRunner
+
+    hub.jobs.use_job_table()
+    created = api.post(
+        "/api/v1/connections",
+        json={"connector": "custom", "secrets": {"webhook_secret": SECRET}},
+    )
+    path = f"/webhooks/custom/{created.json['id']}"
+    for n in range(3):
+        body = json.dumps(order_event(f"T-{n}")).encode()
+        response = client.post(path, data=body, headers=standard_headers(SECRET, f"t-{n}", body))
+        assert response.json == {"received": True, "duplicate": False}
+    assert {status for _, status in inbox(hub)} == {"pending"}
+
+    EmbeddedRunner(hub).run_due()
+
+    assert {status for _, status in inbox(hub)} == {"processed"}
+    assert sorted(orders(hub)) == [("T-0", "paid"), ("T-1", "paid"), ("T-2", "paid")]
 
 
 EXITING = """
@@ -296,7 +401,7 @@ def test_the_intake_takes_no_lock_on_the_connection_or_merchant_row(shop):
         return tuple(row)
 
     before = lockers()
-    for n in range(3):  # the first by the ordinary path, the others in front of Flask
+    for n in range(3):  # the first reads the connection, the others use what it read
         assert shop.send(order_event(f"L-{n}"), f"l-{n}", settle=False)[0] == 200
     # A foreign key from the inbox would leave each insert's FOR KEY SHARE locker here.
     assert lockers() == before
@@ -313,7 +418,7 @@ def test_a_connection_deleted_by_hand_takes_no_delivery_and_its_waiting_rows_fai
     with hub.db.transaction() as session:
         session.execute(text("DELETE FROM connections WHERE id = :id"), {"id": shop.connection_id})
     status, _ = shop.send(order_event("G-2"), "g-2", settle=False)
-    assert status == 404  # the fast path's insert found no connection; Flask answered
+    assert status == 404  # the insert found no connection, and neither did the fresh read
     assert [delivery for delivery, _ in inbox(hub)] == ["g-1"]
 
     run_jobs(hub)
