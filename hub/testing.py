@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 import uuid
 from collections.abc import Iterable
 from collections.abc import Iterator
@@ -166,6 +167,34 @@ class EventRecorder:
 
     def types(self) -> list[str]:
         return [e.type for e in self.events]
+
+
+class ManualClock:
+    """A clock that stands still until the test moves it; ``sleep`` moves it at once.
+
+    It answers as the ``time`` module does for ``monotonic()``, ``time()`` and
+    ``sleep()``, so a test puts it in place of a module's ``time``
+    (``monkeypatch.setattr(module, "time", clock)``): waits then cost nothing
+    and what happens in them does not depend on how loaded the machine is.
+    ``slept`` lists every wait asked for.
+    """
+
+    def __init__(self, start: float | None = None) -> None:
+        self.now = time.time() if start is None else start
+        self.slept: list[float] = []
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def time(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.advance(seconds)
+
+    def advance(self, seconds: float) -> None:
+        self.now += max(seconds, 0.0)
 
 
 # ---------------------------------------------------------------------------
