@@ -98,6 +98,7 @@ def test_the_dockerfile_copies_files_that_exist_and_installs_the_server_extra():
     assert any(requirement.startswith("gunicorn") for requirement in extras["server"])
 
 
+@pytest.mark.db_agnostic
 def test_the_dockerfile_serves_with_gunicorn_and_checks_healthz(app):
     steps = dockerfile()
     [command] = [argv(arguments) for keyword, arguments in steps if keyword == "CMD"]
@@ -227,6 +228,7 @@ def gunicorn_serving(database_url: str, tmp_path: Path) -> Iterator[str]:
         server.wait(timeout=60)
 
 
+@pytest.mark.db_agnostic
 def test_gunicorn_with_the_shipped_config_serves_the_hub_and_adds_up_its_workers_metrics(
     database_url, tmp_path
 ):
