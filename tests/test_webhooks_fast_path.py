@@ -250,8 +250,11 @@ def test_a_remembered_connection_is_read_afresh_after_an_hour(shop, monkeypatch)
 
 EXITING = """
 import sys
+import webhooks.drains
 from hub.testing import make_app
 from webhooks.drains import drain_requests
+
+webhooks.drains.EXIT_FLUSH_SECONDS = 120  # a guard against a hang, not a bound: load varies
 
 app = make_app(sys.argv[1], config={"HUB_REDIS_URL": sys.argv[2], "HUB_REDIS_PREFIX": sys.argv[3]})
 requests = drain_requests(app.extensions["hub"])
