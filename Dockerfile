@@ -8,7 +8,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
 
-RUN useradd --system --create-home --home-dir /srv/hub --shell /usr/sbin/nologin hub
+RUN useradd --system --create-home --home-dir /srv/hub --shell /usr/sbin/nologin hub \
+    && mkdir -p /tmp/hub-metrics && chown hub:hub /tmp/hub-metrics
 
 WORKDIR /opt/hub/src
 COPY pyproject.toml README.md gunicorn.conf.py ./
@@ -19,6 +20,8 @@ COPY plugins ./plugins
 RUN python -m venv /opt/hub/venv \
     && /opt/hub/venv/bin/pip install ".[server]"
 
+# Every process of the image (web, workers, scheduler, migrate) keeps its metrics in the
+# folder made above: prometheus-client's multiprocess mode needs it to exist.
 ENV PATH=/opt/hub/venv/bin:$PATH \
     HUB_INSTANCE_PATH=/srv/hub/instance \
     HUB_LOG_FORMAT=json \

@@ -7,6 +7,10 @@ request on standard output), and
 ``PROMETHEUS_MULTIPROC_DIR``: the folder where the workers keep their
 metrics so that ``/metrics`` adds them up (default: a fresh folder under the
 system's temporary folder, emptied when gunicorn starts).
+
+Without ``HUB_REDIS_URL`` every worker also runs the embedded job runner and
+the periodic schedule (``hub.runner``): requests put their jobs on the
+database's job table and answer at once, and the workers share the table.
 """
 
 import multiprocessing
@@ -54,3 +58,23 @@ def child_exit(server, worker):
     from prometheus_client import multiprocess
 
     multiprocess.mark_process_dead(worker.pid)
+
+
+def post_worker_init(worker):
+    """Without Redis, run the embedded job runner in this worker, beside its requests."""
+    from hub.runner import start_embedded
+    from hub.wsgi import app
+
+    runner = start_embedded(app.extensions["hub"])
+    if runner is not None:
+        app.extensions["hub_runner"] = runner
+
+
+def worker_exit(server, worker):
+    """Stop this worker's embedded runner; a job in progress finishes first."""
+    import sys
+
+    wsgi = sys.modules.get("hub.wsgi")  # absent when the worker never loaded the app
+    runner = wsgi.app.extensions.get("hub_runner") if wsgi is not None else None
+    if runner is not None:
+        runner.stop()

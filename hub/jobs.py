@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import importlib
 import logging
-import os
-import threading
 from collections.abc import Callable
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -26,7 +24,7 @@ from sqlalchemy import event
 from hub import job_table
 from hub.errors import PermanentError
 from hub.errors import RetryLater
-from hub.logs import with_request_id
+from hub.rq_queues import RqQueues
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -111,9 +109,7 @@ class Jobs:
         self.hub = hub
         self.redis_url: str | None = hub.config["HUB_REDIS_URL"]
         self.prefix: str = hub.config["HUB_REDIS_PREFIX"]
-        self._redis: redis.Redis | None = None
-        self._queues: dict[str, Queue] = {}
-        self._lock = threading.Lock()
+        self.rq = RqQueues(self.redis_url or "", self.prefix, hub.config, run)
         self.inline_failures: list[dict[str, Any]] = []
         self._feeders: list[Callable[[float], bool]] = []
         self.uses_table = False
@@ -160,39 +156,17 @@ class Jobs:
     def redis(self) -> redis.Redis:
         if self.redis_url is None:
             raise RuntimeError("no Redis configured: set HUB_REDIS_URL")
-        with self._lock:
-            if self._redis is None or self._redis_pid != os.getpid():
-                import redis as redis_lib
-
-                self._redis = redis_lib.Redis.from_url(
-                    self.redis_url, socket_timeout=5, socket_connect_timeout=2
-                )
-                self._redis_pid = os.getpid()
-                self._queues = {}
-        return self._redis
+        return self.rq.redis
 
     def queue_name(self, queue: str) -> str:
-        return f"{self.prefix}-{queue}"
+        return self.rq.queue_name(queue)
 
     def queue(self, queue: str = "default") -> Queue:
-        from rq import Queue
-
-        return Queue(
-            self.queue_name(queue),
-            connection=self.redis,
-            default_timeout=self.hub.config["HUB_JOB_TIMEOUT"],
-        )
-
-    def _cached_queue(self, queue: str) -> Queue:
-        connection = self.redis  # first: a new process gets a new client and new queues
-        cached = self._queues.get(queue)
-        if cached is None or cached.connection is not connection:
-            cached = self._queues[queue] = self.queue(queue)
-        return cached
+        return self.rq.queue(queue)
 
     def job_id(self, job_id: str) -> str:
         """Return the job id as stored: prefixed, so two hubs on one Redis never clash."""
-        return f"{self.prefix}-{job_id}"
+        return self.rq.job_id(job_id)
 
     def default_retry(self, max_retries: int = 5) -> Retry | None:
         if self.is_inline and not self.uses_table:
@@ -227,18 +201,9 @@ class Jobs:
             return None if row is None else JobRef(str(row))
         if self.is_inline:
             return self._run_inline(func, args, kwargs, meta)
-        from rq.exceptions import DuplicateJobError
-
-        path = func_path(func)
-        options: dict[str, Any] = {"retry": retry, "meta": with_request_id(meta)}
-        if job_id:
-            options.update(job_id=self.job_id(job_id), unique=True)
-        options["description"] = path
-        try:
-            return self._cached_queue(queue).enqueue(run, path, *args, **kwargs, **options)
-        except DuplicateJobError:
-            log.debug("job %s already queued", job_id)
-            return None
+        return self.rq.enqueue(
+            func_path(func), args, kwargs, job_id=job_id, queue=queue, retry=retry, meta=meta
+        )
 
     def enqueue_many(self, calls: Iterable[JobCall]) -> int:
         """Enqueue several unique jobs in one round trip to Redis; return how many were new.
@@ -258,53 +223,7 @@ class Jobs:
             for call in calls:
                 self._run_inline(call.func, call.args, {}, call.meta)
             return len(calls)
-        if not calls:
-            return 0
-        from redis.exceptions import NoScriptError
-        from rq.job import JobStatus
-        from rq.scripts import get_unique_enqueue_script
-        from rq.utils import now
-
-        connection = self.redis
-        script = get_unique_enqueue_script(connection)
-        timeout = self.hub.config["HUB_JOB_TIMEOUT"]
-        pipe = connection.pipeline(transaction=False)
-        queued: list[tuple[Any, list[Any]]] = []
-        for call in calls:
-            queue = self._cached_queue(call.queue)
-            job = queue.create_job(
-                run,
-                args=(call.func, *call.args),
-                job_id=self.job_id(call.job_id) if call.job_id else None,
-                meta=with_request_id(call.meta),
-                retry=call.retry,
-                description=call.func,
-                timeout=timeout,
-                status=JobStatus.QUEUED,
-            )
-            # What rq's Queue.enqueue_job sets before its unique-enqueue script runs.
-            job.origin = queue.name
-            job.enqueued_at = now()
-            job.redis_server_version = queue.get_redis_server_version()
-            keys = [job.key, queue.key]
-            args = [job.id, "R", job.ttl if job.ttl is not None else -1, *_hset_args(job)]
-            queued.append((keys, args))
-            pipe.sadd(queue.redis_queues_keys, queue.key)
-            pipe.evalsha(script.sha, len(keys), *keys, *args)
-        results = pipe.execute(raise_on_error=False)
-        new = 0
-        for (keys, args), result in zip(queued, results[1::2], strict=True):
-            if isinstance(result, Exception):
-                if not isinstance(result, NoScriptError):
-                    raise result
-                # The script is not loaded yet (a new process, or a Redis restarted since):
-                # load it and run this one again.
-                result = script(keys=keys, args=args)
-            new += int(result == 1)
-        for result in results[::2]:
-            if isinstance(result, Exception):
-                raise result
-        return new
+        return self.rq.enqueue_many(calls)
 
     def enqueue_on_commit(self, session: Session, call: JobCall) -> JobRef:
         """Enqueue ``call`` with ``session``'s transaction: nothing queued if it rolls back.
@@ -348,14 +267,8 @@ class Jobs:
             with self.hub.db.transaction() as session:
                 job_table.set_progress(session, job_id, progress)
             return
-        if self.is_inline:
-            return
-        from rq import get_current_job
-
-        job = get_current_job()
-        if job is not None:
-            job.meta["progress"] = progress
-            job.save_meta()
+        if not self.is_inline:
+            self.rq.report_progress(progress)
 
     def _add_rows(self, calls: list[JobCall], kwargs: dict[str, Any]) -> list[int | None]:
         with self.hub.db.transaction() as session:
@@ -402,16 +315,6 @@ class Jobs:
             log.exception("inline job %s failed", getattr(target, "__name__", target))
             self.inline_failures.append({"func": str(func), "error": repr(exc), "meta": meta})
             return None
-
-
-def _hset_args(job: Any) -> list[Any]:
-    """The job's fields as rq's unique-enqueue script stores them (``rq.scripts``)."""
-    fields: list[Any] = []
-    for key, value in job.to_dict().items():
-        if value is not None:
-            fields.append(key)
-            fields.append(value if isinstance(value, (bytes, str)) else str(value))
-    return fields
 
 
 def run(path: str, *args: Any, **kwargs: Any) -> Any:

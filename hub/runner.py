@@ -193,3 +193,17 @@ class EmbeddedRunner:
                 log.exception("the periodic schedule failed; trying again shortly")
                 wait = 5.0
             self._stop.wait(min(wait + 0.01, renew_every))
+
+
+def start_embedded(hub: Hub) -> EmbeddedRunner | None:
+    """Without Redis, start a runner for this process's jobs and schedule; None with Redis.
+
+    ``hub serve`` starts one, and so does each gunicorn worker (``gunicorn.conf.py``):
+    the claim rule lets any number of runners share the job table, and a
+    period of the schedule is enqueued once, whichever runner sees it first.
+    """
+    if not hub.jobs.is_inline:
+        return None
+    runner = EmbeddedRunner(hub)
+    runner.start()
+    return runner

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 import uuid
 from collections.abc import Iterable
 from collections.abc import Iterator
@@ -66,17 +67,26 @@ def migrate(database_url: str) -> None:
 
 
 def empty_database(hub: Hub) -> None:
-    """Delete every row of every table, keeping the schema (PostgreSQL: TRUNCATE)."""
+    """Delete every row of every table, keeping the schema; PostgreSQL's sequences start over.
+
+    On PostgreSQL the deletes and the sequence resets go as one batch of statements
+    in one transaction: a test leaves few rows, and deleting them is far cheaper
+    than ``TRUNCATE``, which makes every table's storage anew.
+    """
     from hub.db import Model
 
-    tables = [t.name for t in Model.metadata.sorted_tables]
+    tables = [t.name for t in reversed(Model.metadata.sorted_tables)]
     with hub.db.engine.begin() as connection:
         if hub.db.is_sqlite:
-            for name in reversed(tables):
+            for name in tables:
                 connection.exec_driver_sql(f'DELETE FROM "{name}"')
-        else:
-            names = ", ".join(f'"{name}"' for name in tables)
-            connection.exec_driver_sql(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
+            return
+        statements = [f'DELETE FROM "{name}"' for name in tables]
+        statements.append(
+            "SELECT setval(c.oid::regclass, 1, false) FROM pg_class c WHERE c.relkind = 'S'"
+        )
+        # One round trip: psycopg runs several statements when given no parameters.
+        connection.connection.driver_connection.execute("; ".join(statements))
 
 
 def create_postgres_database(admin_url: str, name: str) -> str:
@@ -166,6 +176,34 @@ class EventRecorder:
 
     def types(self) -> list[str]:
         return [e.type for e in self.events]
+
+
+class ManualClock:
+    """A clock that stands still until the test moves it; ``sleep`` moves it at once.
+
+    It answers as the ``time`` module does for ``monotonic()``, ``time()`` and
+    ``sleep()``, so a test puts it in place of a module's ``time``
+    (``monkeypatch.setattr(module, "time", clock)``): waits then cost nothing
+    and what happens in them does not depend on how loaded the machine is.
+    ``slept`` lists every wait asked for.
+    """
+
+    def __init__(self, start: float | None = None) -> None:
+        self.now = time.time() if start is None else start
+        self.slept: list[float] = []
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def time(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.advance(seconds)
+
+    def advance(self, seconds: float) -> None:
+        self.now += max(seconds, 0.0)
 
 
 # ---------------------------------------------------------------------------

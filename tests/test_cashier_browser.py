@@ -9,6 +9,9 @@ from browser_support import screenshot
 from connectors.pos.testing import open_counter
 from hub.models import Member
 
+# The PostgreSQL lane of scripts/test skips these: the database changes nothing on screen.
+pytestmark = pytest.mark.db_agnostic
+
 TABLET = {"width": 1024, "height": 768}
 
 

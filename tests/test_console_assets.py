@@ -4,6 +4,8 @@ import hashlib
 import json
 from pathlib import Path
 
+pytestmark = pytest.mark.db_agnostic
+
 ROOT = Path(__file__).parent.parent
 RECORD = json.loads((ROOT / "hub/console/static/vendor/VENDORED.json").read_text())
 

@@ -14,6 +14,8 @@ from browser_support import screenshot
 from console_support import PASSWORD
 from console_support import make_staff
 
+pytestmark = pytest.mark.db_agnostic
+
 AXE = (Path(__file__).parent / "vendor" / "axe.min.js").read_text()
 WIDTHS = {"desktop": (1366, 800), "phone": (390, 844)}
 PAGES = {

@@ -22,6 +22,7 @@ from hub.models import Connection
 from hub.models import Member
 from hub.models import Order
 from hub.models.rewards import Voucher
+from hub.testing import ManualClock
 from hub.testing import create_test_merchant
 from hub.testing import run_jobs
 from webhooks.models import InboxEntry
@@ -248,7 +249,7 @@ def test_the_verify_challenge_is_echoed_only_for_the_right_token(world):
     "program_settings",
     [{"earn_rate": {"amount": "1000", "points": 1}, "start_date": "2025-01-01"}],
 )
-def test_backfill_imports_history_within_the_call_limit_and_resumes(world):
+def test_backfill_imports_history_within_the_call_limit_and_resumes(world, monkeypatch):
     connection_id = world.connect()
     customers = [world.shop.add_customer(email=f"c{i}@example.vn", notify=False) for i in range(5)]
     for customer in customers[:4]:
@@ -256,7 +257,13 @@ def test_backfill_imports_history_within_the_call_limit_and_resumes(world):
             customer=customer, notify=False, created_at="2024-01-05T03:00:00.000Z"
         )
     world.shop.place_order(customer=customers[4], notify=False)
+    # The shop's bucket and the client's waits share a clock that moves only when the client
+    # waits: how many calls meet a full bucket does not depend on how loaded the machine is.
+    clock = ManualClock()
+    monkeypatch.setattr("connectors.haravan.client.time", clock)
+    monkeypatch.setattr("connectors.haravan.simulator.time", clock)
     world.shop.bucket.size, world.shop.bucket.rate = 3, 4.0  # a tight bucket: 429s will come
+    world.shop.bucket.level, world.shop.bucket.at = 0.0, clock.monotonic()
     from connectors.haravan.sync import backfill
 
     with world.app.app_context():

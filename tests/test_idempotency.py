@@ -7,6 +7,10 @@ from flask import Blueprint
 
 from hub import hookimpl
 
+#: Seconds a wait for the other thread may last before the test calls it hung: a guard
+#: against a test that never ends, not a bound on speed (each wait ends when the thread acts).
+HANG_GUARD = 120
+
 
 class SlowEndpoint:
     """A test plugin with a POST endpoint that waits until the test lets it finish."""
@@ -26,7 +30,7 @@ class SlowEndpoint:
         def slow():
             self.calls += 1
             self.entered.set()
-            self.release.wait(10)
+            self.release.wait(HANG_GUARD)
             return {"calls": self.calls}, 201
 
         return [bp]
@@ -88,11 +92,11 @@ def test_a_second_request_while_the_first_runs_is_409(api, slow):
 
     thread = threading.Thread(target=first_call)
     thread.start()
-    assert slow.entered.wait(5)
+    assert slow.entered.wait(HANG_GUARD)
 
     during = api.post("/api/v1/test-slow", json={}, headers=key("k-4"))
     slow.release.set()
-    thread.join(10)
+    thread.join(HANG_GUARD)
     after = api.post("/api/v1/test-slow", json={}, headers=key("k-4"))
 
     assert during.status_code == 409

@@ -40,6 +40,7 @@ WEBHOOK_SECRET = "kv-webhook-secret-of-hoa-mai"
 @pytest.fixture
 def simulator():
     with KiotVietSimulator(retailer="hoamai") as sim:
+        sim.delivery_timeout = 60  # inline processing on a busy test machine
         yield sim
 
 

@@ -12,6 +12,9 @@ from hub.messaging.templates import format_date
 from hub.messaging.templates import format_number
 from hub.messaging.templates import render
 
+# The PostgreSQL lane of scripts/test skips these: message text, no database.
+pytestmark = pytest.mark.db_agnostic
+
 
 def test_vietnamese_diacritics_are_removed_letter_by_letter():
     text = "Cảm ơn Nguyễn Thị Lan đã mua hàng tại Đà Lạt — 150.000₫ “quà”"

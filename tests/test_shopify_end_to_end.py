@@ -23,6 +23,7 @@ from hub.models import Member
 from hub.models import MemberIdentity
 from hub.models import Order
 from hub.models.rewards import Voucher
+from hub.testing import ManualClock
 from webhooks.models import InboxEntry
 from webhooks.testing import LiveServer
 
@@ -300,12 +301,18 @@ def test_a_pasted_custom_app_token_connects_and_verifies_with_its_own_key(world)
     assert world.member("custom@example.vn") is not None
 
 
-def test_backfill_pages_through_history_within_the_cost_limit_and_resumes(world):
+def test_backfill_pages_through_history_within_the_cost_limit_and_resumes(world, monkeypatch):
     connection_id = world.connect()
     customers = [world.store.add_customer(email=f"k{i}@example.vn", notify=False) for i in range(4)]
     for customer in customers:
         world.store.place_order(customer=customer, notify=False)
+    # The store's bucket and the client's waits share a clock that moves only when the client
+    # waits: how many calls are throttled does not depend on how loaded the machine is.
+    clock = ManualClock()
+    monkeypatch.setattr("connectors.shopify.client.time", clock)
+    monkeypatch.setattr("connectors.shopify.simulator.time", clock)
     world.store.bucket.size, world.store.bucket.rate = 12.0, 10.0  # pages must wait
+    world.store.bucket.available, world.store.bucket.at = 12.0, clock.monotonic()
     from connectors.shopify.sync import backfill
 
     with world.app.app_context():

@@ -242,11 +242,15 @@ class DrainRequests:
 _LIVE: weakref.WeakSet[DrainRequests] = weakref.WeakSet()
 
 
+#: Longest a process leaving normally waits for its drain thread to queue what it holds.
+EXIT_FLUSH_SECONDS = 2.0
+
+
 @atexit.register
 def _flush_at_exit() -> None:
     for requests in list(_LIVE):
         if requests._pid == os.getpid():
-            requests.flush(timeout=2.0)
+            requests.flush(timeout=EXIT_FLUSH_SECONDS)
 
 
 def drain_requests(hub: Hub) -> DrainRequests:

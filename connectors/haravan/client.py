@@ -43,13 +43,13 @@ class HaravanApi:
         token: str,
         *,
         http: OutsideHTTP | None = None,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], None] | None = None,
         max_wait: float = MAX_WAIT_SECONDS,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.token = token
         self.http = http or OutsideHTTP()
-        self.sleep = sleep
+        self.sleep = sleep or time.sleep
         self.max_wait = max_wait
         self.level: tuple[int, int] | None = None
         self.waited = 0.0

@@ -76,13 +76,13 @@ class ShopifyAdmin:
         *,
         api_version: str = API_VERSION,
         http: OutsideHTTP | None = None,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], None] | None = None,
         max_wait: float = MAX_WAIT_SECONDS,
     ) -> None:
         self.url = f"{base_url.rstrip('/')}/admin/api/{api_version}/graphql.json"
         self.token = token
         self.http = http or OutsideHTTP()
-        self.sleep = sleep
+        self.sleep = sleep or time.sleep
         self.max_wait = max_wait
         self.throttle = Throttle()
 

@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
+from functools import partial
+from typing import Any
+
+from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 from apispec.ext.marshmallow.common import resolve_schema_cls
 from flask import Flask
@@ -18,11 +24,48 @@ from hub.input_guard import Int64Converter
 
 
 class HubApi(Api):
-    """flask-smorest's Api with the hub's one error shape, in answers and in the document."""
+    """flask-smorest's Api with the hub's one error shape, in answers and in the document.
+
+    A blueprint's routes are mounted when it is registered; its pages of the
+    OpenAPI document are written the first time the document is read, in the
+    order the blueprints came. Most processes (workers, tests, one-off commands)
+    never read it, and writing it is most of the cost of making an app.
+    """
 
     ERROR_SCHEMA = ErrorSchema
     # Each operation lists the error statuses it answers (hub.api.openapi), not a catch-all.
     DEFAULT_ERROR_RESPONSE_NAME = None
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self._spec: APISpec | None = None
+        self._undocumented: list[Callable[[], None]] = []
+        self._documenting = threading.Lock()
+        super().__init__(*args, **kwargs)
+
+    @property
+    def spec(self) -> APISpec | None:
+        """The OpenAPI document, with every blueprint registered so far written into it."""
+        if self._undocumented:
+            with self._documenting:
+                pending, self._undocumented = self._undocumented, []
+                for document in pending:
+                    document()
+        return self._spec
+
+    @spec.setter
+    def spec(self, value: APISpec | None) -> None:
+        self._spec = value
+
+    def register_blueprint(self, blp, *, parameters=None, **options) -> None:
+        """Mount ``blp`` now; write its pages of the document when the document is read."""
+        name = options.get("name", blp.name)
+        self._app.extensions["flask-smorest"]["blp_name_to_api"][name] = self
+        self._app.register_blueprint(blp, **options)
+        self._undocumented.append(partial(self._document, blp, name, parameters))
+
+    def _document(self, blp, name: str, parameters) -> None:
+        blp.register_views_in_doc(self, self._app, self._spec, name=name, parameters=parameters)
+        self._spec.tag({"name": name, "description": blp.description})
 
     def handle_http_exception(self, error):
         return errors.http_error(error)

@@ -38,13 +38,9 @@ def _run(host: str, port: int) -> None:
     # Flask's app.run() refuses to start inside a CLI command; serve with werkzeug directly.
     from werkzeug.serving import run_simple
 
-    hub = current_hub()
-    runner = None
-    if hub.jobs.is_inline:
-        from hub.runner import EmbeddedRunner
+    from hub.runner import start_embedded
 
-        runner = EmbeddedRunner(hub)
-        runner.start()
+    runner = start_embedded(current_hub())
     try:
         run_simple(host, port, current_app._get_current_object(), threaded=True, use_reloader=False)
     finally:
