@@ -4,6 +4,8 @@ import hashlib
 import json
 from pathlib import Path
 
+import pytest
+
 pytestmark = pytest.mark.db_agnostic
 
 ROOT = Path(__file__).parent.parent
