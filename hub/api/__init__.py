@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import threading
 from collections.abc import Callable
 from functools import partial
@@ -82,48 +83,35 @@ def schema_name_resolver(schema) -> str:
     return name
 
 
-def init_api(app: Flask) -> HubApi:
-    """Mount every core API blueprint and its middleware on ``app``."""
-    app.config.update(
-        API_TITLE="Storefront Hub API",
-        API_VERSION="v1",
-        OPENAPI_VERSION="3.0.3",
-        OPENAPI_URL_PREFIX="/api/v1",
-        OPENAPI_JSON_PATH="openapi.json",
-        API_SPEC_OPTIONS={
-            "components": {
-                "securitySchemes": {
-                    "bearer": {
-                        "type": "http",
-                        "scheme": "bearer",
-                        "bearerFormat": "hub key",
-                    }
+_SPEC_SETTINGS = {
+    "API_TITLE": "Storefront Hub API",
+    "API_VERSION": "v1",
+    "OPENAPI_VERSION": "3.0.3",
+    "OPENAPI_URL_PREFIX": "/api/v1",
+    "OPENAPI_JSON_PATH": "openapi.json",
+    "API_SPEC_OPTIONS": {
+        "components": {
+            "securitySchemes": {
+                "bearer": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "bearerFormat": "hub key",
                 }
-            },
-            "security": [{"bearer": []}],
-            "info": {
-                "description": "Members, points and orders of one merchant. Authenticate "
-                "with `Authorization: Bearer <key>`; send `Idempotency-Key` on mutating "
-                "calls to make retries safe. Errors answer "
-                '`{"error": {"code", "message", "details"}}`.'
-            },
+            }
         },
-    )
-    api = HubApi(
-        app,
-        spec_kwargs={
-            "marshmallow_plugin": MarshmallowPlugin(schema_name_resolver),
-            "extra_plugins": [ErrorResponsesPlugin()],
+        "security": [{"bearer": []}],
+        "info": {
+            "description": "Members, points and orders of one merchant. Authenticate "
+            "with `Authorization: Bearer <key>`; send `Idempotency-Key` on mutating "
+            "calls to make retries safe. Errors answer "
+            '`{"error": {"code", "message", "details"}}`.'
         },
-    )
-    app.extensions["hub_api"] = api
-    # ``<int:...>`` is hub.input_guard's bounded converter (installed before any route).
-    api.register_converter(Int64Converter, id_parameter_schema)
-    auth.init_app(app)
-    idempotency.init_app(app)
-    bodies.init_app(app)
-    errors.init_app(app)
+    },
+}
 
+
+def _core_blueprints() -> list:
+    """The core's API blueprints, in the order the API reference lists them."""
     from hub.api.connections import blp as connections_blp
     from hub.api.jobs import blp as jobs_blp
     from hub.api.members import blp as members_blp
@@ -140,7 +128,7 @@ def init_api(app: Flask) -> HubApi:
     from hub.api.vouchers import blp as vouchers_blp
     from hub.api.vouchers import member_blp as member_vouchers_blp
 
-    for blp in (
+    return [
         merchant_blp,
         members_blp,
         orders_blp,
@@ -156,7 +144,28 @@ def init_api(app: Flask) -> HubApi:
         vouchers_blp,
         member_vouchers_blp,
         jobs_blp,
-    ):
+    ]
+
+
+def init_api(app: Flask) -> HubApi:
+    """Mount every core API blueprint and its middleware on ``app``."""
+    app.config.update(copy.deepcopy(_SPEC_SETTINGS))  # each app its own, never shared
+    api = HubApi(
+        app,
+        spec_kwargs={
+            "marshmallow_plugin": MarshmallowPlugin(schema_name_resolver),
+            "extra_plugins": [ErrorResponsesPlugin()],
+        },
+    )
+    app.extensions["hub_api"] = api
+    # ``<int:...>`` is hub.input_guard's bounded converter (installed before any route).
+    api.register_converter(Int64Converter, id_parameter_schema)
+    auth.init_app(app)
+    idempotency.init_app(app)
+    bodies.init_app(app)
+    errors.init_app(app)
+
+    for blp in _core_blueprints():
         api.register_blueprint(blp, url_prefix=f"/api/v1{blp.url_prefix or ''}")
     return api
 
