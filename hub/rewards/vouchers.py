@@ -243,42 +243,60 @@ def use_voucher(
     voucher = get_voucher(session, merchant_id, code)
     now = utcnow()
     if voucher.status == "issued" and not _past(voucher, now):
-        if order_total is not None and Decimal(order_total) < voucher.min_order:
-            raise ValidationError(
-                f"voucher {voucher.code} needs an order of at least {voucher.min_order}",
-                details={"order_total": [f"at least {voucher.min_order}"]},
-                code="order_below_minimum",
-            )
-        burned = session.execute(
-            update(Voucher)
-            .where(Voucher.id == voucher.id, Voucher.status == "issued")
-            .values(
-                status="used",
-                used_at=now,
-                used_reference=used_reference,
-                used_order_id=order.id if order else None,
-                used_order_total=order_total,
-                used_discount=discount_for(voucher, order_total),
-            )
-            .execution_options(synchronize_session=False)
-        )
-        session.refresh(voucher)
-        if burned.rowcount == 1:
-            emit(
-                session,
-                "voucher.used",
-                merchant_id,
-                {
-                    **voucher_event(voucher),
-                    "used_reference": used_reference,
-                    "order_id": voucher.used_order_id,
-                    "discount": _text(voucher.used_discount),
-                },
-            )
+        _check_minimum(voucher, order_total)
+        if _burn(session, voucher, now, used_reference, order, order_total):
             return Use(voucher, replayed=False)
     if voucher.status == "used" and voucher.used_reference == used_reference:
         return Use(voucher, replayed=True)
     raise _unusable(voucher, now)
+
+
+def _check_minimum(voucher: Voucher, order_total: Decimal | None) -> None:
+    if order_total is not None and Decimal(order_total) < voucher.min_order:
+        raise ValidationError(
+            f"voucher {voucher.code} needs an order of at least {voucher.min_order}",
+            details={"order_total": [f"at least {voucher.min_order}"]},
+            code="order_below_minimum",
+        )
+
+
+def _burn(
+    session: Session,
+    voucher: Voucher,
+    now: datetime,
+    used_reference: str,
+    order: Any,
+    order_total: Decimal | None,
+) -> bool:
+    """Mark an issued voucher used and emit ``voucher.used``; False when another use won."""
+    burned = session.execute(
+        update(Voucher)
+        .where(Voucher.id == voucher.id, Voucher.status == "issued")
+        .values(
+            status="used",
+            used_at=now,
+            used_reference=used_reference,
+            used_order_id=order.id if order else None,
+            used_order_total=order_total,
+            used_discount=discount_for(voucher, order_total),
+        )
+        .execution_options(synchronize_session=False)
+    )
+    session.refresh(voucher)
+    if burned.rowcount != 1:
+        return False
+    emit(
+        session,
+        "voucher.used",
+        voucher.merchant_id,
+        {
+            **voucher_event(voucher),
+            "used_reference": used_reference,
+            "order_id": voucher.used_order_id,
+            "discount": _text(voucher.used_discount),
+        },
+    )
+    return True
 
 
 def _unusable(voucher: Voucher, now: datetime) -> Conflict:
