@@ -120,6 +120,10 @@ from hub.rewards.catalog import redeem as redeem_reward
 from hub.rewards.vouchers import use_voucher
 from hub.rewards.vouchers import validate_voucher
 from hub.rewards.vouchers import voucher_status
+from hub.segments import SegmentCondition
+from hub.segments import SegmentContext
+from hub.segments import count_members as count_segment_members
+from hub.segments import segment_members
 from hub.simulators import LoopbackServer
 from hub.store_sync import StoreBackfill
 from hub.store_sync import StorePage
@@ -187,6 +191,8 @@ __all__ = [
     "RetryLater",
     "Secret",
     "SecretsSchema",
+    "SegmentCondition",
+    "SegmentContext",
     "SendResult",
     "SettingFlag",
     "SettingText",
@@ -213,6 +219,7 @@ __all__ = [
     "check_outside_url",
     "connection_secrets",
     "count_metric",
+    "count_segment_members",
     "counted_orders",
     "create_member",
     "current_hub",
@@ -252,6 +259,7 @@ __all__ = [
     "register_gauges",
     "rule_awarded",
     "run_backfill",
+    "segment_members",
     "set_consent",
     "simulate_command",
     "store_commands",

@@ -92,6 +92,7 @@ def init_api(app: Flask) -> HubApi:
     from hub.api.refunds import blp as refunds_blp
     from hub.api.rewards import blp as rewards_blp
     from hub.api.rewards import redemptions_blp
+    from hub.api.segments import blp as segments_blp
     from hub.api.tiers import blp as tiers_blp
     from hub.api.tiers import member_blp as member_tiers_blp
     from hub.api.vouchers import blp as vouchers_blp
@@ -112,6 +113,7 @@ def init_api(app: Flask) -> HubApi:
         redemptions_blp,
         vouchers_blp,
         member_vouchers_blp,
+        segments_blp,
         jobs_blp,
     ):
         api.register_blueprint(blp, url_prefix=f"/api/v1{blp.url_prefix or ''}")

@@ -24,6 +24,7 @@ from hub.models.program import ProgramVersion
 from hub.models.refunds import OrderRefund
 from hub.models.rewards import Reward
 from hub.models.rewards import Voucher
+from hub.models.segments import Segment
 from hub.models.tiers import MemberTier
 from hub.models.tiers import Tier
 from hub.models.tiers import TierNotice
@@ -54,6 +55,7 @@ __all__ = [
     "PointLot",
     "ProgramVersion",
     "Reward",
+    "Segment",
     "Tier",
     "TierNotice",
     "TierSettings",

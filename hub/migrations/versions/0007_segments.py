@@ -1,0 +1,52 @@
+"""segments: saved sets of conditions over members
+
+Revision ID: 0007_segments
+Revises: 0006_job_table
+Create Date: 2026-12-10 09:00:00.000000
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+from sqlalchemy.dialects import postgresql
+
+import hub.db
+
+revision = "0007_segments"
+down_revision = "0006_job_table"
+branch_labels = None
+depends_on = None
+
+
+def _json() -> sa.types.TypeEngine:
+    return sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql")
+
+
+def upgrade() -> None:
+    op.create_table(
+        "segments",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column(
+            "merchant_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column("name", sa.String(length=200), nullable=False),
+        sa.Column("description", sa.Text(), nullable=False),
+        sa.Column("conditions", _json(), nullable=False),
+        sa.Column("created_at", hub.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", hub.db.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["merchant_id"],
+            ["merchants.id"],
+            name=op.f("fk_segments_merchant_id_merchants"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_segments")),
+        sa.UniqueConstraint("merchant_id", "name", name=op.f("uq_segments_merchant_id_name")),
+    )
+    with op.batch_alter_table("segments", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_segments_merchant_id"), ["merchant_id"], unique=False)
+
+
+def downgrade() -> None:
+    op.drop_table("segments")
