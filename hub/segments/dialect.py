@@ -65,8 +65,8 @@ def tags_match(
         values = bindparam(None, list(wanted), type_=postgresql.ARRAY(Text))
         column = type_coerce(tags, postgresql.JSONB)
         if match == "all":
-            return func.coalesce(column.op("?&")(values), false())
-        found = func.coalesce(column.op("?|")(values), false())
+            return func.coalesce(column.op("?&", is_comparison=True)(values), false())
+        found = func.coalesce(column.op("?|", is_comparison=True)(values), false())
     else:
         items = func.json_each(tags).table_valued("value")
         hits = select(func.count(func.distinct(items.c.value))).where(items.c.value.in_(wanted))
