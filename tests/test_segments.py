@@ -11,17 +11,23 @@ from datetime import datetime
 from datetime import timedelta
 
 import pytest
+from marshmallow import Schema
 from segment_fixtures import NOW
 from segment_fixtures import add_member
 from segment_fixtures import add_order
 from segment_fixtures import one
 from segment_fixtures import picked
+from sqlalchemy import true
 from sqlalchemy import update
 
+from hub import SegmentCondition
+from hub import hookimpl
 from hub.models import Connection
 from hub.models import Member
 from hub.models import Voucher
 from hub.points import ledger
+from hub.segments import condition_kinds
+from hub.testing import make_app
 
 # The 90-day window opens at local midnight of 3 October: 17:00 on 2 October in UTC.
 WINDOW_OPENS = "2026-10-03T00:00:00+07:00"
@@ -299,3 +305,22 @@ def test_a_connection_of_another_merchant_is_not_a_source(hub, api, other_api, m
     assert response.status_code == 422
     assert "source_connection" not in response.json["error"]["details"]["conditions"]
     assert list(response.json["error"]["details"]["conditions"]) == ["all[0].connection_ids"]
+
+
+class TierAgain:
+    """A plugin that registers a condition kind the core already has."""
+
+    __name__ = "tier-again"
+
+    @hookimpl
+    def register_segment_conditions(self, hub):
+        return [SegmentCondition("tier", "Tier", Schema, lambda context, data: true())]
+
+
+def test_two_plugins_may_not_register_one_condition_name(database_url, tmp_path):
+    app = make_app(database_url, plugins=[TierAgain()], instance_path=tmp_path)
+    try:
+        with pytest.raises(ValueError, match="two plugins register the segment condition 'tier'"):
+            condition_kinds(app.extensions["hub"])
+    finally:
+        app.extensions["hub"].db.dispose()
