@@ -173,3 +173,16 @@ def test_hook_register_segment_conditions_adds_a_kind_segments_can_use(api, hub,
     bad = api.post("/api/v1/segments/preview", json={"conditions": {"all": [{"kind": "gender"}]}})
     assert bad.status_code == 422
     assert "all[0].gender" in bad.json["error"]["details"]["conditions"]
+
+
+def test_patch_refuses_bad_conditions_and_a_taken_name_and_changes_nothing(api):
+    first = api.post("/api/v1/segments", json={"name": "A", "conditions": VIP_SMS}).json
+    api.post("/api/v1/segments", json={"name": "B", "conditions": VIP_SMS})
+
+    bad = api.patch(f"/api/v1/segments/{first['id']}", json={"conditions": {"all": [{}]}})
+    assert bad.status_code == 422 and "all[0]" in bad.json["error"]["details"]["conditions"]
+    taken = api.patch(f"/api/v1/segments/{first['id']}", json={"name": "B"})
+    assert taken.status_code == 409
+
+    again = api.get(f"/api/v1/segments/{first['id']}").json
+    assert again["name"] == "A" and again["conditions"] == first["conditions"]
