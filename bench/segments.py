@@ -1,6 +1,7 @@
 """Counting a segment over 1,000,000 members on PostgreSQL, beside the same query by hand.
 
     .venv/bin/python -m bench.segments [--members 1000000] [--orders 1500000] [--rounds 5]
+                                       [--keep | --database NAME]
 
 Seeds one merchant with ``--members`` members (server-side, with
 generate_series): four tiers and a quarter of the members in no tier, about
@@ -15,7 +16,8 @@ time / service time). Goals: the service at most 1 s, ratio at least 0.5.
 
 The database server is the one in HUB_BENCH_DATABASE_URL (default
 postgresql://postgres@127.0.0.1:5432/test); the benchmark creates its own
-database there and drops it at the end.
+database there and drops it at the end, unless ``--keep`` keeps it for later
+runs to measure again with ``--database NAME`` (and drop by hand).
 """
 
 from __future__ import annotations
@@ -182,30 +184,48 @@ def main() -> None:
     parser.add_argument("--members", type=int, default=1_000_000)
     parser.add_argument("--orders", type=int, default=1_500_000)
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--keep", action="store_true", help="keep the seeded database")
+    parser.add_argument("--database", help="measure on a database kept by an earlier run")
     args = parser.parse_args()
 
     admin = os.environ.get("HUB_BENCH_DATABASE_URL", DEFAULT_URL)
-    name = f"hub_bench_segments_{os.getpid()}"
-    url = create_postgres_database(admin, name)
+    name = args.database or f"hub_bench_segments_{os.getpid()}"
+    if args.database:
+        url = make_url(admin).set(database=name).render_as_string(hide_password=False)
+    else:
+        url = create_postgres_database(admin, name)
     raw_url = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
     try:
-        migrate(url)
-        app = make_app(url, config=CONFIG)
-        hub = app.extensions["hub"]
-        with hub.db.transaction() as session:
-            merchant = create_merchant(session, "Bench shop").id
-            other = create_merchant(session, "Other shop").id
-        hub.db.dispose()
-        started = time.perf_counter()
-        seed(raw_url, merchant, args.members, args.orders, "a")
-        seed(raw_url, other, args.members // 10, args.orders // 10, "b")
-        with psycopg.connect(raw_url, autocommit=True) as connection:
-            connection.execute("VACUUM ANALYZE")
-        print(f"seeded {args.members} members, {args.orders} orders "
-              f"in {time.perf_counter() - started:.0f} s")  # fmt: skip
+        if not args.database:
+            build(args, url, raw_url)
+        with psycopg.connect(raw_url) as connection:
+            merchant = connection.execute(
+                "SELECT id FROM merchants WHERE name = 'Bench shop'"
+            ).fetchone()[0]
         measure(args, url, raw_url, merchant)
     finally:
-        drop_postgres_database(admin, name)
+        if args.keep or args.database:
+            print(f"kept: --database {name}")
+        else:
+            drop_postgres_database(admin, name)
+
+
+def build(args, url: str, raw_url: str) -> None:
+    """Migrate and seed the bench database: the merchant measured and another beside it."""
+    migrate(url)
+    app = make_app(url, config=CONFIG)
+    hub = app.extensions["hub"]
+    with hub.db.transaction() as session:
+        merchant = create_merchant(session, "Bench shop").id
+        other = create_merchant(session, "Other shop").id
+    hub.db.dispose()
+    started = time.perf_counter()
+    seed(raw_url, merchant, args.members, args.orders, "a")
+    seed(raw_url, other, args.members // 10, args.orders // 10, "b")
+    with psycopg.connect(raw_url, autocommit=True) as connection:
+        connection.execute("VACUUM ANALYZE")
+    print(f"seeded {args.members} members, {args.orders} orders "
+          f"in {time.perf_counter() - started:.0f} s")  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""segments: saved sets of conditions over members
+"""segments: saved sets of conditions over members; orders indexed by merchant and time
 
 Revision ID: 0007_segments
 Revises: 0006_job_table
@@ -46,7 +46,13 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("segments", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_segments_merchant_id"), ["merchant_id"], unique=False)
+    with op.batch_alter_table("orders", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_orders_merchant_placed", ["merchant_id", "placed_at", "id"], unique=False
+        )
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("orders", schema=None) as batch_op:
+        batch_op.drop_index("ix_orders_merchant_placed")
     op.drop_table("segments")
