@@ -122,6 +122,10 @@ from hub.rewards.catalog import redeem as redeem_reward
 from hub.rewards.vouchers import use_voucher
 from hub.rewards.vouchers import validate_voucher
 from hub.rewards.vouchers import voucher_status
+from hub.segments import SegmentCondition
+from hub.segments import SegmentContext
+from hub.segments import count_members as count_segment_members
+from hub.segments import segment_members
 from hub.simulators import LoopbackServer
 from hub.simulators import StoreSimulator
 from hub.simulators import body_signature
@@ -203,6 +207,8 @@ __all__ = [
     "RetryLater",
     "Secret",
     "SecretsSchema",
+    "SegmentCondition",
+    "SegmentContext",
     "SendResult",
     "SettingFlag",
     "SettingText",
@@ -236,6 +242,7 @@ __all__ = [
     "claim_install",
     "connection_secrets",
     "count_metric",
+    "count_segment_members",
     "counted_orders",
     "create_member",
     "current_hub",
@@ -278,6 +285,7 @@ __all__ = [
     "register_gauges",
     "rule_awarded",
     "run_backfill",
+    "segment_members",
     "set_consent",
     "simulate_command",
     "store_commands",

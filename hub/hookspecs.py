@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from hub.points.program import ProgramRule
     from hub.registry import Connector
     from hub.registry import ConsolePage
+    from hub.segments.conditions import SegmentCondition
     from hub.tiers import TierStats
 
 
@@ -262,4 +263,19 @@ def register_message_kinds(hub: Hub) -> list[MessageKind] | None:
     with ``queue_message`` from ``handle_event`` or a periodic job. All
     results are used; two plugins may not register one name.
     Runs in: request or worker, the first time messaging settings are read.
+    """
+
+
+# ---------------------------------------------------------------------------
+# Segments: the conditions a segment may use
+# ---------------------------------------------------------------------------
+
+
+@hookspec
+def register_segment_conditions(hub: Hub) -> list[SegmentCondition] | None:
+    """Return the segment condition kinds this plugin adds (name, schema, SQL). All are used.
+
+    Two plugins may not register one name. Each kind compiles to a SQL
+    boolean over members that holds on PostgreSQL and SQLite.
+    Runs in: request or worker, the first time a segment is evaluated.
     """

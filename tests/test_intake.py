@@ -171,8 +171,9 @@ def test_an_unknown_connector_or_connection_answers_404_without_reading_the_data
         unknown = shop.server.post("/webhooks/nosuch/1", b"{}", {})
         app_wide = shop.server.post("/webhooks/nosuch", b"{}", {})
         too_big = shop.server.post(f"/webhooks/custom/{2**63}", b"{}", {})
-    for status, answer in (unknown, app_wide, too_big):
-        assert (status, answer["error"]["code"]) == (404, "connection_not_found")
+    for status, answer in (unknown, app_wide):
+        assert (status, answer["error"]["code"]) == (404, "unknown_connector")
+    assert (too_big[0], too_big[1]["error"]["code"]) == (404, "connection_not_found")
     assert reads.count == 0
 
 

@@ -3,7 +3,7 @@
 schemathesis generates requests from ``/api/v1/openapi.json`` and checks each
 answer: never a 5xx, a status the operation documents, and a body that matches
 the documented schema. Requests that fit the document are sent to objects that
-exist (a member, an order, a tier, a reward, a voucher, a connection), so the
+exist (a member, an order, a tier, a reward, a voucher, a connection, a segment), so the
 success answers are checked too; requests that do not fit go anywhere. The
 run is deterministic; ``HUB_FUZZ_SEED`` picks another seed (or replays the one
 a failure printed) and ``HUB_FUZZ_EXAMPLES`` the cases per operation and kind.
@@ -63,8 +63,14 @@ def existing(api, member) -> dict[str, object]:
     redeemed = made(
         "POST", f"/api/v1/members/{member['id']}/redemptions", {"reward_id": reward["id"]}
     )
+    segment = made(
+        "POST",
+        "/api/v1/segments",
+        {"name": "VIP", "conditions": {"all": [{"kind": "tier", "tier_ids": [tier["id"]]}]}},
+    )
     return {
         "member_id": member["id"],
+        "segment_id": segment["id"],
         "connection_id": connection["id"],
         "order_id": order["id"],
         "tier_id": tier["id"],

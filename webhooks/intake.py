@@ -184,8 +184,10 @@ def accept(
     ``NotFound`` (404) for a URL that names no connection taking deliveries,
     ``Unauthorized`` (401) for a signature that does not check out, and a
     ``HubError`` (400) for a body the connector cannot read; nothing is then
-    stored. Needs an app context.
+    stored; ``UnknownConnector`` (404) for a connector no plugin provides, counted
+    nowhere, so made-up names never become metric labels. Needs an app context.
     """
+    hub.connector(connector)
     count_metric("webhook_deliveries", connector=connector, outcome="received")
     try:
         if connection_id is None:

@@ -123,6 +123,7 @@ def _core_blueprints() -> list:
     from hub.api.refunds import blp as refunds_blp
     from hub.api.rewards import blp as rewards_blp
     from hub.api.rewards import redemptions_blp
+    from hub.api.segments import blp as segments_blp
     from hub.api.tiers import blp as tiers_blp
     from hub.api.tiers import member_blp as member_tiers_blp
     from hub.api.vouchers import blp as vouchers_blp
@@ -143,6 +144,7 @@ def _core_blueprints() -> list:
         redemptions_blp,
         vouchers_blp,
         member_vouchers_blp,
+        segments_blp,
         jobs_blp,
     ]
 

@@ -167,6 +167,7 @@ def _plan_new(parsed: Parsed, plan: _Plan) -> None:
         "phone": data["phone"],
         "email": data["email"],
         "name": data["name"],
+        "search_name": fold(data["name"]),
         "birthday": data["birthday"],
         "total_spent": spent,
         "attributes": {"imported_total_spent": str(spent)} if spent else {},

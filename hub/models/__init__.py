@@ -24,6 +24,7 @@ from hub.models.program import ProgramVersion
 from hub.models.refunds import OrderRefund
 from hub.models.rewards import Reward
 from hub.models.rewards import Voucher
+from hub.models.segments import Segment
 from hub.models.staff import SignInFailure
 from hub.models.staff import StaffLink
 from hub.models.staff import StaffSession
@@ -58,6 +59,7 @@ __all__ = [
     "PointLot",
     "ProgramVersion",
     "Reward",
+    "Segment",
     "SignInFailure",
     "StaffLink",
     "StaffSession",

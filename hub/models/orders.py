@@ -28,6 +28,8 @@ class Order(Model):
     __table_args__ = (
         UniqueConstraint("merchant_id", "source", "external_id"),
         Index("ix_orders_member", "member_id", "placed_at"),
+        # Segments' "in the last N days": the merchant's orders placed in a window.
+        Index("ix_orders_merchant_placed", "merchant_id", "placed_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
