@@ -33,6 +33,7 @@ DEFAULTS: dict[str, Any] = {
     "HUB_RUNNER_THREADS": 2,  # job threads of the embedded runner without Redis
     "HUB_METRICS_TOKEN": None,  # bearer token for /metrics; None: loopback requests only
     "HUB_LOG_FORMAT": "text",  # text, or json: one JSON object a line
+    "HUB_PASSWORD_HASH_PROFILE": "default",  # argon2 cost of staff passwords; test: cheapest
 }
 
 _BOOL = {"1": True, "true": True, "yes": True, "on": True}

@@ -23,11 +23,13 @@ from hub.console.nav import init_nav
 from hub.console.nav import label
 from hub.console.schema_forms import plain
 from hub.console.web import bp
+from hub.merchants.staff import password_hasher
 
 
 def init_console(app: Flask) -> None:
     """Mount the console on ``app``."""
     hub = app.extensions["hub"]
+    password_hasher(hub.config)  # an unknown HUB_PASSWORD_HASH_PROFILE fails at boot
     init_i18n(app)
     init_nav(app, hub.pm.hook.register_console_pages(hub=hub))
     app.jinja_env.globals["label"] = label
