@@ -19,6 +19,7 @@ DEFAULTS: dict[str, Any] = {
     "HUB_DISABLE_PLUGINS": "",  # comma-separated plugin names to block
     "HUB_LOAD_ENTRYPOINTS": True,  # load plugins from the hub.plugins entry points
     "HUB_MAX_BODY_BYTES": 1024 * 1024,  # larger request bodies answer 413
+    "HUB_MAX_IMPORT_BYTES": 256 * 1024 * 1024,  # larger members files answer 413
     "HUB_IDEMPOTENCY_TTL_HOURS": 24,
     "HUB_DEFAULT_TIMEZONE": "Asia/Ho_Chi_Minh",
     "HUB_DEFAULT_CURRENCY": "VND",

@@ -15,6 +15,7 @@ from hub.api.ids import id_parameter_schema
 from hub.api.openapi import ErrorResponsesPlugin
 from hub.api.openapi import ErrorSchema
 from hub.input_guard import Int64Converter
+from hub.input_guard import allow_large_body
 
 
 class HubApi(Api):
@@ -82,6 +83,7 @@ def init_api(app: Flask) -> HubApi:
     errors.init_app(app)
 
     from hub.api.connections import blp as connections_blp
+    from hub.api.imports import blp as imports_blp
     from hub.api.jobs import blp as jobs_blp
     from hub.api.members import blp as members_blp
     from hub.api.merchant import blp as merchant_blp
@@ -99,6 +101,7 @@ def init_api(app: Flask) -> HubApi:
 
     for blp in (
         merchant_blp,
+        imports_blp,
         members_blp,
         orders_blp,
         connections_blp,
@@ -115,6 +118,8 @@ def init_api(app: Flask) -> HubApi:
         jobs_blp,
     ):
         api.register_blueprint(blp, url_prefix=f"/api/v1{blp.url_prefix or ''}")
+    # A members file is larger than any JSON body: it has its own limit.
+    allow_large_body(app, "imports.Imports", "HUB_MAX_IMPORT_BYTES")
     return api
 
 

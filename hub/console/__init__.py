@@ -10,6 +10,7 @@ from __future__ import annotations
 from flask import Flask
 
 from hub.console import auth_views  # noqa: F401 - routes
+from hub.console import import_views  # noqa: F401 - routes
 from hub.console import member_views  # noqa: F401 - routes
 from hub.console import members_views  # noqa: F401 - routes
 from hub.console import messages_views  # noqa: F401 - routes
@@ -23,6 +24,7 @@ from hub.console.nav import init_nav
 from hub.console.nav import label
 from hub.console.schema_forms import plain
 from hub.console.web import bp
+from hub.input_guard import allow_large_body
 from hub.merchants.staff import password_hasher
 
 
@@ -35,3 +37,4 @@ def init_console(app: Flask) -> None:
     app.jinja_env.globals["label"] = label
     app.jinja_env.filters["plain"] = plain
     app.register_blueprint(bp)
+    allow_large_body(app, "console.import_upload", "HUB_MAX_IMPORT_BYTES")
