@@ -19,6 +19,7 @@ DEFAULTS: dict[str, Any] = {
     "HUB_DISABLE_PLUGINS": "",  # comma-separated plugin names to block
     "HUB_LOAD_ENTRYPOINTS": True,  # load plugins from the hub.plugins entry points
     "HUB_MAX_BODY_BYTES": 1024 * 1024,  # larger request bodies answer 413
+    "HUB_MAX_IMPORT_BYTES": 256 * 1024 * 1024,  # larger members files answer 413
     "HUB_IDEMPOTENCY_TTL_HOURS": 24,
     "HUB_DEFAULT_TIMEZONE": "Asia/Ho_Chi_Minh",
     "HUB_DEFAULT_CURRENCY": "VND",
@@ -33,6 +34,7 @@ DEFAULTS: dict[str, Any] = {
     "HUB_RUNNER_THREADS": 2,  # job threads of the embedded runner without Redis
     "HUB_METRICS_TOKEN": None,  # bearer token for /metrics; None: loopback requests only
     "HUB_LOG_FORMAT": "text",  # text, or json: one JSON object a line
+    "HUB_PASSWORD_HASH_PROFILE": "default",  # argon2 cost of staff passwords; test: cheapest
 }
 
 _BOOL = {"1": True, "true": True, "yes": True, "on": True}

@@ -19,6 +19,7 @@ from typing import Any
 
 from flask import Flask
 from flask import Response
+from flask import current_app
 from flask import request
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.routing import IntegerConverter
@@ -160,8 +161,20 @@ def _check_streamed_size() -> None:
         raise RequestEntityTooLarge()
 
 
+def allow_large_body(app: Flask, endpoint: str, setting: str) -> None:
+    """Let the view ``endpoint`` take a body up to the hub setting ``setting`` (a file upload)."""
+    app.extensions.setdefault("large_bodies", {})[endpoint] = setting
+
+
+def _apply_view_limit() -> None:
+    setting = current_app.extensions.get("large_bodies", {}).get(request.endpoint)
+    if setting is not None:
+        request.max_content_length = current_app.extensions["hub"].config[setting]
+
+
 def check_request() -> Response | None:
     """Refuse input no view could store; runs before every view."""
+    _apply_view_limit()
     _check_streamed_size()
     for value in (request.view_args or {}).values():
         if isinstance(value, str) and not storable_text(value):

@@ -52,6 +52,8 @@ def make_app(
         # Parallel test workers share one PostgreSQL server: keep each app's pool small.
         "HUB_DB_POOL_SIZE": 4,
         "HUB_DB_MAX_OVERFLOW": 8,
+        # Staff passwords hashed at argon2's cheapest cost: tests sign in often.
+        "HUB_PASSWORD_HASH_PROFILE": "test",
         **(config or {}),
     }
     return create_app(settings, plugins=plugins, instance_path=instance_path)

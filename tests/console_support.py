@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from hub.merchants.staff import create_staff_user
 from hub.merchants.staff import issue_link
+from hub.merchants.staff import password_hasher
 from hub.merchants.staff import use_link
 
 PASSWORD = "correct horse battery"
@@ -23,7 +24,8 @@ def make_staff(hub, merchant_id: int, role: str, email: str | None = None) -> St
     email = email or f"{role}-{merchant_id}@shop.example"
     with hub.db.transaction() as session:
         user = create_staff_user(session, merchant_id, email, role, name=role.title(), actor="test")
-        use_link(session, issue_link(session, user, "invite"), PASSWORD)
+        token = issue_link(session, user, "invite")
+        use_link(session, token, PASSWORD, hasher=password_hasher(hub.config))
         return Staff(user.id, user.email, merchant_id)
 
 

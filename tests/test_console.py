@@ -161,10 +161,12 @@ def test_signing_in_rotates_and_signing_out_revokes_the_session(app, client, own
 def test_a_password_change_revokes_every_session(app, client, hub, owner):
     sign_in(client, owner.email)
     with hub.db.transaction() as session:
+        from hub.merchants.staff import password_hasher
         from hub.merchants.staff import set_password
         from hub.models import StaffUser
 
-        set_password(session, session.get(StaffUser, owner.id), "another long password")
+        person = session.get(StaffUser, owner.id)
+        set_password(session, person, "another long password", hasher=password_hasher(hub.config))
     assert client.get("/console/members").status_code == 302
     assert sign_in(client, owner.email, "another long password").status_code == 302
 

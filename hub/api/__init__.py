@@ -22,6 +22,7 @@ from hub.api.ids import id_parameter_schema
 from hub.api.openapi import ErrorResponsesPlugin
 from hub.api.openapi import ErrorSchema
 from hub.input_guard import Int64Converter
+from hub.input_guard import allow_large_body
 
 
 class HubApi(Api):
@@ -113,6 +114,7 @@ _SPEC_SETTINGS = {
 def _core_blueprints() -> list:
     """The core's API blueprints, in the order the API reference lists them."""
     from hub.api.connections import blp as connections_blp
+    from hub.api.imports import blp as imports_blp
     from hub.api.jobs import blp as jobs_blp
     from hub.api.members import blp as members_blp
     from hub.api.merchant import blp as merchant_blp
@@ -131,6 +133,7 @@ def _core_blueprints() -> list:
 
     return [
         merchant_blp,
+        imports_blp,
         members_blp,
         orders_blp,
         connections_blp,
@@ -169,6 +172,8 @@ def init_api(app: Flask) -> HubApi:
 
     for blp in _core_blueprints():
         api.register_blueprint(blp, url_prefix=f"/api/v1{blp.url_prefix or ''}")
+    # A members file is larger than any JSON body: it has its own limit.
+    allow_large_body(app, "imports.Imports", "HUB_MAX_IMPORT_BYTES")
     return api
 
 

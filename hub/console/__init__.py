@@ -10,6 +10,7 @@ from __future__ import annotations
 from flask import Flask
 
 from hub.console import auth_views  # noqa: F401 - routes
+from hub.console import import_views  # noqa: F401 - routes
 from hub.console import member_views  # noqa: F401 - routes
 from hub.console import members_views  # noqa: F401 - routes
 from hub.console import messages_views  # noqa: F401 - routes
@@ -23,13 +24,17 @@ from hub.console.nav import init_nav
 from hub.console.nav import label
 from hub.console.schema_forms import plain
 from hub.console.web import bp
+from hub.input_guard import allow_large_body
+from hub.merchants.staff import password_hasher
 
 
 def init_console(app: Flask) -> None:
     """Mount the console on ``app``."""
     hub = app.extensions["hub"]
+    password_hasher(hub.config)  # an unknown HUB_PASSWORD_HASH_PROFILE fails at boot
     init_i18n(app)
     init_nav(app, hub.pm.hook.register_console_pages(hub=hub))
     app.jinja_env.globals["label"] = label
     app.jinja_env.filters["plain"] = plain
     app.register_blueprint(bp)
+    allow_large_body(app, "console.import_upload", "HUB_MAX_IMPORT_BYTES")

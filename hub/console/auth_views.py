@@ -20,6 +20,7 @@ from hub.core import current_hub
 from hub.errors import HubError
 from hub.merchants.staff import check_password
 from hub.merchants.staff import find_link
+from hub.merchants.staff import password_hasher
 from hub.merchants.staff import use_link
 from hub.models import StaffUser
 from hub.staff_sessions import SESSION_LIFETIME
@@ -29,6 +30,10 @@ from hub.staff_sessions import open_session
 from hub.staff_sessions import record_failure
 from hub.staff_sessions import signed_in
 from hub.staff_sessions import throttled_for
+
+
+def _hasher():
+    return password_hasher(current_hub().config)
 
 
 def _address() -> str:
@@ -68,7 +73,7 @@ def sign_in():
     with hub.db.transaction() as session:
         wait = throttled_for(session, email, _address())
         if wait is None:
-            user = check_password(session, email, password)
+            user = check_password(session, email, password, hasher=_hasher())
             if user is None:
                 record_failure(session, email, _address())
             else:
@@ -139,7 +144,9 @@ def link(token: str):
         )
     try:
         with hub.db.transaction() as session:
-            user = use_link(session, token, password, name=request.form.get("name"))
+            user = use_link(
+                session, token, password, hasher=_hasher(), name=request.form.get("name")
+            )
             new_token = open_session(session, user)
     except HubError as exc:
         problem = (

@@ -35,6 +35,7 @@ class NavEntry:
 CORE_PAGES = (
     NavEntry("overview", "console.overview", _l("Overview"), "manager"),
     NavEntry("members", "console.members", _l("Members"), "manager"),
+    NavEntry("import", "console.import_page", _l("Import"), "manager"),
     NavEntry("program", "console.program", _l("Program"), "manager"),
     NavEntry("tiers", "console.tiers", _l("Tiers"), "manager"),
     NavEntry("rewards", "console.rewards", _l("Rewards"), "manager"),

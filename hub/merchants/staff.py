@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Mapping
 from datetime import datetime
 from datetime import timedelta
+from typing import Any
 
 from argon2 import PasswordHasher
+from argon2 import profiles
 from argon2.exceptions import InvalidHashError
 from argon2.exceptions import VerificationError
 from sqlalchemy import func
@@ -39,9 +42,33 @@ LINK_LIFETIME = {
     "reset": timedelta(hours=2),
 }
 MIN_PASSWORD = 10
-_hasher = PasswordHasher()
-# Verified against when no user has the email, so a wrong email costs as long as a wrong password.
-_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+#: ``HUB_PASSWORD_HASH_PROFILE``: argon2's RFC 9106 low-memory profile, or its cheapest for tests.
+HASH_PROFILES = {"default": profiles.RFC_9106_LOW_MEMORY, "test": profiles.CHEAPEST}
+_hashers: dict[str, PasswordHasher] = {}
+_dummies: dict[int, str] = {}
+
+
+def password_hasher(config: Mapping[str, Any]) -> PasswordHasher:
+    """The argon2 hasher the app's ``HUB_PASSWORD_HASH_PROFILE`` names.
+
+    :raise ValueError: the setting names no profile.
+    """
+    name = config.get("HUB_PASSWORD_HASH_PROFILE") or "default"
+    if name not in HASH_PROFILES:
+        raise ValueError(
+            f"HUB_PASSWORD_HASH_PROFILE={name!r} is not a profile; use "
+            + " or ".join(HASH_PROFILES)
+        )
+    if name not in _hashers:
+        _hashers[name] = PasswordHasher.from_parameters(HASH_PROFILES[name])
+    return _hashers[name]
+
+
+def _dummy_hash(hasher: PasswordHasher) -> str:
+    """A hash verified against when no user has the email: a wrong email costs as long."""
+    if id(hasher) not in _dummies:
+        _dummies[id(hasher)] = hasher.hash(secrets.token_urlsafe(16))
+    return _dummies[id(hasher)]
 
 
 def role_rank(role: str) -> int:
@@ -215,12 +242,13 @@ def use_link(
     token: str,
     password: str,
     *,
+    hasher: PasswordHasher,
     name: str | None = None,
     now: datetime | None = None,
 ) -> StaffUser:
     """Set the password through a link and spend the link; other sessions end."""
     link, user = find_link(session, token, now=now)
-    set_password(session, user, password)
+    set_password(session, user, password, hasher=hasher)
     if name is not None and name.strip():
         user.name = name.strip()[:200]
     link.used_at = now or utcnow()
@@ -236,14 +264,18 @@ def check_password_rules(password: str) -> None:
         )
 
 
-def set_password(session: Session, user: StaffUser, password: str) -> None:
+def set_password(
+    session: Session, user: StaffUser, password: str, *, hasher: PasswordHasher
+) -> None:
     """Store the new password's argon2 hash and end every session of the user."""
     check_password_rules(password)
-    user.password_hash = _hasher.hash(password)
+    user.password_hash = hasher.hash(password)
     revoke_sessions(session, user.id)
 
 
-def check_password(session: Session, email: str, password: str) -> StaffUser | None:
+def check_password(
+    session: Session, email: str, password: str, *, hasher: PasswordHasher
+) -> StaffUser | None:
     """The active user whose email and password these are, or None."""
     try:
         address = normalize_email(email)
@@ -254,15 +286,15 @@ def check_password(session: Session, email: str, password: str) -> StaffUser | N
         if address
         else None
     )
-    stored = user.password_hash if user is not None and user.password_hash else _DUMMY_HASH
+    stored = user.password_hash if user is not None and user.password_hash else _dummy_hash(hasher)
     try:
-        _hasher.verify(stored, password)
+        hasher.verify(stored, password)
     except (VerificationError, InvalidHashError):
         return None
     if user is None or user.status != "active" or not user.password_hash:
         return None
-    if _hasher.check_needs_rehash(user.password_hash):
-        user.password_hash = _hasher.hash(password)
+    if hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = hasher.hash(password)
     return user
 
 
