@@ -50,6 +50,7 @@ from hub.orders import line_values
 from hub.orders import namespace_for
 from hub.orders import record_order
 from hub.orders import to_utc
+from hub.phones import phone_or_none
 from hub.program import ProgramsInForce
 from hub.tiers import reevaluate_tier
 from hub.tiers.ladder import list_tiers
@@ -178,8 +179,6 @@ class _Batch:
         together first, so the built-in matching answers most customers
         without a query of its own.
         """
-        from hub.default_identity import phone_of
-
         hub, session = self.hub, self.session
         customers = [new.order.customer for new in news if new.order.customer is not None]
         if not customers:
@@ -188,7 +187,7 @@ class _Batch:
         with members_prefetched(
             session,
             self.merchant_id,
-            phones=[phone_of(customer, region) for customer in customers],
+            phones=[phone_or_none(customer.phone, region) for customer in customers],
             connection_id=self.connection_id,
             external_ids=[customer.external_id for customer in customers],
         ):
