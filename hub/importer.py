@@ -265,7 +265,7 @@ def _apply(session, merchant_id: int, data: dict[str, Any], region: str) -> tupl
         credited = points
         outcome = "updated" if outcome == "unchanged" else outcome
     if spent and not member.attributes.get("imported_total_spent"):
-        member.total_spent += spent
+        ledger.post(session, [ledger.Posting(member, ledger.Spent(spent))])
         member.attributes = {**member.attributes, "imported_total_spent": str(spent)}
         outcome = "updated" if outcome == "unchanged" else outcome
     return outcome, credited

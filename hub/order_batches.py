@@ -29,11 +29,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hub import ledger
+from hub.accrual import earn_credit
+from hub.accrual import earned_event
 from hub.accrual import is_cancelled
 from hub.accrual import is_paid
 from hub.canonical import Order as CanonicalOrder
 from hub.db import insert_returning_ids
 from hub.db import utcnow
+from hub.earning import Quote
 from hub.earning import quote
 from hub.events import emit_many
 from hub.members import members_prefetched
@@ -42,8 +45,6 @@ from hub.models import Order
 from hub.models import OrderAccrual
 from hub.models import OrderLine
 from hub.models import OrderRefund
-from hub.models import PointEntry
-from hub.models import PointLot
 from hub.orders import check_status
 from hub.orders import event_data
 from hub.orders import line_values
@@ -59,7 +60,6 @@ if TYPE_CHECKING:
     from hub.core import Hub
 
 _INSERT_LINES = insert(OrderLine.__table__)
-_INSERT_LOTS = insert(PointLot.__table__)
 _INSERT_ACCRUALS = insert(OrderAccrual.__table__)
 _ORDER_JSON = ("discount_codes", "customer")
 
@@ -259,115 +259,60 @@ class _Batch:
     # -- earning ----------------------------------------------------------------
 
     def _earn(self, news: list[_New]) -> None:
+        """Quote each order under its member's lock, then post the round in one batch."""
         hub, session, now = self.hub, self.session, self.now
         if self._programs is None:
             self._programs = ProgramsInForce(hub, session, self.merchant_id)
-        members = {new.member.id: new.member for new in news}
-        ledger.lock_members(session, list(members.values()))
-        quotes = []
-        for new in news:
-            program = self._programs.at(to_utc(new.order.placed_at) or now)
-            stored = _as_stored(new.order)
-            quotes.append(quote(hub, session, self.merchant_id, new.member, stored, program))
-        entries, lot_of_entry = [], []
+        ledger.lock_members(session, [new.member for new in news])
+        quotes = [
+            quote(hub, session, self.merchant_id, new.member, _as_stored(new.order),
+                  self._programs.at(to_utc(new.order.placed_at) or now))
+            for new in news
+        ]  # fmt: skip
+        postings, last = [], []
         for new, offer in zip(news, quotes, strict=True):
-            member, program = new.member, offer.program
-            for award in offer.awards:
-                entries.append(
-                    {
-                        "merchant_id": self.merchant_id,
-                        "member_id": member.id,
-                        "kind": "earn",
-                        "points": award.points,
-                        "key": f"order:{new.order_id}:earn:{award.rule}",
-                        "rule": award.rule,
-                        "order_id": new.order_id,
-                        "reference": None,
-                        "note": award.note[:500],
-                        "actor": "system",
-                        "program_version": program.version,
-                        "data": {},
-                        "created_at": now,
-                    }
-                )
-                lot_of_entry.append(
-                    (member, award.points, program.available_at(now), program.expires_at(now))
-                )
-        connection = session.connection()
-        if entries:
-            entry_ids = insert_returning_ids(session, PointEntry.__table__, entries, json=("data",))
-            lots = []
-            for entry_id, (member, points, available_at, expires_at) in zip(
-                entry_ids, lot_of_entry, strict=True
-            ):
-                debt = max(0, -member.points_balance)  # a debt is paid from the new points
-                paid = min(debt, points)
-                member.points_balance = member.points_balance + points
-                lots.append(
-                    {
-                        "merchant_id": self.merchant_id,
-                        "member_id": member.id,
-                        "entry_id": entry_id,
-                        "points": points,
-                        "remaining": points - paid,
-                        "available_at": available_at or now,
-                        "expires_at": expires_at,
-                        "created_at": now,
-                    }
-                )
-            connection.execute(_INSERT_LOTS, lots)
-        accruals, earned_events = [], []
-        for new, offer in zip(news, quotes, strict=True):
-            member = new.member
-            member.total_spent = member.total_spent + new.order.total
-            accruals.append(
-                {
-                    "merchant_id": self.merchant_id,
-                    "order_id": new.order_id,
-                    "member_id": member.id,
-                    "program_version": offer.program.version,
-                    "base": offer.base,
-                    "earned": offer.points,
-                    "reversed": 0,
-                    "refunded": Decimal(0),
-                    "spent": new.order.total,
-                    "cancelled": False,
-                    "created_at": now,
-                    "updated_at": now,
-                }
-            )
-            if offer.points:
-                earned_events.append((new, offer))
-        ledger.save_totals(session, members.values(), now)
-        connection.execute(_INSERT_ACCRUALS, accruals)
+            postings.append(ledger.Posting(new.member, ledger.Spent(new.order.total)))
+            postings += [
+                ledger.Posting(new.member, earn_credit(new.order_id, award, offer.program, now))
+                for award in offer.awards
+            ]
+            last.append(len(postings) - 1)
+        # New orders have no accrual rows, so none of their keys can be written yet.
+        posted = ledger.post(session, postings, now=now, known_new=True)
+        accruals = [self._accrual(new, offer) for new, offer in zip(news, quotes, strict=True)]
+        session.connection().execute(_INSERT_ACCRUALS, accruals)
         emit_many(
             session,
             self.merchant_id,
             [
-                (
-                    "points.earned",
-                    {
-                        "member_id": new.member.id,
-                        "order_id": new.order_id,
-                        "points": offer.points,
-                        "awards": [
-                            {"rule": a.rule, "points": a.points, "note": a.note}
-                            for a in offer.awards
-                        ],
-                        "program_version": offer.program.version,
-                        "available_at": offer.program.available_at(now).isoformat(),
-                        # One order per member per round: the balance after this order.
-                        "balance": new.member.points_balance,
-                    },
-                )
-                for new, offer in earned_events
+                ("points.earned",
+                 earned_event(new.member.id, new.order_id, offer, now, posted[i].balance))
+                for new, offer, i in zip(news, quotes, last, strict=True)
+                if offer.points
             ],
-        )
+        )  # fmt: skip
         if self._has_tiers is None:
             self._has_tiers = bool(list_tiers(session, self.merchant_id))
         if self._has_tiers:
-            for member in members.values():
+            for member in {new.member.id: new.member for new in news}.values():
                 reevaluate_tier(hub, session, member)
+
+    def _accrual(self, new: _New, offer: Quote) -> dict:
+        """The ``order_accruals`` row of a new order's earning."""
+        return {
+            "merchant_id": self.merchant_id,
+            "order_id": new.order_id,
+            "member_id": new.member.id,
+            "program_version": offer.program.version,
+            "base": offer.base,
+            "earned": offer.points,
+            "reversed": 0,
+            "refunded": Decimal(0),
+            "spent": new.order.total,
+            "cancelled": False,
+            "created_at": self.now,
+            "updated_at": self.now,
+        }
 
 
 def _as_stored(order: CanonicalOrder) -> CanonicalOrder:

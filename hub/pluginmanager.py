@@ -28,7 +28,6 @@ DEFAULT_PLUGINS = (
     "hub.vouchers",
     "hub.default_earning",
     "hub.expiry",
-    "hub.ledger",
     "hub.messaging.plugin",
 )
 

@@ -247,13 +247,13 @@ def redeem(hub: Hub, session: Session, member: Member, reward: Reward, *, actor:
             "voucher_id": voucher.id,
             "points": reward.points_cost,
             "entry_id": posted.entry.id,
-            "balance": member.points_balance,
+            "balance": posted.balance,
         },
     )
     emit(session, "voucher.issued", member.merchant_id, voucher_event(voucher))
     count("redemptions")
     count("points_redeemed", reward.points_cost)
-    return Redemption(voucher=voucher, entry=posted.entry, balance=member.points_balance)
+    return Redemption(voucher=voucher, entry=posted.entry, balance=posted.balance)
 
 
 def _refusal(hub: Hub, session: Session, member: Member, reward: Reward) -> Exception | None:
