@@ -53,8 +53,8 @@ from hub.canonical import OrderLine
 from hub.members import create_member
 from hub.merchants import create_merchant
 from hub.models import Member
+from hub.order_batches import record_order
 from hub.order_batches import record_orders
-from hub.orders import record_order
 from hub.testing import create_postgres_database
 from hub.testing import drop_postgres_database
 from hub.testing import make_app

@@ -103,8 +103,8 @@ from hub.models import PointEntry
 from hub.models import PointLot
 from hub.models import Tier
 from hub.models.rewards import Voucher
+from hub.order_batches import record_order
 from hub.order_batches import record_orders
-from hub.orders import record_order
 from hub.orders import record_refund
 from hub.phones import normalize_phone
 from hub.pluginmanager import call_for_connector

@@ -29,7 +29,7 @@ from hub.merchants import create_api_key
 from hub.merchants import create_merchant
 from hub.models import Connection
 from hub.models import Merchant
-from hub.orders import record_order
+from hub.order_batches import record_order
 from hub.program import program_rules
 from hub.program import save_program
 from hub.rewards import create_reward

@@ -1,19 +1,19 @@
-"""Record many orders of one merchant at once: what ``record_order`` does, set-based.
+"""Record orders: the one path every order takes, a batch of one being the single case.
 
-``record_orders`` ends in the state calling ``record_order`` for each order in
-turn would leave: the same rows, ledger entries, lots, balances, events and
-tier changes. The orders it can take together (new ones, sent once in the
-batch, with no refund waiting for them) are written with a few statements
-for the whole batch: one lookup of what exists, members matched in sets,
-one INSERT per table, one UPDATE of the members' totals. Every other order
-(an update of a stored one, a second delivery in the same batch, one whose
-refund came first) goes through ``record_order`` at its place in the batch.
+``record_orders`` applies a batch of one merchant's orders in the order
+given. The orders it can take together (new ones, sent once in the batch,
+with no refund waiting for them) are written with a few statements for the
+whole batch: one lookup of what exists, members matched in sets, one INSERT
+per table, and one ledger posting per round. A later delivery of a stored
+order (or a second one in the same batch) updates it at its place in the
+batch, and a new order whose refund came first is stored alone at its place;
+both then follow ``hub.accrual.sync_order``. ``record_order`` is
+``record_orders`` with one order, answering with the stored row.
 
-Earning is asked per order (``points_for_order``, exactly as ``record_order``
-asks), in rounds that hold one order per member: a member's second order in
-the batch earns after the first has been counted, so rules such as the first
-order bonus or a tier reached on the way see what they would have seen one
-order at a time.
+Earning is asked per order (``points_for_order``), in rounds that hold one
+order per member: a member's second order in the batch earns after the
+first has been counted, so rules such as the first order bonus or a tier
+reached on the way see what they would see one order at a time.
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ from hub.accrual import earn_credit
 from hub.accrual import earned_event
 from hub.accrual import is_cancelled
 from hub.accrual import is_paid
+from hub.accrual import sync_order
 from hub.canonical import Order as CanonicalOrder
 from hub.db import insert_returning_ids
 from hub.db import utcnow
@@ -45,12 +46,14 @@ from hub.models import Order
 from hub.models import OrderAccrual
 from hub.models import OrderLine
 from hub.models import OrderRefund
+from hub.orders import RecordedOrder
+from hub.orders import attach_refunds
 from hub.orders import check_status
 from hub.orders import event_data
 from hub.orders import line_values
 from hub.orders import namespace_for
-from hub.orders import record_order
 from hub.orders import to_utc
+from hub.orders import update_order
 from hub.phones import phone_or_none
 from hub.program import ProgramsInForce
 from hub.tiers import reevaluate_tier
@@ -71,6 +74,12 @@ class _New:
     order: CanonicalOrder
     member: Member | None = None
     order_id: int | None = None
+    #: A refund came before the order: its points follow ``sync_order``, which applies it.
+    awaited: bool = False
+
+
+#: What recording one order did: the stored order's id, whether it is new, what changed.
+_Outcome = tuple[int, bool, tuple[str, ...]]
 
 
 def record_orders(
@@ -83,56 +92,95 @@ def record_orders(
     source: str | None = None,
     now: datetime | None = None,
 ) -> list[int]:
-    """Record ``orders`` in the caller's transaction, as ``record_order`` would one by one.
+    """Store each order, or update the stored one, in the caller's transaction; return their ids.
 
-    Returns the stored order ids, in the order given. Raises what
-    ``record_order`` raises (an unknown financial status, an unknown
-    connection) before writing anything.
+    Orders are applied in the order given, once per (connection or source,
+    external id): the same order sent again changes nothing and emits
+    nothing; a later delivery updates it (order.updated). A new order emits
+    order.received; its member is resolved through the ``member_for_customer``
+    hook (an order without a usable customer is stored with no member). The
+    orders' points follow their state (``hub.accrual``): earned once paid,
+    reversed by refunds and cancellation, at ``now`` (default: the clock).
+    Raises (an unknown financial status, an unknown connection) before
+    writing anything.
     """
+    outcomes = _record(hub, session, merchant_id, orders, connection_id, source, now)
+    return [order_id for order_id, _, _ in outcomes]
+
+
+def record_order(
+    hub: Hub,
+    session: Session,
+    merchant_id: int,
+    order: CanonicalOrder,
+    *,
+    connection_id: int | None = None,
+    source: str | None = None,
+    now: datetime | None = None,
+) -> RecordedOrder:
+    """``record_orders`` with a batch of one, answering with the stored row."""
+    ((order_id, created, changed),) = _record(
+        hub, session, merchant_id, [order], connection_id, source, now
+    )
+    return RecordedOrder(order=session.get_one(Order, order_id), created=created, changed=changed)
+
+
+def _record(
+    hub: Hub,
+    session: Session,
+    merchant_id: int,
+    orders: Sequence[CanonicalOrder],
+    connection_id: int | None,
+    source: str | None,
+    now: datetime | None,
+) -> list[_Outcome]:
     for order in orders:
         check_status(order)
     namespace = namespace_for(session, merchant_id, connection_id, source)
     if not orders:
         return []
-    external_ids = list({order.external_id for order in orders})
-    stored = set(
-        session.scalars(
-            select(Order.external_id).where(
-                Order.merchant_id == merchant_id,
-                Order.source == namespace,
-                Order.external_id.in_(external_ids),
-            )
-        )
-    )
-    awaited = set(
-        session.scalars(
-            select(OrderRefund.order_external_id).where(
-                OrderRefund.merchant_id == merchant_id,
-                OrderRefund.source == namespace,
-                OrderRefund.order_external_id.in_(external_ids),
-                OrderRefund.order_id.is_(None),
-            )
-        )
-    )
+    stored, awaited = _known(session, merchant_id, namespace, orders)
     batch = _Batch(hub, session, merchant_id, connection_id, namespace, now or utcnow())
-    ids: list[int | None] = [None] * len(orders)
+    outcomes: list = [None] * len(orders)
     run: list[tuple[int, _New]] = []
     seen: set[str] = set()
     for position, order in enumerate(orders):
-        if order.external_id in stored or order.external_id in awaited or order.external_id in seen:
-            # Not new, or a refund waits for it: the one-at-a-time path, at its place.
-            ids = batch.flush(run, ids)
+        if order.external_id in stored or order.external_id in seen:
+            batch.flush(run, outcomes)  # what came before, at its place
             run = []
-            recorded = record_order(
-                hub, session, merchant_id, order,
-                connection_id=connection_id, source=source, now=now,
-            )  # fmt: skip
-            ids[position] = recorded.order.id
+            outcomes[position] = batch.update(order)
+        elif order.external_id in awaited:
+            batch.flush(run, outcomes)
+            run = []
+            batch.flush([(position, _New(order, awaited=True))], outcomes)
         else:
             run.append((position, _New(order)))
         seen.add(order.external_id)
-    ids = batch.flush(run, ids)
-    return [i for i in ids if i is not None]
+    batch.flush(run, outcomes)
+    return outcomes
+
+
+def _known(
+    session: Session, merchant_id: int, namespace: str, orders: Sequence[CanonicalOrder]
+) -> tuple[set[str], set[str]]:
+    """The external ids among ``orders`` already stored, and those a stored refund awaits."""
+    external_ids = list({order.external_id for order in orders})
+    stored = session.scalars(
+        select(Order.external_id).where(
+            Order.merchant_id == merchant_id,
+            Order.source == namespace,
+            Order.external_id.in_(external_ids),
+        )
+    )
+    awaited = session.scalars(
+        select(OrderRefund.order_external_id).where(
+            OrderRefund.merchant_id == merchant_id,
+            OrderRefund.source == namespace,
+            OrderRefund.order_external_id.in_(external_ids),
+            OrderRefund.order_id.is_(None),
+        )
+    )
+    return set(stored), set(awaited)
 
 
 class _Batch:
@@ -150,9 +198,10 @@ class _Batch:
         self._programs: ProgramsInForce | None = None
         self._has_tiers: bool | None = None
 
-    def flush(self, run: list[tuple[int, _New]], ids: list[int | None]) -> list[int | None]:
+    def flush(self, run: list[tuple[int, _New]], outcomes: list) -> None:
+        """Store the new orders of ``run`` and earn their points; note each one's outcome."""
         if not run:
-            return ids
+            return
         news = [new for _, new in run]
         self._match_members(news)
         self._insert_orders(news)
@@ -166,9 +215,29 @@ class _Batch:
                 members.add(new.member.id)
             self._earn(this_round)
             waiting = later
+        for new in news:
+            if new.awaited:
+                row = self.session.get_one(Order, new.order_id)
+                fresh = not attach_refunds(self.session, row)
+                sync_order(self.hub, self.session, row, fresh=fresh, now=self.now)
         for position, new in run:
-            ids[position] = new.order_id
-        return ids
+            outcomes[position] = (new.order_id, True, ())
+
+    def update(self, order: CanonicalOrder) -> _Outcome:
+        """Apply a later delivery of a stored order, and whatever its points now call for."""
+        session = self.session
+        row_id = session.scalar(
+            select(Order.id).where(
+                Order.merchant_id == self.merchant_id,
+                Order.source == self.namespace,
+                Order.external_id == order.external_id,
+            )
+        )
+        row = session.get_one(Order, row_id)
+        recorded = update_order(session, row, order)
+        attach_refunds(session, row)  # one that raced the order's first delivery
+        sync_order(self.hub, session, row, now=self.now)
+        return (row.id, False, recorded.changed)
 
     # -- members --------------------------------------------------------------
 
@@ -254,7 +323,12 @@ class _Batch:
 
     def _earns(self, new: _New) -> bool:
         # What sync_order does for an order just inserted: earn when paid and not cancelled.
-        return new.member is not None and is_paid(new.order) and not is_cancelled(new.order)
+        return (
+            new.member is not None
+            and not new.awaited
+            and is_paid(new.order)
+            and not is_cancelled(new.order)
+        )
 
     # -- earning ----------------------------------------------------------------
 

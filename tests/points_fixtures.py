@@ -15,7 +15,7 @@ from hub.canonical import OrderLine
 from hub.canonical import Refund
 from hub.models import Member
 from hub.models import Order as OrderRow
-from hub.orders import record_order
+from hub.order_batches import record_order
 from hub.orders import record_refund
 from hub.program import save_program
 

@@ -52,7 +52,7 @@ from hub.merges import merge_members
 from hub.models import Member
 from hub.models import PointEntry
 from hub.models import PointLot
-from hub.orders import record_order
+from hub.order_batches import record_order
 from hub.orders import record_refund
 from hub.program import save_program
 

@@ -27,8 +27,8 @@ from hub.models import Order
 from hub.models import OrderAccrual
 from hub.models import PointEntry
 from hub.models import PointLot
+from hub.order_batches import record_order
 from hub.order_batches import record_orders
-from hub.orders import record_order
 from hub.testing import create_test_merchant
 from hub.tiers.ladder import create_tier
 
