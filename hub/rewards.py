@@ -213,7 +213,9 @@ def redeem(hub: Hub, session: Session, member: Member, reward: Reward, *, actor:
     refusal = _refusal(hub, session, member, reward)
     if refusal is not None:
         raise refusal
-    ledger.lock_member(session, member)
+    if reward.per_member_limit is not None:
+        ledger.lock_member(session, member)  # the vouchers held are counted under it
+        _check_limit(session, member, reward)
     available = ledger.balance(session, member.id).available
     if available < reward.points_cost:
         raise ledger.InsufficientPoints(
@@ -221,9 +223,10 @@ def redeem(hub: Hub, session: Session, member: Member, reward: Reward, *, actor:
             f"{reward.points_cost}",
             details={"available": available, "needed": reward.points_cost},
         )
-    _check_limit(session, member, reward)
     _take_stock(session, reward)
     voucher = issue_voucher(session, member, reward, actor=actor)
+    # The debit takes the member's lock (if not held yet) and is the guard: of two
+    # redemptions racing for the last points, one raises here and rolls back.
     posted = ledger.debit(
         session,
         member,
@@ -235,8 +238,7 @@ def redeem(hub: Hub, session: Session, member: Member, reward: Reward, *, actor:
         actor=actor,
         data={"reward_id": reward.id, "voucher_id": voucher.id},
     )
-    voucher.debit_entry_id = posted.entry.id
-    session.flush()
+    voucher.debit_entry_id = posted.entry.id  # flushed with the events, at commit
     emit(
         session,
         "points.redeemed",
