@@ -97,8 +97,8 @@ from hub.models import PointEntry
 from hub.models import PointLot
 from hub.models import Tier
 from hub.models.rewards import Voucher
+from hub.orders.batches import record_order
 from hub.orders.batches import record_orders
-from hub.orders.recording import record_order
 from hub.orders.recording import record_refund
 from hub.phones import normalize_phone
 from hub.points.earning import Award

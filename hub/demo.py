@@ -29,7 +29,7 @@ from hub.merchants.connections import connection_secrets
 from hub.merchants.connections import create_connection
 from hub.models import Connection
 from hub.models import Merchant
-from hub.orders.recording import record_order
+from hub.orders.batches import record_order
 from hub.points.program import program_rules
 from hub.points.program import save_program
 from hub.rewards.catalog import create_reward

@@ -107,6 +107,18 @@ def _vietnamese_e164(text: str, region: str) -> str | None:
     return None
 
 
+def phone_or_none(raw: str | None, region: str = "VN") -> str | None:
+    """``raw`` in E.164, or None when it is empty or not a real phone number.
+
+    The rule member matching uses: a store's bad phone does not stop its order
+    from being recorded, it just matches no one by phone.
+    """
+    try:
+        return normalize_phone(raw, region)
+    except ValidationError:
+        return None
+
+
 @lru_cache(maxsize=65536)
 def _e164(text: str, region: str) -> str | None:
     """The number in E.164, or None when it is not a valid one; remembered, since every

@@ -26,7 +26,6 @@ DEFAULT_PLUGINS = (
     "hub.rewards.vouchers",
     "hub.defaults.earning",
     "hub.points.expiry",
-    "hub.points.ledger",
     "hub.messaging.plugin",
     "hub.segments.builtin",
 )

@@ -26,7 +26,7 @@ from hub.canonical import VoucherUse
 from hub.errors import Conflict
 from hub.errors import NotFound
 from hub.errors import PermanentError
-from hub.orders.recording import record_order
+from hub.orders.batches import record_order
 from hub.orders.recording import record_refund
 
 log = logging.getLogger(__name__)

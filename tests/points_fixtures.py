@@ -14,7 +14,7 @@ from hub.canonical import OrderLine
 from hub.canonical import Refund
 from hub.models import Member
 from hub.models import Order as OrderRow
-from hub.orders.recording import record_order
+from hub.orders.batches import record_order
 from hub.orders.recording import record_refund
 from hub.points import ledger
 from hub.points.program import save_program

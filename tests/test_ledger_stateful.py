@@ -49,7 +49,7 @@ from hub.merchants.accounts import create_merchant
 from hub.models import Member
 from hub.models import PointEntry
 from hub.models import PointLot
-from hub.orders.recording import record_order
+from hub.orders.batches import record_order
 from hub.orders.recording import record_refund
 from hub.points import ledger
 from hub.points.earning import adjust_points

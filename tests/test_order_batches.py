@@ -26,8 +26,8 @@ from hub.models import Order
 from hub.models import OrderAccrual
 from hub.models import PointEntry
 from hub.models import PointLot
+from hub.orders.batches import record_order
 from hub.orders.batches import record_orders
-from hub.orders.recording import record_order
 from hub.points import ledger
 from hub.testing import create_test_merchant
 from hub.tiers.ladder import create_tier

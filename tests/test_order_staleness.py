@@ -13,8 +13,8 @@ from sqlalchemy import select
 
 from hub.models import EventRecord
 from hub.models import Order
+from hub.orders.batches import record_order
 from hub.orders.batches import record_orders
-from hub.orders.recording import record_order
 
 
 def stamped(status: str, minutes: int | None, total: int = 300000):

@@ -20,8 +20,8 @@ from hub.canonical import OrderLine
 from hub.core import current_hub
 from hub.models import Merchant
 from hub.models import Order
+from hub.orders.batches import record_order
 from hub.orders.recording import get_order
-from hub.orders.recording import record_order
 
 blp = Blueprint("orders", __name__, url_prefix="/orders", description="Orders")
 

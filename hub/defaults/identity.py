@@ -9,14 +9,14 @@ from hub.members.directory import create_member
 from hub.members.directory import find_member
 from hub.members.directory import member_by_identity
 from hub.phones import normalize_email
-from hub.phones import normalize_phone
+from hub.phones import phone_or_none
 
 
 @hookimpl(trylast=True)
 def member_for_customer(hub, session, merchant_id, connection_id, customer):
     """Match or create the member; a customer with no phone, email or id gets none."""
     region = hub.config["HUB_DEFAULT_REGION"]
-    phone = phone_of(customer, region)
+    phone = phone_or_none(customer.phone, region)
     email = _quietly(normalize_email, customer.email)
     member = find_member(session, merchant_id, phone=phone) if phone else None
     if member is None and email:
@@ -48,11 +48,6 @@ def member_for_customer(hub, session, merchant_id, connection_id, customer):
     if linked and member_by_identity(session, connection_id, customer.external_id) is None:
         add_identity(session, member, connection_id, customer.external_id)
     return member
-
-
-def phone_of(customer, region):
-    """The customer's phone in E.164 as matching uses it, or None when it has no usable one."""
-    return _quietly(normalize_phone, customer.phone, region)
 
 
 def _quietly(normalize, value, *args):

@@ -250,20 +250,18 @@ def credit_opening_points(
     )
     due = [(m, points) for m, points, _ in credits if keys[m] not in written_before]
     members = [_known_member(session, merchant_id, m) for m, _ in due]
-    ledger.lock_members(session, members)  # one statement for the chunk, in id order
-    for member, (member_id, points) in zip(members, due, strict=True):
-        ledger.credit_many(
-            session,
-            member,
-            [
-                ledger.Credit(
-                    points=points, kind="import", key=keys[member_id], rule="opening_balance",
-                    note="opening balance (import)", actor="import",
-                )
-            ],
-            now=now,
-            known_new=True,
-        )  # fmt: skip
+    ledger.post(
+        session,
+        [
+            ledger.Posting(member, ledger.Credit(
+                points=points, kind="import", key=keys[member_id], rule="opening_balance",
+                note="opening balance (import)", actor="import",
+            ))
+            for member, (member_id, points) in zip(members, due, strict=True)
+        ],
+        now=now,
+        known_new=True,
+    )  # fmt: skip
     return dict(due)
 
 

@@ -28,7 +28,8 @@ if TYPE_CHECKING:
 
 # Tables whose member_id is not ownership: the merge record itself and
 # consents (handled by hand, one row per channel).
-_SKIP = {"member_merges", "member_consents", "members"}
+# Moved otherwise: consents one by one, the ledger's own rows by the ledger.
+_SKIP = {"member_merges", "member_consents", "members", "point_entries", "point_lots"}
 
 
 def member_tables() -> list[Table]:
@@ -75,7 +76,7 @@ def merge_members(
     if merged.status != "active" or survivor.status != "active":
         raise ValidationError("only active members can be merged", code="member_not_active")
     snapshot = _snapshot(merged)
-    moved: dict[str, int] = {}
+    moved = ledger.merge(session, survivor, merged)
     for table in member_tables():
         result = session.execute(
             update(table).where(table.c.member_id == merged.id).values(member_id=survivor.id)
@@ -83,11 +84,6 @@ def merge_members(
         if result.rowcount:
             moved[table.name] = result.rowcount
     moved["member_consents"] = _merge_consents(session, survivor, merged)
-    # The ledger rows moved above; the cached totals follow them.
-    survivor.points_balance += merged.points_balance
-    survivor.total_spent += merged.total_spent
-    merged.points_balance = 0
-    merged.total_spent = Decimal(0)
     _merge_profile(session, survivor, merged)
     session.add(
         MemberMerge(

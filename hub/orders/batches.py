@@ -1,19 +1,19 @@
-"""Record many orders of one merchant at once: what ``record_order`` does, set-based.
+"""Record orders: the one path every order takes, a batch of one being the single case.
 
-``record_orders`` ends in the state calling ``record_order`` for each order in
-turn would leave: the same rows, ledger entries, lots, balances, events and
-tier changes. The orders it can take together (new ones, sent once in the
-batch, with no refund waiting for them) are written with a few statements
-for the whole batch: one lookup of what exists, members matched in sets,
-one INSERT per table, one UPDATE of the members' totals. Every other order
-(an update of a stored one, a second delivery in the same batch, one whose
-refund came first) goes through ``record_order`` at its place in the batch.
+``record_orders`` applies a batch of one merchant's orders in the order
+given. The orders it can take together (new ones, sent once in the batch,
+with no refund waiting for them) are written with a few statements for the
+whole batch: one lookup of what exists, members matched in sets, one INSERT
+per table, and one ledger posting per round. A later delivery of a stored
+order (or a second one in the same batch) updates it at its place in the
+batch, and a new order whose refund came first is stored alone at its place;
+both then follow ``hub.points.accrual.sync_order``. ``record_order`` is
+``record_orders`` with one order, answering with the stored row.
 
-Earning is asked per order (``points_for_order``, exactly as ``record_order``
-asks), in rounds that hold one order per member: a member's second order in
-the batch earns after the first has been counted, so rules such as the first
-order bonus or a tier reached on the way see what they would have seen one
-order at a time.
+Earning is asked per order (``points_for_order``), in rounds that hold one
+order per member: a member's second order in the batch earns after the
+first has been counted, so rules such as the first order bonus or a tier
+reached on the way see what they would see one order at a time.
 """
 
 from __future__ import annotations
@@ -39,17 +39,22 @@ from hub.models import Order
 from hub.models import OrderAccrual
 from hub.models import OrderLine
 from hub.models import OrderRefund
-from hub.models import PointEntry
-from hub.models import PointLot
+from hub.orders.recording import RecordedOrder
+from hub.orders.recording import attach_refunds
 from hub.orders.recording import check_status
 from hub.orders.recording import event_data
 from hub.orders.recording import line_values
 from hub.orders.recording import namespace_for
-from hub.orders.recording import record_order
 from hub.orders.recording import to_utc
+from hub.orders.recording import update_order
+from hub.phones import phone_or_none
 from hub.points import ledger
+from hub.points.accrual import earn_credit
+from hub.points.accrual import earned_event
 from hub.points.accrual import is_cancelled
 from hub.points.accrual import is_paid
+from hub.points.accrual import sync_order
+from hub.points.earning import Quote
 from hub.points.earning import quote
 from hub.points.program import ProgramsInForce
 from hub.tiers import reevaluate_tier
@@ -59,7 +64,6 @@ if TYPE_CHECKING:
     from hub.core import Hub
 
 _INSERT_LINES = insert(OrderLine.__table__)
-_INSERT_LOTS = insert(PointLot.__table__)
 _INSERT_ACCRUALS = insert(OrderAccrual.__table__)
 _ORDER_JSON = ("discount_codes", "customer")
 
@@ -71,6 +75,12 @@ class _New:
     order: CanonicalOrder
     member: Member | None = None
     order_id: int | None = None
+    #: A refund came before the order: its points follow ``sync_order``, which applies it.
+    awaited: bool = False
+
+
+#: What recording one order did: the stored order's id, whether it is new, what changed.
+_Outcome = tuple[int, bool, tuple[str, ...]]
 
 
 def record_orders(
@@ -83,56 +93,95 @@ def record_orders(
     source: str | None = None,
     now: datetime | None = None,
 ) -> list[int]:
-    """Record ``orders`` in the caller's transaction, as ``record_order`` would one by one.
+    """Store each order, or update the stored one, in the caller's transaction; return their ids.
 
-    Returns the stored order ids, in the order given. Raises what
-    ``record_order`` raises (an unknown financial status, an unknown
-    connection) before writing anything.
+    Orders are applied in the order given, once per (connection or source,
+    external id): the same order sent again changes nothing and emits
+    nothing; a later delivery updates it (order.updated). A new order emits
+    order.received; its member is resolved through the ``member_for_customer``
+    hook (an order without a usable customer is stored with no member). The
+    orders' points follow their state (``hub.points.accrual``): earned once paid,
+    reversed by refunds and cancellation, at ``now`` (default: the clock).
+    Raises (an unknown financial status, an unknown connection) before
+    writing anything.
     """
+    outcomes = _record(hub, session, merchant_id, orders, connection_id, source, now)
+    return [order_id for order_id, _, _ in outcomes]
+
+
+def record_order(
+    hub: Hub,
+    session: Session,
+    merchant_id: int,
+    order: CanonicalOrder,
+    *,
+    connection_id: int | None = None,
+    source: str | None = None,
+    now: datetime | None = None,
+) -> RecordedOrder:
+    """``record_orders`` with a batch of one, answering with the stored row."""
+    ((order_id, created, changed),) = _record(
+        hub, session, merchant_id, [order], connection_id, source, now
+    )
+    return RecordedOrder(order=session.get_one(Order, order_id), created=created, changed=changed)
+
+
+def _record(
+    hub: Hub,
+    session: Session,
+    merchant_id: int,
+    orders: Sequence[CanonicalOrder],
+    connection_id: int | None,
+    source: str | None,
+    now: datetime | None,
+) -> list[_Outcome]:
     for order in orders:
         check_status(order)
     namespace = namespace_for(session, merchant_id, connection_id, source)
     if not orders:
         return []
-    external_ids = list({order.external_id for order in orders})
-    stored = set(
-        session.scalars(
-            select(Order.external_id).where(
-                Order.merchant_id == merchant_id,
-                Order.source == namespace,
-                Order.external_id.in_(external_ids),
-            )
-        )
-    )
-    awaited = set(
-        session.scalars(
-            select(OrderRefund.order_external_id).where(
-                OrderRefund.merchant_id == merchant_id,
-                OrderRefund.source == namespace,
-                OrderRefund.order_external_id.in_(external_ids),
-                OrderRefund.order_id.is_(None),
-            )
-        )
-    )
+    stored, awaited = _known(session, merchant_id, namespace, orders)
     batch = _Batch(hub, session, merchant_id, connection_id, namespace, now or utcnow())
-    ids: list[int | None] = [None] * len(orders)
+    outcomes: list = [None] * len(orders)
     run: list[tuple[int, _New]] = []
     seen: set[str] = set()
     for position, order in enumerate(orders):
-        if order.external_id in stored or order.external_id in awaited or order.external_id in seen:
-            # Not new, or a refund waits for it: the one-at-a-time path, at its place.
-            ids = batch.flush(run, ids)
+        if order.external_id in stored or order.external_id in seen:
+            batch.flush(run, outcomes)  # what came before, at its place
             run = []
-            recorded = record_order(
-                hub, session, merchant_id, order,
-                connection_id=connection_id, source=source, now=now,
-            )  # fmt: skip
-            ids[position] = recorded.order.id
+            outcomes[position] = batch.update(order)
+        elif order.external_id in awaited:
+            batch.flush(run, outcomes)
+            run = []
+            batch.flush([(position, _New(order, awaited=True))], outcomes)
         else:
             run.append((position, _New(order)))
         seen.add(order.external_id)
-    ids = batch.flush(run, ids)
-    return [i for i in ids if i is not None]
+    batch.flush(run, outcomes)
+    return outcomes
+
+
+def _known(
+    session: Session, merchant_id: int, namespace: str, orders: Sequence[CanonicalOrder]
+) -> tuple[set[str], set[str]]:
+    """The external ids among ``orders`` already stored, and those a stored refund awaits."""
+    external_ids = list({order.external_id for order in orders})
+    stored = session.scalars(
+        select(Order.external_id).where(
+            Order.merchant_id == merchant_id,
+            Order.source == namespace,
+            Order.external_id.in_(external_ids),
+        )
+    )
+    awaited = session.scalars(
+        select(OrderRefund.order_external_id).where(
+            OrderRefund.merchant_id == merchant_id,
+            OrderRefund.source == namespace,
+            OrderRefund.order_external_id.in_(external_ids),
+            OrderRefund.order_id.is_(None),
+        )
+    )
+    return set(stored), set(awaited)
 
 
 class _Batch:
@@ -150,9 +199,10 @@ class _Batch:
         self._programs: ProgramsInForce | None = None
         self._has_tiers: bool | None = None
 
-    def flush(self, run: list[tuple[int, _New]], ids: list[int | None]) -> list[int | None]:
+    def flush(self, run: list[tuple[int, _New]], outcomes: list) -> None:
+        """Store the new orders of ``run`` and earn their points; note each one's outcome."""
         if not run:
-            return ids
+            return
         news = [new for _, new in run]
         self._match_members(news)
         self._insert_orders(news)
@@ -166,9 +216,29 @@ class _Batch:
                 members.add(new.member.id)
             self._earn(this_round)
             waiting = later
+        for new in news:
+            if new.awaited:
+                row = self.session.get_one(Order, new.order_id)
+                fresh = not attach_refunds(self.session, row)
+                sync_order(self.hub, self.session, row, fresh=fresh, now=self.now)
         for position, new in run:
-            ids[position] = new.order_id
-        return ids
+            outcomes[position] = (new.order_id, True, ())
+
+    def update(self, order: CanonicalOrder) -> _Outcome:
+        """Apply a later delivery of a stored order, and whatever its points now call for."""
+        session = self.session
+        row_id = session.scalar(
+            select(Order.id).where(
+                Order.merchant_id == self.merchant_id,
+                Order.source == self.namespace,
+                Order.external_id == order.external_id,
+            )
+        )
+        row = session.get_one(Order, row_id)
+        recorded = update_order(session, row, order)
+        attach_refunds(session, row)  # one that raced the order's first delivery
+        sync_order(self.hub, session, row, now=self.now)
+        return (row.id, False, recorded.changed)
 
     # -- members --------------------------------------------------------------
 
@@ -179,8 +249,6 @@ class _Batch:
         together first, so the built-in matching answers most customers
         without a query of its own.
         """
-        from hub.defaults.identity import phone_of
-
         hub, session = self.hub, self.session
         customers = [new.order.customer for new in news if new.order.customer is not None]
         if not customers:
@@ -189,7 +257,7 @@ class _Batch:
         with members_prefetched(
             session,
             self.merchant_id,
-            phones=[phone_of(customer, region) for customer in customers],
+            phones=[phone_or_none(customer.phone, region) for customer in customers],
             connection_id=self.connection_id,
             external_ids=[customer.external_id for customer in customers],
         ):
@@ -256,123 +324,74 @@ class _Batch:
 
     def _earns(self, new: _New) -> bool:
         # What sync_order does for an order just inserted: earn when paid and not cancelled.
-        return new.member is not None and is_paid(new.order) and not is_cancelled(new.order)
+        return (
+            new.member is not None
+            and not new.awaited
+            and is_paid(new.order)
+            and not is_cancelled(new.order)
+        )
 
     # -- earning ----------------------------------------------------------------
 
     def _earn(self, news: list[_New]) -> None:
+        """Quote each order under its member's lock, then post the round in one batch."""
         hub, session, now = self.hub, self.session, self.now
         if self._programs is None:
             self._programs = ProgramsInForce(hub, session, self.merchant_id)
-        members = {new.member.id: new.member for new in news}
-        ledger.lock_members(session, list(members.values()))
-        quotes = []
-        for new in news:
-            program = self._programs.at(to_utc(new.order.placed_at) or now)
-            stored = _as_stored(new.order)
-            quotes.append(quote(hub, session, self.merchant_id, new.member, stored, program))
-        entries, lot_of_entry = [], []
+        ledger.lock_members(session, [new.member for new in news])
+        quotes = [
+            quote(hub, session, self.merchant_id, new.member, _as_stored(new.order),
+                  self._programs.at(to_utc(new.order.placed_at) or now))
+            for new in news
+        ]  # fmt: skip
+        postings, last = [], []
         for new, offer in zip(news, quotes, strict=True):
-            member, program = new.member, offer.program
-            for award in offer.awards:
-                entries.append(
-                    {
-                        "merchant_id": self.merchant_id,
-                        "member_id": member.id,
-                        "kind": "earn",
-                        "points": award.points,
-                        "key": f"order:{new.order_id}:earn:{award.rule}",
-                        "rule": award.rule,
-                        "order_id": new.order_id,
-                        "reference": None,
-                        "note": award.note[:500],
-                        "actor": "system",
-                        "program_version": program.version,
-                        "data": {},
-                        "created_at": now,
-                    }
-                )
-                lot_of_entry.append(
-                    (member, award.points, program.available_at(now), program.expires_at(now))
-                )
-        connection = session.connection()
-        if entries:
-            entry_ids = insert_returning_ids(session, PointEntry.__table__, entries, json=("data",))
-            lots = []
-            for entry_id, (member, points, available_at, expires_at) in zip(
-                entry_ids, lot_of_entry, strict=True
-            ):
-                debt = max(0, -member.points_balance)  # a debt is paid from the new points
-                paid = min(debt, points)
-                member.points_balance = member.points_balance + points
-                lots.append(
-                    {
-                        "merchant_id": self.merchant_id,
-                        "member_id": member.id,
-                        "entry_id": entry_id,
-                        "points": points,
-                        "remaining": points - paid,
-                        "available_at": available_at or now,
-                        "expires_at": expires_at,
-                        "created_at": now,
-                    }
-                )
-            connection.execute(_INSERT_LOTS, lots)
-        accruals, earned_events = [], []
-        for new, offer in zip(news, quotes, strict=True):
-            member = new.member
-            member.total_spent = member.total_spent + new.order.total
-            accruals.append(
-                {
-                    "merchant_id": self.merchant_id,
-                    "order_id": new.order_id,
-                    "member_id": member.id,
-                    "program_version": offer.program.version,
-                    "base": offer.base,
-                    "earned": offer.points,
-                    "reversed": 0,
-                    "refunded": Decimal(0),
-                    "spent": new.order.total,
-                    "cancelled": False,
-                    "created_at": now,
-                    "updated_at": now,
-                }
-            )
-            if offer.points:
-                earned_events.append((new, offer))
-        ledger.save_totals(session, members.values(), now)
-        connection.execute(_INSERT_ACCRUALS, accruals)
-        if earned_events:
-            count("accruals", len(earned_events))
-            count("points_accrued", sum(offer.points for _, offer in earned_events))
+            postings.append(ledger.Posting(new.member, ledger.Spent(new.order.total)))
+            postings += [
+                ledger.Posting(new.member, earn_credit(new.order_id, award, offer.program, now))
+                for award in offer.awards
+            ]
+            last.append(len(postings) - 1)
+        # New orders have no accrual rows, so none of their keys can be written yet.
+        posted = ledger.post(session, postings, now=now, known_new=True)
+        accruals = [self._accrual(new, offer) for new, offer in zip(news, quotes, strict=True)]
+        session.connection().execute(_INSERT_ACCRUALS, accruals)
+        earning = [offer for offer in quotes if offer.points]
+        if earning:
+            count("accruals", len(earning))
+            count("points_accrued", sum(offer.points for offer in earning))
         emit_many(
             session,
             self.merchant_id,
             [
-                (
-                    "points.earned",
-                    {
-                        "member_id": new.member.id,
-                        "order_id": new.order_id,
-                        "points": offer.points,
-                        "awards": [
-                            {"rule": a.rule, "points": a.points, "note": a.note}
-                            for a in offer.awards
-                        ],
-                        "program_version": offer.program.version,
-                        "available_at": offer.program.available_at(now).isoformat(),
-                        # One order per member per round: the balance after this order.
-                        "balance": new.member.points_balance,
-                    },
-                )
-                for new, offer in earned_events
+                ("points.earned",
+                 earned_event(new.member.id, new.order_id, offer, now, posted[i].balance))
+                for new, offer, i in zip(news, quotes, last, strict=True)
+                if offer.points
             ],
-        )
+        )  # fmt: skip
         if self._has_tiers is None:
             self._has_tiers = bool(list_tiers(session, self.merchant_id))
         if self._has_tiers:
-            for member in members.values():
+            for member in {new.member.id: new.member for new in news}.values():
                 reevaluate_tier(hub, session, member)
+
+    def _accrual(self, new: _New, offer: Quote) -> dict:
+        """The ``order_accruals`` row of a new order's earning."""
+        return {
+            "merchant_id": self.merchant_id,
+            "order_id": new.order_id,
+            "member_id": new.member.id,
+            "program_version": offer.program.version,
+            "base": offer.base,
+            "earned": offer.points,
+            "reversed": 0,
+            "refunded": Decimal(0),
+            "spent": new.order.total,
+            "cancelled": False,
+            "created_at": self.now,
+            "updated_at": self.now,
+        }
 
 
 def _as_stored(order: CanonicalOrder) -> CanonicalOrder:

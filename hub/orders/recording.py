@@ -20,7 +20,6 @@ from hub.errors import ValidationError
 from hub.events import emit
 from hub.models import Connection
 from hub.models import Order
-from hub.models import OrderLine
 from hub.models import OrderRefund
 from hub.points.accrual import sync_order
 
@@ -92,80 +91,6 @@ def namespace_for(
     return source_for(connection_id, source)
 
 
-def record_order(
-    hub: Hub,
-    session: Session,
-    merchant_id: int,
-    order: CanonicalOrder,
-    *,
-    connection_id: int | None = None,
-    source: str | None = None,
-    now: datetime | None = None,
-) -> RecordedOrder:
-    """Store the order, or update the stored one; emit order.received or order.updated.
-
-    The same order sent again changes nothing and emits nothing. The member is
-    resolved through the ``member_for_customer`` hook; an order without a
-    usable customer is stored with no member. In the same transaction the
-    order's points follow its state (``hub.points.accrual.sync_order``): earned
-    once paid, reversed by refunds and cancellation. ``now`` is the moment
-    the points are written at (default: the clock).
-    """
-    check_status(order)
-    namespace = namespace_for(session, merchant_id, connection_id, source)
-    # Almost always a new order: ask for the id alone, load the row only when there is one.
-    existing_id = session.scalar(
-        select(Order.id).where(
-            Order.merchant_id == merchant_id,
-            Order.source == namespace,
-            Order.external_id == order.external_id,
-        )
-    )
-    if existing_id is not None:
-        existing = session.get_one(Order, existing_id)
-        recorded = _update(session, existing, order)
-        _attach_refunds(session, existing)  # one that raced the order's first delivery
-        sync_order(hub, session, existing, now=now)
-        return recorded
-    member = None
-    if order.customer is not None:
-        member = hub.pm.hook.member_for_customer(
-            hub=hub,
-            session=session,
-            merchant_id=merchant_id,
-            connection_id=connection_id,
-            customer=order.customer,
-        )
-    row = Order(
-        merchant_id=merchant_id,
-        connection_id=connection_id,
-        source=namespace,
-        external_id=order.external_id,
-        number=order.number,
-        member_id=member.id if member else None,
-        currency=order.currency.upper(),
-        subtotal=order.subtotal,
-        total_discounts=order.total_discounts,
-        shipping=order.shipping,
-        tax=order.tax,
-        total=order.total,
-        discount_codes=list(order.discount_codes),
-        financial_status=order.financial_status,
-        customer=order.customer.to_dict() if order.customer else {},
-        placed_at=to_utc(order.placed_at),
-        paid_at=to_utc(order.paid_at),
-        cancelled_at=to_utc(order.cancelled_at),
-        source_updated_at=to_utc(order.updated_at),
-        lines=[OrderLine(**line_values(i, line)) for i, line in enumerate(order.lines)],
-    )
-    session.add(row)
-    session.flush()
-    emit(session, "order.received", merchant_id, _event_data(row))
-    waiting = _attach_refunds(session, row)
-    sync_order(hub, session, row, fresh=not waiting, now=now)
-    return RecordedOrder(order=row, created=True)
-
-
 def to_utc(value: datetime | None) -> datetime | None:
     return value.astimezone(UTC) if value is not None else None
 
@@ -186,7 +111,8 @@ def line_values(position: int, line) -> dict:
     }
 
 
-def _update(session: Session, row: Order, order: CanonicalOrder) -> RecordedOrder:
+def update_order(session: Session, row: Order, order: CanonicalOrder) -> RecordedOrder:
+    """Apply a later delivery of a stored order; emit order.updated when something changed."""
     seen = to_utc(order.updated_at)
     if seen is not None and row.source_updated_at is not None and seen < row.source_updated_at:
         # Older than the delivery already applied (platforms send webhooks out of
@@ -264,7 +190,7 @@ def record_refund(
 ) -> RecordedRefund:
     """Store a refund once per (order, refund id) and reverse its share of the order's points.
 
-    The order is named the way ``record_order`` names it (connection or
+    The order is named the way ``record_orders`` names it (connection or
     source, and its external id). A refund that arrives before its order,
     or before the order is paid, is kept and applied when the order earns.
     The same refund sent again changes nothing.
@@ -330,7 +256,7 @@ def store_refund(
     return RecordedRefund(refund=row, created=True)
 
 
-def _attach_refunds(session: Session, order: Order) -> int:
+def attach_refunds(session: Session, order: Order) -> int:
     """Link refunds that arrived before their order to it; return how many."""
     # A Core statement: the ORM's bulk update machinery costs more than the UPDATE.
     refunds = OrderRefund.__table__

@@ -44,7 +44,10 @@ from hub.models import OrderRefund
 from hub.models import PointEntry
 from hub.models import PointLot
 from hub.points import ledger
+from hub.points.earning import Award
+from hub.points.earning import Quote
 from hub.points.earning import quote
+from hub.points.program import Program
 from hub.points.program import format_amount
 from hub.points.program import program_for
 from hub.tiers import reevaluate_tier
@@ -152,24 +155,12 @@ def _earn(hub: Hub, session: Session, order: Order, now: datetime) -> OrderAccru
     ledger.lock_member(session, member)
     program = program_for(hub, session, order.merchant_id, order.placed_at)
     offer = quote(hub, session, order.merchant_id, member, canonical(order), program)
-    member.total_spent = member.total_spent + order.total  # the row is locked
-    credits = [
-        ledger.Credit(
-            points=award.points,
-            kind="earn",
-            key=f"order:{order.id}:earn:{award.rule}",
-            rule=award.rule,
-            order_id=order.id,
-            note=award.note[:500],
-            available_at=program.available_at(now),
-            expires_at=program.expires_at(now),
-            program_version=program.version,
-        )
-        for award in offer.awards
+    postings = [ledger.Posting(member, ledger.Spent(order.total))]
+    postings += [
+        ledger.Posting(member, earn_credit(order.id, award, program, now)) for award in offer.awards
     ]
-    if credits:
-        # No accrual row, so none of its keys can be written: skip looking them up.
-        ledger.credit_many(session, member, credits, now=now, known_new=True)
+    # No accrual row, so none of its keys can be written: skip looking them up.
+    balance = ledger.post(session, postings, now=now, known_new=True)[-1].balance
     accrual = OrderAccrual(
         merchant_id=order.merchant_id,
         order_id=order.id,
@@ -188,23 +179,37 @@ def _earn(hub: Hub, session: Session, order: Order, now: datetime) -> OrderAccru
     if offer.points:
         count("accruals")
         count("points_accrued", offer.points)
-        emit(
-            session,
-            "points.earned",
-            order.merchant_id,
-            {
-                "member_id": member.id,
-                "order_id": order.id,
-                "points": offer.points,
-                "awards": [
-                    {"rule": a.rule, "points": a.points, "note": a.note} for a in offer.awards
-                ],
-                "program_version": program.version,
-                "available_at": program.available_at(now).isoformat(),
-                "balance": member.points_balance,
-            },
-        )
+        emit(session, "points.earned", order.merchant_id,
+             earned_event(member.id, order.id, offer, now, balance))  # fmt: skip
     return accrual
+
+
+def earn_credit(order_id: int, award: Award, program: Program, now: datetime) -> ledger.Credit:
+    """The credit one award of an order's quote posts."""
+    return ledger.Credit(
+        points=award.points,
+        kind="earn",
+        key=f"order:{order_id}:earn:{award.rule}",
+        rule=award.rule,
+        order_id=order_id,
+        note=award.note[:500],
+        available_at=program.available_at(now),
+        expires_at=program.expires_at(now),
+        program_version=program.version,
+    )
+
+
+def earned_event(member_id: int, order_id: int, offer: Quote, now: datetime, balance: int) -> dict:
+    """The data of an order's ``points.earned`` event; ``balance`` is the one after the order."""
+    return {
+        "member_id": member_id,
+        "order_id": order_id,
+        "points": offer.points,
+        "awards": [{"rule": a.rule, "points": a.points, "note": a.note} for a in offer.awards],
+        "program_version": offer.program.version,
+        "available_at": offer.program.available_at(now).isoformat(),
+        "balance": balance,
+    }
 
 
 def _target(accrual: OrderAccrual, refunded: Decimal) -> int:
@@ -303,7 +308,7 @@ def _reverse(
             "points": points,
             "reason": reason,
             "note": note,
-            "balance": member.points_balance,
+            "balance": posted.balance,
         },
     )
     return points
@@ -315,8 +320,7 @@ def _spend(session: Session, order: Order, accrual: OrderAccrual, spent: Decimal
     if drop <= 0:
         return
     member = session.get(Member, accrual.member_id)
-    ledger.lock_member(session, member)
-    member.total_spent = member.total_spent - drop
+    ledger.post(session, [ledger.Posting(member, ledger.Spent(-drop))])
     accrual.spent = accrual.spent - drop
 
 

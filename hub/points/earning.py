@@ -194,7 +194,7 @@ def grant_points(
             "points": points,
             "awards": [{"rule": rule, "points": points, "note": note}],
             "program_version": program.version,
-            "balance": member.points_balance,
+            "balance": posted.balance,
         },
     )
     return True
@@ -253,7 +253,7 @@ def adjust_points(
                 "reason": reason[:500],
                 "actor": actor,
                 "entry_id": posted.entry.id,
-                "balance": member.points_balance,
+                "balance": posted.balance,
             },
         )
     return posted.entry

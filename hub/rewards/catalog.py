@@ -223,7 +223,9 @@ def redeem(hub: Hub, session: Session, member: Member, reward: Reward, *, actor:
     refusal = _refusal(hub, session, member, reward)
     if refusal is not None:
         raise refusal
-    ledger.lock_member(session, member)
+    if reward.per_member_limit is not None:
+        ledger.lock_member(session, member)  # the vouchers held are counted under it
+        _check_limit(session, member, reward)
     available = ledger.balance(session, member.id).available
     if available < reward.points_cost:
         raise ledger.InsufficientPoints(
@@ -231,9 +233,10 @@ def redeem(hub: Hub, session: Session, member: Member, reward: Reward, *, actor:
             f"{reward.points_cost}",
             details={"available": available, "needed": reward.points_cost},
         )
-    _check_limit(session, member, reward)
     _take_stock(session, reward)
     voucher = issue_voucher(session, member, reward, actor=actor)
+    # The debit takes the member's lock (if not held yet) and is the guard: of two
+    # redemptions racing for the last points, one raises here and rolls back.
     posted = ledger.debit(
         session,
         member,
@@ -245,8 +248,7 @@ def redeem(hub: Hub, session: Session, member: Member, reward: Reward, *, actor:
         actor=actor,
         data={"reward_id": reward.id, "voucher_id": voucher.id},
     )
-    voucher.debit_entry_id = posted.entry.id
-    session.flush()
+    voucher.debit_entry_id = posted.entry.id  # flushed with the events, at commit
     emit(
         session,
         "points.redeemed",
@@ -257,13 +259,13 @@ def redeem(hub: Hub, session: Session, member: Member, reward: Reward, *, actor:
             "voucher_id": voucher.id,
             "points": reward.points_cost,
             "entry_id": posted.entry.id,
-            "balance": member.points_balance,
+            "balance": posted.balance,
         },
     )
     emit(session, "voucher.issued", member.merchant_id, voucher_event(voucher))
     count("redemptions")
     count("points_redeemed", reward.points_cost)
-    return Redemption(voucher=voucher, entry=posted.entry, balance=member.points_balance)
+    return Redemption(voucher=voucher, entry=posted.entry, balance=posted.balance)
 
 
 def _refusal(hub: Hub, session: Session, member: Member, reward: Reward) -> Exception | None:

@@ -7,10 +7,11 @@ Listens to every write session of the hub. After a commit:
 - a change to a member, their ledger, vouchers, tier or identities drops the
   member's panel (and, for identities, who the visitor is).
 
-This covers any write made through the ORM, by any code path. The events a
-transaction emits drop the panels of the members they name as well, for
-writes made otherwise (set-based inserts): all of it in one Redis round trip
-per commit, never one per event.
+This covers any write made through the ORM, by any code path. The ledger
+writes with Core statements and keeps the set of members it changed
+(``hub.points.ledger.changed_members``); the events a transaction emits name
+members too, for other set-based writes. Their panels are dropped as well:
+all of it in one Redis round trip per commit, never one per event.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from hub.models import Reward
 from hub.models import Tier
 from hub.models import TierSettings
 from hub.models import Voucher
+from hub.points import ledger
 
 if TYPE_CHECKING:
     from hub.core import Hub
@@ -63,6 +65,7 @@ def install(hub: Hub) -> None:
 
     @sa_event.listens_for(writer, "before_commit")
     def _before_commit(session: Session) -> None:
+        _stale(session).members.update(ledger.changed_members(session))
         for event in session.info.get("hub_events", ()):
             if event.type.startswith(_MEMBER_EVENTS):
                 for key in ("member_id", "merged_member_id"):
@@ -84,11 +87,6 @@ def install(hub: Hub) -> None:
     @sa_event.listens_for(writer, "after_soft_rollback")
     def _after_rollback(session: Session, _previous: Any) -> None:
         session.info.pop(_KEY, None)
-
-
-def member_changed(session: Session, merchant_id: int, member_id: int) -> None:
-    """Drop the member's panel after commit, for a change written without the ORM's flush."""
-    _stale(session).members.add((merchant_id, member_id))
 
 
 def _stale(session: Session) -> _Stale:
