@@ -1,5 +1,6 @@
 """Every endpoint, walked with a second merchant's key, shows nothing of the first."""
 
+import io
 import re
 
 import pytest
@@ -20,6 +21,8 @@ KNOWN_ARGUMENTS = {
     "message_id",
     "channel",
     "job_id",
+    "segment_id",
+    "import_id",
     "what",  # the action of a connector's own route (setup, backfill), not an object
 }
 
@@ -71,11 +74,24 @@ def first_merchant_objects(api, hub):
     )
     pos = api.post("/api/v1/connections", json={"connector": "pos"}).json
     pos_key = api.post(f"/api/v1/pos/connections/{pos['id']}/keys").json
+    segment = api.post(
+        "/api/v1/segments",
+        json={"name": "VIP", "conditions": {"all": [{"kind": "tags", "tags": ["vip"]}]}},
+    ).json
+    # A members import with a refused row, so its error file exists too.
+    imported = api.client.post(
+        "/api/v1/members/imports",
+        headers=api.merchant.headers,
+        data={"file": (io.BytesIO(b"sdt,ho_ten\nnot a phone,X\n"), "m.csv")},
+        content_type="multipart/form-data",
+    ).json
     # A tier review waiting in the job table, as under ``hub serve`` without Redis.
     hub.jobs.use_job_table()
     review = api.post("/api/v1/tiers", json={"name": "Kim Cương", "threshold": "500"}).json
     return {
         "job_id": review["review_job_id"],
+        "segment_id": segment["id"],
+        "import_id": imported["id"],
         "tier_id": tier["id"],
         "reward_id": reward["id"],
         "code": redeemed.json["voucher"]["code"],
