@@ -2,6 +2,7 @@
 
 import pytest
 from browser_support import browser  # noqa: F401 - the session's headless Chromium
+from console_support import manager  # noqa: F401 - a signed-in console manager
 
 from hub.testing import ApiClient  # noqa: F401 - re-exported for tests
 

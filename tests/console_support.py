@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+import pytest
+
 from hub.merchants.staff import create_staff_user
 from hub.merchants.staff import issue_link
 from hub.merchants.staff import password_hasher
@@ -45,3 +47,11 @@ def csrf(client, path: str = "/console/") -> str:
     """The CSRF token of the signed-in browser, read from a page it can open."""
     page = client.get(path, follow_redirects=True)
     return csrf_of(page.get_data(as_text=True))
+
+
+@pytest.fixture
+def manager(client, hub, merchant):
+    """A manager of the test merchant, signed in on ``client``."""
+    person = make_staff(hub, merchant.id, "manager")
+    assert sign_in(client, person.email).status_code == 302
+    return person

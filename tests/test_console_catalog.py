@@ -10,13 +10,6 @@ from console_support import sign_in
 XSS = ["<script>alert(1)</script>", '"><img src=x onerror=alert(1)>']
 
 
-@pytest.fixture
-def manager(client, hub, merchant):
-    person = make_staff(hub, merchant.id, "manager")
-    assert sign_in(client, person.email).status_code == 302
-    return person
-
-
 def send(client, path, **data):
     return client.post(path, data={**data, "csrf_token": csrf(client, "/console/tiers")})
 

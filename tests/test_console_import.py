@@ -20,13 +20,6 @@ def quoted(text: str) -> str:
 XSS = ["<script>alert(1)</script>", '"><img src=x onerror=alert(1)>']
 
 
-@pytest.fixture
-def manager(client, hub, merchant):
-    person = make_staff(hub, merchant.id, "manager")
-    assert sign_in(client, person.email).status_code == 302
-    return person
-
-
 def upload(client, body: bytes, name: str = "khach.csv", token: str | None = None):
     data = {"file": (io.BytesIO(body), name), "encoding": "utf-8"}
     data["csrf_token"] = token if token is not None else csrf(client, "/console/members/import")

@@ -19,13 +19,6 @@ FORM = {
 }
 
 
-@pytest.fixture
-def manager(client, hub, merchant):
-    person = make_staff(hub, merchant.id, "manager")
-    assert sign_in(client, person.email).status_code == 302
-    return person
-
-
 def post(client, **changes):
     data = {**FORM, **changes, "csrf_token": csrf(client, "/console/messages")}
     return client.post("/console/messages", data=data)

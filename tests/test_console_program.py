@@ -18,13 +18,6 @@ FORM = {
 }
 
 
-@pytest.fixture
-def manager(client, hub, merchant):
-    person = make_staff(hub, merchant.id, "manager")
-    assert sign_in(client, person.email).status_code == 302
-    return person
-
-
 def post(client, **changes):
     data = {**FORM, **changes, "csrf_token": csrf(client, "/console/program")}
     return client.post("/console/program", data={k: v for k, v in data.items() if v is not None})
