@@ -73,6 +73,7 @@ from hub.messaging.audiences import daily_runs
 from hub.messaging.audiences import expiring_points
 from hub.messaging.audiences import lapsed_members
 from hub.messaging.audiences import order_facts
+from hub.messaging.gateways import AddressOptOut
 from hub.messaging.gateways import DeliveryReceipt
 from hub.messaging.gateways import Gateway
 from hub.messaging.gateways import GatewayCallback
@@ -156,6 +157,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Address",
+    "AddressOptOut",
     "AddressPolicy",
     "AnswerTooLarge",
     "Award",

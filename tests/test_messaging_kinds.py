@@ -144,8 +144,10 @@ def test_near_the_next_tier_goes_to_members_who_consented(api, esms, sms):
     assert api.post("/api/v1/tiers", json={"name": "Vàng", "threshold": 500000}).status_code == 201
     member = add_member(api, consents={"sms": True})
     order(api, total=460000)
+    # An advertisement: the [QC] mark first, how to refuse last (Decree 91/2020)
     assert esms.sent[0].content == (
-        "Lan oi, chi con 40.000 nua la ban len hang Vang tai Cua hang Hoa Mai!"
+        "[QC] Lan oi, chi con 40.000 nua la ban len hang Vang tai Cua hang Hoa Mai! "
+        "Tu choi nhan QC, tra loi TC"
     )
     assert delivered(api, esms, member["id"])["kind"] == "tier_near"
 
@@ -222,7 +224,8 @@ def test_birthday_with_a_voucher_once_a_year(app, api, hub, esms, sms):
         voucher = session.query(Voucher).filter_by(member_id=member["id"]).one()
         assert (voucher.points, voucher.reward_id) == (0, None)
     assert [s.content for s in esms.sent] == [
-        f"Cua hang Hoa Mai chuc mung sinh nhat Lan! Qua tang ban: ma uu dai {voucher.code}."
+        f"[QC] Cua hang Hoa Mai chuc mung sinh nhat Lan! Qua tang ban: ma uu dai {voucher.code}."
+        " Tu choi nhan QC, tra loi TC"
     ]
     birthday = delivered(api, esms, member["id"])
     assert birthday["voucher_id"] == voucher.id
@@ -259,7 +262,8 @@ def test_win_back_after_sixty_days_without_an_order(app, api, esms, sms):
         assert send_win_backs() == 0
     # Then one message went out
     assert esms.sent[0].content == (
-        "Cua hang Hoa Mai nho Lan! Da 61 ngay ban chua ghe, quay lai mua sam cung chung toi nhe."
+        "[QC] Cua hang Hoa Mai nho Lan! Da 61 ngay ban chua ghe, quay lai mua sam cung chung "
+        "toi nhe. Tu choi nhan QC, tra loi TC"
     )
     assert delivered(api, esms, member["id"])["kind"] == "win_back"
 
@@ -334,8 +338,8 @@ def test_a_thank_you_at_night_waits_for_the_morning(api, hub, esms, hub_server):
     assert delivered(api, esms, member["id"])["kind"] == "thank_you"
 
 
-def test_one_order_with_a_cap_of_one_a_day_sends_one_message(api, esms, sms):
-    # Given thank-you and points-earned both on, and at most one message a day
+def test_one_order_sends_both_transactional_messages_whatever_the_cap(api, esms, sms):
+    # Given thank-you and points-earned both on, and at most one marketing message a day
     sms(thank_you={}, points_earned={})
     configure_caps = api.get("/api/v1/messaging/settings").json
     body = {key: configure_caps[key] for key in ("channel_order", "connections", "quiet_hours")}
@@ -345,7 +349,7 @@ def test_one_order_with_a_cap_of_one_a_day_sends_one_message(api, esms, sms):
     member = add_member(api)
     # When a paid order brings both
     order(api)
-    # Then one goes out and the other is skipped for the cap
+    # Then both go out: the caps are for marketing, never for what the member must know
     statuses = sorted(m["status"] for m in messages_of(api, member["id"]))
-    assert statuses == ["sent", "skipped"]
-    assert len(esms.sent) == 1
+    assert statuses == ["sent", "sent"]
+    assert len(esms.sent) == 2

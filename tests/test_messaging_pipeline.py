@@ -196,15 +196,38 @@ def test_an_opt_out_by_api_stops_a_message_already_held(api, hub, merchant, cons
     assert message(api, _queue(hub, merchant, member, key="k2"))["status"] == "delivered"
 
 
-def test_the_frequency_cap_skips_messages_past_it(api, hub, merchant, console, outbox):
-    configure(api, **_settings(console, "points_earned", caps={"per_day": 2, "per_week": None}))
-    member = add_member(api)
-    statuses = [message(api, _queue(hub, merchant, member, key=k))["status"] for k in "abc"]
+def test_the_frequency_cap_skips_marketing_messages_past_it(api, hub, merchant, console, outbox):
+    caps = {"per_day": 2, "per_week": None}
+    configure(api, **_settings(console, "tier_near", caps=caps))
+    member = add_member(api, consents={"sms": True})
+    statuses = [
+        message(api, _queue(hub, merchant, member, kind="tier_near", key=k))["status"]
+        for k in "abc"
+    ]
     assert statuses == ["delivered", "delivered", "skipped"]
     assert "cap 2" in messages_of(api, member["id"])[0]["reason"]
     # A day later the member can be written to again
-    later = _queue(hub, merchant, member, key="d", now=NOON + timedelta(days=1, minutes=1))
+    later = _queue(
+        hub, merchant, member, kind="tier_near", key="d", now=NOON + timedelta(days=1, minutes=1)
+    )
     assert message(api, later)["status"] == "delivered"
+
+
+def test_transactional_messages_are_never_held_back_by_the_marketing_caps(
+    api, hub, merchant, console, outbox
+):
+    # Given a cap of one marketing message a day, already used by the member
+    caps = {"per_day": 1, "per_week": 1}
+    configure(api, **_settings(console, "tier_near", "points_earned", caps=caps))
+    member = add_member(api, consents={"sms": True})
+    assert message(api, _queue(hub, merchant, member, kind="tier_near"))["status"] == "delivered"
+    assert message(api, _queue(hub, merchant, member, kind="tier_near", key="k2"))["status"] == (
+        "skipped"
+    )
+    # When points are earned three times that day
+    statuses = [message(api, _queue(hub, merchant, member, key=k))["status"] for k in "abc"]
+    # Then each of those goes out, and none of them counted against the cap
+    assert statuses == ["delivered"] * 3
 
 
 def test_the_daily_budget_stops_sending_when_spent(api, hub, merchant, esms):

@@ -26,6 +26,7 @@ from hub.messaging.gateways import CHANNELS
 from hub.messaging.gateways import gateways
 from hub.messaging.kinds import message_kinds
 from hub.messaging.models import Message
+from hub.messaging.optouts import member_address
 from hub.messaging.optouts import opt_in
 from hub.messaging.optouts import opt_out
 from hub.messaging.optouts import opt_outs_of
@@ -290,47 +291,56 @@ class MemberMessages(MethodView):
         return _page(query, args)
 
 
-def _member_phone(session, member_id: int) -> str:
+def _member_addresses(session, member_id: int) -> dict[str, str]:
+    """The member's address on each channel it has one for: the phone, the e-mail."""
     member = get_member(session, g.merchant_id, member_id)
-    if not member.phone:
+    addresses = {c: a for c in CHANNELS if (a := member_address(member, c))}
+    if not addresses:
         raise ValidationError(
-            f"member {member_id} has no phone number to opt out; opt-outs are per number",
-            details={"member_id": ["no phone number"]},
+            f"member {member_id} has no phone number or e-mail to opt out; "
+            "opt-outs are per number and per e-mail address",
+            details={"member_id": ["no phone number or e-mail"]},
         )
-    return member.phone
+    return addresses
 
 
 @blp.route("/members/<int:member_id>/opt-outs")
 class MemberOptOuts(MethodView):
     @blp.response(200, OptOutListSchema)
     def get(self, member_id):
-        """List the channels the member's number opted out of."""
+        """List the channels the member's number (or e-mail) opted out of."""
         with current_hub().db.session() as session:
-            phone = _member_phone(session, member_id)
-            return {"data": opt_outs_of(session, g.merchant_id, phone)}
+            addresses = _member_addresses(session, member_id)
+            return {"data": opt_outs_of(session, g.merchant_id, *set(addresses.values()))}
 
     @blp.arguments(OptOutInSchema)
     @blp.response(201, OptOutListSchema)
     def post(self, data, member_id):
-        """Opt the member's number out of a channel (or ``all``), at once."""
-        channels = CHANNELS if data["channel"] == "all" else (data["channel"],)
+        """Opt the member's number (or e-mail) out of a channel (or ``all``), at once."""
         with current_hub().db.transaction() as session:
-            phone = _member_phone(session, member_id)
+            addresses = _member_addresses(session, member_id)
+            channels = CHANNELS if data["channel"] == "all" else (data["channel"],)
+            if not any(channel in addresses for channel in channels):
+                raise ValidationError(
+                    f"member {member_id} has no address on {data['channel']}",
+                    details={"channel": ["the member has no address on this channel"]},
+                )
             for channel in channels:
-                opt_out(session, g.merchant_id, channel, phone, source=g.actor)
+                if channel in addresses:
+                    opt_out(session, g.merchant_id, channel, addresses[channel], source=g.actor)
             session.flush()
-            return {"data": opt_outs_of(session, g.merchant_id, phone)}
+            return {"data": opt_outs_of(session, g.merchant_id, *set(addresses.values()))}
 
 
 @blp.route("/members/<int:member_id>/opt-outs/<channel>")
 class MemberOptOut(MethodView):
     @blp.response(204)
     def delete(self, member_id, channel):
-        """Lift the number's opt-out on a channel (marketing still needs consent)."""
+        """Lift the number's (or e-mail's) opt-out on a channel (marketing still needs consent)."""
         if channel not in CHANNELS:
             raise NotFound(f"channel {channel!r} not found", code="channel_not_found")
         with current_hub().db.transaction() as session:
-            phone = _member_phone(session, member_id)
+            phone = _member_addresses(session, member_id).get(channel, "")
             if not opt_in(session, g.merchant_id, channel, phone):
                 raise NotFound(
                     f"member {member_id} is not opted out of {channel}", code="opt_out_not_found"

@@ -174,6 +174,7 @@ def _start_sending(hub: Hub, message: Message, decision: Decision, now: datetime
     message.encoding = decision.sms.encoding if sms else None
     message.segments = decision.sms.segments if sms else None
     message.estimated_cost = decision.estimated_cost
+    message.tag = decision.tag
     message.reason = None
     note(message, now, "attempt", channel=decision.channel, gateway=message.gateway)
     outgoing = OutgoingMessage(
@@ -181,7 +182,7 @@ def _start_sending(hub: Hub, message: Message, decision: Decision, now: datetime
         merchant_id=message.merchant_id,
         channel=decision.channel,
         to=decision.recipient,
-        text=decision.sms.text,
+        text=decision.email.text if decision.email else decision.sms.text,
         kind=message.kind,
         locale=message.locale,
         unicode=decision.sms.unicode,
@@ -190,6 +191,9 @@ def _start_sending(hub: Hub, message: Message, decision: Decision, now: datetime
         template_data=decision.template_data,
         receipts_url=callback_url(hub, decision.connection),
         attempt=_attempts_on(message, decision.channel),
+        subject=decision.email.subject if decision.email else None,
+        html=decision.email.html if decision.email else None,
+        headers=decision.email.headers if decision.email else {},
     )
     return Claim(message.id, decision.connection, outgoing)
 

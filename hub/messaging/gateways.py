@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     from hub.models import Connection
 
 #: Channels a message can go out on (a member's consents use the same names).
-CHANNELS = ("zalo", "sms")
+CHANNELS = ("zalo", "sms", "email")
 #: Statuses a gateway may report for a message, in the order they happen.
 RECEIPT_STATUSES = ("sent", "delivered", "failed")
 
@@ -65,7 +65,10 @@ class OutgoingMessage:
     ``text`` is the SMS body already in the merchant's chosen form (with or
     without diacritics); ``unicode`` says whether it needs UCS-2. For ZNS,
     ``template_id`` and ``template_data`` are set and ``text`` is the SMS
-    version, for the log. ``reference`` is the hub's id of the message: send
+    version, for the log. For e-mail, ``to`` is the address, ``subject``,
+    ``text`` and ``html`` are the two parts, and ``headers`` the ones to add
+    (``List-Unsubscribe``, ``List-Unsubscribe-Post``); ``sender`` is left to
+    the connection's settings. ``reference`` is the hub's id of the message: send
     it as the gateway's tracking or request id, so receipts and retries can be
     matched to it. ``receipts_url`` is where the gateway should report.
     """
@@ -83,6 +86,9 @@ class OutgoingMessage:
     template_data: dict[str, str] = field(default_factory=dict)
     receipts_url: str | None = None
     attempt: int = 1
+    subject: str | None = None
+    html: str | None = None
+    headers: dict[str, str] = field(default_factory=dict)
 
     @property
     def reference(self) -> str:
@@ -125,10 +131,25 @@ class DeliveryReceipt:
 
 @dataclass(frozen=True)
 class InboundMessage:
-    """A message a person sent to the merchant's number (``STOP`` opts the number out)."""
+    """A message a person sent to the merchant's number (``STOP`` opts the number out).
+
+    ``channel`` is the one the reply came on, when the gateway serves several
+    (an SMS reply or a Zalo one); by default the gateway's SMS channel.
+    """
 
     sender: str
     text: str
+    gateway_message_id: str | None = None
+    channel: str | None = None
+
+
+@dataclass(frozen=True)
+class AddressOptOut:
+    """An address the gateway says must get nothing more: a hard bounce, a spam
+    complaint, an unsubscribe at the provider. ``reason`` names which, for the log."""
+
+    address: str
+    reason: str
     gateway_message_id: str | None = None
 
 

@@ -77,7 +77,10 @@ class Message(Model):
         ForeignKey("connections.id", ondelete="SET NULL")
     )
     gateway: Mapped[str | None] = mapped_column(String(64))
-    recipient: Mapped[str | None] = mapped_column(String(40))
+    #: The phone number (E.164) or the e-mail address it went to.
+    recipient: Mapped[str | None] = mapped_column(String(254))
+    #: A ZNS template's purpose tag (transaction, customer_care, promotion).
+    tag: Mapped[str | None] = mapped_column(String(16))
     encoding: Mapped[str | None] = mapped_column(String(8))
     segments: Mapped[int | None] = mapped_column(Integer)
     gateway_message_id: Mapped[str | None] = mapped_column(String(100))
@@ -111,7 +114,8 @@ class MessagingSettings(Model):
 
 
 class MessageOptOut(Model):
-    """A phone number that asked for no more messages on one channel (STOP or API).
+    """An address that asked for no more messages on one channel (STOP, unsubscribe, API,
+    a hard bounce or a complaint): a phone number, or an e-mail address for e-mail.
 
     Keyed by the address, not the member: the number is what opted out, and
     a reply from a number comes without a member attached.
@@ -125,6 +129,6 @@ class MessageOptOut(Model):
         ForeignKey("merchants.id", ondelete="CASCADE"), index=True
     )
     channel: Mapped[str] = mapped_column(String(16))
-    address: Mapped[str] = mapped_column(String(40))  # E.164 phone
+    address: Mapped[str] = mapped_column(String(254))  # E.164 phone or e-mail
     source: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

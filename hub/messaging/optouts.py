@@ -1,9 +1,10 @@
 """Opt-outs: a number that replied STOP (or was opted out by API) gets nothing more.
 
-An opt-out is per channel and per phone number, and it is honoured at once:
-every send checks it right before it goes out, held messages included. A
-STOP also withdraws the member's marketing consent on that channel, with
-the reply as its source.
+An opt-out is per channel and per address (the phone number for SMS and
+Zalo, the e-mail address for e-mail), and it is honoured at once: every
+send checks it right before it goes out, held messages included. A STOP, an
+unsubscribe link, a hard bounce or a spam complaint also withdraws the
+member's marketing consent on that channel, with what happened as its source.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from hub.members.directory import find_member
 from hub.members.directory import set_consent
 from hub.messaging.models import MessageOptOut
 from hub.messaging.sms_text import strip_diacritics
+from hub.models import Member
 
 #: Replies that opt a number out: the usual English words, and the Vietnamese
 #: ones carriers and brandname senders use ("TC" = từ chối, "HUY" = hủy).
@@ -47,11 +49,16 @@ def is_opted_out(session: Session, merchant_id: int, channel: str, address: str)
     )
 
 
-def opt_outs_of(session: Session, merchant_id: int, address: str) -> list[MessageOptOut]:
+def member_address(member: Member, channel: str) -> str | None:
+    """Where ``channel`` reaches the member: the e-mail for e-mail, else the phone."""
+    return member.email if channel == "email" else member.phone
+
+
+def opt_outs_of(session: Session, merchant_id: int, *addresses: str) -> list[MessageOptOut]:
     return list(
         session.scalars(
             select(MessageOptOut)
-            .where(MessageOptOut.merchant_id == merchant_id, MessageOptOut.address == address)
+            .where(MessageOptOut.merchant_id == merchant_id, MessageOptOut.address.in_(addresses))
             .order_by(MessageOptOut.channel)
         )
     )
@@ -85,14 +92,28 @@ def opt_in(session: Session, merchant_id: int, channel: str, address: str) -> bo
     return bool(result.rowcount)
 
 
+def withdraw(
+    session: Session, merchant_id: int, channel: str, address: str, *, source: str
+) -> bool:
+    """Opt ``address`` out of ``channel`` and withdraw its member's consent there, at once.
+
+    False when the address had opted out already.
+    """
+    done = opt_out(session, merchant_id, channel, address, source=source)
+    if channel == "email":
+        member = find_member(session, merchant_id, email=address)
+    else:
+        member = find_member(session, merchant_id, phone=address)
+    if member is not None:
+        set_consent(session, member, channel, False, source=source)
+    return done
+
+
 def handle_reply(session: Session, merchant_id: int, channel: str, sender: str, text: str) -> str:
     """Act on a reply from ``sender`` (E.164): ``opted_out``, ``opted_in`` or ``ignored``."""
     word = keyword(text)
     if word in STOP_WORDS:
-        opt_out(session, merchant_id, channel, sender, source="reply_stop")
-        member = find_member(session, merchant_id, phone=sender)
-        if member is not None:
-            set_consent(session, member, channel, False, source="reply_stop")
+        withdraw(session, merchant_id, channel, sender, source="reply_stop")
         return "opted_out"
     if word in START_WORDS:
         opt_in(session, merchant_id, channel, sender)

@@ -1,10 +1,13 @@
 """The rules a real sender keeps, checked right before each message goes out.
 
 In order: the member is still there and the kind still on; some channel can
-reach the member (a gateway connected, a phone, consent where needed, no
-opt-out, a ZNS template for Zalo); it is not quiet hours in the merchant's
-timezone (else the message is held until they end); the member has not had
-too many messages lately; the merchant's daily budget and limit allow it.
+reach the member (a gateway connected, a phone or an e-mail, consent where
+needed, no opt-out, a ZNS template for Zalo; for advertising, Vietnam's
+caps on SMS and Zalo's promotion quota, see ``advertising``); it is not
+quiet hours in the merchant's timezone, nor, for an advertising SMS, outside
+07:00-22:00 there (else the message is held until then); a marketing message
+is within the merchant's caps (transactional ones never count nor wait for
+them); the merchant's daily budget and limit allow it.
 """
 
 from __future__ import annotations
@@ -22,11 +25,17 @@ from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from hub.messaging import advertising
+from hub.messaging.callbacks import public_base_url
+from hub.messaging.email_text import EmailContent
+from hub.messaging.email_text import compose_email
 from hub.messaging.gateways import Gateway
 from hub.messaging.gateways import gateways
 from hub.messaging.kinds import MessageKind
+from hub.messaging.kinds import message_kinds
 from hub.messaging.models import Message
 from hub.messaging.optouts import is_opted_out
+from hub.messaging.optouts import member_address
 from hub.messaging.settings import KindSettings
 from hub.messaging.settings import Settings
 from hub.messaging.sms_text import SmsText
@@ -55,6 +64,8 @@ class Decision:
     gateway: Gateway | None = None
     recipient: str | None = None
     sms: SmsText | None = None
+    email: EmailContent | None = None
+    tag: str | None = None
     template_id: str | None = None
     template_data: dict[str, str] = field(default_factory=dict)
     estimated_cost: Decimal | None = None
@@ -88,17 +99,32 @@ def decide(
     if not kind_settings.enabled:
         return Decision("skip", f"the merchant switched {kind.name!r} messages off")
     route, refusals = choose_route(
-        hub, session, settings, kind_settings, member, failed_channels=failed_channels
+        hub,
+        session,
+        settings,
+        kind_settings,
+        member,
+        failed_channels=failed_channels,
+        message=message,
+        now=now,
     )
     if route is None:
         return Decision("skip", "no channel can reach this member: " + "; ".join(refusals))
     quiet_until = quiet_hours_end(settings, now)
     if quiet_until is not None:
         return Decision("hold", "quiet hours", due_at=quiet_until)
-    refusal = over_caps(session, settings, message, now)
+    if kind.marketing and route.channel == "sms":
+        window_end = advertising.sms_window_end(settings.timezone, now)
+        if window_end is not None:
+            return Decision("hold", "advertising SMS go out 07:00-22:00", due_at=window_end)
+    refusal = (
+        over_caps(session, settings, message, now, marketing_kinds(hub))
+        if (kind.marketing)
+        else None
+    )
     if refusal:
         return Decision("skip", refusal)
-    decision = _content(route, message, settings, kind_settings)
+    decision = _content(hub, route, message, settings, kind_settings)
     refusal = over_budget(session, settings, decision.estimated_cost or Decimal(0), now)
     if refusal:
         return Decision("skip", refusal)
@@ -113,10 +139,14 @@ def choose_route(
     member: Member,
     *,
     failed_channels: set[str] = frozenset(),
+    message: Message | None = None,
+    now: datetime | None = None,
 ) -> tuple[Route | None, list[str]]:
     """Return the first channel in the merchant's order that can reach the member.
 
-    Also returns, for the log, why each channel before it could not.
+    Also returns, for the log, why each channel before it could not. With
+    the ``message`` about to go and ``now``, the counted rules (advertising
+    SMS per number, the Zalo promotion quota) are checked too.
     """
     refusals = []
     known = gateways(hub)
@@ -133,11 +163,18 @@ def choose_route(
         if gateway is None or channel not in gateway.channels:
             refusals.append(f"{channel}: connector {connection.connector} is not installed")
             continue
+        if channel == "email" and public_base_url(hub) is None:
+            refusals.append(f"{channel}: set HUB_PUBLIC_URL, the unsubscribe link needs it")
+            continue
         refusal = _refusal(session, settings, kind_settings, member, channel)
+        if refusal is None and message is not None and now is not None:
+            refusal = _advertising_refusal(
+                hub, session, settings, kind_settings, message, now, channel
+            )
         if refusal:
             refusals.append(f"{channel}: {refusal}")
             continue
-        return Route(channel, connection, gateway, member.phone), refusals
+        return Route(channel, connection, gateway, member_address(member, channel)), refusals
     return None, refusals
 
 
@@ -148,16 +185,63 @@ def _refusal(
     member: Member,
     channel: str,
 ) -> str | None:
-    if not member.phone:
-        return "the member has no phone number"
+    address = member_address(member, channel)
+    if not address:
+        return (
+            "the member has no e-mail address"
+            if channel == "email"
+            else ("the member has no phone number")
+        )
     if channel == "zalo" and not kind_settings.zalo_template_id:
         return "no ZNS template set for this kind"
-    if is_opted_out(session, member.merchant_id, channel, member.phone):
-        return "the number opted out"
+    if is_opted_out(session, member.merchant_id, channel, address):
+        return "the address opted out" if channel == "email" else "the number opted out"
     needs_consent = kind_settings.kind.marketing or settings["transactional_needs_consent"]
     if needs_consent and not has_consent(session, member.id, channel):
         return "no consent"
     return None
+
+
+def zns_tag(kind_settings: KindSettings) -> str:
+    """The purpose tag of the kind's ZNS template; untagged, promotion for marketing."""
+    if kind_settings.zalo_tag:
+        return kind_settings.zalo_tag
+    return "promotion" if kind_settings.kind.marketing else "transaction"
+
+
+def _advertising_refusal(
+    hub: Hub,
+    session: Session,
+    settings: Settings,
+    kind_settings: KindSettings,
+    message: Message,
+    now: datetime,
+    channel: str,
+) -> str | None:
+    """Why Vietnam's caps or Zalo's promotion quota keep this message off ``channel``."""
+    if channel == "sms" and kind_settings.kind.marketing:
+        return advertising.sms_cap_refusal(
+            session, message, message_recipient(session, message), marketing_kinds(hub), now
+        )
+    if channel == "zalo" and zns_tag(kind_settings) == "promotion":
+        return advertising.zns_promotion_refusal(
+            session,
+            settings.merchant_id,
+            settings.timezone,
+            settings["zns_promotion_quota"],
+            now,
+        )
+    return None
+
+
+def message_recipient(session: Session, message: Message) -> str:
+    member = session.get(Member, message.member_id)
+    return member.phone if member is not None else ""
+
+
+def marketing_kinds(hub: Hub) -> set[str]:
+    """The names of the registered kinds that advertise."""
+    return {name for name, kind in message_kinds(hub).items() if kind.marketing}
 
 
 def has_consent(session: Session, member_id: int, channel: str) -> bool:
@@ -187,8 +271,14 @@ def quiet_hours_end(settings: Settings, now: datetime) -> datetime | None:
     return ends.astimezone(now.tzinfo)
 
 
-def over_caps(session: Session, settings: Settings, message: Message, now: datetime) -> str | None:
-    """Say why the member has had enough messages for now, or None."""
+def over_caps(
+    session: Session, settings: Settings, message: Message, now: datetime, marketing: set[str]
+) -> str | None:
+    """Say why the member has had enough marketing messages for now, or None.
+
+    Only marketing messages (kinds named in ``marketing``) count: points
+    earned, a voucher issued or a tier change never use up the caps.
+    """
     caps = settings["caps"]
     for limit, days, label in ((caps.get("per_day"), 1, "day"), (caps.get("per_week"), 7, "week")):
         if not limit:
@@ -197,12 +287,15 @@ def over_caps(session: Session, settings: Settings, message: Message, now: datet
             select(func.count()).where(
                 Message.member_id == message.member_id,
                 Message.id != message.id,
+                Message.kind.in_(marketing),
                 Message.status.in_(SPENT),
                 Message.claimed_at >= now - timedelta(days=days),
             )
         )
         if count >= limit:
-            return f"the member has had {count} messages in the last {label} (cap {limit})"
+            return (
+                f"the member has had {count} marketing messages in the last {label} (cap {limit})"
+            )
     return None
 
 
@@ -254,7 +347,7 @@ def price(connection: Connection) -> Decimal:
 
 
 def _content(
-    route: Route, message: Message, settings: Settings, kind_settings: KindSettings
+    hub: Hub, route: Route, message: Message, settings: Settings, kind_settings: KindSettings
 ) -> Decision:
     decision = Decision(
         "send",
@@ -263,14 +356,22 @@ def _content(
         gateway=route.gateway,
         recipient=route.recipient,
     )
-    unicode = settings["unicode"] and route.gateway.unicode
-    decision.sms = prepare_sms(message.body, unicode=unicode)
+    marketing = kind_settings.kind.marketing
+    body = message.body
+    if route.channel == "sms" and marketing:
+        body = advertising.advertising_sms(body, settings.sms_opt_out(message.locale))
+    unicode = (settings["unicode"] and route.gateway.unicode) or route.channel == "email"
+    decision.sms = prepare_sms(body, unicode=unicode)
     if route.channel == "zalo":
         decision.template_id = kind_settings.zalo_template_id
         decision.template_data = {
             param: render(template, message.variables or {})
             for param, template in kind_settings.zalo_params.items()
         }
+        decision.tag = zns_tag(kind_settings)
+        decision.estimated_cost = price(route.connection)
+    elif route.channel == "email":
+        decision.email = compose_email(hub, message, settings, kind_settings, route.recipient)
         decision.estimated_cost = price(route.connection)
     else:
         decision.estimated_cost = price(route.connection) * decision.sms.segments

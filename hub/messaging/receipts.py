@@ -31,12 +31,14 @@ from hub.messaging.callbacks import check_token
 from hub.messaging.callbacks import public_base_url
 from hub.messaging.delivery import RANK
 from hub.messaging.delivery import note
+from hub.messaging.gateways import AddressOptOut
 from hub.messaging.gateways import DeliveryReceipt
 from hub.messaging.gateways import GatewayCallback
 from hub.messaging.gateways import InboundMessage
 from hub.messaging.gateways import gateways
 from hub.messaging.models import Message
 from hub.messaging.optouts import handle_reply
+from hub.messaging.optouts import withdraw
 from hub.models import Connection
 from hub.phones import normalize_phone
 
@@ -93,7 +95,7 @@ def apply_callback(
     hub: Hub, session: Session, connection: Connection, items: list[Any]
 ) -> dict[str, int]:
     """Apply receipts and replies from one callback; return how many did something."""
-    counts = {"receipts": 0, "unmatched": 0, "replies": 0}
+    counts = {"receipts": 0, "unmatched": 0, "replies": 0, "opt_outs": 0}
     now = utcnow()
     gateway = gateways(hub).get(connection.connector)
     channel = "sms" if gateway is None or "sms" in gateway.channels else gateway.channels[0]
@@ -104,9 +106,25 @@ def apply_callback(
         elif isinstance(item, InboundMessage):
             sender = _phone(hub, item.sender)
             if sender is not None:
-                handle_reply(session, connection.merchant_id, channel, sender, item.text)
+                on = item.channel or channel
+                handle_reply(session, connection.merchant_id, on, sender, item.text)
                 counts["replies"] += 1
+        elif isinstance(item, AddressOptOut):
+            counts["opt_outs"] += _address_opt_out(session, connection, channel, item)
     return counts
+
+
+def _address_opt_out(
+    session: Session, connection: Connection, channel: str, item: AddressOptOut
+) -> int:
+    """Opt out an address the gateway reports (bounce, complaint); 1 when it was new."""
+    address = item.address.strip()
+    if channel == "email":
+        address = address.lower()
+    if not address:
+        return 0
+    source = f"{connection.connector}:{item.reason}"[:64]
+    return int(withdraw(session, connection.merchant_id, channel, address, source=source))
 
 
 def _phone(hub: Hub, raw: str) -> str | None:

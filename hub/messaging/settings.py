@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass
+from dataclasses import field
 from datetime import time
 from decimal import Decimal
 from typing import TYPE_CHECKING
@@ -24,6 +25,7 @@ from sqlalchemy.orm import Session
 from hub import audit
 from hub.db import utcnow
 from hub.errors import ValidationError
+from hub.messaging.advertising import ZNS_TAGS
 from hub.messaging.gateways import CHANNELS
 from hub.messaging.gateways import gateways
 from hub.messaging.kinds import MessageKind
@@ -41,7 +43,7 @@ HOUR_MINUTE = r"^([01]\d|2[0-3]):[0-5]\d$"
 
 DEFAULTS: dict[str, Any] = {
     "channel_order": ["zalo", "sms"],
-    "connections": {"zalo": None, "sms": None},
+    "connections": {"zalo": None, "sms": None, "email": None},
     "unicode": False,
     "transactional_needs_consent": False,
     "locale": None,
@@ -50,12 +52,17 @@ DEFAULTS: dict[str, Any] = {
     "caps": {"per_day": 3, "per_week": 10},
     "daily_budget": None,
     "daily_limit": None,
+    # How to refuse, at the end of every advertising SMS (Decree 91/2020/ND-CP).
+    "sms_opt_out": {"vi": "Từ chối nhận QC, trả lời TC", "en": "Reply STOP to opt out"},
+    # The Zalo account's promotion (tag 3) quota, as Zalo's console shows it.
+    "zns_promotion_quota": {"daily": None, "monthly": None},
     "kinds": {},
 }
 KIND_DEFAULTS: dict[str, Any] = {
     "enabled": False,
     "templates": {},
-    "zalo_template": {"template_id": None, "params": {}},
+    "zalo_template": {"template_id": None, "tag": None, "params": {}},
+    "email_subject": {},
     "options": {},
 }
 
@@ -78,6 +85,8 @@ class CapsSchema(Schema):
 
 class ZaloTemplateSchema(Schema):
     template_id = fields.Str(allow_none=True, validate=validate.Length(min=1, max=40))
+    #: The template's purpose tag in Zalo: transaction, customer_care or promotion.
+    tag = fields.Str(allow_none=True, validate=validate.OneOf(ZNS_TAGS))
     params = fields.Dict(
         keys=fields.Str(validate=validate.Length(min=1, max=64)),
         values=fields.Str(validate=validate.Length(max=400)),
@@ -92,12 +101,22 @@ class KindSettingsSchema(Schema):
         values=fields.Str(allow_none=True, validate=validate.Length(min=1, max=1000)),
     )
     zalo_template = fields.Nested(ZaloTemplateSchema)
+    email_subject = fields.Dict(
+        keys=fields.Str(validate=validate.OneOf(LOCALES)),
+        values=fields.Str(allow_none=True, validate=validate.Length(min=1, max=200)),
+    )
     options = fields.Dict(keys=fields.Str())
 
 
 class ConnectionsSchema(Schema):
     zalo = fields.Int(allow_none=True)
     sms = fields.Int(allow_none=True)
+    email = fields.Int(allow_none=True)
+
+
+class PromotionQuotaSchema(Schema):
+    daily = fields.Int(allow_none=True, validate=validate.Range(min=0, max=10_000_000))
+    monthly = fields.Int(allow_none=True, validate=validate.Range(min=0, max=100_000_000))
 
 
 class SettingsSchema(Schema):
@@ -121,6 +140,11 @@ class SettingsSchema(Schema):
         metadata={"type": "string", "format": "decimal", "example": "500000"},
     )
     daily_limit = fields.Int(allow_none=True, validate=validate.Range(min=0, max=10_000_000))
+    sms_opt_out = fields.Dict(
+        keys=fields.Str(validate=validate.OneOf(LOCALES)),
+        values=fields.Str(validate=validate.Length(min=4, max=80)),
+    )
+    zns_promotion_quota = fields.Nested(PromotionQuotaSchema)
     kinds = fields.Dict(keys=fields.Str(), values=fields.Nested(KindSettingsSchema))
 
 
@@ -134,6 +158,8 @@ class KindSettings:
     zalo_template_id: str | None
     zalo_params: dict[str, str]
     options: dict[str, Any]
+    zalo_tag: str | None = None
+    email_subjects: dict[str, str] = field(default_factory=dict)
 
     @property
     def reward_id(self) -> int | None:
@@ -171,6 +197,11 @@ class Settings:
     def locale(self) -> str:
         return self.document["locale"] or self.merchant_locale or "vi"
 
+    def sms_opt_out(self, locale: str) -> str:
+        """The opt-out instructions that end an advertising SMS in ``locale``."""
+        wording = self.document["sms_opt_out"]
+        return wording.get(locale) or wording.get("vi") or DEFAULTS["sms_opt_out"]["vi"]
+
     @property
     def daily_budget(self) -> Decimal | None:
         value = self.document["daily_budget"]
@@ -192,6 +223,8 @@ class Settings:
             zalo_template_id=zalo.get("template_id"),
             zalo_params=dict(zalo.get("params") or {}),
             options={**kind.defaults, **(stored.get("options") or {})},
+            zalo_tag=zalo.get("tag"),
+            email_subjects={k: v for k, v in (stored.get("email_subject") or {}).items() if v},
         )
 
 
@@ -237,8 +270,10 @@ def settings_view(hub: Hub, settings: Settings) -> dict[str, Any]:
             "templates": {loc: effective.template(loc) for loc in LOCALES},
             "zalo_template": {
                 "template_id": effective.zalo_template_id,
+                "tag": effective.zalo_tag,
                 "params": effective.zalo_params,
             },
+            "email_subject": effective.email_subjects,
             "options": effective.options,
         }
     document["kinds"] = kinds
@@ -319,6 +354,9 @@ def _check_kind(
             check_template(template, allowed, field=f"kinds.{kind.name}.templates.{locale}")
     for param, template in ((data.get("zalo_template") or {}).get("params") or {}).items():
         check_template(template, allowed, field=f"kinds.{kind.name}.zalo_template.params.{param}")
+    for locale, template in (data.get("email_subject") or {}).items():
+        if template:
+            check_template(template, allowed, field=f"kinds.{kind.name}.email_subject.{locale}")
     if "options" in data:
         data["options"] = _check_options(session, merchant_id, kind, data["options"])
     return data

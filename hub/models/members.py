@@ -95,7 +95,14 @@ class MemberIdentity(Model):
 
 
 class MemberConsent(Model):
-    """Current marketing consent of one member on one channel."""
+    """Current marketing consent of one member on one channel, as it can be shown.
+
+    When (``changed_at``), how (``source``: the API, the console, a STOP
+    reply, an unsubscribe link, a bounce), who recorded it (``actor``: the
+    API key, the staff user, the gateway) and what the member agreed to
+    (``evidence``: the form's wording, a receipt number). Every change is
+    also in the audit log.
+    """
 
     __tablename__ = "member_consents"
     __table_args__ = (UniqueConstraint("member_id", "channel"),)
@@ -108,6 +115,8 @@ class MemberConsent(Model):
     channel: Mapped[str] = mapped_column(String(16))  # sms, zalo, email
     granted: Mapped[bool] = mapped_column(Boolean)
     source: Mapped[str] = mapped_column(String(64), default="api")
+    actor: Mapped[str | None] = mapped_column(String(100))
+    evidence: Mapped[str | None] = mapped_column(String(500))
     changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
