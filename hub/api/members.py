@@ -42,6 +42,8 @@ def member_view(session, member) -> dict:
         c.channel: {
             "granted": c.granted,
             "source": c.source,
+            "actor": c.actor or c.source,
+            "evidence": c.evidence,
             "changed_at": c.changed_at,
         }
         for c in consents_of(session, member.id)
@@ -82,7 +84,7 @@ class Members(MethodView):
     def post(self, data):
         """Create a member. The phone is stored in E.164; phone and email are unique."""
         with current_hub().db.transaction() as session:
-            member = create_member(session, g.merchant_id, data, region=_region())
+            member = create_member(session, g.merchant_id, data, region=_region(), actor=g.actor)
             return member_view(session, member)
 
 
@@ -100,7 +102,7 @@ class MemberById(MethodView):
         """Change some of a member's fields; the others stay as they are."""
         with current_hub().db.transaction() as session:
             member = get_member(session, g.merchant_id, member_id)
-            update_member(session, member, data, region=_region())
+            update_member(session, member, data, region=_region(), actor=g.actor)
             return member_view(session, member)
 
     @blp.response(204)

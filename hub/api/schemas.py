@@ -56,8 +56,12 @@ def _money(**kwargs) -> fields.Decimal:
 
 
 class ConsentSchema(Schema):
+    """A consent as it can be shown: given or withdrawn, when, how, by whom, to what."""
+
     granted = fields.Bool()
     source = fields.Str()
+    actor = fields.Str()
+    evidence = fields.Str(allow_none=True)
     changed_at = fields.AwareDateTime()
 
 
@@ -83,6 +87,13 @@ class MemberInSchema(Schema):
     )
     attributes = fields.Dict(keys=fields.Str(validate=validate.Length(max=64)))
     consents = fields.Dict(keys=fields.Str(validate=validate.OneOf(CHANNELS)), values=fields.Bool())
+    consent_evidence = fields.Str(
+        validate=validate.Length(min=3, max=500),
+        metadata={
+            "description": "What the member agreed to and where, kept with the consents "
+            "given in this request: the form's wording, a receipt or a recording reference"
+        },
+    )
 
 
 class TierRefSchema(Schema):

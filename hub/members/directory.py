@@ -146,6 +146,7 @@ def create_member(
     source: str = "api",
     region: str = "VN",
     or_theirs: bool = False,
+    actor: str | None = None,
 ) -> Member:
     """Create a member from profile fields, ``phone``, ``email`` and ``consents``.
 
@@ -158,6 +159,7 @@ def create_member(
     :raise Conflict: the phone or email belongs to another member.
     """
     consents = data.pop("consents", None) or {}
+    evidence = data.pop("consent_evidence", None)
     cleaned = _clean(data, region)
     if not (cleaned.get("phone") or cleaned.get("email") or cleaned.get("name")):
         raise ValidationError(
@@ -185,7 +187,9 @@ def create_member(
         session.flush()
     _remember(session, ("phone", merchant_id, member.phone), member)
     for channel, granted in consents.items():
-        set_consent(session, member, channel, granted, source=source)
+        set_consent(
+            session, member, channel, granted, source=source, actor=actor, evidence=evidence
+        )
     emit(
         session,
         "member.created",
@@ -238,9 +242,11 @@ def update_member(
     *,
     region: str = "VN",
     source: str = "api",
+    actor: str | None = None,
 ) -> Member:
     """Apply ``changes`` to a member; only the fields given change."""
     consents = changes.pop("consents", None) or {}
+    evidence = changes.pop("consent_evidence", None)
     cleaned = _clean(changes, region)
     for field in ("phone", "email"):
         if field in cleaned:
@@ -251,7 +257,9 @@ def update_member(
     if "phone" in changed:
         _remember(session, ("phone", member.merchant_id, member.phone), member)
     for channel, granted in consents.items():
-        set_consent(session, member, channel, granted, source=source)
+        set_consent(
+            session, member, channel, granted, source=source, actor=actor, evidence=evidence
+        )
     if changed or consents:
         session.flush()
         emit(
@@ -270,8 +278,15 @@ def set_consent(
     granted: bool,
     *,
     source: str = "api",
+    actor: str | None = None,
+    evidence: str | None = None,
 ) -> MemberConsent:
-    """Record the member's marketing consent on one channel, with time and source."""
+    """Record the member's marketing consent on one channel, as it can be shown later.
+
+    Keeps when, how (``source``), who recorded it (``actor``, else the
+    source) and what the member agreed to (``evidence``); each change also
+    goes to the audit log, so earlier grants and withdrawals stay on record.
+    """
     if channel not in CHANNELS:
         raise ValidationError(
             f"unknown channel {channel!r}",
@@ -282,19 +297,27 @@ def set_consent(
             MemberConsent.member_id == member.id, MemberConsent.channel == channel
         )
     ).first()
+    if consent is not None and consent.granted == bool(granted):
+        return consent
     if consent is None:
         consent = MemberConsent(
-            merchant_id=member.merchant_id,
-            member_id=member.id,
-            channel=channel,
-            granted=bool(granted),
-            source=source,
+            merchant_id=member.merchant_id, member_id=member.id, channel=channel
         )
         session.add(consent)
-    elif consent.granted != bool(granted):
-        consent.granted = bool(granted)
-        consent.source = source
-        consent.changed_at = utcnow()
+    consent.granted = bool(granted)
+    consent.source = source
+    consent.actor = (actor or source)[:100]
+    consent.evidence = evidence[:500] if evidence else None
+    consent.changed_at = utcnow()
+    audit.record(
+        session,
+        member.merchant_id,
+        actor=consent.actor,
+        action="member.consent_granted" if granted else "member.consent_withdrawn",
+        object_type="member",
+        object_id=member.id,
+        data={"channel": channel, "source": source, "evidence": consent.evidence},
+    )
     return consent
 
 
