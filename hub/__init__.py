@@ -55,6 +55,7 @@ from hub.http import AnswerTooLarge
 from hub.http import OutsideHTTP
 from hub.http import OutsideResponse
 from hub.http import OutsideUnreachable
+from hub.http import check_outside_host
 from hub.http import outside_http
 from hub.http import raise_for_status
 from hub.http import transient_status
@@ -240,6 +241,7 @@ __all__ = [
     "apply_record",
     "birthday_members",
     "body_signature",
+    "check_outside_host",
     "check_outside_url",
     "claim_install",
     "connection_secrets",

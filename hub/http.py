@@ -228,6 +228,18 @@ def outside_http(hub: Hub, *, allow_loopback: bool = False, **options: Any) -> O
     return OutsideHTTP(policy, **options)
 
 
+def check_outside_host(hub: Hub, host: str, port: int) -> None:
+    """Refuse a host a merchant typed (an SMTP server) that resolves inside; BlockedURL.
+
+    For protocols other than HTTP, checked right before connecting, under the
+    same policy as ``outside_http``: ``HUB_ALLOW_PRIVATE_TARGETS`` lets
+    loopback and private addresses through, nothing else does.
+    """
+    allow_private = bool(hub.config.get("HUB_ALLOW_PRIVATE_TARGETS"))
+    literal = f"[{host}]" if ":" in host else host
+    resolve(f"https://{literal}:{int(port)}/", AddressPolicy(allow_private=allow_private))
+
+
 def _with_params(url: str, params: Mapping[str, Any] | None) -> str:
     if not params:
         return url

@@ -15,8 +15,9 @@ from hub.messaging.models import Message
 @hookimpl(trylast=True)
 def register_blueprints(hub):
     from hub.messaging.receipts import bp
+    from hub.messaging.unsubscribe import bp as unsubscribe
 
-    return [bp]
+    return [bp, unsubscribe]
 
 
 @hookimpl(trylast=True)

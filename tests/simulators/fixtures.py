@@ -12,6 +12,7 @@ import pytest
 from hub import Connection
 from simulators.esms import EsmsSimulator
 from simulators.hub_server import HubServer
+from simulators.smtp import SmtpSimulator
 from simulators.speedsms import SpeedSmsSimulator
 from simulators.twilio import TwilioSimulator
 from simulators.zalo import ZaloSimulator
@@ -69,6 +70,31 @@ def zalo(app):
     operate(app, "zalo", base_url=simulator.base_url, oauth_url=simulator.base_url)
     yield simulator
     simulator.close()
+
+
+@pytest.fixture
+def smtp(app):
+    """A local SMTP server; loopback allowed as an operator would for a relay on the host."""
+    simulator = SmtpSimulator()
+    app.extensions["hub"].config["HUB_ALLOW_PRIVATE_TARGETS"] = True
+    yield simulator
+    simulator.close()
+
+
+def connect_smtp(api, simulator: SmtpSimulator, **settings: Any) -> int:
+    return connect(
+        api,
+        "smtp",
+        settings={
+            "host": "localhost",
+            "port": simulator.port,
+            "security": "none",
+            "from_email": "tin@hoamai.vn",
+            "from_name": "Cửa hàng Hoa Mai",
+            **settings,
+        },
+        secrets={},
+    )
 
 
 #: Gateway addresses the simulators stand in for: not merchant settings (the API refuses them).

@@ -1,0 +1,1 @@
+"""E-mail through any SMTP server (the standard library's smtplib)."""
