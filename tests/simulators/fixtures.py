@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from hub import Connection
+from simulators.brevo import BrevoSimulator
 from simulators.esms import EsmsSimulator
 from simulators.hub_server import HubServer
 from simulators.smtp import SmtpSimulator
@@ -70,6 +71,23 @@ def zalo(app):
     operate(app, "zalo", base_url=simulator.base_url, oauth_url=simulator.base_url)
     yield simulator
     simulator.close()
+
+
+@pytest.fixture
+def brevo(app):
+    simulator = BrevoSimulator()
+    operate(app, "brevo", base_url=simulator.base_url)
+    yield simulator
+    simulator.close()
+
+
+def connect_brevo(api, simulator: BrevoSimulator, **settings: Any) -> int:
+    return connect(
+        api,
+        "brevo",
+        settings={"sender_email": "tin@hoamai.vn", "sender_name": "Cửa hàng Hoa Mai", **settings},
+        secrets={"api_key": simulator.api_key, "webhook_token": simulator.webhook_token},
+    )
 
 
 @pytest.fixture
