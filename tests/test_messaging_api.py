@@ -126,7 +126,10 @@ def test_preview_of_a_draft_counts_its_parts(api, console):
         "/api/v1/messaging/preview", json={"kind": "birthday", "template": draft, "locale": "vi"}
     ).json
     assert preview["text"].startswith("Chào Lan!")
-    assert preview["sms"]["encoding"] == "UCS-2" and preview["sms"]["segments"] == 2
+    # A birthday message advertises: its SMS is shown with the mark and the opt-out line
+    assert preview["sms"]["text"].startswith("[QC] Chào Lan!")
+    assert preview["sms"]["text"].endswith(" Từ chối nhận QC, trả lời TC")
+    assert preview["sms"]["encoding"] == "UCS-2" and preview["sms"]["segments"] == 3
     ascii_only = api.post(
         "/api/v1/messaging/preview",
         json={"kind": "birthday", "template": draft, "unicode": False},

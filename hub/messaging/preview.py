@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from hub.errors import ValidationError
 from hub.members.directory import get_member
+from hub.messaging.advertising import advertising_sms
 from hub.messaging.kinds import message_kinds
 from hub.messaging.settings import get_settings
 from hub.messaging.sms_text import prepare_sms
@@ -35,6 +36,9 @@ def preview(
 ) -> dict[str, Any]:
     """Render ``kind`` as it would go out, with the SMS parts it would cost.
 
+    A marketing kind's SMS is shown as it is sent: with ``[QC]`` first and
+    the merchant's opt-out line last, and the parts they cost.
+
     Without a member the kind's sample values stand in; the kind's own
     values (order total, voucher code) are always samples.
     """
@@ -60,7 +64,10 @@ def preview(
         check_template(template, spec.allowed_variables(), field="template")
     formatted = format_values(values, locale, settings.timezone)
     text = render(template, formatted)
-    sms = prepare_sms(text, unicode=settings["unicode"] if unicode is None else unicode)
+    sms_body = text
+    if spec.marketing:  # as it goes out: the [QC] mark first, the opt-out line last
+        sms_body = advertising_sms(text, settings.sms_opt_out(locale))
+    sms = prepare_sms(sms_body, unicode=settings["unicode"] if unicode is None else unicode)
     return {
         "kind": kind,
         "locale": locale,
