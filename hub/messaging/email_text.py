@@ -32,6 +32,8 @@ FOOTER = {
     "vi": "Không muốn nhận thư này nữa? Hủy đăng ký: {url}",
     "en": "Don't want these e-mails? Unsubscribe: {url}",
 }
+#: The HTML footer: a question, then the link.
+QUESTION = {"vi": "Không muốn nhận thư này nữa?", "en": "Don't want these e-mails?"}
 LINK_TEXT = {"vi": "Hủy đăng ký nhận thư", "en": "Unsubscribe"}
 SUBJECT_LENGTH = 78
 
@@ -104,7 +106,7 @@ def compose_email(
         shop=settings.shop,
         unsubscribe_url=url,
         link_text=LINK_TEXT[locale],
-        footer=FOOTER[locale].split("{url}")[0].rstrip(": "),
+        footer=QUESTION[locale],
         locale=locale,
     )
     headers = {
