@@ -184,3 +184,61 @@ def test_a_receipt_delivered_twice_changes_nothing_more(api, hub, merchant, esms
     again = message(api, message_id)
     assert again["status"] == "delivered"
     assert again["delivered_at"] == first["delivered_at"]
+
+
+def _short_code(api, esms, connection_id):
+    """The merchant's short code at eSMS: its cpid and private key, and the inbound URL."""
+    response = api.patch(
+        f"/api/v1/connections/{connection_id}",
+        json={"settings": {"cpid": esms.cpid}, "secrets": {"mo_private_key": esms.mo_private_key}},
+    )
+    assert response.status_code == 200, response.json
+    gateways = api.get("/api/v1/messaging/settings").json["gateways"]
+    return next(g for g in gateways if g["connection_id"] == connection_id)["inbound_url"]
+
+
+def test_a_tc_reply_to_the_short_code_opts_the_number_out_and_is_confirmed(
+    api, hub, merchant, esms, hub_server
+):
+    connection_id, member = _setup(api, esms)
+    api.patch(f"/api/v1/members/{member['id']}", json={"consents": {"sms": True}})
+    inbound_url = _short_code(api, esms, connection_id)
+    # When the member texts "TC" to the short code
+    answer = esms.send_mo(inbound_url, "84912345678", "TC")
+    # Then eSMS gets its XML answer, with a confirmation to send back
+    assert answer.status_code == 200
+    assert answer.headers["Content-Type"].startswith("application/xml")
+    assert "<Message>Ban da tu choi nhan tin quang cao." in answer.text
+    assert "<Receiver>84912345678</Receiver>" in answer.text
+    # And the number is opted out of SMS at once, its consent withdrawn
+    opt_outs = api.get(f"/api/v1/members/{member['id']}/opt-outs").json["data"]
+    assert [(o["channel"], o["source"]) for o in opt_outs] == [("sms", "reply_stop")]
+    assert api.get(f"/api/v1/members/{member['id']}").json["consents"]["sms"]["granted"] is False
+    skipped = message(api, _queue(hub, merchant, member, key="after"))
+    assert skipped["status"] == "skipped" and "opted out" in skipped["reason"]
+
+
+def test_another_reply_to_the_short_code_changes_nothing(api, hub, merchant, esms, hub_server):
+    connection_id, member = _setup(api, esms)
+    inbound_url = _short_code(api, esms, connection_id)
+    answer = esms.send_mo(inbound_url, "84912345678", "Cho hoi gio mo cua?")
+    assert answer.status_code == 200 and "<Message></Message>" in answer.text
+    assert api.get(f"/api/v1/members/{member['id']}/opt-outs").json["data"] == []
+
+
+def test_a_reply_with_a_wrong_sign_or_another_cpid_changes_nothing(
+    api, hub, merchant, esms, hub_server
+):
+    connection_id, member = _setup(api, esms)
+    inbound_url = _short_code(api, esms, connection_id)
+    assert esms.send_mo(inbound_url, "84912345678", "TC", key="guess").status_code == 401
+    assert esms.send_mo(inbound_url, "84912345678", "TC", cpid="CP9999").status_code == 401
+    assert api.get(f"/api/v1/members/{member['id']}/opt-outs").json["data"] == []
+
+
+def test_replies_are_refused_until_the_short_code_is_set_up(api, hub, merchant, esms, hub_server):
+    connection_id, member = _setup(api, esms)
+    gateways = api.get("/api/v1/messaging/settings").json["gateways"]
+    inbound_url = next(g for g in gateways if g["connection_id"] == connection_id)["inbound_url"]
+    assert esms.send_mo(inbound_url, "84912345678", "TC").status_code == 401
+    assert api.get(f"/api/v1/members/{member['id']}/opt-outs").json["data"] == []

@@ -227,6 +227,21 @@ def test_opt_outs_need_a_number_and_a_known_channel(api):
     assert len(twice[1].json["data"]) == 1
 
 
+def test_an_email_address_is_opted_out_of_email_and_a_number_of_the_rest(api):
+    # Given a member with an e-mail address and no phone
+    member = api.post("/api/v1/members", json={"email": "Lan@Example.vn", "name": "Lan"}).json
+    # When the merchant opts them out of everything
+    response = api.post(f"/api/v1/members/{member['id']}/opt-outs", json={"channel": "all"})
+    # Then only e-mail is recorded, for the address as stored (lower case)
+    assert response.status_code == 201
+    assert [(o["channel"], o["address"]) for o in response.json["data"]] == [
+        ("email", "lan@example.vn")
+    ]
+    # And lifting it works by channel, as for a number
+    assert api.delete(f"/api/v1/members/{member['id']}/opt-outs/email").status_code == 204
+    assert api.get(f"/api/v1/members/{member['id']}/opt-outs").json["data"] == []
+
+
 def test_a_callback_for_a_deleted_connection_is_not_found(api, client, hub, console):
     from hub.messaging.callbacks import callback_token
 

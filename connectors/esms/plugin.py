@@ -12,19 +12,36 @@ Protocol per developers.esms.vn (send API, ``CodeResult`` 100 = accepted,
 callback by GET with at most 5 retries) [vendor docs]; result codes other
 than 100 from the eSMS developer book and the n8n eSMS node, which disagree
 on some numbers, so all of those are permanent except 99 (unknown error).
-eSMS signs no callback: the hub's token in the callback URL is the check.
+eSMS signs no delivery callback: the hub's token in the callback URL is the
+check.
+
+Replies: with a short code (đầu số ngắn, set up with eSMS, which gives a
+``cpid`` and a private key), eSMS calls the partner's URL with GET for each
+message a person sends to it (MO): ``sender`` (84…), ``content``,
+``serviceNumber``, ``keyword``, ``smsid``, ``receiverTime``
+(``yyyyMMddhhmmss``), ``cpid`` and ``sign`` = MD5 of cpid, smsid, content,
+receiverTime and the private key, joined (developers.esms.vn, "Kết nối đầu
+số ngắn"). Give eSMS the connection's inbound URL; a reply of TC or STOP
+opts the number out, and the answer is eSMS's ``ClientResponse`` XML whose
+``Message`` confirms it to the sender, as Decree 91/2020 asks.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from typing import Any
+from xml.sax.saxutils import escape
 
 from connectors.esms.settings import EsmsSecretsSchema
 from connectors.esms.settings import EsmsSettingsSchema
 from hub import DeliveryReceipt
 from hub import GatewayConnector
+from hub import InboundMessage
 from hub import PermanentError
 from hub import SendResult
+from hub import Unauthorized
+from hub import connection_secrets
 from hub import hookimpl
 
 NAME = "esms"
@@ -53,6 +70,14 @@ CODES = {
 }
 #: SendStatus in receipts: 5 sent successfully, 4 rejected; 1, 2 and 7 still on the way.
 DELIVERED, REJECTED = "5", "4"
+#: What the short code answers a reply that opted the number out (no diacritics: one SMS part).
+OPTED_OUT_REPLY = "Ban da tu choi nhan tin quang cao. Soan START de nhan lai."
+
+
+def mo_sign(cpid: str, smsid: str, content: str, receiver_time: str, private_key: str) -> str:
+    """eSMS's signature of a reply (MO): MD5 of the values and the private key, joined."""
+    joined = f"{cpid}{smsid}{content}{receiver_time}{private_key}"
+    return hashlib.md5(joined.encode()).hexdigest()
 
 
 class EsmsGateway(GatewayConnector):
@@ -64,6 +89,7 @@ class EsmsGateway(GatewayConnector):
     settings_schema = EsmsSettingsSchema
     secrets_schema = EsmsSecretsSchema
     channels = ("sms", "zalo")
+    inbound = True
     base_url = BASE_URL
     transient_codes = TRANSIENT
 
@@ -107,7 +133,51 @@ class EsmsGateway(GatewayConnector):
         reason = answer.get("ErrorMessage") or CODES.get(code, "unknown result code")
         raise self.refused(code, f"eSMS CodeResult {code}: {reason}")
 
+    def verify_callback(self, hub, connection, callback):
+        if callback.endpoint != "inbound":
+            return  # delivery callbacks: the URL's token is the check
+        params = callback.args
+        cpid = str((connection.settings or {}).get("cpid") or "")
+        key = connection_secrets(hub, connection).get("mo_private_key", "")
+        if not cpid or not key or params.get("cpid") != cpid:
+            raise Unauthorized("the reply is not for this connection's short code (cpid)")
+        expected = mo_sign(
+            cpid,
+            params.get("smsid", ""),
+            params.get("content", ""),
+            params.get("receiverTime", ""),
+            key,
+        )
+        if not hmac.compare_digest(expected, str(params.get("sign", "")).lower()):
+            raise Unauthorized("the reply's sign is missing or wrong")
+
+    def callback_answer(self, hub, connection, callback, counts):
+        if callback.endpoint != "inbound":
+            return None
+        message = OPTED_OUT_REPLY if counts.get("opt_outs") else ""
+        args = callback.args
+        xml = (
+            "<ClientResponse>"
+            f"<Message>{escape(message)}</Message>"
+            f"<Smsid>{escape(str(args.get('smsid', '')))}</Smsid>"
+            f"<Receiver>{escape(str(args.get('sender', '')))}</Receiver>"
+            "</ClientResponse>"
+        )
+        return xml.encode(), "application/xml"
+
     def read_callback(self, hub, connection, callback):
+        if callback.endpoint == "inbound":
+            sender = str(callback.args.get("sender") or "")
+            if not sender:
+                return []
+            return [
+                InboundMessage(
+                    sender=sender,
+                    text=str(callback.args.get("content") or ""),
+                    gateway_message_id=callback.args.get("smsid") or None,
+                    channel="sms",
+                )
+            ]
         # eSMS calls back with GET and query parameters; accept a form POST alike.
         params = {**callback.form, **callback.args}
         if not params.get("SMSID") and not params.get("RequestId"):

@@ -340,8 +340,8 @@ class MemberOptOut(MethodView):
         if channel not in CHANNELS:
             raise NotFound(f"channel {channel!r} not found", code="channel_not_found")
         with current_hub().db.transaction() as session:
-            phone = _member_addresses(session, member_id).get(channel, "")
-            if not opt_in(session, g.merchant_id, channel, phone):
+            address = _member_addresses(session, member_id).get(channel, "")
+            if not opt_in(session, g.merchant_id, channel, address):
                 raise NotFound(
                     f"member {member_id} is not opted out of {channel}", code="opt_out_not_found"
                 )

@@ -243,6 +243,17 @@ class GatewayConnector(Connector):
         self.verify_callback(hub, connection, callback)
         return self.read_callback(hub, connection, callback)
 
+    def callback_answer(
+        self, hub: Hub, connection: Connection, callback: GatewayCallback, counts: dict[str, int]
+    ) -> tuple[bytes, str] | None:
+        """The body and media type to answer a callback with, once the hub applied it.
+
+        ``counts`` says what the hub did (``opt_outs``: replies that opted a
+        number out). None answers the counts as JSON; a gateway that expects
+        its own answer (an XML reply to send back) builds it here.
+        """
+        return None
+
     def verify_callback(self, hub: Hub, connection: Connection, callback: GatewayCallback) -> None:
         """Raise ``Unauthorized`` unless the gateway signed the request; by default the
         hub's token in the callback URL (already checked) is the only check."""

@@ -117,13 +117,10 @@ def decide(
         window_end = advertising.sms_window_end(settings.timezone, now)
         if window_end is not None:
             return Decision("hold", "advertising SMS go out 07:00-22:00", due_at=window_end)
-    refusal = (
-        over_caps(session, settings, message, now, marketing_kinds(hub))
-        if (kind.marketing)
-        else None
-    )
-    if refusal:
-        return Decision("skip", refusal)
+    if kind.marketing:
+        refusal = over_caps(session, settings, message, now, marketing_kinds(hub))
+        if refusal:
+            return Decision("skip", refusal)
     decision = _content(hub, route, message, settings, kind_settings)
     refusal = over_budget(session, settings, decision.estimated_cost or Decimal(0), now)
     if refusal:

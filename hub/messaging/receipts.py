@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from typing import Any
 
 from flask import Blueprint
+from flask import Response
 from flask import jsonify
 from flask import request
 from sqlalchemy import select
@@ -66,11 +67,18 @@ def gateway_callback(connector: str, connection_id: int, endpoint: str):
     if connection is None or connection.connector != connector or connection.status == "deleted":
         raise NotFound(f"connection {connection_id} not found", code="connection_not_found")
     callback = _callback(hub, endpoint)
-    items = hub.connector(connector).gateway_callback(hub, connection, callback)
+    gateway = hub.connector(connector)
+    items = gateway.gateway_callback(hub, connection, callback)
     if items is None:
         raise NotFound(f"connector {connector!r} takes no callbacks", code="no_callbacks")
     with hub.db.transaction() as session:
         counts = apply_callback(hub, session, connection, items)
+    # A GatewayConnector may answer in the gateway's own format (eSMS wants XML).
+    answer_with = getattr(gateway, "callback_answer", None)
+    answer = answer_with(hub, connection, callback, counts) if answer_with else None
+    if answer is not None:
+        body, mimetype = answer
+        return Response(body, mimetype=mimetype)
     return jsonify(counts)
 
 
@@ -95,7 +103,7 @@ def apply_callback(
     hub: Hub, session: Session, connection: Connection, items: list[Any]
 ) -> dict[str, int]:
     """Apply receipts and replies from one callback; return how many did something."""
-    counts = {"receipts": 0, "unmatched": 0, "replies": 0, "opt_outs": 0}
+    counts = {"receipts": 0, "unmatched": 0, "replies": 0, "opt_outs": 0, "opted_in": 0}
     now = utcnow()
     gateway = gateways(hub).get(connection.connector)
     channel = "sms" if gateway is None or "sms" in gateway.channels else gateway.channels[0]
@@ -107,8 +115,10 @@ def apply_callback(
             sender = _phone(hub, item.sender)
             if sender is not None:
                 on = item.channel or channel
-                handle_reply(session, connection.merchant_id, on, sender, item.text)
+                done = handle_reply(session, connection.merchant_id, on, sender, item.text)
                 counts["replies"] += 1
+                counts["opt_outs"] += done == "opted_out"
+                counts["opted_in"] += done == "opted_in"
         elif isinstance(item, AddressOptOut):
             counts["opt_outs"] += _address_opt_out(session, connection, channel, item)
     return counts

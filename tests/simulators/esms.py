@@ -1,5 +1,9 @@
 """eSMS.vn on loopback: SendMultipleMessage_V4 (SMS) and SendZaloMessage_V4 (ZNS), GET callbacks.
 
+``send_mo`` plays a person texting the merchant's short code: eSMS calls the
+partner's URL with GET, the MO's fields and an MD5 ``sign`` made with the
+CP's private key.
+
 Answers ``{"CodeResult": "100", "SMSID": ...}`` for an accepted send, the
 documented codes otherwise (101 wrong keys, 99 unknown error, 104 balance,
 124 RequestId used before), and calls each message's ``CallbackUrl`` back
@@ -8,7 +12,9 @@ with GET and the documented attributes when told to deliver receipts.
 
 from __future__ import annotations
 
+import hashlib
 import re
+import time
 import uuid
 from dataclasses import dataclass
 from urllib.parse import urlencode
@@ -39,6 +45,7 @@ class Sent:
 class EsmsSimulator(Simulator):
     def __init__(self, api_key: str = "esms-key", secret_key: str = "esms-secret") -> None:
         self.api_key, self.secret_key = api_key, secret_key
+        self.cpid, self.mo_private_key = "CP1088", "17417a0d20114d36a902e49cad0e97f3"
         self.sent: list[Sent] = []
         self._pending: list[Sent] = []
         super().__init__()
@@ -99,3 +106,24 @@ class EsmsSimulator(Simulator):
             url = sent.callback_url + separator + urlencode(params)
             codes.append(requests.get(url, timeout=10).status_code)
         return codes
+
+    def send_mo(
+        self, url: str, sender: str, content: str, *, key: str | None = None, cpid: str = ""
+    ) -> requests.Response:
+        """A person texts the short code; eSMS forwards it to ``url`` by GET, signed."""
+        cpid = cpid or self.cpid
+        smsid = uuid.uuid4().hex[:24]
+        received = time.strftime("%Y%m%d%H%M%S")
+        joined = f"{cpid}{smsid}{content}{received}{key or self.mo_private_key}"
+        params = {
+            "sender": sender,
+            "content": content,
+            "serviceNumber": "8079",
+            "keyword": content.split()[0] if content.split() else "",
+            "sign": hashlib.md5(joined.encode()).hexdigest(),
+            "cpid": cpid,
+            "smsid": smsid,
+            "receiverTime": received,
+        }
+        separator = "&" if "?" in url else "?"
+        return requests.get(url + separator + urlencode(params), timeout=10)
