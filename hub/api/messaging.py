@@ -31,10 +31,10 @@ from hub.messaging.optouts import opt_in
 from hub.messaging.optouts import opt_out
 from hub.messaging.optouts import opt_outs_of
 from hub.messaging.preview import preview
-from hub.messaging.settings import SettingsSchema
 from hub.messaging.settings import get_settings
 from hub.messaging.settings import save_settings
 from hub.messaging.settings import settings_view
+from hub.messaging.settings_schema import SettingsSchema
 from hub.messaging.templates import LOCALES
 from hub.models import Connection
 

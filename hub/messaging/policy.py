@@ -166,7 +166,7 @@ def choose_route(
         refusal = _refusal(session, settings, kind_settings, member, channel)
         if refusal is None and message is not None and now is not None:
             refusal = _advertising_refusal(
-                hub, session, settings, kind_settings, message, now, channel
+                hub, session, settings, kind_settings, message, now, channel, member.phone
             )
         if refusal:
             refusals.append(f"{channel}: {refusal}")
@@ -184,11 +184,8 @@ def _refusal(
 ) -> str | None:
     address = member_address(member, channel)
     if not address:
-        return (
-            "the member has no e-mail address"
-            if channel == "email"
-            else ("the member has no phone number")
-        )
+        missing = "e-mail address" if channel == "email" else "phone number"
+        return f"the member has no {missing}"
     if channel == "zalo" and not kind_settings.zalo_template_id:
         return "no ZNS template set for this kind"
     if is_opted_out(session, member.merchant_id, channel, address):
@@ -214,12 +211,11 @@ def _advertising_refusal(
     message: Message,
     now: datetime,
     channel: str,
+    phone: str,
 ) -> str | None:
     """Why Vietnam's caps or Zalo's promotion quota keep this message off ``channel``."""
     if channel == "sms" and kind_settings.kind.marketing:
-        return advertising.sms_cap_refusal(
-            session, message, message_recipient(session, message), marketing_kinds(hub), now
-        )
+        return advertising.sms_cap_refusal(session, message, phone, marketing_kinds(hub), now)
     if channel == "zalo" and zns_tag(kind_settings) == "promotion":
         return advertising.zns_promotion_refusal(
             session,
@@ -229,11 +225,6 @@ def _advertising_refusal(
             now,
         )
     return None
-
-
-def message_recipient(session: Session, message: Message) -> str:
-    member = session.get(Member, message.member_id)
-    return member.phone if member is not None else ""
 
 
 def marketing_kinds(hub: Hub) -> set[str]:
