@@ -1,8 +1,11 @@
 """Test helpers and pytest fixtures for the hub and for plugin authors.
 
 Installed as a pytest plugin (entry point ``pytest11``), so a plugin's own
-tests get ``app``, ``client``, ``hub``, ``merchant``, ``api`` and
-``recorded_events`` without a conftest. Each test gets a fresh app and a
+tests get ``app``, ``client``, ``hub``, ``merchant``, ``api``, ``make`` (the
+factories), ``hub_server`` (the app on a free loopback port, ``HUB_PUBLIC_URL``
+pointing at it) and ``recorded_events`` without a conftest; ``ServiceSimulator``
+is the base of a simulated outside service, ``run_jobs`` works queued jobs and
+``ManualClock`` holds time still. Each test gets a fresh app and a
 database of its own: a copy of a migrated SQLite file, or, when
 ``HUB_TEST_DATABASE_URL`` names a PostgreSQL database, a database per test
 worker emptied after every test. ``HUB_TEST_REDIS_URL`` is the Redis server
@@ -31,9 +34,41 @@ from sqlalchemy.engine import make_url
 
 from hub.app import create_app
 from hub.core import Hub
+from hub.factories import Factories
+from hub.factories import TestMerchant
+from hub.factories import create_test_merchant
+from hub.factories import make_connection
+from hub.factories import make_member
+from hub.factories import make_order
+from hub.factories import order_for
 from hub.markers import hookimpl
+from hub.simulators import DROP
+from hub.simulators import LoopbackServer
+from hub.simulators import ServiceSimulator
+from hub.simulators import SimulatedRequest
+from hub.simulators import SimulatedResponse
 
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
+
+__all__ = [
+    "DROP",
+    "ApiClient",
+    "EventRecorder",
+    "Factories",
+    "LiveHub",
+    "ManualClock",
+    "ServiceSimulator",
+    "SimulatedRequest",
+    "SimulatedResponse",
+    "TestMerchant",
+    "create_test_merchant",
+    "make_app",
+    "make_connection",
+    "make_member",
+    "make_order",
+    "order_for",
+    "run_jobs",
+]
 
 
 def make_app(
@@ -112,30 +147,6 @@ def drop_postgres_database(admin_url: str, name: str) -> None:
     with engine.connect() as connection:
         connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     engine.dispose()
-
-
-@dataclass
-class TestMerchant:
-    """A merchant made for a test, with a working API key."""
-
-    id: int
-    api_key: str
-
-    __test__ = False  # not a test class, despite the name
-
-    @property
-    def headers(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.api_key}"}
-
-
-def create_test_merchant(hub: Hub, name: str = "Test shop") -> TestMerchant:
-    from hub.merchants.accounts import create_api_key
-    from hub.merchants.accounts import create_merchant
-
-    with hub.db.transaction() as session:
-        merchant = create_merchant(session, name)
-        key = create_api_key(session, merchant.id, name="test")
-    return TestMerchant(id=merchant.id, api_key=key.secret)
 
 
 class ApiClient:
@@ -299,6 +310,42 @@ def api(client, merchant) -> ApiClient:
 @pytest.fixture
 def other_api(client, other_merchant) -> ApiClient:
     return ApiClient(client, other_merchant)
+
+
+@pytest.fixture
+def make(hub, merchant) -> Factories:
+    """Factories for the test's data, for ``merchant`` unless told another merchant id."""
+    return Factories(hub, merchant.id)
+
+
+class LiveHub(LoopbackServer):
+    """A test's app served over HTTP on a free loopback port, for outside services to call.
+
+    Starting it sets ``HUB_PUBLIC_URL`` to its address: the URLs the hub hands out
+    (gateway callbacks, store webhooks, one-time links) are made when they are
+    needed, so setting it after the app was built is in time.
+    """
+
+    def __init__(self, app: Flask) -> None:
+        super().__init__(app)
+        self.start()
+        app.config["HUB_PUBLIC_URL"] = self.url
+        app.extensions["hub"].config["HUB_PUBLIC_URL"] = self.url
+
+    @property
+    def base_url(self) -> str:
+        return self.url
+
+    def close(self) -> None:
+        self.stop()
+
+
+@pytest.fixture
+def hub_server(app) -> Iterator[LiveHub]:
+    """The test's app on a free loopback port, ``HUB_PUBLIC_URL`` set to it (``.base_url``)."""
+    server = LiveHub(app)
+    yield server
+    server.close()
 
 
 @pytest.fixture
