@@ -30,6 +30,8 @@ from hub.connection_settings import Secret
 from hub.connection_settings import SecretsSchema
 from hub.connection_settings import StorefrontSettingsSchema
 from hub.connection_settings import Text as SettingText
+from hub.console.web import render as render_console_page
+from hub.console.web import requires as console_requires
 from hub.core import Hub
 from hub.core import current_hub
 from hub.db import JSONType
@@ -149,6 +151,7 @@ from hub.store_toolkit import simulate_command
 from hub.store_toolkit import store_commands
 from hub.store_toolkit import store_operations
 from hub.store_web import StoreWeb
+from hub.tiers import TierStats
 from hub.tiers import current_tier
 from hub.widget.state import member_qr_svg
 
@@ -224,6 +227,7 @@ __all__ = [
     "StoreWeb",
     "StorefrontSettingsSchema",
     "Tier",
+    "TierStats",
     "UTCDateTime",
     "Unauthorized",
     "UnknownConnector",
@@ -241,6 +245,7 @@ __all__ = [
     "check_outside_url",
     "claim_install",
     "connection_secrets",
+    "console_requires",
     "count_metric",
     "count_segment_members",
     "counted_orders",
@@ -283,6 +288,7 @@ __all__ = [
     "refresh_connection_secrets",
     "register_api_blueprint",
     "register_gauges",
+    "render_console_page",
     "rule_awarded",
     "run_backfill",
     "segment_members",
