@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import tomllib
 
 import pytest
 from click.testing import CliRunner
+from plugin_packages import run_its_tests
 
 from hub.cli import cli
 from hub.cli.plugin_new import KINDS
@@ -21,19 +19,6 @@ def generate(tmp_path, name, kind):
     )
     assert result.exit_code == 0, result.output
     return target
-
-
-def run_its_tests(package):
-    """Run the package's tests in a fresh interpreter, from the package's folder, uninstalled."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
-    return subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:randomly"],
-        cwd=package,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
 
 
 @pytest.mark.parametrize("kind", sorted(KINDS))
