@@ -27,9 +27,7 @@ def public_now() -> set[str]:
 
 def test_every_published_name_is_public_or_deprecated():
     gone = [
-        name
-        for name in published()
-        if name not in public_now() and name not in hub._DEPRECATED
+        name for name in published() if name not in public_now() and name not in hub._DEPRECATED
     ]
     assert not gone, (
         f"{gone} left the public API without a deprecation: put them back, or list them in "
