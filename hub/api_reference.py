@@ -56,6 +56,7 @@ class Operation:
     body_example: str | None
     responses: list[dict[str, Any]]
     curl: str
+    callbacks: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass
@@ -226,7 +227,34 @@ def _operation(spec: dict[str, Any], method: str, path: str, op: dict, base: str
         body_example=_pretty(body) if body is not None else None,
         responses=_responses(spec, op),
         curl=_curl(method, path, body, base),
+        callbacks=_callbacks(spec, op),
     )
+
+
+def _callbacks(spec: dict[str, Any], op: dict[str, Any]) -> list[dict[str, Any]]:
+    """The requests the hub makes to a URL the operation took (OpenAPI callbacks)."""
+    rows = []
+    for name, expressions in (op.get("callbacks") or {}).items():
+        for target, item in expressions.items():
+            for method in METHODS:
+                if method not in item:
+                    continue
+                sent = item[method]
+                _, example = _media_example(
+                    spec, (sent.get("requestBody") or {}).get("content") or {}
+                )
+                rows.append(
+                    {
+                        "name": name,
+                        "method": method.upper(),
+                        "target": target,
+                        "summary": sent.get("summary") or "",
+                        "description": markdown(sent.get("description")),
+                        "headers": _parameters(spec, sent),
+                        "example": _pretty(example) if example is not None else None,
+                    }
+                )
+    return rows
 
 
 def reference(spec: dict[str, Any], base_url: str) -> list[Group]:

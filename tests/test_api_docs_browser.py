@@ -41,6 +41,11 @@ def test_the_reference_is_grouped_with_a_side_navigation(open_docs):
     assert page.locator("#post-api-v1-members").is_visible()
     assert page.locator("#post-api-v1-members pre").first.inner_text().startswith("{")
     screenshot(page, "api-docs-wide")
+    page.click(".toc a[href='#post-api-v1-webhook-endpoints']")
+    callbacks = page.locator("#post-api-v1-webhook-endpoints h4", has_text="Webhooks it sends")
+    callbacks.scroll_into_view_if_needed()
+    assert callbacks.is_visible()
+    screenshot(page, "api-docs-webhook-callbacks")
 
 
 def test_search_keeps_only_the_operations_that_match(open_docs):
