@@ -22,7 +22,6 @@ from collections.abc import Iterable
 from collections.abc import Iterator
 from dataclasses import dataclass
 from dataclasses import field
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +34,6 @@ from sqlalchemy.engine import make_url
 
 from hub.app import create_app
 from hub.core import Hub
-from hub.db import utcnow
 from hub.factories import Factories
 from hub.factories import TestMerchant
 from hub.factories import create_test_merchant
@@ -44,8 +42,12 @@ from hub.factories import make_member
 from hub.factories import make_order
 from hub.factories import order_for
 from hub.markers import hookimpl
+from hub.plugin_kit import LiveHub
+from hub.plugin_kit import hub_server  # noqa: F401 - a fixture of this plugin
+from hub.plugin_kit import make  # noqa: F401 - a fixture of this plugin
+from hub.plugin_kit import release_due_messages
+from hub.plugin_kit import settle_jobs
 from hub.simulators import DROP
-from hub.simulators import LoopbackServer
 from hub.simulators import ServiceSimulator
 from hub.simulators import SimulatedRequest
 from hub.simulators import SimulatedResponse
@@ -317,42 +319,6 @@ def other_api(client, other_merchant) -> ApiClient:
 
 
 @pytest.fixture
-def make(hub, merchant) -> Factories:
-    """Factories for the test's data, for ``merchant`` unless told another merchant id."""
-    return Factories(hub, merchant.id)
-
-
-class LiveHub(LoopbackServer):
-    """A test's app served over HTTP on a free loopback port, for outside services to call.
-
-    Starting it sets ``HUB_PUBLIC_URL`` to its address: the URLs the hub hands out
-    (gateway callbacks, store webhooks, one-time links) are made when they are
-    needed, so setting it after the app was built is in time.
-    """
-
-    def __init__(self, app: Flask) -> None:
-        super().__init__(app)
-        self.start()
-        app.config["HUB_PUBLIC_URL"] = self.url
-        app.extensions["hub"].config["HUB_PUBLIC_URL"] = self.url
-
-    @property
-    def base_url(self) -> str:
-        return self.url
-
-    def close(self) -> None:
-        self.stop()
-
-
-@pytest.fixture
-def hub_server(app) -> Iterator[LiveHub]:
-    """The test's app on a free loopback port, ``HUB_PUBLIC_URL`` set to it (``.base_url``)."""
-    server = LiveHub(app)
-    yield server
-    server.close()
-
-
-@pytest.fixture
 def recorded_events(hub) -> EventRecorder:
     recorder = EventRecorder()
     hub.pm.register(recorder, name="event-recorder")
@@ -422,31 +388,6 @@ def redis_app(database_url, redis_url, redis_prefix, hub_plugins, tmp_path) -> I
     if not hub.db.is_sqlite:
         empty_database(hub)
     hub.db.dispose()
-
-
-def release_due_messages(hub: Hub, *, now: datetime | None = None) -> int:
-    """Send the messages held for a retry whose time has come by ``now``; answer how many.
-
-    In production the hub's schedule does this every minute, leaving a due
-    message a short grace for the job already scheduled for it; a test moves
-    past a held message's ``due_at`` and calls this, which counts the grace
-    as passed.
-    """
-    from hub.messaging.delivery import SWEEP_GRACE
-    from hub.messaging.delivery import release_due
-
-    return release_due(hub, now=(now or utcnow()) + SWEEP_GRACE)
-
-
-def settle_jobs(hub: Hub) -> None:
-    """Wait for the work this process accepted in the background to be queued.
-
-    A webhook delivery is answered first and its drain requested by a thread
-    right after; without Redis (the default in tests) the queued work runs at
-    once, so when this returns the delivery has been processed.
-    """
-    if not hub.jobs.settle():
-        raise TimeoutError("work accepted by this process was not enqueued in time")
 
 
 def run_jobs(hub: Hub, *, queues: list[str] | None = None) -> None:
