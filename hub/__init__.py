@@ -30,6 +30,8 @@ from hub.connection_settings import Secret
 from hub.connection_settings import SecretsSchema
 from hub.connection_settings import StorefrontSettingsSchema
 from hub.connection_settings import Text as SettingText
+from hub.console.web import render as render_console_page
+from hub.console.web import requires as console_requires
 from hub.core import Hub
 from hub.core import current_hub
 from hub.db import JSONType
@@ -151,72 +153,169 @@ from hub.store_toolkit import simulate_command
 from hub.store_toolkit import store_commands
 from hub.store_toolkit import store_operations
 from hub.store_web import StoreWeb
+from hub.tiers import TierStats
 from hub.tiers import current_tier
 from hub.widget.state import member_qr_svg
 
 __version__ = "0.1.0"
 
+#: Names that left the public API and still work for a while, with a warning:
+#: old name -> (the name to use instead, the version that removes it).
+_DEPRECATED: dict[str, tuple[str, str]] = {}
+
+
+def __getattr__(name: str) -> object:
+    """Answer a deprecated name with a ``DeprecationWarning`` naming its replacement."""
+    if name in _DEPRECATED:
+        import warnings
+
+        replacement, removed_in = _DEPRECATED[name]
+        warnings.warn(
+            f"hub.{name} is deprecated and goes away in {removed_in}; use hub.{replacement}",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return globals()[replacement]
+    raise AttributeError(f"module 'hub' has no attribute {name!r}")
+
+
+# The public API, by group (docs/public-api.md says what each group is for).
+# tests/public_api_names.txt keeps every name ever published; one may leave
+# only through _DEPRECATED below, for at least one minor version.
+# -- Plugins: the hook marker, the hub, startup and wiring
 __all__ = [
-    "Address",
-    "AddressOptOut",
-    "AddressPolicy",
+    "ConsolePage",
+    "GaugeReading",
+    "Hub",
+    "JobCall",
+    "PeriodicJob",
+    "__version__",
+    "console_requires",
+    "count_metric",
+    "current_hub",
+    "hookimpl",
+    "record_audit",
+    "register_api_blueprint",
+    "register_gauges",
+    "render_console_page",
+]
+# -- Errors
+__all__ += [
     "AnswerTooLarge",
-    "Award",
     "BlockedURL",
     "Conflict",
-    "Connection",
-    "ConnectionSettingsSchema",
+    "HubError",
+    "NotFound",
+    "OutsideUnreachable",
+    "PermanentError",
+    "RecipientOptedOut",
+    "RetryLater",
+    "StartupError",
+    "Unauthorized",
+    "UnknownConnector",
+    "ValidationError",
+]
+# -- Events
+__all__ += [
+    "Event",
+    "emit",
+    "handles_events",
+    "wants_events",
+]
+# -- Canonical records and applying them
+__all__ += [
+    "Address",
     "ConnectionUninstalled",
-    "Connector",
-    "ConsolePage",
     "Customer",
     "CustomerDataRequest",
     "CustomerRedaction",
-    "DeliveryReceipt",
-    "Event",
-    "Gateway",
-    "GatewayCallback",
-    "GatewayConnector",
-    "GatewaySettingsSchema",
-    "GaugeReading",
-    "Hub",
-    "HubError",
-    "InboundMessage",
+    "Order",
+    "OrderLine",
+    "Refund",
+    "ShopRedaction",
+    "VoucherUse",
+    "apply_record",
+    "record_order",
+    "record_orders",
+    "record_refund",
+]
+# -- Database: the model base, column types, tables
+__all__ += [
+    "Connection",
     "JSONType",
-    "JobCall",
-    "LoopbackServer",
     "Member",
     "MemberTier",
     "Merchant",
-    "MessageKind",
     "Model",
     "Money",
-    "NotFound",
-    "Order",
-    "OrderLine",
-    "OutgoingMessage",
-    "OutsideHTTP",
-    "OutsideResponse",
-    "OutsideUnreachable",
-    "PeriodicJob",
-    "PermanentError",
     "PointEntry",
     "PointLot",
+    "Tier",
+    "UTCDateTime",
+    "Voucher",
+    "latest_today",
+    "per_transaction",
+    "utcnow",
+]
+# -- Members
+__all__ += [
+    "add_identity",
+    "create_member",
+    "identities_of",
+    "member_by_identity",
+    "normalize_phone",
+    "set_consent",
+]
+# -- Points, tiers and rewards
+__all__ += [
+    "Award",
     "Program",
     "ProgramRule",
     "ProgramsInForce",
-    "RecipientOptedOut",
-    "Refund",
-    "RetryLater",
+    "TierStats",
+    "counted_orders",
+    "current_tier",
+    "debit_points",
+    "get_reward",
+    "give_back_points",
+    "grant_points",
+    "list_rewards",
+    "lock_member",
+    "member_qr_svg",
+    "program_for",
+    "redeem_reward",
+    "rule_awarded",
+    "use_voucher",
+    "validate_voucher",
+    "voucher_status",
+]
+# -- Connectors and their settings
+__all__ += [
+    "ConnectionSettingsSchema",
+    "Connector",
+    "GatewaySettingsSchema",
     "Secret",
     "SecretsSchema",
-    "SegmentCondition",
-    "SegmentContext",
-    "SendResult",
     "SettingFlag",
     "SettingText",
-    "ShopRedaction",
-    "StartupError",
+    "StorefrontSettingsSchema",
+    "active_connection_ids",
+    "connection_secrets",
+]
+# -- Outside calls
+__all__ += [
+    "AddressPolicy",
+    "OutsideHTTP",
+    "OutsideResponse",
+    "check_outside_host",
+    "check_outside_url",
+    "outside_http",
+    "raise_for_status",
+    "transient_status",
+]
+# -- Store connector toolkit and simulators
+__all__ += [
+    "LoopbackServer",
     "StoreBackfill",
     "StoreConnection",
     "StoreConnector",
@@ -225,82 +324,46 @@ __all__ = [
     "StoreSimulator",
     "StoreSync",
     "StoreWeb",
-    "StorefrontSettingsSchema",
-    "Tier",
-    "UTCDateTime",
-    "Unauthorized",
-    "UnknownConnector",
-    "ValidationError",
-    "Voucher",
-    "VoucherUse",
-    "__version__",
-    "active_connection_ids",
-    "add_identity",
     "add_store_commands",
     "apply_pages",
-    "apply_record",
-    "birthday_members",
     "body_signature",
-    "check_outside_host",
-    "check_outside_url",
     "claim_install",
-    "connection_secrets",
-    "count_metric",
-    "count_segment_members",
-    "counted_orders",
-    "create_member",
-    "current_hub",
-    "current_tier",
-    "daily_runs",
-    "debit_points",
-    "emit",
-    "expiring_points",
-    "get_reward",
-    "give_back_points",
-    "grant_points",
-    "handles_events",
-    "hookimpl",
     "hub_errors_as_click",
-    "identities_of",
     "installed_connection",
-    "kind_options",
-    "lapsed_members",
-    "latest_today",
-    "list_rewards",
-    "lock_member",
-    "member_by_identity",
-    "member_qr_svg",
-    "normalize_phone",
     "open_connection",
-    "order_facts",
-    "outside_http",
-    "per_transaction",
-    "program_for",
     "public_url",
-    "queue_message",
-    "raise_for_status",
-    "record_audit",
-    "record_order",
-    "record_orders",
-    "record_refund",
-    "redeem_reward",
-    "refresh_connection_secrets",
-    "register_api_blueprint",
-    "register_gauges",
-    "rule_awarded",
     "run_backfill",
-    "segment_members",
-    "set_consent",
     "simulate_command",
     "store_commands",
     "store_operations",
-    "transient_status",
     "update_connection_settings",
-    "use_voucher",
-    "utcnow",
-    "validate_voucher",
-    "voucher_status",
     "walk_pages",
-    "wants_events",
+]
+# -- Messaging: gateways, message kinds, audiences
+__all__ += [
+    "AddressOptOut",
+    "DeliveryReceipt",
+    "Gateway",
+    "GatewayCallback",
+    "GatewayConnector",
+    "InboundMessage",
+    "MessageKind",
+    "OutgoingMessage",
+    "SendResult",
+    "birthday_members",
+    "daily_runs",
+    "expiring_points",
+    "kind_options",
+    "lapsed_members",
+    "order_facts",
+    "queue_message",
+    "refresh_connection_secrets",
     "when_kind_enabled",
+]
+# -- Segments
+__all__ += [
+    "SegmentCondition",
+    "SegmentContext",
+    "count_segment_members",
+    "segment_members",
 ]

@@ -9,21 +9,25 @@ from flask import Blueprint
 from flask import Flask
 from flask import current_app
 from flask import render_template
+from flask import request
+
+from hub.api_reference import markdown
+from hub.api_reference import reference
 
 bp = Blueprint("pages", __name__, template_folder="templates")
 
 
 @bp.get("/api/v1/docs")
 def api_docs():
-    """A readable page of every operation and schema, drawn from the OpenAPI spec."""
+    """A readable page of every operation, grouped by tag, with examples and curl lines."""
     spec = current_app.extensions["hub_api"].spec.to_dict()
-    operations = []
-    for path, methods in sorted(spec.get("paths", {}).items()):
-        for method, op in methods.items():
-            if method in ("get", "post", "put", "patch", "delete"):
-                operations.append({"path": path, "method": method.upper(), **op})
-    schemas = spec.get("components", {}).get("schemas", {})
-    return render_template("api_docs.html", spec=spec, operations=operations, schemas=schemas)
+    base = current_app.config.get("HUB_PUBLIC_URL") or request.host_url
+    return render_template(
+        "api_docs.html",
+        spec=spec,
+        intro=markdown(spec.get("info", {}).get("description")),
+        groups=reference(spec, base),
+    )
 
 
 @bp.get("/")

@@ -40,6 +40,8 @@ def make_plugin_manager(
     """Return a new plugin manager with every plugin registered and checked.
 
     Unknown hook names in a plugin fail here, at boot, with the plugin named.
+    ``extra_plugins`` (a test's ``hub_plugins``) may name a plugin that an
+    entry point also loads: it is registered once, under the entry point's name.
     """
     pm = pluggy.PluginManager(PROJECT)
     pm.add_hookspecs(hookspecs)
@@ -52,6 +54,10 @@ def make_plugin_manager(
     if load_entrypoints:
         _load_entrypoints(pm)
     for plugin in extra_plugins:
+        if pm.is_registered(plugin):
+            # Installed too (``pip install -e .``): its entry point registered it already,
+            # under the entry point's name; a second registration would be refused.
+            continue
         name = getattr(plugin, "__name__", None) or type(plugin).__name__
         if not pm.is_blocked(name):
             pm.register(plugin, name=name)

@@ -1,8 +1,11 @@
 """Test helpers and pytest fixtures for the hub and for plugin authors.
 
 Installed as a pytest plugin (entry point ``pytest11``), so a plugin's own
-tests get ``app``, ``client``, ``hub``, ``merchant``, ``api`` and
-``recorded_events`` without a conftest. Each test gets a fresh app and a
+tests get ``app``, ``client``, ``hub``, ``merchant``, ``api``, ``make`` (the
+factories), ``hub_server`` (the app on a free loopback port, ``HUB_PUBLIC_URL``
+pointing at it) and ``recorded_events`` without a conftest; ``ServiceSimulator``
+is the base of a simulated outside service, ``run_jobs`` works queued jobs and
+``ManualClock`` holds time still. Each test gets a fresh app and a
 database of its own: a copy of a migrated SQLite file, or, when
 ``HUB_TEST_DATABASE_URL`` names a PostgreSQL database, a database per test
 worker emptied after every test. ``HUB_TEST_REDIS_URL`` is the Redis server
@@ -31,9 +34,47 @@ from sqlalchemy.engine import make_url
 
 from hub.app import create_app
 from hub.core import Hub
+from hub.factories import Factories
+from hub.factories import TestMerchant
+from hub.factories import create_test_merchant
+from hub.factories import make_connection
+from hub.factories import make_member
+from hub.factories import make_order
+from hub.factories import order_for
 from hub.markers import hookimpl
+from hub.plugin_kit import LiveHub
+from hub.plugin_kit import hub_server  # noqa: F401 - a fixture of this plugin
+from hub.plugin_kit import make  # noqa: F401 - a fixture of this plugin
+from hub.plugin_kit import release_due_messages
+from hub.plugin_kit import settle_jobs
+from hub.simulators import DROP
+from hub.simulators import ServiceSimulator
+from hub.simulators import SimulatedRequest
+from hub.simulators import SimulatedResponse
 
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
+
+__all__ = [
+    "DROP",
+    "ApiClient",
+    "EventRecorder",
+    "Factories",
+    "LiveHub",
+    "ManualClock",
+    "ServiceSimulator",
+    "SimulatedRequest",
+    "SimulatedResponse",
+    "TestMerchant",
+    "create_test_merchant",
+    "make_app",
+    "make_connection",
+    "make_member",
+    "make_order",
+    "order_for",
+    "release_due_messages",
+    "run_jobs",
+    "settle_jobs",
+]
 
 
 def make_app(
@@ -112,30 +153,6 @@ def drop_postgres_database(admin_url: str, name: str) -> None:
     with engine.connect() as connection:
         connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     engine.dispose()
-
-
-@dataclass
-class TestMerchant:
-    """A merchant made for a test, with a working API key."""
-
-    id: int
-    api_key: str
-
-    __test__ = False  # not a test class, despite the name
-
-    @property
-    def headers(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.api_key}"}
-
-
-def create_test_merchant(hub: Hub, name: str = "Test shop") -> TestMerchant:
-    from hub.merchants.accounts import create_api_key
-    from hub.merchants.accounts import create_merchant
-
-    with hub.db.transaction() as session:
-        merchant = create_merchant(session, name)
-        key = create_api_key(session, merchant.id, name="test")
-    return TestMerchant(id=merchant.id, api_key=key.secret)
 
 
 class ApiClient:

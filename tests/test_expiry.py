@@ -38,9 +38,8 @@ def expire_entries(hub):
         return session.scalars(select(PointEntry).where(PointEntry.kind == "expire")).all()
 
 
-def test_the_job_writes_off_each_expired_lot_once(hub, merchant, recorded_events):
-    with hub.db.transaction() as session:
-        mid = create_member(session, merchant.id, {"phone": "0912345678"}).id
+def test_the_job_writes_off_each_expired_lot_once(hub, make, recorded_events):
+    mid = make.member(phone="0912345678").id
     credit(hub, mid, 100, "a", T0 + timedelta(days=1))
     credit(hub, mid, 40, "b", T0 + timedelta(days=5))
     credit(hub, mid, 10, "c", None)
@@ -74,12 +73,9 @@ def test_partly_spent_lots_expire_only_what_is_left(hub, merchant):
     assert_invariants(hub, member.id)
 
 
-def test_the_job_pages_through_many_members(hub, merchant, monkeypatch):
+def test_the_job_pages_through_many_members(hub, make, monkeypatch):
     monkeypatch.setattr(expiry, "PAGE", 3)
-    ids = []
-    with hub.db.transaction() as session:
-        for n in range(4):
-            ids.append(create_member(session, merchant.id, {"phone": f"091234567{n}"}).id)
+    ids = [make.member(phone=f"091234567{n}").id for n in range(4)]
     for mid in ids:
         for n in range(2):
             credit(hub, mid, 10, f"{mid}-{n}", T0 + timedelta(days=1))
@@ -92,10 +88,9 @@ def test_the_job_pages_through_many_members(hub, merchant, monkeypatch):
         assert_invariants(hub, mid)
 
 
-def test_one_member_with_more_lots_than_a_page_is_finished(hub, merchant, monkeypatch):
+def test_one_member_with_more_lots_than_a_page_is_finished(hub, make, monkeypatch):
     monkeypatch.setattr(expiry, "PAGE", 2)
-    with hub.db.transaction() as session:
-        mid = create_member(session, merchant.id, {"phone": "0912345678"}).id
+    mid = make.member(phone="0912345678").id
     for n in range(5):
         credit(hub, mid, 10, f"k{n}", T0 + timedelta(days=1))
 

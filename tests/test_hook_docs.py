@@ -59,3 +59,58 @@ def test_connector_method_has_a_test(name):
     sources = "\n".join(p.read_text() for p in (ROOT / "tests").rglob("test_*.py"))
     found = re.search(rf"def test_connector_{name}(_\w*)?\(", sources)
     assert found, f"no test_connector_{name}_... test"
+
+
+#: The dataclasses hooks and connector methods receive or return: each has a field table.
+HOOK_TYPES = [
+    "Event",
+    "Customer",
+    "Address",
+    "Order",
+    "OrderLine",
+    "Refund",
+    "VoucherUse",
+    "ConnectionUninstalled",
+    "CustomerDataRequest",
+    "CustomerRedaction",
+    "ShopRedaction",
+    "Award",
+    "ProgramRule",
+    "TierStats",
+    "MessageKind",
+    "OutgoingMessage",
+    "SendResult",
+    "GatewayCallback",
+    "DeliveryReceipt",
+    "InboundMessage",
+    "Gateway",
+    "ConsolePage",
+    "PeriodicJob",
+    "GaugeReading",
+    "SegmentCondition",
+    "SegmentContext",
+]
+
+
+def _section(docs: str, name: str) -> str:
+    start = docs.index(f"\n### {name}\n")
+    following = docs.find("\n##", start + 1)
+    return docs[start : following if following != -1 else len(docs)]
+
+
+@pytest.mark.parametrize("name", HOOK_TYPES)
+def test_every_field_of_a_type_hooks_exchange_is_in_its_table(name):
+    import dataclasses
+
+    import hub
+
+    cls = getattr(hub, name)
+    docs = (ROOT / "docs" / "plugin-types.md").read_text()
+    assert f"\n### {name}\n" in docs, f"docs/plugin-types.md has no section for {name}"
+    section = _section(docs, name)
+    missing = [
+        field.name
+        for field in dataclasses.fields(cls)
+        if not field.name.startswith("_") and f"| `{field.name}` |" not in section
+    ]
+    assert not missing, f"{name}: fields without a row in docs/plugin-types.md: {missing}"

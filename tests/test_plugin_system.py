@@ -102,6 +102,21 @@ def test_a_plugin_from_a_separate_distribution_is_discovered(installed_plugin, d
     assert row["hooks"] == ["register_blueprints", "register_connectors"]
 
 
+def test_an_installed_plugin_given_as_a_test_plugin_too_is_registered_once(
+    installed_plugin, database_url
+):
+    # Given a plugin installed with its entry point, as `pip install -e .` leaves it,
+    # when its tests also hand it to the app (the hub_plugins fixture)
+    import hub_hello
+
+    app = make_app(database_url, plugins=[hub_hello])
+    hub = app.extensions["hub"]
+    # Then the app starts, with the plugin once, under its entry point's name
+    assert hub.pm.get_plugin("hello") is hub_hello
+    assert [name for name, plugin in hub.pm.list_name_plugin() if plugin is hub_hello] == ["hello"]
+    assert app.test_client().get("/hello-plugin").status_code == 200
+
+
 def test_a_disabled_plugin_is_not_loaded(installed_plugin, database_url):
     app = make_app(database_url, config={"HUB_DISABLE_PLUGINS": "hello"})
     hub = app.extensions["hub"]

@@ -25,6 +25,7 @@ from webhooks.endpoints import rotate_secret
 from webhooks.endpoints import update_endpoint
 from webhooks.models import WebhookAttempt
 from webhooks.models import WebhookDelivery
+from webhooks.openapi_callbacks import event_callbacks
 
 blp = Blueprint(
     "webhook_endpoints",
@@ -152,6 +153,7 @@ class Endpoints(MethodView):
 
     @blp.arguments(EndpointInSchema)
     @blp.response(201, EndpointCreatedSchema)
+    @blp.doc(callbacks=event_callbacks())
     def post(self, data):
         """Register an endpoint; the answer carries its whsec_ secret, shown only this once."""
         hub = current_hub()

@@ -18,6 +18,7 @@ from hub.cli.group import HubGroup
 from hub.cli.group import hub_version
 from hub.cli.imports import import_group
 from hub.cli.jobs import jobs_group
+from hub.cli.plugin_new import plugin_group
 from hub.cli.runtime import cron_command
 from hub.cli.runtime import demo
 from hub.cli.runtime import serve
@@ -33,6 +34,7 @@ COMMANDS = (
     api_keys,
     staff,
     plugins_command,
+    plugin_group,
     import_group,
     jobs_group,
 )

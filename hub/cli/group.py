@@ -24,7 +24,7 @@ from hub.errors import StartupError
 FOREIGN_COMMANDS = frozenset({"openapi", "routes", "shell", "run"})
 
 #: Commands that run on the embedded database without upgrading it first.
-_NO_UPGRADE = frozenset({"db", "plugins", "simulate"})
+_NO_UPGRADE = frozenset({"db", "plugin", "plugins", "simulate"})
 
 #: Exit status of a command stopped by a bad setting (click's status for bad usage).
 SETTINGS_EXIT = 2

@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 
 from hub import Connection
+from hub import testing
 from simulators.brevo import BrevoSimulator
 from simulators.esms import EsmsSimulator
-from simulators.hub_server import HubServer
 from simulators.smtp import SmtpSimulator
 from simulators.speedsms import SpeedSmsSimulator
 from simulators.twilio import TwilioSimulator
@@ -22,13 +22,8 @@ PHONE = "0912345678"
 E164 = "+84912345678"
 
 
-@pytest.fixture
-def hub_server(app):
-    """The test's app served on loopback; gateways are told to call back here."""
-    server = HubServer(app)
-    app.extensions["hub"].config["HUB_PUBLIC_URL"] = server.base_url
-    yield server
-    server.close()
+# The test's app on loopback, where gateways call back: hub.testing's own fixture.
+hub_server = testing.hub_server
 
 
 def operate(app, connector: str, **settings: Any) -> None:
