@@ -334,8 +334,8 @@ def test_a_thank_you_at_night_waits_for_the_morning(api, hub, esms, hub_server):
     assert delivered(api, esms, member["id"])["kind"] == "thank_you"
 
 
-def test_one_order_with_a_cap_of_one_a_day_sends_one_message(api, esms, sms):
-    # Given thank-you and points-earned both on, and at most one message a day
+def test_a_cap_of_one_a_day_never_blocks_the_transactional_messages_of_an_order(api, esms, sms):
+    # Given thank-you and points-earned both on, and at most one marketing message a day
     sms(thank_you={}, points_earned={})
     configure_caps = api.get("/api/v1/messaging/settings").json
     body = {key: configure_caps[key] for key in ("channel_order", "connections", "quiet_hours")}
@@ -345,7 +345,7 @@ def test_one_order_with_a_cap_of_one_a_day_sends_one_message(api, esms, sms):
     member = add_member(api)
     # When a paid order brings both
     order(api)
-    # Then one goes out and the other is skipped for the cap
+    # Then both go out: caps count and limit marketing messages only
     statuses = sorted(m["status"] for m in messages_of(api, member["id"]))
-    assert statuses == ["sent", "skipped"]
-    assert len(esms.sent) == 1
+    assert statuses == ["sent", "sent"]
+    assert len(esms.sent) == 2

@@ -196,15 +196,34 @@ def test_an_opt_out_by_api_stops_a_message_already_held(api, hub, merchant, cons
     assert message(api, _queue(hub, merchant, member, key="k2"))["status"] == "delivered"
 
 
-def test_the_frequency_cap_skips_messages_past_it(api, hub, merchant, console, outbox):
-    configure(api, **_settings(console, "points_earned", caps={"per_day": 2, "per_week": None}))
-    member = add_member(api)
-    statuses = [message(api, _queue(hub, merchant, member, key=k))["status"] for k in "abc"]
+def test_the_frequency_cap_skips_marketing_messages_past_it(api, hub, merchant, console, outbox):
+    settings = _settings(console, "tier_near", "points_earned")
+    configure(api, **settings, caps={"per_day": 2, "per_week": None})
+    member = add_member(api, consents={"sms": True})
+    statuses = [
+        message(api, _queue(hub, merchant, member, kind="tier_near", key=k))["status"]
+        for k in "abc"
+    ]
     assert statuses == ["delivered", "delivered", "skipped"]
     assert "cap 2" in messages_of(api, member["id"])[0]["reason"]
+    # A transactional message still goes: caps never block points, vouchers or tiers
+    assert message(api, _queue(hub, merchant, member, key="t"))["status"] == "delivered"
     # A day later the member can be written to again
-    later = _queue(hub, merchant, member, key="d", now=NOON + timedelta(days=1, minutes=1))
+    later = _queue(
+        hub, merchant, member, kind="tier_near", key="d", now=NOON + timedelta(days=1, minutes=1)
+    )
     assert message(api, later)["status"] == "delivered"
+
+
+def test_transactional_messages_do_not_count_against_the_marketing_cap(api, hub, merchant, console):
+    configure(
+        api, **_settings(console, "tier_near", "points_earned"), caps={"per_day": 1, "per_week": 1}
+    )
+    member = add_member(api, consents={"sms": True})
+    for key in "abc":
+        assert message(api, _queue(hub, merchant, member, key=key))["status"] == "delivered"
+    offer = _queue(hub, merchant, member, kind="tier_near", key="offer")
+    assert message(api, offer)["status"] == "delivered"
 
 
 def test_the_daily_budget_stops_sending_when_spent(api, hub, merchant, esms):

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from hub.messaging.gateways import Gateway
 from hub.messaging.gateways import gateways
 from hub.messaging.kinds import MessageKind
+from hub.messaging.kinds import message_kinds
 from hub.messaging.models import Message
 from hub.messaging.optouts import is_opted_out
 from hub.messaging.settings import KindSettings
@@ -41,6 +42,8 @@ if TYPE_CHECKING:
 
 #: Statuses that count against caps and budgets: the message went (or is going) out.
 SPENT = ("sending", "sent", "delivered")
+#: How long a message its kind holds (a paused campaign) waits before it is looked at again.
+HOLD_RECHECK = timedelta(minutes=5)
 
 
 @dataclass
@@ -85,8 +88,14 @@ def decide(
     if kind is None:
         return Decision("skip", f"no installed plugin sends {message.kind!r} messages")
     kind_settings = settings.kind(kind)
+    if kind.resolve is not None:
+        kind_settings = kind.resolve(session, message, kind_settings)
+    if kind_settings.refusal:
+        return Decision("skip", kind_settings.refusal)
     if not kind_settings.enabled:
         return Decision("skip", f"the merchant switched {kind.name!r} messages off")
+    if kind_settings.hold:
+        return Decision("hold", kind_settings.hold, due_at=now + HOLD_RECHECK)
     route, refusals = choose_route(
         hub, session, settings, kind_settings, member, failed_channels=failed_channels
     )
@@ -95,7 +104,8 @@ def decide(
     quiet_until = quiet_hours_end(settings, now)
     if quiet_until is not None:
         return Decision("hold", "quiet hours", due_at=quiet_until)
-    refusal = over_caps(session, settings, message, now)
+    # Caps limit marketing: a points, voucher or tier message always goes.
+    refusal = over_caps(hub, session, settings, message, now) if kind.marketing else None
     if refusal:
         return Decision("skip", refusal)
     decision = _content(route, message, settings, kind_settings)
@@ -120,7 +130,7 @@ def choose_route(
     """
     refusals = []
     known = gateways(hub)
-    for channel in settings["channel_order"]:
+    for channel in kind_settings.channels or settings["channel_order"]:
         if channel in failed_channels:
             refusals.append(f"{channel}: failed")
             continue
@@ -187,9 +197,16 @@ def quiet_hours_end(settings: Settings, now: datetime) -> datetime | None:
     return ends.astimezone(now.tzinfo)
 
 
-def over_caps(session: Session, settings: Settings, message: Message, now: datetime) -> str | None:
-    """Say why the member has had enough messages for now, or None."""
+def over_caps(
+    hub: Hub, session: Session, settings: Settings, message: Message, now: datetime
+) -> str | None:
+    """Say why the member has had enough marketing messages for now, or None.
+
+    Only marketing messages count: a member who had many points or voucher
+    messages today may still get one offer.
+    """
     caps = settings["caps"]
+    marketing = marketing_kinds(hub)
     for limit, days, label in ((caps.get("per_day"), 1, "day"), (caps.get("per_week"), 7, "week")):
         if not limit:
             continue
@@ -197,6 +214,7 @@ def over_caps(session: Session, settings: Settings, message: Message, now: datet
             select(func.count()).where(
                 Message.member_id == message.member_id,
                 Message.id != message.id,
+                Message.kind.in_(marketing),
                 Message.status.in_(SPENT),
                 Message.claimed_at >= now - timedelta(days=days),
             )
@@ -204,6 +222,11 @@ def over_caps(session: Session, settings: Settings, message: Message, now: datet
         if count >= limit:
             return f"the member has had {count} messages in the last {label} (cap {limit})"
     return None
+
+
+def marketing_kinds(hub: Hub) -> list[str]:
+    """The names of the registered marketing kinds (the ones caps count)."""
+    return sorted(name for name, kind in message_kinds(hub).items() if kind.marketing)
 
 
 def local_day_start(settings: Settings, now: datetime) -> datetime:

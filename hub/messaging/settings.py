@@ -27,7 +27,7 @@ from hub.errors import ValidationError
 from hub.messaging.gateways import CHANNELS
 from hub.messaging.gateways import gateways
 from hub.messaging.kinds import MessageKind
-from hub.messaging.kinds import message_kinds
+from hub.messaging.kinds import automatic_kinds
 from hub.messaging.models import MessagingSettings
 from hub.messaging.templates import LOCALES
 from hub.messaging.templates import check_template
@@ -126,7 +126,12 @@ class SettingsSchema(Schema):
 
 @dataclass(frozen=True)
 class KindSettings:
-    """One kind's settings for one merchant, defaults filled in."""
+    """One kind's settings for one merchant, defaults filled in.
+
+    ``channels``, when set, replaces the merchant's channel order for this
+    kind's messages (a campaign names its one channel); ``hold`` says why a
+    message must wait instead of going now (a paused campaign).
+    """
 
     kind: MessageKind
     enabled: bool
@@ -134,6 +139,9 @@ class KindSettings:
     zalo_template_id: str | None
     zalo_params: dict[str, str]
     options: dict[str, Any]
+    channels: tuple[str, ...] = ()
+    hold: str | None = None
+    refusal: str | None = None
 
     @property
     def reward_id(self) -> int | None:
@@ -230,7 +238,7 @@ def settings_view(hub: Hub, settings: Settings) -> dict[str, Any]:
     """The document as the API shows it: every registered kind, with its defaults."""
     document = copy.deepcopy(settings.document)
     kinds = {}
-    for name, kind in sorted(message_kinds(hub).items()):
+    for name, kind in sorted(automatic_kinds(hub).items()):
         effective = settings.kind(kind)
         kinds[name] = {
             "enabled": effective.enabled,
@@ -268,7 +276,7 @@ def validate_settings(
             details={"channel_order": ["each channel at most once"]},
         )
     _check_connections(hub, session, merchant_id, loaded.get("connections") or {})
-    kinds = message_kinds(hub)
+    kinds = automatic_kinds(hub)
     for name, kind_settings in (loaded.get("kinds") or {}).items():
         if name not in kinds:
             known = ", ".join(sorted(kinds)) or "none installed"
