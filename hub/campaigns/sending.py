@@ -259,7 +259,7 @@ def _over_budget(session: Session, campaign: Campaign, now: datetime) -> None:
         .values(status="over_budget")
         .execution_options(synchronize_session=False)
     )
-    _finish(session, campaign, now, f"the budget of {campaign.budget} is spent")
+    _finish(session, campaign, now, f"the budget of {campaign.budget.normalize():f} is spent")
 
 
 def write_messages(
