@@ -10,6 +10,7 @@ from marshmallow import fields
 from marshmallow import validate
 
 from hub import campaigns
+from hub.api.tiers import Amount
 from hub.campaigns.drafts import CampaignSchema
 from hub.campaigns.drafts import schedule_of
 from hub.core import current_hub
@@ -17,8 +18,6 @@ from hub.db import utcnow
 from hub.messaging.templates import LOCALES
 
 blp = Blueprint("campaigns", __name__, url_prefix="/campaigns", description="Campaigns")
-
-DECIMAL = {"type": "string", "format": "decimal"}
 
 
 class ScheduleOutSchema(Schema):
@@ -44,7 +43,7 @@ class CampaignOutSchema(Schema):
     zalo_template = fields.Dict()
     reward_id = fields.Int(allow_none=True)
     schedule = fields.Nested(ScheduleOutSchema)
-    budget = fields.Decimal(as_string=True, allow_none=True, metadata=DECIMAL)
+    budget = Amount(allow_none=True)
     holdout_percent = fields.Int()
     attribution_days = fields.Int()
     run = fields.Int(metadata={"description": "The run being sent or last sent."})
@@ -75,8 +74,8 @@ class EstimateSchema(Schema):
     channel = fields.Str()
     gateway = fields.Str(allow_none=True)
     sms_parts = fields.Dict(keys=fields.Str(), values=fields.Int())
-    unit_cost = fields.Decimal(as_string=True, metadata=DECIMAL)
-    cost = fields.Decimal(as_string=True, metadata=DECIMAL)
+    unit_cost = Amount()
+    cost = Amount()
     currency = fields.Str()
 
 
@@ -107,14 +106,14 @@ class LiftSchema(Schema):
     measurable = fields.Bool(metadata={"description": "False without a control group."})
     conversion = fields.Nested(IntervalSchema, allow_none=True)
     revenue_per_member = fields.Nested(IntervalSchema, allow_none=True)
-    incremental_revenue = fields.Decimal(as_string=True, allow_none=True, metadata=DECIMAL)
+    incremental_revenue = Amount(allow_none=True)
 
 
 class GroupSchema(Schema):
     members = fields.Int()
     buyers = fields.Int()
     orders = fields.Int()
-    revenue = fields.Decimal(as_string=True, metadata=DECIMAL)
+    revenue = Amount()
 
 
 class ResultsSchema(Schema):
@@ -133,7 +132,7 @@ class ResultsSchema(Schema):
     delivered = fields.Int()
     failed = fields.Int()
     skipped = fields.Int()
-    cost = fields.Decimal(as_string=True, metadata=DECIMAL)
+    cost = Amount()
     opted_out_after = fields.Int()
     vouchers_redeemed = fields.Int()
     groups = fields.Dict(keys=fields.Str(), values=fields.Nested(GroupSchema))
