@@ -28,6 +28,7 @@ DEFAULT_PLUGINS = (
     "hub.points.expiry",
     "hub.messaging.plugin",
     "hub.segments.builtin",
+    "hub.campaigns.plugin",
 )
 
 

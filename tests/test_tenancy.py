@@ -22,6 +22,7 @@ KNOWN_ARGUMENTS = {
     "channel",
     "job_id",
     "segment_id",
+    "campaign_id",
     "import_id",
     "what",  # the action of a connector's own route (setup, backfill), not an object
 }
@@ -78,6 +79,15 @@ def first_merchant_objects(api, hub):
         "/api/v1/segments",
         json={"name": "VIP", "conditions": {"all": [{"kind": "tags", "tags": ["vip"]}]}},
     ).json
+    campaign = api.post(
+        "/api/v1/campaigns",
+        json={
+            "name": "Tuần lễ vàng",
+            "segment_id": segment["id"],
+            "channel": "sms",
+            "templates": {"vi": "Chào {name}"},
+        },
+    ).json
     # A members import with a refused row, so its error file exists too.
     imported = api.client.post(
         "/api/v1/members/imports",
@@ -91,6 +101,7 @@ def first_merchant_objects(api, hub):
     return {
         "job_id": review["review_job_id"],
         "segment_id": segment["id"],
+        "campaign_id": campaign["id"],
         "import_id": imported["id"],
         "tier_id": tier["id"],
         "reward_id": reward["id"],

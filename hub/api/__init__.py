@@ -113,6 +113,7 @@ _SPEC_SETTINGS = {
 
 def _core_blueprints() -> list:
     """The core's API blueprints, in the order the API reference lists them."""
+    from hub.api.campaigns import blp as campaigns_blp
     from hub.api.connections import blp as connections_blp
     from hub.api.imports import blp as imports_blp
     from hub.api.jobs import blp as jobs_blp
@@ -148,6 +149,7 @@ def _core_blueprints() -> list:
         vouchers_blp,
         member_vouchers_blp,
         segments_blp,
+        campaigns_blp,
         jobs_blp,
     ]
 

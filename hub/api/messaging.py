@@ -24,7 +24,7 @@ from hub.members.directory import get_member
 from hub.messaging.callbacks import callback_url
 from hub.messaging.gateways import CHANNELS
 from hub.messaging.gateways import gateways
-from hub.messaging.kinds import message_kinds
+from hub.messaging.kinds import automatic_kinds
 from hub.messaging.models import Message
 from hub.messaging.optouts import member_address
 from hub.messaging.optouts import opt_in
@@ -181,7 +181,7 @@ def _settings_response(hub, session, settings) -> dict:
             "voucher": kind.voucher,
             "default_templates": kind.templates,
         }
-        for kind in sorted(message_kinds(hub).values(), key=lambda k: k.name)
+        for kind in sorted(automatic_kinds(hub).values(), key=lambda k: k.name)
     ]
     known = gateways(hub)
     rows = session.scalars(

@@ -30,6 +30,10 @@ ERROR_RESPONSES: dict[int, tuple[str, str]] = {
         "with the same Idempotency-Key is still being processed.",
     ),
     413: ("BodyTooLarge", "The body is larger than the hub accepts."),
+    502: (
+        "GatewayFailed",
+        "The outside gateway refused the message or could not be reached (details name it).",
+    ),
     422: (
         "ValidationFailed",
         "The request has invalid or unknown fields (details name them), names nothing to "
@@ -45,6 +49,9 @@ EXTRA_STATUSES: dict[tuple[str, str], tuple[int, ...]] = {
     ("post", "/api/v1/vouchers/validate"): (404,),
     # min_tier_id names a tier.
     ("post", "/api/v1/rewards"): (404,),
+    # The gateway's answer to a test send; a campaign whose segment is gone cannot be counted.
+    ("post", "/api/v1/campaigns/{campaign_id}/test-send"): (409, 502),
+    ("get", "/api/v1/campaigns/{campaign_id}/estimate"): (409,),
 }
 
 

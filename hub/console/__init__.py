@@ -10,6 +10,7 @@ from __future__ import annotations
 from flask import Flask
 
 from hub.console import auth_views  # noqa: F401 - routes
+from hub.console import campaigns_views  # noqa: F401 - routes
 from hub.console import import_views  # noqa: F401 - routes
 from hub.console import member_views  # noqa: F401 - routes
 from hub.console import members_views  # noqa: F401 - routes
@@ -17,6 +18,7 @@ from hub.console import messages_views  # noqa: F401 - routes
 from hub.console import overview_views  # noqa: F401 - routes
 from hub.console import program_views  # noqa: F401 - routes
 from hub.console import rewards_views  # noqa: F401 - routes
+from hub.console import segments_views  # noqa: F401 - routes
 from hub.console import settings_views  # noqa: F401 - routes
 from hub.console import tier_views  # noqa: F401 - routes
 from hub.console.i18n import init_i18n

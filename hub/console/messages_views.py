@@ -22,7 +22,7 @@ from hub.console.web import requires
 from hub.console.web import user
 from hub.core import current_hub
 from hub.errors import HubError
-from hub.messaging.kinds import message_kinds
+from hub.messaging.kinds import automatic_kinds
 from hub.messaging.preview import preview
 from hub.messaging.receipts import message_log
 from hub.messaging.settings import get_settings
@@ -40,7 +40,7 @@ def _kinds(settings, drafts: dict[str, dict[str, str]] | None = None) -> list[di
     hub = current_hub()
     rows = []
     with hub.db.session() as session:
-        for name, kind in sorted(message_kinds(hub).items()):
+        for name, kind in sorted(automatic_kinds(hub).items()):
             effective = settings.kind(kind)
             texts = {loc: effective.template(loc) for loc in LOCALES}
             texts.update((drafts or {}).get(name, {}))
@@ -93,7 +93,7 @@ def document_from_form(document: dict[str, Any], form) -> dict[str, Any]:
     }
     doc["daily_budget"] = form.get("daily_budget", "").strip() or None
     doc["daily_limit"] = form.get("daily_limit", "").strip() or None
-    for name, kind in message_kinds(current_hub()).items():
+    for name, kind in automatic_kinds(current_hub()).items():
         stored = dict(doc["kinds"].get(name) or {})
         stored["enabled"] = f"kind.{name}" in form
         templates = {}
@@ -108,7 +108,7 @@ def document_from_form(document: dict[str, Any], form) -> dict[str, Any]:
 
 def _drafts(form) -> dict[str, dict[str, str]]:
     drafts: dict[str, dict[str, str]] = {}
-    for name in message_kinds(current_hub()):
+    for name in automatic_kinds(current_hub()):
         for loc in LOCALES:
             text = form.get(f"kind.{name}.{loc}")
             if text is not None:

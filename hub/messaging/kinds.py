@@ -8,6 +8,7 @@ marketing (needs the member's consent on the channel) or transactional
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from dataclasses import field
 from typing import TYPE_CHECKING
@@ -44,6 +45,13 @@ class MessageKind:
     ``voucher`` the merchant may name a reward (``options.reward_id``) whose
     voucher goes with each message, its code in ``{voucher_code}``;
     ``voucher_templates`` are then the default wording.
+
+    ``resolve``, for messages whose settings are not the merchant's kind
+    settings but their cause's (a campaign's channel, ZNS template, state),
+    is called right before each send as ``resolve(session, message,
+    kind_settings)`` and returns the ``KindSettings`` that apply. Such a
+    kind is not ``automatic``: merchants do not switch it on in the
+    messaging settings, its cause sends it.
     """
 
     name: str
@@ -57,6 +65,8 @@ class MessageKind:
     voucher: bool = False
     voucher_templates: dict[str, str] = field(default_factory=dict)
     description: str = ""
+    resolve: Callable[..., Any] | None = None
+    automatic: bool = True
 
     @property
     def marketing(self) -> bool:
@@ -88,3 +98,8 @@ def message_kinds(hub: Hub) -> dict[str, MessageKind]:
                 kinds[kind.name] = kind
         state["kinds"] = kinds
     return state["kinds"]
+
+
+def automatic_kinds(hub: Hub) -> dict[str, MessageKind]:
+    """The kinds a merchant switches on and words in the messaging settings, by name."""
+    return {name: kind for name, kind in message_kinds(hub).items() if kind.automatic}

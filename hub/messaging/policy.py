@@ -50,6 +50,8 @@ if TYPE_CHECKING:
 
 #: Statuses that count against caps and budgets: the message went (or is going) out.
 SPENT = ("sending", "sent", "delivered")
+#: How long a message its kind holds (a paused campaign) waits before it is looked at again.
+HOLD_RECHECK = timedelta(minutes=5)
 
 
 @dataclass
@@ -96,8 +98,14 @@ def decide(
     if kind is None:
         return Decision("skip", f"no installed plugin sends {message.kind!r} messages")
     kind_settings = settings.kind(kind)
+    if kind.resolve is not None:
+        kind_settings = kind.resolve(session, message, kind_settings)
+    if kind_settings.refusal:
+        return Decision("skip", kind_settings.refusal)
     if not kind_settings.enabled:
         return Decision("skip", f"the merchant switched {kind.name!r} messages off")
+    if kind_settings.hold:
+        return Decision("hold", kind_settings.hold, due_at=now + HOLD_RECHECK)
     route, refusals = choose_route(
         hub,
         session,
@@ -147,7 +155,7 @@ def choose_route(
     """
     refusals = []
     known = gateways(hub)
-    for channel in settings["channel_order"]:
+    for channel in kind_settings.channels or settings["channel_order"]:
         if channel in failed_channels:
             refusals.append(f"{channel}: failed")
             continue

@@ -24,7 +24,7 @@ from hub.db import utcnow
 from hub.errors import ValidationError
 from hub.messaging.gateways import gateways
 from hub.messaging.kinds import MessageKind
-from hub.messaging.kinds import message_kinds
+from hub.messaging.kinds import automatic_kinds
 from hub.messaging.models import MessagingSettings
 from hub.messaging.settings_schema import SettingsSchema
 from hub.messaging.templates import LOCALES
@@ -63,7 +63,12 @@ KIND_DEFAULTS: dict[str, Any] = {
 
 @dataclass(frozen=True)
 class KindSettings:
-    """One kind's settings for one merchant, defaults filled in."""
+    """One kind's settings for one merchant, defaults filled in.
+
+    ``channels``, when set, replaces the merchant's channel order for this
+    kind's messages (a campaign names its one channel); ``hold`` says why a
+    message must wait instead of going now (a paused campaign).
+    """
 
     kind: MessageKind
     enabled: bool
@@ -73,6 +78,9 @@ class KindSettings:
     options: dict[str, Any]
     zalo_tag: str | None = None
     email_subjects: dict[str, str] = field(default_factory=dict)
+    channels: tuple[str, ...] = ()
+    hold: str | None = None
+    refusal: str | None = None
 
     @property
     def reward_id(self) -> int | None:
@@ -176,7 +184,7 @@ def settings_view(hub: Hub, settings: Settings) -> dict[str, Any]:
     """The document as the API shows it: every registered kind, with its defaults."""
     document = copy.deepcopy(settings.document)
     kinds = {}
-    for name, kind in sorted(message_kinds(hub).items()):
+    for name, kind in sorted(automatic_kinds(hub).items()):
         effective = settings.kind(kind)
         kinds[name] = {
             "enabled": effective.enabled,
@@ -216,7 +224,7 @@ def validate_settings(
             details={"channel_order": ["each channel at most once"]},
         )
     _check_connections(hub, session, merchant_id, loaded.get("connections") or {})
-    kinds = message_kinds(hub)
+    kinds = automatic_kinds(hub)
     for name, kind_settings in (loaded.get("kinds") or {}).items():
         if name not in kinds:
             known = ", ".join(sorted(kinds)) or "none installed"

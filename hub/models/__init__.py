@@ -4,6 +4,8 @@ from hub.messaging.models import Message
 from hub.messaging.models import MessageOptOut
 from hub.messaging.models import MessagingSettings
 from hub.models.audit import AuditRecord
+from hub.models.campaigns import Campaign
+from hub.models.campaigns import CampaignRecipient
 from hub.models.connections import Connection
 from hub.models.events import EventRecord
 from hub.models.idempotency import IdempotencyRecord
@@ -37,6 +39,8 @@ from hub.models.tiers import TierSettings
 __all__ = [
     "ApiKey",
     "AuditRecord",
+    "Campaign",
+    "CampaignRecipient",
     "Connection",
     "EventRecord",
     "IdempotencyRecord",
