@@ -123,6 +123,8 @@ def _core_blueprints() -> list:
     from hub.api.points import blp as points_blp
     from hub.api.program import blp as program_blp
     from hub.api.refunds import blp as refunds_blp
+    from hub.api.reports import blp as reports_blp
+    from hub.api.reports import exports_blp
     from hub.api.rewards import blp as rewards_blp
     from hub.api.rewards import redemptions_blp
     from hub.api.segments import blp as segments_blp
@@ -148,6 +150,8 @@ def _core_blueprints() -> list:
         vouchers_blp,
         member_vouchers_blp,
         segments_blp,
+        reports_blp,
+        exports_blp,
         jobs_blp,
     ]
 
