@@ -115,17 +115,17 @@ def _messages(session: Session, merchant_id: int, within: Period) -> dict[str, A
     dialect = session.get_bind().dialect.name
     rows = session.execute(
         select(
-            func.coalesce(Message.channel, ""), Message.kind, Message.status, func.count(),
+            Message.channel, Message.kind, Message.status, func.count(),
             func.coalesce(func.sum(money_e4(dialect, Message.cost)), 0),
         )
         .where(Message.merchant_id == merchant_id, Message.created_at >= within.start,
                Message.created_at < within.end)
-        .group_by(func.coalesce(Message.channel, ""), Message.kind, Message.status)
+        .group_by(Message.channel, Message.kind, Message.status)
     ).all()  # fmt: skip
     groups: dict = defaultdict(lambda: {"sent": 0, "delivered": 0, "failed": 0, "other": 0,
                                         "cost_e4": 0})  # fmt: skip
     for channel, kind, status, count, cost in rows:
-        group = groups[(channel, kind)]
+        group = groups[(channel or "", kind)]
         if status in SENT:
             group["sent"] += count
         if status in ("delivered", "failed"):

@@ -84,7 +84,7 @@ def by_tier(session: Session, merchant_id: int, within: Period) -> list[dict[str
     """Average order value and orders per buying member, by the members' tier now."""
     dialect = session.get_bind().dialect.name
     held = aliased(MemberTier)
-    tier = func.coalesce(held.tier_name, "")
+    tier = held.tier_name
     rows = session.execute(
         select(tier, func.count(func.distinct(Order.member_id)), func.count(),
                func.sum(money_e4(dialect, Order.total)))

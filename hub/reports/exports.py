@@ -18,6 +18,7 @@ from collections.abc import Callable
 from collections.abc import Iterable
 from collections.abc import Iterator
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import IO
 from typing import Any
 
@@ -153,7 +154,20 @@ def _orders(session: Session, merchant_id: int, within: Period) -> Table:
 
 
 def _plain(row: Iterable[Any]) -> list[Any]:
-    return [v.isoformat() if hasattr(v, "isoformat") else v for v in row]
+    return [_value(v) for v in row]
+
+
+def _value(value: Any) -> Any:
+    """A cell: times in ISO 8601, amounts as exact decimals (never ``2E+5``)."""
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return _decimal(value)
+    return value
+
+
+def _decimal(value: Decimal) -> Decimal:
+    return value.quantize(Decimal(1)) if value == value.to_integral() else value.normalize()
 
 
 LISTS: dict[str, Callable[[Session, int, Period], Table]] = {

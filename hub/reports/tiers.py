@@ -40,16 +40,16 @@ def _month_end(month: date, within: Period) -> date:
 
 def _members_at(session: Session, merchant_id: int, moment) -> dict[str, int]:
     rows = session.execute(
-        select(func.coalesce(MemberTier.tier_name, ""), func.count())
+        select(MemberTier.tier_name, func.count())
         .where(
             MemberTier.merchant_id == merchant_id,
             MemberTier.tier_id.is_not(None),
             MemberTier.started_at < moment,
             or_(MemberTier.ended_at.is_(None), MemberTier.ended_at >= moment),
         )
-        .group_by(func.coalesce(MemberTier.tier_name, ""))
+        .group_by(MemberTier.tier_name)
     )
-    return dict(sorted((name, int(n)) for name, n in rows))
+    return dict(sorted((name or "", int(n)) for name, n in rows))
 
 
 def _moves(session: Session, merchant_id: int, within: Period) -> dict[date, dict[str, int]]:
