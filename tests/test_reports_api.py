@@ -31,7 +31,7 @@ def orders(hub, merchant):
 
 
 def test_the_list_of_reports(api):
-    assert api.get("/api/v1/reports").json == {"data": list(REPORTS)}
+    assert api.get("/api/v1/reports").json == {"reports": list(REPORTS)}
 
 
 @pytest.mark.parametrize("name", list(REPORTS))

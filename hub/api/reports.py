@@ -42,7 +42,7 @@ class ExportArgs(PeriodArgs):
 
 
 class ReportNamesSchema(Schema):
-    data = fields.List(fields.Str())
+    reports = fields.List(fields.Str(), metadata={"description": "The reports' names."})
 
 
 class ReportSchema(Schema):
@@ -84,7 +84,7 @@ class ReportList(MethodView):
     @blp.response(200, ReportNamesSchema)
     def get(self):
         """The reports there are, in the order the console lists them."""
-        return {"data": list(REPORTS)}
+        return {"reports": list(REPORTS)}
 
 
 def _report_view(name: str) -> None:
