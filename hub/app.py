@@ -50,7 +50,8 @@ def create_app(
     hub = Hub(app, settings, pm)
     app.extensions["hub"] = hub
     events.install(hub)
-    staleness.install(hub)  # reports' rollups follow every committed change
+    if settings["HUB_REPORT_ROLLUPS"]:
+        staleness.install(hub)  # reports' rollups follow every committed change
     _register_connectors(hub)
 
     from hub.api import init_api
