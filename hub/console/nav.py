@@ -40,6 +40,7 @@ CORE_PAGES = (
     NavEntry("tiers", "console.tiers", _l("Tiers"), "manager"),
     NavEntry("rewards", "console.rewards", _l("Rewards"), "manager"),
     NavEntry("messages", "console.messages", _l("Messages"), "manager"),
+    NavEntry("reports", "console.reports", _l("Reports"), "manager"),
     NavEntry("counter", "console.counter", _l("Counter"), "cashier"),
     NavEntry("staff", "console.staff", _l("Staff"), "owner"),
     NavEntry("api_keys", "console.api_keys", _l("API keys"), "owner"),
