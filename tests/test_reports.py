@@ -21,12 +21,20 @@ from report_fixtures import new_merchant
 from report_fixtures import play
 from sqlalchemy import select
 
+from hub.db import utcnow
+from hub.members.directory import create_member
 from hub.models import Member
+from hub.models import Message
 from hub.models import Order
 from hub.models import OrderAccrual
 from hub.models import PointEntry
 from hub.orders.batches import record_order
+from hub.points.earning import adjust_points
 from hub.reports.catalogue import run_report
+from hub.rewards.catalog import create_reward
+from hub.rewards.catalog import redeem
+from hub.rewards.vouchers import use_voucher
+from hub.tiers.ladder import create_tier
 
 ON_POSTGRES = bool(os.environ.get("HUB_TEST_DATABASE_URL"))
 EXAMPLES = int(os.environ.get("HUB_REPORT_EXAMPLES") or (15 if ON_POSTGRES else 40))
@@ -132,3 +140,50 @@ def test_the_previous_period_is_as_long_and_ends_the_day_before(hub):
                         now=NOW)  # fmt: skip
     assert report["previous_period"]["from"] == "2026-01-29"
     assert report["previous_period"]["to"] == "2026-02-28"
+
+
+def test_rewards_messages_and_roi_count_a_redemption_its_voucher_and_a_message(hub):
+    merchant_id = new_merchant(hub)
+    with hub.db.transaction() as session:
+        member = create_member(session, merchant_id, {"phone": "0913000001", "name": "Mai"})
+        adjust_points(hub, session, member, 500, reason="welcome", actor="test")
+        reward = create_reward(
+            session, merchant_id,
+            {"name": "Giảm 20.000đ", "kind": "amount_off", "value": Decimal(20000),
+             "points_cost": 100},
+            actor="test",
+        )  # fmt: skip
+        code = redeem(hub, session, member, reward, actor="test").voucher.code
+        the_order = make_order("V1", 180_000, phone="0913000001", placed_at=utcnow())
+        placed = record_order(hub, session, merchant_id, the_order, source="shop").order
+        use_voucher(session, merchant_id, code, order_id=placed.id, order_total=Decimal(180_000))
+        session.add(Message(merchant_id=merchant_id, member_id=member.id, kind="points_earned",
+                            dedupe_key="m1", status="delivered", locale="vi", channel="sms",
+                            cost=Decimal(300), cost_currency="VND"))  # fmt: skip
+    rewards = run_report(hub, merchant_id, "rewards")["totals"]
+    assert (rewards["vouchers_issued"], rewards["vouchers_used"]) == (1, 1)
+    assert rewards["points_redeemed"] == 100 and rewards["usage_rate"] == "1.0000"
+    assert rewards["rewards_cost"] == "20000"
+    assert rewards["by_reward"] == [{"reward": "Giảm 20.000đ", "vouchers": 1, "points": 100}]
+    messages = run_report(hub, merchant_id, "messages")["totals"]
+    assert (messages["sent"], messages["delivered"], messages["cost"]) == (1, 1, "300")
+    roi = run_report(hub, merchant_id, "roi")["totals"]
+    assert roi["attributed_orders"] == 1 and roi["attributed_revenue"] == "180000"
+    assert roi["cost"] == "20300"
+    assert roi["roi"] == str(((Decimal(180000) - 20300) / 20300).quantize(Decimal("0.0001")))
+    points = run_report(hub, merchant_id, "points")["totals"]
+    assert points["redeemed"] == 100
+    assert points["point_value"] == "200.0000"  # 20,000 for 100 points
+    assert points["liability"] == str(Decimal(points["outstanding"]) * 200) + ".00"
+
+
+def test_the_tiers_report_counts_members_per_tier_and_upgrades(hub):
+    merchant_id = new_merchant(hub)
+    with hub.db.transaction() as session:
+        create_tier(session, merchant_id, {"name": "Vàng", "threshold": Decimal(100_000)},
+                    actor="test")  # fmt: skip
+        record_order(hub, session, merchant_id, make_order("T1", 150_000, phone="0913000002",
+                     placed_at=utcnow()), source="shop")  # fmt: skip
+    tiers = run_report(hub, merchant_id, "tiers")["totals"]
+    assert tiers["members_by_tier"] == {"Vàng": 1}
+    assert (tiers["upgrades"], tiers["downgrades"]) == (1, 0)
