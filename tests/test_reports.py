@@ -187,3 +187,44 @@ def test_the_tiers_report_counts_members_per_tier_and_upgrades(hub):
     tiers = run_report(hub, merchant_id, "tiers")["totals"]
     assert tiers["members_by_tier"] == {"Vàng": 1}
     assert (tiers["upgrades"], tiers["downgrades"]) == (1, 0)
+
+
+def _hanoi(text: str):
+    from datetime import datetime
+
+    return datetime.fromisoformat(text).replace(tzinfo=HANOI)
+
+
+def test_cohorts_and_predictive_lifetime_value_by_hand(hub):
+    merchant_id = new_merchant(hub)
+    joined = {"A": "2026-01-10 09:00", "B": "2026-01-31 23:30", "C": "2026-02-01 00:30",
+              "D": "2026-03-05 10:00", "E": "2024-12-01 10:00"}  # fmt: skip
+    orders = [("A", "2025-01-10 10:00", 100_000), ("E", "2025-02-01 10:00", 50_000),
+              ("A", "2026-01-15 10:00", 100_000), ("A", "2026-03-02 10:00", 200_000),
+              ("B", "2026-02-01 00:10", 300_000), ("C", "2026-02-20 10:00", 400_000)]  # fmt: skip
+    phones = {name: f"09140000{n:02d}" for n, name in enumerate(joined)}
+    with hub.db.transaction() as session:
+        for name, at in joined.items():
+            member = create_member(session, merchant_id, {"phone": phones[name], "name": name})
+            member.created_at = _hanoi(at)
+    for n, (name, at, total) in enumerate(orders):
+        with hub.db.transaction() as session:
+            record_order(hub, session, merchant_id, make_order(f"H{n}", total, phone=phones[name],
+                         placed_at=_hanoi(at)), source="shop", now=_hanoi(at))  # fmt: skip
+    report = run_report(hub, merchant_id, "customers", date(2026, 1, 1), date(2026, 3, 31),
+                        now=_hanoi("2026-04-01 09:00"))  # fmt: skip
+    # B joined at 23:30 on 31 January in Hanoi (January's cohort) and bought at 00:10 on
+    # 1 February; C joined at 00:30 on 1 February: February's cohort.
+    assert report["cohorts"] == [
+        {"cohort": "2026-01", "members": 2, "retention": ["0.5000", "0.5000", "0.5000"]},
+        {"cohort": "2026-02", "members": 1, "retention": ["1.0000", "0.0000"]},
+        {"cohort": "2026-03", "members": 1, "retention": ["0.0000"]},
+    ]
+    totals = report["totals"]
+    # The last 12 months: four orders of 1,000,000 in all from A, B and C; the 12 months
+    # before: A and E, of whom A bought again. Expected years 1 / (1 - 0.5) = 2.
+    assert totals["average_order_value"] == "250000.0000"
+    assert totals["orders_per_year"] == "1.3333"
+    assert totals["retention"] == "0.5000"
+    assert totals["predictive_clv"] == "666650.00"  # 250,000 x 1.3333 x 2
+    assert totals["repeat_rate"] == "0.3333"  # A bought twice in the period, B and C once

@@ -74,9 +74,12 @@ def run_report(
             code="report_not_found",
         )
     now = now or utcnow()
-    with hub.db.transaction() as session:
-        staleness.refresh(session, merchant_id)
     with hub.db.session() as session:
         tz = merchant_zone(session, merchant_id)
         within = period(tz, first, last, now.astimezone(tz).date())
+        stale = bool(staleness.stale_days(session, merchant_id))
+    if stale:
+        with hub.db.transaction() as session:
+            staleness.refresh(session, merchant_id)
+    with hub.db.session() as session:
         return report(session, merchant_id, within, now)

@@ -25,9 +25,10 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
+from sqlalchemy import Date
 from sqlalchemy import and_
 from sqlalchemy import case
-from sqlalchemy import exists
+from sqlalchemy import cast
 from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -121,15 +122,17 @@ def predictive_clv(session: Session, merchant_id: int, within: Period) -> dict[s
                func.count(func.distinct(Order.member_id)))
         .where(*_member_orders(merchant_id, year, end))
     ).one()  # fmt: skip
-    later = aliased(Order)
-    before_buyers, stayed = session.execute(
-        select(
-            func.count(func.distinct(Order.member_id)),
-            func.count(func.distinct(case((exists().where(
-                *_member_orders(merchant_id, year, end, later),
-                later.member_id == Order.member_id), Order.member_id)))),
-        ).where(*_member_orders(merchant_id, earlier, year))
-    ).one()  # fmt: skip
+    before = (
+        select(Order.member_id).where(*_member_orders(merchant_id, earlier, year)).distinct()
+    ).subquery()
+    after = (select(Order.member_id).where(*_member_orders(merchant_id, year, end)).distinct()
+             ).subquery()  # fmt: skip
+    before_buyers = session.scalar(select(func.count()).select_from(before))
+    stayed = session.scalar(
+        select(func.count()).select_from(
+            before.join(after, after.c.member_id == before.c.member_id)
+        )
+    )
     aov = _ratio(money(int(revenue)), orders)
     frequency = _ratio(orders, buyers)
     retention = _ratio(stayed, before_buyers)
@@ -147,30 +150,66 @@ def cohorts(session: Session, merchant_id: int, within: Period) -> list[dict[str
     """Members by month joined, with the share who ordered in each month since."""
     cohort_months = months(within)[-MAX_COHORTS:]
     start = max(within.start, _month_start(cohort_months[0], within))
-    rows = session.execute(
-        select(Member.id, Member.created_at, Order.placed_at)
-        .outerjoin(Order, and_(*_member_orders(merchant_id, start, within.end),
-                               Order.member_id == Member.id))
-        .where(Member.merchant_id == merchant_id, Member.merged_into_id.is_(None),
-               Member.created_at >= start, Member.created_at < within.end)
-    )  # fmt: skip
-    sizes: dict[date, set[int]] = defaultdict(set)
-    active: dict[tuple[date, date], set[int]] = defaultdict(set)
-    for member_id, joined, placed in rows:
-        cohort = joined.astimezone(within.tz).date().replace(day=1)
-        sizes[cohort].add(member_id)
-        if placed is not None:
-            active[(cohort, placed.astimezone(within.tz).date().replace(day=1))].add(member_id)
+    counts = _cohort_counts_pg if session.get_bind().dialect.name == "postgresql" else _counts
+    sizes, active = counts(session, merchant_id, within, start)
     found = []
     for cohort in cohort_months:
-        size = len(sizes.get(cohort, ()))
+        size = sizes.get(cohort, 0)
         later = [m for m in cohort_months if m >= cohort]
         found.append({
             "cohort": cohort.strftime("%Y-%m"),
             "members": size,
-            "retention": [_text(_ratio(len(active.get((cohort, m), ())), size)) for m in later],
+            "retention": [_text(_ratio(active.get((cohort, m), 0), size)) for m in later],
         })  # fmt: skip
     return found
+
+
+def _joined(merchant_id: int, start: datetime, end: datetime) -> list:
+    return [Member.merchant_id == merchant_id, Member.merged_into_id.is_(None),
+            Member.created_at >= start, Member.created_at < end]  # fmt: skip
+
+
+def _counts(session: Session, merchant_id: int, within: Period, start: datetime) -> tuple:
+    """Cohort sizes and (cohort, month) buyers, months taken in Python (SQLite)."""
+    rows = session.execute(
+        select(Member.id, Member.created_at, Order.placed_at)
+        .outerjoin(Order, and_(*_member_orders(merchant_id, start, within.end),
+                               Order.member_id == Member.id))
+        .where(*_joined(merchant_id, start, within.end))
+    )  # fmt: skip
+    members: dict[date, set[int]] = defaultdict(set)
+    buyers: dict[tuple[date, date], set[int]] = defaultdict(set)
+    for member_id, joined, placed in rows:
+        cohort = joined.astimezone(within.tz).date().replace(day=1)
+        members[cohort].add(member_id)
+        if placed is not None:
+            buyers[(cohort, placed.astimezone(within.tz).date().replace(day=1))].add(member_id)
+    return ({k: len(v) for k, v in members.items()}, {k: len(v) for k, v in buyers.items()})
+
+
+def _cohort_counts_pg(session: Session, merchant_id: int, within: Period, start: datetime):
+    """Cohort sizes and (cohort, month) buyers, counted by PostgreSQL in the merchant's zone."""
+    zone = within.tz.key
+
+    def month(column: Any) -> Any:
+        return cast(func.date_trunc("month", func.timezone(zone, column)), Date)
+
+    cohort = month(Member.created_at).label("cohort")
+    sizes = dict(
+        session.execute(
+            select(cohort, func.count()).where(*_joined(merchant_id, start, within.end))
+            .group_by(cohort)
+        ).all()
+    )  # fmt: skip
+    bought = month(Order.placed_at).label("bought")
+    rows = session.execute(
+        select(cohort, bought, func.count(func.distinct(Member.id)))
+        .join(Order, Order.member_id == Member.id)
+        .where(*_joined(merchant_id, start, within.end),
+               *_member_orders(merchant_id, start, within.end))
+        .group_by(cohort, bought)
+    )  # fmt: skip
+    return sizes, {(c, b): n for c, b, n in rows}
 
 
 def _month_start(month: date, within: Period) -> datetime:

@@ -11,6 +11,7 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
+from sqlalchemy import case
 from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -134,16 +135,20 @@ def _money(amount: Decimal) -> Decimal:
 
 def expiring(session: Session, merchant_id: int, now: datetime) -> dict[str, int]:
     """Points left in live lots that expire within 30, 60 and 90 days of ``now``."""
-    found = {}
-    for days in EXPIRY_HORIZONS:
-        found[str(days)] = int(
-            session.scalar(
-                select(func.coalesce(func.sum(PointLot.remaining), 0)).where(
-                    PointLot.merchant_id == merchant_id,
-                    PointLot.remaining > 0,
-                    PointLot.expires_at > now,
-                    PointLot.expires_at <= now + timedelta(days=days),
-                )
-            )
+    sums = [
+        func.coalesce(
+            func.sum(case((PointLot.expires_at <= now + timedelta(days=days),
+                           PointLot.remaining), else_=0)),
+            0,
         )
-    return found
+        for days in EXPIRY_HORIZONS
+    ]  # fmt: skip
+    found = session.execute(
+        select(*sums).where(
+            PointLot.merchant_id == merchant_id,
+            PointLot.remaining > 0,
+            PointLot.expires_at > now,
+            PointLot.expires_at <= now + timedelta(days=max(EXPIRY_HORIZONS)),
+        )
+    ).one()
+    return {str(days): int(n) for days, n in zip(EXPIRY_HORIZONS, found, strict=True)}
