@@ -3,6 +3,7 @@
     .venv/bin/python -m bench.ledger [--orders 6000] [--processes 2] [--batch 1]
                                      [--redemptions 6000] [--threads 8]
                                      [--clients processes|threads|both]
+                                     [--rollups on|off|compare]
 
 1. Accruals across many members: paid orders recorded through
    ``hub.orders.batches.record_orders`` (member matched by phone, order and lines
@@ -24,6 +25,11 @@
    events, the voucher linked to its entry; events marked dispatched after
    commit), from as many clients; beside psycopg issuing the same statements
    in the same order, its debit written as the raw debit of 2. is.
+
+``--rollups compare`` measures what keeping the reports' rollups costs the
+accruals: the same accrual run without them (``HUB_REPORT_ROLLUPS`` off and
+the indexes the rollups read by dropped) and with them, twice each in turn,
+printing the ratio of the best runs (target: at least 0.90).
 
 Events are written and marked dispatched as in production; no plugin
 ``handle_event`` runs (in production those are jobs on other workers), so
@@ -694,6 +700,12 @@ def main() -> None:
     )
     parser.add_argument("--measure", choices=("accruals", "redemptions", "both"), default="both")
     parser.add_argument(
+        "--rollups",
+        choices=("on", "off", "compare"),
+        default="on",
+        help="keep the reports' rollups (on), not (off), or measure accruals both ways",
+    )
+    parser.add_argument(
         "--async-commit",
         action="store_true",
         help="run both sides with synchronous_commit=off: the code's cost without disk flushes",
@@ -715,7 +727,10 @@ def main() -> None:
     try:
         migrate(url)
         merchant_id, hot = set_up(url, args.members)
-        if args.measure != "redemptions":
+        if args.rollups == "compare":
+            rollup_cost(args, url, raw_url, merchant_id)
+        elif args.measure != "redemptions":
+            CONFIG["HUB_REPORT_ROLLUPS"] = args.rollups == "on"
             accruals(args, url, raw_url, merchant_id)
         if args.measure != "accruals":
             redemptions(args, url, raw_url, hot)
@@ -746,6 +761,43 @@ def accruals(args, url: str, raw_url: str, merchant_id: int) -> None:
     print(f"  {'record_order ' if args.batch == 1 else 'record_orders'} {real:8.0f}/s")
     print(f"  raw SQL       {raw:8.0f}/s")
     print(f"  ratio         {real / raw:8.2f}   (target: >= 1,000/s and >= 0.50)")
+
+
+#: The indexes migration 0009 adds for the rollups' per-day recompute, on tables accruals write.
+ROLLUP_INDEXES = {
+    "ix_point_entries_merchant_created": "point_entries (merchant_id, created_at)",
+    "ix_members_merchant_created": "members (merchant_id, created_at)",
+}
+
+
+def _rollup_indexes(raw_url: str, present: bool) -> None:
+    with psycopg.connect(raw_url, autocommit=True) as conn:
+        for name, on in ROLLUP_INDEXES.items():
+            if present:
+                conn.execute(f"CREATE INDEX IF NOT EXISTS {name} ON {on}")
+            else:
+                conn.execute(f"DROP INDEX IF EXISTS {name}")
+
+
+def rollup_cost(args, url: str, raw_url: str, merchant_id: int) -> None:
+    """Accruals without the rollups and with them, twice each in turn; print the ratio."""
+    common = (args.orders, args.members, args.processes, args.batch)
+    run_processes(_real_accruals, url, merchant_id, "warm", 200, args.members, 1, 1)
+    best = {False: 0.0, True: 0.0}
+    for turn in range(2):
+        for rollups in (False, True):
+            _rollup_indexes(raw_url, rollups)
+            CONFIG["HUB_REPORT_ROLLUPS"] = rollups
+            tag = f"{'on' if rollups else 'off'}{turn}"
+            rate = run_processes(_real_accruals, url, merchant_id, tag, *common)
+            best[rollups] = max(best[rollups], rate)
+    print(
+        f"accruals with and without the reports' rollups ({args.processes} processes, "
+        f"{args.batch} orders per transaction, {args.orders} orders a run, best of 2)"
+    )
+    print(f"  without rollups {best[False]:8.0f}/s")
+    print(f"  with rollups    {best[True]:8.0f}/s")
+    print(f"  ratio           {best[True] / best[False]:8.2f}   (target: >= 0.90)")
 
 
 WHAT = {

@@ -17,6 +17,7 @@ from hub.errors import StartupError
 from hub.logs import configure_logging
 from hub.pluginmanager import make_plugin_manager
 from hub.registry import Connector
+from hub.reports import staleness
 from hub.sessions import LazyCookieSessions
 
 
@@ -49,6 +50,8 @@ def create_app(
     hub = Hub(app, settings, pm)
     app.extensions["hub"] = hub
     events.install(hub)
+    if settings["HUB_REPORT_ROLLUPS"]:
+        staleness.install(hub)  # reports' rollups follow every committed change
     _register_connectors(hub)
 
     from hub.api import init_api

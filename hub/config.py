@@ -35,6 +35,7 @@ DEFAULTS: dict[str, Any] = {
     "HUB_METRICS_TOKEN": None,  # bearer token for /metrics; None: loopback requests only
     "HUB_LOG_FORMAT": "text",  # text, or json: one JSON object a line
     "HUB_PASSWORD_HASH_PROFILE": "default",  # argon2 cost of staff passwords; test: cheapest
+    "HUB_REPORT_ROLLUPS": True,  # mark the reports' days stale as changes commit (benchmarks: off)
 }
 
 _BOOL = {"1": True, "true": True, "yes": True, "on": True}

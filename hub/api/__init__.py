@@ -124,6 +124,8 @@ def _core_blueprints() -> list:
     from hub.api.points import blp as points_blp
     from hub.api.program import blp as program_blp
     from hub.api.refunds import blp as refunds_blp
+    from hub.api.reports import blp as reports_blp
+    from hub.api.reports import exports_blp
     from hub.api.rewards import blp as rewards_blp
     from hub.api.rewards import redemptions_blp
     from hub.api.segments import blp as segments_blp
@@ -150,6 +152,8 @@ def _core_blueprints() -> list:
         member_vouchers_blp,
         segments_blp,
         campaigns_blp,
+        reports_blp,
+        exports_blp,
         jobs_blp,
     ]
 

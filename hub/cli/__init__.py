@@ -1,4 +1,5 @@
-"""The ``hub`` command line: serve, worker, database, merchants, keys, imports, plugins.
+"""The ``hub`` command line: serve, worker, database, merchants, keys, imports, exports,
+reports, plugins.
 
 The commands live on the app's own CLI group (``create_app`` adds them, and
 plugins add theirs through ``register_commands``), so ``flask``'s test runner
@@ -19,6 +20,8 @@ from hub.cli.group import hub_version
 from hub.cli.imports import import_group
 from hub.cli.jobs import jobs_group
 from hub.cli.plugin_new import plugin_group
+from hub.cli.reports import export_group
+from hub.cli.reports import reports_group
 from hub.cli.runtime import cron_command
 from hub.cli.runtime import demo
 from hub.cli.runtime import serve
@@ -36,6 +39,8 @@ COMMANDS = (
     plugins_command,
     plugin_group,
     import_group,
+    export_group,
+    reports_group,
     jobs_group,
 )
 

@@ -42,6 +42,7 @@ CORE_PAGES = (
     NavEntry("messages", "console.messages", _l("Messages"), "manager"),
     NavEntry("segments", "console.segments_page", _l("Segments"), "manager"),
     NavEntry("campaigns", "console.campaigns_page", _l("Campaigns"), "manager"),
+    NavEntry("reports", "console.reports", _l("Reports"), "manager"),
     NavEntry("counter", "console.counter", _l("Counter"), "cashier"),
     NavEntry("staff", "console.staff", _l("Staff"), "owner"),
     NavEntry("api_keys", "console.api_keys", _l("API keys"), "owner"),

@@ -24,6 +24,8 @@ from hub.models.orders import Order
 from hub.models.orders import OrderLine
 from hub.models.program import ProgramVersion
 from hub.models.refunds import OrderRefund
+from hub.models.reports import ReportDay
+from hub.models.reports import ReportStaleDay
 from hub.models.rewards import Reward
 from hub.models.rewards import Voucher
 from hub.models.segments import Segment
@@ -62,6 +64,8 @@ __all__ = [
     "PointEntry",
     "PointLot",
     "ProgramVersion",
+    "ReportDay",
+    "ReportStaleDay",
     "Reward",
     "Segment",
     "SignInFailure",

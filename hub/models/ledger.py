@@ -36,6 +36,8 @@ class PointEntry(Model):
         UniqueConstraint("merchant_id", "key"),
         Index("ix_point_entries_member", "member_id", "id"),
         Index("ix_point_entries_order", "order_id"),
+        # Reports recompute a merchant's day from the entries posted in it.
+        Index("ix_point_entries_merchant_created", "merchant_id", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)

@@ -39,6 +39,8 @@ class Member(Model):
         UniqueConstraint("merchant_id", "email"),
         UniqueConstraint("merchant_id", "code"),
         Index("ix_members_merchant_name", "merchant_id", "name"),
+        # Reports count a merchant's members by the day they joined.
+        Index("ix_members_merchant_created", "merchant_id", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import BigInteger
 from sqlalchemy import ForeignKey
+from sqlalchemy import Index
 from sqlalchemy import String
 from sqlalchemy import UniqueConstraint
 from sqlalchemy.orm import Mapped
@@ -39,6 +40,8 @@ class OrderRefund(Model):
             "external_id",
             name="uq_order_refunds_source_order_refund",
         ),
+        # Reports sum a merchant's refunds by the day they were made.
+        Index("ix_order_refunds_merchant_refunded", "merchant_id", "refunded_at"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)

@@ -70,6 +70,8 @@ class Voucher(Model):
         UniqueConstraint("merchant_id", "code"),
         Index("ix_vouchers_member", "member_id", "id"),
         Index("ix_vouchers_expiry", "status", "expires_at"),
+        # Reports: whether an order used a voucher.
+        Index("ix_vouchers_used_order", "used_order_id"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)

@@ -22,7 +22,8 @@ one member are serialised by a row lock on the member (PostgreSQL
 be spent twice.
 
 The ledger keeps the set of members a transaction changed
-(``changed_members``), for caches that must drop what they hold about them.
+(``changed_members``), for caches that must drop what they hold about them,
+and when it wrote entries (``posted_moments``), for figures kept by day.
 Every function takes ``now`` for the moment it acts at (default: the clock),
 so a job, a replay or a test can say which time it means.
 """
@@ -182,6 +183,11 @@ class Balance:
 def changed_members(session: Session) -> set[tuple[int, int]]:
     """``(merchant id, member id)`` of each member whose ledger the transaction changed so far."""
     return ledgers(session).changed
+
+
+def posted_moments(session: Session) -> set[tuple[int, datetime]]:
+    """``(merchant id, time)`` at which the transaction wrote entries so far."""
+    return ledgers(session).posted
 
 
 def existing_entry(session: Session, merchant_id: int, key: str) -> PointEntry | None:

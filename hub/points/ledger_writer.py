@@ -99,10 +99,15 @@ class LiveLot:
 
 @dataclass
 class Ledgers:
-    """What the ledger knows in one transaction: locked members' totals, members changed."""
+    """What the ledger knows in one transaction: locked members' totals, members changed.
+
+    ``posted`` holds ``(merchant id, time)`` of the entries written, for
+    listeners that keep figures by day (reports).
+    """
 
     held: dict[int, Totals] = field(default_factory=dict)
     changed: set[tuple[int, int]] = field(default_factory=set)
+    posted: set[tuple[int, datetime]] = field(default_factory=set)
 
 
 def ledgers(session: Session) -> Ledgers:
@@ -187,6 +192,7 @@ class Writer:
         self.session.add(entry)
         self.state.held[member.id].balance += entry.points
         self.state.changed.add((member.merchant_id, member.id))
+        self.state.posted.add((member.merchant_id, self.now))
         self._expire_loaded(PointLot, lot_ids, ("remaining",))
         self._expire_loaded(Member, (member.id,), _TOTALS)
 
@@ -213,6 +219,7 @@ class Writer:
 
     def _write_entries(self) -> None:
         rows = [row for _, row in self._entries]
+        self.state.posted.update((row["merchant_id"], self.now) for row in rows)
         if len(rows) == 1:
             ids = [self.session.connection().execute(_INSERT_ENTRY, rows[0]).scalar_one()]
         else:
