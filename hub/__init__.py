@@ -113,8 +113,11 @@ from hub.points.program import ProgramRule
 from hub.points.program import ProgramsInForce
 from hub.points.program import program_for
 from hub.records import apply_record
+from hub.registry import AccessKey
 from hub.registry import Connector
 from hub.registry import ConsolePage
+from hub.registry import DeliveryHealth
+from hub.registry import IssuedAccessKey
 from hub.registry import UnknownConnector
 from hub.rewards.catalog import get_reward
 from hub.rewards.catalog import list_rewards
@@ -155,6 +158,7 @@ from hub.widget.state import member_qr_svg
 __version__ = "0.1.0"
 
 __all__ = [
+    "AccessKey",
     "Address",
     "AddressPolicy",
     "AnswerTooLarge",
@@ -169,6 +173,7 @@ __all__ = [
     "Customer",
     "CustomerDataRequest",
     "CustomerRedaction",
+    "DeliveryHealth",
     "DeliveryReceipt",
     "Event",
     "Gateway",
@@ -179,6 +184,7 @@ __all__ = [
     "Hub",
     "HubError",
     "InboundMessage",
+    "IssuedAccessKey",
     "JSONType",
     "JobCall",
     "LoopbackServer",

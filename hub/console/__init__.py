@@ -10,6 +10,8 @@ from __future__ import annotations
 from flask import Flask
 
 from hub.console import auth_views  # noqa: F401 - routes
+from hub.console import connection_actions  # noqa: F401 - routes
+from hub.console import connection_views  # noqa: F401 - routes
 from hub.console import import_views  # noqa: F401 - routes
 from hub.console import member_views  # noqa: F401 - routes
 from hub.console import members_views  # noqa: F401 - routes
