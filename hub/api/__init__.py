@@ -113,6 +113,7 @@ _SPEC_SETTINGS = {
 
 def _core_blueprints() -> list:
     """The core's API blueprints, in the order the API reference lists them."""
+    from hub.api.audit import blp as audit_blp
     from hub.api.connections import blp as connections_blp
     from hub.api.imports import blp as imports_blp
     from hub.api.jobs import blp as jobs_blp
@@ -149,6 +150,7 @@ def _core_blueprints() -> list:
         member_vouchers_blp,
         segments_blp,
         jobs_blp,
+        audit_blp,
     ]
 
 

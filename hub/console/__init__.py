@@ -20,6 +20,7 @@ from hub.console import overview_views  # noqa: F401 - routes
 from hub.console import program_views  # noqa: F401 - routes
 from hub.console import rewards_views  # noqa: F401 - routes
 from hub.console import settings_views  # noqa: F401 - routes
+from hub.console import shop_views  # noqa: F401 - routes
 from hub.console import tier_views  # noqa: F401 - routes
 from hub.console import widget_views  # noqa: F401 - routes
 from hub.console.i18n import init_i18n
