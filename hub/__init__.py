@@ -30,6 +30,10 @@ from hub.connection_settings import Secret
 from hub.connection_settings import SecretsSchema
 from hub.connection_settings import StorefrontSettingsSchema
 from hub.connection_settings import Text as SettingText
+from hub.console.web import plugin_blueprint as console_blueprint
+from hub.console.web import render as render_console_page
+from hub.console.web import requires as console_requires
+from hub.console.web import user as console_user
 from hub.core import Hub
 from hub.core import current_hub
 from hub.db import JSONType
@@ -247,6 +251,9 @@ __all__ = [
     "check_outside_url",
     "claim_install",
     "connection_secrets",
+    "console_blueprint",
+    "console_requires",
+    "console_user",
     "count_metric",
     "count_segment_members",
     "counted_orders",
@@ -289,6 +296,7 @@ __all__ = [
     "refresh_connection_secrets",
     "register_api_blueprint",
     "register_gauges",
+    "render_console_page",
     "rule_awarded",
     "run_backfill",
     "segment_members",

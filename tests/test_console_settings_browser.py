@@ -1,4 +1,4 @@
-"""Shop settings and the audit log in Debian's Chromium: vi and en, desktop and phone, axe."""
+"""Shop settings, the audit log and outbound webhooks in Chromium: vi and en, two widths, axe."""
 
 from __future__ import annotations
 
@@ -14,6 +14,11 @@ pytestmark = pytest.mark.db_agnostic
 
 
 @pytest.fixture
+def hub_config():
+    return {"HUB_WEBHOOKS_ALLOW_LOOPBACK": True}
+
+
+@pytest.fixture
 def server(app):
     thread = ServerThread(app)
     yield thread
@@ -25,6 +30,10 @@ def server(app):
 def test_settings_and_audit_pages_render(browser, server, hub, merchant, api, locale, width):
     api.post("/api/v1/connections", json={"connector": "custom", "name": "Web Trà Sen"})
     api.patch("/api/v1/merchant", json={"name": "Cửa hàng Hoa Mai"})
+    hook = api.post(
+        "/api/v1/webhook-endpoints",
+        json={"url": "http://127.0.0.1:9/crm", "event_types": ["*"], "description": "CRM"},
+    ).json
     person = make_staff(hub, merchant.id, "owner")
     viewport = dict(zip(("width", "height"), WIDTHS[width], strict=True))
     page = browser.new_page(viewport=viewport)
@@ -35,7 +44,13 @@ def test_settings_and_audit_pages_render(browser, server, hub, merchant, api, lo
         page.fill("#password", PASSWORD)
         page.locator("form.stack button").click()
         page.wait_for_load_state()
-        for key, path in (("shop", "/console/settings"), ("audit", "/console/settings/audit")):
+        pages = (
+            ("shop", "/console/settings"),
+            ("audit", "/console/settings/audit"),
+            ("webhooks", "/console/settings/webhooks"),
+            ("webhook", f"/console/settings/webhooks/{hook['id']}"),
+        )
+        for key, path in pages:
             page.goto(server.url + path)
             assert page.locator("h1").count() == 1
             name = f"console-settings-{key}-{locale}-{width}"
@@ -43,6 +58,7 @@ def test_settings_and_audit_pages_render(browser, server, hub, merchant, api, lo
             width_px = page.evaluate("document.documentElement.scrollWidth")
             assert width_px <= WIDTHS[width][0], f"{name} scrolls sideways ({width_px}px)"
             check_accessibility(page, name)
+        page.goto(server.url + "/console/settings/audit")
         assert "connection.created" in page.content()
     finally:
         page.close()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from hub import ConsolePage
 from hub import PeriodicJob
 from hub import hookimpl
 from hub import register_api_blueprint
@@ -21,8 +22,17 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 
 @hookimpl
 def register_blueprints(hub):
+    from webhooks.console import bp as console_blueprint
+
     register_api_blueprint(hub.app, api_blueprint)
-    return []
+    return [console_blueprint]
+
+
+@hookimpl
+def register_console_pages(hub):
+    """The Outbound webhooks page, for owners (its strings are in the console's catalogues)."""
+    title = {"vi": "Webhook gửi đi", "en": "Outbound webhooks"}
+    return [ConsolePage("webhooks", "webhooks_console.endpoints", title, "owner")]
 
 
 @hookimpl
