@@ -30,8 +30,10 @@ from hub.connection_settings import Secret
 from hub.connection_settings import SecretsSchema
 from hub.connection_settings import StorefrontSettingsSchema
 from hub.connection_settings import Text as SettingText
+from hub.console.web import plugin_blueprint as console_blueprint
 from hub.console.web import render as render_console_page
 from hub.console.web import requires as console_requires
+from hub.console.web import user as console_user
 from hub.core import Hub
 from hub.core import current_hub
 from hub.db import JSONType
@@ -117,8 +119,11 @@ from hub.points.program import ProgramRule
 from hub.points.program import ProgramsInForce
 from hub.points.program import program_for
 from hub.records import apply_record
+from hub.registry import AccessKey
 from hub.registry import Connector
 from hub.registry import ConsolePage
+from hub.registry import DeliveryHealth
+from hub.registry import IssuedAccessKey
 from hub.registry import UnknownConnector
 from hub.rewards.catalog import get_reward
 from hub.rewards.catalog import list_rewards
@@ -190,7 +195,9 @@ __all__ = [
     "JobCall",
     "PeriodicJob",
     "__version__",
+    "console_blueprint",
     "console_requires",
+    "console_user",
     "count_metric",
     "current_hub",
     "hookimpl",
@@ -291,9 +298,12 @@ __all__ += [
 ]
 # -- Connectors and their settings
 __all__ += [
+    "AccessKey",
     "ConnectionSettingsSchema",
     "Connector",
+    "DeliveryHealth",
     "GatewaySettingsSchema",
+    "IssuedAccessKey",
     "Secret",
     "SecretsSchema",
     "SettingFlag",

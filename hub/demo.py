@@ -145,7 +145,9 @@ def seed_demo(
         merchant = session.scalars(select(Merchant).where(Merchant.name == DEMO_SHOP)).first()
         if merchant is not None:
             connection = session.scalars(
-                select(Connection).where(Connection.merchant_id == merchant.id)
+                select(Connection)
+                .where(Connection.merchant_id == merchant.id, Connection.connector == "api")
+                .order_by(Connection.id)
             ).first()
             return DemoShop(merchant.id, connection.id, None, members, created=False)
     with hub.db.transaction() as session:
@@ -224,6 +226,44 @@ def _seed_members(hub: Hub, merchant_id: int, connection_id: int, count: int, pr
                 )
                 record_order(hub, session, merchant_id, order, connection_id=connection_id)
         progress(1)
+
+
+DEMO_TILL = "Demo till"
+
+
+@dataclass(frozen=True)
+class DemoCounter:
+    connection_id: int
+    cashier_path: str
+    till_key: str
+
+
+def demo_counter(hub: Hub, merchant_id: int) -> DemoCounter | None:
+    """The demo's counter (a POS connection) with a fresh till key; None without the POS plugin.
+
+    Each run revokes the demo till's earlier key and makes a new one, through the
+    connector's key methods (those of the console and ``/api/v1/pos``): a key is
+    shown once, so a run that prints a way in makes one.
+    """
+    connector = hub.connectors.get("pos")
+    if connector is None:
+        return None
+    with hub.db.transaction() as session:
+        connection = session.scalars(
+            select(Connection)
+            .where(Connection.merchant_id == merchant_id, Connection.connector == "pos")
+            .order_by(Connection.id)
+        ).first()
+        if connection is None:
+            connection = create_connection(
+                hub, session, merchant_id, connector="pos", name="Quầy Demo", actor="demo"
+            )
+        for key in connector.access_keys(hub, session, connection) or []:
+            if key.name == DEMO_TILL and key.revoked_at is None:
+                connector.revoke_access_key(hub, session, connection, key.id, "demo")
+        issued = connector.issue_access_key(hub, session, connection, DEMO_TILL, "demo")
+        path = connector.device_url(hub, connection) or ""
+        return DemoCounter(connection.id, path, issued.secret)
 
 
 DEMO_OWNER = "owner@demo.hub.invalid"

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from hub.points.program import ProgramRule
     from hub.registry import Connector
     from hub.registry import ConsolePage
+    from hub.registry import DeliveryHealth
     from hub.segments.conditions import SegmentCondition
     from hub.tiers import TierStats
 
@@ -166,6 +167,31 @@ def check_redemption(hub: Hub, session: Session, member: Member, reward: Reward)
     before any points move; a reason makes the API answer 422
     ``redemption_refused`` with it as the message. Stops at the first reason.
     Runs in: request, inside the redemption's transaction; no network I/O.
+    """
+
+
+# ---------------------------------------------------------------------------
+# Connections: inbound deliveries as the merchant sees them, request
+# ---------------------------------------------------------------------------
+
+
+@hookspec
+def connection_health(
+    hub: Hub, session: Session, merchant_id: int, connection_ids: list[int]
+) -> dict[int, DeliveryHealth] | None:
+    """Return the health of the merchant's connections' inbound deliveries, by connection id.
+
+    Answers of several plugins for one connection are added up. Database reads only.
+    Runs in: request (the Connections page, ``GET /api/v1/connections/<id>/health``).
+    """
+
+
+@hookspec(firstresult=True)
+def replay_failed_deliveries(hub: Hub, merchant_id: int, connection_id: int) -> int | None:
+    """Queue a connection's inbound deliveries that failed for good again; return how many.
+
+    Stops at the first answer that is not None. Enqueues jobs, no network I/O.
+    Runs in: request (the Connections page, ``POST /api/v1/connections/<id>/replay``).
     """
 
 

@@ -9,6 +9,7 @@ connection, so a connector's methods never check whose connection they got.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING
 from typing import Any
 from typing import ClassVar
@@ -19,6 +20,7 @@ from hub.errors import PermanentError
 if TYPE_CHECKING:
     from flask import Request
     from marshmallow import Schema
+    from sqlalchemy.orm import Session
     from werkzeug.datastructures import Headers
 
     from hub.core import Hub
@@ -59,6 +61,8 @@ class Connector:
     secrets_schema: ClassVar[type[Schema] | None] = None
     #: What the connector sends messages through, for messaging connectors.
     gateway: Gateway | None = None
+    #: What a merchant types to start an OAuth install (``("shop",)``), for ``install_link``.
+    install_fields: ClassVar[tuple[str, ...]] = ()
 
     # -- inbound webhooks: request, no network I/O -------------------------------
     # The intake calls these in front of Flask: with an app context and no request
@@ -133,8 +137,82 @@ class Connector:
         """
         return None
 
+    # -- the merchant's side: request, no network I/O -------------------------------
+
+    def install_link(self, hub: Hub, merchant_id: int, data: dict[str, str]) -> str | None:
+        """Return the address that starts an OAuth install of a store for the merchant.
+
+        ``data`` holds the ``install_fields`` the merchant typed; raise
+        ``ValidationError`` for a value the platform cannot take. None when
+        the connector has no OAuth install (connections are made with
+        settings and secrets).
+        """
+        return None
+
+    def access_keys(
+        self, hub: Hub, session: Session, connection: Connection
+    ) -> list[AccessKey] | None:
+        """List the keys the connection's own devices (tills) sign in with, newest first.
+
+        Never the keys themselves. None when the connector's devices take no keys.
+        """
+        return None
+
+    def issue_access_key(
+        self, hub: Hub, session: Session, connection: Connection, name: str, actor: str
+    ) -> IssuedAccessKey:
+        """Make a key for the connection's devices; the answer is the only time it is shown."""
+        raise PermanentError(f"the {self.name} connector takes no access keys")
+
+    def revoke_access_key(
+        self, hub: Hub, session: Session, connection: Connection, key_id: int, actor: str
+    ) -> None:
+        """Revoke one of the connection's keys at once; an unknown id raises ``NotFound``."""
+        raise PermanentError(f"the {self.name} connector takes no access keys")
+
+    def device_url(self, hub: Hub, connection: Connection) -> str | None:
+        """Return the path of the page the connection's devices open (a cashier page), or None."""
+        return None
+
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name!r}>"
+
+
+@dataclass(frozen=True)
+class AccessKey:
+    """One key of a connection's devices, as a merchant sees it: never the key itself."""
+
+    id: int
+    name: str
+    prefix: str
+    created_at: datetime
+    revoked_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class IssuedAccessKey:
+    """A key just made: ``secret`` is shown to the merchant this once and stored hashed."""
+
+    id: int
+    name: str
+    prefix: str
+    secret: str
+
+
+@dataclass(frozen=True)
+class DeliveryHealth:
+    """How a connection's inbound deliveries are doing, for the merchant's Connections page.
+
+    ``backlog`` counts deliveries waiting to be processed, ``failed`` those
+    that failed for good (a replay queues them again); ``last_error`` is the
+    reason the latest of those failed.
+    """
+
+    last_received_at: datetime | None = None
+    backlog: int = 0
+    failed: int = 0
+    last_error: str | None = None
+    last_error_at: datetime | None = None
 
 
 class UnknownConnector(NotFound):

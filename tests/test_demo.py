@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from hub.demo import DEMO_SHOP
 from hub.demo import bp
+from hub.models import Connection
 from hub.models import Member
 from hub.models import Merchant
 from hub.models import Order
@@ -45,8 +46,9 @@ def test_demo_creates_a_shop_with_tiers_rewards_members_and_orders(runner, hub, 
 def test_running_the_demo_again_changes_nothing(runner, hub):
     runner.invoke(args=["demo", "--members", "5", "--no-serve"])
     again = runner.invoke(args=["demo", "--members", "5", "--no-serve"])
-    assert "already there" in again.output
+    assert "(ready; new sign-in link and till key below)" in again.output
     assert "API key" not in again.output
+    assert "Console as the owner:" in again.output and "Till key:" in again.output
     with hub.db.session() as session:
         assert session.scalar(select(func.count()).select_from(Member)) == 5
 
@@ -66,3 +68,21 @@ def test_demo_storefront_embeds_the_widget_with_a_signed_token(runner, app, clie
     ).json
     assert state["member"]["points"]["available"] > 0
     assert state["shop"] == DEMO_SHOP
+
+
+def test_demo_prints_the_cashier_page_and_a_till_key_that_opens_it(runner, app, hub):
+    first = runner.invoke(args=["demo", "--members", "2", "--no-serve"])
+    assert "Cashier page:            http://127.0.0.1:8000/pos/cashier" in first.output
+    old_key = re.search(r"Till key: +(\S+)", first.output).group(1)
+    again = runner.invoke(args=["demo", "--members", "2", "--no-serve"])
+    new_key = re.search(r"Till key: +(\S+)", again.output).group(1)
+    assert new_key != old_key
+
+    client = app.test_client()
+    lookup = {"Authorization": f"Bearer {new_key}"}
+    assert client.get("/pos/v1/me", headers=lookup).status_code == 200
+    revoked = {"Authorization": f"Bearer {old_key}"}
+    assert client.get("/pos/v1/me", headers=revoked).status_code == 401
+    with hub.db.session() as session:
+        counters = session.scalars(select(Connection).where(Connection.connector == "pos")).all()
+    assert len(counters) == 1

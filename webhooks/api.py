@@ -19,6 +19,7 @@ from hub import current_hub
 from webhooks import outbound
 from webhooks.endpoints import create_endpoint
 from webhooks.endpoints import delete_endpoint
+from webhooks.endpoints import endpoint_deliveries
 from webhooks.endpoints import get_endpoint
 from webhooks.endpoints import list_endpoints
 from webhooks.endpoints import rotate_secret
@@ -209,11 +210,9 @@ class EndpointDeliveries(MethodView):
         limit = args["limit"]
         before = _decode_cursor(args["cursor"])
         with current_hub().db.session() as session:
-            get_endpoint(session, g.merchant_id, endpoint_id)
-            query = select(WebhookDelivery).where(WebhookDelivery.endpoint_id == endpoint_id)
-            if before is not None:
-                query = query.where(WebhookDelivery.id < before)
-            rows = list(session.scalars(query.order_by(WebhookDelivery.id.desc()).limit(limit)))
+            rows = endpoint_deliveries(
+                session, g.merchant_id, endpoint_id, before_id=before, limit=limit
+            )
             data = [_delivery_view(session, row) for row in rows]
         return {"data": data, "next_cursor": _next_cursor(rows, limit)}
 

@@ -19,6 +19,7 @@ from hub import check_outside_url
 from hub import emit
 from hub import record_audit
 from hub import utcnow
+from webhooks.models import WebhookDelivery
 from webhooks.models import WebhookEndpoint
 from webhooks.signing import new_secret
 
@@ -82,6 +83,17 @@ def list_endpoints(
     if after_id is not None:
         query = query.where(WebhookEndpoint.id > after_id)
     return list(session.scalars(query.order_by(WebhookEndpoint.id).limit(limit)))
+
+
+def endpoint_deliveries(
+    session: Session, merchant_id: int, endpoint_id: int, *, before_id: int | None, limit: int
+) -> list[WebhookDelivery]:
+    """The endpoint's deliveries, newest first, a page at a time (the API's and the console's)."""
+    get_endpoint(session, merchant_id, endpoint_id)
+    query = select(WebhookDelivery).where(WebhookDelivery.endpoint_id == endpoint_id)
+    if before_id is not None:
+        query = query.where(WebhookDelivery.id < before_id)
+    return list(session.scalars(query.order_by(WebhookDelivery.id.desc()).limit(limit)))
 
 
 def create_endpoint(

@@ -66,6 +66,15 @@ class InboxEntry(Model):
             postgresql_where=text("status = 'pending'"),
             sqlite_where=text("status = 'pending'"),
         ),
+        # The Connections page counts a connection's failed rows and reads the latest
+        # reason; failures are few, so the index costs a normal delivery nothing.
+        Index(
+            "ix_webhook_inbox_failed",
+            "connection_id",
+            "id",
+            postgresql_where=text("status = 'failed'"),
+            sqlite_where=text("status = 'failed'"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)

@@ -48,6 +48,13 @@ class HaravanConnector(StoreConnector):
     #: App webhooks all reach ``/webhooks/haravan``; this header names the shop.
     install_header = "X-Haravan-Org-Id"
 
+    def install_link(self, hub, merchant_id, data):
+        from connectors.haravan.web import WEB
+        from connectors.haravan.web import connect_link
+
+        WEB.app(hub)
+        return connect_link(hub, merchant_id, {"name": ""})
+
     def verify_webhook(self, hub, connection, headers, body):
         legacy = bool((connection.settings or {}).get("legacy_hmac_sha1"))
         return signing.verify(webhook_secrets(hub, connection), headers, body, legacy=legacy)

@@ -60,11 +60,12 @@ class HaravanConnectSchema(Schema):
     name = fields.Str(load_default="")
 
 
-def _connect(hub: Hub, merchant_id: int, data: dict) -> str:
+def connect_link(hub: Hub, merchant_id: int, data: dict) -> str:
+    """The link that starts a Haravan install for the merchant (API and console alike)."""
     return WEB.start_link(hub, merchant_id, name=data["name"])
 
 
-api = WEB.api_blueprint(HaravanConnectSchema, _connect)
+api = WEB.api_blueprint(HaravanConnectSchema, connect_link)
 
 
 def _accounts(config: dict) -> str:

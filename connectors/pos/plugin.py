@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from connectors.pos import keys
 from connectors.pos import models  # noqa: F401 - registers the tables on hub.Model
 from connectors.pos.admin_api import blp as admin_blueprint
 from connectors.pos.api import bp as counter_blueprint
@@ -16,8 +17,10 @@ from connectors.pos.cashier import bp as cashier_blueprint
 from connectors.pos.keys import CONNECTOR
 from connectors.pos.sales import MEMBER_REF
 from connectors.pos.settings import PosSettingsSchema
+from hub import AccessKey
 from hub import Connection
 from hub import Connector
+from hub import IssuedAccessKey
 from hub import Member
 from hub import hookimpl
 from hub import register_api_blueprint
@@ -37,6 +40,27 @@ class PosConnector(Connector):
         "cashier page at /pos/cashier does the same in a browser."
     )
     settings_schema = PosSettingsSchema
+
+    # The same key functions answer /api/v1/pos/connections/<id>/keys.
+
+    def access_keys(self, hub, session, connection):
+        rows = keys.list_keys(session, connection.merchant_id, connection.id)
+        return [
+            AccessKey(row.id, row.name, row.prefix, row.created_at, row.revoked_at)
+            for row in reversed(rows)
+        ]
+
+    def issue_access_key(self, hub, session, connection, name, actor):
+        issued = keys.issue_key(
+            session, connection.merchant_id, connection.id, name=name, actor=actor
+        )
+        return IssuedAccessKey(issued.id, issued.name, issued.prefix, issued.key)
+
+    def revoke_access_key(self, hub, session, connection, key_id, actor):
+        keys.revoke_key(session, connection.merchant_id, connection.id, key_id, actor=actor)
+
+    def device_url(self, hub, connection):
+        return "/pos/cashier"
 
 
 @hookimpl

@@ -53,6 +53,14 @@ class ShopifyConnector(StoreConnector):
     install_model = ShopifyInstall
     install_header = "X-Shopify-Shop-Domain"
     voucher_kinds = ("amount_off", "percent_off", "free_shipping")
+    install_fields = ("shop",)
+
+    def install_link(self, hub, merchant_id, data):
+        from connectors.shopify.web import WEB
+        from connectors.shopify.web import connect_link
+
+        WEB.app(hub)
+        return connect_link(hub, merchant_id, {"shop": data.get("shop", ""), "name": ""})
 
     def store_key(self, headers):
         shop = (headers.get(self.install_header) or "").strip().lower()

@@ -68,11 +68,12 @@ class ShopifyConnectSchema(Schema):
     name = fields.Str(load_default="")
 
 
-def _connect(hub: Hub, merchant_id: int, data: dict) -> str:
+def connect_link(hub: Hub, merchant_id: int, data: dict) -> str:
+    """The link that installs the app on ``data["shop"]`` (API and console alike)."""
     return WEB.start_link(hub, merchant_id, shop=_clean_shop(data["shop"]), name=data["name"])
 
 
-api = WEB.api_blueprint(ShopifyConnectSchema, _connect)
+api = WEB.api_blueprint(ShopifyConnectSchema, connect_link)
 
 
 @bp.get("/oauth/start")

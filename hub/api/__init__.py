@@ -113,6 +113,7 @@ _SPEC_SETTINGS = {
 
 def _core_blueprints() -> list:
     """The core's API blueprints, in the order the API reference lists them."""
+    from hub.api.audit import blp as audit_blp
     from hub.api.campaigns import blp as campaigns_blp
     from hub.api.connections import blp as connections_blp
     from hub.api.imports import blp as imports_blp
@@ -155,6 +156,7 @@ def _core_blueprints() -> list:
         reports_blp,
         exports_blp,
         jobs_blp,
+        audit_blp,
     ]
 
 

@@ -5,18 +5,23 @@ from __future__ import annotations
 from flask import g
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from sqlalchemy import select
+from marshmallow import Schema
+from marshmallow import fields
+from marshmallow import validate
 
 from hub.api.schemas import ConnectionInSchema
 from hub.api.schemas import ConnectionSchema
 from hub.api.schemas import ConnectionUpdateSchema
 from hub.api.schemas import WidgetSecretSchema
+from hub.connection_health import delivery_health
+from hub.connection_health import replay_failed
+from hub.connection_health import send_test_message
 from hub.core import current_hub
 from hub.merchants.connections import connection_view
 from hub.merchants.connections import create_connection
 from hub.merchants.connections import get_connection
+from hub.merchants.connections import list_connections
 from hub.merchants.connections import update_connection
-from hub.models import Connection
 from hub.widget.tokens import new_widget_secret
 
 blp = Blueprint("connections", __name__, url_prefix="/connections", description="Connections")
@@ -29,12 +34,7 @@ class Connections(MethodView):
         """List the merchant's connections."""
         hub = current_hub()
         with hub.db.session() as session:
-            rows = session.scalars(
-                select(Connection)
-                .where(Connection.merchant_id == g.merchant_id, Connection.status != "deleted")
-                .order_by(Connection.id)
-            )
-            return [connection_view(hub, c) for c in rows]
+            return [connection_view(hub, c) for c in list_connections(session, g.merchant_id)]
 
     @blp.arguments(ConnectionInSchema)
     @blp.response(201, ConnectionSchema)
@@ -90,3 +90,66 @@ class WidgetSecret(MethodView):
                 hub, session, connection, {"secrets": {"widget_secret": secret}}, actor=g.actor
             )
         return {"widget_secret": secret, "connection_id": connection_id}
+
+
+class DeliveryHealthSchema(Schema):
+    connection_id = fields.Int()
+    last_received_at = fields.AwareDateTime(allow_none=True)
+    backlog = fields.Int(metadata={"description": "inbound deliveries waiting to be processed"})
+    failed = fields.Int(metadata={"description": "inbound deliveries that failed for good"})
+    last_error = fields.Str(allow_none=True)
+    last_error_at = fields.AwareDateTime(allow_none=True)
+
+
+class ReplayedSchema(Schema):
+    connection_id = fields.Int()
+    queued = fields.Int(metadata={"description": "failed deliveries queued again"})
+
+
+class TestMessageInSchema(Schema):
+    to = fields.Str(required=True, validate=validate.Length(min=1, max=40))
+    text = fields.Str(load_default="", validate=validate.Length(max=640))
+
+
+class TestMessageSchema(Schema):
+    connection_id = fields.Int()
+    status = fields.Str(metadata={"description": "sent, or delivered when the gateway knows"})
+    gateway_message_id = fields.Str(allow_none=True)
+    segments = fields.Int()
+
+
+@blp.route("/<int:connection_id>/health")
+class ConnectionHealth(MethodView):
+    @blp.response(200, DeliveryHealthSchema)
+    def get(self, connection_id):
+        """How the connection's inbound deliveries are doing: last one, backlog, failures."""
+        hub = current_hub()
+        with hub.db.session() as session:
+            get_connection(session, g.merchant_id, connection_id)
+            health = delivery_health(hub, session, g.merchant_id, [connection_id])
+        return {"connection_id": connection_id, **vars(health[connection_id])}
+
+
+@blp.route("/<int:connection_id>/replay")
+class ReplayFailed(MethodView):
+    @blp.response(202, ReplayedSchema)
+    def post(self, connection_id):
+        """Queue the connection's inbound deliveries that failed for good once more.
+
+        A delivery whose order was recorded meanwhile changes nothing.
+        """
+        queued = replay_failed(current_hub(), g.merchant_id, connection_id, actor=g.actor)
+        return {"connection_id": connection_id, "queued": queued}
+
+
+@blp.route("/<int:connection_id>/test-message")
+class TestMessage(MethodView):
+    @blp.arguments(TestMessageInSchema)
+    @blp.response(200, TestMessageSchema)
+    def post(self, data, connection_id):
+        """Send one message through a gateway connection now, to check it works."""
+        sent = send_test_message(
+            current_hub(), g.merchant_id, connection_id, data["to"], text=data["text"],
+            actor=g.actor,
+        )  # fmt: skip
+        return {"connection_id": connection_id, **vars(sent)}

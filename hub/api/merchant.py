@@ -8,8 +8,7 @@ from flask_smorest import Blueprint
 
 from hub.api.schemas import MerchantSchema
 from hub.core import current_hub
-from hub.currencies import check_currency
-from hub.merchants.accounts import check_timezone
+from hub.merchants.accounts import update_merchant
 from hub.models import Merchant
 
 blp = Blueprint("merchant", __name__, url_prefix="/merchant", description="Merchant")
@@ -27,12 +26,5 @@ class MerchantView(MethodView):
     @blp.response(200, MerchantSchema)
     def patch(self, data):
         """Change the merchant's name, currency, timezone or locale."""
-        if "timezone" in data:
-            check_timezone(data["timezone"])
-        if "currency" in data:
-            data["currency"] = check_currency(data["currency"])
         with current_hub().db.transaction() as session:
-            merchant = session.get(Merchant, g.merchant_id)
-            for key, value in data.items():
-                setattr(merchant, key, value)
-            return merchant
+            return update_merchant(session, g.merchant_id, data, actor=g.actor)

@@ -96,6 +96,7 @@ def cron_command() -> None:
 def demo(host: str, port: int, members: int, no_serve: bool) -> None:
     """Create a demo shop (program, tiers, rewards, members, orders) and serve it."""
     from hub.demo import bp
+    from hub.demo import demo_counter
     from hub.demo import demo_owner_link
     from hub.demo import seed_demo
     from hub.migrate import upgrade
@@ -106,7 +107,8 @@ def demo(host: str, port: int, members: int, no_serve: bool) -> None:
         shop = seed_demo(hub, members=members, progress=bar.update)
     base = f"http://{host}:{port}"
     click.echo("")
-    click.echo(f"Demo shop: {shop.merchant_id} ({'created' if shop.created else 'already there'})")
+    state = "created" if shop.created else "ready; new sign-in link and till key below"
+    click.echo(f"Demo shop: {shop.merchant_id} ({state})")
     if shop.api_key:
         click.echo(f"API key (shown once): {shop.api_key}")
     click.echo(f"Storefront as a guest:   {base}/demo/store")
@@ -118,6 +120,10 @@ def demo(host: str, port: int, members: int, no_serve: bool) -> None:
     click.echo(
         f"Console as the owner:    {base}/console/link/{token} (works once; run again for another)"
     )
+    counter = demo_counter(hub, shop.merchant_id)
+    if counter is not None:
+        click.echo(f"Cashier page:            {base}{counter.cashier_path}")
+        click.echo(f"Till key:                {counter.till_key} (the run before's is revoked)")
     if no_serve:
         return
     current_app.register_blueprint(bp)

@@ -11,6 +11,8 @@ from flask import Flask
 
 from hub.console import auth_views  # noqa: F401 - routes
 from hub.console import campaigns_views  # noqa: F401 - routes
+from hub.console import connection_actions  # noqa: F401 - routes
+from hub.console import connection_views  # noqa: F401 - routes
 from hub.console import import_views  # noqa: F401 - routes
 from hub.console import member_views  # noqa: F401 - routes
 from hub.console import members_views  # noqa: F401 - routes
@@ -21,7 +23,9 @@ from hub.console import report_views  # noqa: F401 - routes
 from hub.console import rewards_views  # noqa: F401 - routes
 from hub.console import segments_views  # noqa: F401 - routes
 from hub.console import settings_views  # noqa: F401 - routes
+from hub.console import shop_views  # noqa: F401 - routes
 from hub.console import tier_views  # noqa: F401 - routes
+from hub.console import widget_views  # noqa: F401 - routes
 from hub.console.i18n import init_i18n
 from hub.console.nav import init_nav
 from hub.console.nav import label

@@ -194,3 +194,21 @@ def _not_found(_error):
         status=404,
         problem=_("Nothing here: it does not exist, or it belongs to another shop."),
     )
+
+
+def plugin_blueprint(name: str, import_name: str, url_prefix: str) -> Blueprint:
+    """A blueprint for a plugin's console pages, mounted under ``/console``.
+
+    Its requests get what the console's own do: the signed-in user (so
+    ``requires`` and ``render`` work), the CSRF check on every POST, the
+    security headers and the console's error pages. Its templates extend
+    ``console/base.html``.
+    """
+    pages = Blueprint(
+        name, import_name, url_prefix=f"/console{url_prefix}", template_folder="templates"
+    )
+    pages.before_request(_load_user)
+    pages.after_request(_headers)
+    pages.register_error_handler(HubError, _hub_error)
+    pages.register_error_handler(404, _not_found)
+    return pages

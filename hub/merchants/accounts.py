@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
+from typing import Any
 from zoneinfo import ZoneInfo
 from zoneinfo import ZoneInfoNotFoundError
 
@@ -42,6 +43,33 @@ def check_timezone(name: str) -> str:
             details={"timezone": ["use an IANA name such as Asia/Ho_Chi_Minh"]},
         ) from None
     return name
+
+
+def update_merchant(
+    session: Session, merchant_id: int, changes: dict[str, Any], *, actor: str
+) -> Merchant:
+    """Change the merchant's name, currency, timezone or locale (loaded by ``MerchantSchema``).
+
+    The console's Settings page and ``PATCH /api/v1/merchant`` both change it here.
+    :raise ValidationError: an unknown timezone or currency.
+    """
+    if "timezone" in changes:
+        check_timezone(changes["timezone"])
+    if "currency" in changes:
+        changes = {**changes, "currency": check_currency(changes["currency"])}
+    merchant = session.get(Merchant, merchant_id)
+    for key, value in changes.items():
+        setattr(merchant, key, value)
+    audit.record(
+        session,
+        merchant_id,
+        actor=actor,
+        action="merchant.updated",
+        object_type="merchant",
+        object_id=merchant_id,
+        data={"fields": sorted(changes)},
+    )
+    return merchant
 
 
 def create_merchant(

@@ -1,0 +1,64 @@
+"""Shop settings, the audit log and outbound webhooks in Chromium: vi and en, two widths, axe."""
+
+from __future__ import annotations
+
+import pytest
+from browser_support import ServerThread
+from browser_support import screenshot
+from console_support import PASSWORD
+from console_support import make_staff
+from test_console_browser import WIDTHS
+from test_console_browser import check_accessibility
+
+pytestmark = pytest.mark.db_agnostic
+
+
+@pytest.fixture
+def hub_config():
+    return {"HUB_WEBHOOKS_ALLOW_LOOPBACK": True}
+
+
+@pytest.fixture
+def server(app):
+    thread = ServerThread(app)
+    yield thread
+    thread.stop()
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+@pytest.mark.parametrize("locale", ["vi", "en"])
+def test_settings_and_audit_pages_render(browser, server, hub, merchant, api, locale, width):
+    api.post("/api/v1/connections", json={"connector": "custom", "name": "Web Trà Sen"})
+    api.patch("/api/v1/merchant", json={"name": "Cửa hàng Hoa Mai"})
+    hook = api.post(
+        "/api/v1/webhook-endpoints",
+        json={"url": "http://127.0.0.1:9/crm", "event_types": ["*"], "description": "CRM"},
+    ).json
+    person = make_staff(hub, merchant.id, "owner")
+    viewport = dict(zip(("width", "height"), WIDTHS[width], strict=True))
+    page = browser.new_page(viewport=viewport)
+    try:
+        page.goto(f"{server.url}/console/sign-in")
+        page.get_by_role("button", name="English" if locale == "en" else "Tiếng Việt").click()
+        page.fill("#email", person.email)
+        page.fill("#password", PASSWORD)
+        page.locator("form.stack button").click()
+        page.wait_for_load_state()
+        pages = (
+            ("shop", "/console/settings"),
+            ("audit", "/console/settings/audit"),
+            ("webhooks", "/console/settings/webhooks"),
+            ("webhook", f"/console/settings/webhooks/{hook['id']}"),
+        )
+        for key, path in pages:
+            page.goto(server.url + path)
+            assert page.locator("h1").count() == 1
+            name = f"console-settings-{key}-{locale}-{width}"
+            screenshot(page, name)
+            width_px = page.evaluate("document.documentElement.scrollWidth")
+            assert width_px <= WIDTHS[width][0], f"{name} scrolls sideways ({width_px}px)"
+            check_accessibility(page, name)
+        page.goto(server.url + "/console/settings/audit")
+        assert "connection.created" in page.content()
+    finally:
+        page.close()
