@@ -38,8 +38,10 @@ from hub.merchants.connections import list_connections
 from hub.merchants.connections import update_connection
 from hub.registry import Connector
 
-#: Settings another page edits (the Widget page) or that hold a list a form cannot show well.
-OTHER_PAGES = ("widget", "widget_rate_limits")
+#: Settings the Widget page edits, and the widget's rate limits (the operator's business).
+OTHER_PAGES = (
+    "widget", "widget_rate_limits", "storefront_origins", "join_url", "referral_url",
+)  # fmt: skip
 
 #: The settings and secrets connectors take, by name, as people read them.
 FIELD_NAMES = {
