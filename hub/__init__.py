@@ -115,6 +115,7 @@ from hub.points.program import ProgramRule
 from hub.points.program import ProgramsInForce
 from hub.points.program import program_for
 from hub.records import apply_record
+from hub.registry import ApiInterface
 from hub.registry import Connector
 from hub.registry import ConsolePage
 from hub.registry import UnknownConnector
@@ -182,6 +183,7 @@ def __getattr__(name: str) -> object:
 # only through _DEPRECATED below, for at least one minor version.
 # -- Plugins: the hook marker, the hub, startup and wiring
 __all__ = [
+    "ApiInterface",
     "ConsolePage",
     "GaugeReading",
     "Hub",
