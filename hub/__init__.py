@@ -120,6 +120,7 @@ from hub.points.program import ProgramsInForce
 from hub.points.program import program_for
 from hub.records import apply_record
 from hub.registry import AccessKey
+from hub.registry import ApiInterface
 from hub.registry import Connector
 from hub.registry import ConsolePage
 from hub.registry import DeliveryHealth
@@ -189,6 +190,7 @@ def __getattr__(name: str) -> object:
 # only through _DEPRECATED below, for at least one minor version.
 # -- Plugins: the hook marker, the hub, startup and wiring
 __all__ = [
+    "ApiInterface",
     "ConsolePage",
     "GaugeReading",
     "Hub",

@@ -68,7 +68,8 @@ class Group:
     @property
     def title(self) -> str:
         """The tag as people read it: ``member_tiers`` is "Member tiers"."""
-        return self.name.replace("_", " ").capitalize()
+        words = self.name.replace("_", " ")
+        return words[:1].upper() + words[1:]
 
     operations: list[Operation] = field(default_factory=list)
 
@@ -167,9 +168,11 @@ def _pretty(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, indent=2)
 
 
-def _curl(method: str, path: str, body: Any, base_url: str) -> str:
+def _curl(method: str, path: str, body: Any, base_url: str, key: str | None) -> str:
     url = base_url.rstrip("/") + re.sub(r"\{(\w+)\}", r"<\1>", path)
-    parts = [f"curl -X {method.upper()} '{url}'", "-H 'Authorization: Bearer $HUB_API_KEY'"]
+    parts = [f"curl -X {method.upper()} '{url}'"]
+    if key:
+        parts.append(f"-H 'Authorization: Bearer ${key}'")
     if body is not None:
         parts.append("-H 'Content-Type: application/json'")
         parts.append("-d '" + json.dumps(body, ensure_ascii=False).replace("'", "'\\''") + "'")
@@ -226,9 +229,16 @@ def _operation(spec: dict[str, Any], method: str, path: str, op: dict, base: str
         body_schema=body_name,
         body_example=_pretty(body) if body is not None else None,
         responses=_responses(spec, op),
-        curl=_curl(method, path, body, base),
+        curl=_curl(method, path, body, base, _key_for(path, op)),
         callbacks=_callbacks(spec, op),
     )
+
+
+def _key_for(path: str, op: dict[str, Any]) -> str | None:
+    """The variable a curl line sends as its bearer key: none for an open operation."""
+    if op.get("security") == []:
+        return None
+    return "POS_KEY" if path.startswith("/pos/") else "HUB_API_KEY"
 
 
 def _callbacks(spec: dict[str, Any], op: dict[str, Any]) -> list[dict[str, Any]]:

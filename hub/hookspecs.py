@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from hub.points.earning import Award
     from hub.points.program import Program
     from hub.points.program import ProgramRule
+    from hub.registry import ApiInterface
     from hub.registry import Connector
     from hub.registry import ConsolePage
     from hub.registry import DeliveryHealth
@@ -65,6 +66,15 @@ def register_console_pages(hub: Hub) -> list[ConsolePage] | None:
 
     Each page's view lives in a blueprint from ``register_blueprints``.
     Runs in: startup.
+    """
+
+
+@hookspec
+def register_api_interfaces(hub: Hub) -> list[ApiInterface] | None:
+    """Return ``ApiInterface``s: HTTP interfaces served outside ``/api/v1`` (a counter API,
+    a webhook intake), added to the OpenAPI document. All results are used.
+
+    Runs in: the first read of the document (``/api/v1/openapi.json``, ``/api/v1/docs``).
     """
 
 

@@ -235,6 +235,22 @@ def bare_connector(name: str) -> Connector:
 
 
 @dataclass(frozen=True)
+class ApiInterface:
+    """An HTTP interface a plugin serves outside ``/api/v1``, for the OpenAPI document.
+
+    ``tag`` groups its operations in the reference (``Counter (POS)``), and
+    ``description`` says who calls it and how it authenticates (Markdown).
+    ``paths`` are OpenAPI 3.0 path items, by path (``/pos/v1/me``), each
+    operation with a ``summary``, its own ``security`` when not the merchant's
+    bearer key, its answers and an ``example`` of each body.
+    """
+
+    tag: str
+    description: str
+    paths: dict[str, Any]
+
+
+@dataclass(frozen=True)
 class ConsolePage:
     """A page a plugin adds to the merchant console's navigation.
 

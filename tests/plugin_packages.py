@@ -12,9 +12,12 @@ from pathlib import Path
 FILE_BLOCK = re.compile(r"```[a-z]*\n# file: (?P<path>[^\n]+)\n(?P<body>.*?)```", re.DOTALL)
 
 
-def run_its_tests(package: Path) -> subprocess.CompletedProcess:
-    """Run pytest in ``package`` (uninstalled: its pyproject puts the folder on the path)."""
+def run_its_tests(package: Path, *, site: Path | None = None) -> subprocess.CompletedProcess:
+    """Run pytest in ``package`` (uninstalled: its pyproject puts the folder on the path;
+    ``site``, a folder of installed distributions, goes on the path too)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
+    if site is not None:
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(site), env.get("PYTHONPATH")]))
     return subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
         cwd=package,
@@ -41,3 +44,13 @@ def write_file_blocks(markdown: str, target: Path) -> dict[str, str]:
         destination.parent.mkdir(parents=True, exist_ok=True)
         destination.write_text(text)
     return files
+
+
+def install_metadata(site: Path, dist: str, entry_points: dict[str, str]) -> None:
+    """Write the metadata ``pip install -e .`` leaves: the distribution and its
+    ``hub.plugins`` entry points (the code stays where it is, on the path)."""
+    info = site / f"{dist.replace('-', '_')}-0.1.0.dist-info"
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {dist}\nVersion: 0.1.0\n")
+    lines = "".join(f"{name} = {target}\n" for name, target in entry_points.items())
+    (info / "entry_points.txt").write_text(f"[hub.plugins]\n{lines}")

@@ -46,6 +46,12 @@ def test_the_reference_is_grouped_with_a_side_navigation(open_docs):
     callbacks.scroll_into_view_if_needed()
     assert callbacks.is_visible()
     screenshot(page, "api-docs-webhook-callbacks")
+    assert {"Widget", "Counter (POS)", "Webhook intake"} <= set(groups)
+    page.click(".toc a[href='#tag-counter-pos']")
+    sale = page.locator("#post-pos-v1-sales pre", has_text="Bearer $POS_KEY")
+    sale.scroll_into_view_if_needed()
+    assert sale.is_visible()
+    screenshot(page, "api-docs-counter")
 
 
 def test_search_keeps_only_the_operations_that_match(open_docs):

@@ -63,6 +63,7 @@ def test_connector_method_has_a_test(name):
 
 #: The dataclasses hooks and connector methods receive or return: each has a field table.
 HOOK_TYPES = [
+    "ApiInterface",
     "Event",
     "Customer",
     "Address",

@@ -6,6 +6,7 @@ import tomllib
 
 import pytest
 from click.testing import CliRunner
+from plugin_packages import install_metadata
 from plugin_packages import run_its_tests
 
 from hub.cli import cli
@@ -27,6 +28,17 @@ def test_each_kind_generates_a_package_whose_tests_pass(tmp_path, kind):
     run = run_its_tests(package)
     assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-2000:]
     assert " passed" in run.stdout and "failed" not in run.stdout
+
+
+def test_installed_as_well_its_tests_still_pass(tmp_path):
+    # pip install -e . then pytest: the entry point loads the plugin in every app, and the
+    # tests' hub_plugins gives the same module; it is registered once.
+    package = generate(tmp_path, "pigeon", "gateway")
+    project = tomllib.loads((package / "pyproject.toml").read_text())["project"]
+    install_metadata(tmp_path / "site", project["name"], project["entry-points"]["hub.plugins"])
+    run = run_its_tests(package, site=tmp_path / "site")
+    assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-2000:]
+    assert "4 passed" in run.stdout
 
 
 @pytest.mark.db_agnostic

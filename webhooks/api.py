@@ -26,7 +26,7 @@ from webhooks.endpoints import rotate_secret
 from webhooks.endpoints import update_endpoint
 from webhooks.models import WebhookAttempt
 from webhooks.models import WebhookDelivery
-from webhooks.openapi_callbacks import event_callbacks
+from webhooks.openapi import event_callbacks
 
 blp = Blueprint(
     "webhook_endpoints",

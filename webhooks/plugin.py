@@ -36,6 +36,13 @@ def register_console_pages(hub):
 
 
 @hookimpl
+def register_api_interfaces(hub):
+    from webhooks.openapi import intake_interface
+
+    return [intake_interface()]
+
+
+@hookimpl
 def startup(hub):
     intake.install(hub)
     register_gauges(hub, inbox_backlog)

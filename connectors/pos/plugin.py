@@ -69,6 +69,13 @@ def register_connectors(hub):
 
 
 @hookimpl
+def register_api_interfaces(hub):
+    from connectors.pos.openapi import counter_interface
+
+    return [counter_interface()]
+
+
+@hookimpl
 def register_blueprints(hub):
     register_api_blueprint(hub.app, admin_blueprint)
     return [counter_blueprint, cashier_blueprint]

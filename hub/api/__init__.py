@@ -12,6 +12,7 @@ from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 from apispec.ext.marshmallow.common import resolve_schema_cls
 from flask import Flask
+from flask import has_request_context
 from flask_smorest import Api
 
 from hub.api import auth
@@ -41,18 +42,44 @@ class HubApi(Api):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         self._spec: APISpec | None = None
         self._undocumented: list[Callable[[], None]] = []
+        self._interfaces_added = False
         self._documenting = threading.Lock()
         super().__init__(*args, **kwargs)
 
     @property
     def spec(self) -> APISpec | None:
         """The OpenAPI document, with every blueprint registered so far written into it."""
-        if self._undocumented:
+        # The interfaces outside /api/v1 come from plugins: they are written when the
+        # document is first read in a request, once the app and its plugins are complete.
+        interfaces_due = not self._interfaces_added and has_request_context()
+        if self._undocumented or interfaces_due:
             with self._documenting:
                 pending, self._undocumented = self._undocumented, []
                 for document in pending:
                     document()
+                if interfaces_due and not self._interfaces_added and self._spec is not None:
+                    self._interfaces_added = True
+                    self._add_interfaces()
         return self._spec
+
+    def _add_interfaces(self) -> None:
+        """Write the interfaces served outside ``/api/v1`` into the document, after the API."""
+        from hub.widget.openapi import widget_interface
+
+        hub = self._app.extensions["hub"]
+        interfaces = [widget_interface()]
+        for answer in hub.pm.hook.register_api_interfaces(hub=hub):
+            interfaces.extend(answer or [])
+        for interface in interfaces:
+            self._spec.tag({"name": interface.tag, "description": interface.description})
+            for path, item in interface.paths.items():
+                # APISpec.path would run flask-smorest's Flask plugin, which wants the
+                # Flask rule of a route of this API: these paths are written as given.
+                operations = copy.deepcopy(item)
+                for operation in operations.values():
+                    if isinstance(operation, dict):
+                        operation.setdefault("tags", [interface.tag])
+                self._spec._paths.setdefault(path, {}).update(operations)
 
     @spec.setter
     def spec(self, value: APISpec | None) -> None:

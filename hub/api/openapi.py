@@ -118,6 +118,8 @@ class ErrorResponsesPlugin(BasePlugin):
         spec.components.parameter("IdempotencyKey", "header", dict(IDEMPOTENCY_KEY_PARAMETER))
 
     def operation_helper(self, path=None, operations=None, **kwargs) -> None:
+        if not (path or "").startswith("/api/v1/"):
+            return  # an interface outside the REST API documents its own answers
         for method, operation in (operations or {}).items():
             if method not in ("get", *MUTATING):
                 continue

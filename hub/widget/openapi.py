@@ -1,0 +1,140 @@
+"""The storefront widget's JSON, as the OpenAPI document describes it (tag "Widget")."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hub.registry import ApiInterface
+
+VISITOR = {
+    "name": "Authorization",
+    "in": "header",
+    "required": False,
+    "description": "`Bearer <visitor token>`: an HS256 token the store's server signs with the "
+    "connection's widget secret (`sub` the customer id, at most 5 minutes). Without "
+    "it, or with a bad one, the answer is the guest view.",
+    "schema": {"type": "string"},
+}
+CONNECTION = {
+    "name": "connection_id",
+    "in": "path",
+    "required": True,
+    "description": "the storefront's connection",
+    "schema": {"type": "integer", "minimum": 1},
+}
+
+STATE_EXAMPLE: dict[str, Any] = {
+    "shop": "Cửa hàng Hoa Mai",
+    "currency": "VND",
+    "locale": "vi",
+    "theme": {"colour": "#0b6e4f", "position": "right", "launcher_text": None},
+    "program": {"enabled": True, "pending_days": 0, "expiry": "never"},
+    "ways_to_earn": [{"kind": "purchase", "amount": "1000", "points": 1}],
+    "rewards": [
+        {
+            "id": 1,
+            "name": "Giảm 50.000đ",
+            "description": "",
+            "kind": "amount_off",
+            "value": "50000",
+            "points_cost": 1000,
+            "min_order": "0",
+            "min_tier_id": None,
+        }
+    ],
+    "tiers": [{"id": 1, "name": "Đồng", "threshold": "0", "basis": "points", "benefits": ""}],
+    "join_url": "https://shop.example.vn/account/register",
+    "member": None,
+}
+
+STATE_SCHEMA = {
+    "type": "object",
+    "required": ["shop", "currency", "locale", "program", "ways_to_earn", "rewards", "member"],
+    "properties": {
+        "shop": {"type": "string"},
+        "currency": {"type": "string"},
+        "locale": {"type": "string", "enum": ["vi", "en"]},
+        "theme": {"type": "object"},
+        "program": {"type": "object"},
+        "ways_to_earn": {"type": "array", "items": {"type": "object"}},
+        "rewards": {"type": "array", "items": {"type": "object"}},
+        "tiers": {"type": "array", "items": {"type": "object"}},
+        "join_url": {"type": "string", "nullable": True},
+        "member": {
+            "type": "object",
+            "nullable": True,
+            "description": "the signed-in member's balance, tier and progress, vouchers and "
+            "referral link; null for a guest",
+        },
+    },
+}
+
+GUEST = {"security": []}
+
+
+def widget_interface() -> ApiInterface:
+    """The widget's two JSON operations (the script itself is ``/widget/v1/loader.js``)."""
+    return ApiInterface(
+        tag="Widget",
+        description="What the storefront widget calls from the visitor's browser, with CORS "
+        "for the connection's storefront origins; a theme that draws its own panel can call "
+        "it too (docs/widget.md). No API key: the visitor token names the member.",
+        paths={
+            "/widget/v1/c/{connection_id}/state": {
+                "get": {
+                    **GUEST,
+                    "summary": "The panel's data: the guest view, or the member's with a token.",
+                    "parameters": [
+                        CONNECTION,
+                        VISITOR,
+                        {
+                            "name": "locale",
+                            "in": "query",
+                            "required": False,
+                            "schema": {"type": "string", "enum": ["vi", "en"]},
+                        },
+                    ],
+                    "responses": {
+                        "200": {
+                            "description": "the panel",
+                            "content": {
+                                "application/json": {
+                                    "schema": STATE_SCHEMA,
+                                    "example": STATE_EXAMPLE,
+                                }
+                            },
+                        },
+                        "304": {"description": "unchanged since the `ETag` sent"},
+                        "404": {"description": "no active storefront connection"},
+                        "429": {"description": "over the visitor's or the storefront's limit"},
+                    },
+                }
+            },
+            "/widget/v1/c/{connection_id}/redeem": {
+                "post": {
+                    **GUEST,
+                    "summary": "Redeem a reward for the signed-in member; answers the voucher.",
+                    "parameters": [CONNECTION, {**VISITOR, "required": True}],
+                    "requestBody": {
+                        "required": True,
+                        "content": {
+                            "application/json": {
+                                "schema": {
+                                    "type": "object",
+                                    "required": ["reward_id"],
+                                    "properties": {"reward_id": {"type": "integer"}},
+                                },
+                                "example": {"reward_id": 1},
+                            }
+                        },
+                    },
+                    "responses": {
+                        "200": {"description": "the voucher issued, and the new panel"},
+                        "401": {"description": "no valid visitor token"},
+                        "409": {"description": "too few points, out of stock, or over a limit"},
+                        "422": {"description": "the reward cannot be redeemed by this member"},
+                    },
+                }
+            },
+        },
+    )
