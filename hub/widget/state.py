@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import io
 from datetime import datetime
 from datetime import timedelta
 from decimal import Decimal
@@ -15,11 +16,11 @@ from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from hub.calendar_days import day_text
 from hub.db import utcnow
 from hub.models import Connection
 from hub.models import Member
 from hub.models import Merchant
-from hub.models import PointEntry
 from hub.models import PointLot
 from hub.points import ledger
 from hub.points.program import program_for
@@ -28,6 +29,7 @@ from hub.rewards.vouchers import effective_status
 from hub.rewards.vouchers import member_vouchers
 from hub.tiers.ladder import list_tiers
 from hub.tiers.membership import tier_status
+from hub.widget.activity import activity_lines
 
 if TYPE_CHECKING:
     from hub.core import Hub
@@ -71,7 +73,7 @@ def program_view(hub: Hub, session: Session, merchant: Merchant, connection: Con
         }
         for r in list_rewards(session, merchant.id, active=True, limit=50)
     ]
-    settings = connection.settings or {}
+    links = hub.connector(connection.connector).storefront_links(connection)
     return {
         "shop": merchant.name,
         "currency": merchant.currency,
@@ -90,11 +92,13 @@ def program_view(hub: Hub, session: Session, merchant: Merchant, connection: Con
                 "name": t.name,
                 "threshold": _money(t.threshold),
                 "basis": t.basis,
+                "window": t.window,
                 "benefits": t.benefits,
             }
             for t in list_tiers(session, merchant.id)
         ],
-        "join_url": settings.get("join_url"),
+        "join_url": links.get("join"),
+        "sign_in_url": links.get("sign_in"),
     }
 
 
@@ -120,12 +124,11 @@ def member_view(hub: Hub, session: Session, member: Member, connection: Connecti
         .order_by(PointLot.expires_at)
     ).all()
     status = tier_status(session, member, now)
-    activity = session.scalars(
-        select(PointEntry)
-        .where(PointEntry.member_id == member.id)
-        .order_by(PointEntry.id.desc())
-        .limit(8)
-    ).all()
+    merchant = session.get(Merchant, member.merchant_id)
+
+    def on(moment: datetime | None) -> str | None:
+        return day_text(moment, merchant.locale, merchant.timezone)
+
     vouchers = [
         {
             "code": v.code,
@@ -134,10 +137,11 @@ def member_view(hub: Hub, session: Session, member: Member, connection: Connecti
             "value": _money(v.value),
             "status": effective_status(v, now),
             "expires_at": v.expires_at.isoformat() if v.expires_at else None,
+            "expires_on": on(v.expires_at),
         }
         for v in member_vouchers(session, member.id, limit=50)
     ]
-    referral = (connection.settings or {}).get("referral_url")
+    referral = referral_link(connection, member.code)
     return {
         "name": member.name,
         "code": member.code,
@@ -148,25 +152,38 @@ def member_view(hub: Hub, session: Session, member: Member, connection: Connecti
             "total": balance.total,
         },
         "expiring": [
-            {"points": r.remaining, "expires_at": r.expires_at.isoformat()} for r in expiring
-        ],
-        "tier": _tier_view(status),
-        "vouchers": [v for v in vouchers if v["status"] == "issued"],
-        "referral_url": referral.replace("{code}", member.code) if referral else None,
-        "activity": [
             {
-                "points": e.points,
-                "kind": e.kind,
-                "rule": e.rule,
-                "note": e.note,
-                "at": e.created_at.isoformat(),
+                "points": r.remaining,
+                "expires_at": r.expires_at.isoformat(),
+                "expires_on": on(r.expires_at),
             }
-            for e in activity
+            for r in expiring
         ],
+        "tier": _tier_view(status, on),
+        "vouchers": [v for v in vouchers if v["status"] == "issued"],
+        "referral_url": referral,
+        "activity": activity_lines(session, member, merchant),
     }
 
 
-def _tier_view(status: dict[str, Any]) -> dict[str, Any] | None:
+def referral_link(connection: Connection, code: str) -> str | None:
+    """The member's referral link on the store, absolute when the store's origin is known.
+
+    A path (``/?ref={code}``) is put on the connection's first storefront
+    origin; with none set, the script puts it on the page's own origin.
+    """
+    settings = connection.settings or {}
+    template = settings.get("referral_url")
+    if not template:
+        return None
+    link = template.replace("{code}", code)
+    origins = settings.get("storefront_origins") or []
+    if link.startswith("/") and not link.startswith("//") and origins:
+        link = origins[0].rstrip("/") + link
+    return link
+
+
+def _tier_view(status: dict[str, Any], on) -> dict[str, Any] | None:
     current, upcoming = status["tier"], status["next_tier"]
     if current is None and upcoming is None:
         return None
@@ -179,7 +196,9 @@ def _tier_view(status: dict[str, Any]) -> dict[str, Any] | None:
         else None,
         "progress": _money(status["progress"]),
         "delta_to_next": _money(status["delta_to_next"]),
+        "threshold": _money(current.threshold) if current else None,
         "retain_by": status["retain_by"].isoformat() if status["retain_by"] else None,
+        "retain_on": on(status["retain_by"]),
         "delta_to_retain": _money(status["delta_to_retain"]),
     }
 
@@ -217,4 +236,10 @@ def panel_lifetime(session: Session, member: Member, panel: dict[str, Any]) -> i
 @functools.lru_cache(maxsize=2048)
 def member_qr_svg(code: str) -> str:
     """The member code as an SVG QR code, for the counter's scanner (a code never changes)."""
-    return segno.make_qr(code, error="m").svg_inline(scale=4, border=2, dark="#111")
+    # With its namespace, so the script's DOMParser builds an SVG element, not an
+    # unknown XML one that the browser lays out 0 px tall.
+    out = io.BytesIO()
+    segno.make_qr(code, error="m").save(
+        out, kind="svg", xmldecl=False, svgns=True, nl=False, omitsize=True, border=4, dark="#111"
+    )
+    return out.getvalue().decode()
