@@ -39,6 +39,7 @@ from hub.models import Merchant
 from hub.orders.batches import record_order
 from hub.points.program import program_rules
 from hub.points.program import save_program
+from hub.referrals.terms import save_terms
 from hub.rewards.catalog import create_reward
 from hub.tiers.ladder import create_tier
 from hub.widget.tokens import new_widget_secret
@@ -144,6 +145,16 @@ REWARDS = [
 ]
 
 
+#: The demo's referral terms: both sides earn points a week after the friend pays.
+REFERRALS = {
+    "enabled": True,
+    "referrer": {"points": 200, "reward_id": None},
+    "friend": {"points": 100, "reward_id": None},
+    "hold_days": 7,
+    "monthly_limit": 10,
+}
+
+
 @dataclass(frozen=True)
 class DemoShop:
     merchant_id: int
@@ -188,6 +199,7 @@ def seed_demo(
             )
         for reward in REWARDS:
             create_reward(session, merchant.id, dict(reward), actor="demo")
+        save_terms(session, merchant.id, REFERRALS, actor="demo")
         connection = create_connection(
             hub,
             session,

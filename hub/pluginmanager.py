@@ -26,6 +26,7 @@ DEFAULT_PLUGINS = (
     "hub.rewards.vouchers",
     "hub.defaults.earning",
     "hub.points.expiry",
+    "hub.referrals.settlement",
     "hub.messaging.plugin",
     "hub.segments.builtin",
 )

@@ -77,3 +77,37 @@ def test_signing_in_with_an_unknown_contact_says_so(browser, demo):
     page.get_by_role("alert").wait_for()
     assert "Không có tài khoản" in page.get_by_role("alert").inner_text()
     page.context.close()
+
+
+def test_a_friend_who_follows_a_referral_link_and_joins_is_tied_to_the_referrer(browser, demo, hub):
+    from sqlalchemy import select
+
+    from hub.models import Referral
+
+    referrer = browser.new_context(viewport={"width": 1366, "height": 900}).new_page()
+    referrer.goto(f"{demo.url}/demo/store?customer=demo-1")
+    link = open_panel(referrer).locator(".link").inner_text()
+    assert link.startswith(f"{demo.url}/demo/store?ref=")
+
+    friend = browser.new_context(viewport={"width": 390, "height": 844}).new_page()
+    friend.goto(link)
+    open_panel(friend).get_by_role("link", name="Tham gia ngay").click()
+    friend.get_by_label("Họ tên").fill("Thu")
+    friend.get_by_label("Số điện thoại").fill("0977 111 222")
+    friend.get_by_role("button", name="Đăng ký").click()
+    open_panel(friend).get_by_text("Xin chào, Thu").wait_for()
+    friend.wait_for_function(
+        "() => !localStorage.getItem('storefront-hub-ref:' + "
+        "document.querySelector('script[data-connection]').dataset.connection)"
+    )
+    with hub.db.session() as session:
+        [referral] = session.scalars(select(Referral)).all()
+        assert (referral.status, referral.reason) == ("joined", None)
+
+    referrer.reload()
+    dialog = open_panel(referrer)
+    dialog.get_by_text("Bạn bè đã tham gia: 1").wait_for()
+    dialog.locator(".link").scroll_into_view_if_needed()
+    screenshot(referrer, "demo-store-referrer-results")
+    referrer.context.close()
+    friend.context.close()

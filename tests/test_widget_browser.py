@@ -349,6 +349,7 @@ def test_guest_sees_tiers_and_the_stores_join_and_sign_in_pages(
 def test_member_gets_an_absolute_referral_link_to_copy_and_share(
     browser, store_server, storefront, api
 ):
+    api.patch("/api/v1/referrals/settings", json={"enabled": True})
     api.patch(
         f"/api/v1/connections/{storefront.connection_id}",
         json={"settings": {"referral_url": "/?ref={code}"}},
@@ -357,10 +358,24 @@ def test_member_gets_an_absolute_referral_link_to_copy_and_share(
     page, launcher = visit(browser, store_server, make, width=390, height=844)
     member_loaded(page, "1.500")
     launcher.click()
-    code = api.get(f"/api/v1/members/{storefront.member_id}").json["code"]
     link = panel(page).locator(".link")
-    assert link.inner_text() == f"{store_server.url}/?ref={code}"
+    found = re.fullmatch(rf"{store_server.url}/\?ref=([0-9A-Z]{{8}})", link.inner_text())
+    assert found, link.inner_text()
+    member_code = api.get(f"/api/v1/members/{storefront.member_id}").json["code"]
+    assert found.group(1) != member_code  # the counter's code stays off shared links
     sms = panel(page).get_by_role("link", name="SMS").get_attribute("href")
-    assert sms.startswith("sms:") and f"ref%3D{code}" in sms
+    assert sms.startswith("sms:") and f"ref%3D{found.group(1)}" in sms
+    panel(page).get_by_role("button", name="Sao chép Giới thiệu bạn bè").click()
+    shared = [e for e in page.evaluate("() => window.dataLayer") if e["event"] == "share"]
+    assert shared == [
+        {
+            "event": "share",
+            "loyalty_connection": str(storefront.connection_id),
+            "method": "copy",
+            "content_type": "referral",
+            "item_id": found.group(1),
+        }
+    ]
+    assert "Bạn bè đã tham gia: 0" in panel(page).inner_text()
     link.scroll_into_view_if_needed()
     screenshot(page, "widget-referral-390")

@@ -122,6 +122,7 @@ def _core_blueprints() -> list:
     from hub.api.orders import blp as orders_blp
     from hub.api.points import blp as points_blp
     from hub.api.program import blp as program_blp
+    from hub.api.referrals import blp as referrals_blp
     from hub.api.refunds import blp as refunds_blp
     from hub.api.rewards import blp as rewards_blp
     from hub.api.rewards import redemptions_blp
@@ -148,6 +149,7 @@ def _core_blueprints() -> list:
         vouchers_blp,
         member_vouchers_blp,
         segments_blp,
+        referrals_blp,
         jobs_blp,
     ]
 

@@ -21,6 +21,9 @@ from hub.models.merchants import Merchant
 from hub.models.orders import Order
 from hub.models.orders import OrderLine
 from hub.models.program import ProgramVersion
+from hub.models.referrals import Referral
+from hub.models.referrals import ReferralCode
+from hub.models.referrals import ReferralSettings
 from hub.models.refunds import OrderRefund
 from hub.models.rewards import Reward
 from hub.models.rewards import Voucher
@@ -58,6 +61,9 @@ __all__ = [
     "PointEntry",
     "PointLot",
     "ProgramVersion",
+    "Referral",
+    "ReferralCode",
+    "ReferralSettings",
     "Reward",
     "Segment",
     "SignInFailure",

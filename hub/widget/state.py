@@ -24,6 +24,8 @@ from hub.models import Merchant
 from hub.models import PointLot
 from hub.points import ledger
 from hub.points.program import program_for
+from hub.referrals.listing import referrer_results
+from hub.referrals.terms import get_terms
 from hub.rewards.catalog import list_rewards
 from hub.rewards.vouchers import effective_status
 from hub.rewards.vouchers import member_vouchers
@@ -36,6 +38,8 @@ if TYPE_CHECKING:
 
 EXPIRING_WITHIN = timedelta(days=30)
 MAX_PANEL_SECONDS = 3600
+#: Where a referral link leads without a ``referral_url`` setting: the store's home page.
+DEFAULT_REFERRAL_URL = "/?ref={code}"
 DEFAULT_THEME = {"colour": "#0b6e4f", "position": "right", "launcher_text": None}
 
 
@@ -60,6 +64,9 @@ def program_view(hub: Hub, session: Session, merchant: Merchant, connection: Con
     for name, settings in sorted(program.rules.items()):
         if isinstance(settings, dict) and settings.get("enabled", True):
             ways.append({"kind": name, **_public_rule(settings)})
+    referrals = get_terms(session, merchant.id)
+    if referrals["enabled"]:
+        ways.append({"kind": "referral", "points": referrals["referrer"].get("points")})
     rewards = [
         {
             "id": r.id,
@@ -108,8 +115,19 @@ def _public_rule(settings: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in settings.items() if k in keep and isinstance(v, int | float | str)}
 
 
-def member_view(hub: Hub, session: Session, member: Member, connection: Connection):
-    """The member's own panel: points, tier, expiring points, vouchers, code, activity."""
+def member_view(
+    hub: Hub,
+    session: Session,
+    member: Member,
+    connection: Connection,
+    *,
+    referral_code: str | None = None,
+):
+    """The member's own panel: points, tier, expiring points, vouchers, code, activity.
+
+    ``referral_code`` is the member's when the shop's referrals are on: the
+    panel then carries their referral link and how their referrals went.
+    """
     now = utcnow()
     balance = ledger.balance(session, member.id)
     expiring = session.execute(
@@ -141,7 +159,7 @@ def member_view(hub: Hub, session: Session, member: Member, connection: Connecti
         }
         for v in member_vouchers(session, member.id, limit=50)
     ]
-    referral = referral_link(connection, member.code)
+    referral = referral_link(connection, referral_code) if referral_code else None
     return {
         "name": member.name,
         "code": member.code,
@@ -162,20 +180,23 @@ def member_view(hub: Hub, session: Session, member: Member, connection: Connecti
         "tier": _tier_view(status, on),
         "vouchers": [v for v in vouchers if v["status"] == "issued"],
         "referral_url": referral,
+        "referrals": (
+            {"code": referral_code, **referrer_results(session, member.id)}
+            if referral_code
+            else None
+        ),
         "activity": activity_lines(session, member, merchant),
     }
 
 
-def referral_link(connection: Connection, code: str) -> str | None:
+def referral_link(connection: Connection, code: str) -> str:
     """The member's referral link on the store, absolute when the store's origin is known.
 
     A path (``/?ref={code}``) is put on the connection's first storefront
     origin; with none set, the script puts it on the page's own origin.
     """
     settings = connection.settings or {}
-    template = settings.get("referral_url")
-    if not template:
-        return None
+    template = settings.get("referral_url") or DEFAULT_REFERRAL_URL
     link = template.replace("{code}", code)
     origins = settings.get("storefront_origins") or []
     if link.startswith("/") and not link.startswith("//") and origins:

@@ -172,8 +172,30 @@
       launcher.textContent = (state.theme && state.theme.launcher_text) ||
         (m ? t("launcher") + " · " + num(m.points.available) : t("launcher"));
       launcher.hidden = false;
+      claimReferral();
       if (!panel.hidden) render();
     });
+  }
+
+  /* Referrals: a friend arrives with ?ref=CODE; the code waits in this browser until the
+     friend is signed in at the store, then the hub ties them to it (once). */
+  var REF_KEY = "storefront-hub-ref:" + conf.connection, claimed = false;
+  function rememberReferral() {
+    try {
+      var code = new URLSearchParams(window.location.search).get("ref");
+      if (code) localStorage.setItem(REF_KEY, code.slice(0, 32));
+    } catch (e) { /* storage blocked: the link still opens the store */ }
+  }
+  function claimReferral() {
+    var code = null;
+    try { code = localStorage.getItem(REF_KEY); } catch (e) { return; }
+    if (!code || claimed || !state || !state.member) return;
+    claimed = true;
+    api("/referral", { method: "POST", headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ code: code }) }).then(function (res) {
+      // A definite answer (tied, refused, unknown code) ends it; a busy hub is asked next visit.
+      if (res.status !== 429 && res.status < 500) localStorage.removeItem(REF_KEY);
+    }).catch(function () {});
   }
 
   function section(title, children, cls) {
@@ -291,7 +313,7 @@
   function referral(m) {
     var url = new URL(m.referral_url, window.location.href).href;
     var share = t("shareText", { shop: state.shop, url: url });
-    function shared(method) { return function () { track("share", { method: method, content_type: "referral", item_id: m.code }); }; }
+    function shared(method) { return function () { track("share", { method: method, content_type: "referral", item_id: m.referrals ? m.referrals.code : null }); }; }
     return section(t("referral"), [el("p", { text: t("referralPitch") }),
       el("div", { "class": "code link", text: url }),
       el("div", { "class": "row" }, [copyButton(url, t("referral"), shared("copy")),
@@ -355,6 +377,7 @@
   }
 
   function start() {
+    rememberReferral();
     document.body.appendChild(host);
     load().catch(function () { state = null; });
     if (conf.tokenUrl) {
