@@ -114,6 +114,7 @@ _SPEC_SETTINGS = {
 def _core_blueprints() -> list:
     """The core's API blueprints, in the order the API reference lists them."""
     from hub.api.connections import blp as connections_blp
+    from hub.api.events import blp as events_blp
     from hub.api.imports import blp as imports_blp
     from hub.api.jobs import blp as jobs_blp
     from hub.api.members import blp as members_blp
@@ -150,6 +151,7 @@ def _core_blueprints() -> list:
         member_vouchers_blp,
         segments_blp,
         referrals_blp,
+        events_blp,
         jobs_blp,
     ]
 

@@ -3,6 +3,8 @@
 from hub.messaging.models import Message
 from hub.messaging.models import MessageOptOut
 from hub.messaging.models import MessagingSettings
+from hub.models.actions import ActionRule
+from hub.models.actions import MemberAction
 from hub.models.audit import AuditRecord
 from hub.models.connections import Connection
 from hub.models.events import EventRecord
@@ -38,6 +40,7 @@ from hub.models.tiers import TierNotice
 from hub.models.tiers import TierSettings
 
 __all__ = [
+    "ActionRule",
     "ApiKey",
     "AuditRecord",
     "Connection",
@@ -45,6 +48,7 @@ __all__ = [
     "IdempotencyRecord",
     "JobRecord",
     "Member",
+    "MemberAction",
     "MemberConsent",
     "MemberIdentity",
     "MemberMerge",

@@ -22,8 +22,10 @@ from typing import Any
 from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Session
 
+from hub.models import ActionRule
 from hub.models import Connection
 from hub.models import Member
+from hub.models import MemberAction
 from hub.models import MemberIdentity
 from hub.models import MemberTier
 from hub.models import Merchant
@@ -42,8 +44,24 @@ from hub.points import ledger
 if TYPE_CHECKING:
     from hub.core import Hub
 
-_MERCHANT_WIDE = (Connection, ProgramVersion, Reward, Tier, TierSettings, ReferralSettings)
-_MEMBER_OWNED = (PointEntry, PointLot, Voucher, MemberTier, MemberIdentity, ReferralCode)
+_MERCHANT_WIDE = (
+    Connection,
+    ProgramVersion,
+    Reward,
+    Tier,
+    TierSettings,
+    ReferralSettings,
+    ActionRule,
+)
+_MEMBER_OWNED = (
+    PointEntry,
+    PointLot,
+    Voucher,
+    MemberTier,
+    MemberIdentity,
+    ReferralCode,
+    MemberAction,
+)
 _KEY = "hub_widget_stale"
 # Every event whose data names a member can change what that member's panel shows.
 _MEMBER_EVENTS = ("points.", "tier.", "voucher.", "member.", "order.")

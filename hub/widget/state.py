@@ -23,6 +23,8 @@ from hub.models import Member
 from hub.models import Merchant
 from hub.models import PointLot
 from hub.points import ledger
+from hub.points.actions import action_states
+from hub.points.actions import list_rules
 from hub.points.program import program_for
 from hub.referrals.listing import referrer_results
 from hub.referrals.terms import get_terms
@@ -64,6 +66,17 @@ def program_view(hub: Hub, session: Session, merchant: Merchant, connection: Con
     for name, settings in sorted(program.rules.items()):
         if isinstance(settings, dict) and settings.get("enabled", True):
             ways.append({"kind": name, **_public_rule(settings)})
+    for rule in list_rules(session, merchant.id):
+        if rule.enabled:
+            ways.append(
+                {
+                    "kind": "action",
+                    "action": rule.kind,
+                    "title": rule.title,
+                    "points": rule.points,
+                    "first_time_only": rule.first_time_only,
+                }
+            )
     referrals = get_terms(session, merchant.id)
     if referrals["enabled"]:
         ways.append({"kind": "referral", "points": referrals["referrer"].get("points")})
@@ -186,6 +199,7 @@ def member_view(
             else None
         ),
         "activity": activity_lines(session, member, merchant),
+        "actions": action_states(session, member, now),
     }
 
 

@@ -104,6 +104,10 @@ MESSAGES: dict[str, str] = {
     "earn_tier_multiplier": N_("More points in higher tiers"),
     "earn_referral": N_("Refer a friend"),
     "done": N_("done"),
+    "action_review.published": N_("Write a review"),
+    "action_social.followed": N_("Follow the shop"),
+    "action_profile.completed": N_("Complete your profile"),
+    "action_birthday.added": N_("Add your birthday"),
 }
 
 PLURALS: dict[str, tuple[str, str]] = {

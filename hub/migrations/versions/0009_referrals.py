@@ -1,4 +1,4 @@
-"""referrals: members' referral codes, the friends they brought, the merchant's terms
+"""referrals and points for actions: referral codes, friends, terms; event rules and events
 
 Revision ID: 0009_referrals
 Revises: 0008_segments
@@ -89,8 +89,56 @@ def upgrade() -> None:
             "ix_referrals_merchant_status", ["merchant_id", "status", "id"], unique=False
         )
 
+    _actions()
+
+
+def _actions() -> None:
+    op.create_table(
+        "action_rules",
+        sa.Column("id", _id(), nullable=False),
+        sa.Column("merchant_id", _id(), nullable=False),
+        sa.Column("kind", sa.String(length=64), nullable=False),
+        sa.Column("title", sa.String(length=200), nullable=False),
+        sa.Column("points", sa.Integer(), nullable=False),
+        sa.Column("limit_count", sa.Integer(), nullable=True),
+        sa.Column("limit_period", sa.String(length=8), nullable=True),
+        sa.Column("first_time_only", sa.Boolean(), nullable=False),
+        sa.Column("enabled", sa.Boolean(), nullable=False),
+        _when("created_at"),
+        _fk("action_rules", "merchant_id", "merchants", "CASCADE"),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_action_rules")),
+        sa.UniqueConstraint("merchant_id", "kind", name=op.f("uq_action_rules_merchant_id_kind")),
+    )
+    op.create_table(
+        "member_actions",
+        sa.Column("id", _id(), nullable=False),
+        sa.Column("merchant_id", _id(), nullable=False),
+        sa.Column("member_id", _id(), nullable=False),
+        sa.Column("kind", sa.String(length=64), nullable=False),
+        sa.Column("idempotency_key", sa.String(length=255), nullable=False),
+        _when("occurred_at"),
+        sa.Column("outcome", sa.String(length=16), nullable=False),
+        sa.Column("points", sa.BigInteger(), nullable=False),
+        sa.Column("data", _json(), nullable=False),
+        _when("created_at"),
+        _fk("member_actions", "merchant_id", "merchants", "CASCADE"),
+        _fk("member_actions", "member_id", "members", "CASCADE"),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_member_actions")),
+        sa.UniqueConstraint(
+            "merchant_id",
+            "idempotency_key",
+            name=op.f("uq_member_actions_merchant_id_idempotency_key"),
+        ),
+    )
+    with op.batch_alter_table("member_actions", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_member_actions_member_kind", ["member_id", "kind", "occurred_at"], unique=False
+        )
+
 
 def downgrade() -> None:
+    op.drop_table("member_actions")
+    op.drop_table("action_rules")
     op.drop_table("referrals")
     op.drop_table("referral_codes")
     op.drop_table("referral_settings")

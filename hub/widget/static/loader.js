@@ -222,8 +222,11 @@
     return section(t("waysToEarn"), [el("ul", {}, (state.ways_to_earn || []).map(function (w) {
       var text = w.kind === "purchase"
         ? t("earnPurchase", { points: tn("points", w.points), amount: money(w.amount) })
-        : (typeof T["earn_" + w.kind] === "string" ? T["earn_" + w.kind] : w.label || w.kind);
-      var right = w.done ? el("span", { "class": "muted", text: t("done") })
+        : w.kind === "action"
+          ? (typeof T["action_" + w.action] === "string" ? T["action_" + w.action] : w.title || w.action)
+          : (typeof T["earn_" + w.kind] === "string" ? T["earn_" + w.kind] : w.kind);
+      var m = state.member, done = w.kind === "action" && m && m.actions && m.actions[w.action] === "done";
+      var right = done ? el("span", { "class": "muted way-done", text: "✓ " + t("done") })
         : (w.points && w.kind !== "purchase" ? el("span", { "class": "muted", text: tn("earnPoints", w.points) }) : null);
       return el("li", {}, [el("span", { text: text }), right]);
     }))]);
