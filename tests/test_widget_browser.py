@@ -379,3 +379,55 @@ def test_member_gets_an_absolute_referral_link_to_copy_and_share(
     assert "Bạn bè đã tham gia: 0" in panel(page).inner_text()
     link.scroll_into_view_if_needed()
     screenshot(page, "widget-referral-390")
+
+
+@pytest.mark.parametrize(("locale", "width"), [("vi", 390), ("en", 1366)])
+def test_ways_to_earn_by_action_show_what_is_done_and_what_earns(
+    browser, store_server, storefront, api, locale, width
+):
+    api.put(
+        "/api/v1/events/rules",
+        json={
+            "data": [
+                {"kind": "review.published", "points": 50},
+                {"kind": "profile.completed", "points": 1, "first_time_only": True},
+            ]
+        },
+    )
+    api.post(
+        "/api/v1/events",
+        json={"kind": "profile.completed", "member_id": storefront.member_id},
+        headers={"Idempotency-Key": "profile"},
+    )
+    make = lambda: sign_visitor(storefront.customer_id, storefront.widget_secret)  # noqa: E731
+    page, launcher = visit(browser, store_server, make, width=width, height=844, locale=locale)
+    member_loaded(page, "1")
+    launcher.click()
+    ways = panel(page).locator(
+        "section", has=page.locator("h3", has_text=re.compile("Cách tích điểm|Ways to earn"))
+    )
+    ways.scroll_into_view_if_needed()
+    text = " ".join(ways.inner_text().split())
+    expected = {
+        "vi": ("Viết đánh giá nhận 50 điểm", "Hoàn thiện hồ sơ ✓ đã hoàn thành"),
+        "en": ("Write a review earn 50 points", "Complete your profile ✓ done"),
+    }[locale]
+    for words in expected:
+        assert words in text, text
+    newest = panel(page).locator("section.activity li").first.inner_text()
+    assert expected[1].split(" ✓")[0] in newest  # the action's own name, not the engine's
+    screenshot(page, f"widget-ways-to-earn-{locale}-{width}")
+
+
+def test_the_guest_panel_pushes_open_and_join_into_the_stores_data_layer(
+    browser, store_server, storefront
+):
+    page, launcher = visit(browser, store_server, locale="en", width=1366)
+    launcher.click()
+    join = panel(page).get_by_role("link", name="Join now")
+    join.evaluate("a => a.addEventListener('click', e => e.preventDefault())")
+    join.click()
+    events = page.evaluate("() => window.dataLayer")
+    assert [e["event"] for e in events] == ["loyalty_panel_open", "join_group"]
+    assert events[0]["loyalty_member"] is False
+    assert events[1]["group_id"] == "loyalty"

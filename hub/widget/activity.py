@@ -39,6 +39,7 @@ class _Line:
     points: int = 0
     order_id: int | None = None
     voucher_id: int | None = None
+    action: str | None = None
     entries: list[int] = field(default_factory=list)
 
 
@@ -79,6 +80,8 @@ def activity_lines(session: Session, member: Member, merchant: Merchant) -> list
         line.points += entry.points
         if entry.kind == "redeem":
             line.voucher_id = (entry.data or {}).get("voucher_id")
+        if entry.rule == "event":
+            line.action = (entry.data or {}).get("kind")
     number = func.coalesce(Order.number, Order.external_id)
     orders = _names(session, Order, number, {ln.order_id for ln in lines.values()})
     rewards = _names(
@@ -90,6 +93,7 @@ def activity_lines(session: Session, member: Member, merchant: Merchant) -> list
             "points": line.points,
             "order": orders.get(line.order_id) if line.kind in ("order", "refund") else None,
             "reward": rewards.get(line.voucher_id),
+            "action": line.action,
             "on": day_text(line.at, merchant.locale, merchant.timezone),
             "at": line.at.isoformat(),
         }

@@ -338,6 +338,7 @@
     if (a.kind === "order") return t("activityOrder", { number: a.order || "" });
     if (a.kind === "refund") return t("activityRefund", { number: a.order || "" });
     if (a.kind === "redeem" && a.reward) return t("activityRedeem", { reward: a.reward });
+    if (a.kind === "event" && typeof T["action_" + a.action] === "string") return T["action_" + a.action];
     return typeof T["activity_" + a.kind] === "string" ? T["activity_" + a.kind] : a.kind;
   }
   function activity(m) {
