@@ -60,26 +60,7 @@ def theme_for(program_settings: dict[str, Any], connection: Connection) -> dict[
 def program_view(hub: Hub, session: Session, merchant: Merchant, connection: Connection):
     """The part every visitor sees: the pitch, how to earn, the rewards, how to join."""
     program = program_for(hub, session, merchant.id)
-    ways = [
-        {"kind": "purchase", "amount": _money(program.earn_amount), "points": program.earn_points}
-    ]
-    for name, settings in sorted(program.rules.items()):
-        if isinstance(settings, dict) and settings.get("enabled", True):
-            ways.append({"kind": name, **_public_rule(settings)})
-    for rule in list_rules(session, merchant.id):
-        if rule.enabled:
-            ways.append(
-                {
-                    "kind": "action",
-                    "action": rule.kind,
-                    "title": rule.title,
-                    "points": rule.points,
-                    "first_time_only": rule.first_time_only,
-                }
-            )
-    referrals = get_terms(session, merchant.id)
-    if referrals["enabled"]:
-        ways.append({"kind": "referral", "points": referrals["referrer"].get("points")})
+    ways = ways_to_earn(session, merchant.id, program)
     rewards = [
         {
             "id": r.id,
@@ -122,6 +103,31 @@ def program_view(hub: Hub, session: Session, merchant: Merchant, connection: Con
     }
 
 
+def ways_to_earn(session: Session, merchant_id: int, program) -> list[dict[str, Any]]:
+    """Purchases, the earning rules switched on, the rules on actions, and referrals."""
+    ways = [
+        {"kind": "purchase", "amount": _money(program.earn_amount), "points": program.earn_points}
+    ]
+    for name, settings in sorted(program.rules.items()):
+        if isinstance(settings, dict) and settings.get("enabled", True):
+            ways.append({"kind": name, **_public_rule(settings)})
+    ways += [
+        {
+            "kind": "action",
+            "action": rule.kind,
+            "title": rule.title,
+            "points": rule.points,
+            "first_time_only": rule.first_time_only,
+        }
+        for rule in list_rules(session, merchant_id)
+        if rule.enabled
+    ]
+    referrals = get_terms(session, merchant_id)
+    if referrals["enabled"]:
+        ways.append({"kind": "referral", "points": referrals["referrer"].get("points")})
+    return ways
+
+
 def _public_rule(settings: dict[str, Any]) -> dict[str, Any]:
     """Only the numbers a visitor may see of a rule's settings."""
     keep = ("points", "multiplier", "bonus_points")
@@ -143,7 +149,39 @@ def member_view(
     """
     now = utcnow()
     balance = ledger.balance(session, member.id)
-    expiring = session.execute(
+    status = tier_status(session, member, now)
+    merchant = session.get(Merchant, member.merchant_id)
+
+    def on(moment: datetime | None) -> str | None:
+        return day_text(moment, merchant.locale, merchant.timezone)
+
+    referral = referral_link(connection, referral_code) if referral_code else None
+    return {
+        "name": member.name,
+        "code": member.code,
+        "qr_svg": member_qr_svg(member.code),
+        "points": {
+            "available": balance.available,
+            "pending": balance.pending,
+            "total": balance.total,
+        },
+        "expiring": _expiring(session, member, now, on),
+        "tier": _tier_view(status, on),
+        "vouchers": _vouchers(session, member, now, on),
+        "referral_url": referral,
+        "referrals": (
+            {"code": referral_code, **referrer_results(session, member.id)}
+            if referral_code
+            else None
+        ),
+        "activity": activity_lines(session, member, merchant),
+        "actions": action_states(session, member, now),
+    }
+
+
+def _expiring(session: Session, member: Member, now: datetime, on) -> list[dict[str, Any]]:
+    """Points that expire within ``EXPIRING_WITHIN``, soonest first."""
+    rows = session.execute(
         select(PointLot.expires_at, PointLot.remaining)
         .where(
             PointLot.member_id == member.id,
@@ -154,13 +192,19 @@ def member_view(
         )
         .order_by(PointLot.expires_at)
     ).all()
-    status = tier_status(session, member, now)
-    merchant = session.get(Merchant, member.merchant_id)
+    return [
+        {
+            "points": r.remaining,
+            "expires_at": r.expires_at.isoformat(),
+            "expires_on": on(r.expires_at),
+        }
+        for r in rows
+    ]
 
-    def on(moment: datetime | None) -> str | None:
-        return day_text(moment, merchant.locale, merchant.timezone)
 
-    vouchers = [
+def _vouchers(session: Session, member: Member, now: datetime, on) -> list[dict[str, Any]]:
+    """The member's vouchers that can still be used."""
+    found = [
         {
             "code": v.code,
             "name": v.reward_name,
@@ -172,35 +216,7 @@ def member_view(
         }
         for v in member_vouchers(session, member.id, limit=50)
     ]
-    referral = referral_link(connection, referral_code) if referral_code else None
-    return {
-        "name": member.name,
-        "code": member.code,
-        "qr_svg": member_qr_svg(member.code),
-        "points": {
-            "available": balance.available,
-            "pending": balance.pending,
-            "total": balance.total,
-        },
-        "expiring": [
-            {
-                "points": r.remaining,
-                "expires_at": r.expires_at.isoformat(),
-                "expires_on": on(r.expires_at),
-            }
-            for r in expiring
-        ],
-        "tier": _tier_view(status, on),
-        "vouchers": [v for v in vouchers if v["status"] == "issued"],
-        "referral_url": referral,
-        "referrals": (
-            {"code": referral_code, **referrer_results(session, member.id)}
-            if referral_code
-            else None
-        ),
-        "activity": activity_lines(session, member, merchant),
-        "actions": action_states(session, member, now),
-    }
+    return [v for v in found if v["status"] == "issued"]
 
 
 def referral_link(connection: Connection, code: str) -> str:
