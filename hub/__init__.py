@@ -13,6 +13,7 @@ from hub.address_policy import BlockedURL
 from hub.address_policy import check_literal as check_outside_url
 from hub.api import register_api_blueprint
 from hub.audit import record as record_audit
+from hub.calendar_days import day_text
 from hub.canonical import Address
 from hub.canonical import ConnectionUninstalled
 from hub.canonical import Customer
@@ -364,6 +365,7 @@ __all__ += [
     "SendResult",
     "birthday_members",
     "daily_runs",
+    "day_text",
     "expiring_points",
     "kind_options",
     "lapsed_members",

@@ -124,6 +124,7 @@ class StorefrontSettingsSchema(ConnectionSettingsSchema):
     )
     #: Links a visitor follows: web addresses or paths on the store, never ``javascript:``.
     join_url = Text(allow_none=True, validate=validate.Regexp(r"^(https?://|/)", error=LINK))
+    sign_in_url = Text(allow_none=True, validate=validate.Regexp(r"^(https?://|/)", error=LINK))
     referral_url = Text(allow_none=True, validate=validate.Regexp(r"^(https?://|/)", error=LINK))
     widget_rate_limits = fields.Nested(WidgetRateLimitsSchema)
 

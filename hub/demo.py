@@ -8,30 +8,38 @@ shows the product as it is. Seeding twice finds the demo shop and changes nothin
 from __future__ import annotations
 
 import random
+import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from flask import Blueprint
+from flask import Response
 from flask import abort
+from flask import make_response
+from flask import redirect
 from flask import render_template
 from flask import request
+from flask import url_for
 from sqlalchemy import select
 
 from hub.canonical import Customer
 from hub.canonical import Order
 from hub.canonical import OrderLine
 from hub.db import utcnow
+from hub.errors import HubError
 from hub.merchants.accounts import create_api_key
 from hub.merchants.accounts import create_merchant
 from hub.merchants.connections import connection_secrets
 from hub.merchants.connections import create_connection
 from hub.models import Connection
+from hub.models import Member
 from hub.models import Merchant
 from hub.orders.batches import record_order
 from hub.points.program import program_rules
 from hub.points.program import save_program
+from hub.referrals.terms import save_terms
 from hub.rewards.catalog import create_reward
 from hub.tiers.ladder import create_tier
 from hub.widget.tokens import new_widget_secret
@@ -43,6 +51,15 @@ if TYPE_CHECKING:
     from hub.core import Hub
 
 DEMO_SHOP = "Trà Sen (demo)"
+#: The demo store's own account pages, as a real store's theme has them.
+DEMO_LINKS = {
+    "join_url": "/demo/store/account/register",
+    "sign_in_url": "/demo/store/account/login",
+    "referral_url": "/demo/store?ref={code}",
+}
+#: The cookie the demo store keeps its signed-in customer in (a real store has its own).
+CUSTOMER_COOKIE = "demo_store_customer"
+LOCALE_COOKIE = "demo_store_locale"
 FAMILY = ["Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Huỳnh", "Phan", "Vũ", "Võ", "Đặng", "Bùi"]
 MIDDLE = ["Thị", "Văn", "Ngọc", "Minh", "Thu", "Hữu", "Thanh", "Quốc", "Bảo"]
 GIVEN = [
@@ -128,6 +145,16 @@ REWARDS = [
 ]
 
 
+#: The demo's referral terms: both sides earn points a week after the friend pays.
+REFERRALS = {
+    "enabled": True,
+    "referrer": {"points": 200, "reward_id": None},
+    "friend": {"points": 100, "reward_id": None},
+    "hold_days": 7,
+    "monthly_limit": 10,
+}
+
+
 @dataclass(frozen=True)
 class DemoShop:
     merchant_id: int
@@ -174,13 +201,14 @@ def seed_demo(
             )
         for reward in REWARDS:
             create_reward(session, merchant.id, dict(reward), actor="demo")
+        save_terms(session, merchant.id, REFERRALS, actor="demo")
         connection = create_connection(
             hub,
             session,
             merchant.id,
             connector="api",
             name="Demo storefront",
-            settings={"join_url": "/demo/store?join=1", "referral_url": "/demo/store?ref={code}"},
+            settings=DEMO_LINKS,
             secrets={"widget_secret": new_widget_secret()},
             actor="demo",
         )
@@ -287,12 +315,7 @@ def demo_owner_link(hub: Hub, merchant_id: int) -> str:
 bp = Blueprint("demo", __name__, template_folder="templates")
 
 
-@bp.get("/demo/store")
-def store():
-    """A sample storefront page embedding the widget, as a merchant's theme would."""
-    from hub.core import current_hub
-
-    hub = current_hub()
+def _demo_connection(hub: Hub) -> Connection:
     with hub.db.session() as session:
         merchant = session.scalars(select(Merchant).where(Merchant.name == DEMO_SHOP)).first()
         if merchant is None:
@@ -300,15 +323,122 @@ def store():
         connection = session.scalars(
             select(Connection).where(Connection.merchant_id == merchant.id)
         ).first()
-        secret = connection_secrets(hub, connection)["widget_secret"]
-    customer = request.args.get("customer")
+        session.expunge(connection)
+        return connection
+
+
+@bp.get("/demo/store")
+def store():
+    """A sample storefront page embedding the widget, as a merchant's theme would."""
+    from hub.core import current_hub
+
+    hub = current_hub()
+    connection = _demo_connection(hub)
+    secret = connection_secrets(hub, connection)["widget_secret"]
+    customer = request.args.get("customer") or request.cookies.get(CUSTOMER_COOKIE)
     # A real store signs this on its server, for the signed-in customer only.
     token = sign_visitor(customer, secret) if customer else ""
-    return render_template(
-        "demo_store.html",
-        connection_id=connection.id,
-        token=token,
-        customer=customer,
-        locale=request.args.get("locale", "vi"),
-        products=PRODUCTS,
+    locale = _locale()
+    response = make_response(
+        render_template(
+            "demo_store.html",
+            connection_id=connection.id,
+            token=token,
+            customer=customer,
+            locale=locale,
+            products=PRODUCTS,
+        )
     )
+    # The store's own pages (sign-up, sign-in) keep the language the shopper chose.
+    response.set_cookie(LOCALE_COOKIE, locale, samesite="Lax")
+    return response
+
+
+def _locale() -> str:
+    chosen = request.values.get("locale") or request.cookies.get(LOCALE_COOKIE)
+    return "en" if chosen == "en" else "vi"
+
+
+def _signed_in(customer: str) -> Response:
+    """Back to the store page, signed in as ``customer`` (the store's own session)."""
+    response = redirect(url_for("demo.store", locale=_locale()))
+    response.set_cookie(CUSTOMER_COOKIE, customer, httponly=True, samesite="Lax")
+    return response
+
+
+@bp.route("/demo/store/account/register", methods=["GET", "POST"])
+def register():
+    """The demo store's sign-up: the new customer reaches the hub as a store's customer does."""
+    from hub.core import current_hub
+    from hub.records import apply_record
+
+    hub = current_hub()
+    if request.method == "GET":
+        return render_template("demo_account.html", mode="register", locale=_locale(), error=None)
+    phone, email = request.form.get("phone", "").strip(), request.form.get("email", "").strip()
+    if not phone and not email:
+        return render_template(
+            "demo_account.html", mode="register", locale=_locale(), error="missing"
+        ), 422
+    customer = f"web-{secrets.token_hex(6)}"
+    connection = _demo_connection(hub)
+    record = Customer(
+        external_id=customer,
+        phone=phone or None,
+        email=email or None,
+        name=request.form.get("name", "").strip() or None,
+    )
+    try:
+        with hub.db.transaction() as session:
+            apply_record(hub, session, session.merge(connection, load=False), record)
+    except HubError:
+        return render_template(
+            "demo_account.html", mode="register", locale=_locale(), error="invalid"
+        ), 422
+    return _signed_in(customer)
+
+
+@bp.route("/demo/store/account/login", methods=["GET", "POST"])
+def login():
+    """The demo store's sign-in: by the phone or email a customer registered with."""
+    from hub.core import current_hub
+
+    hub = current_hub()
+    if request.method == "GET":
+        return render_template("demo_account.html", mode="login", locale=_locale(), error=None)
+    connection = _demo_connection(hub)
+    customer = _customer_by_contact(hub, connection, request.form.get("contact", ""))
+    if customer is None:
+        return render_template(
+            "demo_account.html", mode="login", locale=_locale(), error="unknown"
+        ), 404
+    return _signed_in(customer)
+
+
+@bp.get("/demo/store/account/logout")
+def logout():
+    response = redirect(url_for("demo.store", locale=_locale()))
+    response.delete_cookie(CUSTOMER_COOKIE)
+    return response
+
+
+def _customer_by_contact(hub: Hub, connection: Connection, contact: str) -> str | None:
+    """The store's customer id of the member with this phone or email, on the demo store."""
+    from hub.members.directory import identities_of
+    from hub.phones import phone_or_none
+
+    contact = contact.strip()
+    if not contact:
+        return None
+    phone = phone_or_none(contact)
+    with hub.db.session() as session:
+        where = Member.phone == phone if phone else Member.email == contact.lower()
+        member = session.scalars(
+            select(Member).where(Member.merchant_id == connection.merchant_id, where)
+        ).first()
+        if member is None:
+            return None
+        for identity in identities_of(session, member.id):
+            if identity.connection_id == connection.id:
+                return identity.external_id
+    return None

@@ -59,6 +59,11 @@ EVENT_TYPES = (
     "voucher.used",
     "voucher.expired",
     "voucher.cancelled",
+    "referral.joined",
+    "referral.pending",
+    "referral.rewarded",
+    "referral.rejected",
+    "referral.reversed",
     "webhook_endpoint.disabled",
 )
 

@@ -27,6 +27,7 @@ DEFAULT_PLUGINS = (
     "hub.defaults.earning",
     "hub.points.expiry",
     "hub.reports.jobs",
+    "hub.referrals.settlement",
     "hub.messaging.plugin",
     "hub.segments.builtin",
     "hub.campaigns.plugin",

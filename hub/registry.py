@@ -120,6 +120,19 @@ class Connector:
         """
         return None
 
+    #: Where a store's own sign-up and sign-in pages are when the merchant set none
+    #: (``join_url``, ``sign_in_url``): paths on the storefront, or web addresses.
+    default_join_url: ClassVar[str | None] = None
+    default_sign_in_url: ClassVar[str | None] = None
+
+    def storefront_links(self, connection: Connection) -> dict[str, str | None]:
+        """The widget's "join" and "sign in" links: the connection's settings, else the defaults."""
+        settings = connection.settings or {}
+        return {
+            "join": settings.get("join_url") or self.default_join_url,
+            "sign_in": settings.get("sign_in_url") or self.default_sign_in_url,
+        }
+
     # -- messaging: worker and request ---------------------------------------------
 
     def send_message(

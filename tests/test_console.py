@@ -425,28 +425,28 @@ def test_staff_reset_link_for_an_unknown_email_is_a_clear_error(runner):
     assert "Traceback" not in result.output
 
 
-class ReferralsPage:
-    bp = Blueprint("referrals", __name__)
+class SurveysPage:
+    bp = Blueprint("surveys", __name__)
 
     @hookimpl
     def register_console_pages(self, hub):
-        return [ConsolePage("referrals", "referrals.page", {"vi": "Giới thiệu", "en": "Referrals"})]
+        return [ConsolePage("surveys", "surveys.page", {"vi": "Khảo sát", "en": "Surveys"})]
 
     @hookimpl
     def register_blueprints(self, hub):
         return [self.bp]
 
 
-@ReferralsPage.bp.get("/console-referrals", endpoint="page")
-def _referrals_page():
-    return "referrals"
+@SurveysPage.bp.get("/console-surveys", endpoint="page")
+def _surveys_page():
+    return "surveys"
 
 
 @pytest.fixture
 def hub_plugins():
-    return [ReferralsPage()]
+    return [SurveysPage()]
 
 
 def test_hook_register_console_pages_adds_a_navigation_entry(client, signed_in_owner):
     html = client.get("/console/overview").get_data(as_text=True)
-    assert 'href="/console-referrals"' in html and "Giới thiệu" in html
+    assert 'href="/console-surveys"' in html and "Khảo sát" in html

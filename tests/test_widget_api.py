@@ -29,6 +29,11 @@ def test_without_a_token_the_visitor_sees_the_guest_view(client, store):
     assert body["ways_to_earn"][0] == {"kind": "purchase", "amount": "1000", "points": 1}
     assert [r["points_cost"] for r in body["rewards"]] == [1000, 5000]
     assert body["join_url"] == f"{STORE_ORIGIN}/account/register"
+    assert body["sign_in_url"] == f"{STORE_ORIGIN}/account/login"
+    assert body["texts"]["join"] == "Tham gia ngay"
+    assert body["texts"]["points"] == {"one": "{n} điểm", "other": "{n} điểm"}
+    english = client.get(f"/widget/v1/c/{store.connection_id}/state?locale=en").json
+    assert english["texts"]["points"] == {"one": "{n} point", "other": "{n} points"}
 
 
 def test_a_valid_token_shows_the_members_own_view(client, store):
@@ -39,8 +44,12 @@ def test_a_valid_token_shows_the_members_own_view(client, store):
     assert member["tier"]["next"] == {"name": "Vàng", "threshold": "5000"}
     assert member["tier"]["delta_to_next"] == "3500"
     assert member["qr_svg"].startswith("<svg")
-    assert member["referral_url"] == f"{STORE_ORIGIN}/?ref={member['code']}"
-    assert member["activity"][0]["points"] == 1500
+    # The shop has no referral programme: no link that would promise a reward.
+    assert member["referral_url"] is None and member["referrals"] is None
+    assert member["qr_svg"].startswith('<svg xmlns="http://www.w3.org/2000/svg"')
+    [line] = member["activity"]
+    assert (line["kind"], line["order"], line["points"]) == ("order", "W-1", 1500)
+    assert "note" not in line  # the engine's own words never reach a shopper
 
 
 @pytest.mark.parametrize(
@@ -207,3 +216,38 @@ def test_connector_widget_identity_lets_a_connector_vouch_for_a_visitor(client, 
     url = f"/widget/v1/c/{store.connection_id}/state"
     assert client.get(url + "?proxy_signature=valid").json["member"]["name"] == "Lan"
     assert client.get(url + "?proxy_signature=forged").json["member"] is None
+
+
+@pytest.mark.db_agnostic
+@pytest.mark.parametrize(
+    ("connector", "settings", "links"),
+    [
+        ("shopify", {}, ("/account/register", "/account/login")),
+        ("haravan", {}, ("/account/register", "/account/login")),
+        (
+            "shopify",
+            {"join_url": "https://hoamai.vn/dang-ky", "sign_in_url": "/dang-nhap"},
+            ("https://hoamai.vn/dang-ky", "/dang-nhap"),
+        ),
+        ("api", {}, (None, None)),
+    ],
+)
+def test_connector_storefront_links_are_the_stores_own_pages(hub, connector, settings, links):
+    from hub.models import Connection
+
+    found = hub.connector(connector).storefront_links(Connection(settings=settings))
+    assert (found["join"], found["sign_in"]) == links
+
+
+@pytest.mark.db_agnostic
+def test_a_day_is_the_merchants_day_written_the_merchants_way():
+    from datetime import UTC
+    from datetime import datetime
+
+    from hub.calendar_days import day_text
+
+    late_evening_in_hanoi = datetime(2027, 1, 5, 17, 30, tzinfo=UTC)
+    assert day_text(late_evening_in_hanoi, "vi", "Asia/Ho_Chi_Minh") == "06/01/2027"
+    assert day_text(late_evening_in_hanoi, "en", "Asia/Ho_Chi_Minh") == "6 Jan 2027"
+    assert day_text(late_evening_in_hanoi, "vi", "UTC") == "05/01/2027"
+    assert day_text(None, "vi", None) is None

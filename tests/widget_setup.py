@@ -23,6 +23,7 @@ def set_up_storefront(api, hub, *, points=1500, origin=STORE_ORIGIN):
             "settings": {
                 "storefront_origins": [origin],
                 "join_url": f"{origin}/account/register",
+                "sign_in_url": f"{origin}/account/login",
                 "referral_url": f"{origin}/?ref={{code}}",
             },
         },

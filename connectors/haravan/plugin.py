@@ -47,6 +47,10 @@ class HaravanConnector(StoreConnector):
     install_model = HaravanInstall
     #: App webhooks all reach ``/webhooks/haravan``; this header names the shop.
     install_header = "X-Haravan-Org-Id"
+    #: Haravan themes serve the customer account pages here;
+    #: a merchant's ``join_url`` and ``sign_in_url`` settings win.
+    default_join_url = "/account/register"
+    default_sign_in_url = "/account/login"
 
     def install_link(self, hub, merchant_id, data):
         from connectors.haravan.web import WEB

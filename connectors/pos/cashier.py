@@ -14,7 +14,6 @@ from datetime import datetime
 from datetime import timedelta
 from typing import Any
 from urllib.parse import quote
-from zoneinfo import ZoneInfo
 
 from flask import Blueprint
 from flask import abort
@@ -37,6 +36,7 @@ from connectors.pos.cashier_text import translator
 from connectors.pos.retry import write
 from hub import HubError
 from hub import current_hub
+from hub import day_text
 from hub import member_qr_svg
 from hub import utcnow
 
@@ -89,7 +89,8 @@ def _render(template: str, status: int = 200, counter: keys.Counter | None = Non
         counter=counter,
         money=lambda amount: format_money(amount, currency, lang),
         number=lambda value: group(value, lang),
-        day=lambda moment: moment.astimezone(ZoneInfo(zone)).strftime("%d/%m/%Y"),
+        # The merchant's way of writing a day, the same as the widget's.
+        day=lambda moment: day_text(moment, counter.locale if counter else "vi", zone),
         here=request.full_path.rstrip("?"),
         **context,
     )

@@ -52,6 +52,10 @@ class ShopifyConnector(StoreConnector):
     secrets_schema = ShopifySecretsSchema
     install_model = ShopifyInstall
     install_header = "X-Shopify-Shop-Domain"
+    #: Online Store themes serve the customer account pages here (classic and new accounts);
+    #: a merchant's ``join_url`` and ``sign_in_url`` settings win.
+    default_join_url = "/account/register"
+    default_sign_in_url = "/account/login"
     voucher_kinds = ("amount_off", "percent_off", "free_shipping")
     install_fields = ("shop",)
 

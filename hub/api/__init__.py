@@ -143,6 +143,7 @@ def _core_blueprints() -> list:
     from hub.api.audit import blp as audit_blp
     from hub.api.campaigns import blp as campaigns_blp
     from hub.api.connections import blp as connections_blp
+    from hub.api.events import blp as events_blp
     from hub.api.imports import blp as imports_blp
     from hub.api.jobs import blp as jobs_blp
     from hub.api.members import blp as members_blp
@@ -151,6 +152,7 @@ def _core_blueprints() -> list:
     from hub.api.orders import blp as orders_blp
     from hub.api.points import blp as points_blp
     from hub.api.program import blp as program_blp
+    from hub.api.referrals import blp as referrals_blp
     from hub.api.refunds import blp as refunds_blp
     from hub.api.reports import blp as reports_blp
     from hub.api.reports import exports_blp
@@ -182,6 +184,8 @@ def _core_blueprints() -> list:
         campaigns_blp,
         reports_blp,
         exports_blp,
+        referrals_blp,
+        events_blp,
         jobs_blp,
         audit_blp,
     ]

@@ -52,6 +52,8 @@ EXTRA_STATUSES: dict[tuple[str, str], tuple[int, ...]] = {
     # The gateway's answer to a test send; a campaign whose segment is gone cannot be counted.
     ("post", "/api/v1/campaigns/{campaign_id}/test-send"): (409, 502),
     ("get", "/api/v1/campaigns/{campaign_id}/estimate"): (409,),
+    # The member is named in the body (id, phone, email or member code).
+    ("post", "/api/v1/events"): (404,),
 }
 
 

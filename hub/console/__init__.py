@@ -19,6 +19,7 @@ from hub.console import members_views  # noqa: F401 - routes
 from hub.console import messages_views  # noqa: F401 - routes
 from hub.console import overview_views  # noqa: F401 - routes
 from hub.console import program_views  # noqa: F401 - routes
+from hub.console import referral_views  # noqa: F401 - routes
 from hub.console import report_views  # noqa: F401 - routes
 from hub.console import rewards_views  # noqa: F401 - routes
 from hub.console import segments_views  # noqa: F401 - routes

@@ -39,6 +39,7 @@ CORE_PAGES = (
     NavEntry("program", "console.program", _l("Program"), "manager"),
     NavEntry("tiers", "console.tiers", _l("Tiers"), "manager"),
     NavEntry("rewards", "console.rewards", _l("Rewards"), "manager"),
+    NavEntry("referrals", "console.referrals", _l("Referrals"), "manager"),
     NavEntry("messages", "console.messages", _l("Messages"), "manager"),
     NavEntry("segments", "console.segments_page", _l("Segments"), "manager"),
     NavEntry("campaigns", "console.campaigns_page", _l("Campaigns"), "manager"),
@@ -163,6 +164,15 @@ LABELS = {
     "reason_currency": _l("other currency"),
     "reason_below_minimum": _l("below the smallest order"),
     "reason_cancelled": _l("cancelled"),
+    "referral_joined": _l("Friend joined, no paid order yet"),
+    "referral_pending": _l("Waiting out the refund window"),
+    "referral_rewarded": _l("Rewarded"),
+    "referral_rejected": _l("Refused"),
+    "referral_reversed": _l("Taken back (refunded)"),
+    "referral_reason_self": _l("referred themselves"),
+    "referral_reason_not_new": _l("already a customer"),
+    "referral_reason_refunded": _l("order refunded or cancelled"),
+    "referral_reason_monthly_limit": _l("over the monthly limit"),
     # The earning rules the built-in plugins offer (titles and descriptions).
     "First order bonus": _l("First order bonus"),
     "Fixed points on a member's first paid order": _l(

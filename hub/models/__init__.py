@@ -3,6 +3,8 @@
 from hub.messaging.models import Message
 from hub.messaging.models import MessageOptOut
 from hub.messaging.models import MessagingSettings
+from hub.models.actions import ActionRule
+from hub.models.actions import MemberAction
 from hub.models.audit import AuditRecord
 from hub.models.campaigns import Campaign
 from hub.models.campaigns import CampaignRecipient
@@ -23,6 +25,9 @@ from hub.models.merchants import Merchant
 from hub.models.orders import Order
 from hub.models.orders import OrderLine
 from hub.models.program import ProgramVersion
+from hub.models.referrals import Referral
+from hub.models.referrals import ReferralCode
+from hub.models.referrals import ReferralSettings
 from hub.models.refunds import OrderRefund
 from hub.models.reports import ReportDay
 from hub.models.reports import ReportStaleDay
@@ -39,6 +44,7 @@ from hub.models.tiers import TierNotice
 from hub.models.tiers import TierSettings
 
 __all__ = [
+    "ActionRule",
     "ApiKey",
     "AuditRecord",
     "Campaign",
@@ -48,6 +54,7 @@ __all__ = [
     "IdempotencyRecord",
     "JobRecord",
     "Member",
+    "MemberAction",
     "MemberConsent",
     "MemberIdentity",
     "MemberMerge",
@@ -64,6 +71,9 @@ __all__ = [
     "PointEntry",
     "PointLot",
     "ProgramVersion",
+    "Referral",
+    "ReferralCode",
+    "ReferralSettings",
     "ReportDay",
     "ReportStaleDay",
     "Reward",

@@ -22,14 +22,19 @@ from typing import Any
 from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Session
 
+from hub.models import ActionRule
 from hub.models import Connection
 from hub.models import Member
+from hub.models import MemberAction
 from hub.models import MemberIdentity
 from hub.models import MemberTier
 from hub.models import Merchant
 from hub.models import PointEntry
 from hub.models import PointLot
 from hub.models import ProgramVersion
+from hub.models import Referral
+from hub.models import ReferralCode
+from hub.models import ReferralSettings
 from hub.models import Reward
 from hub.models import Tier
 from hub.models import TierSettings
@@ -39,8 +44,24 @@ from hub.points import ledger
 if TYPE_CHECKING:
     from hub.core import Hub
 
-_MERCHANT_WIDE = (Connection, ProgramVersion, Reward, Tier, TierSettings)
-_MEMBER_OWNED = (PointEntry, PointLot, Voucher, MemberTier, MemberIdentity)
+_MERCHANT_WIDE = (
+    Connection,
+    ProgramVersion,
+    Reward,
+    Tier,
+    TierSettings,
+    ReferralSettings,
+    ActionRule,
+)
+_MEMBER_OWNED = (
+    PointEntry,
+    PointLot,
+    Voucher,
+    MemberTier,
+    MemberIdentity,
+    ReferralCode,
+    MemberAction,
+)
 _KEY = "hub_widget_stale"
 # Every event whose data names a member can change what that member's panel shows.
 _MEMBER_EVENTS = ("points.", "tier.", "voucher.", "member.", "order.")
@@ -56,6 +77,8 @@ def install(hub: Hub) -> None:
                 _stale(session).members.add((obj.merchant_id, obj.member_id))
                 if isinstance(obj, MemberIdentity):
                     _stale(session).visitors.add((obj.connection_id, obj.external_id))
+            elif isinstance(obj, Referral):  # the referrer's results
+                _stale(session).members.add((obj.merchant_id, obj.referrer_id))
             elif isinstance(obj, Member):
                 _stale(session).members.add((obj.merchant_id, obj.id))
             elif isinstance(obj, _MERCHANT_WIDE):

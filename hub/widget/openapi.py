@@ -44,6 +44,7 @@ STATE_EXAMPLE: dict[str, Any] = {
     ],
     "tiers": [{"id": 1, "name": "Đồng", "threshold": "0", "basis": "points", "benefits": ""}],
     "join_url": "https://shop.example.vn/account/register",
+    "sign_in_url": "https://shop.example.vn/account/login",
     "member": None,
 }
 
@@ -60,6 +61,11 @@ STATE_SCHEMA = {
         "rewards": {"type": "array", "items": {"type": "object"}},
         "tiers": {"type": "array", "items": {"type": "object"}},
         "join_url": {"type": "string", "nullable": True},
+        "sign_in_url": {"type": "string", "nullable": True},
+        "texts": {
+            "type": "object",
+            "description": "the panel's words in its language, from the widget's catalogues",
+        },
         "member": {
             "type": "object",
             "nullable": True,

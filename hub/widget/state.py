@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import io
 from datetime import datetime
 from datetime import timedelta
 from decimal import Decimal
@@ -15,25 +16,32 @@ from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from hub.calendar_days import day_text
 from hub.db import utcnow
 from hub.models import Connection
 from hub.models import Member
 from hub.models import Merchant
-from hub.models import PointEntry
 from hub.models import PointLot
 from hub.points import ledger
+from hub.points.actions import action_states
+from hub.points.actions import list_rules
 from hub.points.program import program_for
+from hub.referrals.listing import referrer_results
+from hub.referrals.terms import get_terms
 from hub.rewards.catalog import list_rewards
 from hub.rewards.vouchers import effective_status
 from hub.rewards.vouchers import member_vouchers
 from hub.tiers.ladder import list_tiers
 from hub.tiers.membership import tier_status
+from hub.widget.activity import activity_lines
 
 if TYPE_CHECKING:
     from hub.core import Hub
 
 EXPIRING_WITHIN = timedelta(days=30)
 MAX_PANEL_SECONDS = 3600
+#: Where a referral link leads without a ``referral_url`` setting: the store's home page.
+DEFAULT_REFERRAL_URL = "/?ref={code}"
 DEFAULT_THEME = {"colour": "#0b6e4f", "position": "right", "launcher_text": None}
 
 
@@ -52,12 +60,7 @@ def theme_for(program_settings: dict[str, Any], connection: Connection) -> dict[
 def program_view(hub: Hub, session: Session, merchant: Merchant, connection: Connection):
     """The part every visitor sees: the pitch, how to earn, the rewards, how to join."""
     program = program_for(hub, session, merchant.id)
-    ways = [
-        {"kind": "purchase", "amount": _money(program.earn_amount), "points": program.earn_points}
-    ]
-    for name, settings in sorted(program.rules.items()):
-        if isinstance(settings, dict) and settings.get("enabled", True):
-            ways.append({"kind": name, **_public_rule(settings)})
+    ways = ways_to_earn(session, merchant.id, program)
     rewards = [
         {
             "id": r.id,
@@ -71,7 +74,7 @@ def program_view(hub: Hub, session: Session, merchant: Merchant, connection: Con
         }
         for r in list_rewards(session, merchant.id, active=True, limit=50)
     ]
-    settings = connection.settings or {}
+    links = hub.connector(connection.connector).storefront_links(connection)
     return {
         "shop": merchant.name,
         "currency": merchant.currency,
@@ -90,12 +93,39 @@ def program_view(hub: Hub, session: Session, merchant: Merchant, connection: Con
                 "name": t.name,
                 "threshold": _money(t.threshold),
                 "basis": t.basis,
+                "window": t.window,
                 "benefits": t.benefits,
             }
             for t in list_tiers(session, merchant.id)
         ],
-        "join_url": settings.get("join_url"),
+        "join_url": links.get("join"),
+        "sign_in_url": links.get("sign_in"),
     }
+
+
+def ways_to_earn(session: Session, merchant_id: int, program) -> list[dict[str, Any]]:
+    """Purchases, the earning rules switched on, the rules on actions, and referrals."""
+    ways = [
+        {"kind": "purchase", "amount": _money(program.earn_amount), "points": program.earn_points}
+    ]
+    for name, settings in sorted(program.rules.items()):
+        if isinstance(settings, dict) and settings.get("enabled", True):
+            ways.append({"kind": name, **_public_rule(settings)})
+    ways += [
+        {
+            "kind": "action",
+            "action": rule.kind,
+            "title": rule.title,
+            "points": rule.points,
+            "first_time_only": rule.first_time_only,
+        }
+        for rule in list_rules(session, merchant_id)
+        if rule.enabled
+    ]
+    referrals = get_terms(session, merchant_id)
+    if referrals["enabled"]:
+        ways.append({"kind": "referral", "points": referrals["referrer"].get("points")})
+    return ways
 
 
 def _public_rule(settings: dict[str, Any]) -> dict[str, Any]:
@@ -104,11 +134,54 @@ def _public_rule(settings: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in settings.items() if k in keep and isinstance(v, int | float | str)}
 
 
-def member_view(hub: Hub, session: Session, member: Member, connection: Connection):
-    """The member's own panel: points, tier, expiring points, vouchers, code, activity."""
+def member_view(
+    hub: Hub,
+    session: Session,
+    member: Member,
+    connection: Connection,
+    *,
+    referral_code: str | None = None,
+):
+    """The member's own panel: points, tier, expiring points, vouchers, code, activity.
+
+    ``referral_code`` is the member's when the shop's referrals are on: the
+    panel then carries their referral link and how their referrals went.
+    """
     now = utcnow()
     balance = ledger.balance(session, member.id)
-    expiring = session.execute(
+    status = tier_status(session, member, now)
+    merchant = session.get(Merchant, member.merchant_id)
+
+    def on(moment: datetime | None) -> str | None:
+        return day_text(moment, merchant.locale, merchant.timezone)
+
+    referral = referral_link(connection, referral_code) if referral_code else None
+    return {
+        "name": member.name,
+        "code": member.code,
+        "qr_svg": member_qr_svg(member.code),
+        "points": {
+            "available": balance.available,
+            "pending": balance.pending,
+            "total": balance.total,
+        },
+        "expiring": _expiring(session, member, now, on),
+        "tier": _tier_view(status, on),
+        "vouchers": _vouchers(session, member, now, on),
+        "referral_url": referral,
+        "referrals": (
+            {"code": referral_code, **referrer_results(session, member.id)}
+            if referral_code
+            else None
+        ),
+        "activity": activity_lines(session, member, merchant),
+        "actions": action_states(session, member, now),
+    }
+
+
+def _expiring(session: Session, member: Member, now: datetime, on) -> list[dict[str, Any]]:
+    """Points that expire within ``EXPIRING_WITHIN``, soonest first."""
+    rows = session.execute(
         select(PointLot.expires_at, PointLot.remaining)
         .where(
             PointLot.member_id == member.id,
@@ -119,14 +192,19 @@ def member_view(hub: Hub, session: Session, member: Member, connection: Connecti
         )
         .order_by(PointLot.expires_at)
     ).all()
-    status = tier_status(session, member, now)
-    activity = session.scalars(
-        select(PointEntry)
-        .where(PointEntry.member_id == member.id)
-        .order_by(PointEntry.id.desc())
-        .limit(8)
-    ).all()
-    vouchers = [
+    return [
+        {
+            "points": r.remaining,
+            "expires_at": r.expires_at.isoformat(),
+            "expires_on": on(r.expires_at),
+        }
+        for r in rows
+    ]
+
+
+def _vouchers(session: Session, member: Member, now: datetime, on) -> list[dict[str, Any]]:
+    """The member's vouchers that can still be used."""
+    found = [
         {
             "code": v.code,
             "name": v.reward_name,
@@ -134,39 +212,29 @@ def member_view(hub: Hub, session: Session, member: Member, connection: Connecti
             "value": _money(v.value),
             "status": effective_status(v, now),
             "expires_at": v.expires_at.isoformat() if v.expires_at else None,
+            "expires_on": on(v.expires_at),
         }
         for v in member_vouchers(session, member.id, limit=50)
     ]
-    referral = (connection.settings or {}).get("referral_url")
-    return {
-        "name": member.name,
-        "code": member.code,
-        "qr_svg": member_qr_svg(member.code),
-        "points": {
-            "available": balance.available,
-            "pending": balance.pending,
-            "total": balance.total,
-        },
-        "expiring": [
-            {"points": r.remaining, "expires_at": r.expires_at.isoformat()} for r in expiring
-        ],
-        "tier": _tier_view(status),
-        "vouchers": [v for v in vouchers if v["status"] == "issued"],
-        "referral_url": referral.replace("{code}", member.code) if referral else None,
-        "activity": [
-            {
-                "points": e.points,
-                "kind": e.kind,
-                "rule": e.rule,
-                "note": e.note,
-                "at": e.created_at.isoformat(),
-            }
-            for e in activity
-        ],
-    }
+    return [v for v in found if v["status"] == "issued"]
 
 
-def _tier_view(status: dict[str, Any]) -> dict[str, Any] | None:
+def referral_link(connection: Connection, code: str) -> str:
+    """The member's referral link on the store, absolute when the store's origin is known.
+
+    A path (``/?ref={code}``) is put on the connection's first storefront
+    origin; with none set, the script puts it on the page's own origin.
+    """
+    settings = connection.settings or {}
+    template = settings.get("referral_url") or DEFAULT_REFERRAL_URL
+    link = template.replace("{code}", code)
+    origins = settings.get("storefront_origins") or []
+    if link.startswith("/") and not link.startswith("//") and origins:
+        link = origins[0].rstrip("/") + link
+    return link
+
+
+def _tier_view(status: dict[str, Any], on) -> dict[str, Any] | None:
     current, upcoming = status["tier"], status["next_tier"]
     if current is None and upcoming is None:
         return None
@@ -179,7 +247,9 @@ def _tier_view(status: dict[str, Any]) -> dict[str, Any] | None:
         else None,
         "progress": _money(status["progress"]),
         "delta_to_next": _money(status["delta_to_next"]),
+        "threshold": _money(current.threshold) if current else None,
         "retain_by": status["retain_by"].isoformat() if status["retain_by"] else None,
+        "retain_on": on(status["retain_by"]),
         "delta_to_retain": _money(status["delta_to_retain"]),
     }
 
@@ -217,4 +287,10 @@ def panel_lifetime(session: Session, member: Member, panel: dict[str, Any]) -> i
 @functools.lru_cache(maxsize=2048)
 def member_qr_svg(code: str) -> str:
     """The member code as an SVG QR code, for the counter's scanner (a code never changes)."""
-    return segno.make_qr(code, error="m").svg_inline(scale=4, border=2, dark="#111")
+    # With its namespace, so the script's DOMParser builds an SVG element, not an
+    # unknown XML one that the browser lays out 0 px tall.
+    out = io.BytesIO()
+    segno.make_qr(code, error="m").save(
+        out, kind="svg", xmldecl=False, svgns=True, nl=False, omitsize=True, border=4, dark="#111"
+    )
+    return out.getvalue().decode()

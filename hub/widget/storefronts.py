@@ -65,6 +65,7 @@ class Storefronts:
     def load(self, connection_id: int) -> Storefront | None:
         """Read the storefront from the database; None when there is no such connection."""
         from hub.widget.state import program_view
+        from hub.widget.texts import texts_for
 
         hub = self.hub
         merchant_id = self._merchants.get(connection_id)
@@ -91,7 +92,10 @@ class Storefronts:
         heads = {}
         for name in LOCALES:
             text = json.dumps(
-                {**guest, "locale": name}, separators=(",", ":"), ensure_ascii=False, default=str
+                {**guest, "locale": name, "texts": texts_for(name)},
+                separators=(",", ":"),
+                ensure_ascii=False,
+                default=str,
             )
             heads[name] = text[:-1].encode() + b',"member":'
         storefront = Storefront(

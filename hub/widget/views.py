@@ -158,6 +158,7 @@ def state(connection_id: int):
 
 def _build_panel(hub, storefront: Storefront, glance, who) -> bytes | None:
     """Read a member's panel from the database and keep it; None for a guest."""
+    from hub.referrals.codes import ensure_code
     from hub.widget.state import member_view
     from hub.widget.state import panel_lifetime
 
@@ -172,6 +173,7 @@ def _build_panel(hub, storefront: Storefront, glance, who) -> bytes | None:
                 return None  # a customer the hub does not know (yet): the guest view
             # The generation is read before the data, so a change after this read wins.
             member_id, generation = found.id, cache.generation(merchant_id, found.id)
+        referral_code = ensure_code(hub, merchant_id, member_id)
         with hub.db.session() as session:
             member = session.get(Member, member_id)
             if member is None or member.status != "active" or member.merchant_id != merchant_id:
@@ -180,7 +182,9 @@ def _build_panel(hub, storefront: Storefront, glance, who) -> bytes | None:
                 cache.forget_visitor(*who)  # merged away or erased: look the visitor up again
                 member_id = None
                 continue
-            view = member_view(hub, session, member, storefront.connection)
+            view = member_view(
+                hub, session, member, storefront.connection, referral_code=referral_code
+            )
             extra = {}
             for result in hub.pm.hook.widget_data(
                 hub=hub, member=member, connection=storefront.connection
@@ -204,22 +208,9 @@ def redeem(connection_id: int):
     origin = storefront.allowed_origin(request.headers.get("Origin"))
     if request.method == "OPTIONS":
         return _with_cors(Response(status=204), origin)
-    visitor = _visitor(hub, storefront)
-    limiter = hub.widget_limiter
-    if not (
-        limiter.allow(visitor.limit_key, storefront.per_visitor)
-        and limiter.allow(f"c{connection_id}", storefront.per_connection)
-    ):
-        return _with_cors(error_response(429, "rate_limited", "too many requests"), origin)
-    member = visitor.member
-    if member is None and visitor.customer_id is not None:
-        with hub.db.session() as session:
-            member = member_by_identity(session, connection_id, visitor.customer_id)
-    if member is None:
-        return _with_cors(
-            error_response(401, "sign_in_required", "sign in at the store to redeem rewards"),
-            origin,
-        )
+    member, refusal = _signed_member(hub, storefront, "redeem rewards")
+    if refusal is not None:
+        return _with_cors(refusal, origin)
     payload = request.get_json(silent=True) or {}
     reward_id = payload.get("reward_id")
     if not isinstance(reward_id, int):
@@ -230,6 +221,63 @@ def redeem(connection_id: int):
             origin,
         )
     return _with_cors(_redeem(hub, member, reward_id), origin)
+
+
+def _signed_member(hub, storefront: Storefront, doing: str):
+    """The member a write comes from, or the answer refusing it (rate limit, not signed in)."""
+    connection_id = storefront.connection.id
+    visitor = _visitor(hub, storefront)
+    limiter = hub.widget_limiter
+    if not (
+        limiter.allow(visitor.limit_key, storefront.per_visitor)
+        and limiter.allow(f"c{connection_id}", storefront.per_connection)
+    ):
+        return None, error_response(429, "rate_limited", "too many requests")
+    member = visitor.member
+    if member is None and visitor.customer_id is not None:
+        with hub.db.session() as session:
+            member = member_by_identity(session, connection_id, visitor.customer_id)
+    if member is None:
+        return None, error_response(401, "sign_in_required", f"sign in at the store to {doing}")
+    return member, None
+
+
+@bp.route("/c/<int:connection_id>/referral", methods=["POST", "OPTIONS"])
+def referral(connection_id: int):
+    """Tie the signed-in visitor, as a friend, to the referral code they arrived with."""
+    from hub.db import utcnow
+    from hub.referrals.claims import claim_referral
+
+    hub = current_hub()
+    storefront = hub.widget_storefronts.load(connection_id)
+    if storefront is None or not storefront.active:
+        return _no_widget(connection_id)
+    origin = storefront.allowed_origin(request.headers.get("Origin"))
+    if request.method == "OPTIONS":
+        return _with_cors(Response(status=204), origin)
+    member, refusal = _signed_member(hub, storefront, "use a referral link")
+    if refusal is not None:
+        return _with_cors(refusal, origin)
+    code = (request.get_json(silent=True) or {}).get("code")
+    if not isinstance(code, str) or not 1 <= len(code.strip()) <= 32:
+        return _with_cors(
+            error_response(
+                422,
+                "validation_error",
+                "code must be the referral code from the link",
+                {"code": ["required, 1 to 32 characters"]},
+            ),
+            origin,
+        )
+    try:
+        with hub.db.transaction() as session:
+            friend = session.get(Member, member.id)
+            found = claim_referral(session, friend, code, connection_id=connection_id, now=utcnow())
+            answer = {"status": found.status, "reason": found.reason}
+    except HubError as exc:
+        return _with_cors(error_response(exc.status, exc.code, exc.message, exc.details), origin)
+    body = json.dumps(answer)
+    return _with_cors(current_app.response_class(body, mimetype="application/json"), origin)
 
 
 def _redeem(hub, member: Member, reward_id: int) -> Response:

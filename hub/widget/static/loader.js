@@ -25,58 +25,25 @@
   };
   if (conf.locale !== "en") conf.locale = "vi";
 
-  var TEXT = {
-    vi: {
-      launcher: "Điểm thưởng", title: "Khách hàng thân thiết", close: "Đóng",
-      hello: "Xin chào", guestPitch: "Tham gia chương trình khách hàng thân thiết của {shop} để tích điểm và đổi quà.",
-      join: "Tham gia ngay", signIn: "Đã là thành viên? Hãy đăng nhập để xem điểm của bạn.",
-      available: "Điểm có thể dùng", pending: "Điểm đang chờ", points: "điểm",
-      tier: "Hạng thành viên", noTier: "Chưa có hạng", nextTier: "Còn {delta} để lên hạng {name}",
-      topTier: "Bạn đang ở hạng cao nhất", retain: "Cần thêm {delta} trước {date} để giữ hạng",
-      expiring: "Điểm sắp hết hạn", expiringRow: "{points} điểm hết hạn ngày {date}",
-      waysToEarn: "Cách tích điểm", rewards: "Đổi điểm lấy quà", redeem: "Đổi",
-      needMore: "Cần thêm {n} điểm", vouchers: "Mã giảm giá của bạn", copy: "Sao chép",
-      copied: "Đã sao chép", noVouchers: "Bạn chưa có mã giảm giá nào.",
-      code: "Mã thành viên", showQr: "Đưa mã này cho thu ngân khi mua tại cửa hàng.",
-      referral: "Giới thiệu bạn bè", activity: "Hoạt động gần đây",
-      redeemed: "Đổi quà thành công! Mã của bạn: {code}", error: "Không thể thực hiện: {msg}",
-      loadError: "Không tải được thông tin. Vui lòng thử lại sau.",
-      earnPurchase: "{points} điểm cho mỗi {amount} chi tiêu",
-      earn_birthday: "Thưởng điểm trong tháng sinh nhật", earn_first_order: "Thưởng đơn hàng đầu tiên",
-      earn_signup: "Thưởng khi đăng ký", earn_product_bonus: "Thưởng thêm cho sản phẩm chọn lọc",
-      earn_special_days: "Nhân điểm vào ngày đặc biệt", earn_tier_multiplier: "Nhân điểm theo hạng thành viên",
-      kind_earn: "Tích điểm", kind_bonus: "Thưởng", kind_redeem: "Đổi quà", kind_reverse: "Hoàn điểm",
-      kind_expire: "Hết hạn", kind_adjust: "Điều chỉnh", kind_import: "Số dư đầu kỳ"
-    },
-    en: {
-      launcher: "Rewards", title: "Loyalty program", close: "Close",
-      hello: "Hello", guestPitch: "Join the {shop} loyalty program to earn points and get rewards.",
-      join: "Join now", signIn: "Already a member? Sign in to see your points.",
-      available: "Points to spend", pending: "Pending points", points: "points",
-      tier: "Your tier", noTier: "No tier yet", nextTier: "{delta} more to reach {name}",
-      topTier: "You are in the top tier", retain: "{delta} more by {date} to keep your tier",
-      expiring: "Points expiring soon", expiringRow: "{points} points expire on {date}",
-      waysToEarn: "Ways to earn", rewards: "Rewards", redeem: "Redeem",
-      needMore: "{n} more points", vouchers: "Your discount codes", copy: "Copy",
-      copied: "Copied", noVouchers: "You have no discount codes yet.",
-      code: "Member code", showQr: "Show this code at the counter when you shop in store.",
-      referral: "Refer a friend", activity: "Recent activity",
-      redeemed: "Redeemed! Your code: {code}", error: "Could not do that: {msg}",
-      loadError: "Could not load your rewards. Please try again later.",
-      earnPurchase: "{points} points for every {amount} spent",
-      earn_birthday: "Bonus points in your birthday month", earn_first_order: "First order bonus",
-      earn_signup: "Bonus for joining", earn_product_bonus: "Extra points on selected products",
-      earn_special_days: "Multiplied points on special days", earn_tier_multiplier: "More points in higher tiers",
-      kind_earn: "Earned", kind_bonus: "Bonus", kind_redeem: "Redeemed", kind_reverse: "Reversed",
-      kind_expire: "Expired", kind_adjust: "Adjusted", kind_import: "Opening balance"
-    }
-  };
-  var T = TEXT[conf.locale];
+  // The words come with the panel's data, from the hub's catalogues (vi, en).
+  var T = {};
   var tag = conf.locale === "vi" ? "vi-VN" : "en-US";
-  function t(key, vars) {
-    var s = T[key] || key;
+  var plural = new Intl.PluralRules(tag);
+  function fill(s, vars) {
     for (var k in vars || {}) s = s.split("{" + k + "}").join(vars[k]);
     return s;
+  }
+  function t(key, vars) { return fill(typeof T[key] === "string" ? T[key] : key, vars); }
+  function tn(key, n, vars) {
+    var forms = T[key] || {};
+    var form = forms[plural.select(Number(n))] || forms.other || key;
+    return fill(form, Object.assign({ n: num(n) }, vars || {}));
+  }
+  /* Analytics: the store's own dataLayer (Google Tag Manager, GA4), when it has one;
+     the widget itself sends nothing anywhere but the hub. */
+  function track(name, params) {
+    if (!Array.isArray(window.dataLayer)) return;
+    window.dataLayer.push(Object.assign({ event: name, loyalty_connection: conf.connection }, params || {}));
   }
   var state = null, currency = "VND", lastFocus = null;
   function num(n) { return new Intl.NumberFormat(tag).format(Number(n || 0)); }
@@ -86,7 +53,6 @@
         maximumFractionDigits: currency === "VND" ? 0 : 2 }).format(Number(v || 0));
     } catch (e) { return num(v) + " " + currency; }
   }
-  function day(iso) { return new Date(iso).toLocaleDateString(tag, { day: "numeric", month: "numeric", year: "numeric" }); }
   function el(name, attrs, children) {
     var node = document.createElement(name);
     for (var k in attrs || {}) {
@@ -100,34 +66,44 @@
 
   var host = el("div", { id: "storefront-hub-widget" });
   var root = host.attachShadow({ mode: "open" });
+  var host = el("div", { id: "storefront-hub-widget" });
+  var root = host.attachShadow({ mode: "open" });
   var css = [
     ":host{all:initial}",
     "*{box-sizing:border-box;font-family:system-ui,-apple-system,'Segoe UI',Roboto,sans-serif}",
-    ".launcher{position:fixed;bottom:20px;z-index:2147483000;border:0;border-radius:999px;padding:12px 18px;",
+    ".launcher{position:fixed;bottom:20px;z-index:2147483000;border:0;border-radius:999px;padding:12px 18px;min-height:48px;",
     "color:#fff;background:var(--c,#0b6e4f);font-size:15px;font-weight:600;cursor:pointer;box-shadow:0 4px 14px rgba(0,0,0,.25)}",
     ".launcher:focus-visible,button:focus-visible,a:focus-visible{outline:3px solid #1a73e8;outline-offset:2px}",
-    ".panel{position:fixed;bottom:80px;z-index:2147483001;width:370px;max-height:min(640px,calc(100vh - 100px));",
+    ".panel{position:fixed;bottom:80px;z-index:2147483001;width:380px;max-height:min(640px,calc(100vh - 100px));",
     "overflow:auto;background:#fff;color:#1d2430;border-radius:14px;box-shadow:0 10px 40px rgba(0,0,0,.3);font-size:14px;line-height:1.45}",
     ".right{right:20px}.left{left:20px}",
-    ".head{background:var(--c,#0b6e4f);color:#fff;padding:16px 44px 16px 16px;position:sticky;top:0}",
+    ".head{background:var(--c,#0b6e4f);color:#fff;padding:16px 56px 16px 16px;position:sticky;top:0;z-index:1}",
     ".head h2{margin:0;font-size:17px}.head p{margin:4px 0 0}",
-    ".x{position:absolute;top:10px;right:10px;background:transparent;border:0;color:#fff;font-size:22px;cursor:pointer;width:32px;height:32px}",
+    ".x{position:absolute;top:6px;right:6px;background:transparent;border:0;color:#fff;font-size:24px;cursor:pointer;width:44px;height:44px}",
     "section{padding:12px 16px;border-bottom:1px solid #e7eaf0}section h3{margin:0 0 8px;font-size:14px}",
     ".big{font-size:28px;font-weight:700}.muted{color:#5b6575}",
     ".bar{height:8px;background:#e7eaf0;border-radius:4px;overflow:hidden;margin:6px 0}",
     ".bar span{display:block;height:100%;background:var(--c,#0b6e4f)}",
     "ul{list-style:none;margin:0;padding:0}li{padding:6px 0;display:flex;justify-content:space-between;gap:8px;align-items:center}",
-    "button.act,a.act{background:var(--c,#0b6e4f);color:#fff;border:0;border-radius:8px;padding:7px 12px;font-size:13px;font-weight:600;cursor:pointer;text-decoration:none;display:inline-block}",
+    "li.tier{display:block}li.tier b{margin-right:6px}",
+    ".act{background:var(--c,#0b6e4f);color:#fff;border:0;border-radius:8px;padding:0 14px;min-height:44px;min-width:44px;",
+    "font-size:14px;font-weight:600;cursor:pointer;text-decoration:none;display:inline-flex;align-items:center;justify-content:center;flex:none}",
+    ".act.ghost{background:#fff;color:var(--c,#0b6e4f);border:2px solid var(--c,#0b6e4f)}",
     "button[disabled]{background:#9aa3b0;cursor:not-allowed}",
+    ".row{display:flex;gap:8px;flex-wrap:wrap;margin-top:8px}",
+    ".ask{display:block;background:#f4f6f9;border-radius:8px;padding:10px;margin:4px 0}",
     ".code{font-family:ui-monospace,Menlo,monospace;font-weight:700;letter-spacing:1px}",
-    ".qr svg{width:128px;height:128px}",
+    ".qr{width:164px;height:164px;margin:8px 0}.qr svg{display:block;width:164px;height:164px}",
+    ".link{word-break:break-all;font-size:13px}",
+    ".activity li{display:grid;grid-template-columns:auto 1fr auto;gap:8px}.activity .pts{font-weight:600;white-space:nowrap}",
     ".note{padding:10px 16px;background:#e9f6ef;color:#0b4d37}.err{background:#fdecea;color:#8a1c14}",
     "@media (max-width:480px){.panel{left:0;right:0;bottom:0;width:100%;max-height:85vh;border-radius:14px 14px 0 0}",
     ".launcher{bottom:12px}.right.launcher{right:12px}.left.launcher{left:12px}}"
   ].join("");
   root.appendChild(el("style", { text: css }));
+  // Hidden until the hub has answered: its answer carries the words to show.
   var launcher = el("button", { "class": "launcher", type: "button", "aria-haspopup": "dialog",
-    "aria-expanded": "false", "aria-controls": "shw-panel", text: t("launcher") });
+    "aria-expanded": "false", "aria-controls": "shw-panel", hidden: "" });
   var panel = el("div", { id: "shw-panel", "class": "panel", role: "dialog", "aria-modal": "true",
     "aria-labelledby": "shw-title", hidden: "" });
   var live = el("div", { role: "status", "aria-live": "polite", style: "position:absolute;left:-9999px" });
@@ -150,10 +126,12 @@
     render();
     var first = focusables()[0];
     if (first) first.focus();
+    track("loyalty_panel_open", { loyalty_member: !!(state && state.member) });
   }
   function close() {
     panel.hidden = true;
     launcher.setAttribute("aria-expanded", "false");
+    confirming = null;
     launcher.focus();
   }
   launcher.addEventListener("click", function () { panel.hidden ? open() : close(); });
@@ -186,131 +164,224 @@
     return api("/state?locale=" + conf.locale).then(function (res) {
       if (!res.ok) throw new Error(res.status);
       state = res.body;
+      T = state.texts || T;
       currency = state.currency || "VND";
       root.host.style.setProperty("--c", (state.theme && state.theme.colour) || "#0b6e4f");
       position(state.theme && state.theme.position);
       var m = state.member;
       launcher.textContent = (state.theme && state.theme.launcher_text) ||
         (m ? t("launcher") + " · " + num(m.points.available) : t("launcher"));
+      launcher.hidden = false;
+      claimReferral();
       if (!panel.hidden) render();
     });
   }
 
-  function section(title, children) {
+  /* Referrals: a friend arrives with ?ref=CODE; the code waits in this browser until the
+     friend is signed in at the store, then the hub ties them to it (once). */
+  var REF_KEY = "storefront-hub-ref:" + conf.connection, claimed = false;
+  function rememberReferral() {
+    try {
+      var code = new URLSearchParams(window.location.search).get("ref");
+      if (code) localStorage.setItem(REF_KEY, code.slice(0, 32));
+    } catch (e) { /* storage blocked: the link still opens the store */ }
+  }
+  function claimReferral() {
+    var code = null;
+    try { code = localStorage.getItem(REF_KEY); } catch (e) { return; }
+    if (!code || claimed || !state || !state.member) return;
+    claimed = true;
+    api("/referral", { method: "POST", headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ code: code }) }).then(function (res) {
+      // A definite answer (tied, refused, unknown code) ends it; a busy hub is asked next visit.
+      if (res.status !== 429 && res.status < 500) localStorage.removeItem(REF_KEY);
+    }).catch(function () {});
+  }
+
+  function section(title, children, cls) {
     var id = "shw-" + title.replace(/\W+/g, "-").toLowerCase();
-    return el("section", { "aria-labelledby": id }, [el("h3", { id: id, text: title })].concat(children));
+    return el("section", { "aria-labelledby": id, "class": cls || null },
+      [el("h3", { id: id, text: title })].concat(children));
   }
   function bar(value, max, label) {
     var pct = max > 0 ? Math.min(100, Math.round((value / max) * 100)) : 100;
     return el("div", { "class": "bar", role: "progressbar", "aria-valuemin": "0", "aria-valuemax": "100",
       "aria-valuenow": String(pct), "aria-label": label }, [el("span", { style: "width:" + pct + "%" })]);
   }
-  function copyButton(text, label) {
+  function copyButton(text, label, after) {
     return el("button", { "class": "act", type: "button", "aria-label": t("copy") + " " + label, text: t("copy"),
       onclick: function (e) {
         var btn = e.currentTarget;
         (navigator.clipboard ? navigator.clipboard.writeText(text) : Promise.reject()).catch(function () {})
           .then(function () { btn.textContent = t("copied"); live.textContent = t("copied") + ": " + text; });
+        if (after) after();
       } });
   }
+  function amountOf(basis, value) { return basis === "spend" ? money(value) : tn("points", value); }
   function waysToEarn() {
     return section(t("waysToEarn"), [el("ul", {}, (state.ways_to_earn || []).map(function (w) {
       var text = w.kind === "purchase"
-        ? t("earnPurchase", { points: num(w.points), amount: money(w.amount) })
-        : (T["earn_" + w.kind] || w.kind);
-      return el("li", { text: text });
+        ? t("earnPurchase", { points: tn("points", w.points), amount: money(w.amount) })
+        : w.kind === "action"
+          ? (typeof T["action_" + w.action] === "string" ? T["action_" + w.action] : w.title || w.action)
+          : (typeof T["earn_" + w.kind] === "string" ? T["earn_" + w.kind] : w.kind);
+      var m = state.member, done = w.kind === "action" && m && m.actions && m.actions[w.action] === "done";
+      var right = done ? el("span", { "class": "muted way-done", text: "✓ " + t("done") })
+        : (w.points && w.kind !== "purchase" ? el("span", { "class": "muted", text: tn("earnPoints", w.points) }) : null);
+      return el("li", {}, [el("span", { text: text }), right]);
     }))]);
   }
+  function tiers() {
+    return section(t("tiers"), [el("ul", {}, (state.tiers || []).map(function (tr) {
+      return el("li", { "class": "tier" }, [el("b", { text: tr.name }), document.createTextNode(" "),
+        el("span", { "class": "muted", text: t("tierFrom", { threshold: amountOf(tr.basis, tr.threshold) }) }),
+        tr.benefits ? el("div", { "class": "muted", text: tr.benefits }) : null]);
+    }))]);
+  }
+  var confirming = null;
   function rewards(m) {
     var available = m ? m.points.available : 0;
     return section(t("rewards"), [el("ul", {}, (state.rewards || []).map(function (r) {
       var enough = m && available >= r.points_cost;
-      var label = r.name + " — " + num(r.points_cost) + " " + t("points");
+      var label = r.name + " — " + tn("points", r.points_cost);
+      if (m && confirming === r.id) return el("li", { "class": "ask" }, [
+        el("div", { text: t("redeemAsk", { points: tn("points", r.points_cost), reward: r.name }) }),
+        el("div", { "class": "row" }, [
+          el("button", { "class": "act", type: "button", "data-confirm": String(r.id), text: t("confirm"),
+            onclick: function (e) { redeem(r, e.currentTarget); } }),
+          el("button", { "class": "act ghost", type: "button", text: t("cancel"),
+            onclick: function () { confirming = null; render(); } })])]);
       var right = m
         ? el("button", { "class": "act", type: "button", disabled: enough ? null : "", "aria-label": t("redeem") + " " + r.name,
-            text: enough ? t("redeem") : t("needMore", { n: num(r.points_cost - available) }),
-            onclick: function (e) { redeem(r, e.currentTarget); } })
+            text: enough ? t("redeem") : tn("needMore", r.points_cost - available),
+            onclick: function () { confirming = r.id; render(); focusOn("[data-confirm='" + r.id + "']"); } })
         : null;
-      var li = el("li", {}, [el("div", {}, [el("div", { text: label }),
+      return el("li", {}, [el("div", {}, [el("div", { text: label }),
         m ? bar(available, r.points_cost, label) : null]), right]);
-      return li;
     }))]);
   }
+  function focusOn(selector) { var node = panel.querySelector(selector); if (node) node.focus(); }
   function redeem(reward, button) {
     button.disabled = true;
     api("/redeem", { method: "POST", headers: { "Content-Type": "application/json" },
       body: JSON.stringify({ reward_id: reward.id }) }).then(function (res) {
       if (!res.ok) throw new Error((res.body.error && res.body.error.message) || res.status);
+      confirming = null;
+      track("spend_virtual_currency", { value: reward.points_cost, virtual_currency_name: "loyalty_points",
+        item_name: reward.name });
       notice(t("redeemed", { code: res.body.voucher.code }), false);
       return load();
-    }).catch(function (e) { notice(t("error", { msg: e.message }), true); button.disabled = false; });
+    }).catch(function (e) { confirming = null; notice(t("error", { msg: e.message }), true); });
   }
   var message = null;
   function notice(text, isError) { message = { text: text, error: isError }; live.textContent = text; render(); }
 
-  function render() {
-    if (panel.hidden) return;
-    panel.textContent = "";
-    var m = state && state.member;
-    var head = el("div", { "class": "head" }, [
-      el("h2", { id: "shw-title", text: m ? t("hello") + (m.name ? ", " + m.name : "") : t("title") }),
-      el("p", { text: state ? state.shop : "" }),
-      el("button", { "class": "x", type: "button", "aria-label": t("close"), text: "×", onclick: close })
-    ]);
-    panel.appendChild(head);
-    if (message) panel.appendChild(el("div", { "class": "note" + (message.error ? " err" : ""), text: message.text }));
-    if (!state) { panel.appendChild(el("section", { text: t("loadError") })); return; }
-    if (!m) {
-      panel.appendChild(section(t("title"), [el("p", { text: t("guestPitch", { shop: state.shop }) }),
-        state.join_url ? el("a", { "class": "act", href: state.join_url, text: t("join") }) : null,
-        el("p", { "class": "muted", text: t("signIn") })]));
-      panel.appendChild(waysToEarn());
-      if ((state.rewards || []).length) panel.appendChild(rewards(null));
-      return;
+  function guest() {
+    var joinUrl = state.join_url, signInUrl = state.sign_in_url;
+    panel.appendChild(section(t("title"), [el("p", { text: t("guestPitch", { shop: state.shop }) }),
+      el("div", { "class": "row" }, [
+        joinUrl ? el("a", { "class": "act", href: joinUrl, text: t("join"),
+          onclick: function () { track("join_group", { group_id: "loyalty" }); } }) : null,
+        signInUrl ? el("a", { "class": "act ghost", href: signInUrl, "aria-label": t("signInAsk") + " " + t("signIn"),
+          text: t("signIn") }) : null]),
+      el("p", { "class": "muted", text: signInUrl ? t("signInAsk") : t("signInHint") })]));
+    panel.appendChild(waysToEarn());
+    if ((state.tiers || []).length) panel.appendChild(tiers());
+    if ((state.rewards || []).length) panel.appendChild(rewards(null));
+  }
+  function tierSection(tier) {
+    var children = [el("div", { "class": "big", style: "font-size:20px", text: (tier && tier.name) || t("noTier") })];
+    if (tier && tier.benefits) children.push(el("p", { "class": "muted", text: tier.benefits }));
+    if (tier && tier.next && Number(tier.delta_to_next) > 0) {
+      var delta = amountOf(tier.basis, tier.delta_to_next);
+      var text = t("nextTier", { delta: delta, name: tier.next.name });
+      children.push(bar(Number(tier.progress), Number(tier.next.threshold), text));
+      children.push(el("p", { text: text }));
+    } else if (tier) children.push(el("p", { text: t("topTier") }));
+    if (tier && tier.retain_on && Number(tier.delta_to_retain) > 0) {
+      children.push(el("p", { "class": "muted retain", text: t("retain", { name: tier.name, date: tier.retain_on,
+        threshold: amountOf(tier.basis, tier.threshold), delta: amountOf(tier.basis, tier.delta_to_retain) }) }));
     }
+    return section(t("tier"), children);
+  }
+  function memberCode(m) {
+    var qr = el("div", { "class": "qr", role: "img", "aria-label": t("code") + " " + m.code });
+    if (m.qr_svg) {
+      var svg = new DOMParser().parseFromString(m.qr_svg, "image/svg+xml").documentElement;
+      if (svg instanceof SVGSVGElement) qr.appendChild(document.importNode(svg, true));
+    }
+    return section(t("code"), [el("div", { "class": "code", text: m.code }), qr,
+      el("p", { "class": "muted", text: t("showQr") })]);
+  }
+  function referral(m) {
+    var url = new URL(m.referral_url, window.location.href).href;
+    var share = t("shareText", { shop: state.shop, url: url });
+    function shared(method) { return function () { track("share", { method: method, content_type: "referral", item_id: m.referrals ? m.referrals.code : null }); }; }
+    return section(t("referral"), [el("p", { text: t("referralPitch") }),
+      el("div", { "class": "code link", text: url }),
+      el("div", { "class": "row" }, [copyButton(url, t("referral"), shared("copy")),
+        // Zalo takes shares through the phone's share sheet (Web Share); elsewhere the link is copied.
+        el("button", { "class": "act ghost", type: "button", text: t("shareZalo"), onclick: function () {
+          shared("zalo")();
+          if (navigator.share) navigator.share({ text: share, url: url }).catch(function () {});
+          else if (navigator.clipboard) navigator.clipboard.writeText(share).then(function () {
+            live.textContent = t("copied") + ": " + url; }).catch(function () {});
+        } }),
+        el("a", { "class": "act ghost", href: "fb-messenger://share/?link=" + encodeURIComponent(url),
+          text: t("shareMessenger"), onclick: shared("messenger") }),
+        el("a", { "class": "act ghost", href: "sms:?&body=" + encodeURIComponent(share), text: t("shareSms"),
+          onclick: shared("sms") })]),
+      m.referrals ? el("p", { "class": "muted", text: t("referralResults",
+        { joined: num(m.referrals.joined), rewarded: num(m.referrals.rewarded) }) }) : null]);
+  }
+  function activityText(a) {
+    if (a.kind === "order") return t("activityOrder", { number: a.order || "" });
+    if (a.kind === "refund") return t("activityRefund", { number: a.order || "" });
+    if (a.kind === "redeem" && a.reward) return t("activityRedeem", { reward: a.reward });
+    if (a.kind === "event" && typeof T["action_" + a.action] === "string") return T["action_" + a.action];
+    return typeof T["activity_" + a.kind] === "string" ? T["activity_" + a.kind] : a.kind;
+  }
+  function activity(m) {
+    return section(t("activity"), [el("ul", {}, m.activity.map(function (a) {
+      return el("li", {}, [el("span", { "class": "muted", text: a.on }), el("span", { text: activityText(a) }),
+        el("span", { "class": "pts", text: (a.points > 0 ? "+" : "") + tn("points", a.points) })]);
+    }))], "activity");
+  }
+  function member(m) {
     panel.appendChild(section(t("available"), [
-      el("div", { "class": "big", text: num(m.points.available) + " " + t("points") }),
-      m.points.pending ? el("div", { "class": "muted", text: t("pending") + ": " + num(m.points.pending) }) : null]));
-    var tier = m.tier;
-    var tierChildren = [el("div", { "class": "big", style: "font-size:20px", text: (tier && tier.name) || t("noTier") })];
-    if (tier && tier.benefits) tierChildren.push(el("p", { "class": "muted", text: tier.benefits }));
-    if (tier && tier.next) {
-      var spend = tier.basis === "spend";
-      var delta = spend ? money(tier.delta_to_next) : num(tier.delta_to_next) + " " + t("points");
-      tierChildren.push(bar(Number(tier.progress), Number(tier.next.threshold), t("nextTier", { delta: delta, name: tier.next.name })));
-      tierChildren.push(el("p", { text: t("nextTier", { delta: delta, name: tier.next.name }) }));
-    } else if (tier) tierChildren.push(el("p", { text: t("topTier") }));
-    if (tier && tier.retain_by && Number(tier.delta_to_retain) > 0) {
-      var keep = tier.basis === "spend" ? money(tier.delta_to_retain) : num(tier.delta_to_retain) + " " + t("points");
-      tierChildren.push(el("p", { "class": "muted", text: t("retain", { delta: keep, date: day(tier.retain_by) }) }));
-    }
-    panel.appendChild(section(t("tier"), tierChildren));
+      el("div", { "class": "big", text: tn("points", m.points.available) }),
+      m.points.pending ? el("div", { "class": "muted", text: t("pending") + ": " + tn("points", m.points.pending) }) : null]));
+    panel.appendChild(tierSection(m.tier));
     if ((m.expiring || []).length) panel.appendChild(section(t("expiring"), [el("ul", {}, m.expiring.map(function (x) {
-      return el("li", { text: t("expiringRow", { points: num(x.points), date: day(x.expires_at) }) });
+      return el("li", { text: t("expiringRow", { points: tn("points", x.points), date: x.expires_on }) });
     }))]));
     if ((state.rewards || []).length) panel.appendChild(rewards(m));
     panel.appendChild(section(t("vouchers"), m.vouchers.length ? [el("ul", {}, m.vouchers.map(function (v) {
       return el("li", {}, [el("div", {}, [el("div", { "class": "code", text: v.code }),
-        el("div", { "class": "muted", text: v.name + (v.expires_at ? " · " + day(v.expires_at) : "") })]),
+        el("div", { "class": "muted", text: v.name + (v.expires_on ? " · " + t("voucherExpires", { date: v.expires_on }) : "") })]),
         copyButton(v.code, v.name)]);
     }))] : [el("p", { "class": "muted", text: t("noVouchers") })]));
-    var qr = el("div", { "class": "qr", role: "img", "aria-label": t("code") + " " + m.code });
-    if (m.qr_svg) {
-      var svg = new DOMParser().parseFromString(m.qr_svg, "image/svg+xml").documentElement;
-      if (svg && svg.nodeName === "svg") qr.appendChild(document.importNode(svg, true));
-    }
-    panel.appendChild(section(t("code"), [el("div", { "class": "code", text: m.code }), qr,
-      el("p", { "class": "muted", text: t("showQr") })]));
-    if (m.referral_url) panel.appendChild(section(t("referral"), [el("li", {}, [
-      el("span", { "class": "muted", text: m.referral_url }), copyButton(m.referral_url, t("referral"))])]));
+    panel.appendChild(memberCode(m));
+    if (m.referral_url) panel.appendChild(referral(m));
     panel.appendChild(waysToEarn());
-    if ((m.activity || []).length) panel.appendChild(section(t("activity"), [el("ul", {}, m.activity.map(function (a) {
-      return el("li", {}, [el("span", { text: (T["kind_" + a.kind] || a.kind) + (a.note ? " · " + a.note : "") }),
-        el("span", { text: (a.points > 0 ? "+" : "") + num(a.points) })]);
-    }))]));
+    if ((m.activity || []).length) panel.appendChild(activity(m));
+  }
+
+  function render() {
+    if (panel.hidden || !state) return;
+    panel.textContent = "";
+    var m = state.member;
+    panel.appendChild(el("div", { "class": "head" }, [
+      el("h2", { id: "shw-title", text: m ? (m.name ? t("hello", { name: m.name }) : t("helloNoName")) : t("title") }),
+      el("p", { text: state.shop }),
+      el("button", { "class": "x", type: "button", "aria-label": t("close"), text: "×", onclick: close })
+    ]));
+    if (message) panel.appendChild(el("div", { "class": "note" + (message.error ? " err" : ""), text: message.text }));
+    if (m) member(m); else guest();
   }
 
   function start() {
+    rememberReferral();
     document.body.appendChild(host);
     load().catch(function () { state = null; });
     if (conf.tokenUrl) {

@@ -1,0 +1,90 @@
+"""The console's Referrals page: the terms form and the referrals with their states."""
+
+from datetime import UTC
+from datetime import datetime
+
+import pytest
+from browser_support import ServerThread
+from browser_support import screenshot
+from console_support import PASSWORD
+from console_support import csrf
+from console_support import make_staff
+from test_console_browser import check_accessibility
+
+from hub.models import Member
+from hub.referrals.claims import claim_referral
+from hub.referrals.codes import ensure_code
+
+
+def refer(api, hub):
+    """Lan refers Hoa (joined) and herself (refused)."""
+    api.patch("/api/v1/referrals/settings", json={"enabled": True})
+    lan = api.post("/api/v1/members", json={"phone": "0912345678", "name": "Lan"}).json
+    hoa = api.post("/api/v1/members", json={"phone": "0987654321", "name": "Hoa"}).json
+    code = ensure_code(hub, api.merchant.id, lan["id"])
+    with hub.db.transaction() as session:
+        now = datetime(2026, 11, 5, tzinfo=UTC)
+        for friend in (hoa, lan):
+            member = session.get(Member, friend["id"])
+            claim_referral(session, member, code, connection_id=None, now=now)
+    return lan, hoa
+
+
+def test_a_manager_sets_the_terms_and_sees_the_referrals(client, manager, api, hub):
+    refer(api, hub)
+    page = client.get("/console/referrals").get_data(as_text=True)
+    assert "Hoa" in page and "tự giới thiệu chính mình" in page
+    saved = client.post(
+        "/console/referrals",
+        data={
+            "csrf_token": csrf(client),
+            "enabled": "on",
+            "referrer_points": "300",
+            "friend_points": "150",
+            "hold_days": "7",
+            "monthly_limit": "5",
+        },
+    )
+    assert saved.status_code == 302
+    terms = api.get("/api/v1/referrals/settings").json
+    assert (terms["referrer"]["points"], terms["friend"]["points"]) == (300, 150)
+    assert (terms["hold_days"], terms["monthly_limit"], terms["enabled"]) == (7, 5, True)
+    only_refused = client.get("/console/referrals?status=rejected").get_data(as_text=True)
+    assert "Hoa" not in only_refused.split("<tbody>")[1]
+
+
+def test_bad_terms_show_the_fields_to_fix(client, manager, api):
+    answer = client.post(
+        "/console/referrals",
+        data={"csrf_token": csrf(client), "referrer_points": "0", "hold_days": "-1"},
+    )
+    assert answer.status_code == 422
+    page = answer.get_data(as_text=True)
+    assert "hold_days" in page and "referrer" in page
+    assert api.get("/api/v1/referrals/settings").json["enabled"] is False
+
+
+@pytest.mark.db_agnostic
+@pytest.mark.parametrize(("locale", "width"), [("vi", 390), ("en", 1366)])
+def test_the_referrals_page_in_chromium(browser, app, hub, merchant, api, locale, width):
+    refer(api, hub)
+    person = make_staff(hub, merchant.id, "manager")
+    server = ServerThread(app)
+    context = browser.new_context(viewport={"width": width, "height": 844})
+    page = context.new_page()
+    try:
+        page.goto(f"{server.url}/console/sign-in")
+        page.get_by_role("button", name="English" if locale == "en" else "Tiếng Việt").click()
+        page.fill("#email", person.email)
+        page.fill("#password", PASSWORD)
+        page.locator("form.stack button").click()
+        page.wait_for_load_state()
+        page.goto(f"{server.url}/console/referrals")
+        refused = "referred themselves" if locale == "en" else "tự giới thiệu chính mình"
+        page.get_by_text(refused).wait_for()
+        screenshot(page, f"console-referrals-{locale}-{width}")
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+        check_accessibility(page, f"referrals-{locale}-{width}")
+    finally:
+        context.close()
+        server.stop()
