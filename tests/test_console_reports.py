@@ -104,6 +104,7 @@ def server(app):
     thread.stop()
 
 
+@pytest.mark.db_agnostic
 @pytest.mark.parametrize("width", WIDTHS)
 @pytest.mark.parametrize("locale", ["vi", "en"])
 def test_reports_in_chromium(browser, server, hub, merchant, orders, locale, width):
