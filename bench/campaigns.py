@@ -251,34 +251,7 @@ def main() -> None:
         "HUB_SECRET_KEY": SECRET,
     }
     try:
-        migrate(url)
-        app = make_app(url, config=config, instance_path=instance)
-        api, merchant = setup(app, sim_url)
-        seed(raw_url, merchant, args.members // 10, "W", "warmup", 10_000_000)
-        seed(raw_url, merchant, args.members, "M", "all", 20_000_000)
-        bare = bare_throughput(sim_url, args.bare, args.workers)
-        print(f"simulator alone: {bare:.0f} messages/s ({args.workers} clients)", flush=True)
-        env = {
-            **os.environ,
-            "HUB_DATABASE_URL": url,
-            "HUB_REDIS_URL": redis_url,
-            "HUB_REDIS_PREFIX": prefix,
-            "HUB_SECRET_KEY": SECRET,
-            "HUB_INSTANCE_PATH": str(instance),
-            "HUB_LOG_LEVEL": "WARNING",
-        }
-        with (instance / "workers.log").open("w") as log:
-            workers = start_workers(args.workers, env, log)
-            small = broadcast(app, api, "warmup", workers)
-            large = broadcast(app, api, "all", workers)
-        for label, (seconds, sent, peak) in (("tenth", small), ("full", large)):
-            print(
-                f"campaign to the {label} audience: {sent} sent in {seconds:.1f} s, "
-                f"{sent / seconds:.0f} messages/s; worker peak {peak / 1024:.0f} MiB",
-                flush=True,
-            )
-        print(f"ratio campaign / simulator alone: {large[1] / large[0] / bare:.2f} (goal >= 0.5)")
-        print(f"worker peak memory, full / tenth audience: {large[2] / max(small[2], 1):.2f}")
+        measure(args, url, raw_url, sim_url, instance, config, prefix, redis_url, workers)
     finally:
         for worker in workers:
             if worker.poll() is None:
@@ -289,6 +262,38 @@ def main() -> None:
         forget_redis_prefix(app_hub.jobs.redis, prefix)
         app_hub.db.dispose()
         drop_postgres_database(admin, name)
+
+
+def measure(args, url, raw_url, sim_url, instance, config, prefix, redis_url, workers) -> None:
+    """Seed, measure the simulator alone, then two broadcasts through the workers."""
+    migrate(url)
+    app = make_app(url, config=config, instance_path=instance)
+    api, merchant = setup(app, sim_url)
+    seed(raw_url, merchant, args.members // 10, "W", "warmup", 10_000_000)
+    seed(raw_url, merchant, args.members, "M", "all", 20_000_000)
+    bare = bare_throughput(sim_url, args.bare, args.workers)
+    print(f"simulator alone: {bare:.0f} messages/s ({args.workers} clients)", flush=True)
+    env = {
+        **os.environ,
+        "HUB_DATABASE_URL": url,
+        "HUB_REDIS_URL": redis_url,
+        "HUB_REDIS_PREFIX": prefix,
+        "HUB_SECRET_KEY": SECRET,
+        "HUB_INSTANCE_PATH": str(instance),
+        "HUB_LOG_LEVEL": "WARNING",
+    }
+    with (instance / "workers.log").open("w") as log:
+        workers.extend(start_workers(args.workers, env, log))
+        small = broadcast(app, api, "warmup", workers)
+        large = broadcast(app, api, "all", workers)
+    for label, (seconds, sent, peak) in (("tenth", small), ("full", large)):
+        print(
+            f"campaign to the {label} audience: {sent} sent in {seconds:.1f} s, "
+            f"{sent / seconds:.0f} messages/s; worker peak {peak / 1024:.0f} MiB",
+            flush=True,
+        )
+    print(f"ratio campaign / simulator alone: {large[1] / large[0] / bare:.2f} (goal >= 0.5)")
+    print(f"worker peak memory, full / tenth audience: {large[2] / max(small[2], 1):.2f}")
 
 
 if __name__ == "__main__":
