@@ -124,6 +124,22 @@ def test_a_test_send_the_gateway_refuses_answers_502_with_the_gateway_named(api,
     assert response.json["error"]["details"] == {"gateway": "esms"}
 
 
+def test_a_message_the_gateway_refuses_for_good_counts_as_failed(api, hub, esms):
+    # Given SMS and Zalo both connected, and a campaign on SMS only
+    connection_id = connect_esms(api, esms)
+    zalo = api.post("/api/v1/connections", json={"connector": "console"}).json["id"]
+    configure(api, channel_order=["zalo", "sms"], connections={"sms": connection_id, "zalo": zalo})
+    campaign = new_campaign(api, recipients=[add_member(api)["phone"]])
+    # When eSMS refuses it for good (104: not enough balance)
+    esms.script("permanent")
+    act(api, campaign["id"], "schedule")
+    # Then it failed, with the gateway's reason, and no other channel was tried
+    figures = results(api, campaign["id"])
+    assert (figures["sent"], figures["failed"], figures["skipped"]) == (0, 1, 0)
+    [message] = api.get("/api/v1/messages").json["data"]
+    assert "104" in message["reason"]
+
+
 def test_the_budget_stops_the_run_when_spent(api, hub, esms):
     # Given 770 a message through eSMS and a budget of 2,000: two messages
     connection_id = connect_esms(api, esms)

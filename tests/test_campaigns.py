@@ -14,6 +14,7 @@ from campaign_fixtures import new_campaign
 from campaign_fixtures import results
 from campaign_fixtures import sent_lines
 from campaign_fixtures import vip_segment
+from simulators.fixtures import configure
 from sqlalchemy import select
 
 from hub import utcnow
@@ -261,3 +262,31 @@ def test_pausing_or_cancelling_mid_send_stops_at_the_next_message_and_keeps_what
     phones = [line["to"] for line in sent_lines(outbox)]
     assert sorted(phones) == sorted(m["phone"] for m in members)
     assert results(api, campaign["id"])["sent"] == 8
+
+
+def test_a_run_due_in_quiet_hours_waits_for_the_morning_in_the_merchants_timezone(
+    api, hub, console, outbox, app_context
+):
+    # Given quiet hours 21:00 to 08:00, and a campaign due at 22:30 in Ho Chi Minh City
+    configure(
+        api,
+        channel_order=["sms"],
+        connections={"sms": console},
+        quiet_hours={"enabled": True, "start": "21:00", "end": "08:00"},
+    )
+    members = [add_member(api) for _ in range(3)]
+    # 15:30 UTC is 22:30 in Ho Chi Minh City; two days ahead, so it is still to come
+    late = (utcnow() + timedelta(days=2)).replace(hour=15, minute=30, second=0, microsecond=0)
+    campaign = new_campaign(
+        api, segment_id=vip_segment(api), schedule={"type": "at", "at": late.isoformat()}
+    )
+    act(api, campaign["id"], "schedule")
+    # When its time comes, the run starts but nothing is sent
+    assert sweep(hub, now=late)["started"] == 1
+    assert sent_lines(outbox) == []
+    assert sweep(hub, now=late + timedelta(hours=9))["restarted"] == 1  # 07:30: still quiet
+    assert sent_lines(outbox) == []
+    # Then the first sweep after 08:00 sends it
+    assert sweep(hub, now=late + timedelta(hours=9, minutes=35))["restarted"] == 1
+    assert sorted(line["to"] for line in sent_lines(outbox)) == sorted(m["phone"] for m in members)
+    assert campaign_row(hub, campaign["id"]).state == "done"

@@ -87,33 +87,38 @@ def start_run(hub: Hub, campaign_id: int, *, now: datetime | None = None) -> boo
 
     Writes the run's recipients and moves the campaign to ``sending`` in one
     transaction, then queues its jobs (inline without Redis: they run now).
+    ``now`` fixes the clock of the run and its jobs (tests).
     """
-    now = now or utcnow()
+    moment = now or utcnow()
     with hub.db.transaction() as session:
         campaign = session.get(Campaign, campaign_id, with_for_update=True)
         if campaign is None or campaign.state != "scheduled":
             return False
-        if campaign.send_at is not None and campaign.send_at > now:
+        if campaign.send_at is not None and campaign.send_at > moment:
             return False
         campaign.run += 1
         campaign.generation += 1
         campaign.state = "sending"
-        campaign.started_at = campaign.progress_at = now
+        campaign.started_at = campaign.progress_at = moment
         campaign.finished_at = None
         campaign.stop_reason = None
         session.flush()
-        assign_run(session, campaign, now)
-        calls = job_calls(campaign)
+        assign_run(session, campaign, moment)
+        calls = job_calls(campaign, now)
     hub.jobs.enqueue_many(calls)
     return True
 
 
-def job_calls(campaign: Campaign) -> list[JobCall]:
-    """The jobs of the campaign's run, with ids of this generation (a restart gets new ones)."""
+def job_calls(campaign: Campaign, now: datetime | None = None) -> list[JobCall]:
+    """The jobs of the campaign's run, with ids of this generation (a restart gets new ones).
+
+    With ``now`` the jobs keep that clock (tests); without, they read the time as they go.
+    """
+    clock = (now.isoformat(),) if now is not None else ()
     return [
         JobCall(
             JOB,
-            (campaign.id, campaign.run),
+            (campaign.id, campaign.run, *clock),
             job_id=f"campaign-{campaign.id}-{campaign.run}-{campaign.generation}-{index}",
             queue="messages",
         )

@@ -58,7 +58,7 @@ def schedule_campaign(
     hub: Hub, merchant_id: int, campaign_id: int, *, actor: str, now: datetime | None = None
 ) -> None:
     """Schedule a draft: at its ``send_at``, or now (its run then starts at once)."""
-    now = now or utcnow()
+    given, now = now, now or utcnow()
     with hub.db.transaction() as session:
         campaign = _locked(session, merchant_id, campaign_id, "schedule")
         check_channel(hub, session, campaign)
@@ -73,7 +73,7 @@ def schedule_campaign(
         audit_campaign(session, campaign, "campaign.scheduled", actor)
         due = campaign.send_at <= now
     if due:
-        start_run(hub, campaign_id, now=now)
+        start_run(hub, campaign_id, now=given)
 
 
 def pause_campaign(
@@ -91,7 +91,7 @@ def resume_campaign(
     hub: Hub, merchant_id: int, campaign_id: int, *, actor: str, now: datetime | None = None
 ) -> None:
     """Go on where the campaign paused: its run's jobs start again, or it waits its time."""
-    now = now or utcnow()
+    given, now = now, now or utcnow()
     with hub.db.transaction() as session:
         campaign = _locked(session, merchant_id, campaign_id, "resume")
         in_run = campaign.run > 0 and campaign.finished_at is None
@@ -100,13 +100,13 @@ def resume_campaign(
         calls = []
         if in_run:
             campaign.generation += 1
-            calls = job_calls(campaign)
+            calls = job_calls(campaign, given)
         audit_campaign(session, campaign, "campaign.resumed", actor)
         due = not in_run and campaign.send_at is not None and campaign.send_at <= now
     if calls:
         hub.jobs.enqueue_many(calls)
     if due:
-        start_run(hub, campaign_id, now=now)
+        start_run(hub, campaign_id, now=given)
 
 
 def cancel_campaign(

@@ -26,8 +26,12 @@ STALLED_AFTER = timedelta(minutes=2)
 
 
 def sweep(hub: Hub, *, now: datetime | None = None) -> dict[str, int]:
-    """Start due runs and restart stalled ones; return how many of each."""
-    now = now or utcnow()
+    """Start due runs and restart stalled ones; return how many of each.
+
+    ``now`` fixes the clock of the runs and jobs it starts (tests); without it they
+    read the time as they go.
+    """
+    given, now = now, now or utcnow()
     with hub.db.session() as session:
         due = list(
             session.scalars(
@@ -41,12 +45,12 @@ def sweep(hub: Hub, *, now: datetime | None = None) -> dict[str, int]:
                 )
             )
         )
-    started = sum(start_run(hub, campaign_id, now=now) for campaign_id in due)
-    restarted = sum(restart(hub, campaign_id, now=now) for campaign_id in stalled)
+    started = sum(start_run(hub, campaign_id, now=given) for campaign_id in due)
+    restarted = sum(restart(hub, campaign_id, now=now, clock=given) for campaign_id in stalled)
     return {"started": started, "restarted": restarted}
 
 
-def restart(hub: Hub, campaign_id: int, *, now: datetime) -> bool:
+def restart(hub: Hub, campaign_id: int, *, now: datetime, clock: datetime | None = None) -> bool:
     """Queue new jobs for a stalled run (checked again under the campaign's lock)."""
     with hub.db.transaction() as session:
         campaign = session.get(Campaign, campaign_id, with_for_update=True)
@@ -56,7 +60,7 @@ def restart(hub: Hub, campaign_id: int, *, now: datetime) -> bool:
             return False
         campaign.generation += 1
         campaign.progress_at = now
-        calls = job_calls(campaign)
+        calls = job_calls(campaign, clock)
     hub.jobs.enqueue_many(calls)
     return True
 

@@ -61,26 +61,7 @@ def send_test(
         check_channel(hub, session, campaign)
         settings = get_settings(session, merchant_id)
         connection = connection_of(session, campaign, settings)
-        gateway = gateways(hub)[connection.connector]
-        locale = locale or settings.locale
-        text = sample_text(campaign, settings, locale)
-        sms = prepare_sms(text, unicode=settings["unicode"] and gateway.unicode)
-        values = {**MEMBER_SAMPLE, "shop": settings.shop, **VOUCHER_SAMPLE}
-        formatted = format_values(values, locale, settings.timezone)
-        zalo = campaign.zalo_template or {}
-        outgoing = OutgoingMessage(
-            id=0,
-            merchant_id=merchant_id,
-            channel=campaign.channel,
-            to=to,
-            text=sms.text,
-            kind="campaign_test",
-            locale=locale,
-            unicode=sms.unicode,
-            segments=sms.segments,
-            template_id=zalo.get("template_id") if campaign.channel == "zalo" else None,
-            template_data={p: render(t, formatted) for p, t in (zalo.get("params") or {}).items()},
-        )
+        outgoing = _outgoing(hub, campaign, settings, connection, to, locale or settings.locale)
         audit.record(
             session,
             merchant_id,
@@ -102,8 +83,34 @@ def send_test(
         "to": to,
         "channel": campaign.channel,
         "gateway": connection.connector,
-        "text": sms.text,
-        "segments": sms.segments,
+        "text": outgoing.text,
+        "segments": outgoing.segments,
         "gateway_message_id": result.gateway_message_id,
         "status": result.status,
     }
+
+
+def _outgoing(
+    hub: Hub, campaign: Any, settings: Any, connection: Any, to: str, locale: str
+) -> OutgoingMessage:
+    """The test message as the gateway takes it: the wording with sample values."""
+    gateway = gateways(hub)[connection.connector]
+    sms = prepare_sms(
+        sample_text(campaign, settings, locale), unicode=settings["unicode"] and gateway.unicode
+    )
+    values = {**MEMBER_SAMPLE, "shop": settings.shop, **VOUCHER_SAMPLE}
+    formatted = format_values(values, locale, settings.timezone)
+    zalo = campaign.zalo_template or {}
+    return OutgoingMessage(
+        id=0,
+        merchant_id=campaign.merchant_id,
+        channel=campaign.channel,
+        to=to,
+        text=sms.text,
+        kind="campaign_test",
+        locale=locale,
+        unicode=sms.unicode,
+        segments=sms.segments,
+        template_id=zalo.get("template_id") if campaign.channel == "zalo" else None,
+        template_data={p: render(t, formatted) for p, t in (zalo.get("params") or {}).items()},
+    )

@@ -270,11 +270,15 @@ def _sent(message: Message, result: SendResult, now: datetime) -> None:
 
 
 def _has_fallback(hub: Hub, session: Any, message: Message) -> bool:
+    """Whether a channel the message may still take is left (its kind may name its own)."""
     settings = get_settings(session, message.merchant_id)
+    channels = settings["channel_order"]
+    kind = message_kinds(hub).get(message.kind)
+    if kind is not None and kind.resolve is not None:
+        channels = kind.resolve(session, message, settings.kind(kind)).channels or channels
     failed = _failed_channels(message)
     return any(
-        channel not in failed and settings["connections"].get(channel)
-        for channel in settings["channel_order"]
+        channel not in failed and settings["connections"].get(channel) for channel in channels
     )
 
 
