@@ -1,10 +1,13 @@
 """The hub's own tests use the fixtures hub.testing gives every plugin author."""
 
 import pytest
+import url_builders
 from browser_support import browser  # noqa: F401 - the session's headless Chromium
 from console_support import manager  # noqa: F401 - a signed-in console manager
 
 from hub.testing import ApiClient  # noqa: F401 - re-exported for tests
+
+url_builders.install()
 
 
 @pytest.fixture
