@@ -1,10 +1,23 @@
 """The hub's own tests use the fixtures hub.testing gives every plugin author."""
 
 import pytest
+import scheduling
+import url_builders
 from browser_support import browser  # noqa: F401 - the session's headless Chromium
 from console_support import manager  # noqa: F401 - a signed-in console manager
 
 from hub.testing import ApiClient  # noqa: F401 - re-exported for tests
+
+url_builders.install()
+
+
+def pytest_configure(config):
+    config.pluginmanager.register(scheduling.LongTestsFirst(), "long-tests-first")
+
+
+def pytest_collection_modifyitems(items):
+    # Before ``-m`` deselects: the PostgreSQL lane leaves out tests without a database.
+    scheduling.mark_tests_without_a_database(items)
 
 
 @pytest.fixture

@@ -228,6 +228,7 @@ def gunicorn_serving(database_url: str, tmp_path: Path) -> Iterator[str]:
         server.wait(timeout=60)
 
 
+@pytest.mark.long(7)
 @pytest.mark.db_agnostic
 def test_gunicorn_with_the_shipped_config_serves_the_hub_and_adds_up_its_workers_metrics(
     database_url, tmp_path
@@ -245,6 +246,7 @@ def test_gunicorn_with_the_shipped_config_serves_the_hub_and_adds_up_its_workers
     assert len(list((tmp_path / "metrics").glob("counter_*.db"))) >= 1
 
 
+@pytest.mark.long(7)
 def test_gunicorn_without_redis_queues_jobs_on_the_table_and_its_workers_run_them(
     hub, merchant, database_url, tmp_path
 ):

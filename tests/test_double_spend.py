@@ -11,6 +11,7 @@ import threading
 import uuid
 from collections import Counter
 
+import pytest
 from sqlalchemy import func
 from sqlalchemy import select
 
@@ -179,6 +180,7 @@ def test_the_same_use_sent_many_times_at_once_answers_the_same(app, api, hub, me
     assert len({r.get_data() for r in responses}) == 1
 
 
+@pytest.mark.long(4)
 def test_a_cancel_racing_a_use_leaves_exactly_one_of_them_done(app, api, hub, merchant, member):
     code = issued_code(api, hub, member["id"])
 

@@ -99,6 +99,7 @@ def send(api, method, path, body):
     return getattr(api, method)(path, data=data, headers={"Content-Type": "application/json"})
 
 
+@pytest.mark.long(5)
 @PROPERTY
 @given(body=bodies({"name": "Lan"}, MEMBER_FIELDS))
 def test_creating_a_member_never_answers_5xx(api, body):

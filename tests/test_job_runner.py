@@ -239,6 +239,7 @@ def test_a_failed_keyed_job_enqueued_again_runs_again_with_its_retries_afresh(ta
     assert notes(table_hub, "swept") == 1
 
 
+@pytest.mark.long(5)
 def test_a_job_in_flight_when_its_process_is_killed_runs_again_once_in_effect(
     table_hub, database_url, tmp_path
 ):
@@ -518,6 +519,7 @@ def test_with_redis_the_tier_review_is_an_rq_job_whose_progress_the_api_shows(
     assert api.get(f"/api/v1/members/{member.id}/tier").json["tier"]["name"] == "Vàng"
 
 
+@pytest.mark.long(8)
 def test_hub_serve_without_redis_answers_a_new_tier_at_once_and_reviews_behind_it(
     hub, merchant, database_url, tmp_path
 ):

@@ -241,6 +241,7 @@ def test_hook_register_periodic_jobs_are_enqueued_by_rq_cron(
     hub.db.dispose()
 
 
+@pytest.mark.long(5)
 def test_hub_worker_process_runs_queued_jobs(redis_app, merchant_factory, tmp_path):
     hub = redis_app.extensions["hub"]
     merchant = merchant_factory(hub)

@@ -474,6 +474,7 @@ class LedgerMachine(RuleBasedStateMachine):
         ).where(Member.id.in_(list(self.accounts)))
 
 
+@pytest.mark.long(90)
 def test_ledger_matches_a_reference_model_under_random_operations(hub):
     LedgerMachine.hub = hub
     run_state_machine_as_test(

@@ -96,6 +96,7 @@ def _fuzz(operation, mode: GenerationMode, headers: dict, path_parameters: dict)
     run()
 
 
+@pytest.mark.long(60)
 def test_every_operation_answers_as_the_document_says(app, api, existing):
     print(f"schemathesis seed {SEED}: replay with HUB_FUZZ_SEED={SEED}")
     config = SchemathesisConfig.from_dict({"seed": SEED})

@@ -128,6 +128,7 @@ def state(hub):
     return orders, entries, rows
 
 
+@pytest.mark.long(6)
 @pytest.mark.parametrize("where", ["mid-transaction", "after-commit"])
 def test_a_worker_killed_mid_job_leaves_the_order_recorded_once(
     redis_app, database_url, redis_url, redis_prefix, tmp_path, where

@@ -68,8 +68,10 @@ class Member(Model):
     total_spent: Mapped[Decimal] = mapped_column(Money, default=Decimal(0))
     #: active, merged (into ``merged_into_id``) or erased (personal data removed).
     status: Mapped[str] = mapped_column(String(16), default="active")
+    #: Indexed: a merge moves the members merged into the one it retires, and deleting a
+    #: member clears the references to it; without the index each scans every member.
     merged_into_id: Mapped[int | None] = mapped_column(
-        ForeignKey("members.id", ondelete="SET NULL")
+        ForeignKey("members.id", ondelete="SET NULL"), index=True
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
