@@ -1,7 +1,7 @@
 """members indexed by the member they were merged into
 
-Revision ID: 0009_speed18_merged_into_index
-Revises: 0008_segments
+Revision ID: 0014_members_merged_into_index
+Revises: 0013_referrals
 Create Date: 2026-12-07 05:10:00.000000
 """
 
@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from alembic import op
 
-revision = "0009_speed18_merged_into_index"
-down_revision = "0008_segments"
+revision = "0014_members_merged_into_index"
+down_revision = "0013_referrals"
 branch_labels = None
 depends_on = None
 
