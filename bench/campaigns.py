@@ -227,6 +227,8 @@ def main() -> None:
     parser.add_argument("--bare", type=int, default=20_000)
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args()
+    # A stopped run (timeout, SIGTERM) still stops its workers and drops its database.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
 
     admin = os.environ.get("HUB_BENCH_DATABASE_URL", DEFAULT_URL)
     redis_url = os.environ.get("HUB_BENCH_REDIS_URL", DEFAULT_REDIS)
