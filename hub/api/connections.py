@@ -5,7 +5,6 @@ from __future__ import annotations
 from flask import g
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from sqlalchemy import select
 
 from hub.api.schemas import ConnectionInSchema
 from hub.api.schemas import ConnectionSchema
@@ -15,8 +14,8 @@ from hub.core import current_hub
 from hub.merchants.connections import connection_view
 from hub.merchants.connections import create_connection
 from hub.merchants.connections import get_connection
+from hub.merchants.connections import list_connections
 from hub.merchants.connections import update_connection
-from hub.models import Connection
 from hub.widget.tokens import new_widget_secret
 
 blp = Blueprint("connections", __name__, url_prefix="/connections", description="Connections")
@@ -29,11 +28,7 @@ class Connections(MethodView):
         """List the merchant's connections."""
         hub = current_hub()
         with hub.db.session() as session:
-            rows = session.scalars(
-                select(Connection)
-                .where(Connection.merchant_id == g.merchant_id, Connection.status != "deleted")
-                .order_by(Connection.id)
-            )
+            rows = list_connections(session, g.merchant_id)
             return [connection_view(hub, c) for c in rows]
 
     @blp.arguments(ConnectionInSchema)

@@ -32,6 +32,14 @@ def get_connection(session: Session, merchant_id: int, connection_id: int) -> Co
     return connection
 
 
+def list_connections(session: Session, merchant_id: int) -> list[Connection]:
+    """Return the merchant's connections that are not deleted, oldest first."""
+    query = select(Connection).where(
+        Connection.merchant_id == merchant_id, Connection.status != "deleted"
+    )
+    return list(session.scalars(query.order_by(Connection.id)))
+
+
 def active_connection_ids(
     session: Session, connector: str, *, merchant_id: int | None = None
 ) -> list[int]:
