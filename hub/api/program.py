@@ -14,6 +14,7 @@ from hub.api.pagination import decode_cursor
 from hub.api.pagination import encode_cursor
 from hub.api.schemas import Int64
 from hub.api.schemas import OrderInSchema
+from hub.api.tiers import Amount
 from hub.core import current_hub
 from hub.db import utcnow
 from hub.members.directory import get_member
@@ -239,7 +240,7 @@ class HistoryPreviewRowSchema(Schema):
     order_id = Int64()
     number = fields.Str()
     placed_at = fields.AwareDateTime()
-    total = fields.Decimal(as_string=True, metadata=AMOUNT)
+    total = Amount()
     member_id = Int64(allow_none=True)
     current = fields.Int(metadata={"description": "points under the version it was placed under"})
     proposed = fields.Int(metadata={"description": "points under the proposed settings"})
