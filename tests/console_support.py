@@ -22,10 +22,14 @@ class Staff:
     merchant_id: int
 
 
-def make_staff(hub, merchant_id: int, role: str, email: str | None = None) -> Staff:
+def make_staff(
+    hub, merchant_id: int, role: str, email: str | None = None, name: str | None = None
+) -> Staff:
     email = email or f"{role}-{merchant_id}@shop.example"
     with hub.db.transaction() as session:
-        user = create_staff_user(session, merchant_id, email, role, name=role.title(), actor="test")
+        user = create_staff_user(
+            session, merchant_id, email, role, name=name or role.title(), actor="test"
+        )
         token = issue_link(session, user, "invite")
         use_link(session, token, PASSWORD, hasher=password_hasher(hub.config))
         return Staff(user.id, user.email, merchant_id)

@@ -43,12 +43,26 @@ def test_demo_creates_a_shop_with_tiers_rewards_members_and_orders(runner, hub, 
     assert earned > 0
 
 
-def test_running_the_demo_again_changes_nothing(runner, hub):
-    runner.invoke(args=["demo", "--members", "5", "--no-serve"])
+def urls(output: str) -> list[str]:
+    return [line for line in output.splitlines() if "http://" in line and "/link/" not in line]
+
+
+def test_running_the_demo_again_changes_nothing_and_prints_the_same_urls_and_a_way_in(
+    runner, hub, client
+):
+    first = runner.invoke(args=["demo", "--members", "5", "--no-serve"])
     again = runner.invoke(args=["demo", "--members", "5", "--no-serve"])
-    assert "(ready; new sign-in link and till key below)" in again.output
-    assert "API key" not in again.output
-    assert "Console as the owner:" in again.output and "Till key:" in again.output
+    assert again.exit_code == 0, again.output
+    assert "already there" not in again.output
+    assert "earlier run" in again.output
+    assert "API key (shown once)" in first.output and "API key (shown once)" not in again.output
+    assert "hub api-keys create --merchant" in again.output
+    assert urls(again.output) == urls(first.output) and len(urls(first.output)) >= 5
+    links = [re.search(r"/console/link/(\S+)", out.output).group(1) for out in (first, again)]
+    assert links[0] != links[1]
+    # The new run's link opens the console (the way in), not only the first run's.
+    assert client.get(f"/console/link/{links[1]}").status_code == 200
+    assert "Till key:" in again.output
     with hub.db.session() as session:
         assert session.scalar(select(func.count()).select_from(Member)) == 5
 

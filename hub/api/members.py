@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from dataclasses import fields
 
 import segno
 from flask import Response
@@ -29,8 +30,11 @@ from hub.members.directory import identities_of
 from hub.members.directory import search_members
 from hub.members.directory import update_member
 from hub.members.merges import merge_members
+from hub.members.search import MemberFilters
 from hub.points import ledger
 from hub.tiers import current_tier
+
+FILTER_FIELDS = tuple(f.name for f in fields(MemberFilters))
 
 blp = Blueprint("members", __name__, url_prefix="/members", description="Members")
 
@@ -68,12 +72,23 @@ class Members(MethodView):
     @blp.arguments(MemberSearchArgs, location="query")
     @blp.response(200, page_of(MemberSchema))
     def get(self, args):
-        """Search members by text, phone, email or tag, a page at a time."""
+        """Search members by text, phone, email, tag and the console's filters, a page at a time.
+
+        Every condition given must be met: tier, points and total spent ranges, last
+        order date, birthday month, province, source connection and consent.
+        """
         limit = args.pop("limit")
         after_id = decode_cursor(args.pop("cursor"))
+        filters = MemberFilters(**{k: args.pop(k) for k in FILTER_FIELDS if k in args})
         with current_hub().db.session() as session:
             rows = search_members(
-                session, g.merchant_id, after_id=after_id, limit=limit, region=_region(), **args
+                session,
+                g.merchant_id,
+                after_id=after_id,
+                limit=limit,
+                region=_region(),
+                filters=filters,
+                **args,
             )
             result = page(rows, limit)
             result["data"] = [member_view(session, m) for m in rows]

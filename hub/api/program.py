@@ -14,6 +14,7 @@ from hub.api.pagination import decode_cursor
 from hub.api.pagination import encode_cursor
 from hub.api.schemas import Int64
 from hub.api.schemas import OrderInSchema
+from hub.api.tiers import Amount
 from hub.core import current_hub
 from hub.db import utcnow
 from hub.members.directory import get_member
@@ -21,6 +22,7 @@ from hub.models import Merchant
 from hub.orders.recording import FINANCIAL_STATUSES
 from hub.points.accrual import is_cancelled
 from hub.points.earning import quote
+from hub.points.history_preview import preview_on_history
 from hub.points.program import AMOUNT
 from hub.points.program import DEFAULT_SETTINGS
 from hub.points.program import ProgramSettingsSchema
@@ -232,3 +234,42 @@ class ProgramPreview(MethodView):
             "available_at": program.available_at(now) if awards else None,
             "expires_at": program.expires_at(now) if awards else None,
         }
+
+
+class HistoryPreviewRowSchema(Schema):
+    order_id = Int64()
+    number = fields.Str()
+    placed_at = fields.AwareDateTime()
+    total = Amount()
+    member_id = Int64(allow_none=True)
+    current = fields.Int(metadata={"description": "points under the version it was placed under"})
+    proposed = fields.Int(metadata={"description": "points under the proposed settings"})
+    reason = fields.Str(
+        allow_none=True,
+        metadata={"description": "why it would earn nothing under the proposal, as in /preview"},
+    )
+
+
+class HistoryPreviewSchema(Schema):
+    data = fields.List(fields.Nested(HistoryPreviewRowSchema))
+
+
+@blp.route("/preview/history")
+class ProgramHistoryPreview(MethodView):
+    @blp.arguments(ProgramSettingsSchema(partial=True))
+    @blp.response(200, HistoryPreviewSchema)
+    def post(self, data):
+        """Replay the latest real orders under proposed settings, without saving anything.
+
+        The body is settings as ``PATCH`` takes them (merged into the current
+        ones). Each of the merchant's latest orders (newest first, up to 20)
+        comes back with the points it earns under its own version and under
+        the proposal: the console's program page shows the same table.
+        """
+        hub = current_hub()
+        named = ProgramSettingsSchema(partial=True).dump(data)
+        with hub.db.session() as session:
+            current = _view(latest_version(session, g.merchant_id), hub)["settings"]
+            settings = merged(ProgramSettingsSchema().dump(current), named)
+            rows = preview_on_history(hub, session, g.merchant_id, settings)
+        return {"data": [vars(row) for row in rows]}

@@ -130,10 +130,35 @@ class MemberSchema(Schema):
 
 
 class MemberSearchArgs(Schema):
-    q = fields.Str(validate=validate.Length(min=1, max=100))
+    """The members list's conditions: the console's filters, every one met."""
+
+    q = fields.Str(
+        validate=validate.Length(min=1, max=100),
+        metadata={"description": "Name (accents and case ignored), email, phone digits or code."},
+    )
     phone = fields.Str()
     email = fields.Str()
-    tag = fields.Str()
+    tag = fields.Str(validate=validate.Length(max=100))
+    tier_id = Int64(minimum=1, metadata={"description": "Members in this tier now."})
+    points_min = Int64(metadata={"description": "Available points at least this."})
+    points_max = Int64(metadata={"description": "Available points at most this."})
+    spent_min = _money()
+    spent_max = _money()
+    ordered_after = fields.AwareDateTime(
+        metadata={"description": "Last order at or after this time (ISO 8601 with an offset)."}
+    )
+    ordered_before = fields.AwareDateTime(
+        metadata={"description": "Last order before this time (ISO 8601 with an offset)."}
+    )
+    birthday_month = fields.Int(validate=validate.Range(min=1, max=12))
+    province = fields.Str(validate=validate.Length(min=1, max=100))
+    connection_id = Int64(
+        minimum=1, metadata={"description": "Members known to this source connection."}
+    )
+    consent = fields.Str(
+        validate=validate.OneOf(CHANNELS),
+        metadata={"description": "Members who gave their consent on this channel."},
+    )
     limit = fields.Int(load_default=50, validate=validate.Range(min=1, max=200))
     cursor = fields.Str(load_default=None)
 

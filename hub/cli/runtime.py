@@ -107,10 +107,20 @@ def demo(host: str, port: int, members: int, no_serve: bool) -> None:
         shop = seed_demo(hub, members=members, progress=bar.update)
     base = f"http://{host}:{port}"
     click.echo("")
-    state = "created" if shop.created else "ready; new sign-in link and till key below"
-    click.echo(f"Demo shop: {shop.merchant_id} ({state})")
+    if shop.created:
+        click.echo(f"Demo shop: {shop.merchant_id} (created)")
+    else:
+        click.echo(
+            f"Demo shop: {shop.merchant_id} (made by an earlier run; its data is kept; "
+            "a new sign-in link and till key below)"
+        )
     if shop.api_key:
         click.echo(f"API key (shown once): {shop.api_key}")
+    else:
+        click.echo(
+            f"API key: the first run showed it once; a new one: "
+            f"hub api-keys create --merchant {shop.merchant_id}"
+        )
     click.echo(f"Storefront as a guest:   {base}/demo/store")
     click.echo(f"Storefront as a member:  {base}/demo/store?customer=demo-1")
     click.echo(f"In English:              {base}/demo/store?customer=demo-1&locale=en")

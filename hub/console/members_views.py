@@ -23,6 +23,7 @@ from hub.members.directory import count_members
 from hub.members.directory import search_members
 from hub.members.search import SORTS
 from hub.members.search import MemberFilters
+from hub.merchants.connections import list_connections
 from hub.tiers import list_tiers
 
 PAGE_SIZE = 25
@@ -72,6 +73,7 @@ def conditions_from_args() -> dict:
         ordered_before=before.replace(tzinfo=zone) if before else None,
         birthday_month=_int("birthday_month", 1, 12),
         province=request.args.get("province", "").strip()[:100] or None,
+        connection_id=_int("connection_id", 1),
         consent=consent if consent in CHANNELS else None,
     )
     return {
@@ -103,6 +105,7 @@ def members():
             **conditions,
         )
         tiers = list_tiers(session, me.merchant_id)
+        connections = [(c.id, c.name) for c in list_connections(session, me.merchant_id)]
     template = (
         "console/_members_table.html"
         if request.headers.get("HX-Request")
@@ -117,6 +120,7 @@ def members():
         pages=max(1, -(-total // PAGE_SIZE)),
         sort=sort,
         tiers=tiers,
+        connections=connections,
         filtered=filtered,
         channels=CHANNELS,
     )

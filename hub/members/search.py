@@ -11,7 +11,9 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from sqlalchemy import Numeric
 from sqlalchemy import Select
+from sqlalchemy import cast
 from sqlalchemy import exists
 from sqlalchemy import extract
 from sqlalchemy import func
@@ -24,6 +26,11 @@ from hub.models import MemberIdentity
 from hub.models import MemberTier
 from hub.models import Order
 
+#: Total spent as a number on both databases: SQLite keeps money as text
+#: (``hub.db.Money``), which would compare and sort digit by digit ("200000" >
+#: "1000000"); the cast is a no-op on PostgreSQL's NUMERIC column.
+spent_number = cast(Member.total_spent, Numeric(20, 4))
+
 #: The orders a member list may be sorted by: name -> (column, descending).
 SORTS: dict[str, tuple[Any, bool]] = {
     "id": (Member.id, False),
@@ -32,8 +39,8 @@ SORTS: dict[str, tuple[Any, bool]] = {
     "-name": (Member.search_name, True),
     "points": (Member.points_balance, False),
     "-points": (Member.points_balance, True),
-    "spent": (Member.total_spent, False),
-    "-spent": (Member.total_spent, True),
+    "spent": (spent_number, False),
+    "-spent": (spent_number, True),
     "joined": (Member.created_at, False),
     "-joined": (Member.created_at, True),
 }
@@ -67,9 +74,9 @@ def apply_filters(query: Select, filters: MemberFilters) -> Select:
     if f.points_max is not None:
         query = query.where(Member.points_balance <= f.points_max)
     if f.spent_min is not None:
-        query = query.where(Member.total_spent >= f.spent_min)
+        query = query.where(spent_number >= f.spent_min)
     if f.spent_max is not None:
-        query = query.where(Member.total_spent <= f.spent_max)
+        query = query.where(spent_number <= f.spent_max)
     if f.birthday_month is not None:
         if not 1 <= f.birthday_month <= 12:
             raise ValidationError(
