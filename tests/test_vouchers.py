@@ -98,6 +98,25 @@ def test_a_code_the_merchant_already_has_is_drawn_again(api, hub, member, monkey
     assert points(api, member["id"]) == 0
 
 
+def test_codes_that_keep_being_taken_refuse_the_redemption_and_write_nothing(
+    api, hub, member, monkeypatch
+):
+    taken = redeem(api, hub, member["id"])["code"]
+    monkeypatch.setattr(vouchers, "new_code", lambda: taken)
+    give(hub, member["id"], 500)
+    reward = add_reward(api, stock=2)
+
+    response = api.post(
+        f"/api/v1/members/{member['id']}/redemptions", json={"reward_id": reward["id"]}
+    )
+
+    assert response.status_code == 409
+    assert response.json["error"]["code"] == "voucher_not_written"
+    assert api.get(f"/api/v1/rewards/{reward['id']}").json["stock"] == 2
+    assert points(api, member["id"]) == 500
+    assert len(api.get(f"/api/v1/members/{member['id']}/vouchers").json["data"]) == 1
+
+
 def test_a_code_is_found_whatever_its_case_spaces_or_dashes(api, hub, member):
     code = redeem(api, hub, member["id"])["code"]
     typed = f"{code[:4].lower()}-{code[4:8]} {code[8:]}"

@@ -95,16 +95,25 @@ def issue_voucher(
         "actor": actor,
     }
     statement = _insert_voucher(session.get_bind().dialect.name)
-    written = None
-    while written is None:
+    for _ in range(_DRAWS):
         row["code"] = new_code()
-        written = session.connection().execute(statement, row).first()
+        written = session.execute(statement, row).first()
+        if written is not None:
+            break
+    else:  # the merchant's row is gone (deleted meanwhile), or every code drawn was taken
+        raise Conflict(
+            f"no voucher could be written for merchant {member.merchant_id}; try again",
+            code="voucher_not_written",
+        )
     voucher = Voucher(id=written.id, currency=written.currency, **row, **_NOT_YET)
     make_transient_to_detached(voucher)
     session.add(voucher)
     return voucher
 
 
+#: Codes drawn before giving up; a code is taken by chance once in 30**12 / (the
+#: merchant's vouchers), so five taken in a row mean something else is wrong.
+_DRAWS = 5
 #: The columns a new voucher leaves empty until it is used, cancelled or expired.
 _NOT_YET = dict.fromkeys(
     ("debit_entry_id", "used_at", "used_reference", "used_order_id", "used_order_total",
