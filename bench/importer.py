@@ -41,6 +41,7 @@ from pathlib import Path
 import psycopg
 from sqlalchemy.engine import make_url
 
+from hub.folding import fold
 from hub.importer import import_members
 from hub.importer.running import CHUNK
 from hub.merchants.accounts import create_merchant
@@ -106,15 +107,15 @@ def bare_rows(count: int, points_share: float, merchant_id: int) -> Iterator[tup
     for n, row in enumerate(rows(count, points_share)):
         day, month, year = row[3].split("/")
         yield (
-            merchant_id, f"B{n:07d}", "+84" + row[0][1:], row[1], row[2],
+            merchant_id, f"B{n:07d}", "+84" + row[0][1:], row[1], row[2], fold(row[2]),
             f"{year}-{month}-{day}", "[]", "{}", 0, row[5], "active",
         )  # fmt: skip
 
 
 BARE_INSERT = (
-    "INSERT INTO members (merchant_id, code, phone, email, name, birthday, tags, attributes, "
-    "points_balance, total_spent, status, created_at, updated_at) "
-    "VALUES ({0}, {0}, {0}, {0}, {0}, {0}, {0}, {0}, {0}, {0}, {0}, {1}, {1})"
+    "INSERT INTO members (merchant_id, code, phone, email, name, search_name, birthday, tags, "
+    "attributes, points_balance, total_spent, status, created_at, updated_at) "
+    "VALUES ({0}, {0}, {0}, {0}, {0}, {0}, {0}, {0}, {0}, {0}, {0}, {0}, {1}, {1})"
 )
 
 

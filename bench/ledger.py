@@ -20,11 +20,14 @@
    processes, as web workers are, and threads of one process (which share
    one interpreter lock); both are printed by default.
 3. Whole redemptions on the same member: ``hub.rewards.catalog.redeem`` of a reward
-   of 1 point, as the REST API, the widget and the POS call it (reward and
-   points checked, stock, a voucher with a unique code, the debit, two
-   events, the voucher linked to its entry; events marked dispatched after
-   commit), from as many clients; beside psycopg issuing the same statements
-   in the same order, its debit written as the raw debit of 2. is.
+   of 1 point without stock count or limit per member, as the REST API, the
+   widget and the POS call it (member and reward loaded, a voucher with a
+   unique code and the merchant's currency in one INSERT, the debit, whose
+   refusal is the check of the points, two events in one INSERT, the voucher
+   linked to its entry; events marked dispatched after commit by one
+   autocommitted statement), from as many clients; beside psycopg issuing the
+   same statements in the same order, its debit written as the raw debit of
+   2. is (statement by statement, where the hub's debit is one statement).
 
 ``--rollups compare`` measures what keeping the reports' rollups costs the
 accruals: the same accrual run without them (``HUB_REPORT_ROLLUPS`` off and
@@ -545,15 +548,13 @@ def _raw_redeem(conn: psycopg.Connection, hot: Hot, key: str) -> None:
         _raw_debit(cur, hot, key)
 
 
-BALANCE_SQL = (
-    "SELECT coalesce(sum(CASE WHEN available_at <= %s THEN remaining ELSE 0 END), 0),"
-    " coalesce(sum(CASE WHEN available_at > %s THEN remaining ELSE 0 END), 0) FROM point_lots"
-    " WHERE member_id = %s AND remaining > 0 AND (expires_at IS NULL OR expires_at > %s)"
-)
 VOUCHER_SQL = (
     "INSERT INTO vouchers (merchant_id, member_id, reward_id, code, status, reward_name, kind,"
-    " value, min_order, currency, points, points_returned, issued_at, actor)"
-    " VALUES (%s, %s, %s, %s, 'issued', %s, %s, %s, 0, %s, 1, 0, %s, 'bench') RETURNING id"
+    " value, max_discount, product_sku, min_order, points, points_returned, issued_at,"
+    " expires_at, actor, currency)"
+    " SELECT %s, %s, %s, %s, 'issued', %s, %s, %s, NULL, NULL, 0, 1, 0, %s, NULL, 'bench',"
+    " coalesce(currency, 'VND') FROM merchants WHERE id = %s"
+    " ON CONFLICT (merchant_id, code) DO NOTHING RETURNING id, currency"
 )
 EVENT_SQL = (
     "INSERT INTO events (id, merchant_id, type, data, created_at) VALUES (%s, %s, %s, %s, %s)"
@@ -561,24 +562,20 @@ EVENT_SQL = (
 
 
 def _raw_whole(conn: psycopg.Connection, hot: Hot, code: str) -> None:
-    """One whole redemption in plain SQL: the statements rewards.redeem issues, in its order."""
+    """One whole redemption in plain SQL: the statements rewards.redeem issues, in its order.
+
+    The reward has no stock count and no limit per member, so neither is
+    looked at; the debit's refusal is the check of the points.
+    """
     now = datetime.now(UTC)
     with conn.transaction(), conn.cursor() as cur:
         cur.execute("SELECT * FROM members WHERE id = %s", (hot.member_id,))
-        cur.execute("SELECT name, kind, value FROM rewards WHERE id = %s", (hot.reward_id,))
-        name, kind, value = cur.fetchone()
-        cur.execute(BALANCE_SQL, (now, now, hot.member_id, now))
-        cur.execute("SELECT points_balance FROM members WHERE id = %s", (hot.member_id,))
-        cur.execute("SELECT stock FROM rewards WHERE id = %s", (hot.reward_id,))
-        cur.execute("SELECT currency FROM merchants WHERE id = %s", (hot.merchant_id,))
-        (currency,) = cur.fetchone()
-        cur.execute(
-            "SELECT EXISTS (SELECT 1 FROM vouchers WHERE merchant_id = %s AND code = %s)",
-            (hot.merchant_id, code),
-        )
+        cur.execute("SELECT * FROM rewards WHERE id = %s", (hot.reward_id,))
+        reward = dict(zip([c.name for c in cur.description], cur.fetchone(), strict=True))
+        name, kind, value = reward["name"], reward["kind"], reward["value"]
         cur.execute(VOUCHER_SQL, (hot.merchant_id, hot.member_id, hot.reward_id, code, name,
-                                  kind, value, currency, now))  # fmt: skip
-        (voucher_id,) = cur.fetchone()
+                                  kind, value, now, hot.merchant_id))  # fmt: skip
+        (voucher_id, _) = cur.fetchone()
         data = json.dumps({"reward_id": hot.reward_id, "voucher_id": voucher_id})
         entry_id = _raw_debit(cur, hot, f"redeem:{voucher_id}", data)
         events = [uuid.uuid4().hex, uuid.uuid4().hex]
@@ -588,8 +585,8 @@ def _raw_whole(conn: psycopg.Connection, hot: Hot, code: str) -> None:
              (events[1], hot.merchant_id, "voucher.issued", '{"code": "x"}', now)],
         )  # fmt: skip
         cur.execute("UPDATE vouchers SET debit_entry_id = %s WHERE id = %s", (entry_id, voucher_id))
-    with conn.transaction():  # dispatched after the commit, as hub.events does
-        conn.execute("UPDATE events SET dispatched_at = now() WHERE id = ANY(%s)", (events,))
+    # Dispatched after the commit, one autocommitted statement, as hub.events does.
+    conn.execute("UPDATE events SET dispatched_at = now() WHERE id = ANY(%s)", (events,))
 
 
 def _raw_redeemer(url: str, hot: Hot, what: str, tag: str):
@@ -600,7 +597,7 @@ def _raw_redeemer(url: str, hot: Hot, what: str, tag: str):
 
     def connection() -> psycopg.Connection:
         if not hasattr(local, "conn"):
-            local.conn = psycopg.connect(url)
+            local.conn = psycopg.connect(url, autocommit=True)
             with guard:
                 connections.append(local.conn)
         return local.conn

@@ -301,17 +301,28 @@ def _mark_dispatched(hub: Hub, event_ids: list[str]) -> None:
 
     A crash before it only makes the sweep dispatch the events again: the
     deterministic job ids make that a no-op while rq still knows the first
-    jobs, as it was when this was an ORM transaction.
+    jobs.
     """
-    statement = (
-        update(EventRecord).where(EventRecord.id.in_(event_ids)).values(dispatched_at=utcnow())
-    )
+    now = utcnow()
     if hub.db.is_sqlite:
+        statement = update(EventRecord).where(EventRecord.id.in_(event_ids))
         with hub.db.transaction() as session:
-            session.execute(statement.execution_options(synchronize_session=False))
+            session.execute(
+                statement.values(dispatched_at=now).execution_options(synchronize_session=False)
+            )
         return
-    with hub.db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        connection.execute(statement)
+    with hub.db.driver_connection() as connection:
+        hub.db.run_prepared(connection, "hub_mark_dispatched", _MARK_DISPATCHED,
+                            [now, _text_array(event_ids)])  # fmt: skip
+
+
+_MARK_DISPATCHED = "UPDATE events SET dispatched_at = %s::timestamptz WHERE id = ANY(%s::varchar[])"
+
+
+def _text_array(values: list[str]) -> str:
+    """``values`` as a PostgreSQL array literal of quoted strings."""
+    quoted = (v.replace("\\", "\\\\").replace('"', '\\"') for v in values)
+    return "{" + ",".join(f'"{v}"' for v in quoted) + "}"
 
 
 def deliver_event(event_id: str, plugin_name: str) -> None:

@@ -15,6 +15,7 @@ from hub.models import Member
 from hub.models import PointLot
 from hub.models import Voucher
 from hub.points import ledger
+from hub.rewards import vouchers
 from hub.rewards.vouchers import ALPHABET
 from hub.rewards.vouchers import expire_due
 
@@ -82,6 +83,38 @@ def test_codes_are_twelve_characters_nobody_can_misread(api, hub, member):
     assert len(codes) == 5
     assert all(re.fullmatch(f"[{ALPHABET}]{{12}}", code) for code in codes)
     assert not set("01ILOU") & set(ALPHABET)
+
+
+def test_a_code_the_merchant_already_has_is_drawn_again(api, hub, member, monkeypatch):
+    taken = redeem(api, hub, member["id"])["code"]
+    draws = iter([taken, taken, "Z" * 12])
+    monkeypatch.setattr(vouchers, "new_code", lambda: next(draws))
+
+    again = redeem(api, hub, member["id"])
+
+    assert again["code"] == "Z" * 12
+    held = api.get(f"/api/v1/members/{member['id']}/vouchers").json["data"]
+    assert sorted(v["code"] for v in held) == sorted([taken, "Z" * 12])
+    assert points(api, member["id"]) == 0
+
+
+def test_codes_that_keep_being_taken_refuse_the_redemption_and_write_nothing(
+    api, hub, member, monkeypatch
+):
+    taken = redeem(api, hub, member["id"])["code"]
+    monkeypatch.setattr(vouchers, "new_code", lambda: taken)
+    give(hub, member["id"], 500)
+    reward = add_reward(api, stock=2)
+
+    response = api.post(
+        f"/api/v1/members/{member['id']}/redemptions", json={"reward_id": reward["id"]}
+    )
+
+    assert response.status_code == 409
+    assert response.json["error"]["code"] == "voucher_not_written"
+    assert api.get(f"/api/v1/rewards/{reward['id']}").json["stock"] == 2
+    assert points(api, member["id"]) == 500
+    assert len(api.get(f"/api/v1/members/{member['id']}/vouchers").json["data"]) == 1
 
 
 def test_a_code_is_found_whatever_its_case_spaces_or_dashes(api, hub, member):

@@ -221,25 +221,39 @@ def order_records(payload: Any) -> list[Any]:
         cancelled_at=data.get("cancelled_at"),
         updated_at=data.get("updated_at"),
         discount_codes=codes,
-        lines=tuple(
-            OrderLine(
-                quantity=line.get("quantity") or 0,
-                price=line.get("price") or Decimal(0),
-                sku=line.get("sku") or None,
-                product_id=_text(line.get("product_id")),
-                variant_id=_text(line.get("variant_id")),
-                title=line.get("title") or "",
-                total_discount=line.get("total_discount") or Decimal(0),
-                gift_card=bool(line.get("gift_card")),
-            )
-            for line in data.get("line_items") or ()
-        ),
+        lines=_lines(data),
         customer=customer,
     )
-    records: list[Any] = [order]
+    records: list[Any] = [order, *_refunds(data, order)]
+    if order.cancelled_at is None and status != "voided":
+        records.extend(VoucherUse(code=c, order_external_id=order.external_id) for c in codes)
+    return records
+
+
+def _lines(data: dict) -> tuple[OrderLine, ...]:
+    return tuple(
+        OrderLine(
+            quantity=line.get("quantity") or 0,
+            price=line.get("price") or Decimal(0),
+            sku=line.get("sku") or None,
+            product_id=_text(line.get("product_id")),
+            variant_id=_text(line.get("variant_id")),
+            title=line.get("title") or "",
+            total_discount=line.get("total_discount") or Decimal(0),
+            gift_card=bool(line.get("gift_card")),
+        )
+        for line in data.get("line_items") or ()
+    )
+
+
+def _refunds(data: dict, order: Order) -> list[Refund]:
+    """The order's refunds with money returned.
+
+    Haravan has no documented refund topic: refunds arrive inside the order
+    (``refunds[].transactions``) with orders/updated [I].
+    """
+    refunds = []
     for refund in data.get("refunds") or ():
-        # Haravan has no documented refund topic: refunds arrive inside the order
-        # (``refunds[].transactions``) with orders/updated [I].
         amount = sum(
             (
                 tx.get("amount") or Decimal(0)
@@ -250,7 +264,7 @@ def order_records(payload: Any) -> list[Any]:
             Decimal(0),
         )
         if amount > 0:
-            records.append(
+            refunds.append(
                 Refund(
                     external_id=str(refund["id"]),
                     order_external_id=order.external_id,
@@ -260,9 +274,7 @@ def order_records(payload: Any) -> list[Any]:
                     note=(refund.get("note") or "")[:500],
                 )
             )
-    if order.cancelled_at is None and status != "voided":
-        records.extend(VoucherUse(code=c, order_external_id=order.external_id) for c in codes)
-    return records
+    return refunds
 
 
 def customer_records(payload: Any) -> list[Customer]:

@@ -52,6 +52,12 @@ def _b64(data: dict[str, Any]) -> str:
     return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
 
 
+#: The customer's fields an order carries.
+_ORDER_CUSTOMER_FIELDS = (
+    "id", "email", "phone", "first_name", "last_name", "birthday", "gender", "default_address",
+)  # fmt: skip
+
+
 class LeakyBucket:
     """Haravan's call limit: ``size`` calls, leaking ``rate`` a second."""
 
@@ -106,6 +112,18 @@ class HaravanSimulator(StoreSimulator):
 
     def _make_app(self) -> Flask:
         app = Flask(f"haravan-simulator-{id(self)}")
+        self._add_oauth(app)
+        self._add_subscribe(app)
+        self._add_limit(app)
+        self._add_admin(app)
+        self._add_writes(app)
+        return app
+
+    def _authorised(self) -> bool:
+        header = request.headers.get("Authorization", "")
+        return header.startswith("Bearer ") and header[7:] in self.tokens
+
+    def _add_oauth(self, app: Flask) -> None:
         shop = self
 
         @app.get("/connect/authorize")
@@ -149,13 +167,12 @@ class HaravanSimulator(StoreSimulator):
                 }
             )
 
-        def authorised() -> bool:
-            header = request.headers.get("Authorization", "")
-            return header.startswith("Bearer ") and header[7:] in shop.tokens
+    def _add_subscribe(self, app: Flask) -> None:
+        shop = self
 
         @app.route("/api/subscribe", methods=["GET", "POST", "DELETE"])
         def subscribe():
-            if not authorised():
+            if not shop._authorised():
                 return jsonify({"error": "unauthorized"}), 401
             if request.method == "GET":
                 return jsonify({"topics": list(shop.topics)})
@@ -170,7 +187,7 @@ class HaravanSimulator(StoreSimulator):
                     "hub.verify_token": shop.verify_token,
                     "hub.challenge": challenge,
                 },
-                timeout=self.delivery_timeout,
+                timeout=shop.delivery_timeout,
             )
             shop.challenges.append(answer.status_code)
             if answer.status_code != 200 or answer.text != challenge:
@@ -180,11 +197,14 @@ class HaravanSimulator(StoreSimulator):
                     shop.topics.append(topic)
             return jsonify({"topics": list(shop.topics)})
 
+    def _add_limit(self, app: Flask) -> None:
+        shop = self
+
         @app.before_request
         def limit():
             if not request.path.startswith(("/com/", "/web/")):
                 return None
-            if not authorised():
+            if not shop._authorised():
                 return jsonify({"errors": "Not Authorized"}), 401
             with shop.lock:
                 allowed = shop.bucket.add()
@@ -204,6 +224,9 @@ class HaravanSimulator(StoreSimulator):
                     f"{round(shop.bucket.level)}/{shop.bucket.size}"
                 )
             return response
+
+    def _add_admin(self, app: Flask) -> None:
+        shop = self
 
         @app.get("/com/shop.json")
         def shop_info():
@@ -238,6 +261,9 @@ class HaravanSimulator(StoreSimulator):
         @app.get("/com/orders/count.json")
         def orders_count():
             return jsonify({"count": len(shop.orders)})
+
+    def _add_writes(self, app: Flask) -> None:
+        shop = self
 
         @app.post("/com/discounts.json")
         def discounts():
@@ -276,8 +302,6 @@ class HaravanSimulator(StoreSimulator):
             }
             shop.script_tags.append(tag)
             return jsonify({"script_tag": tag}), 201
-
-        return app
 
     # -- shop actions ------------------------------------------------------------------
 
@@ -354,18 +378,7 @@ class HaravanSimulator(StoreSimulator):
     ) -> dict[str, Any]:
         order_id = next(self.ids)
         subtotal = sum(price * qty for _, price, qty in lines)
-        discount = 0.0
-        codes = []
-        known = self.discounts.get((discount_code or "").upper())
-        if known is not None and known["is_active"]:
-            if known["discount_type"] == "fixed_amount":
-                discount = min(float(known["value"]), subtotal)
-            else:
-                discount = round(subtotal * float(known["value"]) / 100)
-            known["times_used"] += 1
-            codes.append(
-                {"code": discount_code, "amount": discount, "type": known["discount_type"]}
-            )
+        discount, codes = self._apply_code(discount_code, subtotal)
         number = f"#{100000 + len(self.orders) + 1}"
         now = created_at or _now()
         order = {
@@ -404,56 +417,58 @@ class HaravanSimulator(StoreSimulator):
             "shipping_lines": [],
             "transactions": [],
             "shipping_address": (customer or {}).get("default_address"),
-            "line_items": [
-                {
-                    "fulfillable_quantity": qty,
-                    "fulfillment_service": None,
-                    "fulfillment_status": "notfulfilled",
-                    "grams": 0.0,
-                    "id": next(self.ids),
-                    "price": price,
-                    "price_original": price,
-                    "price_promotion": 0.0,
-                    "product_id": 1028183659,
-                    "quantity": qty,
-                    "requires_shipping": True,
-                    "sku": None,
-                    "title": title,
-                    "variant_id": 1061514693,
-                    "variant_title": "Default Title",
-                    "vendor": "Khác",
-                    "type": "Khác",
-                    "name": f"{title} - Default Title",
-                    "gift_card": False,
-                    "taxable": True,
-                    "tax_lines": None,
-                    "product_exists": True,
-                    "barcode": None,
-                    "properties": None,
-                    "total_discount": 0.0,
-                    "applied_discounts": [],
-                    "not_allow_promotion": False,
-                    "ma_cost_amount": 0.0,
-                }
-                for title, price, qty in lines
-            ],
-            "customer": {
-                k: customer[k]
-                for k in (
-                    "id",
-                    "email",
-                    "phone",
-                    "first_name",
-                    "last_name",
-                    "birthday",
-                    "gender",
-                    "default_address",
-                )
-            }
-            if customer
-            else None,
+            "line_items": [self._line_item(title, price, qty) for title, price, qty in lines],
+            "customer": {k: customer[k] for k in _ORDER_CUSTOMER_FIELDS} if customer else None,
         }
         return self.keep_order(order, notify=notify)
+
+    def _apply_code(
+        self, discount_code: str | None, subtotal: float
+    ) -> tuple[float, list[dict[str, Any]]]:
+        """The discount an active code of the shop gives on ``subtotal``, and the order's codes."""
+        known = self.discounts.get((discount_code or "").upper())
+        if known is None or not known["is_active"]:
+            return 0.0, []
+        if known["discount_type"] == "fixed_amount":
+            discount = min(float(known["value"]), subtotal)
+        else:
+            discount = round(subtotal * float(known["value"]) / 100)
+        known["times_used"] += 1
+        return discount, [
+            {"code": discount_code, "amount": discount, "type": known["discount_type"]}
+        ]
+
+    def _line_item(self, title: str, price: float, qty: int) -> dict[str, Any]:
+        return {
+            "fulfillable_quantity": qty,
+            "fulfillment_service": None,
+            "fulfillment_status": "notfulfilled",
+            "grams": 0.0,
+            "id": next(self.ids),
+            "price": price,
+            "price_original": price,
+            "price_promotion": 0.0,
+            "product_id": 1028183659,
+            "quantity": qty,
+            "requires_shipping": True,
+            "sku": None,
+            "title": title,
+            "variant_id": 1061514693,
+            "variant_title": "Default Title",
+            "vendor": "Khác",
+            "type": "Khác",
+            "name": f"{title} - Default Title",
+            "gift_card": False,
+            "taxable": True,
+            "tax_lines": None,
+            "product_exists": True,
+            "barcode": None,
+            "properties": None,
+            "total_discount": 0.0,
+            "applied_discounts": [],
+            "not_allow_promotion": False,
+            "ma_cost_amount": 0.0,
+        }
 
     def refund(self, order_id: int, amount: float, *, notify: bool = True) -> dict[str, Any]:
         """Refund part of an order; Haravan reports it in ``orders/updated``."""

@@ -56,20 +56,22 @@ def invoice(
         "UsingCod": False,
         "ModifiedDate": modified_date or purchase_date.replace("10:15:00", "10:15:05"),
         "InvoiceDetails": lines,
-        "Payments": [
-            {
-                "Id": 1,
-                "Code": f"TT{invoice_id % 1000000:06d}",
-                "Amount": total,
-                "AccountId": None,
-                "BankAccount": None,
-                "Description": "",
-                "Method": "Cash",
-                "Status": 0,
-                "StatusValue": "Đã thanh toán",
-                "TransDate": purchase_date,
-            }
-        ],
+        "Payments": [_cash_payment(invoice_id, total, purchase_date)],
+    }
+
+
+def _cash_payment(invoice_id: int, total: int | float, date: str) -> dict[str, Any]:
+    return {
+        "Id": 1,
+        "Code": f"TT{invoice_id % 1000000:06d}",
+        "Amount": total,
+        "AccountId": None,
+        "BankAccount": None,
+        "Description": "",
+        "Method": "Cash",
+        "Status": 0,
+        "StatusValue": "Đã thanh toán",
+        "TransDate": date,
     }
 
 

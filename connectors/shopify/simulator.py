@@ -24,6 +24,7 @@ Everything is kept in memory; one simulator is one store.
 from __future__ import annotations
 
 import base64
+import copy
 import hashlib
 import hmac
 import json
@@ -80,6 +81,22 @@ def _topic_name(enum: str) -> str:
     """``ORDERS_PAID`` -> ``orders/paid`` (the webhook header spelling)."""
     head, _, rest = enum.lower().partition("_")
     return f"{head}/{rest}"
+
+
+#: What every order the shop takes says alike.
+_ORDER_DEFAULTS: dict[str, Any] = {
+    "app_id": 1354745, "buyer_accepts_marketing": False, "cancel_reason": None,
+    "cancelled_at": None, "confirmed": True, "contact_email": None, "customer_locale": "vi",
+    "fulfillment_status": None, "gateway": "manual", "source_name": "web", "tags": "",
+    "tax_lines": [], "taxes_included": False, "test": False, "total_outstanding": "0.00",
+    "total_tax": "0.00", "refunds": [], "shipping_lines": [],
+}  # fmt: skip
+
+#: The customer's fields an order carries.
+_ORDER_CUSTOMER_FIELDS = (
+    "id", "email", "phone", "first_name", "last_name", "accepts_marketing", "created_at",
+    "updated_at", "state", "tags", "admin_graphql_api_id",
+)  # fmt: skip
 
 
 class Bucket:
@@ -416,120 +433,89 @@ class ShopifySimulator(StoreSimulator):
         """A checkout completes; ``orders/create`` (and ``orders/paid`` if paid) is sent."""
         order_id = next(self.ids)
         subtotal = sum(Decimal(str(price)) * qty for _, price, qty in lines)
-        discount = Decimal(0)
-        codes = []
-        if discount_code:
-            known = self.discounts.get(discount_code.upper())
-            if known is not None:
-                gets = (known.get("customerGets") or {}).get("value") or {}
-                if "discountAmount" in gets:
-                    discount = min(Decimal(str(gets["discountAmount"]["amount"])), subtotal)
-                elif "percentage" in gets:
-                    discount = (subtotal * Decimal(str(gets["percentage"]))).quantize(Decimal(1))
-                known["used"] += 1
-            codes.append(
-                {"code": discount_code, "amount": _money(discount), "type": "fixed_amount"}
-            )
+        discount, codes = self._apply_code(discount_code, subtotal)
         now = _now()
         number = 1000 + len(self.orders) + 1
         order = {
+            **copy.deepcopy(_ORDER_DEFAULTS),
             "id": order_id,
             "admin_graphql_api_id": f"gid://shopify/Order/{order_id}",
-            "app_id": 1354745,
-            "buyer_accepts_marketing": False,
-            "cancel_reason": None,
-            "cancelled_at": None,
-            "confirmed": True,
-            "contact_email": None,
             "created_at": now,
             "currency": self.currency,
             "current_subtotal_price": _money(subtotal - discount),
             "current_total_discounts": _money(discount),
             "current_total_price": _money(subtotal - discount),
-            "customer_locale": "vi",
             "discount_codes": codes,
             "email": (customer or {}).get("email") or email or "",
             "phone": (customer or {}).get("phone"),
             "financial_status": financial_status,
-            "fulfillment_status": None,
-            "gateway": "manual",
             "name": f"#{number}",
             "number": number - 1000,
             "order_number": number,
             "processed_at": processed_at or now,
-            "source_name": "web",
             "subtotal_price": _money(subtotal - discount),
-            "tags": "",
-            "tax_lines": [],
-            "taxes_included": False,
-            "test": False,
             "total_discounts": _money(discount),
             "total_line_items_price": _money(subtotal),
-            "total_outstanding": "0.00",
             "total_price": _money(subtotal - discount),
-            "total_price_set": {
-                "shop_money": {
-                    "amount": _money(subtotal - discount),
-                    "currency_code": self.currency,
-                },
-                "presentment_money": {
-                    "amount": _money(subtotal - discount),
-                    "currency_code": self.currency,
-                },
-            },
-            "total_shipping_price_set": {
-                "shop_money": {"amount": "0.00", "currency_code": self.currency},
-                "presentment_money": {"amount": "0.00", "currency_code": self.currency},
-            },
-            "total_tax": "0.00",
+            "total_price_set": self._money_set(_money(subtotal - discount)),
+            "total_shipping_price_set": self._money_set("0.00"),
             "updated_at": now,
             "line_items": [
-                {
-                    "id": next(self.ids),
-                    "admin_graphql_api_id": "gid://shopify/LineItem/0",
-                    "fulfillable_quantity": qty,
-                    "gift_card": False,
-                    "grams": 0,
-                    "name": title,
-                    "price": _money(price),
-                    "product_exists": True,
-                    "product_id": 8222223204662,
-                    "properties": [],
-                    "quantity": qty,
-                    "requires_shipping": True,
-                    "sku": f"SKU-{index}",
-                    "taxable": True,
-                    "title": title,
-                    "total_discount": "0.00",
-                    "variant_id": 44872881439030,
-                    "vendor": "Hoa Mai",
-                    "tax_lines": [],
-                    "duties": [],
-                    "discount_allocations": [],
-                }
+                self._line_item(index, title, price, qty)
                 for index, (title, price, qty) in enumerate(lines)
             ],
-            "refunds": [],
-            "shipping_lines": [],
         }
         if customer is not None:
-            order["customer"] = {
-                k: customer[k]
-                for k in (
-                    "id",
-                    "email",
-                    "phone",
-                    "first_name",
-                    "last_name",
-                    "accepts_marketing",
-                    "created_at",
-                    "updated_at",
-                    "state",
-                    "tags",
-                    "admin_graphql_api_id",
-                )
-            }
+            order["customer"] = {k: customer[k] for k in _ORDER_CUSTOMER_FIELDS}
         return self.keep_order(order, notify=notify)
+
+    def _apply_code(
+        self, discount_code: str | None, subtotal: Decimal
+    ) -> tuple[Decimal, list[dict[str, Any]]]:
+        """The discount a code the shop knows gives on ``subtotal``, and the order's codes."""
+        if not discount_code:
+            return Decimal(0), []
+        discount = Decimal(0)
+        known = self.discounts.get(discount_code.upper())
+        if known is not None:
+            gets = (known.get("customerGets") or {}).get("value") or {}
+            if "discountAmount" in gets:
+                discount = min(Decimal(str(gets["discountAmount"]["amount"])), subtotal)
+            elif "percentage" in gets:
+                discount = (subtotal * Decimal(str(gets["percentage"]))).quantize(Decimal(1))
+            known["used"] += 1
+        return discount, [
+            {"code": discount_code, "amount": _money(discount), "type": "fixed_amount"}
+        ]
+
+    def _money_set(self, amount: str) -> dict[str, Any]:
+        money = {"amount": amount, "currency_code": self.currency}
+        return {"shop_money": money, "presentment_money": dict(money)}
+
+    def _line_item(self, index: int, title: str, price: Any, qty: int) -> dict[str, Any]:
+        return {
+            "id": next(self.ids),
+            "admin_graphql_api_id": "gid://shopify/LineItem/0",
+            "fulfillable_quantity": qty,
+            "gift_card": False,
+            "grams": 0,
+            "name": title,
+            "price": _money(price),
+            "product_exists": True,
+            "product_id": 8222223204662,
+            "properties": [],
+            "quantity": qty,
+            "requires_shipping": True,
+            "sku": f"SKU-{index}",
+            "taxable": True,
+            "title": title,
+            "total_discount": "0.00",
+            "variant_id": 44872881439030,
+            "vendor": "Hoa Mai",
+            "tax_lines": [],
+            "duties": [],
+            "discount_allocations": [],
+        }
 
     def _touch(self, order: dict[str, Any]) -> None:
         order["updated_at"] = _now()

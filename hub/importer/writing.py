@@ -3,7 +3,8 @@
 The chunk's existing members are found with one query (by phone or email,
 locked), new members go in with one multi-row insert, completed ones with one
 executemany update, and their events with one insert each kind. Opening points
-go through the ledger (``credit_opening_points``, the one place that posts them).
+and the total spent go through the ledger, in one posting of the chunk
+(``post_openings``): it is the one writer of members' totals.
 """
 
 from __future__ import annotations
@@ -45,8 +46,8 @@ _COMPLETE = (
     .where(_MEMBERS.c.id == bindparam("member_id"))
     .values(
         phone=bindparam("phone"), email=bindparam("email"), name=bindparam("name"),
-        birthday=bindparam("birthday"), total_spent=bindparam("total_spent"),
-        attributes=bindparam("attributes"), updated_at=bindparam("now"),
+        birthday=bindparam("birthday"), attributes=bindparam("attributes"),
+        updated_at=bindparam("now"),
         search_name=bindparam("search_name"),
     )
 )  # fmt: skip
@@ -81,6 +82,8 @@ class _Plan:
     updated_events: list[tuple[str, dict]] = field(default_factory=list)
     #: (member id, opening points, is the member new) for members to credit.
     credits: list[tuple[int, int, bool]] = field(default_factory=list)
+    #: (member id, total spent) for members whose spending the import adds.
+    spent: list[tuple[int, Decimal]] = field(default_factory=list)
     #: Existing members the chunk changes nothing of, unless it credits them.
     unchanged: set[int] = field(default_factory=set)
 
@@ -100,7 +103,7 @@ def write_chunk(hub: Hub, merchant_id: int, chunk: list[Parsed]) -> Written:
         if plan.completed:
             session.connection().execute(_COMPLETE, plan.completed)
         emit_many(session, merchant_id, plan.updated_events)
-        credited = credit_opening_points(session, merchant_id, plan.credits, now)
+        credited = post_openings(session, merchant_id, plan.credits, plan.spent, now)
     written.points_credited = sum(credited.values())
     written.updated += len(plan.unchanged & credited.keys())
     written.unchanged += len(plan.unchanged - credited.keys())
@@ -169,7 +172,6 @@ def _plan_new(parsed: Parsed, plan: _Plan) -> None:
         "name": data["name"],
         "search_name": fold(data["name"]),
         "birthday": data["birthday"],
-        "total_spent": spent,
         "attributes": {"imported_total_spent": str(spent)} if spent else {},
     }
     plan.new.append((parsed, values))
@@ -180,12 +182,12 @@ def _plan_completion(
 ) -> None:
     member.update(fill)  # a later row of the chunk sees the member as completed
     if spent is not None:
-        member["total_spent"] += spent
+        plan.spent.append((member["id"], spent))
         member["attributes"] = {**(member["attributes"] or {}), "imported_total_spent": str(spent)}
     plan.completed.append(
         {
             "member_id": member["id"],
-            **{k: member[k] for k in (*_FILLED, "total_spent", "attributes")},
+            **{k: member[k] for k in (*_FILLED, "attributes")},
             "search_name": fold(member["name"]),
             "now": now,
         }
@@ -207,6 +209,7 @@ def _insert_new(session: Session, merchant_id: int, plan: _Plan, now: datetime) 
             "gender": None,
             "tags": [],
             "points_balance": 0,
+            "total_spent": Decimal(0),
             "status": "active",
             "created_at": now,
             "updated_at": now,
@@ -218,6 +221,8 @@ def _insert_new(session: Session, merchant_id: int, plan: _Plan, now: datetime) 
     for (parsed, _), member_id in zip(plan.new, ids, strict=True):
         if parsed.data["opening_points"]:
             plan.credits.append((member_id, parsed.data["opening_points"], True))
+        if parsed.data["total_spent"]:
+            plan.spent.append((member_id, parsed.data["total_spent"]))
     emit_many(
         session,
         merchant_id,
@@ -236,32 +241,39 @@ def member_codes(count: int) -> list[str]:
     return codes
 
 
-def credit_opening_points(
-    session: Session, merchant_id: int, credits: list[tuple[int, int, bool]], now: datetime
+def post_openings(
+    session: Session,
+    merchant_id: int,
+    credits: list[tuple[int, int, bool]],
+    spent: list[tuple[int, Decimal]],
+    now: datetime,
 ) -> dict[int, int]:
-    """Credit each member's opening points once (key ``import:opening:<member id>``).
+    """Post the chunk's opening points and spending to the ledger, as one batch.
 
-    Members known new cannot have the key yet; the others are looked up in one
-    query. Returns the points credited, by member id.
+    Each member's opening points are credited once (key
+    ``import:opening:<member id>``): members known new cannot have the key
+    yet; the others are looked up in one query. The spending (a ``Spent``
+    posting) is added once because the member's ``imported_total_spent``
+    attribute, written in the same transaction, says it was. Returns the
+    points credited, by member id.
     """
     keys = {member_id: f"import:opening:{member_id}" for member_id, _, _ in credits}
     written_before = ledger.existing_entries(
         session, merchant_id, [keys[m] for m, _, new in credits if not new]
     )
     due = [(m, points) for m, points, _ in credits if keys[m] not in written_before]
-    members = [_known_member(session, merchant_id, m) for m, _ in due]
-    ledger.post(
-        session,
-        [
-            ledger.Posting(member, ledger.Credit(
-                points=points, kind="import", key=keys[member_id], rule="opening_balance",
-                note="opening balance (import)", actor="import",
-            ))
-            for member, (member_id, points) in zip(members, due, strict=True)
-        ],
-        now=now,
-        known_new=True,
-    )  # fmt: skip
+    postings = [
+        ledger.Posting(_known_member(session, merchant_id, member_id), ledger.Spent(amount))
+        for member_id, amount in spent
+    ]
+    postings += [
+        ledger.Posting(_known_member(session, merchant_id, member_id), ledger.Credit(
+            points=points, kind="import", key=keys[member_id], rule="opening_balance",
+            note="opening balance (import)", actor="import",
+        ))
+        for member_id, points in due
+    ]  # fmt: skip
+    ledger.post(session, postings, now=now, known_new=True)
     return dict(due)
 
 

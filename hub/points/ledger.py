@@ -55,6 +55,7 @@ from hub.points import ledger_pg
 from hub.points.ledger_writer import LiveLot
 from hub.points.ledger_writer import Totals
 from hub.points.ledger_writer import Writer
+from hub.points.ledger_writer import expire_totals
 from hub.points.ledger_writer import ledgers
 from hub.points.ledger_writer import move_rows
 
@@ -254,6 +255,30 @@ def lock_members(session: Session, members: Sequence[Member]) -> None:
         held[member.id] = Totals(member.points_balance, member.total_spent)
 
 
+_LOCK_TOTALS = (
+    select(Member.id, Member.points_balance, Member.total_spent)
+    .where(Member.id.in_(bindparam("member_ids", expanding=True)))
+    .order_by(Member.id)
+    .with_for_update(key_share=True)
+)
+
+
+def _lock_totals(session: Session, members: Sequence[Member]) -> None:
+    """``lock_members`` as a posting needs it: the locks, in id order, and the totals alone.
+
+    The session's objects of these members are not loaded again; their totals
+    are expired instead, so reading them after the posting loads what the
+    ledger wrote.
+    """
+    held = ledgers(session).held
+    wanted = sorted({m.id for m in members if m.id not in held})
+    if not wanted:
+        return
+    for member_id, balance, spent in session.execute(_LOCK_TOTALS, {"member_ids": wanted}):
+        held[member_id] = Totals(balance, spent)
+    expire_totals(session, wanted)
+
+
 def post(
     session: Session,
     postings: Sequence[Posting],
@@ -285,7 +310,7 @@ def post(
     if all(getattr(posting.change, "key", None) in found for posting in postings):
         # Nothing to write (a replay): no lock either; the balances are the committed ones.
         return [Posted(found[p.change.key], False, p.member.points_balance) for p in postings]
-    lock_members(session, [posting.member for posting in postings])
+    _lock_totals(session, [posting.member for posting in postings])
     writer = Writer(session, now)
     results = []
     for posting in postings:

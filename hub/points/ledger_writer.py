@@ -244,11 +244,20 @@ class Writer:
         self._totals, self._members = {}, {}
 
     def _expire_loaded(self, model: type, ids: Any, attributes: tuple[str, ...]) -> None:
-        """Expire ``attributes`` of the session's objects of ``model`` with these ids."""
-        for object_id in ids:
-            loaded = self.session.identity_map.get(identity_key(model, object_id))
-            if loaded is not None:
-                self.session.expire(loaded, attributes)
+        _expire_loaded(self.session, model, ids, attributes)
+
+
+def expire_totals(session: Session, member_ids: Any) -> None:
+    """Expire the totals of the session's objects of these members: read again when used."""
+    _expire_loaded(session, Member, member_ids, _TOTALS)
+
+
+def _expire_loaded(session: Session, model: type, ids: Any, attributes: tuple[str, ...]) -> None:
+    """Expire ``attributes`` of the session's objects of ``model`` with these ids."""
+    for object_id in ids:
+        loaded = session.identity_map.get(identity_key(model, object_id))
+        if loaded is not None:
+            session.expire(loaded, attributes)
 
 
 def move_rows(session: Session, survivor_id: int, merged_id: int) -> dict[str, int]:

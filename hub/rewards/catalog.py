@@ -1,10 +1,11 @@
 """The rewards catalog, and redeeming points for a reward's voucher.
 
-A redemption is one transaction: the member's row lock is taken, the
-per-member limit counted, the stock decremented with a guarded ``UPDATE ...
-WHERE stock > 0``, the voucher written and the points debited from the
-member's lots (``ledger.debit``, which refuses to go below zero). Anything
-that fails rolls all of it back, so fifty concurrent redemptions of a
+A redemption is one transaction: a per-member limit counted under the
+member's row lock, the stock decremented with a guarded ``UPDATE ... WHERE
+stock > 0``, the voucher written and the points debited from the member's
+lots (``ledger.debit``, which takes the member's lock, counts the points
+available under it and refuses to go below zero). Anything that fails rolls
+all of it back, so fifty concurrent redemptions of a
 balance good for one issue exactly one voucher, on PostgreSQL and SQLite.
 """
 
@@ -15,7 +16,9 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 from typing import Any
 
+from sqlalchemy import bindparam
 from sqlalchemy import func
+from sqlalchemy import or_
 from sqlalchemy import select
 from sqlalchemy import update
 from sqlalchemy.orm import Session
@@ -24,7 +27,7 @@ from hub import audit
 from hub.errors import Conflict
 from hub.errors import NotFound
 from hub.errors import ValidationError
-from hub.events import emit
+from hub.events import emit_many
 from hub.metrics import count
 from hub.models import Member
 from hub.models import PointEntry
@@ -214,7 +217,10 @@ class Redemption:
 def redeem(hub: Hub, session: Session, member: Member, reward: Reward, *, actor: str) -> Redemption:
     """Spend the member's points on ``reward``: debit the ledger and issue a voucher.
 
-    Runs inside the caller's transaction; raising leaves nothing written.
+    Runs inside the caller's transaction, which is to be rolled back when this
+    raises: the stock taken and the voucher written before a refusal go with it
+    (``hub.db.Database.transaction`` does so). The reward is the one loaded in
+    that transaction: its stock, as loaded, says whether stock is counted.
     :raise ValidationError: the reward is inactive, needs a higher tier, or a
         ``check_redemption`` plugin refused (its reason is the message).
     :raise Conflict: too few points (``insufficient_points``), out of stock,
@@ -226,46 +232,56 @@ def redeem(hub: Hub, session: Session, member: Member, reward: Reward, *, actor:
     if reward.per_member_limit is not None:
         ledger.lock_member(session, member)  # the vouchers held are counted under it
         _check_limit(session, member, reward)
-    available = ledger.balance(session, member.id).available
-    if available < reward.points_cost:
-        raise ledger.InsufficientPoints(
-            f"member {member.id} has {available} points available; {reward.name!r} costs "
-            f"{reward.points_cost}",
-            details={"available": available, "needed": reward.points_cost},
-        )
     _take_stock(session, reward)
     voucher = issue_voucher(session, member, reward, actor=actor)
-    # The debit takes the member's lock (if not held yet) and is the guard: of two
-    # redemptions racing for the last points, one raises here and rolls back.
-    posted = ledger.debit(
+    posted = _debit(session, member, reward, voucher, actor)
+    voucher.debit_entry_id = posted.entry.id  # flushed at commit
+    redeemed = {
+        "member_id": member.id,
+        "reward_id": reward.id,
+        "voucher_id": voucher.id,
+        "points": reward.points_cost,
+        "entry_id": posted.entry.id,
+        "balance": posted.balance,
+    }
+    emit_many(
         session,
-        member,
-        reward.points_cost,
-        kind="redeem",
-        key=f"redeem:{voucher.id}",
-        reference=f"voucher:{voucher.id}",
-        note=f"redeemed for {reward.name}",
-        actor=actor,
-        data={"reward_id": reward.id, "voucher_id": voucher.id},
-    )
-    voucher.debit_entry_id = posted.entry.id  # flushed with the events, at commit
-    emit(
-        session,
-        "points.redeemed",
         member.merchant_id,
-        {
-            "member_id": member.id,
-            "reward_id": reward.id,
-            "voucher_id": voucher.id,
-            "points": reward.points_cost,
-            "entry_id": posted.entry.id,
-            "balance": posted.balance,
-        },
+        [("points.redeemed", redeemed), ("voucher.issued", voucher_event(voucher))],
     )
-    emit(session, "voucher.issued", member.merchant_id, voucher_event(voucher))
     count("redemptions")
     count("points_redeemed", reward.points_cost)
     return Redemption(voucher=voucher, entry=posted.entry, balance=posted.balance)
+
+
+def _debit(
+    session: Session, member: Member, reward: Reward, voucher: Voucher, actor: str
+) -> ledger.Posted:
+    """Debit the reward's points for ``voucher``: the guard against spending points twice.
+
+    The debit takes the member's lock (if not held yet) and checks the points
+    available under it: of two redemptions racing for the last points, one is
+    refused here, and its caller's transaction, stock and voucher included,
+    is rolled back.
+    """
+    try:
+        return ledger.debit(
+            session,
+            member,
+            reward.points_cost,
+            kind="redeem",
+            key=f"redeem:{voucher.id}",
+            reference=f"voucher:{voucher.id}",
+            note=f"redeemed for {reward.name}",
+            actor=actor,
+            data={"reward_id": reward.id, "voucher_id": voucher.id},
+        )
+    except ledger.InsufficientPoints as short:
+        raise ledger.InsufficientPoints(
+            f"member {member.id} has {short.details['available']} points available; "
+            f"{reward.name!r} costs {reward.points_cost}",
+            details=short.details,
+        ) from None
 
 
 def _refusal(hub: Hub, session: Session, member: Member, reward: Reward) -> Exception | None:
@@ -317,19 +333,28 @@ def _check_limit(session: Session, member: Member, reward: Reward) -> None:
 
 
 def _take_stock(session: Session, reward: Reward) -> None:
-    session.refresh(reward, ["stock"])
+    """Take one of the reward's stock, if its stock (as loaded in this transaction) is counted.
+
+    The guarded ``UPDATE`` takes one only while some is left, so two
+    redemptions of the last one cannot both have it; a stock made unlimited
+    since it was loaded is left unlimited.
+    """
     if reward.stock is None:
         return
-    taken = session.execute(
-        update(Reward)
-        .where(Reward.id == reward.id, Reward.stock > 0)
-        .values(stock=Reward.stock - 1)
-        .execution_options(synchronize_session=False)
-    )
-    session.refresh(reward, ["stock"])
-    if taken.rowcount != 1:
+    taken = session.execute(_TAKE_ONE, {"reward_id": reward.id}).first()
+    session.expire(reward, ["stock"])
+    if taken is None:
         raise Conflict(
             f"reward {reward.name!r} is out of stock",
             details={"reward_id": ["out of stock"]},
             code="out_of_stock",
         )
+
+
+_TAKE_ONE = (
+    update(Reward)
+    .where(Reward.id == bindparam("reward_id"), or_(Reward.stock.is_(None), Reward.stock > 0))
+    .values(stock=Reward.stock - 1)
+    .returning(Reward.id)
+    .execution_options(synchronize_session=False)
+)

@@ -12,6 +12,7 @@ status = 'issued'``, so of two tills burning one code at once exactly one wins.
 
 from __future__ import annotations
 
+import functools
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
@@ -21,11 +22,15 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 from typing import Any
 
-from sqlalchemy import exists
+from sqlalchemy import bindparam
+from sqlalchemy import func
 from sqlalchemy import or_
 from sqlalchemy import select
 from sqlalchemy import update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
+from sqlalchemy.orm import make_transient_to_detached
 
 from hub.db import utcnow
 from hub.errors import Conflict
@@ -65,41 +70,76 @@ def normalize_code(code: str) -> str:
 def issue_voucher(
     session: Session, member: Member, reward: Reward, *, actor: str, now: datetime | None = None
 ) -> Voucher:
-    """Write a new voucher with the reward's terms as they are now; the caller debits."""
+    """Write a new voucher with the reward's terms as they are now; the caller debits.
+
+    One statement writes it with the merchant's currency and a code no other
+    voucher of the merchant has: a code already taken writes nothing (the
+    merchant's codes are unique in the table), and another one is drawn.
+    """
     now = now or utcnow()
-    currency = session.scalar(select(Merchant.currency).where(Merchant.id == member.merchant_id))
-    voucher = Voucher(
-        merchant_id=member.merchant_id,
-        member_id=member.id,
-        reward_id=reward.id,
-        code=_unique_code(session, member.merchant_id),
-        status="issued",
-        reward_name=reward.name,
-        kind=reward.kind,
-        value=reward.value,
-        max_discount=reward.max_discount,
-        product_sku=reward.product_sku,
-        min_order=reward.min_order or Decimal(0),
-        currency=currency or "VND",
-        points=reward.points_cost,
-        points_returned=0,
-        issued_at=now,
-        expires_at=now + timedelta(days=reward.validity_days) if reward.validity_days else None,
-        actor=actor,
-    )
+    row = {
+        "merchant_id": member.merchant_id,
+        "member_id": member.id,
+        "reward_id": reward.id,
+        "status": "issued",
+        "reward_name": reward.name,
+        "kind": reward.kind,
+        "value": reward.value,
+        "max_discount": reward.max_discount,
+        "product_sku": reward.product_sku,
+        "min_order": reward.min_order or Decimal(0),
+        "points": reward.points_cost,
+        "points_returned": 0,
+        "issued_at": now,
+        "expires_at": now + timedelta(days=reward.validity_days) if reward.validity_days else None,
+        "actor": actor,
+    }
+    statement = _insert_voucher(session.get_bind().dialect.name)
+    for _ in range(_DRAWS):
+        row["code"] = new_code()
+        written = session.execute(statement, row).first()
+        if written is not None:
+            break
+    else:  # the merchant's row is gone (deleted meanwhile), or every code drawn was taken
+        raise Conflict(
+            f"no voucher could be written for merchant {member.merchant_id}; try again",
+            code="voucher_not_written",
+        )
+    voucher = Voucher(id=written.id, currency=written.currency, **row, **_NOT_YET)
+    make_transient_to_detached(voucher)
     session.add(voucher)
-    session.flush()
     return voucher
 
 
-def _unique_code(session: Session, merchant_id: int) -> str:
-    while True:
-        code = new_code()
-        taken = session.scalar(
-            select(exists().where(Voucher.merchant_id == merchant_id, Voucher.code == code))
-        )
-        if not taken:
-            return code
+#: Codes drawn before giving up; a code is taken by chance once in 30**12 / (the
+#: merchant's vouchers), so five taken in a row mean something else is wrong.
+_DRAWS = 5
+#: The columns a new voucher leaves empty until it is used, cancelled or expired.
+_NOT_YET = dict.fromkeys(
+    ("debit_entry_id", "used_at", "used_reference", "used_order_id", "used_order_total",
+     "used_discount", "cancelled_at", "expired_at")
+)  # fmt: skip
+
+
+@functools.cache
+def _insert_voucher(dialect: str) -> Any:
+    """``INSERT INTO vouchers ... SELECT`` the row with the merchant's currency, unless the
+    merchant's code is taken; it returns the new id and currency, or no row."""
+    table = Voucher.__table__
+    names = ["merchant_id", "member_id", "reward_id", "code", "status", "reward_name", "kind",
+             "value", "max_discount", "product_sku", "min_order", "points", "points_returned",
+             "issued_at", "expires_at", "actor"]  # fmt: skip
+    values = select(
+        *(bindparam(name, type_=table.c[name].type) for name in names),
+        func.coalesce(Merchant.currency, "VND"),
+    ).where(Merchant.id == bindparam("merchant_id", type_=table.c.merchant_id.type))
+    maker = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    return (
+        maker(table)
+        .from_select([*names, "currency"], values)
+        .on_conflict_do_nothing(index_elements=["merchant_id", "code"])
+        .returning(table.c.id, table.c.currency)
+    )
 
 
 def get_voucher(session: Session, merchant_id: int, code: str) -> Voucher:
