@@ -77,9 +77,44 @@ def _post(summary: str, body: Any, ok: str, answer: Any, *errors: tuple[str, str
     }
 
 
-def counter_interface() -> ApiInterface:
+def _member_paths() -> dict[str, Any]:
+    """Looking members up and enrolling them."""
     lookup = {"member": MEMBER_EXAMPLE}
     missing = ("404", "`member_not_found`: offer to enrol the customer")
+    return {
+        "/pos/v1/members": {
+            "get": {
+                "summary": "Find a member by phone, member code or the QR's text.",
+                "parameters": [
+                    {"name": "q", "in": "query", "required": True, "schema": {"type": "string"}}
+                ],
+                "responses": _answers("200", lookup, missing),
+            },
+            **_post(
+                "Enrol a member (a phone already a member's answers 200 with them).",
+                {"phone": "0912 345 678", "name": "Nguyễn Thị Lan", "consents": {"sms": True}},
+                "201",
+                {"created": True, "member": MEMBER_EXAMPLE},
+            ),
+        },
+        "/pos/v1/members/lookup": _post(
+            "Find a member, the phone in the body (out of URLs and logs).",
+            {"q": "0912345678"},
+            "200",
+            lookup,
+            missing,
+        ),
+        "/pos/v1/members/{code}": {
+            "get": {
+                "summary": "A member by member code (a merged member's old code too).",
+                "parameters": [CODE],
+                "responses": _answers("200", lookup, missing),
+            }
+        },
+    }
+
+
+def counter_interface() -> ApiInterface:
     return ApiInterface(
         tag="Counter (POS)",
         description="What a till calls, with a POS key of its connection "
@@ -102,35 +137,7 @@ def counter_interface() -> ApiInterface:
                     ),
                 }
             },
-            "/pos/v1/members": {
-                "get": {
-                    "summary": "Find a member by phone, member code or the QR's text.",
-                    "parameters": [
-                        {"name": "q", "in": "query", "required": True, "schema": {"type": "string"}}
-                    ],
-                    "responses": _answers("200", lookup, missing),
-                },
-                **_post(
-                    "Enrol a member (a phone already a member's answers 200 with them).",
-                    {"phone": "0912 345 678", "name": "Nguyễn Thị Lan", "consents": {"sms": True}},
-                    "201",
-                    {"created": True, "member": MEMBER_EXAMPLE},
-                ),
-            },
-            "/pos/v1/members/lookup": _post(
-                "Find a member, the phone in the body (out of URLs and logs).",
-                {"q": "0912345678"},
-                "200",
-                lookup,
-                missing,
-            ),
-            "/pos/v1/members/{code}": {
-                "get": {
-                    "summary": "A member by member code (a merged member's old code too).",
-                    "parameters": [CODE],
-                    "responses": _answers("200", lookup, missing),
-                }
-            },
+            **_member_paths(),
             "/pos/v1/sales": _post(
                 "Record a sale: its member earns; the same receipt again changes nothing.",
                 SALE_EXAMPLE,

@@ -68,11 +68,13 @@ def preview(
     if spec.marketing:  # as it goes out: the [QC] mark first, the opt-out line last
         sms_body = advertising_sms(text, settings.sms_opt_out(locale))
     sms = prepare_sms(sms_body, unicode=settings["unicode"] if unicode is None else unicode)
+    answer = {"kind": kind, "locale": locale, "template": template, "text": text}
+    return {**answer, **_channels(formatted, sms, kind_settings)}
+
+
+def _channels(formatted: dict[str, str], sms: Any, kind_settings: Any) -> dict[str, Any]:
+    """The preview's values, its SMS as sent and its Zalo template's parameters."""
     return {
-        "kind": kind,
-        "locale": locale,
-        "template": template,
-        "text": text,
         "variables": formatted,
         "sms": {
             "text": sms.text,

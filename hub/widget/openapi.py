@@ -78,6 +78,65 @@ STATE_SCHEMA = {
 GUEST = {"security": []}
 
 
+STATE_PATH: dict[str, Any] = {
+    "get": {
+        **GUEST,
+        "summary": "The panel's data: the guest view, or the member's with a token.",
+        "parameters": [
+            CONNECTION,
+            VISITOR,
+            {
+                "name": "locale",
+                "in": "query",
+                "required": False,
+                "schema": {"type": "string", "enum": ["vi", "en"]},
+            },
+        ],
+        "responses": {
+            "200": {
+                "description": "the panel",
+                "content": {
+                    "application/json": {
+                        "schema": STATE_SCHEMA,
+                        "example": STATE_EXAMPLE,
+                    }
+                },
+            },
+            "304": {"description": "unchanged since the `ETag` sent"},
+            "404": {"description": "no active storefront connection"},
+            "429": {"description": "over the visitor's or the storefront's limit"},
+        },
+    }
+}
+
+REDEEM_PATH: dict[str, Any] = {
+    "post": {
+        **GUEST,
+        "summary": "Redeem a reward for the signed-in member; answers the voucher.",
+        "parameters": [CONNECTION, {**VISITOR, "required": True}],
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {
+                    "schema": {
+                        "type": "object",
+                        "required": ["reward_id"],
+                        "properties": {"reward_id": {"type": "integer"}},
+                    },
+                    "example": {"reward_id": 1},
+                }
+            },
+        },
+        "responses": {
+            "200": {"description": "the voucher issued, and the new panel"},
+            "401": {"description": "no valid visitor token"},
+            "409": {"description": "too few points, out of stock, or over a limit"},
+            "422": {"description": "the reward cannot be redeemed by this member"},
+        },
+    }
+}
+
+
 def widget_interface() -> ApiInterface:
     """The widget's two JSON operations (the script itself is ``/widget/v1/loader.js``)."""
     return ApiInterface(
@@ -86,61 +145,7 @@ def widget_interface() -> ApiInterface:
         "for the connection's storefront origins; a theme that draws its own panel can call "
         "it too (docs/widget.md). No API key: the visitor token names the member.",
         paths={
-            "/widget/v1/c/{connection_id}/state": {
-                "get": {
-                    **GUEST,
-                    "summary": "The panel's data: the guest view, or the member's with a token.",
-                    "parameters": [
-                        CONNECTION,
-                        VISITOR,
-                        {
-                            "name": "locale",
-                            "in": "query",
-                            "required": False,
-                            "schema": {"type": "string", "enum": ["vi", "en"]},
-                        },
-                    ],
-                    "responses": {
-                        "200": {
-                            "description": "the panel",
-                            "content": {
-                                "application/json": {
-                                    "schema": STATE_SCHEMA,
-                                    "example": STATE_EXAMPLE,
-                                }
-                            },
-                        },
-                        "304": {"description": "unchanged since the `ETag` sent"},
-                        "404": {"description": "no active storefront connection"},
-                        "429": {"description": "over the visitor's or the storefront's limit"},
-                    },
-                }
-            },
-            "/widget/v1/c/{connection_id}/redeem": {
-                "post": {
-                    **GUEST,
-                    "summary": "Redeem a reward for the signed-in member; answers the voucher.",
-                    "parameters": [CONNECTION, {**VISITOR, "required": True}],
-                    "requestBody": {
-                        "required": True,
-                        "content": {
-                            "application/json": {
-                                "schema": {
-                                    "type": "object",
-                                    "required": ["reward_id"],
-                                    "properties": {"reward_id": {"type": "integer"}},
-                                },
-                                "example": {"reward_id": 1},
-                            }
-                        },
-                    },
-                    "responses": {
-                        "200": {"description": "the voucher issued, and the new panel"},
-                        "401": {"description": "no valid visitor token"},
-                        "409": {"description": "too few points, out of stock, or over a limit"},
-                        "422": {"description": "the reward cannot be redeemed by this member"},
-                    },
-                }
-            },
+            "/widget/v1/c/{connection_id}/state": STATE_PATH,
+            "/widget/v1/c/{connection_id}/redeem": REDEEM_PATH,
         },
     )
