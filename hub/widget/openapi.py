@@ -137,8 +137,41 @@ REDEEM_PATH: dict[str, Any] = {
 }
 
 
+REFERRAL_PATH: dict[str, Any] = {
+    "post": {
+        **GUEST,
+        "summary": "Tie the signed-in visitor, as a friend, to the referral code they came with.",
+        "parameters": [CONNECTION, {**VISITOR, "required": True}],
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {
+                    "schema": {
+                        "type": "object",
+                        "required": ["code"],
+                        "properties": {"code": {"type": "string", "minLength": 1, "maxLength": 32}},
+                    },
+                    "example": {"code": "LAN2K7"},
+                }
+            },
+        },
+        "responses": {
+            "200": {
+                "description": "the claim: `joined`, or `rejected` with the reason (the "
+                "referrer's own account, a customer not new to the store, a limit)",
+                "content": {"application/json": {"example": {"status": "joined", "reason": None}}},
+            },
+            "401": {"description": "no valid visitor token"},
+            "404": {"description": "no active storefront connection, or no such referral code"},
+            "409": {"description": "`referrals_off`: the shop has no referral programme"},
+            "422": {"description": "no code, or one longer than 32 characters"},
+        },
+    }
+}
+
+
 def widget_interface() -> ApiInterface:
-    """The widget's two JSON operations (the script itself is ``/widget/v1/loader.js``)."""
+    """The widget's JSON operations (the script itself is ``/widget/v1/loader.js``)."""
     return ApiInterface(
         tag="Widget",
         description="What the storefront widget calls from the visitor's browser, with CORS "
@@ -147,5 +180,6 @@ def widget_interface() -> ApiInterface:
         paths={
             "/widget/v1/c/{connection_id}/state": STATE_PATH,
             "/widget/v1/c/{connection_id}/redeem": REDEEM_PATH,
+            "/widget/v1/c/{connection_id}/referral": REFERRAL_PATH,
         },
     )
