@@ -17,6 +17,7 @@ import logging
 import os
 import socket
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from datetime import datetime
@@ -118,7 +119,7 @@ class EmbeddedRunner:
     def run_due(self, now: datetime | None = None, *, limit: int | None = None) -> int:
         """Run due jobs until none is left (or ``limit`` ran); return how many ran."""
         ran = 0
-        while (limit is None or ran < limit) and self.run_one(now):
+        while (limit is None or ran < limit) and not self._stop.is_set() and self.run_one(now):
             ran += 1
         return ran
 
@@ -152,11 +153,12 @@ class EmbeddedRunner:
         self._spawn(self._clock_loop, "hub-schedule")
 
     def stop(self, timeout: float = 10.0) -> None:
-        """Stop the threads; a job in progress finishes first (up to ``timeout``)."""
+        """Stop the threads; a job in progress finishes first (up to ``timeout`` in all)."""
         self._stop.set()
         self.wake()
+        deadline = time.monotonic() + timeout
         for thread in self._started:
-            thread.join(timeout)
+            thread.join(max(0.0, deadline - time.monotonic()))
 
     def wake(self) -> None:
         """Tell idle job threads that there is work."""
