@@ -644,3 +644,54 @@ def test_with_redis_down_a_new_tier_is_still_created_without_a_review_job(
         if not hub.db.is_sqlite:
             empty_database(hub)
         hub.db.dispose()
+
+
+@pytest.mark.long(6)
+@pytest.mark.parametrize("stop_with", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_hub_serve_stops_on_its_signal_even_started_with_sigint_ignored(
+    hub, database_url, tmp_path, stop_with
+):
+    # Given hub serve started by a parent that ignores SIGINT (as some process managers
+    # and test runners do; the child inherits it), with its embedded runner
+    import socket
+
+    import requests
+
+    if not hub.db.is_sqlite:
+        pytest.skip("the laptop default: hub serve on its SQLite file")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {
+        **os.environ,
+        "HUB_DATABASE_URL": database_url,
+        "HUB_INSTANCE_PATH": str(tmp_path),
+        "HUB_SECRET_KEY": "test-secret-key-not-for-production",
+    }
+    env.pop("HUB_REDIS_URL", None)
+    server = subprocess.Popen(
+        [str(Path(sys.executable).with_name("hub")), "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while server.poll() is None and time.monotonic() < deadline:
+            try:
+                requests.get(f"http://127.0.0.1:{port}/healthz", timeout=5)
+                break
+            except requests.ConnectionError:
+                time.sleep(0.1)
+        # When Ctrl-C or a service manager's SIGTERM reaches it
+        server.send_signal(stop_with)
+        # Then it stops (a hang here would keep the port and the job threads forever)
+        output = server.communicate(timeout=60)[0]
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.communicate()
+    assert "embedded job runner" in output
+    assert server.returncode is not None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import signal
+
 import click
 from flask import current_app
 from flask.cli import with_appcontext
@@ -40,12 +42,28 @@ def _run(host: str, port: int) -> None:
 
     from hub.runner import start_embedded
 
+    _stop_on_signals()
     runner = start_embedded(current_hub())
     try:
         run_simple(host, port, current_app._get_current_object(), threaded=True, use_reloader=False)
     finally:
         if runner is not None:
             runner.stop()
+
+
+def _stop_on_signals() -> None:
+    """Stop serving on Ctrl-C and on SIGTERM (systemd, ``docker stop``) alike.
+
+    Python raises KeyboardInterrupt on SIGINT only when the signal was not
+    ignored when it started, and a process started by one that ignores SIGINT
+    inherits that; so the handler is set here, whatever the parent did.
+    """
+
+    def stop(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, stop)
 
 
 @click.command("worker")
