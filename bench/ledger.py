@@ -724,10 +724,10 @@ def main() -> None:
     try:
         migrate(url)
         merchant_id, hot = set_up(url, args.members)
+        CONFIG["HUB_REPORT_ROLLUPS"] = args.rollups != "off"
         if args.rollups == "compare":
             rollup_cost(args, url, raw_url, merchant_id)
         elif args.measure != "redemptions":
-            CONFIG["HUB_REPORT_ROLLUPS"] = args.rollups == "on"
             accruals(args, url, raw_url, merchant_id)
         if args.measure != "accruals":
             redemptions(args, url, raw_url, hot)
