@@ -48,10 +48,10 @@ TIERS = ("Đồng", "Bạc", "Vàng", "Kim cương")
 MIN_SPENT = Decimal(1_000_000)
 
 MEMBERS_SQL = """
-INSERT INTO members (merchant_id, code, phone, name, tags, attributes, points_balance,
-                     total_spent, status, created_at, updated_at)
+INSERT INTO members (merchant_id, code, phone, name, search_name, tags, attributes,
+                     points_balance, total_spent, status, created_at, updated_at)
 SELECT %(merchant)s, 'M' || %(prefix)s || i, '+84' || (900000000 + i)::text, 'Khách ' || i,
-       '[]'::jsonb, '{}'::jsonb, (i * 37) %% 5000, 0, 'active',
+       'khach ' || i, '[]'::jsonb, '{}'::jsonb, (i * 37) %% 5000, 0, 'active',
        %(now)s - make_interval(days => i %% 1500), %(now)s
 FROM generate_series(1, %(count)s) AS i
 """

@@ -38,9 +38,10 @@ CONFIG = {"HUB_LOAD_ENTRYPOINTS": False, "HUB_LOG_LEVEL": "WARNING"}
 
 SEED = text(
     """
-    INSERT INTO members (merchant_id, code, phone, name, tags, attributes, points_balance,
-                         total_spent, status, created_at, updated_at)
-    SELECT :merchant, 'B' || n, '+849' || (10000000 + n), 'Member ' || n, '[]', '{}', 0,
+    INSERT INTO members (merchant_id, code, phone, name, search_name, tags, attributes,
+                         points_balance, total_spent, status, created_at, updated_at)
+    SELECT :merchant, 'B' || n, '+849' || (10000000 + n), 'Member ' || n, 'member ' || n,
+           '[]', '{}', 0,
            (n % 500) * 100000, 'active', now(), now()
     FROM generate_series(1, :count) AS n
     """
