@@ -1,7 +1,11 @@
 """The widget in a real headless Chromium, embedded in a storefront on another origin."""
 
+import base64
+import json
 import re
 import time
+from urllib.parse import parse_qs
+from urllib.parse import urlsplit
 
 import pytest
 import zxingcpp
@@ -346,8 +350,29 @@ def test_guest_sees_tiers_and_the_stores_join_and_sign_in_pages(
     screenshot(page, f"widget-guest-vi-{width}")
 
 
+def shared_links(dialog):
+    """What each share link hands its app, read back from the link's own address."""
+    found = {}
+    for name in ("Zalo", "Messenger", "SMS"):
+        href = dialog.get_by_role("link", name=f"Chia sẻ qua {name}").get_attribute("href")
+        address = urlsplit(href)
+        query = parse_qs(address.query)
+        if name == "Zalo":
+            assert (address.scheme, address.netloc) == ("https", "button-share.zalo.me")
+            sent = json.loads(base64.b64decode(query["d"][0]))["url"]
+            assert query["url"] == [sent]
+        elif name == "Messenger":
+            assert (address.scheme, address.netloc, address.path) == ("fb-messenger", "share", "/")
+            sent = query["link"][0]
+        else:
+            assert address.scheme == "sms"
+            sent = query["body"][0]
+        found[name] = sent
+    return found
+
+
 def test_member_gets_an_absolute_referral_link_to_copy_and_share(
-    browser, store_server, storefront, api
+    browser, store_server, storefront, api, live
 ):
     api.patch("/api/v1/referrals/settings", json={"enabled": True})
     api.patch(
@@ -356,6 +381,8 @@ def test_member_gets_an_absolute_referral_link_to_copy_and_share(
     )
     make = lambda: sign_visitor(storefront.customer_id, storefront.widget_secret)  # noqa: E731
     page, launcher = visit(browser, store_server, make, width=390, height=844)
+    requested = []
+    page.on("request", lambda r: requested.append(r.url))
     member_loaded(page, "1.500")
     launcher.click()
     link = panel(page).locator(".link")
@@ -363,8 +390,15 @@ def test_member_gets_an_absolute_referral_link_to_copy_and_share(
     assert found, link.inner_text()
     member_code = api.get(f"/api/v1/members/{storefront.member_id}").json["code"]
     assert found.group(1) != member_code  # the counter's code stays off shared links
-    sms = panel(page).get_by_role("link", name="SMS").get_attribute("href")
-    assert sms.startswith("sms:") and f"ref%3D{found.group(1)}" in sms
+    sent = shared_links(panel(page))
+    assert (sent["Zalo"], sent["Messenger"]) == (link.inner_text(), link.inner_text())
+    assert sent["SMS"].startswith("Mua sắm tại ") and sent["SMS"].endswith(f": {link.inner_text()}")
+    # Showing the links asked nothing of Zalo or Facebook: every request went to the
+    # store or the hub.
+    assert {urlsplit(u).netloc for u in requested} <= {
+        urlsplit(store_server.url).netloc,
+        urlsplit(live.url).netloc,
+    }
     panel(page).get_by_role("button", name="Sao chép Giới thiệu bạn bè").click()
     shared = [e for e in page.evaluate("() => window.dataLayer") if e["event"] == "share"]
     assert shared == [
