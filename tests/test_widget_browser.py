@@ -4,8 +4,11 @@ import base64
 import json
 import re
 import time
+from datetime import UTC
+from datetime import datetime
 from urllib.parse import parse_qs
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
 import pytest
 import zxingcpp
@@ -465,3 +468,65 @@ def test_the_guest_panel_pushes_open_and_join_into_the_stores_data_layer(
     assert [e["event"] for e in events] == ["loyalty_panel_open", "join_group"]
     assert events[0]["loyalty_member"] is False
     assert events[1]["group_id"] == "loyalty"
+
+
+@pytest.fixture
+def reviewed_storefront(api, hub, live, store_server):
+    """Tiers counted over a rolling year and reviewed when it ends; Lan reaches Bạc."""
+    setup = set_up_storefront(api, hub, origin=store_server.url, points=0)
+    for tier in api.get("/api/v1/tiers").json["data"]:
+        api.patch(f"/api/v1/tiers/{tier['id']}", json={"window": "rolling_12m"})
+    api.patch("/api/v1/tiers/settings", json={"downgrade_policy": "review"})
+    now = datetime.now(UTC).isoformat()  # the panel reads the real clock: the order is today's
+    order = api.post(
+        "/api/v1/orders",
+        json={
+            "source": "setup",
+            "external_id": "W-2",
+            "subtotal": "1500000",
+            "total": "1500000",
+            "financial_status": "paid",
+            "placed_at": now,
+            "paid_at": now,
+            "customer": {"phone": "0912345678"},
+        },
+    )
+    assert order.status_code == 201, order.json
+    store_server.shop.config["page"] = {"hub": live.url, "connection": setup.connection_id}
+    return setup
+
+
+@pytest.mark.parametrize(("locale", "width"), [("vi", 390), ("en", 1366)])
+def test_the_tier_says_what_the_next_one_takes_and_what_the_review_asks_in_one_reading(
+    browser, store_server, reviewed_storefront, api, locale, width
+):
+    """Reaching the next tier counts the whole window, keeping this one only the review
+    period: the panel says so in words, not "3,500 to reach" beside "1,000 more to keep"."""
+    setup = reviewed_storefront
+    make = lambda: sign_visitor(setup.customer_id, setup.widget_secret)  # noqa: E731
+    page, launcher = visit(browser, store_server, make, width=width, height=844, locale=locale)
+    member_loaded(page, "1.500" if locale == "vi" else "1,500")
+    launcher.click()
+    tier = panel(page).locator("section", has=page.locator("h3", has_text=re.compile("Hạng|tier")))
+    text = " ".join(tier.inner_text().split())
+    status = api.get(f"/api/v1/members/{setup.member_id}/tier").json
+    review = datetime.fromisoformat(status["retain_by"]).astimezone(ZoneInfo("Asia/Ho_Chi_Minh"))
+    expected = {
+        "vi": (
+            "Còn 3.500 điểm để lên hạng Vàng",
+            f"Xét hạng ngày {review:%d/%m/%Y}: để giữ hạng Bạc, cần đạt 1.000 điểm trong kỳ "
+            "xét hạng này (còn thiếu 1.000 điểm)",
+        ),
+        "en": (
+            "3,500 points more to reach Vàng",
+            # Days are written the merchant's way (a Vietnamese shop) in either language.
+            f"Tier review on {review:%d/%m/%Y}: to stay Bạc, reach 1,000 points "
+            "in this review period (1,000 points to go)",
+        ),
+    }[locale]
+    for words in expected:
+        assert words in text, text
+    assert text.index(expected[0]) < text.index(expected[1])
+    assert "Cần thêm" not in text and "more to keep" not in text  # the old pair is gone
+    tier.scroll_into_view_if_needed()
+    screenshot(page, f"widget-tier-review-{locale}-{width}")
