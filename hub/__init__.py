@@ -137,6 +137,8 @@ from hub.segments import SegmentCondition
 from hub.segments import SegmentContext
 from hub.segments import count_members as count_segment_members
 from hub.segments import segment_members
+from hub.simulated_storefront import add_storefront
+from hub.simulated_storefront import storefront_customer
 from hub.simulators import LoopbackServer
 from hub.simulators import StoreSimulator
 from hub.simulators import body_signature
@@ -338,6 +340,7 @@ __all__ += [
     "StoreSync",
     "StoreWeb",
     "add_store_commands",
+    "add_storefront",
     "apply_pages",
     "body_signature",
     "claim_install",
@@ -349,6 +352,7 @@ __all__ += [
     "simulate_command",
     "store_commands",
     "store_operations",
+    "storefront_customer",
     "update_connection_settings",
     "walk_pages",
 ]

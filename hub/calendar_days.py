@@ -8,6 +8,7 @@ does not read as the day before.
 
 from __future__ import annotations
 
+from datetime import UTC
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -25,3 +26,16 @@ def day_text(moment: datetime | None, locale: str | None, timezone: str | None) 
     code = locale if locale in DAY_PATTERNS else "vi"
     local = moment.astimezone(ZoneInfo(timezone or DEFAULT_TIMEZONE))
     return format_date(local.date(), DAY_PATTERNS[code], locale=code)
+
+
+def month_bounds(moment: datetime, timezone: str | None) -> tuple[datetime, datetime]:
+    """The [start, end) of ``moment``'s calendar month in ``timezone``, as UTC times.
+
+    23:30 on 30 November in Hanoi is 16:30 UTC the same day, and half past
+    midnight on 1 December there is still 30 November in UTC: the merchant's
+    month, not UTC's, decides which month a moment belongs to.
+    """
+    zone = ZoneInfo(timezone or DEFAULT_TIMEZONE)
+    start = moment.astimezone(zone).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    end = start.replace(year=start.year + (start.month == 12), month=start.month % 12 + 1)
+    return start.astimezone(UTC), end.astimezone(UTC)

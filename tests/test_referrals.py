@@ -15,6 +15,7 @@ from widget_setup import set_up_storefront
 from hub.models import Member
 from hub.referrals.claims import claim_referral
 from hub.referrals.codes import ensure_code
+from hub.referrals.settlement import due_pending
 from hub.referrals.settlement import settle_referrals
 from hub.widget.tokens import sign_visitor
 
@@ -204,6 +205,40 @@ def test_a_referrer_past_the_monthly_limit_earns_no_more(api, hub, shop):
     assert refused["reason"] == "monthly_limit"
 
 
+def test_settlement_looks_only_at_referrals_past_their_refund_window(api, hub, shop):
+    """Given friends who paid on different days, each is settled when its own window ends."""
+    _store, code = shop
+    for n, days in enumerate((0, 3, 6)):
+        phone = f"098700030{n}"
+        claim(hub, member(api, phone)["id"], code)
+        pay(api, phone, f"D-{n}", at=PAID + timedelta(days=days))
+    assert settle_referrals(hub, now=PAID + timedelta(days=7))["pending"] == 3
+    assert settle_referrals(hub, now=PAID + timedelta(days=14, seconds=-1))["rewarded"] == 0
+    assert settle_referrals(hub, now=PAID + timedelta(days=14))["rewarded"] == 1
+    assert settle_referrals(hub, now=PAID + timedelta(days=17))["rewarded"] == 1
+    assert [r["status"] for r in referrals(api)] == ["rewarded", "rewarded", "pending"]
+    with hub.db.session() as session:
+        due = session.execute(due_pending(PAID + timedelta(days=19))).all()
+    assert due == []  # the third is due on day 20: not read before then
+
+
+def test_the_monthly_limit_counts_months_in_the_merchants_timezone(api, hub, shop):
+    """Given a limit of one and a reward at 23:30 on 30 November in Hanoi (16:30 UTC),
+    a referral settled at 23:45 that night is refused, one at 00:30 on 1 December
+    (still 30 November in UTC) is rewarded: December has begun in Hanoi."""
+    store, code = shop
+    api.patch("/api/v1/referrals/settings", json={"monthly_limit": 1, "hold_days": 0})
+    late = datetime(2026, 11, 30, 16, 30, tzinfo=UTC)  # 23:30 in Hanoi
+    for n, minutes in enumerate((0, 15, 60)):
+        phone = f"098700040{n}"
+        claim(hub, member(api, phone)["id"], code, at=late - timedelta(days=1))
+        pay(api, phone, f"M-{n}", at=late + timedelta(minutes=minutes))
+        settle_referrals(hub, now=late + timedelta(minutes=minutes))
+    states = [(r["status"], r["reason"]) for r in referrals(api)]
+    assert states == [("rewarded", None), ("rejected", "monthly_limit"), ("rewarded", None)]
+    assert points(api, store.member_id) == 400
+
+
 def test_a_refund_inside_the_window_cancels_the_referral(api, hub, shop):
     store, code = shop
     friend = member(api, "0987000005")
@@ -211,7 +246,8 @@ def test_a_refund_inside_the_window_cancels_the_referral(api, hub, shop):
     order_id = pay(api, "0987000005", "F-5")
     settle_referrals(hub, now=PAID + timedelta(days=1))
     refund(api, order_id, amount="100000")
-    assert settle_referrals(hub, now=PAID + timedelta(days=2))["rejected"] == 1
+    assert settle_referrals(hub, now=PAID + timedelta(days=14, seconds=-1))["rejected"] == 0
+    assert settle_referrals(hub, now=PAID + timedelta(days=14))["rejected"] == 1
     settle_referrals(hub, now=PAID + timedelta(days=30))
     assert points(api, store.member_id) == 0
     [refused] = referrals(api)

@@ -1,7 +1,14 @@
 """The widget in a real headless Chromium, embedded in a storefront on another origin."""
 
+import base64
+import json
 import re
 import time
+from datetime import UTC
+from datetime import datetime
+from urllib.parse import parse_qs
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
 import pytest
 import zxingcpp
@@ -73,10 +80,15 @@ def storefront(api, hub, live, store_server):
     return setup
 
 
-def visit(browser, store_server, make_token=None, *, width=1280, height=800, locale="vi"):
+def visit(
+    browser, store_server, make_token=None, *, width=1280, height=800, locale="vi", requested=None
+):
+    """Open the storefront; every URL the page asks for is added to ``requested``, if given."""
     store_server.shop.config["page"]["make_token"] = make_token
     context = browser.new_context(viewport={"width": width, "height": height})
     page = context.new_page()
+    if requested is not None:
+        page.on("request", lambda r: requested.append(r.url))
     page.goto(f"{store_server.url}/?locale={locale}")
     launcher = page.locator("#storefront-hub-widget").locator("button.launcher")
     launcher.wait_for()
@@ -346,8 +358,29 @@ def test_guest_sees_tiers_and_the_stores_join_and_sign_in_pages(
     screenshot(page, f"widget-guest-vi-{width}")
 
 
+def shared_links(dialog):
+    """What each share link hands its app, read back from the link's own address."""
+    found = {}
+    for name in ("Zalo", "Messenger", "SMS"):
+        href = dialog.get_by_role("link", name=f"Chia sẻ qua {name}").get_attribute("href")
+        address = urlsplit(href)
+        query = parse_qs(address.query)
+        if name == "Zalo":
+            assert (address.scheme, address.netloc) == ("https", "button-share.zalo.me")
+            sent = json.loads(base64.b64decode(query["d"][0]))["url"]
+            assert query["url"] == [sent]
+        elif name == "Messenger":
+            assert (address.scheme, address.netloc, address.path) == ("fb-messenger", "share", "/")
+            sent = query["link"][0]
+        else:
+            assert address.scheme == "sms"
+            sent = query["body"][0]
+        found[name] = sent
+    return found
+
+
 def test_member_gets_an_absolute_referral_link_to_copy_and_share(
-    browser, store_server, storefront, api
+    browser, store_server, storefront, api, live
 ):
     api.patch("/api/v1/referrals/settings", json={"enabled": True})
     api.patch(
@@ -355,7 +388,8 @@ def test_member_gets_an_absolute_referral_link_to_copy_and_share(
         json={"settings": {"referral_url": "/?ref={code}"}},
     )
     make = lambda: sign_visitor(storefront.customer_id, storefront.widget_secret)  # noqa: E731
-    page, launcher = visit(browser, store_server, make, width=390, height=844)
+    requested = []
+    page, launcher = visit(browser, store_server, make, width=390, height=844, requested=requested)
     member_loaded(page, "1.500")
     launcher.click()
     link = panel(page).locator(".link")
@@ -363,8 +397,13 @@ def test_member_gets_an_absolute_referral_link_to_copy_and_share(
     assert found, link.inner_text()
     member_code = api.get(f"/api/v1/members/{storefront.member_id}").json["code"]
     assert found.group(1) != member_code  # the counter's code stays off shared links
-    sms = panel(page).get_by_role("link", name="SMS").get_attribute("href")
-    assert sms.startswith("sms:") and f"ref%3D{found.group(1)}" in sms
+    sent = shared_links(panel(page))
+    assert (sent["Zalo"], sent["Messenger"]) == (link.inner_text(), link.inner_text())
+    assert sent["SMS"].startswith("Mua sắm tại ") and sent["SMS"].endswith(f": {link.inner_text()}")
+    # Loading the widget and showing the links asked nothing of Zalo or Facebook: every
+    # request went to the store or the hub.
+    hosts = {urlsplit(u).netloc for u in requested}
+    assert hosts == {urlsplit(store_server.url).netloc, urlsplit(live.url).netloc}
     panel(page).get_by_role("button", name="Sao chép Giới thiệu bạn bè").click()
     shared = [e for e in page.evaluate("() => window.dataLayer") if e["event"] == "share"]
     assert shared == [
@@ -431,3 +470,65 @@ def test_the_guest_panel_pushes_open_and_join_into_the_stores_data_layer(
     assert [e["event"] for e in events] == ["loyalty_panel_open", "join_group"]
     assert events[0]["loyalty_member"] is False
     assert events[1]["group_id"] == "loyalty"
+
+
+@pytest.fixture
+def reviewed_storefront(api, hub, live, store_server):
+    """Tiers counted over a rolling year and reviewed when it ends; Lan reaches Bạc."""
+    setup = set_up_storefront(api, hub, origin=store_server.url, points=0)
+    for tier in api.get("/api/v1/tiers").json["data"]:
+        api.patch(f"/api/v1/tiers/{tier['id']}", json={"window": "rolling_12m"})
+    api.patch("/api/v1/tiers/settings", json={"downgrade_policy": "review"})
+    now = datetime.now(UTC).isoformat()  # the panel reads the real clock: the order is today's
+    order = api.post(
+        "/api/v1/orders",
+        json={
+            "source": "setup",
+            "external_id": "W-2",
+            "subtotal": "1500000",
+            "total": "1500000",
+            "financial_status": "paid",
+            "placed_at": now,
+            "paid_at": now,
+            "customer": {"phone": "0912345678"},
+        },
+    )
+    assert order.status_code == 201, order.json
+    store_server.shop.config["page"] = {"hub": live.url, "connection": setup.connection_id}
+    return setup
+
+
+@pytest.mark.parametrize(("locale", "width"), [("vi", 390), ("en", 1366)])
+def test_the_tier_says_what_the_next_one_takes_and_what_the_review_asks_in_one_reading(
+    browser, store_server, reviewed_storefront, api, locale, width
+):
+    """Reaching the next tier counts the whole window, keeping this one only the review
+    period: the panel says so in words, not "3,500 to reach" beside "1,000 more to keep"."""
+    setup = reviewed_storefront
+    make = lambda: sign_visitor(setup.customer_id, setup.widget_secret)  # noqa: E731
+    page, launcher = visit(browser, store_server, make, width=width, height=844, locale=locale)
+    member_loaded(page, "1.500" if locale == "vi" else "1,500")
+    launcher.click()
+    tier = panel(page).locator("section", has=page.locator("h3", has_text=re.compile("Hạng|tier")))
+    text = " ".join(tier.inner_text().split())
+    status = api.get(f"/api/v1/members/{setup.member_id}/tier").json
+    review = datetime.fromisoformat(status["retain_by"]).astimezone(ZoneInfo("Asia/Ho_Chi_Minh"))
+    expected = {
+        "vi": (
+            "Còn 3.500 điểm để lên hạng Vàng",
+            f"Xét hạng ngày {review:%d/%m/%Y}: để giữ hạng Bạc, cần đạt 1.000 điểm trong kỳ "
+            "xét hạng này (còn thiếu 1.000 điểm)",
+        ),
+        "en": (
+            "3,500 points more to reach Vàng",
+            # Days are written the merchant's way (a Vietnamese shop) in either language.
+            f"Tier review on {review:%d/%m/%Y}: to stay Bạc, reach 1,000 points "
+            "in this review period (1,000 points to go)",
+        ),
+    }[locale]
+    for words in expected:
+        assert words in text, text
+    assert text.index(expected[0]) < text.index(expected[1])
+    assert "Cần thêm" not in text and "more to keep" not in text  # the old pair is gone
+    tier.scroll_into_view_if_needed()
+    screenshot(page, f"widget-tier-review-{locale}-{width}")

@@ -26,11 +26,14 @@ for money), to the app callback URL; duplicates and forged signatures too.
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
 import json
 import secrets
 import time
 from datetime import UTC
 from datetime import datetime
+from html import escape
 from typing import Any
 from urllib.parse import urlencode
 
@@ -41,6 +44,7 @@ from flask import redirect
 from flask import request
 
 from hub import StoreSimulator
+from hub import add_storefront
 from hub import body_signature
 
 
@@ -98,6 +102,10 @@ class HaravanSimulator(StoreSimulator):
         self.role = role
         self.bucket = LeakyBucket(*bucket)
         self.topics: list[str] = []
+        self.storefront_name = f"Haravan shop {org_id}"
+        #: A theme's pasted widget snippet: (hub URL, connection id, widget secret). The
+        #: theme's server signs the signed-in customer's token; without it, the ScriptTags.
+        self.widget_snippet: tuple[str, int, str] | None = None
         self.challenges: list[int] = []
         self.limited = 0
         super().__init__(self._make_app(), first_id=1138637099)
@@ -117,7 +125,20 @@ class HaravanSimulator(StoreSimulator):
         self._add_limit(app)
         self._add_admin(app)
         self._add_writes(app)
+        add_storefront(app, self)
         return app
+
+    def storefront_scripts(self, customer_id: str | None, locale: str) -> str:
+        """The theme's widget: its pasted snippet with a signed token, or the ScriptTags."""
+        if self.widget_snippet is None:
+            tags = self.script_tags
+            return "".join(f'<script src="{escape(t["src"])}" async></script>' for t in tags)
+        hub_url, connection_id, secret = self.widget_snippet
+        token = _visitor_token(customer_id, secret) if customer_id else ""
+        return (
+            f'<script src="{escape(hub_url)}/widget/v1/loader.js" data-connection="{connection_id}"'
+            f' data-token="{token}" data-locale="{locale}" async></script>'
+        )
 
     def _authorised(self) -> bool:
         header = request.headers.get("Authorization", "")
@@ -528,3 +549,16 @@ class HaravanSimulator(StoreSimulator):
         if test:
             headers["X-Haravan-Test"] = "true"
         return [self.post_delivery(self.callback_url, topic, body, headers) for _ in range(times)]
+
+
+def _visitor_token(customer_id: str, secret: str) -> str:
+    """What the theme's server signs for the signed-in customer (docs/widget.md)."""
+
+    def b64(raw: bytes) -> str:
+        return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+    now = int(time.time())
+    head = b64(json.dumps({"alg": "HS256", "typ": "JWT"}).encode())
+    body = b64(json.dumps({"sub": str(customer_id), "iat": now, "exp": now + 300}).encode())
+    signature = hmac.new(secret.encode(), f"{head}.{body}".encode(), hashlib.sha256).digest()
+    return f"{head}.{body}.{b64(signature)}"

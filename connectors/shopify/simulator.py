@@ -37,19 +37,25 @@ from datetime import datetime
 from datetime import timedelta
 from datetime import timezone
 from decimal import Decimal
+from html import escape
 from typing import Any
 from urllib.parse import urlencode
 
+import requests
 from flask import Flask
 from flask import jsonify
 from flask import redirect
 from flask import request
 
 from hub import StoreSimulator
+from hub import add_storefront
 from hub import body_signature
+from hub import storefront_customer
 
 STORE_TZ = timezone(timedelta(hours=7))
 API_VERSION = "2026-01"
+#: The storefront path of the app proxy, as the app configures it in the Partner Dashboard.
+PROXY_PATH = "/apps/loyalty"
 COMPLIANCE = ("customers/redact", "customers/data_request", "shop/redact")
 ROOTS = (
     "webhookSubscriptionCreate",
@@ -153,6 +159,9 @@ class ShopifySimulator(StoreSimulator):
         self.subscriptions: list[dict[str, Any]] = []
         self.held: list[dict[str, Any]] = []
         self.throttled = 0
+        self.storefront_name = shop
+        #: Where the app proxy forwards ``/apps/loyalty/...`` (the app's proxy URL: the hub).
+        self.proxy_url: str | None = None
         super().__init__(self._make_app(), first_id=7000000001)
 
     def issue_token(self) -> str:
@@ -206,7 +215,54 @@ class ShopifySimulator(StoreSimulator):
             body = request.get_json(silent=True) or {}
             return jsonify(self._graphql(body.get("query", ""), body.get("variables") or {}))
 
+        @app.route(f"{PROXY_PATH}/<path:rest>", methods=["GET", "POST"])
+        def app_proxy(rest: str):
+            return self._forward(rest)
+
+        add_storefront(app, self)
         return app
+
+    # -- the storefront --------------------------------------------------------------
+
+    def storefront_scripts(self, customer_id: str | None, locale: str) -> str:
+        """The script tags apps installed, as the theme loads them on every page."""
+        tags = self.script_tags
+        return "".join(f'<script src="{escape(t["src"])}" async></script>' for t in tags)
+
+    def _forward(self, rest: str):
+        """The app proxy: pass the request to the app, signed, naming the signed-in customer.
+
+        Shopify adds ``shop``, ``logged_in_customer_id`` (empty for a guest),
+        ``path_prefix`` and ``timestamp`` to the query and signs it with the app's
+        secret (shopify.dev "Authenticate app proxies").
+        """
+        if not self.proxy_url:
+            return jsonify({"errors": "no app proxy configured"}), 404
+        params = [(k, v) for k, v in request.args.items(multi=True) if k != "signature"]
+        params += [
+            ("shop", self.shop),
+            ("logged_in_customer_id", storefront_customer() or ""),
+            ("path_prefix", PROXY_PATH),
+            ("timestamp", str(int(time.time()))),
+        ]
+        # Sorted "key=value" pairs joined with nothing between them, repeated keys' values
+        # joined by commas, HMAC-SHA256 in hex.
+        values: dict[str, list[str]] = {}
+        for key, value in params:
+            values.setdefault(key, []).append(value)
+        message = "".join(f"{k}={','.join(v)}" for k, v in sorted(values.items()))
+        digest = hmac.new(self.api_secret.encode(), message.encode(), hashlib.sha256)
+        params.append(("signature", digest.hexdigest()))
+        answer = requests.request(
+            request.method,
+            f"{self.proxy_url.rstrip('/')}/{rest}",
+            params=params,
+            data=request.get_data(),
+            headers={"Content-Type": request.headers.get("Content-Type", "application/json")},
+            timeout=30,
+        )
+        kept = {"Content-Type": answer.headers.get("Content-Type", "application/json")}
+        return answer.content, answer.status_code, kept
 
     def _graphql(self, query: str, variables: dict[str, Any]) -> dict[str, Any]:
         selection = query[query.index("{") + 1 :] if "{" in query else ""

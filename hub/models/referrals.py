@@ -59,6 +59,8 @@ class Referral(Model):
         UniqueConstraint("merchant_id", "friend_id"),
         Index("ix_referrals_referrer", "referrer_id", "status"),
         Index("ix_referrals_merchant_status", "merchant_id", "status", "id"),
+        # Settlement reads the pending referrals that are due, and only those.
+        Index("ix_referrals_due", "status", "due_at"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)

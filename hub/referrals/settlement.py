@@ -20,12 +20,14 @@ from sqlalchemy import or_
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from hub.calendar_days import month_bounds
 from hub.db import utcnow
 from hub.errors import Conflict
 from hub.events import emit
 from hub.jobs import PeriodicJob
 from hub.markers import hookimpl
 from hub.models import Member
+from hub.models import Merchant
 from hub.models import Order
 from hub.models import OrderRefund
 from hub.models import Referral
@@ -92,18 +94,28 @@ def _qualify(session: Session, now: datetime, moved: dict[str, int]) -> int:
     return len(rows)
 
 
-def _settle_pending(session: Session, now: datetime, moved: dict[str, int]) -> int:
-    """Pending referrals: refunded ones rejected; due ones rewarded, or refused past the limit."""
-    rows = session.execute(
+def due_pending(now: datetime):
+    """SQL: pending referrals whose refund window has ended, soonest due first.
+
+    Read through ``ix_referrals_due`` (status, due_at): referrals still inside
+    their window are never looked at, however many there are.
+    """
+    return (
         select(Referral, _refunded(Referral.order_id))
         .join(Order, Order.id == Referral.order_id)
-        .where(
-            Referral.status == "pending",
-            or_(Referral.due_at <= now, _refunded(Referral.order_id)),
-        )
-        .order_by(Referral.id)
+        .where(Referral.status == "pending", Referral.due_at <= now)
+        .order_by(Referral.due_at, Referral.id)
         .limit(BATCH)
-    ).all()
+    )
+
+
+def _settle_pending(session: Session, now: datetime, moved: dict[str, int]) -> int:
+    """Due referrals: refunded ones rejected; the others rewarded, or refused past the limit.
+
+    A refund inside the window is seen when the window ends: nobody is
+    rewarded before then, so waiting changes no outcome.
+    """
+    rows = session.execute(due_pending(now)).all()
     for referral, refunded in rows:
         referrer, friend = _locked(session, referral)
         if refunded:
@@ -146,14 +158,17 @@ def _locked(session: Session, referral: Referral) -> tuple[Member, Member]:
 
 
 def _rewarded_this_month(session: Session, referral: Referral, now: datetime) -> int:
-    month = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    """The referrer's referrals rewarded in ``now``'s month, as the merchant's calendar has it."""
+    zone = session.scalar(select(Merchant.timezone).where(Merchant.id == referral.merchant_id))
+    start, end = month_bounds(now, zone)
     return session.scalar(
         select(func.count())
         .select_from(Referral)
         .where(
             Referral.referrer_id == referral.referrer_id,
             Referral.status.in_(("rewarded", "reversed")),
-            Referral.rewarded_at >= month,
+            Referral.rewarded_at >= start,
+            Referral.rewarded_at < end,
         )
     )
 

@@ -36,7 +36,7 @@ class ReferralTermsSchema(Schema):
     friend = fields.Nested(SideSchema, load_default=lambda: {"points": 100, "reward_id": None})
     #: Days after the friend's payment before anyone is rewarded: a refund in them cancels it.
     hold_days = fields.Int(load_default=14, validate=validate.Range(0, 365))
-    #: Rewarded referrals per referrer per calendar month (UTC); more are rejected.
+    #: Rewarded referrals per referrer per calendar month (the merchant's); more are rejected.
     monthly_limit = fields.Int(load_default=10, validate=validate.Range(1, 10_000))
 
 

@@ -78,6 +78,7 @@ MESSAGES: dict[str, str] = {
     "shareZalo": N_("Zalo"),
     "shareMessenger": N_("Messenger"),
     "shareSms": N_("SMS"),
+    "shareVia": N_("Share through {app}"),
     "shareText": N_("Shop at {shop} with my link and we both get a reward: {url}"),
     "referralResults": N_("Friends who joined: {joined} · rewarded: {rewarded}"),
     "activity": N_("Recent activity"),

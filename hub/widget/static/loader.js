@@ -313,24 +313,30 @@
     return section(t("code"), [el("div", { "class": "code", text: m.code }), qr,
       el("p", { "class": "muted", text: t("showQr") })]);
   }
+  function shareLinks(url, share) {
+    // Zalo's share page reads the link from ``d`` (base64 of {"url": ...}), as its own share
+    // button sends it; Messenger's app opens from fb-messenger://share; SMS puts the text in the
+    // body ("?&body=" is read by both iOS and Android).
+    var zalo = btoa(String.fromCharCode.apply(null, new TextEncoder().encode(JSON.stringify({ url: url }))));
+    return [
+      { method: "zalo", label: "shareZalo", target: "_blank",
+        href: "https://button-share.zalo.me/share_external?layout=1&color=blue&customize=false&url=" +
+          encodeURIComponent(url) + "&d=" + encodeURIComponent(zalo) },
+      { method: "messenger", label: "shareMessenger", href: "fb-messenger://share/?link=" + encodeURIComponent(url) },
+      { method: "sms", label: "shareSms", href: "sms:?&body=" + encodeURIComponent(share) }];
+  }
   function referral(m) {
     var url = new URL(m.referral_url, window.location.href).href;
     var share = t("shareText", { shop: state.shop, url: url });
     function shared(method) { return function () { track("share", { method: method, content_type: "referral", item_id: m.referrals ? m.referrals.code : null }); }; }
     return section(t("referral"), [el("p", { text: t("referralPitch") }),
       el("div", { "class": "code link", text: url }),
-      el("div", { "class": "row" }, [copyButton(url, t("referral"), shared("copy")),
-        // Zalo takes shares through the phone's share sheet (Web Share); elsewhere the link is copied.
-        el("button", { "class": "act ghost", type: "button", text: t("shareZalo"), onclick: function () {
-          shared("zalo")();
-          if (navigator.share) navigator.share({ text: share, url: url }).catch(function () {});
-          else if (navigator.clipboard) navigator.clipboard.writeText(share).then(function () {
-            live.textContent = t("copied") + ": " + url; }).catch(function () {});
-        } }),
-        el("a", { "class": "act ghost", href: "fb-messenger://share/?link=" + encodeURIComponent(url),
-          text: t("shareMessenger"), onclick: shared("messenger") }),
-        el("a", { "class": "act ghost", href: "sms:?&body=" + encodeURIComponent(share), text: t("shareSms"),
-          onclick: shared("sms") })]),
+      el("div", { "class": "row" }, [copyButton(url, t("referral"), shared("copy"))].concat(
+        shareLinks(url, share).map(function (s) {
+          // Each is an ordinary link the shopper follows: the widget itself calls no one.
+          return el("a", { "class": "act ghost", href: s.href, target: s.target, rel: "noopener noreferrer",
+            "aria-label": t("shareVia", { app: t(s.label) }), text: t(s.label), onclick: shared(s.method) });
+        }))),
       m.referrals ? el("p", { "class": "muted", text: t("referralResults",
         { joined: num(m.referrals.joined), rewarded: num(m.referrals.rewarded) }) }) : null]);
   }
