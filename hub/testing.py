@@ -241,6 +241,7 @@ def hub_database(request, tmp_path_factory) -> Iterator[dict[str, str]]:
     if admin_url and admin_url.startswith("postgresql"):
         name = f"hubtest_{_worker_id(request)}_{uuid.uuid4().hex[:8]}"
         url = create_postgres_database(admin_url, name)
+        _commit_without_waiting_for_disk(admin_url, name)
         migrate(url)
         yield {"kind": "postgresql", "url": url}
         drop_postgres_database(admin_url, name)
@@ -248,6 +249,22 @@ def hub_database(request, tmp_path_factory) -> Iterator[dict[str, str]]:
         template = tmp_path_factory.mktemp("db") / "template.sqlite3"
         migrate(f"sqlite:///{template}")
         yield {"kind": "sqlite", "template": str(template)}
+
+
+def _commit_without_waiting_for_disk(admin_url: str, name: str) -> None:
+    """A test database's commits do not wait for the write-ahead log to reach the disk.
+
+    What a test checks is unchanged (each commit is still atomic and seen by
+    the next transaction); only a crash of the database server could lose the
+    last commits, and no test crashes the server.
+    """
+    url = make_url(admin_url)
+    if url.drivername == "postgresql":
+        url = url.set(drivername="postgresql+psycopg")
+    engine = create_engine(url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        connection.execute(text(f'ALTER DATABASE "{name}" SET synchronous_commit = off'))
+    engine.dispose()
 
 
 @pytest.fixture
