@@ -70,6 +70,12 @@ def nav_for(app: Flask, role: str) -> list[NavEntry]:
 
 #: Words the data holds (roles, statuses, channels, ledger kinds), as people read them.
 LABELS = {
+    # How a consent was recorded (``MemberConsent.source``)
+    "consent_api": _l("through the API"),
+    "consent_console": _l("in the console"),
+    "consent_connection": _l("from the store"),
+    "consent_reply_stop": _l("replied STOP"),
+    "consent_unsubscribe_link": _l("unsubscribe link"),
     "owner": _l("Owner"),
     "manager": _l("Manager"),
     "cashier": _l("Cashier"),
