@@ -255,15 +255,25 @@ def main() -> None:
     try:
         measure(args, url, raw_url, sim_url, instance, config, prefix, redis_url, workers)
     finally:
-        for worker in workers:
-            if worker.poll() is None:
-                os.killpg(worker.pid, signal.SIGTERM)
-                worker.wait(timeout=30)
+        stop_workers(workers)
         simulator.terminate()
         app_hub = make_app(url, config=config).extensions["hub"]
         forget_redis_prefix(app_hub.jobs.redis, prefix)
         app_hub.db.dispose()
         drop_postgres_database(admin, name)
+
+
+def stop_workers(workers: list[subprocess.Popen]) -> None:
+    """Ask every worker to stop, then kill the ones still running after 30 s."""
+    for worker in workers:
+        if worker.poll() is None:
+            os.killpg(worker.pid, signal.SIGTERM)
+    for worker in workers:
+        try:
+            worker.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(worker.pid, signal.SIGKILL)
+            worker.wait(timeout=30)
 
 
 def measure(args, url, raw_url, sim_url, instance, config, prefix, redis_url, workers) -> None:

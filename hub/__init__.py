@@ -88,6 +88,7 @@ from hub.messaging.gateways import InboundMessage
 from hub.messaging.gateways import OutgoingMessage
 from hub.messaging.gateways import RecipientOptedOut
 from hub.messaging.gateways import SendResult
+from hub.messaging.gateways import SharedContact
 from hub.messaging.kinds import MessageKind
 from hub.messaging.outbox import kind_options
 from hub.messaging.outbox import queue_message
@@ -367,6 +368,7 @@ __all__ += [
     "MessageKind",
     "OutgoingMessage",
     "SendResult",
+    "SharedContact",
     "birthday_members",
     "daily_runs",
     "day_text",

@@ -3,7 +3,8 @@
 Sent once per order, when the order first shows up paid (on ``order.received``
 or on the ``order.updated`` that makes it paid). Orders placed long ago, as an
 import of order history brings them, are thanked by nobody: see
-``max_age_hours``.
+``max_age_hours``. With ``reward_id`` in its options, each thank-you carries
+a gift voucher for the next purchase.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ THANK_YOU = MessageKind(
     name="thank_you",
     title="Thank you after a purchase",
     category="transactional",
-    description="Sent once per paid order, to the member who placed it.",
+    description="Sent once per paid order to its member; with a voucher if reward_id is set.",
     templates={
         "vi": (
             "{shop} cảm ơn {first_name} đã mua hàng! Đơn {order_number} ({order_total}) "
@@ -51,6 +52,17 @@ THANK_YOU = MessageKind(
     sample={"order_number": "#1001", "order_total": "450.000 VND"},
     options=ThankYouOptions,
     defaults={"max_age_hours": 48},
+    voucher_templates={
+        "vi": (
+            "{shop} cảm ơn {first_name} đã mua hàng! Đơn {order_number} ({order_total}) "
+            "đã được ghi nhận. Quà cho lần sau: mã {voucher_code}."
+        ),
+        "en": (
+            "Thank you for shopping at {shop}, {first_name}! Order {order_number} "
+            "({order_total}) is confirmed. For next time: code {voucher_code}."
+        ),
+    },
+    voucher=True,
 )
 
 

@@ -1,8 +1,10 @@
 """Automatic messages about tiers: congratulations on moving up, and nearly there.
 
-``tier_up`` follows ``tier.changed`` events going up; ``tier_near`` follows
-``tier.near``, which the tier engine emits once per member and tier when the
-member comes within reach of the next one.
+``tier_up`` follows ``tier.changed`` events going up; its entry reward, a
+voucher, is set per tier in its options (``rewards``: tier id to reward id;
+``reward_id`` for any tier not named). ``tier_near`` follows ``tier.near``,
+which the tier engine emits once per member and tier when the member comes
+within reach of the next one (the tier policy's ``near_share``).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ TIER_UP = MessageKind(
     name="tier_up",
     title="Tier up",
     category="transactional",
-    description="Sent when a member moves up to a higher tier.",
+    description="Sent when a member moves up a tier; an entry voucher per tier in options.rewards.",
     templates={
         "vi": "Chúc mừng {first_name} đã lên hạng {tier} tại {shop}! Cảm ơn bạn đã luôn đồng hành.",
         "en": (
@@ -31,6 +33,17 @@ TIER_UP = MessageKind(
     },
     variables=("previous_tier",),
     sample={"previous_tier": "Bạc"},
+    voucher_templates={
+        "vi": (
+            "Chúc mừng {first_name} đã lên hạng {tier} tại {shop}! "
+            "Quà chào hạng mới: mã ưu đãi {voucher_code}."
+        ),
+        "en": (
+            "Congratulations {first_name}, you are now {tier} at {shop}! "
+            "A welcome gift for your new tier: code {voucher_code}."
+        ),
+    },
+    voucher=True,
 )
 
 TIER_NEAR = MessageKind(
@@ -62,6 +75,7 @@ def handle_event(hub, event):
         if kind_options(hub, event.merchant_id, TIER_UP.name) is None:
             return
         previous = data.get("from_tier") or {}
+        reached = data.get("to_tier") or {}
         queue_message(
             hub,
             merchant_id=event.merchant_id,
@@ -70,6 +84,8 @@ def handle_event(hub, event):
             key=f"event:{event.id}",
             variables={"previous_tier": previous.get("name", "")},
             event=event,
+            # The entry reward of the tier reached: options.rewards by tier id
+            reward_key=str(reached.get("id")),
         )
     elif event.type == "tier.near":
         if kind_options(hub, event.merchant_id, TIER_NEAR.name) is None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from decimal import Decimal
 
 import pytest
 
@@ -10,6 +11,8 @@ from hub.campaigns.audience import held_out
 from hub.campaigns.lift import mean_lift
 from hub.campaigns.lift import proportion_lift
 from hub.campaigns.lift import t_quantile
+from hub.campaigns.results import GROUPS
+from hub.campaigns.results import _lift as results_lift
 
 pytestmark = pytest.mark.db_agnostic
 
@@ -31,6 +34,14 @@ def test_a_difference_the_interval_spans_is_not_significant():
 def test_no_control_group_gives_no_lift():
     assert proportion_lift(5, 10, 0, 0).difference is None
     assert mean_lift(10, 100.0, 2000.0, 1, 0.0, 0.0).difference is None
+
+
+def test_a_run_whose_every_member_was_held_out_has_no_measurable_lift():
+    # A tiny audience can fall wholly in the control group: nothing to compare it with
+    groups = {name: {"members": 0, "buyers": 0, "revenue": Decimal(0)} for name in GROUPS}
+    groups["control"]["members"] = 1
+    lift = results_lift(groups, {}, {"target": 0, "control": 1})
+    assert lift["measurable"] is False and lift["conversion"] is None
 
 
 @pytest.mark.parametrize(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 
 import campaign_fixtures
@@ -290,3 +291,26 @@ def test_a_run_due_in_quiet_hours_waits_for_the_morning_in_the_merchants_timezon
     assert sweep(hub, now=late + timedelta(hours=9, minutes=35))["restarted"] == 1
     assert sorted(line["to"] for line in sent_lines(outbox)) == sorted(m["phone"] for m in members)
     assert campaign_row(hub, campaign["id"]).state == "done"
+
+
+def test_a_job_past_its_time_hands_the_rest_to_a_new_job_and_each_member_gets_one(
+    api, hub, console, outbox, caplog
+):
+    # Given a job time so short that every job is past it after one chunk (50 messages)
+    hub.config["HUB_JOB_TIMEOUT"] = 0
+    members = [add_member(api) for _ in range(60)]
+    campaign = new_campaign(api, segment_id=vip_segment(api))
+    # When it is sent
+    with caplog.at_level(logging.INFO, logger="hub.campaigns.sending"):
+        act(api, campaign["id"], "schedule")
+    # Then the first job sent a chunk and handed the rest on, part by part
+    handed = [r.getMessage() for r in caplog.records if "hands over" in r.getMessage()]
+    assert handed[:2] == [
+        f"campaign {campaign['id']} run 1: slot 0 hands over to part 1",
+        f"campaign {campaign['id']} run 1: slot 0 hands over to part 2",
+    ]
+    # And every member got the message exactly once, and the run is done
+    phones = [line["to"] for line in sent_lines(outbox)]
+    assert sorted(phones) == sorted(m["phone"] for m in members)
+    assert results(api, campaign["id"])["sent"] == 60
+    assert api.get(f"/api/v1/campaigns/{campaign['id']}").json["state"] == "done"

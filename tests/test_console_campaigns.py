@@ -5,6 +5,7 @@ from __future__ import annotations
 import campaign_fixtures
 from campaign_fixtures import add_member
 from campaign_fixtures import sent_lines
+from campaign_fixtures import vip_segment
 from console_support import csrf
 
 from hub.models import Campaign
@@ -109,3 +110,107 @@ def test_a_wizard_with_mistakes_says_which_fields(client, manager, console):
     assert response.status_code == 422
     html = response.get_data(as_text=True)
     assert "<code>templates</code>" in html
+
+
+def _draft(api) -> dict:
+    return api.post(
+        "/api/v1/campaigns",
+        json={
+            "name": "Tuần lễ vàng",
+            "segment_id": vip_segment(api),
+            "channel": "sms",
+            "templates": {"vi": "{shop}: chào {first_name}!", "en": "{shop}: hi {first_name}!"},
+            "holdout_percent": 10,
+            "budget": "500000",
+        },
+    ).json
+
+
+def test_a_draft_edited_in_the_console_reads_back_changed_through_the_api(
+    client, api, manager, console
+):
+    add_member(api)
+    draft = _draft(api)
+    reward = api.post(
+        "/api/v1/rewards",
+        json={"name": "Giảm 50k", "kind": "amount_off", "value": "50000", "points_cost": 100},
+    ).json
+    token = csrf(client, f"/console/campaigns/{draft['id']}")
+    # The edit form shows the draft as saved
+    page = client.get(f"/console/campaigns/{draft['id']}").get_data(as_text=True)
+    assert 'value="Tuần lễ vàng"' in page and 'value="500000"' in page
+    edited = client.post(
+        f"/console/campaigns/{draft['id']}",
+        data={
+            "csrf_token": token,
+            "action": "edit",
+            "name": "Tuần lễ bạc",
+            "audience": "segment",
+            "segment_id": str(draft["segment_id"]),
+            "channel": "sms",
+            "template_vi": "{shop}: mã {voucher_code} cho {first_name}",
+            "reward_id": str(reward["id"]),
+            "holdout_percent": "20",
+            "attribution_days": "14",
+            "budget": "",
+            "schedule_type": "at",
+            "send_at": "2031-12-24T09:00",
+        },
+    )
+    assert edited.status_code == 302, edited.get_data(as_text=True)
+    saved = api.get(f"/api/v1/campaigns/{draft['id']}").json
+    assert saved["name"] == "Tuần lễ bạc"
+    assert saved["templates"] == {"vi": "{shop}: mã {voucher_code} cho {first_name}"}
+    assert saved["reward_id"] == reward["id"]
+    assert (saved["holdout_percent"], saved["attribution_days"]) == (20, 14)
+    assert saved["budget"] is None
+    # 09:00 in the shop's time zone (Asia/Ho_Chi_Minh, UTC+7) is 02:00 UTC
+    assert saved["schedule"]["type"] == "at"
+    assert saved["schedule"]["at"].startswith("2031-12-24T02:00:00")
+    again = client.get(f"/console/campaigns/{draft['id']}").get_data(as_text=True)
+    assert 'value="2031-12-24T09:00"' in again and 'value="20"' in again
+
+
+def test_an_edit_the_schema_refuses_keeps_the_draft_and_says_why(client, api, manager, console):
+    draft = _draft(api)
+    token = csrf(client, f"/console/campaigns/{draft['id']}")
+    response = client.post(
+        f"/console/campaigns/{draft['id']}",
+        data={
+            "csrf_token": token,
+            "action": "edit",
+            "name": "Tuần lễ vàng",
+            "audience": "segment",
+            "segment_id": str(draft["segment_id"]),
+            "channel": "sms",
+            "template_vi": "{shop}: {nobody}",
+            "holdout_percent": "80",
+        },
+    )
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert "<code>holdout_percent</code>" in html
+    assert '<details id="edit" open>' in html and "{shop}: {nobody}" in html
+    assert api.get(f"/api/v1/campaigns/{draft['id']}").json["holdout_percent"] == 10
+
+
+def test_a_scheduled_campaign_offers_no_edit_and_refuses_one(client, api, manager, console):
+    add_member(api)
+    draft = _draft(api)
+    api.post(f"/api/v1/campaigns/{draft['id']}/schedule")
+    token = csrf(client, f"/console/campaigns/{draft['id']}")
+    assert 'id="edit"' not in client.get(f"/console/campaigns/{draft['id']}").get_data(as_text=True)
+    response = client.post(
+        f"/console/campaigns/{draft['id']}",
+        data={
+            "csrf_token": token,
+            "action": "edit",
+            "name": "Khác",
+            "audience": "segment",
+            "segment_id": str(draft["segment_id"]),
+            "channel": "sms",
+            "template_vi": "{shop}",
+        },
+    )
+    assert response.status_code == 409
+    assert api.get(f"/api/v1/campaigns/{draft['id']}").json["name"] == "Tuần lễ vàng"

@@ -118,3 +118,38 @@ def test_segment_and_campaign_pages_in_chromium(
             check_accessibility(page, shot)
     finally:
         context.close()
+
+
+def test_a_draft_is_edited_in_chromium_and_shows_the_change(
+    browser, server, hub, merchant, sent_campaign
+):
+    person = make_staff(hub, merchant.id, "manager")
+    context = browser.new_context(
+        viewport=dict(zip(("width", "height"), WIDTHS["desktop"], strict=True))
+    )
+    page = context.new_page()
+    try:
+        page.goto(f"{server.url}/console/sign-in")
+        page.get_by_role("button", name="Tiếng Việt").click()
+        page.fill("#email", person.email)
+        page.fill("#password", PASSWORD)
+        page.locator("form.stack button").click()
+        page.wait_for_load_state()
+        page.goto(f"{server.url}/console/campaigns/{sent_campaign['draft']}")
+        page.locator("#edit summary").click()
+        assert page.locator("#edit #holdout_percent").input_value() == "10"
+        page.fill("#edit #template_vi", "{shop}: quà sinh nhật cho {first_name}!")
+        page.fill("#edit #holdout_percent", "25")
+        screenshot(page, "console-campaign-edit-vi-desktop")
+        page.locator("#edit button[value=edit]").click()
+        page.wait_for_load_state()
+        assert page.locator("blockquote[lang=vi]").inner_text() == (
+            "{shop}: quà sinh nhật cho {first_name}!"
+        )
+        assert page.locator(".note.ok").count() == 1
+        facts = page.locator("dl.facts").inner_text()
+        assert "25%" in facts
+        screenshot(page, "console-campaign-edited-vi-desktop")
+        check_accessibility(page, "console-campaign-edited-vi-desktop")
+    finally:
+        context.close()

@@ -428,3 +428,67 @@ def test_another_merchants_connection_is_404_on_every_console_route(
 def test_a_form_without_its_csrf_token_is_refused(client, owner, custom):
     answer = client.post(f"/console/connections/{custom}", data={"action": "disable"})
     assert answer.status_code == 400
+
+
+def test_an_smtp_and_a_brevo_connection_are_added_in_the_console(client, hub, owner, api):
+    # The SMTP form names its fields in the staff's language
+    client.post("/console/language", data={"locale": "vi", "csrf_token": csrf(client)})
+    form = page(client, "/console/connections?connector=smtp")
+    assert "Máy chủ thư (SMTP host)" in form and 'name="secret.password"' in form
+    client.post("/console/language", data={"locale": "en", "csrf_token": csrf(client)})
+    token = csrf(client)
+    smtp = client.post(
+        "/console/connections",
+        data={
+            "csrf_token": token,
+            "connector": "smtp",
+            "name": "Thư của shop",
+            "setting.host": "smtp.hoamai.vn",
+            "setting.port": "587",
+            "setting.security": "starttls",
+            "setting.username": "tin@hoamai.vn",
+            "setting.from_email": "tin@hoamai.vn",
+            "setting.from_name": "Cửa hàng Hoa Mai",
+            "secret.password": "mat-khau-smtp",
+        },
+    )
+    assert smtp.status_code == 302, smtp.get_data(as_text=True)[:500]
+    brevo = client.post(
+        "/console/connections",
+        data={
+            "csrf_token": token,
+            "connector": "brevo",
+            "name": "Brevo",
+            "setting.sender_email": "tin@hoamai.vn",
+            "secret.api_key": "xkeysib-123",
+            "secret.webhook_token": "brevo-hook",
+        },
+    )
+    assert brevo.status_code == 302, brevo.get_data(as_text=True)[:500]
+    made = {c["connector"]: c for c in api.get("/api/v1/connections").json}
+    assert made["smtp"]["settings"]["host"] == "smtp.hoamai.vn"
+    assert made["smtp"]["settings"]["port"] == 587
+    assert made["brevo"]["settings"]["sender_email"] == "tin@hoamai.vn"
+    with hub.db.session() as session:
+        stored = hub.secrets.decrypt(session.get(Connection, made["smtp"]["id"]).secrets_encrypted)
+    assert stored == {"password": "mat-khau-smtp"}
+    # The page shows the secrets as saved, never their values
+    detail = page(client, brevo.headers["Location"])
+    assert "xkeysib-123" not in detail and "Webhook bearer token" in detail
+
+
+def test_an_smtp_connection_to_a_bad_host_is_explained_not_saved(client, owner, api):
+    refused = client.post(
+        "/console/connections",
+        data={
+            "csrf_token": csrf(client),
+            "connector": "smtp",
+            "name": "Thư",
+            "setting.host": "not a host!",
+            "setting.from_email": "not-an-address",
+        },
+    )
+    assert refused.status_code == 422
+    html = refused.get_data(as_text=True)
+    assert "host" in html and "from_email" in html
+    assert api.get("/api/v1/connections").json == []

@@ -106,3 +106,37 @@ def test_an_owner_makes_a_till_key_and_sees_it_once(browser, server, hub, mercha
         assert secret not in page.content() and "Máy 2" in page.content()
     finally:
         page.close()
+
+
+def test_an_owner_adds_an_smtp_connection_in_vietnamese(browser, server, hub, merchant, api):
+    person = make_staff(hub, merchant.id, "owner")
+    context = browser.new_context(
+        viewport=dict(zip(("width", "height"), WIDTHS["desktop"], strict=True))
+    )
+    page = context.new_page()
+    try:
+        page.goto(f"{server.url}/console/sign-in")
+        page.get_by_role("button", name="Tiếng Việt").click()
+        page.fill("#email", person.email)
+        page.fill("#password", PASSWORD)
+        page.locator("form.stack button").click()
+        page.wait_for_load_state()
+        page.goto(f"{server.url}/console/connections?connector=smtp")
+        assert page.get_by_label("Máy chủ thư (SMTP host)").count() == 1
+        page.fill("#name", "Thư của shop")
+        page.fill("[name='setting.host']", "smtp.hoamai.vn")
+        page.fill("[name='setting.port']", "587")
+        page.select_option("[name='setting.security']", "starttls")
+        page.fill("[name='setting.from_email']", "tin@hoamai.vn")
+        page.fill("[name='secret.password']", "mat-khau-smtp")
+        screenshot(page, "console-connections-smtp-form-vi-desktop")
+        check_accessibility(page, "console-connections-smtp-form-vi-desktop")
+        page.locator("form.filters button.primary").click()
+        page.wait_for_load_state()
+        assert page.locator("h1").inner_text() == "Thư của shop"
+        screenshot(page, "console-connections-smtp-vi-desktop")
+        check_accessibility(page, "console-connections-smtp-vi-desktop")
+    finally:
+        context.close()
+    [made] = api.get("/api/v1/connections").json
+    assert (made["connector"], made["settings"]["host"]) == ("smtp", "smtp.hoamai.vn")

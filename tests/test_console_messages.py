@@ -107,3 +107,46 @@ def test_another_merchants_settings_are_untouched(client, hub, other_merchant, a
     sign_in(client, stranger.email)
     post(client, **{"kind.thank_you": "on"}, action="save")
     assert api.get("/api/v1/messaging/settings").json["kinds"]["thank_you"]["enabled"] is False
+
+
+def test_the_advertising_opt_out_wording_is_set_on_the_page(client, manager, api):
+    page = client.get("/console/messages").get_data(as_text=True)
+    assert 'name="sms_opt_out.vi"' in page and "Từ chối nhận QC, trả lời TC" in page
+    response = post(
+        client,
+        **{"sms_opt_out.vi": "Tu choi QC soan TC gui 0901234567", "sms_opt_out.en": ""},
+        action="save",
+    )
+    assert response.status_code == 302
+    wording = api.get("/api/v1/messaging/settings").json["sms_opt_out"]
+    assert wording["vi"] == "Tu choi QC soan TC gui 0901234567"
+    assert not wording.get("en") or wording["en"] == "Reply STOP to opt out"
+
+
+def test_too_short_opt_out_wording_is_refused_and_named(client, manager, api):
+    response = post(client, **{"sms_opt_out.vi": "TC"}, action="save")
+    assert response.status_code == 422
+    assert "sms_opt_out" in response.get_data(as_text=True)
+    assert api.get("/api/v1/messaging/settings").json["sms_opt_out"]["vi"] != "TC"
+
+
+def test_a_kinds_zns_template_and_tag_are_set_and_its_parameters_kept(client, manager, api):
+    params = {"customer_name": "{name}", "order_code": "{order_number}"}
+    api.put(
+        "/api/v1/messaging/settings",
+        json={"kinds": {"thank_you": {"zalo_template": {"template_id": "1", "params": params}}}},
+    )
+    response = post(
+        client,
+        **{"kind.thank_you.zns_id": "375847", "kind.thank_you.zns_tag": "transaction"},
+        action="save",
+    )
+    assert response.status_code == 302
+    zalo = api.get("/api/v1/messaging/settings").json["kinds"]["thank_you"]["zalo_template"]
+    assert (zalo["template_id"], zalo["tag"], zalo["params"]) == ("375847", "transaction", params)
+    page = client.get("/console/messages").get_data(as_text=True)
+    assert 'value="375847"' in page and '<option value="transaction" selected>' in page
+    # An empty id takes the ZNS template away
+    assert post(client, **{"kind.thank_you.zns_id": ""}, action="save").status_code == 302
+    kind = api.get("/api/v1/messaging/settings").json["kinds"]["thank_you"]
+    assert not (kind.get("zalo_template") or {}).get("template_id")

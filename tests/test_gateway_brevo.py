@@ -3,6 +3,10 @@ bounces, complaints and unsubscribes into opt-outs."""
 
 from __future__ import annotations
 
+import uuid
+from datetime import datetime
+from datetime import timedelta
+
 from simulators import fixtures
 from simulators.fixtures import add_member
 from simulators.fixtures import configure
@@ -10,6 +14,7 @@ from simulators.fixtures import connect_brevo
 from simulators.fixtures import message
 
 from hub import queue_message
+from hub.messaging.delivery import release_due
 
 brevo = fixtures.brevo
 hub_server = fixtures.hub_server
@@ -145,3 +150,31 @@ def test_a_wrong_api_key_fails_permanently(api, hub, merchant, brevo, hub_server
     api.patch(f"/api/v1/connections/{connection_id}", json={"secrets": {"api_key": "wrong"}})
     failed = message(api, _queue(hub, merchant, _member(api)))
     assert failed["status"] == "failed" and "401" in failed["reason"]
+
+
+def test_a_retry_after_a_lost_answer_sends_the_email_once(api, hub, merchant, brevo, hub_server):
+    # Given Brevo accepts an e-mail but its answer is lost on the way back
+    _setup(api, brevo)
+    member = _member(api)
+    brevo.script("lost_answer")
+    message_id = _queue(hub, merchant, member)
+    held = message(api, message_id)
+    assert held["status"] == "held" and "503" in held["reason"]
+    # When the hub tries again
+    release_due(hub, now=datetime.fromisoformat(held["due_at"]) + timedelta(minutes=2))
+    # Then both attempts carried one key, and Brevo mailed the member once
+    attempts = brevo.requests_to("/v3/smtp/email")
+    keys = {request.json()["headers"]["idempotencyKey"] for request in attempts}
+    assert len(attempts) == 2 and len(keys) == 1
+    assert uuid.UUID(keys.pop()).version == 4
+    (sent,) = brevo.sent
+    accepted = message(api, message_id)
+    assert (accepted["status"], accepted["gateway_message_id"]) == ("sent", sent.message_id)
+
+
+def test_two_messages_carry_two_idempotency_keys(api, hub, merchant, brevo, hub_server):
+    _setup(api, brevo)
+    member = _member(api)
+    _queue(hub, merchant, member, key="b1")
+    _queue(hub, merchant, member, key="b2")
+    assert len({sent.body["headers"]["idempotencyKey"] for sent in brevo.sent}) == 2

@@ -242,3 +242,55 @@ def test_a_forged_zalo_event_changes_nothing(api, hub, merchant, zalo, hub_serve
     # Then all are refused and the message is still only sent
     assert [wrong_key, unsigned, tampered] == [401, 401, 401]
     assert message(api, message_id)["status"] == "sent"
+
+
+def _opt_outs(api, member) -> list[str]:
+    return [o["channel"] for o in api.get(f"/api/v1/members/{member['id']}/opt-outs").json["data"]]
+
+
+def test_a_follower_who_shared_their_phone_and_replies_stop_is_opted_out_of_zalo(
+    api, hub, merchant, zalo, hub_server
+):
+    # Given a member who agreed to Zalo, and a follower of the OA who shared that phone
+    _setup(api, zalo)
+    member = add_member(api, consents={"zalo": True, "sms": True})
+    assert zalo.follower_shares("8712398473", "84912345678") == 200
+    # When the follower writes "Từ chối" ("refuse") to the OA
+    assert zalo.follower_says("8712398473", "Từ chối") == 200
+    # Then the phone gets nothing more on Zalo, SMS is untouched, and consent is withdrawn
+    assert _opt_outs(api, member) == ["zalo"]
+    consents = api.get(f"/api/v1/members/{member['id']}").json["consents"]
+    assert consents["zalo"]["granted"] is False and consents["zalo"]["source"] == "reply_stop"
+    assert consents["sms"]["granted"] is True
+    assert message(api, _queue(hub, merchant, member))["status"] == "skipped"
+    assert zalo.sent == []
+
+
+def test_a_reply_from_a_follower_who_never_shared_a_phone_changes_nothing(
+    api, hub, merchant, zalo, hub_server
+):
+    _setup(api, zalo)
+    member = add_member(api)
+    assert zalo.follower_says("5550001", "STOP") == 200
+    assert zalo.follower_shares("5550002", "84987654321") == 200  # no member has this phone
+    assert zalo.follower_says("5550002", "STOP") == 200
+    assert _opt_outs(api, member) == []
+
+
+def test_other_follower_texts_change_nothing(api, hub, merchant, zalo, hub_server):
+    _setup(api, zalo)
+    member = add_member(api)
+    assert zalo.follower_shares("8712398473", "0912345678") == 200
+    assert zalo.follower_says("8712398473", "Shop mở cửa mấy giờ?") == 200
+    assert _opt_outs(api, member) == []
+
+
+def test_a_forged_stop_from_a_follower_changes_nothing(api, hub, merchant, zalo, hub_server):
+    _setup(api, zalo)
+    member = add_member(api)
+    assert zalo.follower_shares("8712398473", "0912345678") == 200
+    body = zalo.follower_event(
+        "user_send_text", "8712398473", message={"text": "STOP", "msg_id": "forged"}
+    )
+    assert zalo.post_event(body, zalo.sign(body, key="not-the-oa-secret")) == 401
+    assert _opt_outs(api, member) == []

@@ -139,6 +139,70 @@ def test_tier_up(api, esms, sms):
     assert all(message(api, m["id"])["status"] == "delivered" for m in ups)
 
 
+def _reward(api, name: str, value: str = "50000") -> dict:
+    response = api.post(
+        "/api/v1/rewards",
+        json={"name": name, "kind": "amount_off", "value": value, "points_cost": 1000},
+    )
+    assert response.status_code == 201, response.json
+    return response.json
+
+
+def _tier(api, name: str, threshold: int) -> dict:
+    response = api.post("/api/v1/tiers", json={"name": name, "threshold": threshold})
+    assert response.status_code == 201, response.json
+    return response.json
+
+
+def test_thank_you_carries_a_gift_voucher_when_the_merchant_names_a_reward(api, hub, esms, sms):
+    # Given thank-you messages with a voucher for next time, and voucher messages on too
+    reward = _reward(api, "Giảm 50k lần sau")
+    sms(thank_you={"options": {"reward_id": reward["id"]}}, voucher_issued={})
+    member = add_member(api)
+    # When the member's paid order arrives, even twice
+    order(api)
+    order(api)
+    # Then one thank-you carries a gift voucher of that reward, and no second message repeats it
+    with hub.db.session() as session:
+        voucher = session.query(Voucher).filter_by(member_id=member["id"]).one()
+        assert (voucher.reward_name, voucher.points) == ("Giảm 50k lần sau", 0)
+    assert [s.content for s in esms.sent] == [
+        "Cua hang Hoa Mai cam on Lan da mua hang! Don #1001 (330.000 VND) da duoc ghi nhan. "
+        f"Qua cho lan sau: ma {voucher.code}."
+    ]
+    assert delivered(api, esms, member["id"])["voucher_id"] == voucher.id
+
+
+def test_tier_up_gives_the_entry_reward_of_the_tier_reached(api, hub, esms, sms):
+    # Given Bạc with a 50k entry voucher and Vàng with none (not even the default reward)
+    silver, gold = _tier(api, "Bạc", 300000), _tier(api, "Vàng", 1000000)
+    entry, fallback = _reward(api, "Quà lên hạng Bạc"), _reward(api, "Quà chung", "10000")
+    rewards = {str(silver["id"]): entry["id"], str(gold["id"]): None}
+    sms(tier_up={"options": {"reward_id": fallback["id"], "rewards": rewards}})
+    member = add_member(api)
+    # When the member reaches Bạc, then Vàng
+    order(api, "1001", total=450000)
+    order(api, "1002", total=600000)
+    # Then the move to Bạc brought Bạc's entry voucher; the move to Vàng, a message only
+    with hub.db.session() as session:
+        [voucher] = session.query(Voucher).filter_by(member_id=member["id"]).all()
+    assert voucher.reward_name == "Quà lên hạng Bạc"
+    assert [s.content for s in esms.sent] == [
+        "Chuc mung Lan da len hang Bac tai Cua hang Hoa Mai! "
+        f"Qua chao hang moi: ma uu dai {voucher.code}.",
+        "Chuc mung Lan da len hang Vang tai Cua hang Hoa Mai! Cam on ban da luon dong hanh.",
+    ]
+
+
+def test_a_tier_entry_reward_of_another_shop_is_refused(api, esms):
+    response = api.put(
+        "/api/v1/messaging/settings",
+        json={"kinds": {"tier_up": {"enabled": True, "options": {"rewards": {"7": 987654}}}}},
+    )
+    assert response.status_code == 422, response.json
+    assert "kinds.tier_up.options.rewards.7.reward_id" in response.json["error"]["details"]
+
+
 def test_near_the_next_tier_goes_to_members_who_consented(api, esms, sms):
     sms(tier_near={})
     assert api.post("/api/v1/tiers", json={"name": "Vàng", "threshold": 500000}).status_code == 201

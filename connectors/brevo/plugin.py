@@ -9,6 +9,13 @@ webhook events, so an event names the message even before the send's answer
 was recorded. 429 and 5xx are transient; 400, 401 and 402 (no credits) are
 permanent.
 
+Every attempt at one message carries the same ``idempotencyKey`` in
+``headers`` (a UUID, as Brevo asks: developers.brevo.com, "Idempotency for
+batch emails"): when Brevo accepted a send but its answer was lost (a
+timeout, a 5xx from a proxy), the retry is processed once, not mailed twice.
+Brevo keeps a key for 15 to 30 minutes; the hub's retries of a transient
+failure come well within that.
+
 Webhooks (transactional, one JSON event per call, or a list when batched):
 Brevo signs nothing; the webhook is created with a bearer token
 (``auth: {type: bearer, token}``), which must match the connection's
@@ -22,8 +29,10 @@ receipts URL. An operator may point the hub at a simulator with
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import json
+import uuid
 from datetime import UTC
 from datetime import datetime
 from typing import Any
@@ -82,7 +91,11 @@ class BrevoGateway(GatewayConnector):
             "to": [{"email": message.to}],
             "subject": message.subject or "",
             "textContent": message.text,
-            "headers": {**message.headers, "X-Mailin-custom": message.reference},
+            "headers": {
+                **message.headers,
+                "X-Mailin-custom": message.reference,
+                "idempotencyKey": idempotency_key(hub, connection, message),
+            },
             "tags": [message.kind],
         }
         if message.html:
@@ -123,6 +136,17 @@ class BrevoGateway(GatewayConnector):
             if isinstance(event, dict):
                 items.extend(_items(event))
         return items
+
+
+def idempotency_key(hub, connection, message) -> str:
+    """The same UUID for every attempt at one message, and for no other message.
+
+    Keyed with the hub's secret, so two hubs sharing a Brevo account (a
+    staging copy beside production) never make each other's keys.
+    """
+    seed = f"brevo:{connection.id}:{message.reference}".encode()
+    digest = hmac.new(hub.config["HUB_SECRET_KEY"].encode(), seed, hashlib.sha256).digest()
+    return str(uuid.UUID(bytes=digest[:16], version=4))
 
 
 def _items(event: dict[str, Any]) -> list[DeliveryReceipt | AddressOptOut]:

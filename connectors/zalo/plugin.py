@@ -18,6 +18,14 @@ Error -32 (too many requests) is transient; every other negative error is
 permanent, so the merchant's next channel (SMS) takes over, which is what a
 member without Zalo (error -118) needs. Receipts: Zalo's webhook event
 ``user_received_message``, signed with ``X-ZEvent-Signature``.
+
+Opt-out replies: the Official Account's webhook events, signed the same
+way, come to the same URL. Zalo names a follower by its own user id, not a
+phone, so a reply is tied to a member in two steps: ``user_submit_info``
+(the follower shared their phone with the OA) links the member with that
+phone to the user id; a later ``user_send_text`` of STOP, TC, "Từ chối"...
+from that user id opts the member's phone out of the Zalo channel. A reply
+from a follower who never shared their phone changes nothing.
 """
 
 from __future__ import annotations
@@ -33,9 +41,11 @@ from connectors.zalo.settings import ZaloSecretsSchema
 from connectors.zalo.settings import ZaloSettingsSchema
 from hub import DeliveryReceipt
 from hub import GatewayConnector
+from hub import InboundMessage
 from hub import PermanentError
 from hub import RetryLater
 from hub import SendResult
+from hub import SharedContact
 from hub import Unauthorized
 from hub import connection_secrets
 from hub import hookimpl
@@ -47,6 +57,8 @@ SEND = "/message/template"
 TOKEN_REJECTED = {-216, -124}
 TRANSIENT = frozenset({"-32"})
 RECEIVED_EVENTS = {"user_received_message", "user_seen_message"}
+#: Official Account events from followers: a text they sent, the contact they shared.
+FOLLOWER_EVENTS = {"user_send_text", "user_submit_info"}
 
 
 class ZaloGateway(GatewayConnector):
@@ -115,7 +127,10 @@ class ZaloGateway(GatewayConnector):
 
     def read_callback(self, hub, connection, callback):
         event = json.loads(callback.body)
-        if event.get("event_name") not in RECEIVED_EVENTS:
+        name = event.get("event_name")
+        if name in FOLLOWER_EVENTS:
+            return _follower_items(event)
+        if name not in RECEIVED_EVENTS:
             return []
         message = event.get("message") or {}
         return [
@@ -126,6 +141,26 @@ class ZaloGateway(GatewayConnector):
                 at=_moment(message.get("delivery_time")),
             )
         ]
+
+
+def _follower_items(event: dict[str, Any]) -> list[InboundMessage | SharedContact]:
+    """A follower's text (a possible STOP) or the contact they shared, by their user id."""
+    user_id = str((event.get("sender") or {}).get("id") or "")
+    if not user_id:
+        return []
+    if event["event_name"] == "user_submit_info":
+        phone = str((event.get("info") or {}).get("phone") or "")
+        return [SharedContact(external_id=user_id, phone=phone)] if phone else []
+    message = event.get("message") or {}
+    return [
+        InboundMessage(
+            sender="",
+            text=str(message.get("text") or ""),
+            gateway_message_id=message.get("msg_id"),
+            channel="zalo",
+            external_id=user_id,
+        )
+    ]
 
 
 def _token_rejected(status: int, answer: dict[str, Any]) -> bool:

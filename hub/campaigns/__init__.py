@@ -18,6 +18,7 @@ from hub.campaigns.drafts import create_campaign
 from hub.campaigns.drafts import get_campaign
 from hub.campaigns.drafts import list_campaigns
 from hub.campaigns.drafts import load_campaign
+from hub.campaigns.drafts import schedule_of
 from hub.campaigns.drafts import update_campaign
 from hub.campaigns.estimate import estimate
 from hub.campaigns.results import results
@@ -38,6 +39,7 @@ __all__ = [
     "results",
     "resume_campaign",
     "schedule_campaign",
+    "schedule_of",
     "send_test",
     "update_campaign",
 ]

@@ -227,7 +227,7 @@ def _lift(
 ) -> dict[str, Any]:
     target, control = orders.get("target"), orders.get("control")
     n_t, n_c = sizes.get("target", 0), sizes.get("control", 0)
-    if not target or not control or n_c == 0:
+    if not target or not control or n_t == 0 or n_c == 0:
         return {
             "measurable": False,
             "conversion": None,

@@ -15,11 +15,17 @@ stay queued; the messaging policy holds them while the campaign is paused
 and skips them once it is cancelled, and a resumed run sends them first.
 A job that dies leaves pending recipients behind; the sweep (``sweep``)
 starts new jobs for a run whose progress has stalled.
+
+No job outlives its time: after half of ``HUB_JOB_TIMEOUT`` a job finishes
+its chunk and hands the rest of its share to a fresh job, so a large run is
+never killed by the queue's timeout in the middle of a send (which would
+leave a message neither sent nor known unsent).
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 from datetime import datetime
 from datetime import timedelta
@@ -64,6 +70,8 @@ JOB = "hub.campaigns.sending.send_batch"
 CHUNK = 50
 #: Jobs that send one run side by side (each on the ``messages`` queue).
 PARALLEL_JOBS = 2
+#: The share of ``HUB_JOB_TIMEOUT`` a job sends for before handing the rest to a fresh job.
+HAND_OFF_SHARE = 0.5
 #: Messages of a run that count against its budget: written, and not refused or failed.
 COMMITTED = ("queued", "held", "sending", "sent", "delivered")
 
@@ -114,26 +122,34 @@ def job_calls(campaign: Campaign, now: datetime | None = None) -> list[JobCall]:
 
     With ``now`` the jobs keep that clock (tests); without, they read the time as they go.
     """
-    clock = (now.isoformat(),) if now is not None else ()
-    return [
-        JobCall(
-            JOB,
-            (campaign.id, campaign.run, *clock),
-            job_id=f"campaign-{campaign.id}-{campaign.run}-{campaign.generation}-{index}",
-            queue="messages",
-        )
-        for index in range(PARALLEL_JOBS)
-    ]
+    clock = now.isoformat() if now is not None else None
+    return [_call(campaign, clock, slot, 0) for slot in range(PARALLEL_JOBS)]
 
 
-def send_batch(campaign_id: int, run: int, now: str | None = None) -> int:
+def _call(campaign: Campaign, clock: str | None, slot: int, part: int) -> JobCall:
+    """The job for one slot of the run; ``part`` counts the hand-offs before it."""
+    job_id = f"campaign-{campaign.id}-{campaign.run}-{campaign.generation}-{slot}"
+    return JobCall(
+        JOB,
+        (campaign.id, campaign.run, clock, slot, part),
+        job_id=job_id if part == 0 else f"{job_id}-{part}",
+        queue="messages",
+    )
+
+
+def send_batch(
+    campaign_id: int, run: int, now: str | None = None, slot: int = 0, part: int = 0
+) -> int:
     """Job: send the run's messages, a chunk at a time, until none are left; return how many.
 
     ``now`` fixes the clock (tests); otherwise each step reads the time.
+    Past its time (``HAND_OFF_SHARE`` of the job timeout) the job queues the
+    next ``part`` of its ``slot`` and returns, after at least one chunk.
     """
     from hub.core import current_hub
 
     hub = current_hub()
+    deadline = time.monotonic() + hub.config["HUB_JOB_TIMEOUT"] * HAND_OFF_SHARE
     sent = 0
     while True:
         moment = _parse(now)
@@ -146,6 +162,20 @@ def send_batch(campaign_id: int, run: int, now: str | None = None) -> int:
                 return sent
             deliver_message(message_id, now)
             sent += 1
+        if time.monotonic() >= deadline:
+            hand_off(hub, campaign_id, run, now, slot, part + 1)
+            return sent
+
+
+def hand_off(hub: Hub, campaign_id: int, run: int, now: str | None, slot: int, part: int) -> None:
+    """Queue the next part of a slot's sending, unless the run has stopped meanwhile."""
+    with hub.db.session() as session:
+        campaign = session.get(Campaign, campaign_id)
+        if campaign is None or campaign.state != "sending" or campaign.run != run:
+            return
+        call = _call(campaign, now, slot, part)
+    log.info("campaign %s run %s: slot %s hands over to part %s", campaign_id, run, slot, part)
+    hub.jobs.enqueue_many([call])
 
 
 def still_sending(hub: Hub, campaign_id: int, run: int) -> bool:

@@ -1,8 +1,9 @@
 """Campaigns: the list, the new-campaign form, and each campaign's estimate, controls and results.
 
 The form is read into the API's body (``CampaignSchema``) and saved by the
-services ``/api/v1/campaigns`` calls; the buttons call the same state
-changes, the estimate and the test send.
+services ``/api/v1/campaigns`` calls; a draft's edit form is the same form,
+filled from the campaign and saved by the service ``PATCH`` calls. The
+buttons call the same state changes, the estimate and the test send.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ DONE = {
     "created": lambda: _(
         "Campaign saved as a draft. Check the estimate, send a test, then schedule it."
     ),
+    "edit": lambda: _("Draft saved. The estimate below counts it as it is now."),
     "schedule": lambda: _("Campaign scheduled."),
     "pause": lambda: _("Campaign paused: what was sent stays sent."),
     "resume": lambda: _("Campaign resumed."),
@@ -80,13 +82,13 @@ def body_from_form(form: Any) -> dict[str, Any]:
     }
     if form.get("zalo_template_id", "").strip():
         body["zalo_template"] = {"template_id": form["zalo_template_id"].strip(), "params": {}}
-    if form.get("reward_id", "").isdigit():
-        body["reward_id"] = int(form["reward_id"])
+    # An empty choice is sent as None, so editing a draft can take a voucher or budget away.
+    reward = form.get("reward_id", "")
+    body["reward_id"] = int(reward) if reward.isdigit() else None
     for name in ("holdout_percent", "attribution_days"):
         if form.get(name, "").strip():
             body[name] = form[name].strip()
-    if form.get("budget", "").strip():
-        body["budget"] = form["budget"].strip()
+    body["budget"] = form.get("budget", "").strip() or None
     kind = form.get("schedule_type", "now")
     schedule: dict[str, Any] = {"type": kind}
     if kind in ("at", "recurring") and form.get("send_at"):
@@ -95,6 +97,44 @@ def body_from_form(form: Any) -> dict[str, Any]:
         schedule["every_days"] = form["every_days"].strip()
     body["schedule"] = schedule
     return body
+
+
+def form_from_campaign(campaign: Any) -> dict[str, str]:
+    """The form's fields as a saved campaign fills them (times in the merchant's timezone)."""
+    form = {
+        "name": campaign.name,
+        "audience": campaign.audience,
+        "segment_id": str(campaign.segment_id or ""),
+        "channel": campaign.channel,
+        "zalo_template_id": (campaign.zalo_template or {}).get("template_id", ""),
+        "reward_id": str(campaign.reward_id or ""),
+        "holdout_percent": str(campaign.holdout_percent),
+        "attribution_days": str(campaign.attribution_days),
+        "budget": "" if campaign.budget is None else f"{campaign.budget.normalize():f}",
+        "schedule_type": campaigns.schedule_of(campaign)["type"],
+        "every_days": str(campaign.repeat_days or ""),
+        "send_at": "",
+    }
+    for locale, text in (campaign.templates or {}).items():
+        form[f"template_{locale}"] = text
+    if campaign.send_at is not None:
+        local = campaign.send_at.astimezone(ZoneInfo(user().timezone))
+        form["send_at"] = local.strftime("%Y-%m-%dT%H:%M")
+    return form
+
+
+def _edit_draft(hub: Any, campaign_id: int) -> None:
+    """Save the edit form over the draft, through the service the API's ``PATCH`` calls."""
+    body = body_from_form(request.form)
+    with hub.db.transaction() as session:
+        campaign = campaigns.get_campaign(session, user().merchant_id, campaign_id, lock=True)
+        saved_zalo = campaign.zalo_template or {}
+        # The form names the ZNS template only; its parameters, set through the API, stay.
+        chosen = body.get("zalo_template")
+        if chosen and chosen["template_id"] == saved_zalo.get("template_id"):
+            chosen["params"] = dict(saved_zalo.get("params") or {})
+        data = campaigns.load_campaign(body)
+        campaigns.update_campaign(hub, session, campaign, data, actor=_actor())
 
 
 def _choices() -> dict[str, Any]:
@@ -163,6 +203,7 @@ def _campaign_page(campaign_id: int, status: int = 200, **extra):
         )
     done = DONE.get(request.args.get("done", ""))
     extra.setdefault("success", done() if done else None)
+    editing = request.method == "POST" and request.form.get("action") == "edit"
     return render(
         "console/campaign.html",
         status=status,
@@ -171,6 +212,9 @@ def _campaign_page(campaign_id: int, status: int = 200, **extra):
         estimate=estimate,
         figures=figures,
         current="campaigns",
+        editing=editing,
+        form=request.form if editing else form_from_campaign(campaign),
+        **_choices(),
         **extra,
     )
 
@@ -195,6 +239,8 @@ def change_campaign(campaign_id: int):
                 phone=request.form.get("phone", ""),
                 actor=_actor(),
             )
+        elif action == "edit":
+            _edit_draft(hub, campaign_id)
         elif action in ACTIONS:
             ACTIONS[action](hub, user().merchant_id, campaign_id, actor=_actor())
         else:

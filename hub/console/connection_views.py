@@ -83,6 +83,19 @@ FIELD_NAMES = {
     "access_token_expires_at": _l("Access token expires at"),
     "authorization_code": _l("Authorization code"),
     "code_verifier": _l("Code verifier"),
+    "host": _l("Mail server (SMTP host)"),
+    "port": _l("Port"),
+    "security": _l("Encryption (starttls, ssl or none)"),
+    "username": _l("User name"),
+    "password": _l("Password"),
+    "from_email": _l("Sender e-mail address"),
+    "from_name": _l("Sender name shown"),
+    "sender_email": _l("Sender e-mail address (verified in Brevo)"),
+    "sender_name": _l("Sender name shown"),
+    "reply_to": _l("Reply-to address"),
+    "webhook_token": _l("Webhook bearer token"),
+    "cpid": _l("Short code id (cpid)"),
+    "mo_private_key": _l("Private key for replies"),
 }
 
 DONE = {

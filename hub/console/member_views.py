@@ -1,4 +1,4 @@
-"""A member's profile and its actions: points, rewards, tier, contact, merge, erase.
+"""A member's profile and its actions: points, rewards, tier, contact, consent, merge, erase.
 
 Each action calls the service the REST API calls, then redirects back to the
 profile with the outcome (post/redirect/get); a refusal shows on the profile.
@@ -43,6 +43,7 @@ DONE = {
     "redeemed": lambda: _("Reward issued: the voucher is in the list below."),
     "tier": lambda: _("Tier changed."),
     "contact": lambda: _("Contact details saved."),
+    "consent": lambda: _("Consent recorded, with who recorded it, when and how."),
     "merged": lambda: _("Members merged."),
 }
 
@@ -83,7 +84,7 @@ def _profile(member_id: int, *, status: int = 200, problem: str | None = None, *
             "rewards": list_rewards(session, me.merchant_id, active=True),
             "vouchers": member_vouchers(session, member.id, limit=50),
             "identities": identities_of(session, member.id),
-            "consents": {c.channel: c.granted for c in consents_of(session, member.id)},
+            "consents": {c.channel: c for c in consents_of(session, member.id)},
             "ledger_rows": _ledger_rows(session, member.id, member.points_balance),
         }
     done = DONE.get(request.args.get("done", ""))
@@ -205,14 +206,48 @@ def contact(member_id: int):
         "phone": form.get("phone", "").strip() or None,
         "email": form.get("email", "").strip() or None,
         "province": form.get("province", "").strip()[:100] or None,
-        "consents": {c: form.get(f"consent_{c}") == "on" for c in CHANNELS},
     }
     region = current_hub().config["HUB_DEFAULT_REGION"]
 
     def action(hub, session, member):
-        update_member(session, member, changes, region=region, source=_actor())
+        update_member(session, member, changes, region=region, source="console", actor=_actor())
 
     return _act(member_id, "contact", action)
+
+
+@bp.post("/members/<int:member_id>/consent")
+@requires("manager")
+def record_consent(member_id: int):
+    """Record a consent given or withdrawn on one channel, as ``PATCH /members`` does.
+
+    Nothing is chosen in advance: staff pick the channel and the member's
+    answer, and a consent given needs what the member agreed to, so it can
+    be shown later.
+    """
+    form = request.form
+    channel, answer = form.get("channel", ""), form.get("answer", "")
+    evidence = form.get("evidence", "").replace("\x00", "").strip()[:500]
+    if channel not in CHANNELS or answer not in ("granted", "withdrawn"):
+        return _profile(
+            member_id,
+            status=422,
+            problem=_("Choose the channel and whether the member agrees or withdraws."),
+        )
+    if answer == "granted" and not evidence:
+        return _profile(
+            member_id,
+            status=422,
+            problem=_(
+                "Write what the member agreed to and where (the form's wording, a paper form's "
+                "number): a consent must be shown later."
+            ),
+        )
+    changes = {"consents": {channel: answer == "granted"}, "consent_evidence": evidence or None}
+
+    def action(hub, session, member):
+        update_member(session, member, changes, source="console", actor=_actor())
+
+    return _act(member_id, "consent", action)
 
 
 @bp.get("/members/<int:member_id>/merge")

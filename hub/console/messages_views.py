@@ -22,6 +22,7 @@ from hub.console.web import requires
 from hub.console.web import user
 from hub.core import current_hub
 from hub.errors import HubError
+from hub.messaging.advertising import ZNS_TAGS
 from hub.messaging.kinds import automatic_kinds
 from hub.messaging.preview import preview
 from hub.messaging.receipts import message_log
@@ -52,7 +53,16 @@ def _kinds(settings, drafts: dict[str, dict[str, str]] | None = None) -> list[di
                     )
                 except HubError as exc:
                     shown[loc] = {"problem": exc.message}
-            rows.append({"kind": kind, "on": effective.enabled, "texts": texts, "preview": shown})
+            zalo = {"template_id": effective.zalo_template_id, "tag": effective.zalo_tag}
+            rows.append(
+                {
+                    "kind": kind,
+                    "on": effective.enabled,
+                    "texts": texts,
+                    "preview": shown,
+                    "zalo": zalo,
+                }
+            )
     return rows
 
 
@@ -69,6 +79,7 @@ def _page(status: int = 200, drafts=None, **extra):
         log=log,
         statuses=STATUSES,
         languages=LOCALES,
+        zns_tags=ZNS_TAGS,
         **extra,
     )
 
@@ -93,6 +104,10 @@ def document_from_form(document: dict[str, Any], form) -> dict[str, Any]:
     }
     doc["daily_budget"] = form.get("daily_budget", "").strip() or None
     doc["daily_limit"] = form.get("daily_limit", "").strip() or None
+    if any(f"sms_opt_out.{loc}" in form for loc in LOCALES):
+        # A language left empty takes the hub's default wording.
+        wording = {loc: form.get(f"sms_opt_out.{loc}", "").strip() for loc in LOCALES}
+        doc["sms_opt_out"] = {loc: text for loc, text in wording.items() if text}
     for name, kind in automatic_kinds(current_hub()).items():
         stored = dict(doc["kinds"].get(name) or {})
         stored["enabled"] = f"kind.{name}" in form
@@ -102,8 +117,22 @@ def document_from_form(document: dict[str, Any], form) -> dict[str, Any]:
             default = kind.templates.get(loc, "")
             templates[loc] = text if text and text != default else None
         stored["templates"] = templates
+        if f"kind.{name}.zns_id" in form:
+            _zns_from_form(stored, form, name)
         doc["kinds"][name] = stored
     return doc
+
+
+def _zns_from_form(stored: dict[str, Any], form, name: str) -> None:
+    """The kind's ZNS template id and tag from the form; its parameters (API-set) stay."""
+    template_id = form.get(f"kind.{name}.zns_id", "").strip()
+    if not template_id:
+        stored.pop("zalo_template", None)
+        return
+    zalo = dict(stored.get("zalo_template") or {})
+    zalo["template_id"] = template_id
+    zalo["tag"] = form.get(f"kind.{name}.zns_tag") or None
+    stored["zalo_template"] = zalo
 
 
 def _drafts(form) -> dict[str, dict[str, str]]:

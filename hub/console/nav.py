@@ -70,6 +70,16 @@ def nav_for(app: Flask, role: str) -> list[NavEntry]:
 
 #: Words the data holds (roles, statuses, channels, ledger kinds), as people read them.
 LABELS = {
+    # How a consent was recorded (``MemberConsent.source``)
+    "consent_api": _l("through the API"),
+    "consent_console": _l("in the console"),
+    "consent_connection": _l("from the store"),
+    "consent_reply_stop": _l("replied STOP"),
+    "consent_unsubscribe_link": _l("unsubscribe link"),
+    # Zalo ZNS template tags (the purpose Zalo approved the template for)
+    "zns_transaction": _l("Transaction (tag 1)"),
+    "zns_customer_care": _l("Customer care (tag 2)"),
+    "zns_promotion": _l("Promotion (tag 3)"),
     "owner": _l("Owner"),
     "manager": _l("Manager"),
     "cashier": _l("Cashier"),

@@ -135,12 +135,27 @@ class InboundMessage:
 
     ``channel`` is the one the reply came on, when the gateway serves several
     (an SMS reply or a Zalo one); by default the gateway's SMS channel.
+    ``external_id`` is set instead of a phone in ``sender`` when the platform
+    knows the person by its own id only (a Zalo follower): the hub finds the
+    member linked to that id on the connection (see ``SharedContact``) and
+    acts on their phone; a reply from an id linked to no one changes nothing.
     """
 
     sender: str
     text: str
     gateway_message_id: str | None = None
     channel: str | None = None
+    external_id: str | None = None
+
+
+@dataclass(frozen=True)
+class SharedContact:
+    """A person the platform knows by ``external_id`` shared their ``phone`` with the shop
+    (Zalo's ``user_submit_info``): the hub links the member with that phone to the id
+    on the connection, so that person's later replies reach the member."""
+
+    external_id: str
+    phone: str
 
 
 @dataclass(frozen=True)

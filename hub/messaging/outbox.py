@@ -54,6 +54,7 @@ def queue_message(
     variables: dict[str, Any] | None = None,
     event: Event | None = None,
     now: datetime | None = None,
+    reward_key: str | None = None,
 ) -> int | None:
     """Queue the automatic message ``kind`` for a member, once per ``key``; return its id.
 
@@ -61,7 +62,9 @@ def queue_message(
     for a birthday). ``variables`` are the kind's own template values: ints,
     Decimals, dates and datetimes are formatted for the member's locale (and
     datetimes shown in the merchant's timezone); an ``(amount, currency)``
-    pair is formatted as money (``450.000 VND``).
+    pair is formatted as money (``450.000 VND``). ``reward_key`` chooses the
+    voucher of a kind whose gift depends on its cause (``options.rewards``;
+    tier-up passes the tier's id).
     Returns None, changing nothing, when the merchant has the kind off, the
     member is gone, or a message for this key exists already.
     :raise ValueError: no installed plugin registers ``kind``.
@@ -84,7 +87,8 @@ def queue_message(
             return None
         route, refusals = choose_route(hub, session, settings, kind_settings, member)
         # A voucher goes only with a message that can go out.
-        _fill(session, settings, kind_settings, member, message, variables or {}, route is not None)
+        reward_id = kind_settings.reward_for(reward_key) if route is not None else None
+        _fill(session, settings, kind_settings, member, message, variables or {}, reward_id)
         if route is None:
             message.status = "skipped"
             message.reason = "no channel can reach this member: " + "; ".join(refusals)
@@ -187,15 +191,13 @@ def _fill(
     member: Member,
     message: Message,
     variables: dict[str, Any],
-    with_voucher: bool,
+    reward_id: int | None,
 ) -> None:
     """Render the message's text and values (for the log, even when it is skipped)."""
     values = {**member_values(session, member, settings), **variables}
     voucher = None
-    if with_voucher and kind_settings.reward_id:
-        voucher = gift_voucher(
-            session, member, kind_settings.reward_id, kind=kind_settings.kind.name
-        )
+    if reward_id:
+        voucher = gift_voucher(session, member, reward_id, kind=kind_settings.kind.name)
         if voucher is not None:
             message.voucher_id = voucher.id
             values["voucher_code"] = voucher.code

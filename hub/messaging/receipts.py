@@ -28,6 +28,9 @@ from hub.db import utcnow
 from hub.errors import NotFound
 from hub.errors import Unauthorized
 from hub.errors import ValidationError
+from hub.members.directory import add_identity
+from hub.members.directory import find_member
+from hub.members.directory import member_by_identity
 from hub.messaging.callbacks import check_token
 from hub.messaging.callbacks import public_base_url
 from hub.messaging.delivery import RANK
@@ -36,6 +39,7 @@ from hub.messaging.gateways import AddressOptOut
 from hub.messaging.gateways import DeliveryReceipt
 from hub.messaging.gateways import GatewayCallback
 from hub.messaging.gateways import InboundMessage
+from hub.messaging.gateways import SharedContact
 from hub.messaging.gateways import gateways
 from hub.messaging.models import Message
 from hub.messaging.optouts import handle_reply
@@ -103,7 +107,9 @@ def apply_callback(
     hub: Hub, session: Session, connection: Connection, items: list[Any]
 ) -> dict[str, int]:
     """Apply receipts and replies from one callback; return how many did something."""
-    counts = {"receipts": 0, "unmatched": 0, "replies": 0, "opt_outs": 0, "opted_in": 0}
+    counts = dict.fromkeys(
+        ("receipts", "unmatched", "replies", "opt_outs", "opted_in", "linked"), 0
+    )
     now = utcnow()
     gateway = gateways(hub).get(connection.connector)
     channel = "sms" if gateway is None or "sms" in gateway.channels else gateway.channels[0]
@@ -112,16 +118,38 @@ def apply_callback(
             matched = apply_receipt(session, connection, item, now)
             counts["receipts" if matched else "unmatched"] += 1
         elif isinstance(item, InboundMessage):
-            sender = _phone(hub, item.sender)
-            if sender is not None:
-                on = item.channel or channel
-                done = handle_reply(session, connection.merchant_id, on, sender, item.text)
-                counts["replies"] += 1
-                counts["opt_outs"] += done == "opted_out"
-                counts["opted_in"] += done == "opted_in"
+            sender = _sender(hub, session, connection, item)
+            if sender is None:
+                counts["unmatched"] += 1
+                continue
+            on = item.channel or channel
+            done = handle_reply(session, connection.merchant_id, on, sender, item.text)
+            counts["replies"] += 1
+            counts["opt_outs"] += done == "opted_out"
+            counts["opted_in"] += done == "opted_in"
         elif isinstance(item, AddressOptOut):
             counts["opt_outs"] += _address_opt_out(session, connection, channel, item)
+        elif isinstance(item, SharedContact):
+            counts["linked"] += _link(hub, session, connection, item)
     return counts
+
+
+def _sender(hub: Hub, session: Session, connection: Connection, item: InboundMessage) -> str | None:
+    """The phone a reply came from: as sent, or the linked member's for a platform id."""
+    if item.external_id is None:
+        return _phone(hub, item.sender)
+    member = member_by_identity(session, connection.id, item.external_id)
+    return member.phone if member is not None and member.phone else None
+
+
+def _link(hub: Hub, session: Session, connection: Connection, item: SharedContact) -> int:
+    """Link the member with the shared phone to the platform's id; 1 when newly linked."""
+    phone = _phone(hub, item.phone)
+    member = find_member(session, connection.merchant_id, phone=phone) if phone else None
+    if member is None or member_by_identity(session, connection.id, item.external_id):
+        return 0
+    add_identity(session, member, connection.id, item.external_id)
+    return 1
 
 
 def _address_opt_out(

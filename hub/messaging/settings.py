@@ -86,6 +86,18 @@ class KindSettings:
     def reward_id(self) -> int | None:
         return self.options.get("reward_id") if self.kind.voucher else None
 
+    def reward_for(self, cause: str | None) -> int | None:
+        """The reward whose voucher goes with a message for ``cause``.
+
+        A kind whose gift depends on its cause (tier-up: the tier reached)
+        reads ``options.rewards`` by the cause's key; any other cause, or no
+        entry for it, falls back to ``options.reward_id``.
+        """
+        if not self.kind.voucher:
+            return None
+        per_cause = self.options.get("rewards") or {}
+        return per_cause.get(cause) if cause in per_cause else self.reward_id
+
     def template(self, locale: str, *, voucher: bool | None = None) -> str:
         """The merchant's template for ``locale``, else the kind's default.
 
@@ -289,6 +301,7 @@ def _check_options(
     field = f"kinds.{kind.name}.options"
     options = dict(options)
     reward_id = options.pop("reward_id", None) if kind.voucher else None
+    per_cause = options.pop("rewards", None) if kind.voucher else None
     if kind.options is not None:
         try:
             options = kind.options().load(options)
@@ -304,7 +317,26 @@ def _check_options(
         )
     if reward_id is not None:
         options["reward_id"] = _check_reward(session, merchant_id, reward_id, field)
+    if per_cause:
+        options["rewards"] = _check_rewards(session, merchant_id, per_cause, field)
     return options
+
+
+def _check_rewards(
+    session: Session, merchant_id: int, per_cause: Any, field: str
+) -> dict[str, int | None]:
+    """``options.rewards``: a reward id (or None: no voucher) for each cause's key."""
+    if not isinstance(per_cause, dict):
+        raise ValidationError(
+            "options.rewards maps a cause (for tier-up, a tier id) to a reward id",
+            details={f"{field}.rewards": ["not an object"]},
+        )
+    return {
+        str(key): None
+        if reward_id is None
+        else _check_reward(session, merchant_id, reward_id, f"{field}.rewards.{key}")
+        for key, reward_id in per_cause.items()
+    }
 
 
 def _check_reward(session: Session, merchant_id: int, reward_id: Any, field: str) -> int:

@@ -1,7 +1,10 @@
 """Brevo on loopback: ``POST /v3/smtp/email`` with the ``api-key`` header, and its webhooks.
 
 Answers as Brevo's transactional API does (201 with ``messageId``; 400, 401,
-402 with ``code`` and ``message``), and posts transactional webhook events
+402 with ``code`` and ``message``); a send whose ``headers.idempotencyKey``
+was seen before is processed once: the first answer again, nothing sent. The
+outcome ``lost_answer`` sends the e-mail and answers 503, as when the answer
+is lost on the way back. It posts transactional webhook events
 (``delivered``, ``hard_bounce``, ``spam``, ``unsubscribed``...) with the
 bearer token the webhook was created with.
 """
@@ -42,6 +45,7 @@ class BrevoSimulator(Simulator):
         self.webhook_token = webhook_token
         self.webhook_url: str | None = None
         self.sent: list[Sent] = []
+        self._answered: dict[str, str] = {}
         self._ids = itertools.count(1)
         super().__init__()
 
@@ -60,8 +64,15 @@ class BrevoSimulator(Simulator):
             return Response(400, {"code": "missing_parameter", "message": "to, sender, subject"})
         if not (body.get("htmlContent") or body.get("textContent")):
             return Response(400, {"code": "missing_parameter", "message": "content is missing"})
+        key = str((body.get("headers") or {}).get("idempotencyKey") or "")
+        if key and key in self._answered:
+            return Response(201, {"messageId": self._answered[key]})
         sent = Sent(f"<{next(self._ids):012d}.{int(time.time())}@smtp-relay.mailin.fr>", body)
         self.sent.append(sent)
+        if key:
+            self._answered[key] = sent.message_id
+        if outcome == "lost_answer":
+            return Response(503, {"code": "service_unavailable", "message": "Upstream timeout"})
         return Response(201, {"messageId": sent.message_id})
 
     def event(self, name: str, sent: Sent, *, token: str | None = None, **extra: Any) -> int:

@@ -15,6 +15,7 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import parse_qs
 
 import requests
@@ -180,6 +181,35 @@ class ZaloSimulator(Simulator):
                 "timestamp": str(now + 5),
             }
         ).encode()
+
+    def follower_event(self, event_name: str, user_id: str, **fields: Any) -> bytes:
+        """An Official Account event from a follower (``user_send_text``, ``user_submit_info``)."""
+        now = int(time.time() * 1000)
+        return json.dumps(
+            {
+                "app_id": self.app_id,
+                "user_id_by_app": f"app-{user_id}",
+                "event_name": event_name,
+                "timestamp": str(now),
+                "sender": {"id": user_id},
+                "recipient": {"id": "579745863508352884"},
+                **fields,
+            },
+            ensure_ascii=False,
+        ).encode()
+
+    def follower_says(self, user_id: str, text: str) -> int:
+        """A follower writes to the OA; Zalo posts the signed ``user_send_text`` event."""
+        body = self.follower_event(
+            "user_send_text", user_id, message={"text": text, "msg_id": f"m{time.time_ns()}"}
+        )
+        return self.post_event(body, self.sign(body))
+
+    def follower_shares(self, user_id: str, phone: str, name: str = "Lan") -> int:
+        """A follower fills the OA's request for their info; Zalo posts ``user_submit_info``."""
+        info = {"name": name, "phone": phone, "address": "", "city": "", "district": ""}
+        body = self.follower_event("user_submit_info", user_id, info=info)
+        return self.post_event(body, self.sign(body))
 
     def sign(self, body: bytes, *, key: str | None = None) -> str:
         """``mac=`` SHA-256 of app id, body, the body's timestamp and the OA secret key."""
