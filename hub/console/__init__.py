@@ -27,6 +27,7 @@ from hub.console import settings_views  # noqa: F401 - routes
 from hub.console import shop_views  # noqa: F401 - routes
 from hub.console import tier_views  # noqa: F401 - routes
 from hub.console import widget_views  # noqa: F401 - routes
+from hub.console.dates import install as install_dates
 from hub.console.i18n import init_i18n
 from hub.console.nav import init_nav
 from hub.console.nav import label
@@ -41,6 +42,7 @@ def init_console(app: Flask) -> None:
     hub = app.extensions["hub"]
     password_hasher(hub.config)  # an unknown HUB_PASSWORD_HASH_PROFILE fails at boot
     init_i18n(app)
+    install_dates(app)
     init_nav(app, hub.pm.hook.register_console_pages(hub=hub))
     app.jinja_env.globals["label"] = label
     app.jinja_env.filters["plain"] = plain
