@@ -27,6 +27,7 @@ from hub.members.directory import search_members
 from hub.members.search import SORTS
 from hub.members.search import MemberFilters
 from hub.merchants.connections import list_connections
+from hub.spreadsheet_cells import csv_row
 from hub.tiers import list_tiers
 
 PAGE_SIZE = 25
@@ -181,17 +182,11 @@ def members_csv():
             buffer.truncate()
             for m in batch:
                 writer.writerow(
-                    [
-                        m.id,
-                        m.code,
-                        _cell(m.name),
-                        m.phone or "",
-                        m.email or "",
-                        _cell(m.province or ""),
-                        m.points_balance,
-                        m.total_spent,
-                    ]
-                )
+                    csv_row(
+                        (m.id, m.code, m.name, m.phone, m.email, m.province, m.points_balance,
+                         m.total_spent)
+                    )
+                )  # fmt: skip
             yield buffer.getvalue()
             after = batch[-1].id
 
@@ -200,8 +195,3 @@ def members_csv():
         mimetype="text/csv",
         headers={"Content-Disposition": 'attachment; filename="members.csv"'},
     )
-
-
-def _cell(text: str) -> str:
-    """A spreadsheet never runs a cell as a formula: a leading =, +, - or @ is quoted."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
