@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 
 from hub import audit
+from hub.errors import Conflict
 from hub.errors import HubError
 from hub.errors import ValidationError
 from hub.merchants.staff import get_staff
@@ -86,6 +87,7 @@ def send_reset_link(
     and the send audited in one transaction before the gateway is called; a
     link whose message fails is simply never used and expires.
     :raise NotFound: no such user in this shop.
+    :raise Conflict: the user is disabled.
     :raise NoResetConnection: the shop sends nothing on the channel.
     :raise ValidationError: an unknown channel, or ``phone`` is no phone number.
     :raise ResetNotSent: the gateway did not take the message.
@@ -97,6 +99,11 @@ def send_reset_link(
         )
     with hub.db.transaction() as session:
         person = get_staff(session, merchant_id, user_id)
+        if person.status != "active":
+            raise Conflict(
+                f"staff user {user_id} is disabled: a link would not let them in",
+                code="staff_disabled",
+            )
         to = person.email if channel == "email" else _phone(hub, phone)
         settings = get_settings(session, merchant_id)
         connection = _connection(session, merchant_id, settings["connections"].get(channel))

@@ -193,3 +193,15 @@ def test_sending_without_the_csrf_token_is_refused(client, api, owner, staffer, 
     answer = client.post(f"/console/settings/staff/{staffer.id}", data={"action": "send_email"})
     assert answer.status_code in (400, 403)
     assert smtp.received == []
+
+
+def test_a_disabled_user_gets_no_link(client, hub, api, owner, staffer, smtp):
+    configure(api, connections={"email": connect_smtp(api, smtp)})
+    token = csrf(client, "/console/settings/staff")
+    client.post(
+        f"/console/settings/staff/{staffer.id}", data={"action": "disable", "csrf_token": token}
+    )
+    answer = send(client, staffer, "send_email")
+    assert answer.status_code == 409
+    assert "This account is disabled" in answer.get_data(as_text=True)
+    assert smtp.received == [] and links_of(hub, staffer.id) == []

@@ -146,6 +146,8 @@ def _reset_problem(exc: HubError) -> str:
             "The shop sends no messages on this channel yet: choose a connection under Messages, "
             "or make the link here and pass it on yourself."
         )
+    if exc.code == "staff_disabled":
+        return _("This account is disabled: a reset link would not let them in.")
     if exc.status == 422:
         return _("That is not a phone number; write it as 0912345678 or +84912345678.")
     return _("The gateway did not take the message: %(reason)s", reason=exc.message)
