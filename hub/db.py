@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import os
+import sqlite3
 import threading
 import time
 import weakref
@@ -414,9 +415,13 @@ def insert_returning_ids(
     On PostgreSQL the rows go as one pipelined ``executemany`` of a single-row
     INSERT (parsed and planned once), not as SQLAlchemy's multi-row VALUES
     statement, whose text differs with every batch size and costs more to
-    build than the rows themselves. ``json`` names the JSON columns.
+    build than the rows themselves. On SQLite they go as multi-row INSERTs
+    (``_sqlite_insert_ids``). ``json`` names the JSON columns.
     """
-    if session.get_bind().dialect.name != "postgresql":
+    dialect = session.get_bind().dialect
+    if dialect.name == "sqlite":
+        return _sqlite_insert_ids(session, table, rows)
+    if dialect.name != "postgresql":
         return list(session.connection().execute(_insert_returning(table), rows).scalars())
     from psycopg.types.json import Jsonb
 
@@ -434,6 +439,45 @@ def insert_returning_ids(
             ids.append(cursor.fetchone()[0])
             if not cursor.nextset():
                 break
+    return ids
+
+
+def _sqlite_insert_ids(session: Session, table: Table, rows: list[dict[str, Any]]) -> list[int]:
+    """INSERT the rows with as few multi-row statements as SQLite's variable limit allows.
+
+    SQLAlchemy would send one statement per row here, since SQLite does not
+    promise the order of RETURNING. The ids are put in order instead: SQLite
+    has one writer at a time, so the rows of one statement take consecutive
+    rowids in the order of its VALUES, and sorting the returned ids gives the
+    rows' order. Values go through each column's own bind processor, as
+    SQLAlchemy would pass them.
+    """
+    dialect = session.get_bind().dialect
+    columns = list(rows[0])
+    processors = [
+        table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in columns
+    ]
+    driver = session.connection().connection.driver_connection
+    per_statement = max(1, driver.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) // len(columns))
+    one_row = f"({', '.join(['?'] * len(columns))})"
+    ids: list[int] = []
+    cursor = driver.cursor()
+    try:
+        for start in range(0, len(rows), per_statement):
+            page = rows[start : start + per_statement]
+            values = [
+                (process(row[name]) if process else row[name])
+                for row in page
+                for name, process in zip(columns, processors, strict=True)
+            ]
+            cursor.execute(
+                f"INSERT INTO {table.name} ({', '.join(columns)}) "
+                f"VALUES {', '.join([one_row] * len(page))} RETURNING id",
+                values,
+            )
+            ids.extend(sorted(row[0] for row in cursor.fetchall()))
+    finally:
+        cursor.close()
     return ids
 
 

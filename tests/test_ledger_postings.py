@@ -91,6 +91,31 @@ def test_a_batch_of_postings_ends_where_posting_one_at_a_time_ends(hub, merchant
         assert_invariants(hub, member_id)
 
 
+def test_a_member_named_by_id_alone_posts_as_its_object_does(hub, merchant, two):
+    # Given the same batch posted for members held as objects and named by id alone
+    with hub.db.transaction() as session:
+        others = [create_member(session, merchant.id, {"phone": p}).id
+                  for p in ("0911111111", "0922222222")]  # fmt: skip
+    with hub.db.transaction() as session:
+        members = [session.get(Member, member_id) for member_id in others]
+        ledger.post(session, [ledger.Posting(members[w], c) for w, c in changes("obj")], now=T0)
+    with hub.db.transaction() as session:
+        refs = [ledger.MemberRef(member_id, merchant.id) for member_id in two]
+        posted = ledger.post(
+            session, [ledger.Posting(refs[w], c) for w, c in changes("ref")], now=T0
+        )
+    # Then both end the same, with the same balances along the way
+    assert state(hub, two) == state(hub, others)
+    assert [p.balance for p in posted] == [50, 70, -30, -30, 10, 75, 5]
+    # And a replay named by id changes nothing and answers the balance as it stands
+    with hub.db.transaction() as session:
+        again = ledger.MemberRef(two[1], merchant.id)
+        (replayed,) = ledger.post(session, [ledger.Posting(again, changes("ref")[1][1])], now=T0)
+    assert not replayed.created and replayed.balance == 75
+    for member_id in two:
+        assert_invariants(hub, member_id)
+
+
 def test_a_key_given_twice_in_one_batch_is_written_once(hub, two):
     with hub.db.transaction() as session:
         member = session.get(Member, two[0])

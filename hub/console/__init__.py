@@ -27,9 +27,11 @@ from hub.console import settings_views  # noqa: F401 - routes
 from hub.console import shop_views  # noqa: F401 - routes
 from hub.console import tier_views  # noqa: F401 - routes
 from hub.console import widget_views  # noqa: F401 - routes
+from hub.console.dates import install as install_dates
 from hub.console.i18n import init_i18n
 from hub.console.nav import init_nav
 from hub.console.nav import label
+from hub.console.nav import labelled
 from hub.console.schema_forms import plain
 from hub.console.web import bp
 from hub.input_guard import allow_large_body
@@ -41,8 +43,10 @@ def init_console(app: Flask) -> None:
     hub = app.extensions["hub"]
     password_hasher(hub.config)  # an unknown HUB_PASSWORD_HASH_PROFILE fails at boot
     init_i18n(app)
+    install_dates(app)
     init_nav(app, hub.pm.hook.register_console_pages(hub=hub))
     app.jinja_env.globals["label"] = label
+    app.jinja_env.globals["labelled"] = labelled
     app.jinja_env.filters["plain"] = plain
     app.register_blueprint(bp)
     allow_large_body(app, "console.import_upload", "HUB_MAX_IMPORT_BYTES")

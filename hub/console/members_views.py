@@ -6,6 +6,7 @@ import csv
 import io
 from collections.abc import Iterator
 from datetime import datetime
+from datetime import time
 from decimal import Decimal
 from decimal import InvalidOperation
 
@@ -13,6 +14,8 @@ from flask import Response
 from flask import request
 from flask import stream_with_context
 
+from hub.console.dates import BadDate
+from hub.console.dates import read_day
 from hub.console.web import bp
 from hub.console.web import render
 from hub.console.web import requires
@@ -24,6 +27,7 @@ from hub.members.directory import search_members
 from hub.members.search import SORTS
 from hub.members.search import MemberFilters
 from hub.merchants.connections import list_connections
+from hub.spreadsheet_cells import csv_row
 from hub.tiers import list_tiers
 
 PAGE_SIZE = 25
@@ -50,14 +54,19 @@ def _money(name: str) -> Decimal | None:
 
 
 def _date(name: str) -> datetime | None:
-    try:
-        return datetime.fromisoformat(request.args.get(name, "")).replace(tzinfo=None)
-    except ValueError:
-        return None
+    """The start of the day a date box holds, or None when blank.
+
+    :raise BadDate: the box holds no day in the page's style.
+    """
+    day = read_day(request.args.get(name), field=name)
+    return datetime.combine(day, time()) if day else None
 
 
 def conditions_from_args() -> dict:
-    """The search conditions in the page's query string; a malformed one is left out."""
+    """The search conditions in the page's query string; a malformed number is left out.
+
+    :raise BadDate: a date box holds no day in the page's style.
+    """
     from zoneinfo import ZoneInfo
 
     zone = ZoneInfo(user().timezone)
@@ -86,32 +95,44 @@ def conditions_from_args() -> dict:
 @bp.get("/members")
 @requires("manager")
 def members():
-    me = user()
-    hub = current_hub()
-    conditions = conditions_from_args()
+    try:
+        conditions = conditions_from_args()
+    except BadDate as exc:
+        # htmx swaps only a 2xx answer in: the table then says what is wrong
+        status = 200 if request.headers.get("HX-Request") else 422
+        return _members_page([], 0, 1, "-id", conditions=None, status=status, refused=exc.message)
     sort = request.args.get("sort", "-id")
     sort = sort if sort in SORTS else "-id"
     page = _int("page", 1) or 1
+    hub = current_hub()
     region = hub.config["HUB_DEFAULT_REGION"]
     with hub.db.session() as session:
-        total = count_members(session, me.merchant_id, region=region, **conditions)
+        total = count_members(session, user().merchant_id, region=region, **conditions)
         rows = search_members(
             session,
-            me.merchant_id,
+            user().merchant_id,
             sort=sort,
             offset=(page - 1) * PAGE_SIZE,
             limit=PAGE_SIZE,
             region=region,
             **conditions,
         )
-        tiers = list_tiers(session, me.merchant_id)
-        connections = [(c.id, c.name) for c in list_connections(session, me.merchant_id)]
+    return _members_page(rows, total, page, sort, conditions=conditions)
+
+
+def _members_page(rows, total: int, page: int, sort: str, *, conditions: dict | None, **extra):
+    """The list (or, for htmx, its table); without ``conditions`` a filter was refused."""
+    with current_hub().db.session() as session:
+        tiers = list_tiers(session, user().merchant_id)
+        connections = [(c.id, c.name) for c in list_connections(session, user().merchant_id)]
     template = (
         "console/_members_table.html"
         if request.headers.get("HX-Request")
         else "console/members.html"
     )
-    filtered = bool(conditions["q"] or conditions["tag"] or conditions["filters"].any())
+    filtered = conditions is None or bool(
+        conditions["q"] or conditions["tag"] or conditions["filters"].any()
+    )
     return render(
         template,
         rows=rows,
@@ -123,6 +144,7 @@ def members():
         connections=connections,
         filtered=filtered,
         channels=CHANNELS,
+        **extra,
     )
 
 
@@ -131,7 +153,10 @@ def members():
 def members_csv():
     """The filtered list as CSV, written a batch at a time (memory stays flat)."""
     me = user()
-    conditions = conditions_from_args()
+    try:
+        conditions = conditions_from_args()
+    except BadDate as exc:
+        return render("console/error.html", status=422, problem=exc.message)
     hub = current_hub()
     region = hub.config["HUB_DEFAULT_REGION"]
 
@@ -157,17 +182,11 @@ def members_csv():
             buffer.truncate()
             for m in batch:
                 writer.writerow(
-                    [
-                        m.id,
-                        m.code,
-                        _cell(m.name),
-                        m.phone or "",
-                        m.email or "",
-                        _cell(m.province or ""),
-                        m.points_balance,
-                        m.total_spent,
-                    ]
-                )
+                    csv_row(
+                        (m.id, m.code, m.name, m.phone, m.email, m.province, m.points_balance,
+                         m.total_spent)
+                    )
+                )  # fmt: skip
             yield buffer.getvalue()
             after = batch[-1].id
 
@@ -176,8 +195,3 @@ def members_csv():
         mimetype="text/csv",
         headers={"Content-Disposition": 'attachment; filename="members.csv"'},
     )
-
-
-def _cell(text: str) -> str:
-    """A spreadsheet never runs a cell as a formula: a leading =, +, - or @ is quoted."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@") else text

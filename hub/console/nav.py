@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from flask import Flask
 from flask_babel import lazy_gettext as _l
 
+from hub.console.connector_labels import CONNECTOR_LABELS
 from hub.merchants.staff import role_rank
 from hub.registry import ConsolePage
 
@@ -211,6 +212,14 @@ LABELS = {
 }
 
 
+LABELS.update(CONNECTOR_LABELS)
+
+
 def label(value: str) -> str:
     """The word for a stored value in the user's language; an unknown value as it is."""
     return str(LABELS.get(value, value))
+
+
+def labelled(value: str) -> bool:
+    """Whether ``label`` knows ``value`` (else it shows the words as they were written)."""
+    return value in LABELS

@@ -19,6 +19,7 @@ from flask_babel import lazy_gettext as _l
 from hub.console.charts import COLOURS
 from hub.console.charts import Bars
 from hub.console.charts import bar_chart
+from hub.console.dates import read_day
 from hub.console.web import bp
 from hub.console.web import render
 from hub.console.web import requires
@@ -82,13 +83,8 @@ FIGURES = {
 
 
 def _day(name: str) -> date | None:
-    value = request.args.get(name, "").strip()
-    if not value:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        return None
+    """The day the box ``name`` holds (None when blank); :raise BadDate: it holds no day."""
+    return read_day(request.args.get(name), field=name)
 
 
 def _chart(name: str, report: dict[str, Any]) -> Any:
@@ -122,9 +118,8 @@ def reports():
     if name not in REPORTS:
         abort(404)
     me = user()
-    first, last = _day("from"), _day("to")
     try:
-        report = run_report(current_hub(), me.merchant_id, name, first, last)
+        report = run_report(current_hub(), me.merchant_id, name, _day("from"), _day("to"))
     except HubError as error:
         report = run_report(current_hub(), me.merchant_id, name)
         return render("console/reports.html", current="reports", name=name, titles=TITLES,

@@ -23,6 +23,7 @@ from marshmallow import ValidationError as SchemaError
 from marshmallow import fields
 from marshmallow import validate
 
+from hub.console.dates import read_day
 from hub.errors import ValidationError
 
 #: Field names plugins' schemas commonly use, as people read them.
@@ -93,7 +94,7 @@ def form_fields(
 def read_fields(schema: type[Schema], form: Mapping[str, str], prefix: str) -> dict[str, Any]:
     """The section the form's ``<prefix><field>`` answers make; blanks are left out.
 
-    :raise ValidationError: a JSON box does not hold JSON.
+    :raise ValidationError: a JSON box does not hold JSON, a date box no day.
     """
     section: dict[str, Any] = {}
     for field in form_fields(schema, None):
@@ -111,6 +112,8 @@ def read_fields(schema: type[Schema], form: Mapping[str, str], prefix: str) -> d
                     _("%(field)s is not valid JSON.", field=field.label),
                     details={field.name: ["JSON"]},
                 ) from None
+        elif field.kind == "date":
+            section[field.name] = read_day(raw, field=field.name).isoformat()
         else:
             section[field.name] = raw.strip()
     return section

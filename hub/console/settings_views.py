@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import request
+from flask_babel import force_locale
 from flask_babel import gettext as _
 
 from hub.console.web import bp
@@ -21,6 +22,8 @@ from hub.merchants.staff import disable_staff
 from hub.merchants.staff import get_staff
 from hub.merchants.staff import issue_link
 from hub.merchants.staff import list_staff
+from hub.staff_reset import ResetNotice
+from hub.staff_reset import send_reset_link
 
 
 def link_url(token: str) -> str:
@@ -75,10 +78,30 @@ def invite():
     )
 
 
+def _reset_notice(token: str, locale: str) -> ResetNotice:
+    """The reset message in the person's language, around their link."""
+    with force_locale(locale):
+        return ResetNotice(
+            subject=_("%(shop)s: set a new password", shop=user().merchant_name),
+            text=_(
+                "Set a new password for %(shop)s's console: %(link)s (the link works once, "
+                "for 2 hours).",
+                shop=user().merchant_name,
+                link=link_url(token),
+            ),
+        )
+
+
+#: The staff page's buttons that send the reset link, and the channel each uses.
+SEND_ACTIONS = {"send_email": "email", "send_sms": "sms"}
+
+
 @bp.post("/settings/staff/<int:user_id>")
 @requires("owner")
 def change_staff(user_id: int):
     what = request.form.get("action")
+    if what in SEND_ACTIONS:
+        return _send_reset(user_id, SEND_ACTIONS[what])
     link = None
     try:
         with current_hub().db.transaction() as session:
@@ -100,6 +123,34 @@ def change_staff(user_id: int):
         return _staff_page(status=409, problem=problem)
     message = _("Password reset link ready; it works once, for 2 hours.") if link else _("Saved.")
     return _staff_page(success=message, link=link)
+
+
+def _send_reset(user_id: int, channel: str):
+    try:
+        sent = send_reset_link(
+            current_hub(), user().merchant_id, user_id, channel=channel, compose=_reset_notice,
+            phone=request.form.get("phone", "")[:40], actor=_actor(),
+        )  # fmt: skip
+    except HubError as exc:
+        if exc.status == 404:
+            raise
+        return _staff_page(status=exc.status, problem=_reset_problem(exc))
+    return _staff_page(
+        success=_("Password reset link sent to %(to)s; it works once, for 2 hours.", to=sent.to)
+    )
+
+
+def _reset_problem(exc: HubError) -> str:
+    if exc.code == "no_messaging_connection":
+        return _(
+            "The shop sends no messages on this channel yet: choose a connection under Messages, "
+            "or make the link here and pass it on yourself."
+        )
+    if exc.code == "staff_disabled":
+        return _("This account is disabled: a reset link would not let them in.")
+    if exc.status == 422:
+        return _("That is not a phone number; write it as 0912345678 or +84912345678.")
+    return _("The gateway did not take the message: %(reason)s", reason=exc.message)
 
 
 def _keys_page(status: int = 200, **extra):

@@ -7,7 +7,6 @@ The shop's form changes it through ``update_merchant``, as ``PATCH
 
 from __future__ import annotations
 
-from datetime import date
 from datetime import datetime
 from datetime import time
 from datetime import timedelta
@@ -25,6 +24,8 @@ from hub.api.pagination import encode_cursor
 from hub.api.schemas import MerchantSchema
 from hub.audit import AuditFilter
 from hub.audit import audit_records
+from hub.console.dates import BadDate
+from hub.console.dates import read_day
 from hub.console.schema_forms import flat_errors
 from hub.console.web import bp
 from hub.console.web import render
@@ -95,23 +96,28 @@ def save_settings():
     return redirect(url_for("console.settings", done="saved"))
 
 
-def _day_bound(raw: str, timezone: str, *, end: bool) -> datetime | None:
-    """The start of a day typed in the merchant's timezone (of the next day for ``end``)."""
-    try:
-        day = date.fromisoformat(raw)
-    except ValueError:
+def _day_bound(raw: str, timezone: str, *, end: bool, field: str) -> datetime | None:
+    """The start of a day typed in the merchant's timezone (of the next day for ``end``).
+
+    :raise BadDate: the box holds no day in the page's style.
+    """
+    day = read_day(raw, field=field)
+    if day is None:
         return None
     start = datetime.combine(day + timedelta(days=1 if end else 0), time(), ZoneInfo(timezone))
     return start.astimezone(ZoneInfo("UTC"))
 
 
 def audit_filter(args, timezone: str) -> AuditFilter:
-    """The audit log's filters as the page's query carries them."""
+    """The audit log's filters as the page's query carries them.
+
+    :raise BadDate: a date box holds no day in the page's style.
+    """
     return AuditFilter(
         actor=args.get("actor", "").strip()[:100] or None,
         action=args.get("action", "").strip()[:64] or None,
-        since=_day_bound(args.get("from", ""), timezone, end=False),
-        until=_day_bound(args.get("to", ""), timezone, end=True),
+        since=_day_bound(args.get("from", ""), timezone, end=False, field="from"),
+        until=_day_bound(args.get("to", ""), timezone, end=True, field="to"),
     )
 
 
@@ -119,7 +125,11 @@ def audit_filter(args, timezone: str) -> AuditFilter:
 @requires("owner")
 def audit():
     me = user()
-    wanted = audit_filter(request.args, me.timezone)
+    try:
+        wanted = audit_filter(request.args, me.timezone)
+    except BadDate as exc:
+        return render("console/audit.html", status=422, rows=[], people={}, families=FAMILIES,
+                      wanted=AuditFilter(), older=None, problem=exc.message)  # fmt: skip
     with current_hub().db.session() as session:
         rows = audit_records(
             session,

@@ -28,6 +28,7 @@ from hub.importer.reading import parse_row
 from hub.importer.seen import SeenKeys
 from hub.importer.writing import Parsed
 from hub.importer.writing import write_chunk
+from hub.spreadsheet_cells import csv_row
 
 if TYPE_CHECKING:
     from hub.core import Hub
@@ -58,6 +59,7 @@ class ErrorFile:
     """The refused rows with their line and reason, ready to fix and import again.
 
     Created with the first refused row; a file that refuses none leaves none.
+    A cell that could run as a formula in a spreadsheet is quoted.
     """
 
     def __init__(self, path: Path) -> None:
@@ -70,7 +72,7 @@ class ErrorFile:
             self._handle = self.path.open("w", newline="", encoding="utf-8")
             self._writer = csv.writer(self._handle)
             self._writer.writerow(["line", "reason", *COLUMNS])
-        self._writer.writerow([line, reason, *(row.get(c, "") for c in COLUMNS)])
+        self._writer.writerow(csv_row([line, reason, *(row.get(c, "") for c in COLUMNS)]))
 
     @property
     def written(self) -> bool:

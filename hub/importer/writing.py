@@ -22,7 +22,6 @@ from sqlalchemy import or_
 from sqlalchemy import select
 from sqlalchemy import update
 from sqlalchemy.orm import Session
-from sqlalchemy.orm import make_transient_to_detached
 
 from hub.db import insert_returning_ids
 from hub.db import utcnow
@@ -263,11 +262,11 @@ def post_openings(
     )
     due = [(m, points) for m, points, _ in credits if keys[m] not in written_before]
     postings = [
-        ledger.Posting(_known_member(session, merchant_id, member_id), ledger.Spent(amount))
+        ledger.Posting(ledger.MemberRef(member_id, merchant_id), ledger.Spent(amount))
         for member_id, amount in spent
     ]
     postings += [
-        ledger.Posting(_known_member(session, merchant_id, member_id), ledger.Credit(
+        ledger.Posting(ledger.MemberRef(member_id, merchant_id), ledger.Credit(
             points=points, kind="import", key=keys[member_id], rule="opening_balance",
             note="opening balance (import)", actor="import",
         ))
@@ -275,14 +274,3 @@ def post_openings(
     ]  # fmt: skip
     ledger.post(session, postings, now=now, known_new=True)
     return dict(due)
-
-
-def _known_member(session: Session, merchant_id: int, member_id: int) -> Member:
-    """The member as a session object, without loading it: the ledger's lock reads the
-    totals it writes, and nothing else of it is used."""
-    member = session.identity_map.get(session.identity_key(Member, member_id))
-    if member is None:
-        member = Member(id=member_id, merchant_id=merchant_id)
-        make_transient_to_detached(member)
-        session.add(member)
-    return member

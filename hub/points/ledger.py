@@ -154,10 +154,22 @@ class Spent:
 
 
 @dataclass(frozen=True)
+class MemberRef:
+    """A member named by id, for a batch that holds no object of it (an import).
+
+    The ledger locks the member and reads its totals itself, so a posting
+    needs the member's id and merchant alone; no object is made or loaded.
+    """
+
+    id: int
+    merchant_id: int
+
+
+@dataclass(frozen=True)
 class Posting:
     """One change to one member's ledger."""
 
-    member: Member
+    member: Member | MemberRef
     change: Credit | Debit | GiveBack | Expire | Spent
 
 
@@ -279,6 +291,12 @@ def _lock_totals(session: Session, members: Sequence[Member]) -> None:
     expire_totals(session, wanted)
 
 
+def _balance(session: Session, member: Member | MemberRef) -> int:
+    if isinstance(member, MemberRef):
+        return session.get_one(Member, member.id).points_balance
+    return member.points_balance
+
+
 def post(
     session: Session,
     postings: Sequence[Posting],
@@ -309,7 +327,7 @@ def post(
     found = {} if known_new else _found(session, postings)
     if all(getattr(posting.change, "key", None) in found for posting in postings):
         # Nothing to write (a replay): no lock either; the balances are the committed ones.
-        return [Posted(found[p.change.key], False, p.member.points_balance) for p in postings]
+        return [Posted(found[p.change.key], False, _balance(session, p.member)) for p in postings]
     _lock_totals(session, [posting.member for posting in postings])
     writer = Writer(session, now)
     results = []

@@ -3,7 +3,8 @@
 A report becomes tables (its totals beside the previous period's, its daily
 series, its breakdowns); a raw list is one table read in batches of
 ``BATCH`` rows, so neither the database nor the process holds the whole list.
-CSV is produced row by row as it is sent. XLSX is written by openpyxl in
+CSV is produced row by row as it is sent; no text cell can run as a formula
+in a spreadsheet (``hub.spreadsheet_cells``). XLSX is written by openpyxl in
 write-only mode (rows go to disk as they come, memory stays flat) into a
 temporary file that is then sent in chunks: a zip archive cannot be sent
 before its last row is written.
@@ -23,6 +24,7 @@ from typing import IO
 from typing import Any
 
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -33,6 +35,8 @@ from hub.models import Order
 from hub.models import PointEntry
 from hub.models import Voucher
 from hub.reports.periods import Period
+from hub.spreadsheet_cells import csv_row
+from hub.spreadsheet_cells import xlsx_text
 
 FORMATS = ("csv", "xlsx")
 BATCH = 2000
@@ -217,7 +221,7 @@ def csv_chunks(tables: list[Table], on_row: Callable[[], None] | None = None) ->
             writer.writerow([f"# {table.name}"])
         writer.writerow(table.header)
         for row in table.rows:
-            writer.writerow(["" if v is None else v for v in row])
+            writer.writerow(csv_row(row))
             if on_row:
                 on_row()
             if buffer.tell() >= CHUNK:
@@ -234,13 +238,22 @@ def xlsx_file(tables: list[Table], on_row: Callable[[], None] | None = None) -> 
         sheet = book.create_sheet(table.name[:31])
         sheet.append(table.header)
         for row in table.rows:
-            sheet.append(row)
+            sheet.append([_xlsx_cell(sheet, v) for v in row])
             if on_row:
                 on_row()
     spool = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)  # noqa: SIM115 - returned
     book.save(spool)
     spool.seek(0)
     return spool
+
+
+def _xlsx_cell(sheet: Any, value: Any) -> Any:
+    """The value as openpyxl writes it: a text starting with ``=`` stored as text, not a formula."""
+    if not xlsx_text(value):
+        return value
+    cell = WriteOnlyCell(sheet, value=value)
+    cell.data_type = "s"
+    return cell
 
 
 def file_chunks(spool: IO[bytes]) -> Iterator[bytes]:
