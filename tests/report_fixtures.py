@@ -15,6 +15,8 @@ from points_fixtures import order as make_order
 from sqlalchemy import select
 
 from hub.canonical import Refund
+from hub.errors import Conflict
+from hub.members.directory import create_member
 from hub.merchants.accounts import create_merchant
 from hub.models import Member
 from hub.models import Order
@@ -47,7 +49,14 @@ refunds = st.tuples(st.just("refund"), st.integers(0, 30), st.integers(1, 100))
 cancels = st.tuples(st.just("cancel"), st.integers(0, 30))
 adjusts = st.tuples(st.just("adjust"), st.sampled_from(PHONES), st.integers(-50, 80))
 expiries = st.tuples(st.just("expire"), st.integers(1, 12))
-histories = st.lists(st.one_of(orders, refunds, cancels, adjusts, expiries), max_size=14)
+#: A member joining otherwise than by a store's order: at a counter, by import, the widget or
+#: by hand (``create_member``'s sources), with a phone the orders may use afterwards.
+joins = st.tuples(
+    st.just("join"),
+    st.sampled_from(PHONES),
+    st.sampled_from(("pos:Quầy 1", "import", "widget", "api")),
+)
+histories = st.lists(st.one_of(orders, refunds, cancels, adjusts, expiries, joins), max_size=14)
 
 
 def new_merchant(hub, name: str = "reports") -> int:
@@ -95,6 +104,17 @@ def play(hub, merchant_id: int, history: list) -> None:
             _adjust(hub, merchant_id, step[1], step[2])
         elif step[0] == "expire":
             expire_due(hub, now=START + timedelta(days=step[1], hours=1))
+        elif step[0] == "join":
+            _join(hub, merchant_id, step[1], step[2])
+
+
+def _join(hub, merchant_id: int, phone: str, source: str) -> None:
+    with hub.db.transaction() as session:
+        try:
+            with session.begin_nested():
+                create_member(session, merchant_id, {"phone": phone}, source=source)
+        except Conflict:  # joined already: the history goes on
+            pass
 
 
 def _adjust(hub, merchant_id: int, phone: str, points: int) -> None:
@@ -147,7 +167,7 @@ def raw_figures(hub, merchant_id: int, tz: ZoneInfo = HANOI) -> dict:
         for m in session.scalars(
             select(Member).where(Member.merchant_id == merchant_id, Member.merged_into_id.is_(None))
         ):
-            found[(m.created_at.astimezone(tz).date(), "members", "")][0] += 1
+            found[(m.created_at.astimezone(tz).date(), "members", m.joined_via)][0] += 1
     return {k: tuple(v) for k, v in found.items() if any(v)}
 
 

@@ -17,6 +17,7 @@ from decimal import Decimal
 from typing import Any
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from hub.console.i18n import day
 from hub.console.i18n import money
@@ -42,6 +43,11 @@ AVERAGES = frozenset({"orders_per_year", "orders_per_buyer"})
 #: Calendar days and months, as ISO text.
 DAYS = frozenset({"day"})
 MONTHS = frozenset({"month", "cohort"})
+#: The names of a breakdown's parts that are words of ours (how members joined).
+PARTS = {
+    "store": _l("Online store"), "pos": _l("Counter (POS)"), "import": _l("Import"),
+    "widget": _l("Widget"), "api": _l("By hand or API"),
+}  # fmt: skip
 #: Text that is not a number: names of rewards, tiers, channels, kinds and sources.
 WORDS = frozenset({"reward", "tier", "channel", "kind", "source"})
 
@@ -70,3 +76,10 @@ def figure(value: Any, key: str = "") -> str:
     if key in AVERAGES:
         return number(Decimal(value).quantize(Decimal("0.1"), ROUND_HALF_EVEN))
     return number(value)
+
+
+def _part(name: str) -> str:
+    """A breakdown's part by name: a tier, a reason, or how members joined."""
+    if not name:
+        return _("no tier")
+    return str(PARTS[name]) if name in PARTS else name

@@ -52,6 +52,7 @@ CHARTS = {
 }
 FIGURES = {
     "members": _l("Members"), "new_members": _l("New members"),
+    "new_members_by_source": _l("New members by how they joined"),
     "active_members": _l("Active members"), "participation_rate": _l("Participation rate"),
     "member_orders": _l("Member orders"), "guest_orders": _l("Guest orders"),
     "member_revenue": _l("Member revenue"), "guest_revenue": _l("Guest revenue"),

@@ -16,7 +16,8 @@ What each figure holds (``metric`` / ``dimension``):
   day; ``loyalty`` orders earned points or used a voucher. ``amount_e4`` is
   their total.
 * ``refunds`` / ``""``: refunds made that day and their amount.
-* ``members`` / ``""``: members who joined that day (merged members not counted).
+* ``members`` / ``store|pos|import|widget|api``: members who joined that day, by how they
+  joined (``Member.joined_via``; merged members not counted).
 """
 
 from __future__ import annotations
@@ -192,16 +193,16 @@ def _refunds(session: Session, dialect: str, merchant_id: int, stretch: Stretch)
 def _members(session: Session, merchant_id: int, stretch: Stretch) -> Iterator[tuple]:
     day = stretch.day_of(Member.created_at).label("day")
     query = (
-        select(day, func.count())
+        select(day, Member.joined_via, func.count())
         .where(
             Member.merchant_id == merchant_id,
             Member.merged_into_id.is_(None),
             _within(Member.created_at, stretch),
         )
-        .group_by(day)
+        .group_by(day, Member.joined_via)
     )
-    for found, count in session.execute(query):
-        yield found, "members", "", count, 0, 0
+    for found, via, count in session.execute(query):
+        yield found, "members", via, count, 0, 0
 
 
 def _bound(session: Session, merchant_id: int, tz: ZoneInfo, pick: Any) -> date | None:
