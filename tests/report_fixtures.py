@@ -19,15 +19,18 @@ from hub.errors import Conflict
 from hub.members.directory import create_member
 from hub.merchants.accounts import create_merchant
 from hub.models import Member
+from hub.models import MemberTier
 from hub.models import Order
 from hub.models import OrderRefund
 from hub.models import PointEntry
 from hub.models import ReportDay
+from hub.models import Tier
 from hub.orders.batches import record_order
 from hub.orders.recording import record_refund
 from hub.points.earning import adjust_points
 from hub.points.expiry import expire_due
 from hub.points.program import save_program
+from hub.tiers.ladder import create_tier
 
 HANOI = ZoneInfo("Asia/Ho_Chi_Minh")
 #: 31 January 2026, 00:00 in Hanoi: histories start on the last day of a month.
@@ -59,8 +62,9 @@ joins = st.tuples(
 histories = st.lists(st.one_of(orders, refunds, cancels, adjusts, expiries, joins), max_size=14)
 
 
-def new_merchant(hub, name: str = "reports") -> int:
-    """A merchant whose points expire five days after they are earned."""
+def new_merchant(hub, name: str = "reports", *, ladder: bool = False) -> int:
+    """A merchant whose points expire five days after they are earned; with ``ladder``, two
+    tiers earned by spending (refunds and cancellations can take a member back down)."""
     with hub.db.transaction() as session:
         merchant_id = create_merchant(session, name).id
         save_program(
@@ -68,6 +72,10 @@ def new_merchant(hub, name: str = "reports") -> int:
             {"expiry": {"policy": "days", "days": 5}},
             actor="test", now=START - timedelta(days=30),
         )  # fmt: skip
+        if ladder:
+            for tier, threshold in (("Bạc", 300_000), ("Vàng", 700_000)):
+                create_tier(session, merchant_id, {"name": tier, "threshold": Decimal(threshold)},
+                            actor="test")  # fmt: skip
     return merchant_id
 
 
@@ -168,7 +176,24 @@ def raw_figures(hub, merchant_id: int, tz: ZoneInfo = HANOI) -> dict:
             select(Member).where(Member.merchant_id == merchant_id, Member.merged_into_id.is_(None))
         ):
             found[(m.created_at.astimezone(tz).date(), "members", m.joined_via)][0] += 1
+        _tier_figures(session, merchant_id, tz, found)
     return {k: tuple(v) for k, v in found.items() if any(v)}
+
+
+def _tier_figures(session, merchant_id: int, tz: ZoneInfo, found: dict) -> None:
+    """Stays begun and ended per day and tier, and moves up or down the ladder per day."""
+    positions = dict(session.execute(select(Tier.id, Tier.position)).all())
+    for stay in session.scalars(select(MemberTier).where(MemberTier.merchant_id == merchant_id)):
+        began = stay.started_at.astimezone(tz).date()
+        if stay.tier_name is not None:
+            found[(began, "tier_in", stay.tier_name)][0] += 1
+            if stay.ended_at is not None:
+                found[(stay.ended_at.astimezone(tz).date(), "tier_out", stay.tier_name)][0] += 1
+        new, old = positions.get(stay.tier_id), positions.get(stay.previous_tier_id)
+        if new is not None and (old is None or new > old):
+            found[(began, "tier_moves", "up")][0] += 1
+        elif old is not None and (new is None or new < old):
+            found[(began, "tier_moves", "down")][0] += 1
 
 
 def _state(session, o: Order) -> str:

@@ -4,11 +4,14 @@ participation report, and given to existing members when the database is upgrade
 from __future__ import annotations
 
 import csv
+from datetime import timedelta
+from decimal import Decimal
 
 from alembic import command
 from points_fixtures import order as make_order
 from sqlalchemy import delete
 from sqlalchemy import select
+from sqlalchemy import update
 
 from connectors.pos.testing import open_counter
 from hub.db import utcnow
@@ -18,9 +21,12 @@ from hub.migrate import upgrade
 from hub.models import Connection
 from hub.models import EventRecord
 from hub.models import Member
+from hub.models import MemberTier
+from hub.models import ReportDay
 from hub.models import ReportStaleDay
 from hub.orders.batches import record_order
 from hub.reports.catalogue import run_report
+from hub.tiers.ladder import create_tier
 
 STORE, COUNTER, IMPORTED, BY_HAND = "0914000001", "0914000002", "0914000003", "0914000004"
 E164 = {phone: "+84" + phone[1:] for phone in (STORE, COUNTER, IMPORTED, BY_HAND)}
@@ -69,8 +75,11 @@ def test_each_way_of_joining_is_recorded_and_counted_as_new_members(
 
 
 def test_upgrading_gives_existing_members_how_they_joined(client, hub, merchant, runner, tmp_path):
-    # Given members who joined every way, and the store's member, linked to the store's
-    # customer, without its creation event
+    # Given members who joined every way, the store's member in a tier, linked to the store's
+    # customer and without its creation event
+    with hub.db.transaction() as session:
+        create_tier(session, merchant.id, {"name": "Vàng", "threshold": Decimal(100_000)},
+                    actor="test")  # fmt: skip
     join_every_way(client, hub, merchant, runner, tmp_path)
     with hub.db.transaction() as session:
         store = Connection(merchant_id=merchant.id, connector="haravan", name="Haravan",
@@ -90,6 +99,11 @@ def test_upgrading_gives_existing_members_how_they_joined(client, hub, merchant,
     run_report(hub, merchant.id, "participation")  # the rollups are up to date
     # When the database is upgraded from before members recorded it
     command.downgrade(alembic_config(hub), "0014_members_merged_into_index")
+    with hub.db.transaction() as session:
+        # The stay began days before anyone joined, and the rollups are as they were: without
+        # tier stays in them.
+        session.execute(update(MemberTier).values(started_at=utcnow() - timedelta(days=3)))
+        session.execute(delete(ReportDay).where(ReportDay.metric.like("tier%")))
     upgrade(hub)
     # Then each has what is known of them, and the days with new members are recomputed
     assert joined(hub, merchant.id) == {
@@ -102,3 +116,5 @@ def test_upgrading_gives_existing_members_how_they_joined(client, hub, merchant,
         ).all()
     totals = run_report(hub, merchant.id, "participation")["totals"]
     assert totals["new_members_by_source"]["store"] == 1
+    tiers = run_report(hub, merchant.id, "tiers")["totals"]
+    assert (tiers["members_by_tier"], tiers["upgrades"]) == ({"Vàng": 1}, 1)

@@ -1,4 +1,4 @@
-"""members record how they joined (store, pos, import, widget, api)
+"""members record how they joined (store, pos, import, widget, api); tier stays by day
 
 Revision ID: 0015_members_joined_via
 Revises: 0014_members_merged_into_index
@@ -61,13 +61,45 @@ def upgrade() -> None:
             f" JOIN connections k ON k.id = i.connection_id WHERE k.connector {test})"
             f" AND id NOT IN (SELECT c.id FROM ({created}) c WHERE c.id IS NOT NULL)"
         )
+    op.create_index(
+        "ix_member_tiers_merchant_started", "member_tiers", ["merchant_id", "started_at"]
+    )
+    op.create_index("ix_member_tiers_merchant_ended", "member_tiers", ["merchant_id", "ended_at"])
     op.execute(
         "INSERT INTO report_stale_days (merchant_id, day)"
         " SELECT DISTINCT merchant_id, day FROM report_days WHERE metric = 'members'"
         " ON CONFLICT DO NOTHING"
     )
+    _mark_tier_days(dialect)
+
+
+def _mark_tier_days(dialect: str) -> None:
+    """Mark stale each local day a tier stay began or ended, in its merchant's timezone."""
+    # SQLite has no timezones: there the day is marked in UTC and on either side of it,
+    # which covers every zone; a day marked needlessly is only recomputed to the same rows.
+    day = "timezone(m.timezone, t.at)::date" if dialect == "postgresql" else None
+    for column in ("started_at", "ended_at"):
+        stays = (
+            f"SELECT s.merchant_id, s.{column} AS at FROM member_tiers s"
+            f" WHERE s.{column} IS NOT NULL"
+        )
+        if day is not None:
+            op.execute(
+                "INSERT INTO report_stale_days (merchant_id, day)"
+                f" SELECT DISTINCT t.merchant_id, {day} FROM ({stays}) t"
+                " JOIN merchants m ON m.id = t.merchant_id WHERE true ON CONFLICT DO NOTHING"
+            )
+            continue
+        for shift in ("-1 day", "+0 days", "+1 day"):
+            op.execute(
+                "INSERT INTO report_stale_days (merchant_id, day)"
+                f" SELECT DISTINCT t.merchant_id, date(t.at, '{shift}') FROM ({stays}) t"
+                " WHERE true ON CONFLICT DO NOTHING"
+            )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_member_tiers_merchant_ended", table_name="member_tiers")
+    op.drop_index("ix_member_tiers_merchant_started", table_name="member_tiers")
     # In place on both (SQLite 3.35+), for the reason given above.
     op.execute("ALTER TABLE members DROP COLUMN joined_via")
