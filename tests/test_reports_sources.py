@@ -48,6 +48,7 @@ def join_every_way(client, hub, merchant, runner, tmp_path) -> None:
     answer = client.post("/api/v1/members", json={"phone": BY_HAND, "name": "Phạm Văn An"},
                          headers=merchant.headers)  # fmt: skip
     assert answer.status_code == 201, answer.json
+    assert answer.json["joined_via"] == "api"
 
 
 def joined(hub, merchant_id: int) -> dict[str, str]:
