@@ -15,17 +15,22 @@ from points_fixtures import order as make_order
 from sqlalchemy import select
 
 from hub.canonical import Refund
+from hub.errors import Conflict
+from hub.members.directory import create_member
 from hub.merchants.accounts import create_merchant
 from hub.models import Member
+from hub.models import MemberTier
 from hub.models import Order
 from hub.models import OrderRefund
 from hub.models import PointEntry
 from hub.models import ReportDay
+from hub.models import Tier
 from hub.orders.batches import record_order
 from hub.orders.recording import record_refund
 from hub.points.earning import adjust_points
 from hub.points.expiry import expire_due
 from hub.points.program import save_program
+from hub.tiers.ladder import create_tier
 
 HANOI = ZoneInfo("Asia/Ho_Chi_Minh")
 #: 31 January 2026, 00:00 in Hanoi: histories start on the last day of a month.
@@ -47,11 +52,19 @@ refunds = st.tuples(st.just("refund"), st.integers(0, 30), st.integers(1, 100))
 cancels = st.tuples(st.just("cancel"), st.integers(0, 30))
 adjusts = st.tuples(st.just("adjust"), st.sampled_from(PHONES), st.integers(-50, 80))
 expiries = st.tuples(st.just("expire"), st.integers(1, 12))
-histories = st.lists(st.one_of(orders, refunds, cancels, adjusts, expiries), max_size=14)
+#: A member joining otherwise than by a store's order: at a counter, by import, the widget or
+#: by hand (``create_member``'s sources), with a phone the orders may use afterwards.
+joins = st.tuples(
+    st.just("join"),
+    st.sampled_from(PHONES),
+    st.sampled_from(("pos:Quầy 1", "import", "widget", "api")),
+)
+histories = st.lists(st.one_of(orders, refunds, cancels, adjusts, expiries, joins), max_size=14)
 
 
-def new_merchant(hub, name: str = "reports") -> int:
-    """A merchant whose points expire five days after they are earned."""
+def new_merchant(hub, name: str = "reports", *, ladder: bool = False) -> int:
+    """A merchant whose points expire five days after they are earned; with ``ladder``, two
+    tiers earned by spending (refunds and cancellations can take a member back down)."""
     with hub.db.transaction() as session:
         merchant_id = create_merchant(session, name).id
         save_program(
@@ -59,6 +72,10 @@ def new_merchant(hub, name: str = "reports") -> int:
             {"expiry": {"policy": "days", "days": 5}},
             actor="test", now=START - timedelta(days=30),
         )  # fmt: skip
+        if ladder:
+            for tier, threshold in (("Bạc", 300_000), ("Vàng", 700_000)):
+                create_tier(session, merchant_id, {"name": tier, "threshold": Decimal(threshold)},
+                            actor="test")  # fmt: skip
     return merchant_id
 
 
@@ -95,6 +112,17 @@ def play(hub, merchant_id: int, history: list) -> None:
             _adjust(hub, merchant_id, step[1], step[2])
         elif step[0] == "expire":
             expire_due(hub, now=START + timedelta(days=step[1], hours=1))
+        elif step[0] == "join":
+            _join(hub, merchant_id, step[1], step[2])
+
+
+def _join(hub, merchant_id: int, phone: str, source: str) -> None:
+    with hub.db.transaction() as session:
+        try:
+            with session.begin_nested():
+                create_member(session, merchant_id, {"phone": phone}, source=source)
+        except Conflict:  # joined already: the history goes on
+            pass
 
 
 def _adjust(hub, merchant_id: int, phone: str, points: int) -> None:
@@ -147,8 +175,25 @@ def raw_figures(hub, merchant_id: int, tz: ZoneInfo = HANOI) -> dict:
         for m in session.scalars(
             select(Member).where(Member.merchant_id == merchant_id, Member.merged_into_id.is_(None))
         ):
-            found[(m.created_at.astimezone(tz).date(), "members", "")][0] += 1
+            found[(m.created_at.astimezone(tz).date(), "members", m.joined_via)][0] += 1
+        _tier_figures(session, merchant_id, tz, found)
     return {k: tuple(v) for k, v in found.items() if any(v)}
+
+
+def _tier_figures(session, merchant_id: int, tz: ZoneInfo, found: dict) -> None:
+    """Stays begun and ended per day and tier, and moves up or down the ladder per day."""
+    positions = dict(session.execute(select(Tier.id, Tier.position)).all())
+    for stay in session.scalars(select(MemberTier).where(MemberTier.merchant_id == merchant_id)):
+        began = stay.started_at.astimezone(tz).date()
+        if stay.tier_name is not None:
+            found[(began, "tier_in", stay.tier_name)][0] += 1
+            if stay.ended_at is not None:
+                found[(stay.ended_at.astimezone(tz).date(), "tier_out", stay.tier_name)][0] += 1
+        new, old = positions.get(stay.tier_id), positions.get(stay.previous_tier_id)
+        if new is not None and (old is None or new > old):
+            found[(began, "tier_moves", "up")][0] += 1
+        elif old is not None and (new is None or new < old):
+            found[(began, "tier_moves", "down")][0] += 1
 
 
 def _state(session, o: Order) -> str:

@@ -9,11 +9,15 @@ import re
 from datetime import UTC
 from datetime import datetime
 from datetime import timedelta
+from decimal import ROUND_HALF_EVEN
+from decimal import Decimal
+from html import unescape
 
 import pytest
 from browser_support import ServerThread
 from browser_support import screenshot
 from console_support import PASSWORD
+from console_support import csrf
 from console_support import make_staff
 from console_support import sign_in
 from points_fixtures import order as make_order
@@ -42,23 +46,73 @@ def orders(hub, merchant):
 def _cells(html: str) -> dict[str, list[str]]:
     """The totals table's rows: figure -> [this period, previous period]."""
     table = html.split('class="figures"', 1)[1].split("</table>", 1)[0]
-    rows = re.findall(r'<th scope="row">(.*?)</th><td>(.*?)</td><td>(.*?)</td>', table)
+    rows = re.findall(r'<th scope="row">(.*?)</th><td[^>]*>(.*?)</td><td[^>]*>(.*?)</td>', table)
     return {name: [now, before] for name, now, before in rows}
 
 
+#: How each kind of figure is written, worked out here without Babel: (thousands, decimal).
+SEPARATORS = {"en": (",", "."), "vi": (".", ",")}
+MONEY_KEYS = {"member_revenue", "guest_revenue", "liability", "rewards_cost", "historic_clv",
+              "average_order_value", "predictive_clv", "cost", "attributed_revenue", "revenue",
+              "messages_cost"}  # fmt: skip
+SHARE_KEYS = {"participation_rate", "member_order_share", "member_revenue_share",
+              "redemption_rate", "usage_rate", "repeat_rate", "retention", "roi"}  # fmt: skip
+
+
+def speak(client, locale: str) -> None:
+    """Choose the console's language as the signed-in user does."""
+    client.post("/console/language", data={"locale": locale, "csrf_token": csrf(client)})
+
+
+def _grouped(value: Decimal, places: int, locale: str) -> str:
+    thousands, point = SEPARATORS[locale]
+    text = f"{value.quantize(Decimal(1).scaleb(-places), ROUND_HALF_EVEN):,.{places}f}"
+    return text.replace(",", "\0").replace(".", point).replace("\0", thousands)
+
+
+def written(key: str, value: int | str, locale: str) -> str:
+    """A report's value as the page should write it for people in ``locale``."""
+    if key in MONEY_KEYS:
+        amount = _grouped(Decimal(value), 0, locale)
+        return f"{amount}\xa0₫" if locale == "vi" else f"₫{amount}"
+    if key in SHARE_KEYS:
+        return _grouped(Decimal(value) * 100, 1, locale) + "%"
+    if key in ("orders_per_year", "orders_per_buyer"):
+        return _grouped(Decimal(value), 1, locale)
+    return _grouped(Decimal(value), 0, locale)
+
+
+@pytest.mark.parametrize("locale", ["en", "vi"])
 @pytest.mark.parametrize("name", list(REPORTS))
-def test_each_report_page_shows_the_reports_numbers(client, hub, merchant, manager, orders,
-                                                    name):  # fmt: skip
-    response = client.get(f"/console/reports?report={name}&{PERIOD}&lang=en")
+def test_each_report_page_writes_the_reports_numbers_for_people(client, hub, merchant, manager,
+                                                                orders, name, locale):  # fmt: skip
+    speak(client, locale)
+    response = client.get(f"/console/reports?report={name}&{PERIOD}")
     assert response.status_code == 200
-    html = response.get_data(as_text=True)
+    html = unescape(response.get_data(as_text=True))
     report = run_report(hub, merchant.id, name, *map(_date, ("2026-11-01", "2026-11-30")))
     cells = _cells(html)
     numbers = {k: v for k, v in report["totals"].items() if isinstance(v, int | str)}
     assert len(cells) >= len(numbers)
     shown = {now for now, _ in cells.values()}
-    for value in numbers.values():
-        assert str(value) in shown
+    for key, value in numbers.items():
+        assert written(key, value, locale) in shown, (key, value)
+
+
+def test_money_counts_and_shares_follow_the_language(client, hub, merchant, manager, orders):
+    """Members spent 3.015.000 ₫ on 14 orders of 18 in November: 77,8% of the orders."""
+    expected = {
+        "vi": {"Doanh thu từ thành viên": "3.015.000\xa0₫", "Đơn của thành viên": "14",
+               "Tỷ trọng đơn hàng của thành viên": "77,8%"},
+        "en": {"Member revenue": "₫3,015,000", "Member orders": "14",
+               "Members' share of orders": "77.8%"},
+    }  # fmt: skip
+    for locale, figures in expected.items():
+        speak(client, locale)
+        html = client.get(f"/console/reports?report=participation&{PERIOD}")
+        cells = _cells(unescape(html.get_data(as_text=True)))
+        for name, value in figures.items():
+            assert cells[name][0] == value, (locale, name, cells.get(name))
 
 
 def _date(text: str):
@@ -104,6 +158,30 @@ def server(app):
     thread.stop()
 
 
+#: What Chromium shows for November's members, read off the page (see the test above).
+ON_SCREEN = {
+    "vi": {"Doanh thu từ thành viên": "3.015.000\xa0₫", "Tỷ trọng đơn hàng của thành viên": "77,8%",
+           "day": "3 thg 11, 2026", "revenue": "90.000\xa0₫"},
+    "en": {"Member revenue": "₫3,015,000", "Members' share of orders": "77.8%",
+           "day": "Nov 3, 2026", "revenue": "₫90,000"},
+}  # fmt: skip
+
+
+def _check_written_numbers(page, locale: str) -> None:
+    """The totals and the table beside the chart, as rendered: money, shares and days."""
+    expected = dict(ON_SCREEN[locale])
+    day, revenue = expected.pop("day"), expected.pop("revenue")
+    for name, value in expected.items():
+        row = page.locator("table.figures tbody tr").filter(has=page.get_by_text(name, exact=True))
+        assert row.locator("td").first.text_content() == value, (locale, name)
+    rows = page.locator(".chart-pair table tbody tr")
+    assert rows.count() == 30  # every day of November
+    third = rows.nth(2).locator("td")  # 3 November: one member's order of 90,000
+    cells = [third.nth(n).text_content() for n in range(third.count())]
+    assert cells[0] == day
+    assert revenue in cells
+
+
 @pytest.mark.db_agnostic
 @pytest.mark.parametrize("width", WIDTHS)
 @pytest.mark.parametrize("locale", ["vi", "en"])
@@ -131,6 +209,8 @@ def test_reports_in_chromium(browser, server, hub, merchant, orders, locale, wid
             if page.locator(".chart-pair").count():
                 page.locator(".chart-pair").scroll_into_view_if_needed()
                 screenshot(page, f"{shot}-chart")
+            if name == "participation":
+                _check_written_numbers(page, locale)
         # The date range picker: a narrower period, chosen in the form.
         page.goto(f"{server.url}/console/reports?report=points&{PERIOD}")
         page.fill("input[name=from]", "2026-11-10")

@@ -228,3 +228,51 @@ def test_cohorts_and_predictive_lifetime_value_by_hand(hub):
     assert totals["retention"] == "0.5000"
     assert totals["predictive_clv"] == "666650.00"  # 250,000 x 1.3333 x 2
     assert totals["repeat_rate"] == "0.3333"  # A bought twice in the period, B and C once
+
+
+def _move(hub, merchant_id: int, phone: str, tier_name: str | None, at) -> None:
+    """Put the member in ``tier_name`` (None: in no tier) at ``at``, as tier reviews do."""
+    from hub.models import MemberTier
+    from hub.models import Tier
+    from hub.tiers.membership import change_tier
+
+    e164 = "+84" + phone[1:]
+    with hub.db.transaction() as session:
+        member = session.scalar(
+            select(Member).where(Member.merchant_id == merchant_id, Member.phone == e164)
+        )
+        if member is None:
+            member = create_member(session, merchant_id, {"phone": phone})
+        period = session.scalar(
+            select(MemberTier).where(
+                MemberTier.member_id == member.id, MemberTier.ended_at.is_(None)
+            )
+        )
+        target = None
+        if tier_name is not None:
+            target = session.scalar(
+                select(Tier).where(Tier.merchant_id == merchant_id, Tier.name == tier_name)
+            )
+        change_tier(session, member, period, target, reason="review", now=at)
+
+
+def test_members_per_tier_at_each_months_end_and_the_moves_of_each_month(hub):
+    merchant_id = new_merchant(hub, ladder=True)  # Bạc below Vàng
+    _move(hub, merchant_id, "0915000001", "Bạc", _hanoi("2026-01-10 09:00"))
+    _move(hub, merchant_id, "0915000002", "Vàng", _hanoi("2026-01-31 23:30"))
+    _move(hub, merchant_id, "0915000001", "Vàng", _hanoi("2026-02-05 10:00"))
+    _move(hub, merchant_id, "0915000002", "Bạc", _hanoi("2026-02-10 10:00"))
+    _move(hub, merchant_id, "0915000002", None, _hanoi("2026-03-01 00:00"))
+
+    report = run_report(hub, merchant_id, "tiers", date(2026, 1, 1), date(2026, 3, 31))
+
+    assert [(m["month"], m["members_by_tier"], m["upgrades"], m["downgrades"])
+            for m in report["series"]] == [
+        ("2026-01", {"Bạc": 1, "Vàng": 1}, 2, 0),
+        ("2026-02", {"Bạc": 1, "Vàng": 1}, 1, 1),
+        ("2026-03", {"Vàng": 1}, 0, 1),
+    ]  # fmt: skip
+    assert report["totals"]["members_by_tier"] == {"Vàng": 1}
+    assert (report["totals"]["upgrades"], report["totals"]["downgrades"]) == (3, 2)
+    february = run_report(hub, merchant_id, "tiers", date(2026, 2, 1), date(2026, 2, 9))
+    assert february["totals"]["members_by_tier"] == {"Vàng": 2}

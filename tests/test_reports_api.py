@@ -90,7 +90,11 @@ def test_the_csv_export_of_a_report_holds_its_totals(api, orders):
     assert rows[0] == ["# totals"]
     found = {row[0]: row[1] for row in rows[2:] if len(row) == 3}
     for name, value in report["totals"].items():
-        assert found[name] == ("" if value is None else str(value))
+        if isinstance(value, dict):  # a breakdown: new members by how they joined
+            assert set(found[name].split("; ")) == {f"{k}={v}" for k, v in value.items()}
+        else:
+            assert found[name] == ("" if value is None else str(value))
+    assert found["new_members_by_source"].startswith("store=")
 
 
 def test_the_xlsx_export_of_a_report_has_a_sheet_per_table(api, orders):

@@ -52,7 +52,7 @@ def rebuild(hub, merchant_id: int, since: date | None = None) -> int:
 )
 @given(history=histories)
 def test_incremental_rollups_equal_a_rebuild_and_the_raw_rows(hub, history):
-    merchant_id = new_merchant(hub)
+    merchant_id = new_merchant(hub, ladder=True)
     play(hub, merchant_id, history)
     refresh(hub, merchant_id)
     incremental = rollup_rows(hub, merchant_id)

@@ -121,6 +121,10 @@ class MemberSchema(Schema):
     tags = fields.List(fields.Str())
     attributes = fields.Dict()
     status = fields.Str()
+    joined_via = fields.Str(
+        dump_only=True,
+        metadata={"description": "How the member joined: store, pos, import, widget or api."},
+    )
     consents = fields.Dict(keys=fields.Str(), values=fields.Nested(ConsentSchema))
     identities = fields.List(fields.Nested(IdentitySchema))
     points = fields.Nested(PointsSummarySchema)

@@ -28,6 +28,7 @@ from hub.console import shop_views  # noqa: F401 - routes
 from hub.console import tier_views  # noqa: F401 - routes
 from hub.console import widget_views  # noqa: F401 - routes
 from hub.console.dates import install as install_dates
+from hub.console.figures import figure
 from hub.console.i18n import init_i18n
 from hub.console.nav import init_nav
 from hub.console.nav import label
@@ -48,5 +49,6 @@ def init_console(app: Flask) -> None:
     app.jinja_env.globals["label"] = label
     app.jinja_env.globals["labelled"] = labelled
     app.jinja_env.filters["plain"] = plain
+    app.jinja_env.filters["figure"] = figure
     app.register_blueprint(bp)
     allow_large_body(app, "console.import_upload", "HUB_MAX_IMPORT_BYTES")

@@ -8,6 +8,7 @@ pointer's hover.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -38,8 +39,11 @@ def _ceiling(value: Decimal) -> Decimal:
     return 10 * power
 
 
-def bar_chart(bars: Bars, title: str) -> Markup:
-    """An SVG bar chart of ``bars``; grouped bars when there are two series."""
+def bar_chart(bars: Bars, title: str, write: Callable[[Decimal], str] = str) -> Markup:
+    """An SVG bar chart of ``bars``; grouped bars when there are two series.
+
+    ``write`` writes a value for people (the axis' top and each bar's hover title).
+    """
     count = max(len(bars.labels), 1)
     top = _ceiling(max((Decimal(v) for _, values in bars.series for v in values), default=0))
     plot_w, plot_h = WIDTH - LEFT - 8, HEIGHT - BOTTOM - TOP
@@ -51,7 +55,8 @@ def bar_chart(bars: Bars, title: str) -> Markup:
         f"<title>{escape(title)}</title>",
         f'<line x1="{LEFT}" y1="{TOP + plot_h}" x2="{WIDTH - 8}" y2="{TOP + plot_h}" '
         'stroke="#8a94a3"/>',
-        f'<text x="{LEFT - 6}" y="{TOP + 10}" text-anchor="end" class="axis">{escape(top)}</text>',
+        f'<text x="{LEFT - 6}" y="{TOP + 10}" text-anchor="end" class="axis">'
+        f"{escape(write(top))}</text>",
         f'<text x="{LEFT - 6}" y="{TOP + plot_h}" text-anchor="end" class="axis">0</text>',
     ]
     for s, (name, values) in enumerate(bars.series):
@@ -61,7 +66,7 @@ def bar_chart(bars: Bars, title: str) -> Markup:
             parts.append(
                 f'<rect x="{x:.1f}" y="{TOP + plot_h - height:.1f}" width="{bar_w:.1f}" '
                 f'height="{height:.1f}" fill="{COLOURS[s % 2]}"><title>{escape(bars.labels[i])}'
-                f" · {escape(name)}: {escape(value)}</title></rect>"
+                f" · {escape(name)}: {escape(write(Decimal(value)))}</title></rect>"
             )
     step = max(1, count // 8)
     for i in range(0, count, step):

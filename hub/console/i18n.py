@@ -15,8 +15,10 @@ from zoneinfo import ZoneInfo
 
 from babel.dates import format_date
 from babel.dates import format_datetime
+from babel.dates import format_skeleton
 from babel.numbers import format_currency
 from babel.numbers import format_decimal
+from babel.numbers import format_percent
 from flask import Flask
 from flask import g
 from flask import request
@@ -51,17 +53,44 @@ def locale_code() -> str:
     return str(get_locale() or "vi")
 
 
-def money(amount: Decimal | int | None, currency: str | None = None) -> str:
-    """``180.000 ₫`` in Vietnamese, ``₫180,000`` in English; VND has no minor unit."""
+def money(
+    amount: Decimal | int | str | None, currency: str | None = None, *, exact: bool = False
+) -> str:
+    """``180.000 ₫`` in Vietnamese, ``₫180,000`` in English; VND has no minor unit.
+
+    ``exact`` keeps the digits a currency does not have (the value of one point,
+    ``0,5 ₫``) instead of rounding to the currency's unit.
+    """
     if amount is None:
         return "—"
     user = getattr(g, "console_user", None)
     currency = currency or (user.currency if user is not None else "VND")
-    return format_currency(Decimal(amount), currency, locale=locale_code())
+    return format_currency(
+        Decimal(amount), currency, locale=locale_code(), decimal_quantization=not exact
+    )
 
 
-def number(value: int | Decimal | None) -> str:
-    return "—" if value is None else format_decimal(value, locale=locale_code())
+def number(value: int | Decimal | str | None) -> str:
+    """A count or quantity with the language's separators: ``1.234.567`` in Vietnamese."""
+    return "—" if value is None else format_decimal(Decimal(value), locale=locale_code())
+
+
+def percent(share: Decimal | str | None) -> str:
+    """A share (``0.1254``) as a percentage with one decimal: ``12,5%`` in Vietnamese."""
+    if share is None:
+        return "—"
+    return format_percent(Decimal(share), "#,##0.0%", locale=locale_code())
+
+
+def short_day(value: date) -> str:
+    """A day without its year, as the language writes it: ``31/1`` in Vietnamese, ``1/31`` in
+    English (for the labels along a chart)."""
+    return format_skeleton("Md", value, locale=locale_code())
+
+
+def month(value: date) -> str:
+    """A month and its year: ``thg 1 2026`` in Vietnamese, ``Jan 2026`` in English."""
+    return format_skeleton("yMMM", value, locale=locale_code())
 
 
 def when(value: datetime | None, style: str = "medium") -> str:
@@ -85,4 +114,6 @@ def init_i18n(app: Flask) -> None:
     app.config.setdefault("BABEL_DEFAULT_LOCALE", "vi")
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(TRANSLATIONS)
     Babel(app, locale_selector=select_locale, timezone_selector=select_timezone)
-    app.jinja_env.filters.update(money=money, number=number, when=when, day=day)
+    app.jinja_env.filters.update(
+        money=money, number=number, percent=percent, when=when, day=day, month=month
+    )

@@ -20,6 +20,10 @@ from hub.console.charts import COLOURS
 from hub.console.charts import Bars
 from hub.console.charts import bar_chart
 from hub.console.dates import read_day
+from hub.console.figures import WORDS
+from hub.console.i18n import month
+from hub.console.i18n import number
+from hub.console.i18n import short_day
 from hub.console.web import bp
 from hub.console.web import render
 from hub.console.web import requires
@@ -49,6 +53,7 @@ CHARTS = {
 }
 FIGURES = {
     "members": _l("Members"), "new_members": _l("New members"),
+    "new_members_by_source": _l("New members by how they joined"),
     "active_members": _l("Active members"), "participation_rate": _l("Participation rate"),
     "member_orders": _l("Member orders"), "guest_orders": _l("Guest orders"),
     "member_revenue": _l("Member revenue"), "guest_revenue": _l("Guest revenue"),
@@ -91,10 +96,18 @@ def _chart(name: str, report: dict[str, Any]) -> Any:
     if name not in CHARTS or not report["series"]:
         return None
     series = report["series"]
-    labels = [row.get("day", row.get("month", ""))[5:] or row.get("month", "") for row in series]
-    bars = Bars(labels, [(str(title), [Decimal(str(row[key])) for row in series])
-                         for key, title in CHARTS[name]])  # fmt: skip
-    return bar_chart(bars, f"{TITLES[name]}: {', '.join(str(t) for _, t in CHARTS[name])}")
+    bars = Bars([_along(row) for row in series],
+                [(str(title), [Decimal(str(row[key])) for row in series])
+                 for key, title in CHARTS[name]])  # fmt: skip
+    title = f"{TITLES[name]}: {', '.join(str(t) for _, t in CHARTS[name])}"
+    return bar_chart(bars, title, write=number)
+
+
+def _along(row: dict[str, Any]) -> str:
+    """The label of a series' row along the chart: its day without the year, or its month."""
+    if "day" in row:
+        return short_day(date.fromisoformat(row["day"]))
+    return month(date.fromisoformat(f"{row['month']}-01"))
 
 
 def _legend(name: str) -> list[tuple[str, str]]:
@@ -102,10 +115,11 @@ def _legend(name: str) -> list[tuple[str, str]]:
     return [(str(title), COLOURS[n % 2]) for n, (_, title) in enumerate(CHARTS.get(name, ()))]
 
 
-def _rows(report: dict[str, Any]) -> list[tuple[Any, Any, Any]]:
+def _rows(report: dict[str, Any]) -> list[tuple[str, Any, Any, Any]]:
+    """The totals table: (figure, its name, this period's value, the previous period's)."""
     now, before = report["totals"], report["previous_totals"]
     return [
-        (FIGURES.get(key, key), value, before.get(key))
+        (key, FIGURES.get(key, key), value, before.get(key))
         for key, value in now.items()
         if not isinstance(value, list)
     ]
@@ -125,10 +139,11 @@ def reports():
         return render("console/reports.html", current="reports", name=name, titles=TITLES,
                       report=report, chart=_chart(name, report), rows=_rows(report),
                       problem=error.message, formats=FORMATS, labels=FIGURES,
-                      legend=_legend(name))  # fmt: skip
+                      legend=_legend(name), words=WORDS)  # fmt: skip
     return render("console/reports.html", current="reports", name=name, titles=TITLES,
                   report=report, chart=_chart(name, report), rows=_rows(report),
-                  formats=FORMATS, labels=FIGURES, legend=_legend(name))  # fmt: skip
+                  formats=FORMATS, labels=FIGURES, legend=_legend(name),
+                  words=WORDS)  # fmt: skip
 
 
 @bp.get("/reports/export")

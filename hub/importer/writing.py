@@ -210,6 +210,7 @@ def _insert_new(session: Session, merchant_id: int, plan: _Plan, now: datetime) 
             "points_balance": 0,
             "total_spent": Decimal(0),
             "status": "active",
+            "joined_via": "import",
             "created_at": now,
             "updated_at": now,
         }

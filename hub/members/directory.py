@@ -54,12 +54,24 @@ PROFILE_FIELDS = (
     "tags",
     "attributes",
 )
+#: How a member can join, as ``Member.joined_via`` records it.
+JOIN_SOURCES = ("store", "pos", "import", "widget", "api")
 # Crockford's alphabet without I, L, O, U: nothing a cashier can misread.
 CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
 
 def new_member_code() -> str:
     return "".join(secrets.choice(CODE_ALPHABET) for _ in range(8))
+
+
+def joined_via(source: str) -> str:
+    """What a creation's ``source`` (``connection``, ``pos:<location>``, ``import``...) records
+    as the way the member joined."""
+    if source == "connection":
+        return "store"
+    if source.startswith("pos"):
+        return "pos"
+    return source if source in ("import", "widget") else "api"
 
 
 def get_member(session: Session, merchant_id: int, member_id: int) -> Member:
@@ -172,6 +184,7 @@ def create_member(
         **cleaned,
         "merchant_id": merchant_id,
         "code": _unique_code(session, merchant_id),
+        "joined_via": joined_via(source),
         "tags": cleaned.get("tags") or [],
         "attributes": cleaned.get("attributes") or {},
     }

@@ -68,6 +68,10 @@ class Member(Model):
     total_spent: Mapped[Decimal] = mapped_column(Money, default=Decimal(0))
     #: active, merged (into ``merged_into_id``) or erased (personal data removed).
     status: Mapped[str] = mapped_column(String(16), default="active")
+    #: How the member joined: ``store`` (an online store's customer), ``pos`` (enrolled at a
+    #: counter), ``import``, ``widget`` or ``api`` (by hand in the console or the API).
+    #: Set once, when the member is created; reports count new members by it.
+    joined_via: Mapped[str] = mapped_column(String(16), default="api", server_default="api")
     #: Indexed: a merge moves the members merged into the one it retires, and deleting a
     #: member clears the references to it; without the index each scans every member.
     merged_into_id: Mapped[int | None] = mapped_column(

@@ -79,6 +79,9 @@ class MemberTier(Model):
     __table_args__ = (
         Index("ix_member_tiers_member", "member_id", "ended_at"),
         Index("ix_member_tiers_review", "ended_at", "review_at"),
+        # Reports count a merchant's stays by the day they began and the day they ended.
+        Index("ix_member_tiers_merchant_started", "merchant_id", "started_at"),
+        Index("ix_member_tiers_merchant_ended", "merchant_id", "ended_at"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)

@@ -1,5 +1,7 @@
 """The participation report: members, new members, active members, and members' share of orders.
 
+New members are also counted by how they joined (``JOIN_SOURCES``: an online
+store, a counter, an import, the widget, or by hand in the console or API).
 Read from the daily rollups (``members`` and ``orders`` rows), except the
 active members (distinct members who ordered in the period), which are
 counted over the period's orders: a distinct count does not add up by day.
@@ -16,6 +18,7 @@ from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from hub.members.directory import JOIN_SOURCES
 from hub.models import Order
 from hub.reports.periods import Period
 from hub.reports.reading import Sums
@@ -60,6 +63,9 @@ def _summary(session: Session, merchant_id: int, within: Period) -> dict[str, An
     return {
         "members": total_members.count,
         "new_members": pick(found, "members", lambda d: True).count,
+        "new_members_by_source": {
+            via: pick(found, "members", lambda d, via=via: d == via).count for via in JOIN_SOURCES
+        },
         "active_members": active,
         "participation_rate": _share(active, total_members.count),
         "member_orders": members.count,

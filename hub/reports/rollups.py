@@ -16,7 +16,13 @@ What each figure holds (``metric`` / ``dimension``):
   day; ``loyalty`` orders earned points or used a voucher. ``amount_e4`` is
   their total.
 * ``refunds`` / ``""``: refunds made that day and their amount.
-* ``members`` / ``""``: members who joined that day (merged members not counted).
+* ``tier_in`` / ``tier_out`` / tier name: stays in a tier that began (``started_at``) or
+  ended (``ended_at``) that day; members in a tier at the start of a day are the stays begun
+  before it less those ended before it.
+* ``tier_moves`` / ``up|down``: stays begun that day in a higher tier than the one left (or
+  a first tier) and in a lower one (or none), by the ladder's order when the day was counted.
+* ``members`` / ``store|pos|import|widget|api``: members who joined that day, by how they
+  joined (``Member.joined_via``; merged members not counted).
 """
 
 from __future__ import annotations
@@ -41,14 +47,17 @@ from sqlalchemy import insert
 from sqlalchemy import or_
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm import aliased
 
 from hub.models import Member
+from hub.models import MemberTier
 from hub.models import Merchant
 from hub.models import Order
 from hub.models import OrderAccrual
 from hub.models import OrderRefund
 from hub.models import PointEntry
 from hub.models import ReportDay
+from hub.models import Tier
 from hub.models import Voucher
 from hub.reports.days import Stretch
 from hub.reports.days import as_date
@@ -134,6 +143,8 @@ def _sums(session: Session, dialect: str, merchant_id: int, stretch: Stretch) ->
     yield from _orders(session, dialect, merchant_id, stretch)
     yield from _refunds(session, dialect, merchant_id, stretch)
     yield from _members(session, merchant_id, stretch)
+    yield from _tier_stays(session, merchant_id, stretch)
+    yield from _tier_moves(session, merchant_id, stretch)
 
 
 def _within(column: Any, stretch: Stretch) -> Any:
@@ -192,16 +203,50 @@ def _refunds(session: Session, dialect: str, merchant_id: int, stretch: Stretch)
 def _members(session: Session, merchant_id: int, stretch: Stretch) -> Iterator[tuple]:
     day = stretch.day_of(Member.created_at).label("day")
     query = (
-        select(day, func.count())
+        select(day, Member.joined_via, func.count())
         .where(
             Member.merchant_id == merchant_id,
             Member.merged_into_id.is_(None),
             _within(Member.created_at, stretch),
         )
-        .group_by(day)
+        .group_by(day, Member.joined_via)
     )
-    for found, count in session.execute(query):
-        yield found, "members", "", count, 0, 0
+    for found, via, count in session.execute(query):
+        yield found, "members", via, count, 0, 0
+
+
+def _tier_stays(session: Session, merchant_id: int, stretch: Stretch) -> Iterator[tuple]:
+    for column, metric in ((MemberTier.started_at, "tier_in"), (MemberTier.ended_at, "tier_out")):
+        day = stretch.day_of(column).label("day")
+        query = (
+            select(day, MemberTier.tier_name, func.count())
+            .where(
+                MemberTier.merchant_id == merchant_id,
+                MemberTier.tier_name.is_not(None),
+                _within(column, stretch),
+            )
+            .group_by(day, MemberTier.tier_name)
+        )
+        for found, name, count in session.execute(query):
+            yield found, metric, name[:120], count, 0, 0
+
+
+def _tier_moves(session: Session, merchant_id: int, stretch: Stretch) -> Iterator[tuple]:
+    new, old = aliased(Tier), aliased(Tier)
+    up = and_(new.position.is_not(None), or_(old.position.is_(None), new.position > old.position))
+    down = and_(old.position.is_not(None), or_(new.position.is_(None), new.position < old.position))
+    direction = case((up, "up"), (down, "down"), else_="").label("direction")
+    day = stretch.day_of(MemberTier.started_at).label("day")
+    query = (
+        select(day, direction, func.count())
+        .outerjoin(new, new.id == MemberTier.tier_id)
+        .outerjoin(old, old.id == MemberTier.previous_tier_id)
+        .where(MemberTier.merchant_id == merchant_id, _within(MemberTier.started_at, stretch))
+        .group_by(day, direction)
+    )
+    for found, moved, count in session.execute(query):
+        if moved:
+            yield found, "tier_moves", moved, count, 0, 0
 
 
 def _bound(session: Session, merchant_id: int, tz: ZoneInfo, pick: Any) -> date | None:
@@ -212,6 +257,7 @@ def _bound(session: Session, merchant_id: int, tz: ZoneInfo, pick: Any) -> date 
             (Order, Order.placed_at),
             (OrderRefund, OrderRefund.refunded_at),
             (Member, Member.created_at),
+            (MemberTier, MemberTier.started_at),
         )
     ]
     found = [_aware(moment).astimezone(tz).date() for moment in moments if moment is not None]

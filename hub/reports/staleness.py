@@ -7,9 +7,10 @@ changes make stale, in ``report_stale_days``:
 * the ledger's entries, by the time they were posted
   (``hub.points.ledger.posted_moments``; the ledger stays the only writer of
   points, this only reads what it wrote);
-* orders, refunds, members and vouchers written through the ORM, by the day
-  each counts on (an order's placing, a refund's making, a member's joining;
-  a voucher used on an order marks that order's day);
+* orders, refunds, members, vouchers and tier stays written through the ORM,
+  by the day each counts on (an order's placing, a refund's making, a
+  member's joining, a stay's beginning and end; a voucher used on an order
+  marks that order's day);
 * orders and members that the transaction's events name (set-based writes
   such as ``record_orders`` and imports announce them that way), by the same days.
 
@@ -37,6 +38,7 @@ from sqlalchemy.orm import Session
 
 from hub.db import per_transaction
 from hub.models import Member
+from hub.models import MemberTier
 from hub.models import Merchant
 from hub.models import Order
 from hub.models import OrderRefund
@@ -99,6 +101,10 @@ def _note(touched: _Touched, obj: Any, *, whole: bool) -> None:
             touched.moments.add((obj.merchant_id, obj.created_at))
     elif isinstance(obj, Voucher) and obj.used_order_id is not None:
         touched.orders.add(obj.used_order_id)
+    elif isinstance(obj, MemberTier):
+        # A stay counts where it began and where it ended; only its end changes once written.
+        touched.moments.add((obj.merchant_id, obj.started_at))
+        touched.moments.add((obj.merchant_id, obj.ended_at))
 
 
 def mark_touched(session: Session) -> None:
