@@ -1,6 +1,6 @@
 """referrals note when their order's refund was seen; merchants' events signing secrets
 
-Revision ID: 0016_referral_refunds_event_secrets
+Revision ID: 0016_referral_refunds_secrets
 Revises: 0015_referrals_due_index
 Create Date: 2026-12-07 13:30:00.000000
 """
@@ -12,7 +12,7 @@ from alembic import op
 
 import hub.db
 
-revision = "0016_referral_refunds_event_secrets"
+revision = "0016_referral_refunds_secrets"
 down_revision = "0015_referrals_due_index"
 branch_labels = None
 depends_on = None
