@@ -1,6 +1,7 @@
 """Referral settlement with a large backlog still inside its refund window, beside none.
 
-    .venv/bin/python -m bench.referrals [--backlog 100000] [--due 50] [--repeat 3]
+    .venv/bin/python -m bench.referrals [--backlog 100000] [--history 100000] [--due 50]
+        [--repeat 3]
 
 On PostgreSQL, a shop's referrals are written by ``INSERT ... SELECT`` from
 ``generate_series``: each with its own referrer and friend, and the friend's
@@ -14,7 +15,11 @@ baseline in the same run (target: the backlog costs nothing, a ratio near 1).
 Beside each, the settlement's look for due referrals alone, when none is due
 (what every ten-minute run pays), and that of the earlier selection, which also
 took every pending referral whose order had been refunded since and so read
-them all.
+them all. Then ``--history`` referrals rewarded long ago (paid, never refunded)
+are added and the rounds run again: a run reads only stamped rewarded referrals
+(``refunded_after_reward``), so the history should cost nothing either; beside
+it, the look of the earlier reversal, which joined every rewarded referral to
+its order to find refunds.
 
 The database server is the one in HUB_BENCH_DATABASE_URL (default
 postgresql://postgres@127.0.0.1:5432/test); the benchmark creates its own
@@ -41,6 +46,7 @@ from hub.models import Order
 from hub.models import Referral
 from hub.referrals.settlement import _refunded
 from hub.referrals.settlement import due_pending
+from hub.referrals.settlement import refunded_after_reward
 from hub.referrals.settlement import settle_referrals
 from hub.testing import create_postgres_database
 from hub.testing import create_test_merchant
@@ -74,7 +80,7 @@ SEED = [
     """
     INSERT INTO referrals (merchant_id, referrer_id, friend_id, code, status, order_id, due_at,
                            rewards, created_at, updated_at)
-    SELECT :merchant, r.id, f.id, 'CODE' || n, 'pending', o.id, :due, '{}', now(), now()
+    SELECT :merchant, r.id, f.id, 'CODE' || n, :status, o.id, :due, '{}', now(), now()
     FROM generate_series(:first, :first + :count - 1) AS n
     JOIN members r ON r.merchant_id = :merchant AND r.code = 'R' || n
     JOIN members f ON f.merchant_id = :merchant AND f.code = 'R' || (n + :count)
@@ -90,8 +96,9 @@ class Shop:
         self.hub, self.merchant_id = hub, merchant_id
         self.next_member = itertools.count(1, 1_000_000)
 
-    def add(self, count: int, *, due: datetime) -> None:
+    def add(self, count: int, *, due: datetime, status: str = "pending") -> None:
         values = {
+            "status": status,
             "merchant": self.merchant_id,
             "first": next(self.next_member),
             "count": count,
@@ -129,6 +136,17 @@ def earlier_selection(now: datetime):
     )
 
 
+def earlier_reversal():
+    """The reversal's selection before the order path stamped refunds: every rewarded one."""
+    return (
+        select(Referral)
+        .join(Order, Order.id == Referral.order_id)
+        .where(Referral.status == "rewarded", _refunded(Referral.order_id))
+        .order_by(Referral.id)
+        .limit(500)
+    )
+
+
 def look(hub, statement, repeat: int = 21) -> float:
     """Median seconds the statement takes when nothing is due."""
     figures = []
@@ -146,7 +164,21 @@ def report(label: str, settle: float, looked: float, base: tuple[float, float]) 
           f"   look {looked * 1000:7.2f} ms (ratio {looked / base[1]:6.2f})")  # fmt: skip
 
 
-def run(backlog: int, due: int, repeat: int) -> None:
+def history_rounds(hub, shop: Shop, history: int, due: int, repeat: int, base) -> None:
+    """Rounds with ``history`` old rewarded referrals; the reversal's look beside the earlier."""
+    started = time.perf_counter()
+    shop.add(history, due=NOW - timedelta(days=400), status="rewarded")
+    print(f"seeded {history:,} referrals rewarded long ago in "
+          f"{time.perf_counter() - started:.1f}s")  # fmt: skip
+    settled = statistics.median(rounds(hub, shop, due, repeat))
+    reversal = look(hub, refunded_after_reward())
+    report(f"{due} due, {history:,} rewarded before", settled, reversal, (base[0], base[2]))
+    earlier = look(hub, earlier_reversal())
+    print(f"{'  the earlier reversal selection':<38} {'':>27}   look "
+          f"{earlier * 1000:7.2f} ms (ratio {earlier / base[2]:6.2f})")  # fmt: skip
+
+
+def run(backlog: int, history: int, due: int, repeat: int) -> None:
     admin_url = os.environ.get("HUB_BENCH_DATABASE_URL", DEFAULT_URL)
     name = f"hub_bench_referrals_{uuid.uuid4().hex[:8]}"
     url = create_postgres_database(admin_url, name)
@@ -157,8 +189,13 @@ def run(backlog: int, due: int, repeat: int) -> None:
         merchant = create_test_merchant(hub, "Bench shop")
         shop = Shop(hub, merchant.id)
         rounds(hub, shop, due, 1)  # the first settlement pays for what a process loads once
-        base = (statistics.median(rounds(hub, shop, due, repeat)), look(hub, due_pending(NOW)))
-        report(f"{due} due, no backlog (baseline)", *base, base)
+        base = (
+            statistics.median(rounds(hub, shop, due, repeat)),
+            look(hub, due_pending(NOW)),
+            look(hub, refunded_after_reward()),
+        )
+        report(f"{due} due, no backlog (baseline)", base[0], base[1], base)
+        print(f"{'  the reversal look (baseline)':<38} {'':>27}   look {base[2] * 1000:7.2f} ms")
         started = time.perf_counter()
         shop.add(backlog, due=NOW + timedelta(days=7))
         print(f"seeded {backlog:,} pending referrals inside their window in "
@@ -168,6 +205,7 @@ def run(backlog: int, due: int, repeat: int) -> None:
         earlier = look(hub, earlier_selection(NOW))
         print(f"{'  the earlier selection':<38} {'':>27}   look "
               f"{earlier * 1000:7.2f} ms (ratio {earlier / base[1]:6.2f})")  # fmt: skip
+        history_rounds(hub, shop, history, due, repeat, base)
         with hub.db.engine.begin() as connection:
             connection.exec_driver_sql("DROP INDEX ix_referrals_due")
         settled = statistics.median(rounds(hub, shop, due, repeat))
@@ -180,10 +218,11 @@ def run(backlog: int, due: int, repeat: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--backlog", type=int, default=100_000)
+    parser.add_argument("--history", type=int, default=100_000)
     parser.add_argument("--due", type=int, default=50)
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
-    run(args.backlog, args.due, args.repeat)
+    run(args.backlog, args.history, args.due, args.repeat)
 
 
 if __name__ == "__main__":

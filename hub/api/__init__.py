@@ -124,7 +124,18 @@ _SPEC_SETTINGS = {
                     "type": "http",
                     "scheme": "bearer",
                     "bearerFormat": "hub key",
-                }
+                },
+                "eventSignature": {
+                    "type": "apiKey",
+                    "in": "header",
+                    "name": "webhook-signature",
+                    "description": "`POST /api/v1/events` only, instead of the API key: "
+                    "Standard Webhooks signatures, `v1,<base64 HMAC-SHA256 of "
+                    '"webhook-id.webhook-timestamp.body">` keyed by an events signing secret '
+                    "(the base64 after `whsec_`), several separated by spaces during a "
+                    "rotation; with the `hub-merchant`, `webhook-id` and `webhook-timestamp` "
+                    "headers (within 5 minutes of the hub's clock).",
+                },
             }
         },
         "security": [{"bearer": []}],

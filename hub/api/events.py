@@ -19,6 +19,8 @@ from hub.errors import NotFound
 from hub.errors import ValidationError
 from hub.members.directory import find_member
 from hub.members.directory import get_member
+from hub.merchants.event_secrets import create_event_secret
+from hub.merchants.event_secrets import list_event_secrets
 from hub.phones import normalize_phone
 from hub.points.actions import KIND_PATTERN
 from hub.points.actions import PERIODS
@@ -107,8 +109,33 @@ def _member(session, merchant_id: int, args: dict):
     return found
 
 
+def _header(name: str, description: str, schema: dict) -> dict:
+    return {"name": name, "in": "header", "required": False, "description": description,
+            "schema": schema}  # fmt: skip
+
+
+SIGNED_HEADERS_DOC = [
+    _header("hub-merchant", "signed requests: the merchant's id", {"type": "integer"}),
+    _header(
+        "webhook-id",
+        "signed requests: the event's id, also its idempotency key (a replay answers the "
+        "first event)",
+        {"type": "string", "maxLength": 255},
+    ),
+    _header(
+        "webhook-timestamp",
+        "signed requests: Unix seconds when signed; refused more than 5 minutes away",
+        {"type": "integer"},
+    ),
+]
+
+
 @blp.route("")
 class Events(MethodView):
+    @blp.doc(
+        security=[{"bearer": []}, {"eventSignature": []}],
+        parameters=SIGNED_HEADERS_DOC,
+    )
     @blp.arguments(EventInSchema)
     @blp.response(201, EventSchema)
     @blp.alt_response(200, schema=EventSchema, description="The key was seen before: its event")
@@ -118,8 +145,13 @@ class Events(MethodView):
         Send an ``Idempotency-Key`` header (required): the same key again answers the
         first event and awards nothing more, however often and however concurrently it
         is sent. ``outcome`` says whether it earned, or why not.
+
+        Instead of the API key, a sender may sign the request with an events signing
+        secret (Standard Webhooks: ``hub-merchant``, ``webhook-id``,
+        ``webhook-timestamp``, ``webhook-signature``); ``webhook-id`` is then the
+        idempotency key. A missing, wrong or stale signature answers 401.
         """
-        key = (request.headers.get("Idempotency-Key") or "").strip()
+        key = g.get("signed_event_id") or (request.headers.get("Idempotency-Key") or "").strip()
         if not key:
             raise ValidationError(
                 "send an Idempotency-Key header naming this event (for example the review's id)",
@@ -133,6 +165,41 @@ class Events(MethodView):
                 occurred_at=args["occurred_at"] or utcnow(), data=args["data"],
             )  # fmt: skip
             return done.action, 200 if done.replayed else 201
+
+
+class SecretSchema(Schema):
+    id = fields.Int()
+    hint = fields.Str(metadata={"description": "the secret's first characters"})
+    created_at = fields.AwareDateTime()
+    expires_at = fields.AwareDateTime(
+        allow_none=True, metadata={"description": "when it stops working; null: in force"}
+    )
+
+
+class NewSecretSchema(SecretSchema):
+    secret = fields.Str(
+        metadata={"description": "whsec_ and the base64 key: shown this once, keep it safe"}
+    )
+
+
+class SecretsSchema(Schema):
+    data = fields.List(fields.Nested(SecretSchema))
+
+
+@blp.route("/secrets")
+class Secrets(MethodView):
+    @blp.response(200, SecretsSchema)
+    def get(self):
+        """List the events signing secrets in force (never the secrets themselves)."""
+        with current_hub().db.session() as session:
+            return {"data": list_event_secrets(session, g.merchant_id, utcnow())}
+
+    @blp.response(201, NewSecretSchema)
+    def post(self):
+        """Make a new events signing secret, shown this once; earlier ones work 24 hours more."""
+        hub = current_hub()
+        with hub.db.transaction() as session:
+            return create_event_secret(hub, session, g.merchant_id, actor=g.actor, now=utcnow())
 
 
 @blp.route("/rules")

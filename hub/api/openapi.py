@@ -22,7 +22,11 @@ ERROR_RESPONSES: dict[int, tuple[str, str]] = {
         "BadRequest",
         "The body is not valid JSON, or the Idempotency-Key header is empty or too long.",
     ),
-    401: ("Unauthorized", "The API key is missing, unknown or revoked."),
+    401: (
+        "Unauthorized",
+        "The API key is missing, unknown or revoked; on POST /api/v1/events, or the "
+        "signature is missing, wrong or more than 5 minutes old.",
+    ),
     404: ("NotFound", "The resource named in the path (or in the body) does not exist."),
     409: (
         "Conflict",

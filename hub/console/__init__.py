@@ -13,6 +13,7 @@ from hub.console import auth_views  # noqa: F401 - routes
 from hub.console import campaigns_views  # noqa: F401 - routes
 from hub.console import connection_actions  # noqa: F401 - routes
 from hub.console import connection_views  # noqa: F401 - routes
+from hub.console import events_views  # noqa: F401 - routes
 from hub.console import import_views  # noqa: F401 - routes
 from hub.console import member_views  # noqa: F401 - routes
 from hub.console import members_views  # noqa: F401 - routes

@@ -50,6 +50,7 @@ CORE_PAGES = (
     NavEntry("counter", "console.counter", _l("Counter"), "cashier"),
     NavEntry("staff", "console.staff", _l("Staff"), "owner"),
     NavEntry("api_keys", "console.api_keys", _l("API keys"), "owner"),
+    NavEntry("events", "console.events", _l("Points for actions"), "owner"),
     NavEntry("settings", "console.settings", _l("Shop settings"), "owner"),
     NavEntry("audit", "console.audit", _l("Audit log"), "owner"),
 )
@@ -175,6 +176,10 @@ LABELS = {
     "reason_currency": _l("other currency"),
     "reason_below_minimum": _l("below the smallest order"),
     "reason_cancelled": _l("cancelled"),
+    "period_day": _l("day"),
+    "period_week": _l("week"),
+    "period_month": _l("month"),
+    "period_year": _l("year"),
     "referral_joined": _l("Friend joined, no paid order yet"),
     "referral_pending": _l("Waiting out the refund window"),
     "referral_rewarded": _l("Rewarded"),

@@ -21,6 +21,7 @@ from hub.models.members import MemberConsent
 from hub.models.members import MemberIdentity
 from hub.models.members import MemberMerge
 from hub.models.merchants import ApiKey
+from hub.models.merchants import EventSigningSecret
 from hub.models.merchants import Merchant
 from hub.models.orders import Order
 from hub.models.orders import OrderLine
@@ -51,6 +52,7 @@ __all__ = [
     "CampaignRecipient",
     "Connection",
     "EventRecord",
+    "EventSigningSecret",
     "IdempotencyRecord",
     "JobRecord",
     "Member",

@@ -6,6 +6,7 @@ from datetime import datetime
 
 from sqlalchemy import ForeignKey
 from sqlalchemy import String
+from sqlalchemy import Text
 from sqlalchemy.orm import Mapped
 from sqlalchemy.orm import mapped_column
 
@@ -45,3 +46,24 @@ class ApiKey(Model):
     scope: Mapped[str] = mapped_column(String(32), default="merchant")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class EventSigningSecret(Model):
+    """A merchant's secret for signing ``POST /api/v1/events`` (Standard Webhooks).
+
+    Kept encrypted (``hub.secrets``): verifying an HMAC needs the secret itself.
+    A rotation gives the earlier secrets an ``expires_at``, so senders can move
+    to the new one while both are accepted.
+    """
+
+    __tablename__ = "event_signing_secrets"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    merchant_id: Mapped[int] = mapped_column(
+        ForeignKey("merchants.id", ondelete="CASCADE"), index=True
+    )
+    secret_encrypted: Mapped[str] = mapped_column(Text)
+    #: The secret's first characters, to tell secrets apart in lists.
+    hint: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -61,6 +61,10 @@ class Referral(Model):
         Index("ix_referrals_merchant_status", "merchant_id", "status", "id"),
         # Settlement reads the pending referrals that are due, and only those.
         Index("ix_referrals_due", "status", "due_at"),
+        # The order path finds the referral of a refunded order; settlement reads
+        # the rewarded referrals a refund was seen for, and only those.
+        Index("ix_referrals_order", "order_id"),
+        Index("ix_referrals_refund_seen", "status", "refund_seen_at"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -76,6 +80,9 @@ class Referral(Model):
     order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id", ondelete="SET NULL"))
     due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     rewarded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: When a refund or cancellation of ``order_id`` was recorded while the referral
+    #: was pending or rewarded: settlement takes a rewarded one's rewards back.
+    refund_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: What each side got: points or a voucher id, for the reversal.
     rewards: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

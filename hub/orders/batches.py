@@ -57,6 +57,9 @@ from hub.points.accrual import sync_order
 from hub.points.earning import Quote
 from hub.points.earning import quote
 from hub.points.program import ProgramsInForce
+from hub.referrals.progress import orders_paid
+from hub.referrals.progress import refund_seen
+from hub.referrals.progress import refunded_or_cancelled
 from hub.tiers import reevaluate_tier
 from hub.tiers.ladder import list_tiers
 
@@ -216,6 +219,15 @@ class _Batch:
                 members.add(new.member.id)
             self._earn(this_round)
             waiting = later
+        orders_paid(
+            self.session,
+            self.merchant_id,
+            [
+                (new.order_id, new.member and new.member.id, to_utc(new.order.paid_at))
+                for new in news
+            ],
+            self.now,
+        )
         for new in news:
             if new.awaited:
                 row = self.session.get_one(Order, new.order_id)
@@ -238,6 +250,12 @@ class _Batch:
         recorded = update_order(session, row, order)
         attach_refunds(session, row)  # one that raced the order's first delivery
         sync_order(self.hub, session, row, now=self.now)
+        if "paid_at" in recorded.changed:
+            orders_paid(session, self.merchant_id, [(row.id, row.member_id, row.paid_at)], self.now)
+        if {"financial_status", "cancelled_at"} & set(recorded.changed) and refunded_or_cancelled(
+            row
+        ):
+            refund_seen(session, row.id, self.now)
         return (row.id, False, recorded.changed)
 
     # -- members --------------------------------------------------------------

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from hub.canonical import Order as CanonicalOrder
 from hub.canonical import Refund
+from hub.db import utcnow
 from hub.errors import NotFound
 from hub.errors import ValidationError
 from hub.events import emit
@@ -22,6 +23,7 @@ from hub.models import Connection
 from hub.models import Order
 from hub.models import OrderRefund
 from hub.points.accrual import sync_order
+from hub.referrals.progress import refund_seen
 
 if TYPE_CHECKING:
     from hub.core import Hub
@@ -253,6 +255,7 @@ def store_refund(
     session.flush()
     if order is not None:
         sync_order(hub, session, order, now=now)
+        refund_seen(session, order.id, now or utcnow())
     return RecordedRefund(refund=row, created=True)
 
 

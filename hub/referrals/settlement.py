@@ -1,16 +1,20 @@
-"""Move referrals along as friends pay and refund: pending, rewarded, rejected, reversed.
+"""Settle referrals: rewarded, rejected or reversed once their window ends or a refund comes.
 
-A periodic job (every ten minutes) settles every shop; a test or an operator
-calls ``settle_referrals`` with the moment to settle at. Each step is safe to
-run again: ledger entries are keyed by the referral and the side, and a
-referral changes status under its members' row locks.
+The order path already made a referral pending at the friend's first paid
+order and stamped ``refund_seen_at`` when its order was refunded
+(``hub.referrals.progress``). A periodic job (every ten minutes) settles every
+shop, reading only pending referrals past their window and rewarded ones with
+a stamp, each through its index, so a run's cost follows what changed, not
+how many referrals there have been. A test or an operator calls
+``settle_referrals`` with the moment to settle at. Each step is safe to run
+again: ledger entries are keyed by the referral and the side, and a referral
+changes status under its members' row locks.
 """
 
 from __future__ import annotations
 
 import logging
 from datetime import datetime
-from datetime import timedelta
 from typing import TYPE_CHECKING
 from typing import Any
 
@@ -33,7 +37,8 @@ from hub.models import OrderRefund
 from hub.models import Referral
 from hub.models import Voucher
 from hub.points import ledger
-from hub.referrals.claims import referral_event
+from hub.referrals.progress import REFUNDED_STATUSES
+from hub.referrals.progress import move_referral
 from hub.referrals.terms import get_terms
 from hub.rewards.catalog import get_reward
 from hub.rewards.vouchers import cancel_voucher
@@ -45,15 +50,14 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 BATCH = 500
-REFUNDED_STATUSES = ("refunded", "partially_refunded", "voided")
 SIDES = ("referrer", "friend")
 
 
 def settle_referrals(hub: Hub, *, now: datetime | None = None) -> dict[str, int]:
     """Settle every shop's referrals at ``now``; answer how many moved, per new status."""
     now = now or utcnow()
-    moved = {"pending": 0, "rewarded": 0, "rejected": 0, "reversed": 0}
-    for step in (_qualify, _settle_pending, _reverse_refunded):
+    moved = {"rewarded": 0, "rejected": 0, "reversed": 0}
+    for step in (_settle_pending, _reverse_refunded):
         while True:
             with hub.db.transaction() as session:
                 done = step(session, now, moved)
@@ -69,29 +73,6 @@ def _refunded(order_id: Any):
         Order.financial_status.in_(REFUNDED_STATUSES),
         exists().where(OrderRefund.order_id == order_id),
     )
-
-
-def _qualify(session: Session, now: datetime, moved: dict[str, int]) -> int:
-    """Joined referrals whose friend has paid an order: pending until the refund window ends."""
-    first_paid = (
-        select(Order.id)
-        .where(Order.member_id == Referral.friend_id, Order.paid_at.is_not(None))
-        .order_by(Order.paid_at, Order.id)
-        .limit(1)
-        .scalar_subquery()
-    )
-    rows = session.execute(
-        select(Referral, first_paid)
-        .where(Referral.status == "joined", first_paid.is_not(None))
-        .order_by(Referral.id)
-        .limit(BATCH)
-    ).all()
-    for referral, order_id in rows:
-        order = session.get(Order, order_id)
-        hold = timedelta(days=get_terms(session, referral.merchant_id)["hold_days"])
-        _move(session, referral, "pending", now, order_id=order.id, due_at=order.paid_at + hold)
-        moved["pending"] += 1
-    return len(rows)
 
 
 def due_pending(now: datetime):
@@ -118,13 +99,14 @@ def _settle_pending(session: Session, now: datetime, moved: dict[str, int]) -> i
     rows = session.execute(due_pending(now)).all()
     for referral, refunded in rows:
         referrer, friend = _locked(session, referral)
-        if refunded:
-            _move(session, referral, "rejected", now, reason="refunded")
+        # A refund recorded since the read above stamped the referral: it counts too.
+        if refunded or referral.refund_seen_at is not None:
+            move_referral(session, referral, "rejected", now, reason="refunded")
         elif (
             _rewarded_this_month(session, referral, now)
             >= get_terms(session, referral.merchant_id)["monthly_limit"]
         ):
-            _move(session, referral, "rejected", now, reason="monthly_limit")
+            move_referral(session, referral, "rejected", now, reason="monthly_limit")
         else:
             _reward(session, referral, referrer, friend, now)
         moved[referral.status] += 1
@@ -133,20 +115,27 @@ def _settle_pending(session: Session, now: datetime, moved: dict[str, int]) -> i
 
 def _reverse_refunded(session: Session, now: datetime, moved: dict[str, int]) -> int:
     """Rewarded referrals whose order was refunded since: both rewards are taken back."""
-    rows = session.scalars(
-        select(Referral)
-        .join(Order, Order.id == Referral.order_id)
-        .where(Referral.status == "rewarded", _refunded(Referral.order_id))
-        .order_by(Referral.id)
-        .limit(BATCH)
-    ).all()
+    rows = session.scalars(refunded_after_reward()).all()
     for referral in rows:
         members = dict(zip(SIDES, _locked(session, referral), strict=True))
         for side in SIDES:
             _take_back(session, referral, side, members[side])
-        _move(session, referral, "reversed", now, reason="refunded")
+        move_referral(session, referral, "reversed", now, reason="refunded")
         moved["reversed"] += 1
     return len(rows)
+
+
+def refunded_after_reward():
+    """SQL: rewarded referrals the order path stamped with a refund, through their index.
+
+    Rewarded referrals without a stamp are never read, however many there are.
+    """
+    return (
+        select(Referral)
+        .where(Referral.status == "rewarded", Referral.refund_seen_at.is_not(None))
+        .order_by(Referral.status, Referral.refund_seen_at, Referral.id)
+        .limit(BATCH)
+    )
 
 
 def _locked(session: Session, referral: Referral) -> tuple[Member, Member]:
@@ -182,7 +171,7 @@ def _reward(
         given[side] = _give(session, referral, side, member, terms[side], now)
     referral.rewards = given
     referral.rewarded_at = now
-    _move(session, referral, "rewarded", now)
+    move_referral(session, referral, "rewarded", now)
 
 
 def _give(
@@ -217,15 +206,6 @@ def _take_back(session: Session, referral: Referral, side: str, member: Member) 
             cancel_voucher(session, voucher, actor="referrals", note="referral refunded")
         except Conflict:
             log.info("referral %s: voucher %s was used or expired", referral.id, voucher.id)
-
-
-def _move(session: Session, referral: Referral, status: str, now: datetime, **changes) -> None:
-    referral.status = status
-    referral.updated_at = now
-    for name, value in changes.items():
-        setattr(referral, name, value)
-    session.flush()
-    emit(session, f"referral.{status}", referral.merchant_id, referral_event(referral))
 
 
 def run_settlement() -> dict[str, int]:

@@ -15,7 +15,6 @@ from hub import audit
 from hub.errors import NotFound
 from hub.errors import ValidationError
 from hub.models import ReferralSettings
-from hub.rewards.catalog import get_reward
 
 
 class SideSchema(Schema):
@@ -56,6 +55,10 @@ def save_terms(
 
     :raise ValidationError: a reward named does not exist for this merchant.
     """
+    # Imported here: the order path reads the terms (``hub.referrals.progress``),
+    # and the reward catalogue imports the order path.
+    from hub.rewards.catalog import get_reward
+
     terms = {**get_terms(session, merchant_id), **changes}
     for side in ("referrer", "friend"):
         reward_id = terms[side].get("reward_id")
