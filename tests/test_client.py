@@ -18,22 +18,27 @@ JSON_TYPES = {int: "integer", str: "string", bool: "boolean", list: "array", dic
 
 
 def _resolve(spec: dict, schema: dict) -> dict:
-    """The schema a reference, a lone ``allOf`` or a "null or X" ``anyOf`` stands for."""
+    """The schema a reference, a lone ``allOf`` or a "null or X" ``anyOf`` stands for, with
+    ``nullable`` true when null is allowed (OpenAPI 3.1 says so with JSON Schema's null type)."""
+    nullable = False
     while True:
-        nullable = schema.get("nullable", False)
+        kinds = schema.get("type")
+        if isinstance(kinds, list) and "null" in kinds:
+            nullable = True
+            rest = [k for k in kinds if k != "null"]
+            schema = {**schema, "type": rest[0] if len(rest) == 1 else rest}
         if "$ref" in schema:
             schema = spec["components"]["schemas"][schema["$ref"].rsplit("/", 1)[-1]]
         elif len(schema.get("allOf", ())) == 1:
             schema = schema["allOf"][0]
         elif "anyOf" in schema:
-            # marshmallow's Nested(allow_none=True): an empty nullable object, or the schema.
-            branches = [b for b in schema["anyOf"] if set(b) != {"type", "nullable"}]
+            branches = [b for b in schema["anyOf"] if b.get("type") != "null"]
             nullable = nullable or len(branches) < len(schema["anyOf"])
-            schema = branches[0] if len(branches) == 1 else {"anyOf": branches}
+            if len(branches) != 1:
+                return {**schema, "nullable": nullable}
+            schema = branches[0]
         else:
-            return schema
-        if nullable:
-            schema = {**schema, "nullable": True}
+            return {**schema, "nullable": nullable}
 
 
 def _type_mismatch(spec: dict, where: str, annotation: Any, schema: dict, sent: bool) -> list[str]:

@@ -60,15 +60,14 @@ STATE_SCHEMA = {
         "ways_to_earn": {"type": "array", "items": {"type": "object"}},
         "rewards": {"type": "array", "items": {"type": "object"}},
         "tiers": {"type": "array", "items": {"type": "object"}},
-        "join_url": {"type": "string", "nullable": True},
-        "sign_in_url": {"type": "string", "nullable": True},
+        "join_url": {"type": ["string", "null"]},
+        "sign_in_url": {"type": ["string", "null"]},
         "texts": {
             "type": "object",
             "description": "the panel's words in its language, from the widget's catalogues",
         },
         "member": {
-            "type": "object",
-            "nullable": True,
+            "type": ["object", "null"],
             "description": "the signed-in member's balance, tier and progress, vouchers and "
             "referral link; null for a guest",
         },
