@@ -127,8 +127,9 @@ REDEEM_PATH: dict[str, Any] = {
             },
         },
         "responses": {
-            "200": {"description": "the voucher issued, and the new panel"},
+            "201": {"description": "the voucher issued, and the new panel"},
             "401": {"description": "no valid visitor token"},
+            "404": {"description": "no active storefront connection, or no such reward"},
             "409": {"description": "too few points, out of stock, or over a limit"},
             "422": {"description": "the reward cannot be redeemed by this member"},
         },
