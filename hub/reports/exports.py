@@ -23,6 +23,7 @@ from typing import IO
 from typing import Any
 
 from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -234,13 +235,21 @@ def xlsx_file(tables: list[Table], on_row: Callable[[], None] | None = None) -> 
         sheet = book.create_sheet(table.name[:31])
         sheet.append(table.header)
         for row in table.rows:
-            sheet.append(row)
+            sheet.append([_cell(value) for value in row])
             if on_row:
                 on_row()
     spool = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)  # noqa: SIM115 - returned
     book.save(spool)
     spool.seek(0)
     return spool
+
+
+def _cell(value: Any) -> Any:
+    """A value a worksheet can hold: XML refuses control characters, which a stored note
+    (an adjustment's reason typed by a program) may carry; they are left out of the cell."""
+    if isinstance(value, str):
+        return ILLEGAL_CHARACTERS_RE.sub("", value)
+    return value
 
 
 def file_chunks(spool: IO[bytes]) -> Iterator[bytes]:
