@@ -235,7 +235,7 @@ def xlsx_file(tables: list[Table], on_row: Callable[[], None] | None = None) -> 
         sheet = book.create_sheet(table.name[:31])
         sheet.append(table.header)
         for row in table.rows:
-            sheet.append([_cell(value) for value in row])
+            sheet.append(_sheet_row(row))
             if on_row:
                 on_row()
     spool = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)  # noqa: SIM115 - returned
@@ -244,7 +244,12 @@ def xlsx_file(tables: list[Table], on_row: Callable[[], None] | None = None) -> 
     return spool
 
 
-def _cell(value: Any) -> Any:
+def _sheet_row(row: Any) -> list[Any]:
+    """A row with each value made fit for a worksheet cell."""
+    return [_sheet_value(value) for value in row]
+
+
+def _sheet_value(value: Any) -> Any:
     """A value a worksheet can hold: XML refuses control characters, which a stored note
     (an adjustment's reason typed by a program) may carry; they are left out of the cell."""
     if isinstance(value, str):
