@@ -268,7 +268,11 @@ def _callbacks(spec: dict[str, Any], op: dict[str, Any]) -> list[dict[str, Any]]
 
 
 def reference(spec: dict[str, Any], base_url: str) -> list[Group]:
-    """The document's operations by tag, in the order of its ``tags``; untagged ones last."""
+    """The document's operations by tag, in the order of its ``tags``; untagged ones last.
+
+    The document's ``webhooks`` (requests the hub makes) are listed in their tag's group
+    like operations, by name, without a ``curl`` line.
+    """
     groups: dict[str, Group] = {}
     for tag in spec.get("tags", ()):
         about = tag.get("description") or ""
@@ -283,6 +287,15 @@ def reference(spec: dict[str, Any], base_url: str) -> list[Group]:
             tag = (op.get("tags") or ["Other"])[0]
             group = groups.setdefault(tag, Group(tag, _anchor(tag), Markup("")))
             group.operations.append(_operation(spec, method, path, op, base_url))
+    for name, item in spec.get("webhooks", {}).items():
+        for method in METHODS:
+            if method in item:
+                op = item[method]
+                tag = (op.get("tags") or ["Webhooks"])[0]
+                group = groups.setdefault(tag, Group(tag, _anchor(tag), Markup("")))
+                sent = _operation(spec, method, name, op, base_url)
+                sent.curl = ""  # the hub makes this request; there is nothing to copy
+                group.operations.append(sent)
     return [group for group in groups.values() if group.operations]
 
 

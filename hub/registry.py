@@ -9,6 +9,7 @@ connection, so a connector's methods never check whose connection they got.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from dataclasses import field
 from datetime import datetime
 from typing import TYPE_CHECKING
 from typing import Any
@@ -253,14 +254,18 @@ class ApiInterface:
 
     ``tag`` groups its operations in the reference (``Counter (POS)``), and
     ``description`` says who calls it and how it authenticates (Markdown).
-    ``paths`` are OpenAPI 3.0 path items, by path (``/pos/v1/me``), each
+    ``paths`` are OpenAPI 3.1 path items (null as JSON Schema says it:
+    ``"type": ["string", "null"]``), by path (``/pos/v1/me``), each
     operation with a ``summary``, its own ``security`` when not the merchant's
-    bearer key, its answers and an ``example`` of each body.
+    bearer key, its answers and an ``example`` of each body. ``webhooks`` are
+    OpenAPI 3.1 webhooks: requests the interface makes to URLs the merchant
+    gave, by name (``order.received``), written like path items.
     """
 
     tag: str
     description: str
     paths: dict[str, Any]
+    webhooks: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -182,7 +182,7 @@ class ApiClient:
         return self._call("DELETE", path, **kwargs)
 
 
-@dataclass
+@dataclass(eq=False)  # a plugin is hashed by identity (pluggy keeps plugins in sets)
 class EventRecorder:
     """A plugin that records every event it sees, for assertions."""
 

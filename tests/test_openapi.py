@@ -102,3 +102,29 @@ def _nullable_as_31(schema):
     if schema.get("nullable") and "type" in schema:
         converted["type"] = [schema["type"], "null"]
     return converted
+
+
+def test_the_counter_docs_list_every_counter_operation_of_the_document(client):
+    import pathlib
+
+    spec = client.get("/api/v1/openapi.json").json
+    documented = {
+        f"{method.upper()} {path}"
+        for path, item in spec["paths"].items()
+        if path.startswith("/pos/v1/")
+        for method in item
+    }
+    page = (pathlib.Path(__file__).parent.parent / "docs" / "counter-api.md").read_text()
+    listed = set(re.findall(r"^\| `((?:GET|POST|PUT|PATCH|DELETE) /pos/v1/[^`]*)` \|", page, re.M))
+    assert listed == documented
+    for name in documented:
+        method, path = name.lower().split(" ")
+        operation = spec["paths"][path][method]
+        row = re.search(rf"^\| `{re.escape(name)}` \|.*\| (.*) \|$", page, re.M).group(1)
+        answers = set(re.findall(r"`(\d{3})`", row)) | {"401"}
+        assert answers == set(operation["responses"]), name
+        body = operation.get("requestBody", {}).get("content", {}).get("application/json")
+        if body:
+            import jsonschema
+
+            jsonschema.validate(body["example"], body["schema"])

@@ -4,7 +4,10 @@ schemathesis generates requests from ``/api/v1/openapi.json`` and checks each
 answer: never a 5xx, a status the operation documents, and a body that matches
 the documented schema. Requests that fit the document are sent to objects that
 exist (a member, an order, a tier, a reward, a voucher, a connection, a segment), so the
-success answers are checked too; requests that do not fit go anywhere. The
+success answers are checked too; requests that do not fit go anywhere. The storefront
+widget's JSON and the counter (POS) API are fuzzed the same way with their own keys (a
+signed-in visitor's token, a till's POS key), on a storefront and a till with a member
+and a recorded sale. The
 run is deterministic; ``HUB_FUZZ_SEED`` picks another seed (or replays the one
 a failure printed) and ``HUB_FUZZ_EXAMPLES`` the cases per operation and kind.
 """
@@ -107,7 +110,7 @@ def test_every_operation_answers_as_the_document_says(app, api, existing):
     for result in schema.get_all_operations():
         operation = result.ok()
         if not operation.path.startswith("/api/v1/"):
-            continue  # the widget, the counter API, the intake: their own keys and tests
+            continue  # the widget and the counter API: the test below; the intake: its own tests
         tried.add((operation.method.lower(), operation.path))
         names = re.findall(r"{(\w+)}", operation.path)
         known = {name: existing[name] for name in names if name in existing}
@@ -128,4 +131,53 @@ def test_every_operation_answers_as_the_document_says(app, api, existing):
         if m != "parameters"
     }
     assert tried == every
+    assert not failures, f"seed {SEED}, {len(failures)} failures:\n\n" + "\n\n".join(failures)
+
+
+@pytest.fixture
+def outside(api, hub, client) -> dict[str, object]:
+    """A storefront with a signed-in visitor, and a till with a member and a recorded sale."""
+    from widget_setup import set_up_storefront
+
+    from connectors.pos.testing import open_counter
+    from hub.widget.tokens import sign_visitor
+
+    storefront = set_up_storefront(api, hub)
+    till = open_counter(client, api.merchant.headers)
+    enrolled = till.post("/pos/v1/members", json={"phone": "0987654321", "name": "Minh"})
+    sale = till.sale("HD-FUZZ-1", "350000", member_code=enrolled.json["member"]["code"])
+    assert (enrolled.status_code, sale.status_code) == (201, 201), (enrolled.json, sale.json)
+    visitor = sign_visitor(storefront.customer_id, storefront.widget_secret)
+    return {
+        "/widget/": (
+            {"Authorization": f"Bearer {visitor}"},
+            {"connection_id": storefront.connection_id},
+        ),
+        "/pos/": (till.headers, {"code": enrolled.json["member"]["code"], "receipt": "HD-FUZZ-1"}),
+    }
+
+
+@pytest.mark.long(40)
+def test_the_widget_and_counter_answer_as_the_document_says(app, outside):
+    """The same checks on the storefront widget's JSON and the counter API, with their keys."""
+    config = SchemathesisConfig.from_dict({"seed": SEED})
+    schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app, config=config)
+    failures: list[str] = []
+    tried = set()
+    for result in schema.get_all_operations():
+        operation = result.ok()
+        prefix = next((p for p in outside if operation.path.startswith(p)), None)
+        if prefix is None:
+            continue
+        headers, known = outside[prefix]
+        tried.add(operation.label)
+        for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
+            fixed = known if mode is GenerationMode.POSITIVE else {}
+            names = set(re.findall(r"{(\w+)}", operation.path))
+            try:
+                _fuzz(operation, mode, headers, {k: v for k, v in fixed.items() if k in names})
+            except (Exception, BaseExceptionGroup) as error:
+                failures.append(f"{operation.label} ({mode.value}): {error}")
+    assert "POST /pos/v1/sales/{receipt}/refunds" in tried
+    assert "GET /widget/v1/c/{connection_id}/state" in tried
     assert not failures, f"seed {SEED}, {len(failures)} failures:\n\n" + "\n\n".join(failures)

@@ -134,3 +134,18 @@ def test_the_ledger_list_exports_the_entries_of_the_period(api, orders):
 def test_another_merchants_export_holds_none_of_these_orders(other_api, orders):
     rows = other_api.get(f"/api/v1/exports/orders?{PERIOD}").data.decode("utf-8-sig")
     assert rows.strip().splitlines()[1:] == []
+
+
+def test_a_note_with_a_control_character_exports_to_xlsx_without_it(api, member):
+    reason = "quà\x16 khai trương"
+    made = api.post(
+        f"/api/v1/members/{member['id']}/adjustments", json={"points": 5, "reason": reason}
+    )
+    assert made.status_code == 201, made.json
+    today = datetime.now(UTC).date()
+    period = f"from={today - timedelta(days=1)}&to={today + timedelta(days=1)}"
+    response = api.get(f"/api/v1/exports/ledger?format=xlsx&{period}")
+    assert response.status_code == 200
+    book = openpyxl.load_workbook(io.BytesIO(response.data))
+    cells = [c for row in book.worksheets[0].iter_rows(values_only=True) for c in row]
+    assert "quà khai trương" in cells

@@ -1,9 +1,10 @@
 """Webhooks in the OpenAPI document: the hub's outbound events and the platforms' intake.
 
-OpenAPI 3.0 (the document's version) describes requests the API makes to a URL
-the caller gave as callbacks of the operation that took the URL: here
-``POST /api/v1/webhook-endpoints``, whose body's ``url`` receives them. The
-intake, where platforms post to the hub, is an interface of its own.
+The events the hub sends are described twice over, as OpenAPI 3.1 allows:
+as the document's top-level ``webhooks``, one per event type with the schema
+and an example of its ``data`` (``webhooks.event_payloads``), and as the
+callback of ``POST /api/v1/webhook-endpoints``, whose body's ``url`` receives
+them. The intake, where platforms post to the hub, is an interface of its own.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from hub import ApiInterface
+from webhooks.event_payloads import EVENT_PAYLOADS
 
 SIGNATURE_HEADERS = (
     ("webhook-id", "The delivery's id, the same on every attempt: skip ids you processed."),
@@ -50,17 +52,9 @@ def event_callbacks() -> dict[str, Any]:
                 "post": {
                     "summary": "An event the endpoint subscribed to, signed",
                     "description": "Answer any 2xx within 15 seconds; anything else, or no "
-                    "answer, is retried with backoff (docs/webhooks.md).",
-                    "parameters": [
-                        {
-                            "name": name,
-                            "in": "header",
-                            "required": True,
-                            "description": about,
-                            "schema": {"type": "string"},
-                        }
-                        for name, about in SIGNATURE_HEADERS
-                    ],
+                    "answer, is retried with backoff (docs/webhooks.md). Each event type's "
+                    "`data` is in the document's `webhooks`.",
+                    "parameters": _signature_headers(),
                     "requestBody": {
                         "required": True,
                         "content": {
@@ -72,6 +66,68 @@ def event_callbacks() -> dict[str, Any]:
             }
         }
     }
+
+
+OUTBOUND_TAG = "Webhooks it sends you"
+
+
+def _signature_headers() -> list[dict[str, Any]]:
+    return [
+        {
+            "name": name,
+            "in": "header",
+            "required": True,
+            "description": about,
+            "schema": {"type": "string"},
+        }
+        for name, about in SIGNATURE_HEADERS
+    ]
+
+
+def event_webhook(event_type: str) -> dict[str, Any]:
+    """The OpenAPI 3.1 webhook (a path item) of one event type: its signed POST."""
+    summary, data, example = EVENT_PAYLOADS[event_type]
+    body = {
+        **EVENT_SCHEMA,
+        "properties": {**EVENT_SCHEMA["properties"], "type": {"const": event_type}, "data": data},
+    }
+    return {
+        "post": {
+            "summary": summary,
+            "description": f"Sent to every active endpoint subscribed to `{event_type}` (or "
+            "to every event). Answer any 2xx within 15 seconds; anything else, or no answer, "
+            "is retried with backoff, then kept as a dead letter you can replay "
+            "(docs/webhooks.md).",
+            "operationId": "webhook-" + event_type.replace(".", "-").replace("_", "-"),
+            "parameters": _signature_headers(),
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "application/json": {
+                        "schema": body,
+                        "example": {**EVENT_EXAMPLE, "type": event_type, "data": example},
+                    }
+                },
+            },
+            "responses": {"2XX": {"description": "received; the hub does not retry"}},
+        }
+    }
+
+
+def outbound_interface() -> ApiInterface:
+    """The events the hub posts to merchants' endpoints, as the document's ``webhooks``."""
+    return ApiInterface(
+        tag=OUTBOUND_TAG,
+        description="Register an endpoint with `POST /api/v1/webhook-endpoints` (or on the "
+        "console's Outbound webhooks page) and the hub posts each event it subscribed to, "
+        "signed as Standard Webhooks signs: check "
+        "`webhook-signature` on the raw body before you trust it, and skip a "
+        "`webhook-id` you processed already (a retry carries the same one). Every body is "
+        "`{type, timestamp, event_id, data}`; `data` may gain fields later "
+        "(docs/webhooks.md).",
+        paths={},
+        webhooks={event_type: event_webhook(event_type) for event_type in EVENT_PAYLOADS},
+    )
 
 
 def intake_interface() -> ApiInterface:

@@ -38,8 +38,9 @@ def register_console_pages(hub):
 @hookimpl
 def register_api_interfaces(hub):
     from webhooks.openapi import intake_interface
+    from webhooks.openapi import outbound_interface
 
-    return [intake_interface()]
+    return [intake_interface(), outbound_interface()]
 
 
 @hookimpl

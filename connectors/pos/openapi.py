@@ -1,9 +1,19 @@
-"""The counter API (``/pos/v1``) as the OpenAPI document describes it (docs/counter-api.md)."""
+"""The counter API (``/pos/v1``) as the OpenAPI document describes it (docs/counter-api.md).
+
+Request bodies are described from the marshmallow schemas that load them
+(``connectors.pos.schemas``), so the document and the checks cannot drift.
+"""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
+from apispec.ext.marshmallow.openapi import OpenAPIConverter
+from marshmallow import Schema
+from marshmallow import fields
+
+from connectors.pos import schemas
 from hub import ApiInterface
 
 ERROR = {"$ref": "#/components/schemas/Error"}
@@ -47,6 +57,35 @@ SALE_ANSWER = {
     },
 }
 CODE = {"name": "code", "in": "path", "required": True, "schema": {"type": "string"}}
+RECEIPT = {"name": "receipt", "in": "path", "required": True, "schema": {"type": "string"}}
+VOUCHER_EXAMPLE = {
+    "id": 1,
+    "code": "27A4K6VJMV64",
+    "name": "Giảm 50.000đ",
+    "kind": "amount_off",
+    "value": "50000",
+    "status": "issued",
+    "expires_at": "2026-12-31T16:59:59+00:00",
+}
+
+
+def body_schema(schema: type[Schema]) -> dict[str, Any]:
+    """The JSON Schema of a request body, from the marshmallow schema that loads it."""
+    converter = OpenAPIConverter("3.1.0", lambda _: None, None)
+    # Amounts are decimal strings ("350000") or JSON numbers; either becomes a Decimal.
+    converter.map_to_openapi_type(fields.Decimal, ["string", "number"], None)
+    return _plain(converter.schema2jsonschema(schema))
+
+
+def _plain(node: Any) -> Any:
+    """Defaults left out (the loader fills them); decimal bounds as JSON numbers."""
+    if isinstance(node, dict):
+        return {k: _plain(v) for k, v in node.items() if k != "default"}
+    if isinstance(node, list):
+        return [_plain(item) for item in node]
+    if isinstance(node, Decimal):
+        return int(node) if node == node.to_integral_value() else float(node)
+    return node
 
 
 def _json(example: Any, schema: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -67,20 +106,35 @@ def _answers(ok: str, example: Any, *errors: tuple[str, str]) -> dict[str, Any]:
     return answers
 
 
-def _post(summary: str, body: Any, ok: str, answer: Any, *errors: tuple[str, str]) -> dict:
-    return {
-        "post": {
-            "summary": summary,
-            "requestBody": {"required": True, "content": _json(body)},
-            "responses": _answers(ok, answer, ("422", "a field is missing or invalid"), *errors),
-        }
+def _post(
+    summary: str,
+    body: tuple[type[Schema], Any],
+    ok: str,
+    answer: Any,
+    *errors: tuple[str, str],
+    parameters: tuple[dict[str, Any], ...] = (),
+    replay: str | None = None,
+) -> dict:
+    """A POST whose body ``body[0]`` loads (``body[1]`` its example); ``replay`` describes
+    the 200 a repeated request answers with the same body."""
+    loader, example = body
+    operation = {
+        "summary": summary,
+        "requestBody": {"required": True, "content": _json(example, body_schema(loader))},
+        "responses": _answers(ok, answer, ("422", "a field is missing or invalid"), *errors),
     }
+    if replay:
+        operation["responses"]["200"] = {"description": replay, "content": _json(answer)}
+    if parameters:
+        operation["parameters"] = list(parameters)
+    return {"post": operation}
 
 
 def _member_paths() -> dict[str, Any]:
     """Looking members up and enrolling them."""
     lookup = {"member": MEMBER_EXAMPLE}
     missing = ("404", "`member_not_found`: offer to enrol the customer")
+    unreadable = ("422", "neither a phone nor a member code")
     return {
         "/pos/v1/members": {
             "get": {
@@ -88,18 +142,22 @@ def _member_paths() -> dict[str, Any]:
                 "parameters": [
                     {"name": "q", "in": "query", "required": True, "schema": {"type": "string"}}
                 ],
-                "responses": _answers("200", lookup, missing),
+                "responses": _answers("200", lookup, missing, unreadable),
             },
             **_post(
                 "Enrol a member (a phone already a member's answers 200 with them).",
-                {"phone": "0912 345 678", "name": "Nguyễn Thị Lan", "consents": {"sms": True}},
+                (
+                    schemas.EnrolSchema,
+                    {"phone": "0912 345 678", "name": "Nguyễn Thị Lan", "consents": {"sms": True}},
+                ),
                 "201",
                 {"created": True, "member": MEMBER_EXAMPLE},
+                replay="the phone is a member's already: that member, `created` false",
             ),
         },
         "/pos/v1/members/lookup": _post(
             "Find a member, the phone in the body (out of URLs and logs).",
-            {"q": "0912345678"},
+            (LookupSchema, {"q": "0912345678"}),
             "200",
             lookup,
             missing,
@@ -111,6 +169,82 @@ def _member_paths() -> dict[str, Any]:
                 "responses": _answers("200", lookup, missing),
             }
         },
+    }
+
+
+class LookupSchema(Schema):
+    """What ``POST /pos/v1/members/lookup`` reads (the view takes ``q`` alone)."""
+
+    q = fields.Str(required=True, metadata={"description": "phone, member code or QR text"})
+
+
+def _reward_paths() -> dict[str, Any]:
+    """The counter's rewards, and redeeming one for a member."""
+    return {
+        "/pos/v1/members/{code}/qr.svg": {
+            "get": {
+                "summary": "The member's code as a QR code (SVG), for a card or a receipt.",
+                "parameters": [CODE],
+                "responses": {
+                    **_answers("200", None, ("404", "`member_not_found`")),
+                    "200": {
+                        "description": "OK",
+                        "content": {"image/svg+xml": {"schema": {"type": "string"}}},
+                    },
+                },
+            }
+        },
+        "/pos/v1/members/{code}/redemptions": _post(
+            "Spend the member's points on a reward: a voucher, once per `request_id`.",
+            (schemas.RedemptionSchema, {"reward_id": 1, "request_id": "till-1-000042"}),
+            "201",
+            {"replayed": False, "points_spent": 300, "balance": 50, "voucher": VOUCHER_EXAMPLE},
+            ("404", "`member_not_found` or `reward_not_found`"),
+            ("409", "`insufficient_points`, `request_id_reused` or the reward is out of stock"),
+            parameters=(CODE,),
+            replay="the same `request_id` again: the same voucher, `replayed` true",
+        ),
+        "/pos/v1/rewards": {
+            "get": {
+                "summary": "The active rewards, cheapest first.",
+                "responses": _answers(
+                    "200",
+                    {"data": [{"id": 1, "name": "Giảm 50.000đ", "points_cost": 300}]},
+                ),
+            }
+        },
+    }
+
+
+def _sale_paths() -> dict[str, Any]:
+    """Reading a sale back, voiding it and refunding part of it."""
+    unknown = ("404", "`receipt_not_found`")
+    voided = {**SALE_ANSWER, "created": True, "voided": True}
+    voided["points"] = {**SALE_ANSWER["points"], "reversed": 350, "returned": 0}
+    return {
+        "/pos/v1/sales/{receipt}": {
+            "get": {
+                "summary": "A recorded sale: its member, the points it earned and redeemed.",
+                "parameters": [RECEIPT],
+                "responses": _answers("200", SALE_ANSWER, unknown),
+            }
+        },
+        "/pos/v1/sales/{receipt}/void": _post(
+            "Void a sale: points earned taken back, points redeemed returned; once.",
+            (schemas.VoidSchema, {"reason": "khách đổi ý"}),
+            "200",
+            voided,
+            unknown,
+            parameters=(RECEIPT,),
+        ),
+        "/pos/v1/sales/{receipt}/refunds": _post(
+            "Record money given back on a sale, once per `refund_id`; its points share goes.",
+            (schemas.RefundSchema, {"refund_id": "TH-1", "amount": "175000"}),
+            "201",
+            {"receipt": "HD000123", "refund_id": "TH-1", "created": True, "points_reversed": 175},
+            parameters=(RECEIPT,),
+            replay="the same `refund_id` again: nothing changes, `created` false",
+        ),
     }
 
 
@@ -138,23 +272,31 @@ def counter_interface() -> ApiInterface:
                 }
             },
             **_member_paths(),
+            **_reward_paths(),
             "/pos/v1/sales": _post(
                 "Record a sale: its member earns; the same receipt again changes nothing.",
-                SALE_EXAMPLE,
+                (schemas.SaleSchema, SALE_EXAMPLE),
                 "201",
                 SALE_ANSWER,
+                ("409", "`insufficient_points`: too few points for `redeem_points`"),
+                replay="the same receipt again: the same answer, `created` false",
             ),
+            **_sale_paths(),
             "/pos/v1/vouchers/validate": _post(
                 "Check a voucher code before the sale: valid or not, and the discount.",
-                {"code": "27A4-K6VJ-MV64", "amount": "200000"},
+                (schemas.VoucherCheckSchema, {"code": "27A4-K6VJ-MV64", "amount": "200000"}),
                 "200",
                 {"valid": True, "reason": None, "message": "", "discount": "50000"},
             ),
             "/pos/v1/vouchers/burn": _post(
                 "Use a voucher on the receipt it pays for; the same burn again is replayed.",
-                {"code": "27A4K6VJMV64", "receipt": "HD000125", "amount": "200000"},
+                (
+                    schemas.VoucherBurnSchema,
+                    {"code": "27A4K6VJMV64", "receipt": "HD000125", "amount": "200000"},
+                ),
                 "200",
                 {"replayed": False, "receipt": "HD000125", "discount": "50000"},
+                ("404", "`voucher_not_found`"),
                 ("409", "`voucher_already_used`, `voucher_expired` or `voucher_cancelled`"),
             ),
         },

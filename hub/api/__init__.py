@@ -75,11 +75,11 @@ class HubApi(Api):
             for path, item in interface.paths.items():
                 # APISpec.path would run flask-smorest's Flask plugin, which wants the
                 # Flask rule of a route of this API: these paths are written as given.
-                operations = copy.deepcopy(item)
-                for operation in operations.values():
-                    if isinstance(operation, dict):
-                        operation.setdefault("tags", [interface.tag])
-                self._spec._paths.setdefault(path, {}).update(operations)
+                self._spec._paths.setdefault(path, {}).update(_tagged(item, interface.tag))
+            for name, item in interface.webhooks.items():
+                # OpenAPI 3.1's top-level ``webhooks``: requests the hub makes to you.
+                webhooks = self._spec.options.setdefault("webhooks", {})
+                webhooks[name] = _tagged(item, interface.tag)
 
     @spec.setter
     def spec(self, value: APISpec | None) -> None:
@@ -100,6 +100,15 @@ class HubApi(Api):
         return errors.http_error(error)
 
 
+def _tagged(item: dict[str, Any], tag: str) -> dict[str, Any]:
+    """A copy of a path item whose operations carry ``tag`` unless they name their own."""
+    operations = copy.deepcopy(item)
+    for operation in operations.values():
+        if isinstance(operation, dict):
+            operation.setdefault("tags", [tag])
+    return operations
+
+
 def schema_name_resolver(schema) -> str:
     """Name schemas after their class; a partial instance is the class's patch form."""
     cls = resolve_schema_cls(schema)
@@ -114,7 +123,7 @@ def schema_name_resolver(schema) -> str:
 _SPEC_SETTINGS = {
     "API_TITLE": "Storefront Hub API",
     "API_VERSION": "v1",
-    "OPENAPI_VERSION": "3.0.3",
+    "OPENAPI_VERSION": "3.1.0",
     "OPENAPI_URL_PREFIX": "/api/v1",
     "OPENAPI_JSON_PATH": "openapi.json",
     "API_SPEC_OPTIONS": {

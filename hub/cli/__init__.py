@@ -1,5 +1,5 @@
 """The ``hub`` command line: serve, worker, database, merchants, keys, imports, exports,
-reports, plugins.
+reports, plugins, and ``remote`` (a running hub through its API).
 
 The commands live on the app's own CLI group (``create_app`` adds them, and
 plugins add theirs through ``register_commands``), so ``flask``'s test runner
@@ -20,6 +20,7 @@ from hub.cli.group import hub_version
 from hub.cli.imports import import_group
 from hub.cli.jobs import jobs_group
 from hub.cli.plugin_new import plugin_group
+from hub.cli.remote import remote
 from hub.cli.reports import export_group
 from hub.cli.reports import reports_group
 from hub.cli.runtime import cron_command
@@ -42,6 +43,7 @@ COMMANDS = (
     export_group,
     reports_group,
     jobs_group,
+    remote,
 )
 
 

@@ -23,8 +23,9 @@ from hub.errors import StartupError
 #: Commands that libraries register on the app's CLI and that are not the hub's.
 FOREIGN_COMMANDS = frozenset({"openapi", "routes", "shell", "run"})
 
-#: Commands that run on the embedded database without upgrading it first.
-_NO_UPGRADE = frozenset({"db", "plugin", "plugins", "simulate"})
+#: Commands that run on the embedded database without upgrading it first (``remote``
+#: uses no local database at all).
+_NO_UPGRADE = frozenset({"db", "plugin", "plugins", "simulate", "remote"})
 
 #: Exit status of a command stopped by a bad setting (click's status for bad usage).
 SETTINGS_EXIT = 2

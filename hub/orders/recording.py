@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC
 from datetime import datetime
+from decimal import Decimal
 from typing import TYPE_CHECKING
 from typing import Any
 
@@ -160,7 +161,8 @@ def event_data(order_id: int, values: Mapping[str, Any]) -> dict:
     return {
         "order_id": order_id,
         **{name: values[name] for name in _EVENT_FIELDS},
-        "total": str(values["total"]),
+        # Plain digits: str() of a normalized Decimal can be "1E+6".
+        "total": format(Decimal(values["total"]), "f"),
     }
 
 

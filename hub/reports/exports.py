@@ -25,6 +25,7 @@ from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -248,7 +249,11 @@ def xlsx_file(tables: list[Table], on_row: Callable[[], None] | None = None) -> 
 
 
 def _xlsx_cell(sheet: Any, value: Any) -> Any:
-    """The value as openpyxl writes it: a text starting with ``=`` stored as text, not a formula."""
+    """The value as openpyxl writes it: without the control characters XML refuses (a stored
+    note typed by a program may carry them), and a text starting with ``=`` stored as text,
+    not a formula."""
+    if isinstance(value, str):
+        value = ILLEGAL_CHARACTERS_RE.sub("", value)
     if not xlsx_text(value):
         return value
     cell = WriteOnlyCell(sheet, value=value)

@@ -60,15 +60,14 @@ STATE_SCHEMA = {
         "ways_to_earn": {"type": "array", "items": {"type": "object"}},
         "rewards": {"type": "array", "items": {"type": "object"}},
         "tiers": {"type": "array", "items": {"type": "object"}},
-        "join_url": {"type": "string", "nullable": True},
-        "sign_in_url": {"type": "string", "nullable": True},
+        "join_url": {"type": ["string", "null"]},
+        "sign_in_url": {"type": ["string", "null"]},
         "texts": {
             "type": "object",
             "description": "the panel's words in its language, from the widget's catalogues",
         },
         "member": {
-            "type": "object",
-            "nullable": True,
+            "type": ["object", "null"],
             "description": "the signed-in member's balance, tier and progress, vouchers and "
             "referral link; null for a guest",
         },
@@ -128,8 +127,9 @@ REDEEM_PATH: dict[str, Any] = {
             },
         },
         "responses": {
-            "200": {"description": "the voucher issued, and the new panel"},
+            "201": {"description": "the voucher issued, and the new panel"},
             "401": {"description": "no valid visitor token"},
+            "404": {"description": "no active storefront connection, or no such reward"},
             "409": {"description": "too few points, out of stock, or over a limit"},
             "422": {"description": "the reward cannot be redeemed by this member"},
         },
