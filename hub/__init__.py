@@ -142,6 +142,7 @@ from hub.simulators import StoreSimulator
 from hub.simulators import body_signature
 from hub.store_connector import StoreConnection
 from hub.store_connector import StoreConnector
+from hub.store_connector import StoreInstall
 from hub.store_connector import claim_install
 from hub.store_connector import installed_connection
 from hub.store_connector import open_connection
@@ -332,6 +333,7 @@ __all__ += [
     "StoreBackfill",
     "StoreConnection",
     "StoreConnector",
+    "StoreInstall",
     "StoreOperations",
     "StorePage",
     "StoreSimulator",

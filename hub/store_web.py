@@ -52,6 +52,9 @@ STATE_MAX_AGE = 600
 #: What ``POST /api/v1/NAME/connections/<id>/<what>`` may queue.
 QUEUED_JOBS = ("setup", "backfill")
 
+#: ``authorize_url(hub, app_config, link_state, nonces)``: the platform's authorize page.
+AuthorizeURL = Callable[[Hub, dict[str, Any], dict[str, Any], dict[str, str]], str]
+
 
 class StoreConnectAnswerSchema(Schema):
     authorize_url = fields.Str()
@@ -119,6 +122,17 @@ class StoreWeb:
                 "this connect link is invalid or older than 10 minutes; start again",
                 code="bad_state",
             ) from None
+
+    def start_authorize(
+        self, authorize_url: AuthorizeURL, nonces: tuple[str, ...] = ("nonce",)
+    ) -> Response:
+        """Answer ``GET /NAME/oauth/start``: a fresh value for each of ``nonces``, kept
+        with the link's state in the signed cookie, and the redirect to ``authorize_url``."""
+        hub = current_hub()
+        config = self.app(hub)
+        state = self.link_state(hub)
+        fresh = {name: secrets.token_urlsafe(24) for name in nonces}
+        return self.to_authorize(authorize_url(hub, config, state, fresh), {**state, **fresh})
 
     def to_authorize(self, location: str, attempt: dict[str, Any]) -> Response:
         """Redirect to the platform's authorize page, keeping ``attempt`` in a signed cookie."""
