@@ -15,6 +15,7 @@ import json
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
+from dataclasses import field
 from typing import TYPE_CHECKING
 from typing import Any
 
@@ -72,13 +73,23 @@ class StoreWeb:
     ``credentials`` are the keys of the app's client id and secret in the connector's
     ``HUB_PLUGINS_CONFIG`` entry; ``private_app`` says, in the not-configured error, what
     a merchant can connect with instead ("a custom app's token"). ``jobs`` names the
-    module paths of the setup and backfill jobs (``{"setup": "connectors.x.setup.run"}``).
+    module paths of the setup and backfill jobs; by default ``setup_connection`` in the
+    connector package's ``setup`` and ``backfill_job`` in its ``sync``.
     """
 
     connector: StoreConnector
     credentials: tuple[str, str]
     private_app: str
-    jobs: dict[str, str]
+    jobs: dict[str, str] = field(default_factory=dict)
+
+    def job(self, what: str) -> str:
+        """The module path of the ``setup`` or ``backfill`` job."""
+        package = self.connector.package
+        defaults = {
+            "setup": f"{package}.setup.setup_connection",
+            "backfill": f"{package}.sync.backfill_job",
+        }
+        return {**defaults, **self.jobs}[what]
 
     @property
     def name(self) -> str:
@@ -270,7 +281,7 @@ class StoreWeb:
     def queue(self, hub: Hub, what: str, connection_id: int) -> None:
         """Queue the connection's ``setup`` or ``backfill`` job (one at a time per connection)."""
         hub.jobs.enqueue(
-            self.jobs[what],
+            self.job(what),
             connection_id,
             job_id=f"{self.name}-{what}-{connection_id}",
             retry=hub.jobs.default_retry(),

@@ -45,13 +45,7 @@ from hub import ValidationError
 from hub import current_hub
 
 WEB = StoreWeb(
-    HARAVAN,
-    credentials=("client_id", "client_secret"),
-    private_app="a private app's token",
-    jobs={
-        "setup": "connectors.haravan.setup.setup_connection",
-        "backfill": "connectors.haravan.sync.backfill_job",
-    },
+    HARAVAN, credentials=("client_id", "client_secret"), private_app="a private app's token"
 )
 bp = Blueprint("haravan", __name__)
 

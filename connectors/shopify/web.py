@@ -40,15 +40,7 @@ from hub import Unauthorized
 from hub import ValidationError
 from hub import current_hub
 
-WEB = StoreWeb(
-    SHOPIFY,
-    credentials=("api_key", "api_secret"),
-    private_app="a custom app's token",
-    jobs={
-        "setup": "connectors.shopify.setup.setup_connection",
-        "backfill": "connectors.shopify.sync.backfill_job",
-    },
-)
+WEB = StoreWeb(SHOPIFY, credentials=("api_key", "api_secret"), private_app="a custom app's token")
 bp = Blueprint("shopify", __name__, url_prefix="/shopify")
 
 
