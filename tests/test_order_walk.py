@@ -75,7 +75,13 @@ def _in(module: str, prefixes: tuple[str, ...]) -> bool:
     return any(module == p or module.startswith(p + ".") for p in prefixes)
 
 
+#: Comprehensions are part of the function that holds them (Python 3.12 inlines most).
+COMPREHENSIONS = frozenset({"<listcomp>", "<dictcomp>", "<setcomp>", "<genexpr>"})
+
+
 def _room(frame: FrameType) -> str | None:
+    if frame.f_code.co_name in COMPREHENSIONS:
+        return None
     module = frame.f_globals.get("__name__", "")
     if not module.startswith(ROOMS) or _in(module, FLOOR):
         return None
