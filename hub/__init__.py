@@ -127,6 +127,7 @@ from hub.registry import ConsolePage
 from hub.registry import DeliveryHealth
 from hub.registry import IssuedAccessKey
 from hub.registry import UnknownConnector
+from hub.registry import WebhookDelivery
 from hub.rewards.catalog import get_reward
 from hub.rewards.catalog import list_rewards
 from hub.rewards.catalog import redeem as redeem_reward
@@ -313,6 +314,7 @@ __all__ += [
     "SettingFlag",
     "SettingText",
     "StorefrontSettingsSchema",
+    "WebhookDelivery",
     "active_connection_ids",
     "connection_secrets",
 ]

@@ -296,10 +296,10 @@ def paid_order() -> bytes:
 @pytest.mark.xfail(  # remove once the walk holds; any other failure still fails
     strict=True,
     raises=ReturnsToARoom,
-    reason="the order path still returns to rooms it left: hub.orders.batches asks "
-    "hub.orders.recording, the program, earning and accrual several questions each, the "
-    "identity rule asks the directory step by step, and the intake asks the connector three "
-    "questions in turn (the failure's message is the walk)",
+    reason="the order path still returns to rooms it left: the intake asks webhooks.snapshots "
+    "one question at a time, hub.orders.batches asks hub.orders.recording, the program, earning "
+    "and accrual several questions each, and the identity rule asks the directory step by step "
+    "(the failure's message is the walk)",
 )
 def test_one_shopify_order_visits_each_room_once_on_its_way_to_the_ledger(client, api, hub):
     api.put("/api/v1/program", json={"earn_rate": {"amount": "1000", "points": 1}})

@@ -42,6 +42,7 @@ from hub import Hub
 from hub import HubError
 from hub import NotFound
 from hub import Unauthorized
+from hub import WebhookDelivery
 from hub import count_metric
 from webhooks.drains import request_drain
 from webhooks.models import InboxEntry
@@ -280,27 +281,26 @@ def _read(hub: Hub, connector: str, connection_id: int, *, app_wide: bool) -> Sn
 def _verified(hub: Hub, connection: Connection, headers: Headers, body: bytes) -> dict[str, Any]:
     """Check the signature (401, or 404 for a connector without webhooks); return the
     columns of the delivery's inbox row."""
-    verified = _ask_connector(hub, "verify_webhook", connection, headers, body)
-    if verified is None:
+    delivery = _read_webhook(hub, connection, headers, body)
+    if delivery is None:
         raise NotFound(
             f"the {connection.connector} connector does not receive webhooks",
             code="connector_without_webhooks",
         )
-    if not verified:
+    if not delivery.verified:
         raise Unauthorized(
             f"the signature of this delivery to connection {connection.id} is missing or "
             f"wrong; sign the raw body with the connection's webhook secret",
             code="bad_signature",
         )
-    delivery_id = delivery_id_for(hub, connection, headers, body)
-    topic = _ask_connector(hub, "topic", connection, headers, body)
-    return inbox_values(connection, delivery_id, topic or "", headers, body)
+    delivery_id = delivery_id_of(delivery.delivery_id, body)
+    return inbox_values(connection, delivery_id, delivery.topic or "", headers, body)
 
 
-def _ask_connector(
-    hub: Hub, method: str, connection: Connection, headers: Headers, body: bytes
-) -> Any:
-    """Ask the connection's connector ``method(hub, connection, headers, body)``.
+def _read_webhook(
+    hub: Hub, connection: Connection, headers: Headers, body: bytes
+) -> WebhookDelivery | None:
+    """Ask the connection's connector to read the delivery, in one question.
 
     A body nested too deep for the connector to parse answers 400 and is not
     stored: the connector cannot name its topic or delivery id, so it could
@@ -310,7 +310,7 @@ def _ask_connector(
     """
     connector = hub.connector(connection.connector)
     try:
-        return getattr(connector, method)(hub, connection, headers, body)
+        return connector.read_webhook(hub, connection, headers, body)
     except RecursionError:
         raise HubError(
             f"the body of this delivery to connection {connection.id} nests too deep to "
@@ -319,9 +319,8 @@ def _ask_connector(
         ) from None
 
 
-def delivery_id_for(hub: Hub, connection: Connection, headers: Headers, body: bytes) -> str:
+def delivery_id_of(value: str | None, body: bytes) -> str:
     """Return the connector's delivery id, or a hash of the body when it has none."""
-    value = _ask_connector(hub, "delivery_id", connection, headers, body)
     if not value:
         return "sha256:" + hashlib.sha256(body).hexdigest()
     value = str(value)

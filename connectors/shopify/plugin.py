@@ -16,6 +16,7 @@ from connectors.shopify.store import open_store
 from connectors.shopify.store import webhook_secrets
 from hub import ConnectionUninstalled
 from hub import StoreConnector
+from hub import WebhookDelivery
 from hub import handles_events
 from hub import hookimpl
 from hub import member_by_identity
@@ -68,9 +69,17 @@ class ShopifyConnector(StoreConnector):
         shop = (headers.get(self.install_header) or "").strip().lower()
         return shop if signing.valid_shop(shop) else None
 
-    def verify_webhook(self, hub, connection, headers, body):
+    def read_webhook(self, hub, connection, headers, body):
+        """The signature, delivery id and topic, all from the delivery's headers."""
         secrets = webhook_secrets(hub, connection)
-        return signing.verify_body(secrets, body, headers.get("X-Shopify-Hmac-Sha256"))
+        return WebhookDelivery(
+            verified=signing.verify_body(secrets, body, headers.get("X-Shopify-Hmac-Sha256")),
+            delivery_id=self.delivery_id(hub, connection, headers, body),
+            topic=self.topic(hub, connection, headers, body),
+        )
+
+    def verify_webhook(self, hub, connection, headers, body):
+        return self.read_webhook(hub, connection, headers, body).verified
 
     def delivery_id(self, hub, connection, headers, body):
         # X-Shopify-Event-Id is the same on every duplicate of one event; older deliveries
