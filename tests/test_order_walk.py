@@ -296,8 +296,8 @@ def paid_order() -> bytes:
 @pytest.mark.xfail(  # remove once the walk holds; any other failure still fails
     strict=True,
     raises=ReturnsToARoom,
-    reason="the order path still returns to rooms it left: the intake asks webhooks.snapshots "
-    "one question at a time, hub.orders.batches asks hub.orders.recording, the program, earning "
+    reason="the order path still returns to rooms it left: the worker asks the connector "
+    "again for the records, hub.orders.batches asks hub.orders.recording, the program, earning "
     "and accrual several questions each, and the identity rule asks the directory step by step "
     "(the failure's message is the walk)",
 )
