@@ -128,6 +128,7 @@ from hub.registry import ConsolePage
 from hub.registry import DeliveryHealth
 from hub.registry import IssuedAccessKey
 from hub.registry import UnknownConnector
+from hub.registry import WebhookDelivery
 from hub.rewards.catalog import get_reward
 from hub.rewards.catalog import list_rewards
 from hub.rewards.catalog import redeem as redeem_reward
@@ -145,6 +146,7 @@ from hub.simulators import StoreSimulator
 from hub.simulators import body_signature
 from hub.store_connector import StoreConnection
 from hub.store_connector import StoreConnector
+from hub.store_connector import StoreInstall
 from hub.store_connector import claim_install
 from hub.store_connector import installed_connection
 from hub.store_connector import open_connection
@@ -315,6 +317,7 @@ __all__ += [
     "SettingFlag",
     "SettingText",
     "StorefrontSettingsSchema",
+    "WebhookDelivery",
     "active_connection_ids",
     "connection_secrets",
 ]
@@ -335,6 +338,7 @@ __all__ += [
     "StoreBackfill",
     "StoreConnection",
     "StoreConnector",
+    "StoreInstall",
     "StoreOperations",
     "StorePage",
     "StoreSimulator",

@@ -12,7 +12,7 @@ DEFAULTS: dict[str, Any] = {
     "HUB_DATABASE_URL": None,  # None: an SQLite file in the instance folder
     "HUB_DB_POOL_SIZE": 10,  # connections each process keeps open to PostgreSQL
     "HUB_DB_MAX_OVERFLOW": 20,  # extra connections a busy process may open
-    "HUB_DB_PRE_PING": False,  # test each pooled connection before use (one round trip)
+    "HUB_DB_PRE_PING": False,  # test each pooled connection before each checkout
     "HUB_REDIS_URL": None,  # None: jobs in the database, run by hub serve (or inline)
     "HUB_REDIS_PREFIX": "hub",  # prefix of every Redis key and rq queue name
     "HUB_SECRET_KEY": None,  # signs sessions, derives the key that encrypts secrets
@@ -35,7 +35,7 @@ DEFAULTS: dict[str, Any] = {
     "HUB_METRICS_TOKEN": None,  # bearer token for /metrics; None: loopback requests only
     "HUB_LOG_FORMAT": "text",  # text, or json: one JSON object a line
     "HUB_PASSWORD_HASH_PROFILE": "default",  # argon2 cost of staff passwords; test: cheapest
-    "HUB_REPORT_ROLLUPS": True,  # mark the reports' days stale as changes commit (benchmarks: off)
+    "HUB_REPORT_ROLLUPS": True,  # mark report days stale at commit; off: rollups change by rebuild
 }
 
 _BOOL = {"1": True, "true": True, "yes": True, "on": True}

@@ -357,8 +357,8 @@ def make_engine(
 ) -> Engine:
     """Create the engine, with the SQLite settings that make it a fair embedded default.
 
-    Pooled PostgreSQL connections are not tested before each use unless
-    ``pre_ping`` (a round trip per checkout). Without it, a connection the
+    Pooled PostgreSQL connections are tested before each checkout only with
+    ``pre_ping``. Without it, a connection the
     server dropped (a restart, a failover) fails the one statement that finds
     out; SQLAlchemy then discards every connection of the pool opened before,
     and the caller's retry (a job, a platform's webhook redelivery) goes

@@ -137,7 +137,7 @@ class Jobs:
 
         ``flush(timeout)`` waits until all of it is enqueued (False on timeout).
         The webhook intake's drain thread is one: its deliveries' drains are
-        queued a few milliseconds after the answer.
+        queued by that thread after the answer has gone.
         """
         self._feeders.append(flush)
 

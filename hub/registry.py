@@ -34,6 +34,22 @@ if TYPE_CHECKING:
     from hub.models import Connection
     from hub.models import Member
 
+
+@dataclass(frozen=True)
+class WebhookDelivery:
+    """What a connector reads from one inbound delivery, in one answer to the intake.
+
+    ``verified`` is whether the signature over the raw body checks out (False:
+    401, nothing stored); ``delivery_id`` the platform's id of the delivery, the
+    same on every retry (None: the hub uses a SHA-256 of the body); ``topic``
+    what the delivery is about, in the platform's words.
+    """
+
+    verified: bool
+    delivery_id: str | None = None
+    topic: str = ""
+
+
 #: The kinds of connector a merchant can create connections for.
 KINDS = ("store", "pos", "messaging", "custom")
 
@@ -77,6 +93,27 @@ class Connector:
         signature is checked next, with ``verify_webhook``.
         """
         return None
+
+    def read_webhook(
+        self, hub: Hub, connection: Connection, headers: Headers, body: bytes
+    ) -> WebhookDelivery | None:
+        """Read one delivery: its signature verdict, delivery id and topic together.
+
+        The intake asks only this. None when the connector takes no webhooks
+        (404). The default answers from ``verify_webhook``, ``delivery_id`` and
+        ``topic``, so a connector may write those three instead; a connector
+        that reads all three in one pass overrides this.
+        """
+        verified = self.verify_webhook(hub, connection, headers, body)
+        if verified is None:
+            return None
+        if not verified:
+            return WebhookDelivery(verified=False)
+        return WebhookDelivery(
+            verified=True,
+            delivery_id=self.delivery_id(hub, connection, headers, body),
+            topic=self.topic(hub, connection, headers, body),
+        )
 
     def verify_webhook(
         self, hub: Hub, connection: Connection, headers: Headers, body: bytes

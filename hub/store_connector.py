@@ -11,21 +11,30 @@ skeleton of pushing a redeemed voucher to every active store of the merchant.
 
 from __future__ import annotations
 
+import importlib
 import logging
 from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING
 from typing import Any
 from typing import ClassVar
 
 from marshmallow import ValidationError as SchemaError
+from sqlalchemy import ForeignKey
 from sqlalchemy import inspect
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Mapped
 from sqlalchemy.orm import Session
+from sqlalchemy.orm import mapped_column
 
+from hub.db import BigId
+from hub.db import UTCDateTime
 from hub.db import utcnow
 from hub.errors import PermanentError
 from hub.errors import ValidationError
+from hub.jobs import PeriodicJob
 from hub.members.directory import identities_of
 from hub.merchants.connections import active_connection_ids
 from hub.merchants.connections import connection_secrets
@@ -34,6 +43,7 @@ from hub.registry import Connector
 from hub.rewards.vouchers import voucher_status
 
 if TYPE_CHECKING:
+    import click
     from werkzeug.datastructures import Headers
 
     from hub.core import Hub
@@ -62,13 +72,18 @@ class StoreConnector(Connector):
     (its primary key) naming the connection that completed OAuth for it, with
     ``connection_id`` and ``installed_at`` columns. ``install_header`` is the
     header an app-wide delivery names its store in. ``voucher_kinds`` are the
-    voucher kinds the store can take as a discount.
+    voucher kinds the store can take as a discount. ``package`` is the
+    connector's package, where the plugin hooks' helpers below find its
+    ``sync`` (``reconcile_all``), ``cli`` (``add_commands``) and ``migrations``.
     """
 
     kind = "store"
     install_model: ClassVar[type[Model]]
     install_header: ClassVar[str] = ""
     voucher_kinds: ClassVar[tuple[str, ...]] = ("amount_off", "percent_off")
+    package: ClassVar[str] = ""
+    #: Seconds between two reconciliations of every active connection of the connector.
+    reconcile_every: ClassVar[int] = 15 * 60
 
     # -- what a store connector supplies -----------------------------------------
 
@@ -97,6 +112,28 @@ class StoreConnector(Connector):
         raise NotImplementedError
 
     # -- what the base does for every store ----------------------------------------
+
+    def periodic_jobs(self) -> list[PeriodicJob]:
+        """The reconciliation of every active connection, for ``register_periodic_jobs``."""
+        return [
+            PeriodicJob(
+                name=f"{self.name}.reconcile",
+                func=f"{self.package}.sync.reconcile_all",
+                interval=self.reconcile_every,
+            )
+        ]
+
+    def migrations(self) -> list[str]:
+        """The folder of the connector's own migrations, for ``register_migrations``."""
+        package = importlib.import_module(self.package)
+        return [str(Path(package.__file__).parent / "migrations")]
+
+    def add_commands(self, cli: click.Group) -> None:
+        """Add ``hub NAME ...`` and ``hub simulate NAME`` from the connector's ``cli``.
+
+        The ``cli`` module is imported here, when the ``hub`` command is assembled.
+        """
+        importlib.import_module(f"{self.package}.cli").add_commands(cli)
 
     def connection_for(self, hub: Hub, headers: Headers, body: bytes) -> Connection | None:
         """The connection that completed OAuth for the named store, even after an uninstall.
@@ -187,6 +224,20 @@ class StoreConnector(Connector):
 
 
 # -- the table of installs -------------------------------------------------------
+
+
+class StoreInstall:
+    """The columns every table of installs has beside its store key (its primary key).
+
+    A connector's install model is ``class ShopInstall(StoreInstall, Model)`` with a
+    ``__tablename__`` and the store's key column: one row per store, naming the one
+    connection whose OAuth installed the app there.
+    """
+
+    connection_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("connections.id", ondelete="CASCADE"), unique=True
+    )
+    installed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 def claim_install(session: Session, model: type[Model], key: str, connection_id: int) -> None:

@@ -15,6 +15,7 @@ import json
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
+from dataclasses import field
 from typing import TYPE_CHECKING
 from typing import Any
 
@@ -52,6 +53,9 @@ STATE_MAX_AGE = 600
 #: What ``POST /api/v1/NAME/connections/<id>/<what>`` may queue.
 QUEUED_JOBS = ("setup", "backfill")
 
+#: ``authorize_url(hub, app_config, link_state, nonces)``: the platform's authorize page.
+AuthorizeURL = Callable[[Hub, dict[str, Any], dict[str, Any], dict[str, str]], str]
+
 
 class StoreConnectAnswerSchema(Schema):
     authorize_url = fields.Str()
@@ -69,13 +73,23 @@ class StoreWeb:
     ``credentials`` are the keys of the app's client id and secret in the connector's
     ``HUB_PLUGINS_CONFIG`` entry; ``private_app`` says, in the not-configured error, what
     a merchant can connect with instead ("a custom app's token"). ``jobs`` names the
-    module paths of the setup and backfill jobs (``{"setup": "connectors.x.setup.run"}``).
+    module paths of the setup and backfill jobs; by default ``setup_connection`` in the
+    connector package's ``setup`` and ``backfill_job`` in its ``sync``.
     """
 
     connector: StoreConnector
     credentials: tuple[str, str]
     private_app: str
-    jobs: dict[str, str]
+    jobs: dict[str, str] = field(default_factory=dict)
+
+    def job(self, what: str) -> str:
+        """The module path of the ``setup`` or ``backfill`` job."""
+        package = self.connector.package
+        defaults = {
+            "setup": f"{package}.setup.setup_connection",
+            "backfill": f"{package}.sync.backfill_job",
+        }
+        return {**defaults, **self.jobs}[what]
 
     @property
     def name(self) -> str:
@@ -119,6 +133,17 @@ class StoreWeb:
                 "this connect link is invalid or older than 10 minutes; start again",
                 code="bad_state",
             ) from None
+
+    def start_authorize(
+        self, authorize_url: AuthorizeURL, nonces: tuple[str, ...] = ("nonce",)
+    ) -> Response:
+        """Answer ``GET /NAME/oauth/start``: a fresh value for each of ``nonces``, kept
+        with the link's state in the signed cookie, and the redirect to ``authorize_url``."""
+        hub = current_hub()
+        config = self.app(hub)
+        state = self.link_state(hub)
+        fresh = {name: secrets.token_urlsafe(24) for name in nonces}
+        return self.to_authorize(authorize_url(hub, config, state, fresh), {**state, **fresh})
 
     def to_authorize(self, location: str, attempt: dict[str, Any]) -> Response:
         """Redirect to the platform's authorize page, keeping ``attempt`` in a signed cookie."""
@@ -256,7 +281,7 @@ class StoreWeb:
     def queue(self, hub: Hub, what: str, connection_id: int) -> None:
         """Queue the connection's ``setup`` or ``backfill`` job (one at a time per connection)."""
         hub.jobs.enqueue(
-            self.jobs[what],
+            self.job(what),
             connection_id,
             job_id=f"{self.name}-{what}-{connection_id}",
             retry=hub.jobs.default_retry(),

@@ -49,7 +49,8 @@ class HubWorker(_AppContext, Worker):
 
 
 class SimpleHubWorker(_AppContext, SimpleWorker):
-    """Runs jobs in the worker process itself: faster, less isolated."""
+    """Runs jobs in the worker process itself, with no fork: a job that crashes the
+    process ends the worker with it."""
 
 
 def make_worker(hub: Hub, queues: list[str] | None = None, *, simple: bool = False) -> Worker:

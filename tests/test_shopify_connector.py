@@ -223,6 +223,20 @@ def test_connector_verify_webhook_checks_the_body_hmac_with_the_app_secret(hub, 
     assert (good, forged) == (True, False)
 
 
+def test_connector_read_webhook_answers_signature_delivery_id_and_topic_at_once(hub, connection):
+    body = json.dumps(DRAFT_ORDER).encode()
+    headers = signed(body)
+    headers["X-Shopify-Event-Id"] = "evt-3"
+    headers["X-Shopify-Topic"] = "orders/paid"
+    read = hub.connector(connection.connector).read_webhook
+
+    good = read(hub, connection, headers, body)
+    forged = read(hub, connection, signed(body, "wrong"), body)
+
+    assert (good.verified, good.delivery_id, good.topic) == (True, "evt-3", "orders/paid")
+    assert forged.verified is False
+
+
 def test_connector_delivery_id_prefers_the_event_id_shared_by_duplicates(hub, connection):
     both = Headers({"X-Shopify-Event-Id": "evt-1", "X-Shopify-Webhook-Id": "wh-9"})
     only_webhook = Headers({"X-Shopify-Webhook-Id": "wh-9"})

@@ -130,7 +130,7 @@ def queue_drains(hub: Hub, connectors: dict[int, str]) -> list[int]:
 def request_drain(hub: Hub, connection_id: int, connector: str) -> None:
     """See that a drain of the connection's inbox runs after this row's commit; never raises.
 
-    With Redis the process's thread queues it a few milliseconds later (none
+    With Redis the process's thread queues it after the answer has gone (none
     while the enqueue gate is closed); without, it is enqueued (or run) now.
     Rows it could not queue wait for the sweep.
     """

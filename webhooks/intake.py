@@ -42,13 +42,13 @@ from hub import Hub
 from hub import HubError
 from hub import NotFound
 from hub import Unauthorized
+from hub import WebhookDelivery
 from hub import count_metric
 from webhooks.drains import request_drain
+from webhooks.guarded_insert import store_if_current
 from webhooks.models import InboxEntry
-from webhooks.snapshots import Snapshot
-from webhooks.snapshots import read_current
+from webhooks.snapshots import snapshot_for
 from webhooks.snapshots import snapshots_of
-from webhooks.snapshots import store_if_current
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +59,6 @@ _PREFIX = "/webhooks/"
 #: Request headers never stored with a delivery.
 _PRIVATE_HEADERS = frozenset({"authorization", "cookie", "proxy-authorization"})
 _MAX_DELIVERY_ID = 200
-_MAX_ID = 2**63 - 1
 #: Reads of the connection afresh before a delivery is given up on: each follows an insert
 #: that found the connection changed since it was read.
 _FRESH_READS = 2
@@ -212,12 +211,12 @@ def _store(
     was read, is read afresh and the delivery checked again: only the
     connection as it is now refuses, and only its row version stores.
     """
-    snapshots = snapshots_of(hub)
-    snapshot = snapshots.get(connector, connection_id)
-    for _ in range(_FRESH_READS + (snapshot is not None)):
-        fresh = snapshot is None
-        if snapshot is None:
-            snapshot = _read(hub, connector, connection_id, app_wide=app_wide)
+    snapshot, fresh = snapshot_for(hub, connector, connection_id, app_wide=app_wide)
+    for attempt in range(_FRESH_READS + (not fresh)):
+        if attempt:  # refused or changed: read it again
+            snapshot, fresh = snapshot_for(
+                hub, connector, connection_id, app_wide=app_wide, afresh=True
+            )
         try:
             values = _verified(hub, snapshot.connection, headers, body)
         except HubError:
@@ -230,8 +229,7 @@ def _store(
             return entry_id
         if fresh and values is not None and _is_stored(hub, connection_id, values["delivery_id"]):
             return None
-        snapshots.forget(connector, connection_id)  # refused or changed: read it again
-        snapshot = None
+    snapshots_of(hub).forget(connector, connection_id)
     raise ConnectionChanging(
         f"connection {connection_id} changed while this delivery was being stored; send it again"
     )
@@ -250,57 +248,29 @@ def _named_connection(hub: Hub, connector: str, headers: Headers, body: bytes) -
     return connection.id
 
 
-def _read(hub: Hub, connector: str, connection_id: int, *, app_wide: bool) -> Snapshot:
-    """Read the connection afresh and remember it; 404 unless it takes this delivery.
-
-    A connection's own URL takes deliveries while the connection is active; the
-    app-wide URL also for a disabled one (a store that uninstalled still sends
-    its privacy requests).
-    """
-    connection, version = None, None
-    if connection_id <= _MAX_ID and connector in hub.connectors:
-        with hub.db.session() as session:
-            connection, version = read_current(session, connection_id)
-    usable = ("active", "disabled") if app_wide else ("active",)
-    if connection is None or connection.connector != connector or connection.status not in usable:
-        snapshots_of(hub).forget(connector, connection_id)
-        if app_wide:
-            raise NotFound(
-                f"no {connector} connection for the store this delivery names; "
-                "connect the store first",
-                code="connection_not_found",
-            )
-        raise NotFound(
-            f"no active {connector} connection {connection_id}; check the webhook URL",
-            code="connection_not_found",
-        )
-    return snapshots_of(hub).remember(connection, version)
-
-
 def _verified(hub: Hub, connection: Connection, headers: Headers, body: bytes) -> dict[str, Any]:
     """Check the signature (401, or 404 for a connector without webhooks); return the
     columns of the delivery's inbox row."""
-    verified = _ask_connector(hub, "verify_webhook", connection, headers, body)
-    if verified is None:
+    delivery = _read_webhook(hub, connection, headers, body)
+    if delivery is None:
         raise NotFound(
             f"the {connection.connector} connector does not receive webhooks",
             code="connector_without_webhooks",
         )
-    if not verified:
+    if not delivery.verified:
         raise Unauthorized(
             f"the signature of this delivery to connection {connection.id} is missing or "
             f"wrong; sign the raw body with the connection's webhook secret",
             code="bad_signature",
         )
-    delivery_id = delivery_id_for(hub, connection, headers, body)
-    topic = _ask_connector(hub, "topic", connection, headers, body)
-    return inbox_values(connection, delivery_id, topic or "", headers, body)
+    delivery_id = delivery_id_of(delivery.delivery_id, body)
+    return inbox_values(connection, delivery_id, delivery.topic or "", headers, body)
 
 
-def _ask_connector(
-    hub: Hub, method: str, connection: Connection, headers: Headers, body: bytes
-) -> Any:
-    """Ask the connection's connector ``method(hub, connection, headers, body)``.
+def _read_webhook(
+    hub: Hub, connection: Connection, headers: Headers, body: bytes
+) -> WebhookDelivery | None:
+    """Ask the connection's connector to read the delivery, in one question.
 
     A body nested too deep for the connector to parse answers 400 and is not
     stored: the connector cannot name its topic or delivery id, so it could
@@ -310,7 +280,7 @@ def _ask_connector(
     """
     connector = hub.connector(connection.connector)
     try:
-        return getattr(connector, method)(hub, connection, headers, body)
+        return connector.read_webhook(hub, connection, headers, body)
     except RecursionError:
         raise HubError(
             f"the body of this delivery to connection {connection.id} nests too deep to "
@@ -319,9 +289,8 @@ def _ask_connector(
         ) from None
 
 
-def delivery_id_for(hub: Hub, connection: Connection, headers: Headers, body: bytes) -> str:
+def delivery_id_of(value: str | None, body: bytes) -> str:
     """Return the connector's delivery id, or a hash of the body when it has none."""
-    value = _ask_connector(hub, "delivery_id", connection, headers, body)
     if not value:
         return "sha256:" + hashlib.sha256(body).hexdigest()
     value = str(value)

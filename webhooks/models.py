@@ -67,7 +67,7 @@ class InboxEntry(Model):
             sqlite_where=text("status = 'pending'"),
         ),
         # The Connections page counts a connection's failed rows and reads the latest
-        # reason; failures are few, so the index costs a normal delivery nothing.
+        # reason; only failed rows enter this index, so a delivery that succeeds never does.
         Index(
             "ix_webhook_inbox_failed",
             "connection_id",

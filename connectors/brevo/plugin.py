@@ -31,9 +31,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import uuid
-from datetime import UTC
 from datetime import datetime
 from typing import Any
 
@@ -42,13 +40,10 @@ from connectors.brevo.settings import BrevoSettingsSchema
 from hub import AddressOptOut
 from hub import DeliveryReceipt
 from hub import GatewayConnector
-from hub import PermanentError
-from hub import RetryLater
 from hub import SendResult
 from hub import Unauthorized
 from hub import connection_secrets
 from hub import hookimpl
-from hub import transient_status
 
 NAME = "brevo"
 BASE_URL = "https://api.brevo.com"
@@ -76,13 +71,10 @@ class BrevoGateway(GatewayConnector):
     base_url = BASE_URL
 
     def send(self, hub, connection, message):
-        settings = connection.settings or {}
+        settings = self.required_settings(
+            connection, "sender_email", note=", a sender verified in Brevo"
+        )
         api_key = self.required_secrets(hub, connection, "api_key")["api_key"]
-        if not settings.get("sender_email"):
-            raise PermanentError(
-                f"connection {connection.id} (Brevo) needs settings.sender_email, a sender "
-                f"verified in Brevo; set it with PATCH /api/v1/connections/{connection.id}"
-            )
         sender = {"email": settings["sender_email"]}
         if settings.get("sender_name"):
             sender["name"] = settings["sender_name"]
@@ -115,9 +107,7 @@ class BrevoGateway(GatewayConnector):
             f"Brevo HTTP {response.status_code}, {answer.get('code', 'no code')}: "
             f"{answer.get('message', '')}"
         )
-        if transient_status(response.status_code):
-            raise RetryLater(reason)
-        raise PermanentError(reason)
+        raise self.http_refusal(response.status_code, reason)
 
     def verify_callback(self, hub, connection, callback):
         token = connection_secrets(hub, connection).get("webhook_token", "")
@@ -126,10 +116,7 @@ class BrevoGateway(GatewayConnector):
             raise Unauthorized("the webhook's bearer token is missing or wrong")
 
     def read_callback(self, hub, connection, callback):
-        try:
-            payload = json.loads(callback.body or b"null")
-        except ValueError:
-            return []
+        payload = callback.json()
         events = payload if isinstance(payload, list) else [payload]
         items: list[DeliveryReceipt | AddressOptOut] = []
         for event in events:
@@ -165,18 +152,13 @@ def _items(event: dict[str, Any]) -> list[DeliveryReceipt | AddressOptOut]:
     return items
 
 
-def _moment(seconds: Any) -> datetime | None:
+def _moment(raw: Any) -> datetime | None:
+    # ts_epoch is in milliseconds, ts_event in seconds: no time in seconds reaches 10**11.
     try:
-        value = int(seconds)
+        millis = int(raw) > 10**11
     except (TypeError, ValueError):
         return None
-    # ts_epoch is in milliseconds, ts_event in seconds.
-    if value > 10**11:
-        value //= 1000
-    try:
-        return datetime.fromtimestamp(value, tz=UTC)
-    except (OverflowError, OSError, ValueError):
-        return None
+    return GatewayConnector.moment(raw, millis=millis)
 
 
 @hookimpl

@@ -55,8 +55,7 @@ def _webhook_secrets(hub: Any, connection: Any) -> tuple[str, ...]:
     return secrets
 
 
-#: Built once: a schema's construction costs more than loading an event with it,
-#: and loading keeps no state on the schema.
+#: Built once and shared by every delivery: loading keeps no state on a schema.
 _SCHEMAS = {
     "event": EnvelopeSchema(),
     "order": OrderSchema(),

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-from pathlib import Path
 
 from connectors.haravan import models  # noqa: F401 - registers the table on hub.Model
 from connectors.haravan import schemas
@@ -16,7 +15,6 @@ from connectors.haravan.store import NAME
 from connectors.haravan.store import open_store
 from connectors.haravan.store import webhook_secrets
 from hub import ConnectionUninstalled
-from hub import PeriodicJob
 from hub import StoreConnector
 from hub import handles_events
 from hub import hookimpl
@@ -30,7 +28,6 @@ ORDER_TOPICS = (
     "orders/fulfilled",
 )
 CUSTOMER_TOPICS = ("customers/create", "customers/update")
-MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 class HaravanConnector(StoreConnector):
@@ -47,6 +44,7 @@ class HaravanConnector(StoreConnector):
     install_model = HaravanInstall
     #: App webhooks all reach ``/webhooks/haravan``; this header names the shop.
     install_header = "X-Haravan-Org-Id"
+    package = "connectors.haravan"
     #: Haravan themes serve the customer account pages here;
     #: a merchant's ``join_url`` and ``sign_in_url`` settings win.
     default_join_url = "/account/register"
@@ -114,18 +112,12 @@ def register_blueprints(hub):
 
 @hookimpl
 def register_periodic_jobs(hub):
-    return [
-        PeriodicJob(
-            name="haravan.reconcile", func="connectors.haravan.sync.reconcile_all", interval=900
-        )
-    ]
+    return HARAVAN.periodic_jobs()
 
 
 @hookimpl
 def register_commands(cli):
-    from connectors.haravan.cli import add_commands
-
-    add_commands(cli)
+    HARAVAN.add_commands(cli)
 
 
 @hookimpl
@@ -136,4 +128,4 @@ def handle_event(hub, event):
 
 @hookimpl
 def register_migrations(hub):
-    return [str(MIGRATIONS)]
+    return HARAVAN.migrations()

@@ -45,13 +45,7 @@ from hub import ValidationError
 from hub import current_hub
 
 WEB = StoreWeb(
-    HARAVAN,
-    credentials=("client_id", "client_secret"),
-    private_app="a private app's token",
-    jobs={
-        "setup": "connectors.haravan.setup.setup_connection",
-        "backfill": "connectors.haravan.sync.backfill_job",
-    },
+    HARAVAN, credentials=("client_id", "client_secret"), private_app="a private app's token"
 )
 bp = Blueprint("haravan", __name__)
 
@@ -74,10 +68,11 @@ def _accounts(config: dict) -> str:
 
 @bp.get(f"/{NAME}/oauth/start")
 def oauth_start():
-    hub = current_hub()
-    config = WEB.app(hub)
-    state = WEB.link_state(hub)
-    nonce, csrf = secrets.token_urlsafe(24), secrets.token_urlsafe(24)
+    """Set the nonce cookie and send the browser to HaraAccounts' authorize page."""
+    return WEB.start_authorize(_authorize_url, nonces=("nonce", "csrf"))
+
+
+def _authorize_url(hub: Hub, config: dict, state: dict, nonces: dict[str, str]) -> str:
     query = urlencode(
         {
             "response_mode": "query",
@@ -85,12 +80,11 @@ def oauth_start():
             "scope": config.get("scopes") or DEFAULT_SCOPES,
             "client_id": config["client_id"],
             "redirect_uri": WEB.url(hub, "oauth/callback"),
-            "nonce": nonce,
-            "state": csrf,
+            "nonce": nonces["nonce"],
+            "state": nonces["csrf"],
         }
     )
-    location = f"{_accounts(config)}/connect/authorize?{query}"
-    return WEB.to_authorize(location, {**state, "nonce": nonce, "csrf": csrf})
+    return f"{_accounts(config)}/connect/authorize?{query}"
 
 
 @bp.get(f"/{NAME}/oauth/callback")

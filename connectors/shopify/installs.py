@@ -12,29 +12,17 @@ over.
 
 from __future__ import annotations
 
-from datetime import datetime
-
-from sqlalchemy import BigInteger
-from sqlalchemy import ForeignKey
-from sqlalchemy import Integer
 from sqlalchemy import String
 from sqlalchemy.orm import Mapped
 from sqlalchemy.orm import mapped_column
 
 from hub import Model
-from hub import UTCDateTime
-from hub import utcnow
-
-BigId = BigInteger().with_variant(Integer(), "sqlite")
+from hub import StoreInstall
 
 
-class ShopifyInstall(Model):
+class ShopifyInstall(StoreInstall, Model):
     """A store's domain and the connection whose OAuth installed the app in it."""
 
     __tablename__ = "shopify_installs"
 
     shop: Mapped[str] = mapped_column(String(255), primary_key=True)
-    connection_id: Mapped[int] = mapped_column(
-        BigId, ForeignKey("connections.id", ondelete="CASCADE"), unique=True
-    )
-    installed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 
 from connectors.shopify import schemas
 from connectors.shopify import signing
@@ -16,15 +15,14 @@ from connectors.shopify.store import app_config
 from connectors.shopify.store import open_store
 from connectors.shopify.store import webhook_secrets
 from hub import ConnectionUninstalled
-from hub import PeriodicJob
 from hub import StoreConnector
+from hub import WebhookDelivery
 from hub import handles_events
 from hub import hookimpl
 from hub import member_by_identity
 from hub import register_api_blueprint
 
 log = logging.getLogger(__name__)
-MIGRATIONS = Path(__file__).parent / "migrations"
 
 ORDER_TOPICS = (
     "orders/create",
@@ -52,6 +50,7 @@ class ShopifyConnector(StoreConnector):
     secrets_schema = ShopifySecretsSchema
     install_model = ShopifyInstall
     install_header = "X-Shopify-Shop-Domain"
+    package = "connectors.shopify"
     #: Online Store themes serve the customer account pages here (classic and new accounts);
     #: a merchant's ``join_url`` and ``sign_in_url`` settings win.
     default_join_url = "/account/register"
@@ -70,9 +69,17 @@ class ShopifyConnector(StoreConnector):
         shop = (headers.get(self.install_header) or "").strip().lower()
         return shop if signing.valid_shop(shop) else None
 
-    def verify_webhook(self, hub, connection, headers, body):
+    def read_webhook(self, hub, connection, headers, body):
+        """The signature, delivery id and topic, all from the delivery's headers."""
         secrets = webhook_secrets(hub, connection)
-        return signing.verify_body(secrets, body, headers.get("X-Shopify-Hmac-Sha256"))
+        return WebhookDelivery(
+            verified=signing.verify_body(secrets, body, headers.get("X-Shopify-Hmac-Sha256")),
+            delivery_id=self.delivery_id(hub, connection, headers, body),
+            topic=self.topic(hub, connection, headers, body),
+        )
+
+    def verify_webhook(self, hub, connection, headers, body):
+        return self.read_webhook(hub, connection, headers, body).verified
 
     def delivery_id(self, hub, connection, headers, body):
         # X-Shopify-Event-Id is the same on every duplicate of one event; older deliveries
@@ -147,25 +154,17 @@ def register_blueprints(hub):
 
 @hookimpl
 def register_periodic_jobs(hub):
-    return [
-        PeriodicJob(
-            name="shopify.reconcile",
-            func="connectors.shopify.sync.reconcile_all",
-            interval=15 * 60,
-        )
-    ]
+    return SHOPIFY.periodic_jobs()
 
 
 @hookimpl
 def register_migrations(hub):
-    return [str(MIGRATIONS)]
+    return SHOPIFY.migrations()
 
 
 @hookimpl
 def register_commands(cli):
-    from connectors.shopify.cli import add_commands
-
-    add_commands(cli)
+    SHOPIFY.add_commands(cli)
 
 
 @hookimpl

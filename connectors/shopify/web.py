@@ -20,7 +20,6 @@
 
 from __future__ import annotations
 
-import secrets
 from urllib.parse import urlencode
 
 from flask import Blueprint
@@ -41,15 +40,7 @@ from hub import Unauthorized
 from hub import ValidationError
 from hub import current_hub
 
-WEB = StoreWeb(
-    SHOPIFY,
-    credentials=("api_key", "api_secret"),
-    private_app="a custom app's token",
-    jobs={
-        "setup": "connectors.shopify.setup.setup_connection",
-        "backfill": "connectors.shopify.sync.backfill_job",
-    },
-)
+WEB = StoreWeb(SHOPIFY, credentials=("api_key", "api_secret"), private_app="a custom app's token")
 bp = Blueprint("shopify", __name__, url_prefix="/shopify")
 
 
@@ -79,20 +70,19 @@ api = WEB.api_blueprint(ShopifyConnectSchema, connect_link)
 @bp.get("/oauth/start")
 def oauth_start():
     """Set the nonce cookie and send the browser to the store's authorize page."""
-    hub = current_hub()
-    config = WEB.app(hub)
-    state = WEB.link_state(hub)
-    nonce = secrets.token_urlsafe(24)
+    return WEB.start_authorize(_authorize_url)
+
+
+def _authorize_url(hub: Hub, config: dict, state: dict, nonces: dict[str, str]) -> str:
     query = urlencode(
         {
             "client_id": config["api_key"],
             "scope": config.get("scopes") or DEFAULT_SCOPES,
             "redirect_uri": WEB.url(hub, "oauth/callback"),
-            "state": nonce,
+            "state": nonces["nonce"],
         }
     )
-    location = f"{shop_base_url(hub, state['shop'])}/admin/oauth/authorize?{query}"
-    return WEB.to_authorize(location, {**state, "nonce": nonce})
+    return f"{shop_base_url(hub, state['shop'])}/admin/oauth/authorize?{query}"
 
 
 @bp.get("/oauth/install")

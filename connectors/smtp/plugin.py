@@ -70,13 +70,8 @@ class SmtpGateway(GatewayConnector):
     receipts = False
 
     def send(self, hub, connection, message):
-        settings = connection.settings or {}
-        host, sender_email = settings.get("host"), settings.get("from_email")
-        if not host or not sender_email:
-            raise PermanentError(
-                f"connection {connection.id} (SMTP) needs settings.host and settings.from_email; "
-                f"set them with PATCH /api/v1/connections/{connection.id}"
-            )
+        settings = self.required_settings(connection, "host", "from_email")
+        host, sender_email = settings["host"], settings["from_email"]
         security = settings.get("security") or "starttls"
         port = int(settings.get("port") or (465 if security == "ssl" else DEFAULT_PORT))
         username = settings.get("username")

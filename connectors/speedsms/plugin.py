@@ -19,7 +19,6 @@ in the wild reads it. Replies arrive on the same webhook as
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from connectors.speedsms.settings import SpeedSmsSecretsSchema
@@ -91,10 +90,7 @@ class SpeedSmsGateway(GatewayConnector):
         raise self.refused(code, f"SpeedSMS code {code}: {reason}")
 
     def read_callback(self, hub, connection, callback):
-        try:
-            event = json.loads(callback.body or b"{}")
-        except ValueError:
-            return []
+        event = callback.json()
         if not isinstance(event, dict):
             return []
         if event.get("type") == "incoming":

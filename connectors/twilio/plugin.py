@@ -54,14 +54,9 @@ class TwilioGateway(GatewayConnector):
     base_url = BASE_URL
 
     def send(self, hub, connection, message):
-        settings = connection.settings or {}
-        token = connection_secrets(hub, connection).get("auth_token")
-        sid = settings.get("account_sid")
-        if not token or not sid:
-            raise PermanentError(
-                f"connection {connection.id} (Twilio) needs settings.account_sid and the "
-                f"auth_token secret; set them with PATCH /api/v1/connections/{connection.id}"
-            )
+        settings = self.required_settings(connection, "account_sid")
+        sid = settings["account_sid"]
+        token = self.required_secrets(hub, connection, "auth_token")["auth_token"]
         form = {"To": message.to, "Body": message.text}
         if settings.get("messaging_service_sid"):
             form["MessagingServiceSid"] = settings["messaging_service_sid"]
@@ -92,11 +87,11 @@ class TwilioGateway(GatewayConnector):
             )
         code = answer.get("code")
         reason = f"Twilio HTTP {response.status_code}, error {code}: {answer.get('message', '')}"
-        if transient_status(response.status_code) or code == TOO_MANY_REQUESTS:
+        if code == TOO_MANY_REQUESTS:
             raise RetryLater(reason)
-        if code == UNSUBSCRIBED:
+        if code == UNSUBSCRIBED and not transient_status(response.status_code):
             raise RecipientOptedOut(reason)
-        raise PermanentError(reason)
+        raise self.http_refusal(response.status_code, reason)
 
     def verify_callback(self, hub, connection, callback):
         token = connection_secrets(hub, connection).get("auth_token", "")

@@ -31,8 +31,6 @@ from a follower who never shared their phone changes nothing.
 from __future__ import annotations
 
 import json
-from datetime import UTC
-from datetime import datetime
 from typing import Any
 
 from connectors.zalo import signature
@@ -121,12 +119,14 @@ class ZaloGateway(GatewayConnector):
         presented = callback.headers.get("X-ZEvent-Signature", "")
         if not signature.verify(app_id, key, callback.body, presented):
             raise Unauthorized("the X-ZEvent-Signature is missing or wrong")
-        event = json.loads(callback.body)
-        if str(event.get("app_id", app_id)) != app_id:
+        event = callback.json()
+        if isinstance(event, dict) and str(event.get("app_id", app_id)) != app_id:
             raise Unauthorized("the event is for another Zalo app")
 
     def read_callback(self, hub, connection, callback):
-        event = json.loads(callback.body)
+        event = callback.json()
+        if not isinstance(event, dict):
+            return []
         name = event.get("event_name")
         if name in FOLLOWER_EVENTS:
             return _follower_items(event)
@@ -138,7 +138,7 @@ class ZaloGateway(GatewayConnector):
                 status="delivered",
                 gateway_message_id=message.get("msg_id"),
                 reference=message.get("tracking_id"),
-                at=_moment(message.get("delivery_time")),
+                at=self.moment(message.get("delivery_time"), millis=True),
             )
         ]
 
@@ -171,13 +171,6 @@ def _error(answer: dict[str, Any]) -> int | None:
     try:
         return int(answer.get("error"))
     except (TypeError, ValueError):
-        return None
-
-
-def _moment(millis: Any) -> datetime | None:
-    try:
-        return datetime.fromtimestamp(int(millis) / 1000, tz=UTC)
-    except (TypeError, ValueError, OverflowError):
         return None
 
 

@@ -12,9 +12,11 @@ check-then-read order.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from dataclasses import field
+from datetime import UTC
 from datetime import datetime
 from decimal import Decimal
 from decimal import InvalidOperation
@@ -191,6 +193,13 @@ class GatewayCallback:
         """The URLs a signature may have been computed over, public one first."""
         return list(dict.fromkeys([self.url, self.received_url]))
 
+    def json(self) -> Any:
+        """The body read as JSON, or None when it is empty or not JSON."""
+        try:
+            return json.loads(self.body) if self.body else None
+        except ValueError:
+            return None
+
 
 class RecipientOptedOut(PermanentError):
     """The gateway refuses because the recipient unsubscribed (Twilio 21610).
@@ -292,6 +301,13 @@ class GatewayConnector(Connector):
         except OutsideUnreachable as exc:
             raise RetryLater(f"{self.title} could not be reached: {exc}") from exc
 
+    def http_refusal(self, status: int, reason: str) -> Exception:
+        """The error for a send the gateway refused with HTTP ``status``: 429 and 5xx are
+        transient (the next attempt may get through), anything else permanent."""
+        if transient_status(status):
+            return RetryLater(reason)
+        return PermanentError(reason)
+
     def answer(self, response: OutsideResponse) -> dict[str, Any]:
         """The JSON object a gateway answered; 429, 5xx and anything else unreadable is
         transient (the gateway may still be fine on the next attempt)."""
@@ -319,6 +335,22 @@ class GatewayConnector(Connector):
             return RetryLater(reason)
         return PermanentError(reason)
 
+    def required_settings(
+        self, connection: Connection, *names: str, note: str = ""
+    ) -> dict[str, Any]:
+        """The connection's settings; a permanent failure naming the fix when one is missing.
+
+        ``note`` follows the missing names in the message (what the setting must be).
+        """
+        settings = dict(connection.settings or {})
+        missing = [f"settings.{name}" for name in names if not settings.get(name)]
+        if missing:
+            raise PermanentError(
+                f"connection {connection.id} ({self.title}) needs {' and '.join(missing)}{note}; "
+                f"set it with PATCH /api/v1/connections/{connection.id}"
+            )
+        return settings
+
     def required_secrets(self, hub: Hub, connection: Connection, *names: str) -> dict[str, str]:
         """The connection's secrets; a permanent failure naming the fix when one is missing."""
         secrets = connection_secrets(hub, connection)
@@ -335,6 +367,16 @@ class GatewayConnector(Connector):
         if not phone.startswith("+84"):
             raise PermanentError(f"{self.title} sends only to Vietnamese numbers, not {phone}")
         return "0" + phone[3:] if national else phone[1:]
+
+    @staticmethod
+    def moment(raw: Any, *, millis: bool = False) -> datetime | None:
+        """A Unix time the gateway reported (seconds, or milliseconds when ``millis``) as
+        an aware UTC datetime, or None when it reported none readable."""
+        try:
+            value = int(raw)
+            return datetime.fromtimestamp(value / 1000 if millis else value, tz=UTC)
+        except (TypeError, ValueError, OverflowError, OSError):
+            return None
 
     @staticmethod
     def amount(raw: Any) -> Decimal | None:

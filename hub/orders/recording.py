@@ -263,7 +263,7 @@ def store_refund(
 
 def attach_refunds(session: Session, order: Order) -> int:
     """Link refunds that arrived before their order to it; return how many."""
-    # A Core statement: the ORM's bulk update machinery costs more than the UPDATE.
+    # One UPDATE links every early refund of the order; no refund row is loaded.
     refunds = OrderRefund.__table__
     result = session.connection().execute(
         update(refunds)

@@ -1,4 +1,4 @@
-"""What the widget keeps between requests, so a repeat visit costs one Redis round trip.
+"""What the widget keeps between requests: a repeat visit reads it all in one Redis pipeline.
 
 Three things are kept, in Redis when configured (shared by every web process)
 or in this process for the single-process embedded default:
@@ -15,7 +15,7 @@ or in this process for the single-process embedded default:
   old figures: its panel carries the old generation and is ignored.
 
 Rate-limit counters (per visitor and per storefront) are counted in the same
-round trip. A cache that cannot be reached is a miss, never an error.
+pipeline. A cache that cannot be reached is a miss, never an error.
 """
 
 from __future__ import annotations

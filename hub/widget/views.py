@@ -115,7 +115,7 @@ def _rate_limited(origin: str | None) -> Response:
 def state(connection_id: int):
     """The panel's data: guest view, or the member's own view with a valid token.
 
-    A repeat visit costs one round trip to the cache: the merchant's stamp,
+    A repeat visit reads the cache once, in one pipeline: the merchant's stamp,
     the rate-limit counts, who the visitor is and their panel (see
     ``hub.widget.cache``); the database is read only when something changed.
     """
