@@ -307,8 +307,8 @@ def build(url: str, raw_url: str, members: int, orders: int, years: int) -> tupl
         rows = rollups.rebuild(session, merchant_id)
     print(f"rollups rebuilt in {time.perf_counter() - began:.1f} s ({rows:,} rows)")
     with psycopg.connect(raw_url, autocommit=True) as conn:
-        conn.execute("ANALYZE report_days")
-        conn.execute("ANALYZE report_member_days")
+        conn.execute("VACUUM ANALYZE report_days")
+        conn.execute("VACUUM ANALYZE report_member_days")
     return hub, merchant_id
 
 

@@ -104,20 +104,7 @@ def historic_clv(session: Session, merchant_id: int) -> Decimal | None:
 
 
 def predictive_clv(session: Session, merchant_id: int, within: Period) -> dict[str, Any]:
-    last = within.last
-    year, earlier = last - timedelta(days=364), last - timedelta(days=729)
-    after = member_days.per_member(merchant_id, year, last)
-    before = member_days.per_member(merchant_id, earlier, year - timedelta(days=1))
-    orders, revenue, buyers = session.execute(
-        select(func.coalesce(func.sum(after.c.orders), 0),
-               func.coalesce(func.sum(after.c.revenue_e4), 0), func.count())
-    ).one()  # fmt: skip
-    before_buyers = session.scalar(select(func.count()).select_from(before))
-    stayed = session.scalar(
-        select(func.count()).select_from(
-            before.join(after, after.c.member_id == before.c.member_id)
-        )
-    )
+    orders, revenue, buyers, before_buyers, stayed = _two_years(session, merchant_id, within.last)
     aov = _ratio(money(int(revenue)), orders)
     frequency = _ratio(orders, buyers)
     retention = _ratio(stayed, before_buyers)
@@ -129,6 +116,35 @@ def predictive_clv(session: Session, merchant_id: int, within: Period) -> dict[s
         value = (aov * frequency * years).quantize(Decimal("0.01"))
     return {"average_order_value": _text(aov), "orders_per_year": _text(frequency),
             "retention": _text(retention), "predictive_clv": _text(value)}  # fmt: skip
+
+
+def _two_years(session: Session, merchant_id: int, last: date) -> tuple[int, ...]:
+    """Orders, revenue and buyers of the 365 days to ``last``; buyers of the 365 before, and
+    how many of them bought again: one pass over the member days of the two years."""
+    year = last - timedelta(days=364)
+    day, bought = ReportMemberDay.day, ReportMemberDay.orders
+    recent = day >= year
+    per_member = (
+        select(
+            func.sum(case((recent, bought), else_=0)).label("orders"),
+            func.sum(case((recent, ReportMemberDay.revenue_e4), else_=0)).label("revenue"),
+            func.max(day).label("latest"), func.min(day).label("earliest"),
+        )
+        .where(*member_days.within(merchant_id, last - timedelta(days=729), last))
+        .group_by(ReportMemberDay.member_id)
+        .subquery()
+    )  # fmt: skip
+    after, before = per_member.c.latest >= year, per_member.c.earliest < year
+    row = session.execute(
+        select(
+            func.coalesce(func.sum(per_member.c.orders), 0),
+            func.coalesce(func.sum(per_member.c.revenue), 0),
+            func.coalesce(func.sum(case((after, 1), else_=0)), 0),
+            func.coalesce(func.sum(case((before, 1), else_=0)), 0),
+            func.coalesce(func.sum(case((and_(after, before), 1), else_=0)), 0),
+        )
+    ).one()
+    return tuple(int(value) for value in row)
 
 
 def cohorts(session: Session, merchant_id: int, within: Period) -> list[dict[str, Any]]:
