@@ -262,6 +262,9 @@ SELECT count(*) FROM (
   SELECT DISTINCT member_id FROM orders WHERE {_BOUGHT}
     AND placed_at >= %(end)s - interval '365 days' AND placed_at < %(end)s
 ) a USING (member_id);
+"""
+#: The cohorts, which the report counts once (for the period, not the one before it).
+RAW_COHORTS = f"""
 SELECT date_trunc('month', m.created_at AT TIME ZONE 'Asia/Ho_Chi_Minh') AS cohort, count(*)
 FROM members m WHERE m.merchant_id = %(m)s AND m.merged_into_id IS NULL
   AND m.created_at >= greatest(%(start)s, %(end)s - interval '365 days') AND m.created_at < %(end)s
@@ -282,6 +285,7 @@ RAW = {
     "participation": RAW_PARTICIPATION, "points": RAW_POINTS, "roi": RAW_ROI, "tiers": RAW_TIERS,
     "customers": RAW_CUSTOMERS,
 }  # fmt: skip
+ONCE = {"customers": RAW_COHORTS}
 
 
 def build(url: str, raw_url: str, members: int, orders: int, years: int) -> tuple[object, int]:
@@ -321,7 +325,8 @@ def _raw_run(conn, name: str, merchant_id: int, first: date, days: int) -> None:
     for offset in (0, days):  # the period, then the one before it
         end = _start(LAST_DAY + timedelta(days=1) - timedelta(days=offset))
         start = end - timedelta(days=days)
-        for statement in RAW[name].split(";\n"):
+        sql = RAW[name] + (ONCE.get(name, "") if offset == 0 else "")
+        for statement in sql.split(";\n"):
             if statement.strip():
                 conn.execute(statement, {"m": merchant_id, "start": start, "end": end}).fetchall()
 
