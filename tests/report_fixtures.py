@@ -17,6 +17,7 @@ from sqlalchemy import select
 from hub.canonical import Refund
 from hub.errors import Conflict
 from hub.members.directory import create_member
+from hub.members.merges import merge_members
 from hub.merchants.accounts import create_merchant
 from hub.models import Member
 from hub.models import MemberTier
@@ -24,6 +25,7 @@ from hub.models import Order
 from hub.models import OrderRefund
 from hub.models import PointEntry
 from hub.models import ReportDay
+from hub.models import ReportMemberDay
 from hub.models import Tier
 from hub.orders.batches import record_order
 from hub.orders.recording import record_refund
@@ -59,7 +61,11 @@ joins = st.tuples(
     st.sampled_from(PHONES),
     st.sampled_from(("pos:Quầy 1", "import", "widget", "api")),
 )
-histories = st.lists(st.one_of(orders, refunds, cancels, adjusts, expiries, joins), max_size=14)
+#: One member merged into another (their orders move to the survivor).
+merges = st.tuples(st.just("merge"), st.sampled_from(PHONES), st.sampled_from(PHONES))
+histories = st.lists(
+    st.one_of(orders, refunds, cancels, adjusts, expiries, joins, merges), max_size=14
+)
 
 
 def new_merchant(hub, name: str = "reports", *, ladder: bool = False) -> int:
@@ -114,6 +120,8 @@ def play(hub, merchant_id: int, history: list) -> None:
             expire_due(hub, now=START + timedelta(days=step[1], hours=1))
         elif step[0] == "join":
             _join(hub, merchant_id, step[1], step[2])
+        elif step[0] == "merge" and step[1] != step[2]:
+            _merge(hub, merchant_id, step[1], step[2])
 
 
 def _join(hub, merchant_id: int, phone: str, source: str) -> None:
@@ -123,6 +131,23 @@ def _join(hub, merchant_id: int, phone: str, source: str) -> None:
                 create_member(session, merchant_id, {"phone": phone}, source=source)
         except Conflict:  # joined already: the history goes on
             pass
+
+
+def _member(session, merchant_id: int, phone: str) -> Member | None:
+    return session.scalar(
+        select(Member).where(
+            Member.merchant_id == merchant_id,
+            Member.phone == "+84" + phone[1:],
+            Member.status == "active",
+        )
+    )
+
+
+def _merge(hub, merchant_id: int, keep: str, drop: str) -> None:
+    with hub.db.transaction() as session:
+        survivor, merged = _member(session, merchant_id, keep), _member(session, merchant_id, drop)
+        if survivor is not None and merged is not None:
+            merge_members(hub, session, merchant_id, survivor.id, merged.id, actor="test")
 
 
 def _adjust(hub, merchant_id: int, phone: str, points: int) -> None:
@@ -152,6 +177,28 @@ def rollup_rows(hub, merchant_id: int) -> dict:
             for r in rows
             if r.count or r.points or r.amount_e4
         }
+
+
+def member_day_rows(hub, merchant_id: int) -> dict:
+    """What each member bought each day, as rolled up: (day, member) -> (orders, revenue_e4)."""
+    with hub.db.session() as session:
+        rows = session.scalars(
+            select(ReportMemberDay).where(ReportMemberDay.merchant_id == merchant_id)
+        )
+        return {(r.day, r.member_id): (r.orders, r.revenue_e4) for r in rows}
+
+
+def raw_member_days(hub, merchant_id: int, tz: ZoneInfo = HANOI) -> dict:
+    """The same computed here from the orders, in Python."""
+    found: dict = defaultdict(lambda: [0, 0])
+    with hub.db.session() as session:
+        for o in session.scalars(select(Order).where(Order.merchant_id == merchant_id)):
+            if o.member_id is None or o.cancelled_at is not None or o.financial_status == "voided":
+                continue
+            key = (o.placed_at.astimezone(tz).date(), o.member_id)
+            found[key][0] += 1
+            found[key][1] += int(o.total * 10_000)
+    return {k: tuple(v) for k, v in found.items()}
 
 
 def raw_figures(hub, merchant_id: int, tz: ZoneInfo = HANOI) -> dict:

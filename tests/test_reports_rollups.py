@@ -14,9 +14,11 @@ from points_fixtures import order as make_order
 from report_fixtures import HANOI
 from report_fixtures import START
 from report_fixtures import histories
+from report_fixtures import member_day_rows
 from report_fixtures import new_merchant
 from report_fixtures import play
 from report_fixtures import raw_figures
+from report_fixtures import raw_member_days
 from report_fixtures import rollup_rows
 from sqlalchemy import select
 
@@ -57,8 +59,11 @@ def test_incremental_rollups_equal_a_rebuild_and_the_raw_rows(hub, history):
     refresh(hub, merchant_id)
     incremental = rollup_rows(hub, merchant_id)
     assert incremental == raw_figures(hub, merchant_id)
+    bought = member_day_rows(hub, merchant_id)
+    assert bought == raw_member_days(hub, merchant_id)
     rebuild(hub, merchant_id)
     assert rollup_rows(hub, merchant_id) == incremental
+    assert member_day_rows(hub, merchant_id) == bought
 
 
 def test_an_order_at_half_past_eleven_in_hanoi_counts_on_the_last_day_of_the_month(hub):
@@ -105,3 +110,17 @@ def test_an_empty_merchant_has_no_rollups(hub):
     merchant_id = new_merchant(hub)
     assert rebuild(hub, merchant_id) == 0
     assert rollup_rows(hub, merchant_id) == {}
+
+
+def test_a_merge_moves_what_the_merged_member_bought_to_the_survivor(hub):
+    merchant_id = new_merchant(hub)
+    early = timedelta(hours=3)
+    play(hub, merchant_id, [("order", "0911000001", 100_000, 0, early, "paid"),
+                            ("order", "0911000002", 50_000, 2, early, "paid")])  # fmt: skip
+    refresh(hub, merchant_id)
+    assert len(member_day_rows(hub, merchant_id)) == 2
+    play(hub, merchant_id, [("merge", "0911000001", "0911000002")])
+    refresh(hub, merchant_id)
+    bought = member_day_rows(hub, merchant_id)
+    assert bought == raw_member_days(hub, merchant_id)
+    assert len({member for _, member in bought}) == 1

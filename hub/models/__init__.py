@@ -31,6 +31,7 @@ from hub.models.referrals import ReferralCode
 from hub.models.referrals import ReferralSettings
 from hub.models.refunds import OrderRefund
 from hub.models.reports import ReportDay
+from hub.models.reports import ReportMemberDay
 from hub.models.reports import ReportStaleDay
 from hub.models.rewards import Reward
 from hub.models.rewards import Voucher
@@ -77,6 +78,7 @@ __all__ = [
     "ReferralCode",
     "ReferralSettings",
     "ReportDay",
+    "ReportMemberDay",
     "ReportStaleDay",
     "Reward",
     "Segment",

@@ -7,6 +7,7 @@ from datetime import date
 from sqlalchemy import BigInteger
 from sqlalchemy import Date
 from sqlalchemy import ForeignKey
+from sqlalchemy import Index
 from sqlalchemy import String
 from sqlalchemy import UniqueConstraint
 from sqlalchemy.orm import Mapped
@@ -52,3 +53,25 @@ class ReportStaleDay(Model):
         ForeignKey("merchants.id", ondelete="CASCADE"), primary_key=True
     )
     day: Mapped[date] = mapped_column(Date, primary_key=True)
+
+
+class ReportMemberDay(Model):
+    """What one member bought on one day (in the merchant's timezone).
+
+    ``orders`` counts the member's orders placed that day (cancelled and
+    voided ones left out), ``revenue_e4`` their total in ten-thousandths.
+    Derived from the orders by ``hub.reports.member_days`` with the daily
+    rollups, on the same days, so the customers report and the active
+    members read one row per member and day bought instead of the orders.
+    """
+
+    __tablename__ = "report_member_days"
+    __table_args__ = (Index("ix_report_member_days_member", "merchant_id", "member_id", "day"),)
+
+    merchant_id: Mapped[int] = mapped_column(
+        ForeignKey("merchants.id", ondelete="CASCADE"), primary_key=True
+    )
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    member_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    orders: Mapped[int] = mapped_column(BigInteger, default=0)
+    revenue_e4: Mapped[int] = mapped_column(BigInteger, default=0)

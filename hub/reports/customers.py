@@ -1,15 +1,17 @@
 """The customers report: repeat rate, order value and frequency by tier, lifetime value, cohorts.
 
-Counted over the members' orders (cancelled ones left out) with the
-merchant's index on orders by time; a member's tier is the one they hold now.
+Counted over what each member bought each local day (``report_member_days``:
+orders and their total, cancelled ones left out; ``hub.reports.member_days``),
+so the cost follows the members and days that bought, not the orders; a
+member's tier is the one they hold now.
 
 * Repeat purchase rate: of the members who ordered in the period, the share
   who ordered at least twice.
 * Historic CLV: the average ``total_spent`` (net of refunds) of the members
   who have spent anything, over all time.
 * Predictive CLV: average order value x orders per active member per year x
-  expected years as a customer, all measured over the 12 months before the
-  period's end. Expected years = 1 / (1 - r), where r is the share of the
+  expected years as a customer, all measured over the 12 months (365 local
+  days) before the period's end. Expected years = 1 / (1 - r), where r is the share of the
   members active in the 12 months before those who ordered again in them
   (capped at 10 years; None without a year of history).
 * Cohorts: members by the month they joined (the period's last 12 months at
@@ -36,7 +38,10 @@ from sqlalchemy.orm import aliased
 
 from hub.models import Member
 from hub.models import MemberTier
-from hub.models import Order
+from hub.models import ReportMemberDay
+from hub.reports import member_days
+from hub.reports.days import as_date
+from hub.reports.days import local_day
 from hub.reports.days import start_of
 from hub.reports.periods import Period
 from hub.reports.reading import money
@@ -56,26 +61,12 @@ def _text(value: Decimal | None) -> str | None:
     return None if value is None else str(value)
 
 
-def _member_orders(merchant_id: int, start: datetime, end: datetime, order: Any = Order) -> list:
-    return [
-        order.merchant_id == merchant_id,
-        order.placed_at >= start,
-        order.placed_at < end,
-        order.member_id.is_not(None),
-        order.cancelled_at.is_(None),
-        order.financial_status != "voided",
-    ]
-
-
 def repeat_rate(session: Session, merchant_id: int, within: Period) -> dict[str, Any]:
-    per_member = (
-        select(Order.member_id, func.count().label("n"))
-        .where(*_member_orders(merchant_id, within.start, within.end))
-        .group_by(Order.member_id)
-        .subquery()
-    )
+    per_member = member_days.per_member(merchant_id, within.first, within.last)
     buyers, repeaters = session.execute(
-        select(func.count(), func.coalesce(func.sum(case((per_member.c.n >= 2, 1), else_=0)), 0))
+        select(
+            func.count(), func.coalesce(func.sum(case((per_member.c.orders >= 2, 1), else_=0)), 0)
+        )
     ).one()
     return {"buyers": int(buyers), "repeat_buyers": int(repeaters),
             "repeat_rate": _text(_ratio(repeaters, buyers))}  # fmt: skip
@@ -83,15 +74,14 @@ def repeat_rate(session: Session, merchant_id: int, within: Period) -> dict[str,
 
 def by_tier(session: Session, merchant_id: int, within: Period) -> list[dict[str, Any]]:
     """Average order value and orders per buying member, by the members' tier now."""
-    dialect = session.get_bind().dialect.name
+    per_member = member_days.per_member(merchant_id, within.first, within.last)
     held = aliased(MemberTier)
     tier = held.tier_name
     rows = session.execute(
-        select(tier, func.count(func.distinct(Order.member_id)), func.count(),
-               func.sum(money_e4(dialect, Order.total)))
-        .outerjoin(held, and_(held.member_id == Order.member_id, held.ended_at.is_(None),
+        select(tier, func.count(), func.sum(per_member.c.orders), func.sum(per_member.c.revenue_e4))
+        .select_from(per_member)
+        .outerjoin(held, and_(held.member_id == per_member.c.member_id, held.ended_at.is_(None),
                               held.tier_id.is_not(None)))
-        .where(*_member_orders(merchant_id, within.start, within.end))
         .group_by(tier).order_by(tier)
     )  # fmt: skip
     return [
@@ -114,25 +104,7 @@ def historic_clv(session: Session, merchant_id: int) -> Decimal | None:
 
 
 def predictive_clv(session: Session, merchant_id: int, within: Period) -> dict[str, Any]:
-    dialect = session.get_bind().dialect.name
-    end = within.end
-    year, earlier = end - timedelta(days=365), end - timedelta(days=730)
-    orders, revenue, buyers = session.execute(
-        select(func.count(), func.coalesce(func.sum(money_e4(dialect, Order.total)), 0),
-               func.count(func.distinct(Order.member_id)))
-        .where(*_member_orders(merchant_id, year, end))
-    ).one()  # fmt: skip
-    before = (
-        select(Order.member_id).where(*_member_orders(merchant_id, earlier, year)).distinct()
-    ).subquery()
-    after = (select(Order.member_id).where(*_member_orders(merchant_id, year, end)).distinct()
-             ).subquery()  # fmt: skip
-    before_buyers = session.scalar(select(func.count()).select_from(before))
-    stayed = session.scalar(
-        select(func.count()).select_from(
-            before.join(after, after.c.member_id == before.c.member_id)
-        )
-    )
+    orders, revenue, buyers, before_buyers, stayed = _two_years(session, merchant_id, within.last)
     aov = _ratio(money(int(revenue)), orders)
     frequency = _ratio(orders, buyers)
     retention = _ratio(stayed, before_buyers)
@@ -144,6 +116,35 @@ def predictive_clv(session: Session, merchant_id: int, within: Period) -> dict[s
         value = (aov * frequency * years).quantize(Decimal("0.01"))
     return {"average_order_value": _text(aov), "orders_per_year": _text(frequency),
             "retention": _text(retention), "predictive_clv": _text(value)}  # fmt: skip
+
+
+def _two_years(session: Session, merchant_id: int, last: date) -> tuple[int, ...]:
+    """Orders, revenue and buyers of the 365 days to ``last``; buyers of the 365 before, and
+    how many of them bought again: one pass over the member days of the two years."""
+    year = last - timedelta(days=364)
+    day, bought = ReportMemberDay.day, ReportMemberDay.orders
+    recent = day >= year
+    per_member = (
+        select(
+            func.sum(case((recent, bought), else_=0)).label("orders"),
+            func.sum(case((recent, ReportMemberDay.revenue_e4), else_=0)).label("revenue"),
+            func.max(day).label("latest"), func.min(day).label("earliest"),
+        )
+        .where(*member_days.within(merchant_id, last - timedelta(days=729), last))
+        .group_by(ReportMemberDay.member_id)
+        .subquery()
+    )  # fmt: skip
+    after, before = per_member.c.latest >= year, per_member.c.earliest < year
+    row = session.execute(
+        select(
+            func.coalesce(func.sum(per_member.c.orders), 0),
+            func.coalesce(func.sum(per_member.c.revenue), 0),
+            func.coalesce(func.sum(case((after, 1), else_=0)), 0),
+            func.coalesce(func.sum(case((before, 1), else_=0)), 0),
+            func.coalesce(func.sum(case((and_(after, before), 1), else_=0)), 0),
+        )
+    ).one()
+    return tuple(int(value) for value in row)
 
 
 def cohorts(session: Session, merchant_id: int, within: Period) -> list[dict[str, Any]]:
@@ -169,44 +170,46 @@ def _joined(merchant_id: int, start: datetime, end: datetime) -> list:
             Member.created_at >= start, Member.created_at < end]  # fmt: skip
 
 
+def _bought(merchant_id: int, within: Period, start: datetime) -> list:
+    """Days a member of a cohort bought, from the cohorts' first day to the period's end."""
+    return [ReportMemberDay.member_id == Member.id,
+            *member_days.within(merchant_id, local_day(start, within.tz), within.last)]  # fmt: skip
+
+
 def _counts(session: Session, merchant_id: int, within: Period, start: datetime) -> tuple:
     """Cohort sizes and (cohort, month) buyers, months taken in Python (SQLite)."""
     rows = session.execute(
-        select(Member.id, Member.created_at, Order.placed_at)
-        .outerjoin(Order, and_(*_member_orders(merchant_id, start, within.end),
-                               Order.member_id == Member.id))
+        select(Member.id, Member.created_at, ReportMemberDay.day)
+        .outerjoin(ReportMemberDay, and_(*_bought(merchant_id, within, start)))
         .where(*_joined(merchant_id, start, within.end))
     )  # fmt: skip
     members: dict[date, set[int]] = defaultdict(set)
     buyers: dict[tuple[date, date], set[int]] = defaultdict(set)
-    for member_id, joined, placed in rows:
+    for member_id, joined, bought in rows:
         cohort = joined.astimezone(within.tz).date().replace(day=1)
         members[cohort].add(member_id)
-        if placed is not None:
-            buyers[(cohort, placed.astimezone(within.tz).date().replace(day=1))].add(member_id)
+        if bought is not None:
+            buyers[(cohort, as_date(bought).replace(day=1))].add(member_id)
     return ({k: len(v) for k, v in members.items()}, {k: len(v) for k, v in buyers.items()})
 
 
 def _cohort_counts_pg(session: Session, merchant_id: int, within: Period, start: datetime):
     """Cohort sizes and (cohort, month) buyers, counted by PostgreSQL in the merchant's zone."""
     zone = within.tz.key
-
-    def month(column: Any) -> Any:
-        return cast(func.date_trunc("month", func.timezone(zone, column)), Date)
-
-    cohort = month(Member.created_at).label("cohort")
+    cohort = cast(func.date_trunc("month", func.timezone(zone, Member.created_at)), Date).label(
+        "cohort"
+    )
     sizes = dict(
         session.execute(
             select(cohort, func.count()).where(*_joined(merchant_id, start, within.end))
             .group_by(cohort)
         ).all()
     )  # fmt: skip
-    bought = month(Order.placed_at).label("bought")
+    bought = cast(func.date_trunc("month", ReportMemberDay.day), Date).label("bought")
     rows = session.execute(
         select(cohort, bought, func.count(func.distinct(Member.id)))
-        .join(Order, Order.member_id == Member.id)
-        .where(*_joined(merchant_id, start, within.end),
-               *_member_orders(merchant_id, start, within.end))
+        .join(ReportMemberDay, and_(*_bought(merchant_id, within, start)))
+        .where(*_joined(merchant_id, start, within.end))
         .group_by(cohort, bought)
     )  # fmt: skip
     return sizes, {(c, b): n for c, b, n in rows}

@@ -2,9 +2,10 @@
 
 New members are also counted by how they joined (``JOIN_SOURCES``: an online
 store, a counter, an import, the widget, or by hand in the console or API).
-Read from the daily rollups (``members`` and ``orders`` rows), except the
-active members (distinct members who ordered in the period), which are
-counted over the period's orders: a distinct count does not add up by day.
+Read from the daily rollups (``members`` and ``orders`` rows); the active
+members (distinct members who ordered in the period, a count that does not
+add up by day) are counted over what each member bought each day
+(``hub.reports.member_days``).
 Cancelled orders count nowhere.
 """
 
@@ -14,12 +15,10 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hub.members.directory import JOIN_SOURCES
-from hub.models import Order
+from hub.reports import member_days
 from hub.reports.periods import Period
 from hub.reports.reading import Sums
 from hub.reports.reading import before
@@ -40,18 +39,7 @@ def _share(part: Decimal | int, whole: Decimal | int) -> str | None:
 
 def active_members(session: Session, merchant_id: int, within: Period) -> int:
     """Members with at least one order (not cancelled) placed in the period."""
-    return int(
-        session.scalar(
-            select(func.count(func.distinct(Order.member_id))).where(
-                Order.merchant_id == merchant_id,
-                Order.placed_at >= within.start,
-                Order.placed_at < within.end,
-                Order.member_id.is_not(None),
-                Order.cancelled_at.is_(None),
-                Order.financial_status != "voided",
-            )
-        )
-    )
+    return member_days.buyers(session, merchant_id, within.first, within.last)
 
 
 def _summary(session: Session, merchant_id: int, within: Period) -> dict[str, Any]:

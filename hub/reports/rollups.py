@@ -23,6 +23,9 @@ What each figure holds (``metric`` / ``dimension``):
   a first tier) and in a lower one (or none), by the ladder's order when the day was counted.
 * ``members`` / ``store|pos|import|widget|api``: members who joined that day, by how they
   joined (``Member.joined_via``; merged members not counted).
+
+The same days of ``report_member_days`` (what each member bought each day,
+``hub.reports.member_days``) are recomputed with them.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from collections.abc import Iterator
 from datetime import UTC
 from datetime import date
 from datetime import datetime
+from datetime import timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -59,6 +63,7 @@ from hub.models import PointEntry
 from hub.models import ReportDay
 from hub.models import Tier
 from hub.models import Voucher
+from hub.reports import member_days
 from hub.reports.days import Stretch
 from hub.reports.days import as_date
 from hub.reports.days import stretches
@@ -97,8 +102,12 @@ def recompute(session: Session, merchant_id: int, first: date, last: date) -> in
     )
     dialect = session.get_bind().dialect.name
     tz = merchant_zone(session, merchant_id)
+    spans = list(stretches(dialect, tz, first, last))
+    member_days.recompute(
+        session, merchant_id, first, last, spans, lambda amount: money_e4(dialect, amount)
+    )
     rows: dict[tuple[date, str, str], dict[str, Any]] = {}
-    for stretch in stretches(dialect, tz, first, last):
+    for stretch in spans:
         for day, metric, dimension, count, points, amount in _sums(
             session, dialect, merchant_id, stretch
         ):
@@ -123,10 +132,12 @@ def rebuild(session: Session, merchant_id: int, since: date | None = None) -> in
                 _ROLLUPS.c.merchant_id == merchant_id, _ROLLUPS.c.day >= (since or date.min)
             )
         )
+        member_days.clear(session, merchant_id, since, None)
         return 0
     session.execute(
         delete(_ROLLUPS).where(_ROLLUPS.c.merchant_id == merchant_id, _ROLLUPS.c.day > last)
     )
+    member_days.clear(session, merchant_id, last + timedelta(days=1), None)
     return recompute(session, merchant_id, first, last)
 
 

@@ -12,7 +12,10 @@ changes make stale, in ``report_stale_days``:
   member's joining, a stay's beginning and end; a voucher used on an order
   marks that order's day);
 * orders and members that the transaction's events name (set-based writes
-  such as ``record_orders`` and imports announce them that way), by the same days.
+  such as ``record_orders`` and imports announce them that way), by the same days;
+* a merge (``member.merged``), by the days of the surviving member's orders,
+  which now include the merged member's (what each member bought each day is
+  rolled up too).
 
 ``refresh`` recomputes a merchant's stale days (``hub.reports.rollups``)
 and clears them. Reports call it before they read, and the periodic job
@@ -113,6 +116,7 @@ def mark_touched(session: Session) -> None:
     moments = set(touched.moments)
     moments.update(ledger.posted_moments(session))
     orders, members = set(touched.orders), set(touched.members)
+    survivors: set[int] = set()
     for event in session.info.get("hub_events", ()):
         order_id = event.data.get("order_id")
         if isinstance(order_id, int):
@@ -121,7 +125,10 @@ def mark_touched(session: Session) -> None:
             for key in ("member_id", "merged_member_id"):
                 if isinstance(event.data.get(key), int):
                     members.add(event.data[key])
+        if event.type == "member.merged" and isinstance(event.data.get("member_id"), int):
+            survivors.add(event.data["member_id"])
     moments.update(_looked_up(session, Order, Order.placed_at, orders))
+    moments.update(_bought_by(session, survivors))
     moments.update(_looked_up(session, Member, Member.created_at, members))
     touched.moments.clear()
     touched.orders.clear()
@@ -133,6 +140,17 @@ def _looked_up(session: Session, model: Any, column: Any, ids: set[int]) -> Iter
     if not ids:
         return ()
     return session.execute(select(model.merchant_id, column).where(model.id.in_(sorted(ids))))
+
+
+def _bought_by(session: Session, member_ids: set[int]) -> Iterable:
+    """The placing days of the members' orders: a merge moves the merged member's orders."""
+    if not member_ids:
+        return ()
+    return session.execute(
+        select(Order.merchant_id, Order.placed_at)
+        .where(Order.member_id.in_(sorted(member_ids)))
+        .distinct()
+    )
 
 
 #: PostgreSQL turns the moments into their merchants' local days in the same
