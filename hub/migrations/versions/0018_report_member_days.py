@@ -1,7 +1,7 @@
 """report_member_days: what each member bought on each local day, for the customers report
 
-Revision ID: 0016_report_member_days
-Revises: 0015_members_joined_via
+Revision ID: 0018_report_member_days
+Revises: 0017_referral_refunds_secrets
 Create Date: 2026-12-07 13:45:00.000000
 
 The customers report and the participation report's active members read this
@@ -15,8 +15,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0016_report_member_days"
-down_revision = "0015_members_joined_via"
+revision = "0018_report_member_days"
+down_revision = "0017_referral_refunds_secrets"
 branch_labels = None
 depends_on = None
 
