@@ -279,6 +279,65 @@ def _sale_paths() -> dict[str, Any]:
     }
 
 
+def _me_path() -> dict[str, Any]:
+    """Who the key is."""
+    return {
+        "get": {
+            "summary": "The connection this key opens: its location, shop and terms.",
+            "responses": _answers(
+                "200",
+                {
+                    "connection_id": 7,
+                    "location": "Trà Sen Lê Lợi",
+                    "shop": "Trà Sen",
+                    "currency": "VND",
+                    "timezone": "Asia/Ho_Chi_Minh",
+                    "redemption": {
+                        k: v for k, v in MEMBER_EXAMPLE["redemption"].items() if k != "max_points"
+                    },
+                },
+                schema=answers.ME,
+            ),
+        }
+    }
+
+
+def _voucher_paths() -> dict[str, Any]:
+    """Checking a voucher code, and using it on a receipt."""
+    return {
+        "/pos/v1/vouchers/validate": _post(
+            "Check a voucher code before the sale: valid or not, and the discount.",
+            (schemas.VoucherCheckSchema, {"code": "27A4-K6VJ-MV64", "amount": "200000"}),
+            "200",
+            {
+                "valid": True,
+                "reason": None,
+                "message": "",
+                "discount": "50000",
+                "voucher": VOUCHER_EXAMPLE,
+            },
+            schema=answers.VOUCHER_CHECK,
+        ),
+        "/pos/v1/vouchers/burn": _post(
+            "Use a voucher on the receipt it pays for; the same burn again is replayed.",
+            (
+                schemas.VoucherBurnSchema,
+                {"code": "27A4K6VJMV64", "receipt": "HD000125", "amount": "200000"},
+            ),
+            "200",
+            {
+                "replayed": False,
+                "receipt": "HD000125",
+                "discount": "50000",
+                "voucher": {**VOUCHER_EXAMPLE, "status": "used"},
+            },
+            ("404", "`voucher_not_found`"),
+            ("409", "`voucher_already_used`, `voucher_expired` or `voucher_cancelled`"),
+            schema=answers.BURNED,
+        ),
+    }
+
+
 def counter_interface() -> ApiInterface:
     return ApiInterface(
         tag="Counter (POS)",
@@ -287,27 +346,7 @@ def counter_interface() -> ApiInterface:
         "redeem points, validate and burn vouchers. A merchant's API key is refused here, "
         "and a POS key on `/api/v1`. See docs/counter-api.md.",
         paths={
-            "/pos/v1/me": {
-                "get": {
-                    "summary": "The connection this key opens: its location, shop and terms.",
-                    "responses": _answers(
-                        "200",
-                        {
-                            "connection_id": 7,
-                            "location": "Trà Sen Lê Lợi",
-                            "shop": "Trà Sen",
-                            "currency": "VND",
-                            "timezone": "Asia/Ho_Chi_Minh",
-                            "redemption": {
-                                k: v
-                                for k, v in MEMBER_EXAMPLE["redemption"].items()
-                                if k != "max_points"
-                            },
-                        },
-                        schema=answers.ME,
-                    ),
-                }
-            },
+            "/pos/v1/me": _me_path(),
             **_member_paths(),
             **_reward_paths(),
             "/pos/v1/sales": _post(
@@ -320,35 +359,6 @@ def counter_interface() -> ApiInterface:
                 schema=answers.SALE,
             ),
             **_sale_paths(),
-            "/pos/v1/vouchers/validate": _post(
-                "Check a voucher code before the sale: valid or not, and the discount.",
-                (schemas.VoucherCheckSchema, {"code": "27A4-K6VJ-MV64", "amount": "200000"}),
-                "200",
-                {
-                    "valid": True,
-                    "reason": None,
-                    "message": "",
-                    "discount": "50000",
-                    "voucher": VOUCHER_EXAMPLE,
-                },
-                schema=answers.VOUCHER_CHECK,
-            ),
-            "/pos/v1/vouchers/burn": _post(
-                "Use a voucher on the receipt it pays for; the same burn again is replayed.",
-                (
-                    schemas.VoucherBurnSchema,
-                    {"code": "27A4K6VJMV64", "receipt": "HD000125", "amount": "200000"},
-                ),
-                "200",
-                {
-                    "replayed": False,
-                    "receipt": "HD000125",
-                    "discount": "50000",
-                    "voucher": {**VOUCHER_EXAMPLE, "status": "used"},
-                },
-                ("404", "`voucher_not_found`"),
-                ("409", "`voucher_already_used`, `voucher_expired` or `voucher_cancelled`"),
-                schema=answers.BURNED,
-            ),
+            **_voucher_paths(),
         },
     )
