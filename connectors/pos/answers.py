@@ -82,10 +82,15 @@ ME = shape(
         "shop": TEXT,
         "currency": TEXT,
         "timezone": TEXT,
-        "redemption": {**REDEMPTION_TERMS, "properties": dict(REDEMPTION_TERMS["properties"])},
+        # The counter's terms, without a member's ``max_points``.
+        "redemption": {
+            **REDEMPTION_TERMS,
+            "properties": {
+                k: v for k, v in REDEMPTION_TERMS["properties"].items() if k != "max_points"
+            },
+        },
     }
 )
-del ME["properties"]["redemption"]["properties"]["max_points"]
 REWARDS = shape(
     {
         "data": {
