@@ -13,6 +13,7 @@ from apispec.ext.marshmallow.openapi import OpenAPIConverter
 from marshmallow import Schema
 from marshmallow import fields
 
+from connectors.pos import answers
 from connectors.pos import schemas
 from hub import ApiInterface
 
@@ -56,6 +57,17 @@ SALE_ANSWER = {
         "balance": {"available": 350, "pending": 0},
     },
 }
+SALE_READ = {k: v for k, v in SALE_ANSWER.items() if k != "created"}
+REWARD_EXAMPLE = {
+    "id": 1,
+    "name": "Giảm 50.000đ",
+    "kind": "amount_off",
+    "value": "50000",
+    "points_cost": 300,
+    "min_order": "0",
+    "min_tier_id": None,
+    "stock": None,
+}
 CODE = {"name": "code", "in": "path", "required": True, "schema": {"type": "string"}}
 RECEIPT = {"name": "receipt", "in": "path", "required": True, "schema": {"type": "string"}}
 VOUCHER_EXAMPLE = {
@@ -64,7 +76,10 @@ VOUCHER_EXAMPLE = {
     "name": "Giảm 50.000đ",
     "kind": "amount_off",
     "value": "50000",
-    "status": "issued",
+    "max_discount": None,
+    "product_sku": None,
+    "min_order": "0",
+    "currency": "VND",
     "expires_at": "2026-12-31T16:59:59+00:00",
 }
 
@@ -92,8 +107,15 @@ def _json(example: Any, schema: dict[str, Any] | None = None) -> dict[str, Any]:
     return {"application/json": {"schema": schema or {"type": "object"}, "example": example}}
 
 
-def _answers(ok: str, example: Any, *errors: tuple[str, str]) -> dict[str, Any]:
-    answers = {ok: {"description": "Created" if ok == "201" else "OK", "content": _json(example)}}
+def _answers(
+    ok: str, example: Any, *errors: tuple[str, str], schema: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """The success answer ``ok`` (``schema`` its shape, from ``answers``) and the errors."""
+    ok_answer = {
+        "description": "Created" if ok == "201" else "OK",
+        "content": _json(example, schema),
+    }
+    answers = {ok: ok_answer}
     answers["401"] = {
         "description": "no POS key, or a key revoked",
         "content": {"application/json": {"schema": ERROR}},
@@ -114,6 +136,7 @@ def _post(
     *errors: tuple[str, str],
     parameters: tuple[dict[str, Any], ...] = (),
     replay: str | None = None,
+    schema: dict[str, Any] | None = None,
 ) -> dict:
     """A POST whose body ``body[0]`` loads (``body[1]`` its example); ``replay`` describes
     the 200 a repeated request answers with the same body."""
@@ -121,10 +144,12 @@ def _post(
     operation = {
         "summary": summary,
         "requestBody": {"required": True, "content": _json(example, body_schema(loader))},
-        "responses": _answers(ok, answer, ("422", "a field is missing or invalid"), *errors),
+        "responses": _answers(
+            ok, answer, ("422", "a field is missing or invalid"), *errors, schema=schema
+        ),
     }
     if replay:
-        operation["responses"]["200"] = {"description": replay, "content": _json(answer)}
+        operation["responses"]["200"] = {"description": replay, "content": _json(answer, schema)}
     if parameters:
         operation["parameters"] = list(parameters)
     return {"post": operation}
@@ -142,7 +167,7 @@ def _member_paths() -> dict[str, Any]:
                 "parameters": [
                     {"name": "q", "in": "query", "required": True, "schema": {"type": "string"}}
                 ],
-                "responses": _answers("200", lookup, missing, unreadable),
+                "responses": _answers("200", lookup, missing, unreadable, schema=answers.LOOKUP),
             },
             **_post(
                 "Enrol a member (a phone already a member's answers 200 with them).",
@@ -153,6 +178,7 @@ def _member_paths() -> dict[str, Any]:
                 "201",
                 {"created": True, "member": MEMBER_EXAMPLE},
                 replay="the phone is a member's already: that member, `created` false",
+                schema=answers.ENROLMENT,
             ),
         },
         "/pos/v1/members/lookup": _post(
@@ -161,12 +187,13 @@ def _member_paths() -> dict[str, Any]:
             "200",
             lookup,
             missing,
+            schema=answers.LOOKUP,
         ),
         "/pos/v1/members/{code}": {
             "get": {
                 "summary": "A member by member code (a merged member's old code too).",
                 "parameters": [CODE],
-                "responses": _answers("200", lookup, missing),
+                "responses": _answers("200", lookup, missing, schema=answers.LOOKUP),
             }
         },
     }
@@ -203,13 +230,15 @@ def _reward_paths() -> dict[str, Any]:
             ("409", "`insufficient_points`, `request_id_reused` or the reward is out of stock"),
             parameters=(CODE,),
             replay="the same `request_id` again: the same voucher, `replayed` true",
+            schema=answers.REDEEMED,
         ),
         "/pos/v1/rewards": {
             "get": {
                 "summary": "The active rewards, cheapest first.",
                 "responses": _answers(
                     "200",
-                    {"data": [{"id": 1, "name": "Giảm 50.000đ", "points_cost": 300}]},
+                    {"data": [{**REWARD_EXAMPLE}]},
+                    schema=answers.REWARDS,
                 ),
             }
         },
@@ -226,7 +255,7 @@ def _sale_paths() -> dict[str, Any]:
             "get": {
                 "summary": "A recorded sale: its member, the points it earned and redeemed.",
                 "parameters": [RECEIPT],
-                "responses": _answers("200", SALE_ANSWER, unknown),
+                "responses": _answers("200", SALE_READ, unknown, schema=answers.SALE_READ),
             }
         },
         "/pos/v1/sales/{receipt}/void": _post(
@@ -235,6 +264,7 @@ def _sale_paths() -> dict[str, Any]:
             "200",
             voided,
             unknown,
+            schema=answers.VOIDED,
             parameters=(RECEIPT,),
         ),
         "/pos/v1/sales/{receipt}/refunds": _post(
@@ -244,6 +274,66 @@ def _sale_paths() -> dict[str, Any]:
             {"receipt": "HD000123", "refund_id": "TH-1", "created": True, "points_reversed": 175},
             parameters=(RECEIPT,),
             replay="the same `refund_id` again: nothing changes, `created` false",
+            schema=answers.REFUND,
+        ),
+    }
+
+
+def _me_path() -> dict[str, Any]:
+    """Who the key is."""
+    return {
+        "get": {
+            "summary": "The connection this key opens: its location, shop and terms.",
+            "responses": _answers(
+                "200",
+                {
+                    "connection_id": 7,
+                    "location": "Trà Sen Lê Lợi",
+                    "shop": "Trà Sen",
+                    "currency": "VND",
+                    "timezone": "Asia/Ho_Chi_Minh",
+                    "redemption": {
+                        k: v for k, v in MEMBER_EXAMPLE["redemption"].items() if k != "max_points"
+                    },
+                },
+                schema=answers.ME,
+            ),
+        }
+    }
+
+
+def _voucher_paths() -> dict[str, Any]:
+    """Checking a voucher code, and using it on a receipt."""
+    return {
+        "/pos/v1/vouchers/validate": _post(
+            "Check a voucher code before the sale: valid or not, and the discount.",
+            (schemas.VoucherCheckSchema, {"code": "27A4-K6VJ-MV64", "amount": "200000"}),
+            "200",
+            {
+                "valid": True,
+                "reason": None,
+                "message": "",
+                "discount": "50000",
+                "voucher": VOUCHER_EXAMPLE,
+            },
+            schema=answers.VOUCHER_CHECK,
+        ),
+        "/pos/v1/vouchers/burn": _post(
+            "Use a voucher on the receipt it pays for; the same burn again is replayed.",
+            (
+                schemas.VoucherBurnSchema,
+                {"code": "27A4K6VJMV64", "receipt": "HD000125", "amount": "200000"},
+            ),
+            "200",
+            {
+                "replayed": False,
+                "receipt": "HD000125",
+                "discount": "50000",
+                "voucher": {**VOUCHER_EXAMPLE, "status": "used"},
+            },
+            ("404", "`voucher_not_found`"),
+            ("409", "`voucher_already_used`, `voucher_expired` or `voucher_cancelled`"),
+            schema=answers.BURNED,
         ),
     }
 
@@ -256,21 +346,7 @@ def counter_interface() -> ApiInterface:
         "redeem points, validate and burn vouchers. A merchant's API key is refused here, "
         "and a POS key on `/api/v1`. See docs/counter-api.md.",
         paths={
-            "/pos/v1/me": {
-                "get": {
-                    "summary": "The connection this key opens: its location, shop and terms.",
-                    "responses": _answers(
-                        "200",
-                        {
-                            "connection_id": 7,
-                            "location": "Trà Sen Lê Lợi",
-                            "shop": "Trà Sen",
-                            "currency": "VND",
-                            "timezone": "Asia/Ho_Chi_Minh",
-                        },
-                    ),
-                }
-            },
+            "/pos/v1/me": _me_path(),
             **_member_paths(),
             **_reward_paths(),
             "/pos/v1/sales": _post(
@@ -280,24 +356,9 @@ def counter_interface() -> ApiInterface:
                 SALE_ANSWER,
                 ("409", "`insufficient_points`: too few points for `redeem_points`"),
                 replay="the same receipt again: the same answer, `created` false",
+                schema=answers.SALE,
             ),
             **_sale_paths(),
-            "/pos/v1/vouchers/validate": _post(
-                "Check a voucher code before the sale: valid or not, and the discount.",
-                (schemas.VoucherCheckSchema, {"code": "27A4-K6VJ-MV64", "amount": "200000"}),
-                "200",
-                {"valid": True, "reason": None, "message": "", "discount": "50000"},
-            ),
-            "/pos/v1/vouchers/burn": _post(
-                "Use a voucher on the receipt it pays for; the same burn again is replayed.",
-                (
-                    schemas.VoucherBurnSchema,
-                    {"code": "27A4K6VJMV64", "receipt": "HD000125", "amount": "200000"},
-                ),
-                "200",
-                {"replayed": False, "receipt": "HD000125", "discount": "50000"},
-                ("404", "`voucher_not_found`"),
-                ("409", "`voucher_already_used`, `voucher_expired` or `voucher_cancelled`"),
-            ),
+            **_voucher_paths(),
         },
     )

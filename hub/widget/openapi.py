@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from hub.registry import ApiInterface
+from hub.widget import answers
 
 VISITOR = {
     "name": "Authorization",
@@ -42,36 +43,20 @@ STATE_EXAMPLE: dict[str, Any] = {
             "min_tier_id": None,
         }
     ],
-    "tiers": [{"id": 1, "name": "Đồng", "threshold": "0", "basis": "points", "benefits": ""}],
+    "tiers": [
+        {
+            "id": 1,
+            "name": "Đồng",
+            "threshold": "0",
+            "basis": "points",
+            "window": "lifetime",
+            "benefits": "",
+        }
+    ],
     "join_url": "https://shop.example.vn/account/register",
     "sign_in_url": "https://shop.example.vn/account/login",
+    "texts": {"title": "Khách hàng thân thiết"},
     "member": None,
-}
-
-STATE_SCHEMA = {
-    "type": "object",
-    "required": ["shop", "currency", "locale", "program", "ways_to_earn", "rewards", "member"],
-    "properties": {
-        "shop": {"type": "string"},
-        "currency": {"type": "string"},
-        "locale": {"type": "string", "enum": ["vi", "en"]},
-        "theme": {"type": "object"},
-        "program": {"type": "object"},
-        "ways_to_earn": {"type": "array", "items": {"type": "object"}},
-        "rewards": {"type": "array", "items": {"type": "object"}},
-        "tiers": {"type": "array", "items": {"type": "object"}},
-        "join_url": {"type": ["string", "null"]},
-        "sign_in_url": {"type": ["string", "null"]},
-        "texts": {
-            "type": "object",
-            "description": "the panel's words in its language, from the widget's catalogues",
-        },
-        "member": {
-            "type": ["object", "null"],
-            "description": "the signed-in member's balance, tier and progress, vouchers and "
-            "referral link; null for a guest",
-        },
-    },
 }
 
 GUEST = {"security": []}
@@ -96,7 +81,7 @@ STATE_PATH: dict[str, Any] = {
                 "description": "the panel",
                 "content": {
                     "application/json": {
-                        "schema": STATE_SCHEMA,
+                        "schema": answers.STATE,
                         "example": STATE_EXAMPLE,
                     }
                 },
@@ -127,7 +112,22 @@ REDEEM_PATH: dict[str, Any] = {
             },
         },
         "responses": {
-            "201": {"description": "the voucher issued, and the new panel"},
+            "201": {
+                "description": "the voucher issued, and the member's points left",
+                "content": {
+                    "application/json": {
+                        "schema": answers.REDEEMED,
+                        "example": {
+                            "voucher": {
+                                "code": "27A4K6VJMV64",
+                                "name": "Giảm 50.000đ",
+                                "expires_at": "2026-12-31T16:59:59+00:00",
+                            },
+                            "points": {"available": 500},
+                        },
+                    }
+                },
+            },
             "401": {"description": "no valid visitor token"},
             "404": {"description": "no active storefront connection, or no such reward"},
             "409": {"description": "too few points, out of stock, or over a limit"},
@@ -159,7 +159,12 @@ REFERRAL_PATH: dict[str, Any] = {
             "200": {
                 "description": "the claim: `joined`, or `rejected` with the reason (the "
                 "referrer's own account, a customer not new to the store, a limit)",
-                "content": {"application/json": {"example": {"status": "joined", "reason": None}}},
+                "content": {
+                    "application/json": {
+                        "schema": answers.REFERRAL,
+                        "example": {"status": "joined", "reason": None},
+                    }
+                },
             },
             "401": {"description": "no valid visitor token"},
             "404": {"description": "no active storefront connection, or no such referral code"},
