@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import campaign_fixtures
 import pytest
+import simulators.fixtures as simulators_fixtures
 from campaign_fixtures import WITH_VOUCHER
 from campaign_fixtures import act
 from campaign_fixtures import add_member
@@ -23,7 +24,13 @@ from sqlalchemy import select
 
 from hub import utcnow
 from hub.campaigns.sweep import sweep
+from hub.messaging.models import Message
 from hub.models import CampaignRecipient
+
+daytime = simulators_fixtures.daytime
+
+# Campaigns send advertising SMS "now": the merchant is where the legal window is open.
+pytestmark = pytest.mark.usefixtures("daytime")
 
 console = campaign_fixtures.console
 outbox = campaign_fixtures.outbox
@@ -259,3 +266,30 @@ def test_results_of_another_merchants_campaign_are_not_found(api, other_api, con
     response = other_api.get(f"/api/v1/campaigns/{campaign['id']}/results")
     assert response.status_code == 404
     assert response.json["error"]["code"] == "campaign_not_found"
+
+
+def test_a_run_after_22_00_holds_its_sms_until_07_00_and_ends(
+    api, hub, console, outbox, app_context
+):
+    # Given a merchant in Hanoi and a campaign due at 23:00 there, when advertising SMS may not go
+    fixtures.in_hanoi(api)
+    add_member(api)
+    add_member(api)
+    late = (utcnow() + timedelta(days=1)).replace(hour=16, minute=0, second=0, microsecond=0)
+    campaign = new_campaign(
+        api, segment_id=vip_segment(api), schedule={"type": "at", "at": late.isoformat()}
+    )
+    act(api, campaign["id"], "schedule")
+    # When the sweep starts it (the jobs run inline: a held message picked again would spin)
+    assert sweep(hub, now=late)["started"] == 1
+    # Then nothing is sent at night, both messages wait for 07:00, and the run is over
+    assert sent_lines(outbox) == []
+    with hub.db.session() as session:
+        held = session.execute(
+            select(Message.status, Message.due_at)
+            .join(CampaignRecipient, CampaignRecipient.message_id == Message.id)
+            .where(CampaignRecipient.campaign_id == campaign["id"])
+        ).all()
+    seven = late + timedelta(hours=8)  # 07:00 in Hanoi the next morning
+    assert [(status, due_at) for status, due_at in held] == [("held", seven)] * 2
+    assert campaign_row(hub, campaign["id"]).state == "done"

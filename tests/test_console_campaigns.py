@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import campaign_fixtures
+import pytest
+import simulators.fixtures as simulators_fixtures
 from campaign_fixtures import add_member
 from campaign_fixtures import sent_lines
 from campaign_fixtures import vip_segment
@@ -10,6 +12,11 @@ from console_support import csrf
 
 from hub.models import Campaign
 from hub.models import Segment
+
+daytime = simulators_fixtures.daytime
+
+# Campaigns send advertising SMS "now": the merchant is where the legal window is open.
+pytestmark = pytest.mark.usefixtures("daytime")
 
 console = campaign_fixtures.console
 outbox = campaign_fixtures.outbox
@@ -129,6 +136,7 @@ def _draft(api) -> dict:
 def test_a_draft_edited_in_the_console_reads_back_changed_through_the_api(
     client, api, manager, console
 ):
+    simulators_fixtures.in_hanoi(api)  # the schedule below is read in the shop's time zone
     add_member(api)
     draft = _draft(api)
     reward = api.post(

@@ -29,6 +29,7 @@ from plugins.messages_winback import send_win_backs
 
 esms = fixtures.esms
 hub_server = fixtures.hub_server
+daytime = fixtures.daytime
 ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
 
 
@@ -203,7 +204,7 @@ def test_a_tier_entry_reward_of_another_shop_is_refused(api, esms):
     assert "kinds.tier_up.options.rewards.7.reward_id" in response.json["error"]["details"]
 
 
-def test_near_the_next_tier_goes_to_members_who_consented(api, esms, sms):
+def test_near_the_next_tier_goes_to_members_who_consented(api, esms, sms, daytime):
     sms(tier_near={})
     assert api.post("/api/v1/tiers", json={"name": "Vàng", "threshold": 500000}).status_code == 201
     member = add_member(api, consents={"sms": True})
@@ -314,7 +315,7 @@ def test_birthday_skips_members_without_marketing_consent_and_gives_no_voucher(
         assert session.query(Voucher).count() == 0
 
 
-def test_win_back_after_sixty_days_without_an_order(app, api, esms, sms):
+def test_win_back_after_sixty_days_without_an_order(app, api, esms, sms, daytime):
     # Given win-back after 60 days, and a member whose last order was 61 days ago
     sms(win_back={"options": {"days": 60, "send_hour": 0}})
     member = add_member(api, consents={"sms": True})

@@ -33,6 +33,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from sqlalchemy import func
+from sqlalchemy import or_
 from sqlalchemy import select
 from sqlalchemy import update
 from sqlalchemy.orm import Session
@@ -195,7 +196,7 @@ def claim_chunk(hub: Hub, campaign_id: int, run: int, now: datetime) -> Chunk:
         settings = get_settings(session, campaign.merchant_id)
         if quiet_hours_end(settings, now) is not None:
             return Chunk([], stop="quiet hours: the sweep starts the run again after them")
-        leftover = _leftover(session, campaign)
+        leftover = _leftover(session, campaign, now)
         if leftover:
             return Chunk(leftover)
         room = _budget_room(hub, session, campaign, settings)
@@ -223,8 +224,12 @@ def claim_chunk(hub: Hub, campaign_id: int, run: int, now: datetime) -> Chunk:
         return Chunk(write_messages(hub, session, campaign, settings, pending, now))
 
 
-def _leftover(session: Session, campaign: Campaign) -> list[int]:
-    """Messages of the run written but not sent yet (a stopped job's, a paused run's)."""
+def _leftover(session: Session, campaign: Campaign, now: datetime) -> list[int]:
+    """Messages of the run written but not sent yet (a stopped job's, a paused run's).
+
+    A message held until later (an advertising SMS after 22:00) is not due: the
+    delivery's own schedule sends it then, and picking it again now would spin.
+    """
     return list(
         session.scalars(
             select(Message.id)
@@ -234,6 +239,7 @@ def _leftover(session: Session, campaign: Campaign) -> list[int]:
                 CampaignRecipient.run == campaign.run,
                 CampaignRecipient.status == "queued",
                 Message.status.in_(("queued", "held")),
+                or_(Message.due_at.is_(None), Message.due_at <= now),
             )
             .order_by(Message.id)
             .limit(CHUNK)
