@@ -316,13 +316,19 @@ bp = Blueprint("demo", __name__, template_folder="templates")
 
 
 def _demo_connection(hub: Hub) -> Connection:
+    """The demo storefront's connection (the ``api`` one holding the widget secret; the
+    demo's counter is a second connection of the same shop)."""
     with hub.db.session() as session:
         merchant = session.scalars(select(Merchant).where(Merchant.name == DEMO_SHOP)).first()
         if merchant is None:
             abort(404)
         connection = session.scalars(
-            select(Connection).where(Connection.merchant_id == merchant.id)
+            select(Connection)
+            .where(Connection.merchant_id == merchant.id, Connection.connector == "api")
+            .order_by(Connection.id)
         ).first()
+        if connection is None:
+            abort(404)
         session.expunge(connection)
         return connection
 

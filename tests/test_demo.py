@@ -68,7 +68,7 @@ def test_running_the_demo_again_changes_nothing_and_prints_the_same_urls_and_a_w
 
 
 def test_demo_storefront_embeds_the_widget_with_a_signed_token(runner, app, client):
-    runner.invoke(args=["demo", "--members", "3", "--no-serve"])
+    assert runner.invoke(args=["demo", "--members", "3", "--no-serve"]).exit_code == 0
     app.register_blueprint(bp)
 
     guest = client.get("/demo/store").get_data(as_text=True)
