@@ -47,6 +47,16 @@ def sign_in(client, email: str, password: str = PASSWORD):
     )
 
 
+def sign_in_page(page, base_url: str, email: str, locale: str) -> None:
+    """Sign in through the console's page in Chromium, in ``locale``'s language."""
+    page.goto(f"{base_url}/console/sign-in")
+    page.get_by_role("button", name="English" if locale == "en" else "Tiếng Việt").click()
+    page.fill("#email", email)
+    page.fill("#password", PASSWORD)
+    page.locator("form.stack button").click()
+    page.wait_for_load_state()
+
+
 def csrf(client, path: str = "/console/") -> str:
     """The CSRF token of the signed-in browser, read from a page it can open."""
     page = client.get(path, follow_redirects=True)

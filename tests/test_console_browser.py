@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from browser_support import ServerThread
 from browser_support import screenshot
-from console_support import PASSWORD
 from console_support import make_staff
+from console_support import sign_in_page
 
 pytestmark = pytest.mark.db_agnostic
 
@@ -73,12 +73,7 @@ def test_console_pages_render_for_each_role(
     )
     page = context.new_page()
     try:
-        page.goto(f"{server.url}/console/sign-in")
-        page.get_by_role("button", name="English" if locale == "en" else "Tiếng Việt").click()
-        page.fill("#email", person.email)
-        page.fill("#password", PASSWORD)
-        page.locator("form.stack button").click()
-        page.wait_for_load_state()
+        sign_in_page(page, server.url, person.email, locale)
         if role == "owner":
             screenshot(page, f"console-{role}-home-{locale}-{width}")
         for n, path in enumerate(PAGES[role]):

@@ -14,6 +14,7 @@ from browser_support import screenshot
 from campaign_fixtures import add_member
 from console_support import PASSWORD
 from console_support import make_staff
+from console_support import sign_in_page
 from test_console_browser import WIDTHS
 from test_console_browser import check_accessibility
 
@@ -90,12 +91,7 @@ def test_segment_and_campaign_pages_in_chromium(
     )
     page = context.new_page()
     try:
-        page.goto(f"{server.url}/console/sign-in")
-        page.get_by_role("button", name="English" if locale == "en" else "Tiếng Việt").click()
-        page.fill("#email", person.email)
-        page.fill("#password", PASSWORD)
-        page.locator("form.stack button").click()
-        page.wait_for_load_state()
+        sign_in_page(page, server.url, person.email, locale)
         pages = {
             "segments": "/console/segments",
             "segment": f"/console/segments/{sent_campaign['segment']}",

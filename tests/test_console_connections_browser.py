@@ -11,6 +11,7 @@ from browser_support import ServerThread
 from browser_support import screenshot
 from console_support import PASSWORD
 from console_support import make_staff
+from console_support import sign_in_page
 from test_console_browser import WIDTHS
 from test_console_browser import check_accessibility
 from test_console_connections import SECRET
@@ -61,12 +62,7 @@ def test_connections_pages_render_for_each_role(
     )
     page = context.new_page()
     try:
-        page.goto(f"{server.url}/console/sign-in")
-        page.get_by_role("button", name="English" if locale == "en" else "Tiếng Việt").click()
-        page.fill("#email", person.email)
-        page.fill("#password", PASSWORD)
-        page.locator("form.stack button").click()
-        page.wait_for_load_state()
+        sign_in_page(page, server.url, person.email, locale)
         paths = {
             "list": "/console/connections?connector=esms",
             "store": f"/console/connections/{connections['store']}",

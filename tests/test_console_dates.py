@@ -9,9 +9,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from browser_support import ServerThread
 from browser_support import screenshot
-from console_support import PASSWORD
 from console_support import make_staff
 from console_support import sign_in
+from console_support import sign_in_page
 from test_console_browser import check_accessibility
 from test_console_connections import sign_in_english
 from test_console_settings import add_records
@@ -154,12 +154,7 @@ def test_a_person_types_a_day_in_their_languages_style(browser, server, hub, mer
     person = make_staff(hub, merchant.id, "owner")
     page = browser.new_page(viewport={"width": 1366, "height": 900})
     try:
-        page.goto(f"{server.url}/console/sign-in")
-        page.get_by_role("button", name="English" if locale == "en" else "Tiếng Việt").click()
-        page.fill("#email", person.email)
-        page.fill("#password", PASSWORD)
-        page.locator("form.stack button").click()
-        page.wait_for_load_state()
+        sign_in_page(page, server.url, person.email, locale)
         page.goto(f"{server.url}/console/settings/audit")
         box = page.locator("input[name=from]")
         assert box.get_attribute("placeholder") == (

@@ -13,10 +13,10 @@ from datetime import datetime
 import pytest
 from browser_support import ServerThread
 from browser_support import screenshot
-from console_support import PASSWORD
 from console_support import csrf
 from console_support import make_staff
 from console_support import sign_in
+from console_support import sign_in_page
 from test_console_browser import WIDTHS
 from test_console_browser import check_accessibility
 from test_signed_events import RULES
@@ -79,12 +79,7 @@ def test_the_page_shows_a_new_secret_in_chromium(
     )
     page = context.new_page()
     try:
-        page.goto(f"{server.url}/console/sign-in")
-        page.get_by_role("button", name="English" if locale == "en" else "Tiếng Việt").click()
-        page.fill("#email", person.email)
-        page.fill("#password", PASSWORD)
-        page.locator("form.stack button").click()
-        page.wait_for_load_state()
+        sign_in_page(page, server.url, person.email, locale)
         page.goto(f"{server.url}/console/events")
         made = "Tạo khóa ký" if locale == "vi" else "Make a signing secret"
         page.get_by_role("button", name=made).click()

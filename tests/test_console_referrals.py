@@ -6,9 +6,9 @@ from datetime import datetime
 import pytest
 from browser_support import ServerThread
 from browser_support import screenshot
-from console_support import PASSWORD
 from console_support import csrf
 from console_support import make_staff
+from console_support import sign_in_page
 from test_console_browser import check_accessibility
 
 from hub.models import Member
@@ -146,12 +146,7 @@ def test_the_referrals_page_in_chromium(browser, app, hub, merchant, api, locale
     context = browser.new_context(viewport={"width": width, "height": 844})
     page = context.new_page()
     try:
-        page.goto(f"{server.url}/console/sign-in")
-        page.get_by_role("button", name="English" if locale == "en" else "Tiếng Việt").click()
-        page.fill("#email", person.email)
-        page.fill("#password", PASSWORD)
-        page.locator("form.stack button").click()
-        page.wait_for_load_state()
+        sign_in_page(page, server.url, person.email, locale)
         page.goto(f"{server.url}/console/referrals")
         refused = "referred themselves" if locale == "en" else "tự giới thiệu chính mình"
         page.get_by_text(refused).wait_for()

@@ -16,10 +16,10 @@ from html import unescape
 import pytest
 from browser_support import ServerThread
 from browser_support import screenshot
-from console_support import PASSWORD
 from console_support import csrf
 from console_support import make_staff
 from console_support import sign_in
+from console_support import sign_in_page
 from points_fixtures import order as make_order
 from test_console_browser import WIDTHS
 from test_console_browser import check_accessibility
@@ -192,12 +192,7 @@ def test_reports_in_chromium(browser, server, hub, merchant, orders, locale, wid
     )
     page = context.new_page()
     try:
-        page.goto(f"{server.url}/console/sign-in")
-        page.get_by_role("button", name="English" if locale == "en" else "Tiếng Việt").click()
-        page.fill("#email", person.email)
-        page.fill("#password", PASSWORD)
-        page.locator("form.stack button").click()
-        page.wait_for_load_state()
+        sign_in_page(page, server.url, person.email, locale)
         for name in ("participation", "points", "customers", "roi"):
             page.goto(f"{server.url}/console/reports?report={name}&{PERIOD}")
             assert page.locator("h1").count() == 1

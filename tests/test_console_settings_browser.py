@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from browser_support import ServerThread
 from browser_support import screenshot
-from console_support import PASSWORD
 from console_support import make_staff
+from console_support import sign_in_page
 from test_console_browser import WIDTHS
 from test_console_browser import check_accessibility
 
@@ -38,12 +38,7 @@ def test_settings_and_audit_pages_render(browser, server, hub, merchant, api, lo
     viewport = dict(zip(("width", "height"), WIDTHS[width], strict=True))
     page = browser.new_page(viewport=viewport)
     try:
-        page.goto(f"{server.url}/console/sign-in")
-        page.get_by_role("button", name="English" if locale == "en" else "Tiếng Việt").click()
-        page.fill("#email", person.email)
-        page.fill("#password", PASSWORD)
-        page.locator("form.stack button").click()
-        page.wait_for_load_state()
+        sign_in_page(page, server.url, person.email, locale)
         pages = (
             ("shop", "/console/settings"),
             ("audit", "/console/settings/audit"),

@@ -18,8 +18,8 @@ from babel.messages.pofile import read_po
 from browser_support import ARTIFACTS
 from browser_support import ServerThread
 from browser_support import screenshot
-from console_support import PASSWORD
 from console_support import make_staff
+from console_support import sign_in_page
 from test_console_browser import WIDTHS
 from test_console_browser import check_accessibility
 
@@ -127,12 +127,7 @@ def untranslated(text: str) -> list[str]:
 
 
 def sign_in(page, shop, role: str, locale: str) -> None:
-    page.goto(f"{shop['url']}/console/sign-in")
-    page.get_by_role("button", name="English" if locale == "en" else "Tiếng Việt").click()
-    page.fill("#email", shop["staff"][role].email)
-    page.fill("#password", PASSWORD)
-    page.locator("form.stack button").click()
-    page.wait_for_load_state()
+    sign_in_page(page, shop["url"], shop["staff"][role].email, locale)
 
 
 def check_page(page, name: str, locale: str) -> None:

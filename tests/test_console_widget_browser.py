@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from browser_support import ServerThread
 from browser_support import screenshot
-from console_support import PASSWORD
 from console_support import make_staff
+from console_support import sign_in_page
 from test_console_browser import WIDTHS
 from test_console_browser import check_accessibility
 
@@ -36,12 +36,7 @@ def server(app):
 def signed_in_page(browser, server, hub, merchant, locale, viewport):
     person = make_staff(hub, merchant.id, "owner")
     page = browser.new_page(viewport=viewport)
-    page.goto(f"{server.url}/console/sign-in")
-    page.get_by_role("button", name="English" if locale == "en" else "Tiếng Việt").click()
-    page.fill("#email", person.email)
-    page.fill("#password", PASSWORD)
-    page.locator("form.stack button").click()
-    page.wait_for_load_state()
+    sign_in_page(page, server.url, person.email, locale)
     return page
 
 
