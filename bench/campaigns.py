@@ -45,6 +45,7 @@ from hub.simulators import LoopbackServer
 from hub.testing import ApiClient
 from hub.testing import create_postgres_database
 from hub.testing import create_test_merchant
+from hub.testing import daytime_zone
 from hub.testing import drop_postgres_database
 from hub.testing import forget_redis_prefix
 from hub.testing import make_app
@@ -169,6 +170,8 @@ def setup(app, sim_url: str) -> tuple[ApiClient, int]:
         "caps": {"per_day": None, "per_week": None},
     }
     assert api.put("/api/v1/messaging/settings", json=settings).status_code == 200
+    # Advertising SMS go out 07:00-22:00 where the merchant is; the workers read the real time
+    assert api.patch("/api/v1/merchant", json={"timezone": daytime_zone()}).status_code == 200
     return api, merchant.id
 
 

@@ -22,6 +22,8 @@ from collections.abc import Iterable
 from collections.abc import Iterator
 from dataclasses import dataclass
 from dataclasses import field
+from datetime import UTC
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -66,6 +68,7 @@ __all__ = [
     "SimulatedResponse",
     "TestMerchant",
     "create_test_merchant",
+    "daytime_zone",
     "make_app",
     "make_connection",
     "make_member",
@@ -75,6 +78,20 @@ __all__ = [
     "run_jobs",
     "settle_jobs",
 ]
+
+
+def daytime_zone() -> str:
+    """A fixed-offset time zone where it is between 10:00 and 11:00 now (``Etc/GMT-7`` is UTC+7).
+
+    Advertising SMS go out only 07:00-22:00 where the merchant is, by law and with
+    no switch. A test (or a benchmark) that sends one "now" and is not about that
+    window sets its merchant's ``timezone`` to this, so it passes whatever the hour
+    of the run, worker processes included.
+    """
+    offset = (10 - datetime.now(UTC).hour) % 24
+    if offset > 14:
+        offset -= 24
+    return "UTC" if offset == 0 else f"Etc/GMT{'-' if offset > 0 else '+'}{abs(offset)}"
 
 
 def make_app(

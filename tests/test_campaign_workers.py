@@ -26,7 +26,6 @@ import pytest
 from campaign_fixtures import WITH_VOUCHER
 from simulators.esms import EsmsSimulator
 from simulators.fixtures import connect_esms
-from simulators.fixtures import daytime_zone
 from sqlalchemy import select
 
 from hub import utcnow
@@ -40,6 +39,7 @@ from hub.models import CampaignRecipient
 from hub.testing import ApiClient
 from hub.testing import LiveHub
 from hub.testing import create_test_merchant
+from hub.testing import daytime_zone
 
 FILE_SMS = '''
 """A test gateway: appends each message to a file; may stop on the Nth (stall or wait)."""

@@ -11,7 +11,7 @@ import pytest
 
 from hub import Connection
 from hub import testing
-from hub import utcnow
+from hub.testing import daytime_zone
 from simulators.brevo import BrevoSimulator
 from simulators.esms import EsmsSimulator
 from simulators.smtp import SmtpSimulator
@@ -37,23 +37,13 @@ def operate(app, connector: str, **settings: Any) -> None:
     config["HUB_ALLOW_PRIVATE_TARGETS"] = True
 
 
-def daytime_zone() -> str:
-    """A fixed-offset zone where it is between 10:00 and 11:00 now.
-
-    Advertising SMS go out only 07:00-22:00 where the merchant is, by law and
-    with no switch; a test that sends one "now" and is not about that window
-    puts its merchant where the window is open, whatever the hour of the run.
-    """
-    offset = (10 - utcnow().hour) % 24
-    if offset > 14:
-        offset -= 24
-    # The Etc zones count the other way: Etc/GMT-7 is UTC+7.
-    return "UTC" if offset == 0 else f"Etc/GMT{'-' if offset > 0 else '+'}{abs(offset)}"
-
-
 @pytest.fixture
 def daytime(api) -> str:
-    """Move the test's merchant to ``daytime_zone()``; returns the zone."""
+    """Move the test's merchant to ``daytime_zone()``, where advertising SMS may go now.
+
+    Advertising SMS go out only 07:00-22:00 where the merchant is, by law and with
+    no switch: a test that sends one "now" and is not about that window uses this.
+    """
     zone = daytime_zone()
     response = api.patch("/api/v1/merchant", json={"timezone": zone})
     assert response.status_code == 200, response.json
