@@ -48,6 +48,8 @@ from hub.widget.tokens import sign_visitor
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    from sqlalchemy.orm import Session
+
     from hub.core import Hub
 
 DEMO_SHOP = "Trà Sen (demo)"
@@ -171,11 +173,7 @@ def seed_demo(
     with hub.db.session() as session:
         merchant = session.scalars(select(Merchant).where(Merchant.name == DEMO_SHOP)).first()
         if merchant is not None:
-            connection = session.scalars(
-                select(Connection)
-                .where(Connection.merchant_id == merchant.id, Connection.connector == "api")
-                .order_by(Connection.id)
-            ).first()
+            connection = _storefront(session, merchant.id)
             return DemoShop(merchant.id, connection.id, None, members, created=False)
     with hub.db.transaction() as session:
         merchant = create_merchant(session, DEMO_SHOP)
@@ -315,18 +313,22 @@ def demo_owner_link(hub: Hub, merchant_id: int) -> str:
 bp = Blueprint("demo", __name__, template_folder="templates")
 
 
-def _demo_connection(hub: Hub) -> Connection:
-    """The demo storefront's connection (the ``api`` one holding the widget secret; the
+def _storefront(session: Session, merchant_id: int) -> Connection | None:
+    """The demo storefront's connection: the ``api`` one holding the widget secret (the
     demo's counter is a second connection of the same shop)."""
+    return session.scalars(
+        select(Connection)
+        .where(Connection.merchant_id == merchant_id, Connection.connector == "api")
+        .order_by(Connection.id)
+    ).first()
+
+
+def _demo_connection(hub: Hub) -> Connection:
     with hub.db.session() as session:
         merchant = session.scalars(select(Merchant).where(Merchant.name == DEMO_SHOP)).first()
         if merchant is None:
             abort(404)
-        connection = session.scalars(
-            select(Connection)
-            .where(Connection.merchant_id == merchant.id, Connection.connector == "api")
-            .order_by(Connection.id)
-        ).first()
+        connection = _storefront(session, merchant.id)
         if connection is None:
             abort(404)
         session.expunge(connection)

@@ -26,6 +26,7 @@ import pytest
 from campaign_fixtures import WITH_VOUCHER
 from simulators.esms import EsmsSimulator
 from simulators.fixtures import connect_esms
+from simulators.fixtures import move_merchant
 from sqlalchemy import select
 
 from hub import utcnow
@@ -52,7 +53,6 @@ from hub import GatewayConnector
 from hub import GatewaySettingsSchema
 from hub import SendResult
 from hub import hookimpl
-
 
 
 class FileSms(GatewayConnector):
@@ -186,8 +186,7 @@ def _setup(redis_app, connector: str, members: int, **campaign):
     }
     assert api.put("/api/v1/messaging/settings", json=settings).status_code == 200
     # Advertising SMS go out 07:00-22:00 where the merchant is: put it where that is now
-    zone = {"timezone": daytime_zone()}
-    assert api.patch("/api/v1/merchant", json=zone).status_code == 200
+    move_merchant(api, daytime_zone())
     people = []
     for index in range(members):
         body = {

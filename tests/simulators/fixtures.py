@@ -37,6 +37,12 @@ def operate(app, connector: str, **settings: Any) -> None:
     config["HUB_ALLOW_PRIVATE_TARGETS"] = True
 
 
+def move_merchant(api, zone: str) -> None:
+    """Set the test merchant's time zone through the API."""
+    response = api.patch("/api/v1/merchant", json={"timezone": zone})
+    assert response.status_code == 200, response.json
+
+
 @pytest.fixture
 def daytime(api) -> str:
     """Move the test's merchant to ``daytime_zone()``, where advertising SMS may go now.
@@ -45,15 +51,13 @@ def daytime(api) -> str:
     no switch: a test that sends one "now" and is not about that window uses this.
     """
     zone = daytime_zone()
-    response = api.patch("/api/v1/merchant", json={"timezone": zone})
-    assert response.status_code == 200, response.json
+    move_merchant(api, zone)
     return zone
 
 
 def in_hanoi(api) -> None:
     """Put the test's merchant back in Asia/Ho_Chi_Minh (a test about local hours there)."""
-    response = api.patch("/api/v1/merchant", json={"timezone": "Asia/Ho_Chi_Minh"})
-    assert response.status_code == 200, response.json
+    move_merchant(api, "Asia/Ho_Chi_Minh")
 
 
 @pytest.fixture
