@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import campaign_fixtures
 import pytest
+import simulators.fixtures as simulators_fixtures
 from browser_support import ServerThread
 from browser_support import screenshot
 from campaign_fixtures import add_member
@@ -24,6 +25,7 @@ pytestmark = pytest.mark.db_agnostic
 
 console = campaign_fixtures.console
 outbox = campaign_fixtures.outbox
+daytime = simulators_fixtures.daytime
 
 
 @pytest.fixture
@@ -34,8 +36,12 @@ def server(app):
 
 
 @pytest.fixture
-def sent_campaign(api, console):
-    """Twenty VIP members, a campaign sent to them with a control group, and two orders."""
+def sent_campaign(api, console, daytime):
+    """Twenty VIP members, a campaign sent to them with a control group, and two orders.
+
+    The shop is in the daytime zone: sent after 22:00 in Hanoi, the advertising SMS would
+    all wait for 07:00 and the pages would show a campaign that sent nothing.
+    """
     members = [add_member(api) for _ in range(20)]
     segment = api.post(
         "/api/v1/segments",
