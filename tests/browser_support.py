@@ -9,6 +9,10 @@ import pytest
 from werkzeug.serving import make_server
 
 ARTIFACTS = Path(__file__).parent.parent / "test-artifacts" / "screenshots"
+#: axe-core, vendored from its npm package with its licence (tests/vendor/).
+AXE = (Path(__file__).parent / "vendor" / "axe.min.js").read_text()
+#: The two screen widths every person-facing page is checked at, as (width, height).
+WIDTHS = {"desktop": (1366, 800), "phone": (390, 844)}
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -49,6 +53,18 @@ def browser():
         browser = playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
         yield browser
         browser.close()
+
+
+def check_accessibility(page, name: str) -> None:
+    """axe-core finds no serious or critical violation on the page Chromium shows."""
+    page.evaluate(AXE)
+    result = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
+    bad = [
+        (v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3])
+        for v in result["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
+    assert bad == [], name
 
 
 def screenshot(page, name: str) -> Path:

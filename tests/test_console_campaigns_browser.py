@@ -10,14 +10,14 @@ from __future__ import annotations
 import campaign_fixtures
 import pytest
 import simulators.fixtures as simulators_fixtures
+from browser_support import WIDTHS
 from browser_support import ServerThread
+from browser_support import check_accessibility
 from browser_support import screenshot
 from campaign_fixtures import add_member
 from console_support import PASSWORD
 from console_support import make_staff
 from console_support import sign_in_page
-from test_console_browser import WIDTHS
-from test_console_browser import check_accessibility
 
 from hub import utcnow
 

@@ -7,13 +7,13 @@ critical accessibility violation.
 from __future__ import annotations
 
 import pytest
+from browser_support import WIDTHS
 from browser_support import ServerThread
+from browser_support import check_accessibility
 from browser_support import screenshot
 from console_support import PASSWORD
 from console_support import make_staff
 from console_support import sign_in_page
-from test_console_browser import WIDTHS
-from test_console_browser import check_accessibility
 from test_console_connections import SECRET
 from test_console_connections import Outage
 from test_console_connections import deliver

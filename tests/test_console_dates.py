@@ -8,11 +8,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from browser_support import ServerThread
+from browser_support import check_accessibility
 from browser_support import screenshot
 from console_support import make_staff
 from console_support import sign_in
 from console_support import sign_in_page
-from test_console_browser import check_accessibility
 from test_console_connections import sign_in_english
 from test_console_settings import add_records
 

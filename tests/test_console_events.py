@@ -11,14 +11,14 @@ from datetime import UTC
 from datetime import datetime
 
 import pytest
+from browser_support import WIDTHS
 from browser_support import ServerThread
+from browser_support import check_accessibility
 from browser_support import screenshot
 from console_support import csrf
 from console_support import make_staff
 from console_support import sign_in
 from console_support import sign_in_page
-from test_console_browser import WIDTHS
-from test_console_browser import check_accessibility
 from test_signed_events import RULES
 from test_signed_events import balance
 from test_signed_events import review

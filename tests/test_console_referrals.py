@@ -5,11 +5,11 @@ from datetime import datetime
 
 import pytest
 from browser_support import ServerThread
+from browser_support import check_accessibility
 from browser_support import screenshot
 from console_support import csrf
 from console_support import make_staff
 from console_support import sign_in_page
-from test_console_browser import check_accessibility
 
 from hub.models import Member
 from hub.referrals.claims import claim_referral

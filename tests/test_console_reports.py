@@ -14,15 +14,15 @@ from decimal import Decimal
 from html import unescape
 
 import pytest
+from browser_support import WIDTHS
 from browser_support import ServerThread
+from browser_support import check_accessibility
 from browser_support import screenshot
 from console_support import csrf
 from console_support import make_staff
 from console_support import sign_in
 from console_support import sign_in_page
 from points_fixtures import order as make_order
-from test_console_browser import WIDTHS
-from test_console_browser import check_accessibility
 
 from hub.orders.batches import record_order
 from hub.reports.catalogue import REPORTS

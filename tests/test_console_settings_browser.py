@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import pytest
+from browser_support import WIDTHS
 from browser_support import ServerThread
+from browser_support import check_accessibility
 from browser_support import screenshot
 from console_support import make_staff
 from console_support import sign_in_page
-from test_console_browser import WIDTHS
-from test_console_browser import check_accessibility
 
 pytestmark = pytest.mark.db_agnostic
 

@@ -1,7 +1,8 @@
 """A walk through every console page in Debian's Chromium, as each role, language and width.
 
 The pages come from the console's navigation (``console_nav``), so a page added
-later is walked too. One app seeded with a realistic shop serves the whole
+later is walked too, with the member profile, a member search and a lookup at
+the counter. One app seeded with a realistic shop serves the whole
 module; each page is screenshotted under test-artifacts/screenshots/walk/,
 checked with axe-core, checked for sideways scrolling and, in Vietnamese, for
 English strings the catalogue translates.
@@ -16,12 +17,12 @@ from pathlib import Path
 import pytest
 from babel.messages.pofile import read_po
 from browser_support import ARTIFACTS
+from browser_support import WIDTHS
 from browser_support import ServerThread
+from browser_support import check_accessibility
 from browser_support import screenshot
 from console_support import make_staff
 from console_support import sign_in_page
-from test_console_browser import WIDTHS
-from test_console_browser import check_accessibility
 
 from hub.db import utcnow
 from hub.testing import ApiClient
@@ -122,7 +123,12 @@ def translated_phrases() -> list[re.Pattern]:
 PHRASES = translated_phrases()
 
 
+#: The product's name, the same in every language.
+PRODUCT_NAME = "Storefront Hub"
+
+
 def untranslated(text: str) -> list[str]:
+    text = text.replace(PRODUCT_NAME, "")
     return [p.pattern for p in PHRASES if p.search(text)]
 
 
@@ -161,9 +167,13 @@ def test_every_page_in_the_navigation_opens_for_its_roles_and_refuses_the_others
     page = context.new_page()
     try:
         sign_in(page, shop, role, locale)
-        members = next(entry for key, _, entry in shop["pages"] if key == "members")
-        profile = ("member", f"/console/members/{shop['member']}", members)
-        for key, path, entry in [*shop["pages"], profile]:
+        entries = {key: entry for key, _, entry in shop["pages"]}
+        beyond_the_navigation = [
+            ("member", f"/console/members/{shop['member']}", entries["members"]),
+            ("members-search", "/console/members?q=nguyen", entries["members"]),
+            ("counter-lookup", f"/console/counter?q={MEMBERS[0][1]}", entries["counter"]),
+        ]
+        for key, path, entry in [*shop["pages"], *beyond_the_navigation]:
             response = page.goto(shop["url"] + path)
             name = f"{role}-{key}-{locale}-{width}"
             if not entry.allows(role):
@@ -174,6 +184,18 @@ def test_every_page_in_the_navigation_opens_for_its_roles_and_refuses_the_others
             check_page(page, name, locale)
     finally:
         context.close()
+
+
+@pytest.mark.parametrize("locale", ["vi", "en"])
+def test_the_sign_in_page_passes_the_checks_at_phone_width(browser, shop, locale):
+    page = browser.new_page(viewport=dict(zip(("width", "height"), WIDTHS["phone"], strict=True)))
+    try:
+        page.goto(f"{shop['url']}/console/sign-in")
+        page.get_by_role("button", name="English" if locale == "en" else "Tiếng Việt").click()
+        page.wait_for_load_state()
+        check_page(page, f"sign-in-{locale}-phone", locale)
+    finally:
+        page.close()
 
 
 def test_the_catalogue_check_finds_an_english_phrase_left_in_a_vietnamese_page():
