@@ -18,6 +18,7 @@ def pytest_configure(config):
 def pytest_collection_modifyitems(items):
     # Before ``-m`` deselects: the PostgreSQL lane leaves out tests without a database.
     scheduling.mark_tests_without_a_database(items)
+    scheduling.check_lane_marks(items)
 
 
 @pytest.fixture

@@ -4,7 +4,8 @@ Two rules, applied to the collected tests:
 
 - A test that asks for no database (no fixture of its reaches ``hub_database``)
   cannot see which database the run is on, so it is marked ``db_agnostic`` and
-  the PostgreSQL lane does not run it a second time.
+  only one lane runs it: the SQLite lane, unless it is also marked
+  ``postgres_lane`` (a few long files, so that both lanes end about together).
 - The longest tests (marked ``long`` with their seconds on an idle machine) go
   first, longest first, and are dealt out one per test process: a long test
   started last would keep its process busy after the others have finished.
@@ -27,6 +28,17 @@ def mark_tests_without_a_database(items: list[pytest.Item]) -> None:
     for item in items:
         if DATABASE_FIXTURE not in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.db_agnostic)
+
+
+def check_lane_marks(items: list[pytest.Item]) -> None:
+    """A test that only the PostgreSQL lane runs must be one the database cannot change."""
+    wrong = [
+        item.nodeid
+        for item in items
+        if item.get_closest_marker("postgres_lane") and not item.get_closest_marker("db_agnostic")
+    ]
+    if wrong:
+        raise pytest.UsageError(f"marked postgres_lane but not db_agnostic: {', '.join(wrong)}")
 
 
 def expected_seconds(item: pytest.Item) -> float:

@@ -19,7 +19,8 @@ from test_console_connections import Outage
 from test_console_connections import deliver
 from test_console_connections import order_event
 
-pytestmark = pytest.mark.db_agnostic
+# Run by the PostgreSQL lane of scripts/test (the pages' data comes from a database either way).
+pytestmark = [pytest.mark.db_agnostic, pytest.mark.postgres_lane]
 
 
 @pytest.fixture

@@ -24,7 +24,8 @@ from hub.widget.tokens import sign
 from hub.widget.tokens import sign_visitor
 
 # The PostgreSQL lane of scripts/test skips these: the database changes nothing on screen.
-pytestmark = pytest.mark.db_agnostic
+# Run by the PostgreSQL lane of scripts/test (the pages' data comes from a database either way).
+pytestmark = [pytest.mark.db_agnostic, pytest.mark.postgres_lane]
 
 STORE_PAGE = """<!doctype html>
 <html lang="{locale}"><head><meta charset="utf-8">
