@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+import weakref
 from collections.abc import Callable
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -140,7 +141,13 @@ def emit_many(
 
 
 def install(hub: Hub) -> None:
-    """Dispatch the events of every committed session of this hub's database."""
+    """Dispatch the events of every committed session of this hub's database.
+
+    The listeners hold the hub weakly: SQLAlchemy keeps them in a class-level
+    registry keyed weakly by the sessionmaker's class, and a listener holding
+    the hub (and so that class) would keep every hub a process made alive.
+    """
+    hub_ref = weakref.ref(hub)
 
     @sa_event.listens_for(hub.db._writer, "after_commit")
     def _after_commit(session: Session) -> None:
@@ -158,8 +165,9 @@ def install(hub: Hub) -> None:
         if transaction.parent is not None:
             return
         events = session.info.pop("hub_after_close", [])
-        if events:
-            dispatch_many(hub, events)
+        live_hub = hub_ref()
+        if events and live_hub is not None:
+            dispatch_many(live_hub, events)
 
 
 def handles_events(*event_types: str) -> Callable[[F], F]:

@@ -16,6 +16,7 @@ all of it in one Redis round trip per commit, never one per event.
 
 from __future__ import annotations
 
+import weakref
 from typing import TYPE_CHECKING
 from typing import Any
 
@@ -68,7 +69,13 @@ _MEMBER_EVENTS = ("points.", "tier.", "voucher.", "member.", "order.")
 
 
 def install(hub: Hub) -> None:
+    """Drop the cached panels a committed session changed.
+
+    The hub is held weakly (see ``hub.events.install``): a listener holding it
+    would keep every hub the process made alive.
+    """
     writer = hub.db._writer
+    hub_ref = weakref.ref(hub)
 
     @sa_event.listens_for(writer, "after_flush")
     def _after_flush(session: Session, _context: Any) -> None:
@@ -99,9 +106,10 @@ def install(hub: Hub) -> None:
     @sa_event.listens_for(writer, "after_commit")
     def _after_commit(session: Session) -> None:
         stale = session.info.pop(_KEY, None)
-        if stale is None or not hasattr(hub, "widget_cache"):
+        live_hub = hub_ref()
+        if stale is None or live_hub is None or not hasattr(live_hub, "widget_cache"):
             return
-        hub.widget_cache.invalidate(
+        live_hub.widget_cache.invalidate(
             merchants=stale.merchants,
             members={m for m in stale.members if None not in m},
             visitors=stale.visitors,
