@@ -197,7 +197,10 @@ def test_a_permanent_failure_fails_at_once_then_is_listed_and_replayed(table_hub
     BROKEN["on"] = False
     replayed = runner.invoke(args=["jobs", "replay", ref.id])
     assert replayed.exit_code == 0, replayed.output
-    assert worker.run_due(now=T0 + timedelta(seconds=1)) == 1
+    # Replayed now (the CLI reads the real clock): due from then on, not before.
+    again = job_row(table_hub, ref.id)
+    assert (again.status, again.attempts) == ("queued", 0) and again.run_at >= T0
+    assert worker.run_due(now=again.run_at) == 1
     assert job_row(table_hub, ref.id).status == "done"
     assert notes(table_hub, "p") == 1
     assert runner.invoke(args=["jobs", "failed"]).output == "no failed jobs\n"
