@@ -182,6 +182,10 @@ def test_every_page_in_the_navigation_opens_for_its_roles_and_refuses_the_others
                 continue
             assert response.status == 200, name
             check_page(page, name, locale)
+            if key == "counter-lookup":
+                # What the cashier looks up is in view at every width, without scrolling.
+                points = page.locator("tbody td.num").first.bounding_box()
+                assert points["x"] + points["width"] <= WIDTHS[width][0], name
     finally:
         context.close()
 
