@@ -13,6 +13,13 @@ ARTIFACTS = Path(__file__).parent.parent / "test-artifacts" / "screenshots"
 AXE = (Path(__file__).parent / "vendor" / "axe.min.js").read_text()
 #: The two screen widths every person-facing page is checked at, as (width, height).
 WIDTHS = {"desktop": (1366, 800), "phone": (390, 844)}
+
+
+def viewport(width: str) -> dict[str, int]:
+    """Playwright's viewport for one of ``WIDTHS`` ("desktop" or "phone")."""
+    return dict(zip(("width", "height"), WIDTHS[width], strict=True))
+
+
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",

@@ -47,10 +47,15 @@ def sign_in(client, email: str, password: str = PASSWORD):
     )
 
 
-def sign_in_page(page, base_url: str, email: str, locale: str) -> None:
-    """Sign in through the console's page in Chromium, in ``locale``'s language."""
+def open_sign_in_page(page, base_url: str, locale: str) -> None:
+    """Open the console's sign-in page in Chromium and switch it to ``locale``'s language."""
     page.goto(f"{base_url}/console/sign-in")
     page.get_by_role("button", name="English" if locale == "en" else "Tiếng Việt").click()
+
+
+def sign_in_page(page, base_url: str, email: str, locale: str) -> None:
+    """Sign in through the console's page in Chromium, in ``locale``'s language."""
+    open_sign_in_page(page, base_url, locale)
     page.fill("#email", email)
     page.fill("#password", PASSWORD)
     page.locator("form.stack button").click()

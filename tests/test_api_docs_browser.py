@@ -4,18 +4,19 @@ from __future__ import annotations
 
 import pytest
 from browser_support import screenshot
+from browser_support import viewport
 
 WIDE = {"width": 1280, "height": 800}
-PHONE = {"width": 390, "height": 844}
+PHONE = viewport("phone")
 
 
 @pytest.fixture
 def open_docs(browser, hub_server):
     contexts = []
 
-    def open_at(viewport):
+    def open_at(size):
         context = browser.new_context(
-            viewport=viewport, permissions=["clipboard-read", "clipboard-write"]
+            viewport=size, permissions=["clipboard-read", "clipboard-write"]
         )
         contexts.append(context)
         page = context.new_page()

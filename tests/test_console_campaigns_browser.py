@@ -14,6 +14,7 @@ from browser_support import WIDTHS
 from browser_support import ServerThread
 from browser_support import check_accessibility
 from browser_support import screenshot
+from browser_support import viewport
 from campaign_fixtures import add_member
 from console_support import PASSWORD
 from console_support import make_staff
@@ -92,9 +93,7 @@ def test_segment_and_campaign_pages_in_chromium(
     browser, server, hub, merchant, sent_campaign, locale, width
 ):
     person = make_staff(hub, merchant.id, "manager")
-    context = browser.new_context(
-        viewport=dict(zip(("width", "height"), WIDTHS[width], strict=True))
-    )
+    context = browser.new_context(viewport=viewport(width))
     page = context.new_page()
     try:
         sign_in_page(page, server.url, person.email, locale)
@@ -126,9 +125,7 @@ def test_a_draft_is_edited_in_chromium_and_shows_the_change(
     browser, server, hub, merchant, sent_campaign
 ):
     person = make_staff(hub, merchant.id, "manager")
-    context = browser.new_context(
-        viewport=dict(zip(("width", "height"), WIDTHS["desktop"], strict=True))
-    )
+    context = browser.new_context(viewport=viewport("desktop"))
     page = context.new_page()
     try:
         page.goto(f"{server.url}/console/sign-in")

@@ -11,6 +11,7 @@ from browser_support import WIDTHS
 from browser_support import ServerThread
 from browser_support import check_accessibility
 from browser_support import screenshot
+from browser_support import viewport
 from console_support import PASSWORD
 from console_support import make_staff
 from console_support import sign_in_page
@@ -58,9 +59,7 @@ def test_connections_pages_render_for_each_role(
     browser, server, hub, merchant, connections, role, locale, width
 ):
     person = make_staff(hub, merchant.id, role)
-    context = browser.new_context(
-        viewport=dict(zip(("width", "height"), WIDTHS[width], strict=True))
-    )
+    context = browser.new_context(viewport=viewport(width))
     page = context.new_page()
     try:
         sign_in_page(page, server.url, person.email, locale)
@@ -84,7 +83,7 @@ def test_connections_pages_render_for_each_role(
 
 def test_an_owner_makes_a_till_key_and_sees_it_once(browser, server, hub, merchant, connections):
     person = make_staff(hub, merchant.id, "owner")
-    page = browser.new_page(viewport={"width": 1366, "height": 800})
+    page = browser.new_page(viewport=viewport("desktop"))
     try:
         page.goto(f"{server.url}/console/sign-in")
         page.get_by_role("button", name="English").click()
@@ -107,9 +106,7 @@ def test_an_owner_makes_a_till_key_and_sees_it_once(browser, server, hub, mercha
 
 def test_an_owner_adds_an_smtp_connection_in_vietnamese(browser, server, hub, merchant, api):
     person = make_staff(hub, merchant.id, "owner")
-    context = browser.new_context(
-        viewport=dict(zip(("width", "height"), WIDTHS["desktop"], strict=True))
-    )
+    context = browser.new_context(viewport=viewport("desktop"))
     page = context.new_page()
     try:
         page.goto(f"{server.url}/console/sign-in")

@@ -15,6 +15,7 @@ from browser_support import WIDTHS
 from browser_support import ServerThread
 from browser_support import check_accessibility
 from browser_support import screenshot
+from browser_support import viewport
 from console_support import csrf
 from console_support import make_staff
 from console_support import sign_in
@@ -74,9 +75,7 @@ def test_the_page_shows_a_new_secret_in_chromium(
 ):
     api.put("/api/v1/events/rules", json={"data": RULES})
     person = make_staff(hub, merchant.id, "owner")
-    context = browser.new_context(
-        viewport=dict(zip(("width", "height"), WIDTHS[width], strict=True))
-    )
+    context = browser.new_context(viewport=viewport(width))
     page = context.new_page()
     try:
         sign_in_page(page, server.url, person.email, locale)

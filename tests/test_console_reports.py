@@ -18,6 +18,7 @@ from browser_support import WIDTHS
 from browser_support import ServerThread
 from browser_support import check_accessibility
 from browser_support import screenshot
+from browser_support import viewport
 from console_support import csrf
 from console_support import make_staff
 from console_support import sign_in
@@ -187,9 +188,7 @@ def _check_written_numbers(page, locale: str) -> None:
 @pytest.mark.parametrize("locale", ["vi", "en"])
 def test_reports_in_chromium(browser, server, hub, merchant, orders, locale, width):
     person = make_staff(hub, merchant.id, "manager")
-    context = browser.new_context(
-        viewport=dict(zip(("width", "height"), WIDTHS[width], strict=True))
-    )
+    context = browser.new_context(viewport=viewport(width))
     page = context.new_page()
     try:
         sign_in_page(page, server.url, person.email, locale)

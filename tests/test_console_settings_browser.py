@@ -7,6 +7,7 @@ from browser_support import WIDTHS
 from browser_support import ServerThread
 from browser_support import check_accessibility
 from browser_support import screenshot
+from browser_support import viewport
 from console_support import make_staff
 from console_support import sign_in_page
 
@@ -35,8 +36,7 @@ def test_settings_and_audit_pages_render(browser, server, hub, merchant, api, lo
         json={"url": "http://127.0.0.1:9/crm", "event_types": ["*"], "description": "CRM"},
     ).json
     person = make_staff(hub, merchant.id, "owner")
-    viewport = dict(zip(("width", "height"), WIDTHS[width], strict=True))
-    page = browser.new_page(viewport=viewport)
+    page = browser.new_page(viewport=viewport(width))
     try:
         sign_in_page(page, server.url, person.email, locale)
         pages = (

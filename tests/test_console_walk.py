@@ -21,7 +21,9 @@ from browser_support import WIDTHS
 from browser_support import ServerThread
 from browser_support import check_accessibility
 from browser_support import screenshot
+from browser_support import viewport
 from console_support import make_staff
+from console_support import open_sign_in_page
 from console_support import sign_in_page
 
 from hub.db import utcnow
@@ -161,9 +163,7 @@ def test_every_page_in_the_navigation_opens_for_its_roles_and_refuses_the_others
     browser, shop, role, locale, width
 ):
     (ARTIFACTS / "walk").mkdir(parents=True, exist_ok=True)
-    context = browser.new_context(
-        viewport=dict(zip(("width", "height"), WIDTHS[width], strict=True)), locale=locale
-    )
+    context = browser.new_context(viewport=viewport(width), locale=locale)
     page = context.new_page()
     try:
         sign_in(page, shop, role, locale)
@@ -192,10 +192,9 @@ def test_every_page_in_the_navigation_opens_for_its_roles_and_refuses_the_others
 
 @pytest.mark.parametrize("locale", ["vi", "en"])
 def test_the_sign_in_page_passes_the_checks_at_phone_width(browser, shop, locale):
-    page = browser.new_page(viewport=dict(zip(("width", "height"), WIDTHS["phone"], strict=True)))
+    page = browser.new_page(viewport=viewport("phone"))
     try:
-        page.goto(f"{shop['url']}/console/sign-in")
-        page.get_by_role("button", name="English" if locale == "en" else "Tiếng Việt").click()
+        open_sign_in_page(page, shop["url"], locale)
         page.wait_for_load_state()
         check_page(page, f"sign-in-{locale}-phone", locale)
     finally:

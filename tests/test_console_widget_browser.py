@@ -7,6 +7,7 @@ from browser_support import WIDTHS
 from browser_support import ServerThread
 from browser_support import check_accessibility
 from browser_support import screenshot
+from browser_support import viewport
 from console_support import make_staff
 from console_support import sign_in_page
 
@@ -33,9 +34,9 @@ def server(app):
     thread.stop()
 
 
-def signed_in_page(browser, server, hub, merchant, locale, viewport):
+def signed_in_page(browser, server, hub, merchant, locale, width):
     person = make_staff(hub, merchant.id, "owner")
-    page = browser.new_page(viewport=viewport)
+    page = browser.new_page(viewport=viewport(width))
     sign_in_page(page, server.url, person.email, locale)
     return page
 
@@ -43,8 +44,7 @@ def signed_in_page(browser, server, hub, merchant, locale, viewport):
 @pytest.mark.parametrize("width", WIDTHS)
 @pytest.mark.parametrize("locale", ["vi", "en"])
 def test_the_widget_page_renders(browser, server, hub, merchant, store, locale, width):
-    viewport = dict(zip(("width", "height"), WIDTHS[width], strict=True))
-    page = signed_in_page(browser, server, hub, merchant, locale, viewport)
+    page = signed_in_page(browser, server, hub, merchant, locale, width)
     try:
         page.goto(f"{server.url}/console/widget")
         assert page.locator("h1").count() == 1
@@ -58,7 +58,7 @@ def test_the_widget_page_renders(browser, server, hub, merchant, store, locale, 
 
 
 def test_the_preview_follows_the_form_as_it_is_typed(browser, server, hub, merchant, store):
-    page = signed_in_page(browser, server, hub, merchant, "en", {"width": 1366, "height": 800})
+    page = signed_in_page(browser, server, hub, merchant, "en", "desktop")
     try:
         page.goto(f"{server.url}/console/widget")
         launcher = page.locator("#preview-launcher")

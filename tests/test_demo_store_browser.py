@@ -4,6 +4,7 @@ and comes back to the widget's member view."""
 import pytest
 from browser_support import ServerThread
 from browser_support import screenshot
+from browser_support import viewport
 
 from hub.demo import bp
 from hub.demo import seed_demo
@@ -55,7 +56,7 @@ def test_a_new_customer_joins_at_the_store_and_sees_the_member_view(browser, dem
 
 
 def test_a_member_signs_in_at_the_store_from_the_widget(browser, demo, api, hub):
-    page = browser.new_context(viewport={"width": 390, "height": 844}).new_page()
+    page = browser.new_context(viewport=viewport("phone")).new_page()
     page.goto(f"{demo.url}/demo/store")
     open_panel(page).get_by_role("link", name="Đã là thành viên? Đăng nhập").click()
     page.wait_for_url("**/demo/store/account/login")
@@ -70,7 +71,7 @@ def test_a_member_signs_in_at_the_store_from_the_widget(browser, demo, api, hub)
 
 
 def test_signing_in_with_an_unknown_contact_says_so(browser, demo):
-    page = browser.new_context(viewport={"width": 390, "height": 844}).new_page()
+    page = browser.new_context(viewport=viewport("phone")).new_page()
     page.goto(f"{demo.url}/demo/store/account/login")
     page.get_by_label("Số điện thoại hoặc email").fill("nobody@example.vn")
     page.get_by_role("button", name="Đăng nhập").click()
@@ -89,7 +90,7 @@ def test_a_friend_who_follows_a_referral_link_and_joins_is_tied_to_the_referrer(
     link = open_panel(referrer).locator(".link").inner_text()
     assert link.startswith(f"{demo.url}/demo/store?ref=")
 
-    friend = browser.new_context(viewport={"width": 390, "height": 844}).new_page()
+    friend = browser.new_context(viewport=viewport("phone")).new_page()
     friend.goto(link)
     open_panel(friend).get_by_role("link", name="Tham gia ngay").click()
     friend.get_by_label("Họ tên").fill("Thu")
