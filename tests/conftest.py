@@ -16,7 +16,7 @@ def pytest_configure(config):
 
 
 def pytest_collection_modifyitems(items):
-    # Before ``-m`` deselects: the PostgreSQL lane leaves out tests without a database.
+    # Before ``-m`` deselects: each lane of scripts/test runs a db_agnostic test only once.
     scheduling.mark_tests_without_a_database(items)
     scheduling.check_lane_marks(items)
 

@@ -23,7 +23,6 @@ from widget_setup import set_up_storefront
 from hub.widget.tokens import sign
 from hub.widget.tokens import sign_visitor
 
-# The PostgreSQL lane of scripts/test skips these: the database changes nothing on screen.
 # Run by the PostgreSQL lane of scripts/test (the pages' data comes from a database either way).
 pytestmark = [pytest.mark.db_agnostic, pytest.mark.postgres_lane]
 
