@@ -5,6 +5,7 @@ import csv
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy import text
 from sqlalchemy import update
 
 from hub.errors import HubError
@@ -12,6 +13,7 @@ from hub.importer import EncodingProblem
 from hub.importer import import_members
 from hub.importer import preview
 from hub.importer.reading import BLOCK
+from hub.importer.writing import holders_query
 from hub.importer.writing import member_codes
 from hub.members.directory import CODE_ALPHABET
 from hub.models import Member
@@ -202,3 +204,23 @@ def test_imported_names_are_found_without_their_accents_new_or_filled_in_later(
     found = members(hub)
     assert found["+84912345001"].search_name == "tran thi ha"
     assert found["+84912345002"].search_name == "do van duc"
+
+
+def test_a_growing_import_keeps_finding_its_members_through_the_phone_and_email_indexes(
+    hub, merchant, tmp_path
+):
+    """PostgreSQL plans each chunk's lookup from its statistics of the members table. Left
+    as they were before the import (no members), they have it read every member of the
+    merchant for each chunk, and a file of a million rows takes hours; the import has them
+    sampled again as it grows, so the lookup probes the unique indexes."""
+    if hub.db.is_sqlite:
+        pytest.skip("SQLite plans this lookup from its indexes alone")
+    rows = [["sdt", "ho_ten"]] + [[f"0912{n:06d}", "Lan"] for n in range(3000)]
+    report = run(hub, merchant, write(tmp_path / "many.csv", rows), chunk_size=300)
+    assert report.created == 3000
+    phones = [f"+84912{n:06d}" for n in range(1000, 1005)]
+    query = holders_query(merchant.id, phones, [])
+    with hub.db.session() as session:
+        compiled = query.compile(session.get_bind(), compile_kwargs={"literal_binds": True})
+        plan = "\n".join(session.execute(text(f"EXPLAIN {compiled}")).scalars())
+    assert "uq_members_merchant_id_phone" in plan, plan

@@ -28,6 +28,7 @@ from hub.importer.reading import parse_row
 from hub.importer.seen import SeenKeys
 from hub.importer.writing import Parsed
 from hub.importer.writing import write_chunk
+from hub.models import Member
 from hub.spreadsheet_cells import csv_row
 
 if TYPE_CHECKING:
@@ -105,6 +106,7 @@ def import_members(
     report = ImportReport()
     region = hub.config["HUB_DEFAULT_REGION"]
     errors, seen = ErrorFile(errors_path), SeenKeys()
+    sampled_at = 0
     try:
         with open_rows(path, encoding) as opened:
             chunk: list[Parsed] = []
@@ -118,6 +120,12 @@ def import_members(
                     _import_chunk(hub, merchant_id, chunk, seen, errors, report)
                     chunk = []
                     progress(report.total, total)
+                    if report.created > 2 * sampled_at:
+                        # The database's picture of the merchant's members is kept within
+                        # half of the truth, so each chunk's lookup by phone and email reads
+                        # the keys' indexes, not all the members: a few samples per file.
+                        hub.db.refresh_statistics(Member.__table__)
+                        sampled_at = report.created
             _import_chunk(hub, merchant_id, chunk, seen, errors, report)
             progress(report.total, total)
     finally:

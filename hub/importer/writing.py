@@ -17,6 +17,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 from typing import Any
 
+from sqlalchemy import Select
 from sqlalchemy import bindparam
 from sqlalchemy import or_
 from sqlalchemy import select
@@ -114,7 +115,19 @@ def _existing(session: Session, merchant_id: int, chunk: list[Parsed]) -> dict[s
     locked until the chunk commits."""
     phones = [p.data["phone"] for p in chunk if p.data["phone"]]
     emails = [p.data["email"] for p in chunk if p.data["email"]]
-    query = (
+    query = holders_query(merchant_id, phones, emails)
+    found: dict[str, dict] = {}
+    for row in session.execute(query).mappings():
+        member = dict(row)
+        for key in (member["phone"], member["email"]):
+            if key:
+                found[key] = member
+    return found
+
+
+def holders_query(merchant_id: int, phones: list[str], emails: list[str]) -> Select:
+    """The merchant's members holding any of ``phones`` or ``emails``, locked, in id order."""
+    return (
         select(*_LOOKUP)
         .where(
             _MEMBERS.c.merchant_id == merchant_id,
@@ -123,13 +136,6 @@ def _existing(session: Session, merchant_id: int, chunk: list[Parsed]) -> dict[s
         .order_by(_MEMBERS.c.id)
         .with_for_update(key_share=True)
     )
-    found: dict[str, dict] = {}
-    for row in session.execute(query).mappings():
-        member = dict(row)
-        for key in (member["phone"], member["email"]):
-            if key:
-                found[key] = member
-    return found
 
 
 def _decide(
