@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import json as json_module
 import os
 import sqlite3
 import threading
@@ -35,10 +36,14 @@ from sqlalchemy import MetaData
 from sqlalchemy import Numeric
 from sqlalchemy import String
 from sqlalchemy import Table
+from sqlalchemy import any_
+from sqlalchemy import bindparam
+from sqlalchemy import cast
 from sqlalchemy import create_engine
 from sqlalchemy import event
 from sqlalchemy import insert
 from sqlalchemy.dialects import postgresql
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.orm import Session
 from sqlalchemy.orm import sessionmaker
@@ -426,10 +431,8 @@ def insert_returning_ids(
 ) -> list[int]:
     """INSERT ``rows`` (all with the same columns) into ``table``; return their ids, in order.
 
-    On PostgreSQL the rows go as one pipelined ``executemany`` of a single-row
-    INSERT (parsed and planned once), not as SQLAlchemy's multi-row VALUES
-    statement, whose text differs with every batch size and costs more to
-    build than the rows themselves. On SQLite they go as multi-row INSERTs
+    On PostgreSQL the rows go as one statement whatever their number, each
+    column as one array (``_pg_insert``); on SQLite as multi-row INSERTs
     (``_sqlite_insert_ids``). ``json`` names the JSON columns.
     """
     dialect = session.get_bind().dialect
@@ -437,23 +440,101 @@ def insert_returning_ids(
         return _sqlite_insert_ids(session, table, rows)
     if dialect.name != "postgresql":
         return list(session.connection().execute(_insert_returning(table), rows).scalars())
-    from psycopg.types.json import Jsonb
+    return _pg_insert(session, table, rows, json, returning=True)
 
-    columns = list(rows[0])
-    sql = (
-        f"INSERT INTO {table.name} ({', '.join(columns)}) "
-        f"VALUES ({', '.join(['%s'] * len(columns))}) RETURNING id"
-    )
-    values = [[Jsonb(row[c]) if c in json else row[c] for c in columns] for row in rows]
+
+def insert_rows(
+    session: Session, table: Table, rows: list[dict[str, Any]], *, json: tuple[str, ...] = ()
+) -> None:
+    """INSERT ``rows`` (all with the same columns) into ``table``, as few statements as
+    ``insert_returning_ids`` sends, returning nothing."""
+    if not rows:
+        return
+    if session.get_bind().dialect.name == "postgresql":
+        _pg_insert(session, table, rows, json, returning=False)
+    else:
+        session.connection().execute(insert(table), rows)
+
+
+def _pg_insert(
+    session: Session,
+    table: Table,
+    rows: list[dict[str, Any]],
+    json: tuple[str, ...],
+    *,
+    returning: bool,
+) -> list[int]:
+    """INSERT the rows as one ``INSERT ... SELECT FROM unnest(arrays)`` statement.
+
+    Planned once per column set and sent with one array per column: the
+    statement's text is the same whatever the number of rows. The rows are
+    inserted in their order (``ORDER BY`` their ordinal), so the ids the
+    table's sequence gives them rise with it, whatever other transactions
+    draw meanwhile, and the ids returned, sorted, are the rows' ids in order.
+    Values go through their columns' bind processors, JSON as its text.
+    """
+    columns = tuple(rows[0])
+    json_columns = frozenset(json) & frozenset(columns)
+    sql = _pg_insert_sql(table, columns, json_columns, returning)
+    processors = _pg_bind_processors(table, columns, json_columns)
+    arrays = [
+        [None if row[c] is None else json_module.dumps(row[c]) for row in rows]
+        if c in json_columns
+        else [process(row[c]) for row in rows]
+        if process
+        else [row[c] for row in rows]
+        for c, process in zip(columns, processors, strict=True)
+    ]
     driver = session.connection().connection.driver_connection
     with driver.cursor() as cursor:
-        cursor.executemany(sql, values, returning=True)
-        ids = []
-        while True:
-            ids.append(cursor.fetchone()[0])
-            if not cursor.nextset():
-                break
-    return ids
+        cursor.execute(sql, arrays, prepare=True)
+        return sorted(row[0] for row in cursor.fetchall()) if returning else []
+
+
+@functools.cache
+def _pg_bind_processors(
+    table: Table, columns: tuple[str, ...], json: frozenset[str]
+) -> list[Callable[[Any], Any] | None]:
+    """Each column's own bind processor (the hub's types check their values: a naive
+    time or a float amount is refused here as in any other statement), None for JSON."""
+    dialect = postgresql.psycopg.dialect()
+    return [
+        None if c in json else table.c[c].type.dialect_impl(dialect).bind_processor(dialect)
+        for c in columns
+    ]
+
+
+@functools.cache
+def _pg_insert_sql(
+    table: Table, columns: tuple[str, ...], json: frozenset[str], returning: bool
+) -> str:
+    dialect = postgresql.dialect()
+    types = [
+        "text" if c in json else table.c[c].type.dialect_impl(dialect).compile(dialect)
+        for c in columns
+    ]
+    selected = [
+        f"u.c{n}::{table.c[c].type.dialect_impl(dialect).compile(dialect)}" if c in json
+        else f"u.c{n}"
+        for n, c in enumerate(columns)
+    ]  # fmt: skip
+    names = ", ".join(f"c{n}" for n in range(len(columns)))
+    arrays = ", ".join(f"%b::{t}[]" for t in types)
+    return (
+        f"INSERT INTO {table.name} ({', '.join(columns)}) "
+        f"SELECT {', '.join(selected)} FROM unnest({arrays}) WITH ORDINALITY AS u({names}, n) "
+        f"ORDER BY u.n" + (" RETURNING id" if returning else "")
+    )
+
+
+def any_of(session: Session, column: Any, values: Sequence[Any]) -> Any:
+    """``column IN values`` as a condition: on PostgreSQL ``column = ANY(array)``, one
+    parameter whatever the number of values (the statement is planned once and its
+    text stays short); on SQLite an expanding ``IN``."""
+    if session.get_bind().dialect.name == "postgresql":
+        array = ARRAY(column.type)
+        return column == any_(cast(bindparam(None, list(values), type_=array), array))
+    return column.in_(list(values))
 
 
 def _sqlite_insert_ids(session: Session, table: Table, rows: list[dict[str, Any]]) -> list[int]:

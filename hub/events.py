@@ -24,11 +24,11 @@ from typing import Any
 from typing import TypeVar
 
 from sqlalchemy import event as sa_event
-from sqlalchemy import insert
 from sqlalchemy import select
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
+from hub.db import insert_rows
 from hub.db import utcnow
 from hub.jobs import JobCall
 from hub.models import EventRecord
@@ -122,8 +122,9 @@ def emit_many(
     made = [Event(type=kind, merchant_id=merchant_id, data=data) for kind, data in events]
     if not made:
         return made
-    session.connection().execute(
-        insert(EventRecord.__table__),
+    insert_rows(
+        session,
+        EventRecord.__table__,
         [
             {
                 "id": event.id,
@@ -135,6 +136,7 @@ def emit_many(
             }
             for event in made
         ],
+        json=("data",),
     )
     session.info.setdefault("hub_events", []).extend(made)
     return made

@@ -219,8 +219,8 @@ def test_a_growing_import_keeps_finding_its_members_through_the_phone_and_email_
     report = run(hub, merchant, write(tmp_path / "many.csv", rows), chunk_size=300)
     assert report.created == 3000
     phones = [f"+84912{n:06d}" for n in range(1000, 1005)]
-    query = holders_query(merchant.id, phones, [])
     with hub.db.session() as session:
+        query = holders_query(session, merchant.id, phones, [])
         compiled = query.compile(session.get_bind(), compile_kwargs={"literal_binds": True})
         plan = "\n".join(session.execute(text(f"EXPLAIN {compiled}")).scalars())
     assert "uq_members_merchant_id_phone" in plan, plan

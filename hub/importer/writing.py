@@ -24,6 +24,7 @@ from sqlalchemy import select
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
+from hub.db import any_of
 from hub.db import insert_returning_ids
 from hub.db import utcnow
 from hub.events import emit_many
@@ -115,7 +116,7 @@ def _existing(session: Session, merchant_id: int, chunk: list[Parsed]) -> dict[s
     locked until the chunk commits."""
     phones = [p.data["phone"] for p in chunk if p.data["phone"]]
     emails = [p.data["email"] for p in chunk if p.data["email"]]
-    query = holders_query(merchant_id, phones, emails)
+    query = holders_query(session, merchant_id, phones, emails)
     found: dict[str, dict] = {}
     for row in session.execute(query).mappings():
         member = dict(row)
@@ -125,13 +126,18 @@ def _existing(session: Session, merchant_id: int, chunk: list[Parsed]) -> dict[s
     return found
 
 
-def holders_query(merchant_id: int, phones: list[str], emails: list[str]) -> Select:
+def holders_query(
+    session: Session, merchant_id: int, phones: list[str], emails: list[str]
+) -> Select:
     """The merchant's members holding any of ``phones`` or ``emails``, locked, in id order."""
     return (
         select(*_LOOKUP)
         .where(
             _MEMBERS.c.merchant_id == merchant_id,
-            or_(_MEMBERS.c.phone.in_(phones), _MEMBERS.c.email.in_(emails)),
+            or_(
+                any_of(session, _MEMBERS.c.phone, phones),
+                any_of(session, _MEMBERS.c.email, emails),
+            ),
         )
         .order_by(_MEMBERS.c.id)
         .with_for_update(key_share=True)

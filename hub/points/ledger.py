@@ -45,6 +45,7 @@ from sqlalchemy import or_
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from hub.db import any_of
 from hub.db import utcnow
 from hub.errors import Conflict
 from hub.events import emit
@@ -267,14 +268,6 @@ def lock_members(session: Session, members: Sequence[Member]) -> None:
         held[member.id] = Totals(member.points_balance, member.total_spent)
 
 
-_LOCK_TOTALS = (
-    select(Member.id, Member.points_balance, Member.total_spent)
-    .where(Member.id.in_(bindparam("member_ids", expanding=True)))
-    .order_by(Member.id)
-    .with_for_update(key_share=True)
-)
-
-
 def _lock_totals(session: Session, members: Sequence[Member]) -> None:
     """``lock_members`` as a posting needs it: the locks, in id order, and the totals alone.
 
@@ -286,7 +279,13 @@ def _lock_totals(session: Session, members: Sequence[Member]) -> None:
     wanted = sorted({m.id for m in members if m.id not in held})
     if not wanted:
         return
-    for member_id, balance, spent in session.execute(_LOCK_TOTALS, {"member_ids": wanted}):
+    locked = (
+        select(Member.id, Member.points_balance, Member.total_spent)
+        .where(any_of(session, Member.id, wanted))
+        .order_by(Member.id)
+        .with_for_update(key_share=True)
+    )
+    for member_id, balance, spent in session.execute(locked):
         held[member_id] = Totals(balance, spent)
     expire_totals(session, wanted)
 

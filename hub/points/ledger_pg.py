@@ -1,15 +1,19 @@
-"""A debit on PostgreSQL in one statement, behind ``hub.points.ledger.post``.
+"""The ledger's PostgreSQL statements, behind ``hub.points.ledger.post``.
 
-The statement locks the member's row, then their live lots (the order every
-writer takes them in), draws from the spendable lots soonest-expiring first,
-and writes the entry, its allocations, the lots' new remainders and the
-member's balance; or nothing at all when the key is already written, too few
-points are spendable, or some lot must be expired first. The member's lock is
-then held for this one round trip and the commit, which is what a member
-redeeming from several places at once waits on.
+``debit`` is a debit in one statement. It locks the member's row, then
+their live lots (the order every writer takes them in), draws from the
+spendable lots soonest-expiring first, and writes the entry, its
+allocations, the lots' new remainders and the member's balance; or nothing
+at all when the key is already written, too few points are spendable, or
+some lot must be expired first. The member's lock is then held for this one
+round trip and the commit, which is what a member redeeming from several
+places at once waits on.
 
-Only ``hub.points.ledger`` calls it; the SQLite lane runs the same public operation
-through the ledger's statement-by-statement path.
+``save_totals`` writes the totals of a batch's members in one statement,
+one array per column, where SQLite runs one UPDATE per member.
+
+Only ``hub.points.ledger`` and its writer call them; the SQLite lane runs the
+same public operations through the ledger's statement-by-statement path.
 """
 
 from __future__ import annotations
@@ -113,3 +117,23 @@ def debit(session: Session, params: dict[str, Any]) -> Outcome:
         balance=row.balance,
         spent=row.spent,
     )
+
+
+_SAVE_TOTALS = """
+UPDATE members AS m
+SET points_balance = u.balance, total_spent = u.spent, updated_at = %s
+FROM unnest(%b::bigint[], %b::bigint[], %b::numeric[]) AS u(id, balance, spent)
+WHERE m.id = u.id
+"""
+
+
+def save_totals(session: Session, totals: dict[int, tuple[int, Any]], now: Any) -> None:
+    """Write members' totals, ``{member id: (balance, spent)}``, in one statement."""
+    ids = list(totals)
+    driver = session.connection().connection.driver_connection
+    with driver.cursor() as cursor:
+        cursor.execute(
+            _SAVE_TOTALS,
+            [now, ids, [totals[i][0] for i in ids], [totals[i][1] for i in ids]],
+            prepare=True,
+        )

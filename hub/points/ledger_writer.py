@@ -2,7 +2,8 @@
 
 ``hub.points.ledger`` decides what a posting does (debt payoff, which lots a debit
 draws from, expiry); a ``Writer`` holds the rows that follows from it and
-writes them together: the entries in one INSERT, then the lots, the
+writes them together: the entries in one INSERT (one statement per table
+whatever the number of rows: ``hub.db.insert_rows``), then the lots, the
 allocations, the lots' new remainders and the members' totals. Nothing else
 writes these tables. The members' totals the ledger works from are the ones
 read under the member's row lock, kept per transaction and moved only here.
@@ -32,11 +33,13 @@ from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.util import identity_key
 
 from hub.db import insert_returning_ids
+from hub.db import insert_rows
 from hub.db import per_transaction
 from hub.models import Member
 from hub.models import PointAllocation
 from hub.models import PointEntry
 from hub.models import PointLot
+from hub.points import ledger_pg
 
 _ENTRIES = PointEntry.__table__
 _LOTS = PointLot.__table__
@@ -49,8 +52,6 @@ _ENTRY_COLUMNS = (
 _TOTALS = ("points_balance", "total_spent", "updated_at")
 
 _INSERT_ENTRY = insert(_ENTRIES).returning(_ENTRIES.c.id)
-_INSERT_LOT = insert(_LOTS)
-_INSERT_ALLOCATION = insert(_ALLOCATIONS)
 _SAVE_TOTALS = (
     update(_MEMBERS)
     .where(_MEMBERS.c.id == bindparam("member_id"))
@@ -200,16 +201,16 @@ class Writer:
         """Write every row gathered so far, then the members' totals."""
         if self._entries:
             self._write_entries()
-        connection = self.session.connection()
         if self._lots:
-            connection.execute(_INSERT_LOT, [{**row, "entry_id": e.id} for e, row in self._lots])
+            insert_rows(self.session, _LOTS, [{**row, "entry_id": e.id} for e, row in self._lots])
         if self._draws:
-            connection.execute(
-                _INSERT_ALLOCATION,
+            insert_rows(
+                self.session,
+                _ALLOCATIONS,
                 [{"entry_id": e.id, "lot_id": lot, "points": p} for e, lot, p in self._draws],
             )
         if self._remaining:
-            connection.execute(
+            self.session.connection().execute(
                 _SET_REMAINING, [{"lot_id": i, "left": n} for i, n in self._remaining.items()]
             )
             self._expire_loaded(PointLot, self._remaining, ("remaining",))
@@ -231,13 +232,18 @@ class Writer:
         self._entries = []
 
     def _write_totals(self) -> None:
-        self.session.connection().execute(
-            _SAVE_TOTALS,
-            [
-                {"member_id": i, "balance": t.balance, "spent": t.spent, "now": self.now}
-                for i, t in self._totals.items()
-            ],
-        )
+        if self.session.get_bind().dialect.name == "postgresql":
+            ledger_pg.save_totals(
+                self.session, {i: (t.balance, t.spent) for i, t in self._totals.items()}, self.now
+            )
+        else:
+            self.session.connection().execute(
+                _SAVE_TOTALS,
+                [
+                    {"member_id": i, "balance": t.balance, "spent": t.spent, "now": self.now}
+                    for i, t in self._totals.items()
+                ],
+            )
         self.state.held.update(self._totals)
         self.state.changed.update((m.merchant_id, m.id) for m in self._members.values())
         self._expire_loaded(Member, self._totals, _TOTALS)

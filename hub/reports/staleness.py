@@ -39,6 +39,7 @@ from sqlalchemy import text
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Session
 
+from hub.db import any_of
 from hub.db import per_transaction
 from hub.models import Member
 from hub.models import MemberTier
@@ -139,7 +140,9 @@ def mark_touched(session: Session) -> None:
 def _looked_up(session: Session, model: Any, column: Any, ids: set[int]) -> Iterable:
     if not ids:
         return ()
-    return session.execute(select(model.merchant_id, column).where(model.id.in_(sorted(ids))))
+    return session.execute(
+        select(model.merchant_id, column).where(any_of(session, model.id, sorted(ids)))
+    )
 
 
 def _bought_by(session: Session, member_ids: set[int]) -> Iterable:
@@ -148,7 +151,7 @@ def _bought_by(session: Session, member_ids: set[int]) -> Iterable:
         return ()
     return session.execute(
         select(Order.merchant_id, Order.placed_at)
-        .where(Order.member_id.in_(sorted(member_ids)))
+        .where(any_of(session, Order.member_id, sorted(member_ids)))
         .distinct()
     )
 
