@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import json as json_module
 import os
 import sqlite3
 import threading
@@ -471,14 +470,17 @@ def _pg_insert(
     inserted in their order (``ORDER BY`` their ordinal), so the ids the
     table's sequence gives them rise with it, whatever other transactions
     draw meanwhile, and the ids returned, sorted, are the rows' ids in order.
-    Values go through their columns' bind processors, JSON as its text.
+    Values go through their columns' bind processors; all go in binary.
     """
+    from psycopg.types.json import Jsonb
+
     columns = tuple(rows[0])
     json_columns = frozenset(json) & frozenset(columns)
-    sql = _pg_insert_sql(table, columns, json_columns, returning)
+    one = len(rows) == 1
+    sql = _pg_insert_sql(table, columns, json_columns, returning, one)
     processors = _pg_bind_processors(table, columns, json_columns)
     arrays = [
-        [None if row[c] is None else json_module.dumps(row[c]) for row in rows]
+        [None if row[c] is None else Jsonb(row[c]) for row in rows]
         if c in json_columns
         else [process(row[c]) for row in rows]
         if process
@@ -487,7 +489,7 @@ def _pg_insert(
     ]
     driver = session.connection().connection.driver_connection
     with driver.cursor() as cursor:
-        cursor.execute(sql, arrays, prepare=True)
+        cursor.execute(sql, [a[0] for a in arrays] if one else arrays, prepare=True)
         return sorted(row[0] for row in cursor.fetchall()) if returning else []
 
 
@@ -506,24 +508,20 @@ def _pg_bind_processors(
 
 @functools.cache
 def _pg_insert_sql(
-    table: Table, columns: tuple[str, ...], json: frozenset[str], returning: bool
+    table: Table, columns: tuple[str, ...], json: frozenset[str], returning: bool, one: bool
 ) -> str:
+    """The INSERT of ``_pg_insert``; for one row (``one``), a plain VALUES list of it."""
     dialect = postgresql.dialect()
-    types = [
-        "text" if c in json else table.c[c].type.dialect_impl(dialect).compile(dialect)
-        for c in columns
-    ]
-    selected = [
-        f"u.c{n}::{table.c[c].type.dialect_impl(dialect).compile(dialect)}" if c in json
-        else f"u.c{n}"
-        for n, c in enumerate(columns)
-    ]  # fmt: skip
+    types = [table.c[c].type.dialect_impl(dialect).compile(dialect) for c in columns]
+    into = f"INSERT INTO {table.name} ({', '.join(columns)}) "
+    back = " RETURNING id" if returning else ""
+    if one:
+        return into + f"VALUES ({', '.join(f'%b::{t}' for t in types)})" + back
     names = ", ".join(f"c{n}" for n in range(len(columns)))
     arrays = ", ".join(f"%b::{t}[]" for t in types)
     return (
-        f"INSERT INTO {table.name} ({', '.join(columns)}) "
-        f"SELECT {', '.join(selected)} FROM unnest({arrays}) WITH ORDINALITY AS u({names}, n) "
-        f"ORDER BY u.n" + (" RETURNING id" if returning else "")
+        into + f"SELECT {names} FROM unnest({arrays}) WITH ORDINALITY AS u({names}, n) "
+        "ORDER BY u.n" + back
     )
 
 
