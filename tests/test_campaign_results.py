@@ -269,7 +269,7 @@ def test_results_of_another_merchants_campaign_are_not_found(api, other_api, con
 
 
 def test_a_run_after_22_00_holds_its_sms_until_07_00_and_ends(
-    api, hub, console, outbox, app_context
+    api, hub, console, outbox, app_context, client, manager
 ):
     # Given a merchant in Hanoi and a campaign due at 23:00 there, when advertising SMS may not go
     fixtures.in_hanoi(api)
@@ -293,3 +293,10 @@ def test_a_run_after_22_00_holds_its_sms_until_07_00_and_ends(
     seven = late + timedelta(hours=8)  # 07:00 in Hanoi the next morning
     assert [(status, due_at) for status, due_at in held] == [("held", seven)] * 2
     assert campaign_row(hub, campaign["id"]).state == "done"
+    # And the merchant is told they wait, and until when, not only that the run is done
+    figures = results(api, campaign["id"])
+    assert (figures["waiting"], figures["pending"]) == (2, 2)
+    assert figures["waiting_until"] == seven.isoformat()
+    page = client.get(f"/console/campaigns/{campaign['id']}").get_data(as_text=True)
+    waiting = page.split('data-figure="waiting">', 1)[1].split("</span>", 1)[0]
+    assert "2 " in waiting and "07:00" in waiting, waiting

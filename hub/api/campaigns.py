@@ -132,6 +132,12 @@ class ResultsSchema(Schema):
     delivered = fields.Int()
     failed = fields.Int()
     skipped = fields.Int()
+    waiting = fields.Int(
+        metadata={"description": "Messages held until their time comes (counted in pending)."}
+    )
+    waiting_until = fields.AwareDateTime(
+        allow_none=True, metadata={"description": "When the first held message is due."}
+    )
     cost = Amount()
     opted_out_after = fields.Int()
     vouchers_redeemed = fields.Int()

@@ -88,16 +88,18 @@ def _message_counts(session: Session, campaign_id: int, run: int) -> dict[str, A
             Message.status,
             func.count(),
             func.coalesce(func.sum(func.coalesce(Message.cost, Message.estimated_cost)), 0),
+            func.min(Message.due_at),
         )
         .join(CampaignRecipient, CampaignRecipient.message_id == Message.id)
         .where(CampaignRecipient.campaign_id == campaign_id, CampaignRecipient.run == run)
         .group_by(Message.status)
     ).all()
-    by_status = {status: count for status, count, _ in rows}
+    by_status = {status: count for status, count, _, _ in rows}
     cost = sum(
-        (Decimal(spent) for status, _, spent in rows if status in ("sent", "delivered")),
+        (Decimal(spent) for status, _, spent, _ in rows if status in ("sent", "delivered")),
         Decimal(0),
     )
+    waiting_until = next((due for status, _, _, due in rows if status == "held"), None)
     pending = session.scalar(
         select(func.count()).where(
             CampaignRecipient.campaign_id == campaign_id,
@@ -114,6 +116,10 @@ def _message_counts(session: Session, campaign_id: int, run: int) -> dict[str, A
         "delivered": by_status.get("delivered", 0),
         "failed": by_status.get("failed", 0),
         "skipped": by_status.get("skipped", 0),
+        # Held until their time comes (an advertising SMS after 22:00 waits for 07:00); the
+        # delivery's own schedule sends them then, after the run itself is done.
+        "waiting": by_status.get("held", 0),
+        "waiting_until": waiting_until,
         "cost": cost,
     }
 
