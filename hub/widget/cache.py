@@ -51,9 +51,21 @@ class Glance:
     reachable: bool = True
 
 
+#: Members' entries (panels and generations) the in-process store keeps at most.
+LOCAL_PANELS = 10_000
+
+
 @dataclass
 class _Local:
-    """The in-process store: the same data as in Redis, for one process."""
+    """The in-process store: the same data as in Redis, for one process.
+
+    Generations come from one counter for every member, and a member without
+    an entry is at ``floor``. When the entries reach ``LOCAL_PANELS`` they are
+    all dropped and ``floor`` moves past every generation given so far: a
+    panel built from data read before that is still refused, and memory stays
+    bounded however many members change (an import of a million rows bumps
+    each one).
+    """
 
     lock: threading.Lock = field(default_factory=threading.Lock)
     stamps: dict[int, int] = field(default_factory=dict)
@@ -61,6 +73,25 @@ class _Local:
     panels: dict[str, tuple[float, int, bytes | None]] = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=dict)
     window: int = 0
+    floor: int = 0
+    counter: int = 0
+
+    def generation(self, key: str) -> int:
+        entry = self.panels.get(key)
+        return self.floor if entry is None else entry[1]
+
+    def make_room(self) -> None:
+        """Drop every entry once there are ``LOCAL_PANELS`` of them (the lock is held)."""
+        if len(self.panels) >= LOCAL_PANELS:
+            self.panels.clear()
+            self.who.clear()
+            self.counter += 1
+            self.floor = self.counter
+
+    def bump(self, key: str) -> None:
+        self.make_room()
+        self.counter += 1
+        self.panels[key] = (0.0, self.counter, None)
 
 
 # One round trip for a request: the stamp, the counts, who the visitor is and their panel.
@@ -173,10 +204,9 @@ class WidgetCache:
             if member_id is None:
                 return glance
             glance.member_id = member_id
-            expires, generation, panel = local.panels.get(
-                self._panel_key(merchant_id, member_id), (0.0, 0, None)
-            )
-            glance.generation = generation
+            key = self._panel_key(merchant_id, member_id)
+            expires, _, panel = local.panels.get(key, (0.0, 0, None))
+            glance.generation = local.generation(key)
             glance.panel = panel if expires > now else None
             return glance
 
@@ -198,13 +228,10 @@ class WidgetCache:
         key = self._panel_key(merchant_id, member_id)
         if self.hub.jobs.is_inline:
             with self._local.lock:
-                panels = self._local.panels
-                if len(panels) > 10_000:
-                    panels.clear()
-                    self._local.who.clear()
-                _, current, _ = panels.get(key, (0.0, 0, None))
-                if current == generation:
-                    panels[key] = (time.monotonic() + ttl, generation, panel)
+                if self._local.generation(key) == generation:
+                    self._local.make_room()
+                    if self._local.generation(key) == generation:
+                        self._local.panels[key] = (time.monotonic() + ttl, generation, panel)
                 if who is not None:
                     self._local.who[self._who_key(*who)] = (
                         time.monotonic() + WHO_TTL_SECONDS,
@@ -242,9 +269,7 @@ class WidgetCache:
                 for merchant_id in merchants:
                     local.stamps[merchant_id] = local.stamps.get(merchant_id, 0) + 1
                 for merchant_id, member_id in members:
-                    key = self._panel_key(merchant_id, member_id)
-                    _, generation, _ = local.panels.get(key, (0.0, 0, None))
-                    local.panels[key] = (0.0, generation + 1, None)
+                    local.bump(self._panel_key(merchant_id, member_id))
                 for connection_id, customer_id in visitors:
                     local.who.pop(self._who_key(connection_id, customer_id), None)
             return
@@ -268,7 +293,7 @@ class WidgetCache:
         key = self._panel_key(merchant_id, member_id)
         if self.hub.jobs.is_inline:
             with self._local.lock:
-                return self._local.panels.get(key, (0.0, 0, None))[1]
+                return self._local.generation(key)
         try:
             return int(self.hub.jobs.redis.get(f"{key}:g") or 0)
         except Exception:
