@@ -209,6 +209,21 @@ def _order(api, member: dict, total: str, *, codes: list[str] | None = None) -> 
     return response.json
 
 
+def test_a_rehearsal_on_the_console_gateway_costs_and_stops_at_its_price(api, hub, console):
+    # Given the console gateway priced at 500 a part (the message is one part) and a budget
+    # of 1,000, where nothing leaves the machine
+    for _ in range(4):
+        add_member(api)
+    campaign = new_campaign(api, segment_id=vip_segment(api), budget="1000")
+    assert estimate(api, campaign["id"])["unit_cost"] == "500"
+    # When it is sent
+    done = act(api, campaign["id"], "schedule")
+    # Then it spends and stops as it would on a gateway charging that price
+    assert done["stop_reason"] == "the budget of 1000 is spent"
+    figures = results(api, campaign["id"])
+    assert (figures["sent"], Decimal(figures["cost"])) == (2, Decimal(1000))
+
+
 def test_results_compare_orders_of_recipients_with_the_control_group(api, hub, console, outbox):
     # Given 60 members, a campaign with a voucher and a control group of half
     reward = api.post(

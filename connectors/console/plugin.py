@@ -4,8 +4,9 @@ When the operator sets ``HUB_PLUGINS_CONFIG["console"]["directory"]``, each
 message is also appended as a JSON line to ``merchant-<id>.jsonl`` in that
 folder. The file name is the hub's, never the merchant's: a merchant who
 could name a file could append to the hub's own configuration. Nothing
-leaves the machine and nothing costs anything, so a merchant can try
-automatic messages before connecting a real gateway.
+leaves the machine, so a merchant can try automatic messages and campaigns
+before connecting a real gateway; a ``price`` set on the connection is what
+each SMS part counts for, in estimates, results and budgets alike.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ import json
 import logging
 import threading
 import uuid
-from decimal import Decimal
 from pathlib import Path
 
 from connectors.console.settings import ConsoleSettingsSchema
@@ -37,7 +37,7 @@ def message_file(hub, merchant_id: int) -> Path | None:
 
 
 class ConsoleGateway(GatewayConnector):
-    """Writes each message to the log; nothing leaves the machine, nothing costs anything."""
+    """Writes each message to the log; nothing leaves the machine."""
 
     name = NAME
     title = "Console (development)"
@@ -66,7 +66,9 @@ class ConsoleGateway(GatewayConnector):
                 path.parent.mkdir(parents=True, exist_ok=True)
                 with path.open("a", encoding="utf-8") as handle:
                     handle.write(json.dumps(line, ensure_ascii=False) + "\n")
-        return SendResult(gateway_message_id=gateway_id, status="delivered", cost=Decimal(0))
+        # No cost of its own: the hub counts the connection's price, as for a gateway that
+        # does not report one, so a rehearsal's results and budget read as a real send's.
+        return SendResult(gateway_message_id=gateway_id, status="delivered")
 
 
 @hookimpl
