@@ -1,11 +1,14 @@
 """Segments and Campaigns in Debian's Chromium: both languages, phone and desktop, axe-checked.
 
 Screenshots go to test-artifacts/screenshots: the segments list and builder
-(with its live count), a segment, the campaigns list and wizard, and a sent
-campaign with its results against the control group.
+(with its live count), a segment, the campaigns list and wizard, a sent
+campaign with its results against the control group, and a campaign run at
+night whose SMS wait for 07:00.
 """
 
 from __future__ import annotations
+
+from datetime import timedelta
 
 import campaign_fixtures
 import pytest
@@ -16,17 +19,21 @@ from browser_support import check_accessibility
 from browser_support import screenshot
 from browser_support import viewport
 from campaign_fixtures import add_member
+from campaign_fixtures import new_campaign
+from campaign_fixtures import vip_segment
 from console_support import PASSWORD
 from console_support import make_staff
 from console_support import sign_in_page
 
 from hub import utcnow
+from hub.campaigns.sweep import sweep
 
 pytestmark = pytest.mark.db_agnostic
 
 console = campaign_fixtures.console
 outbox = campaign_fixtures.outbox
 daytime = simulators_fixtures.daytime
+app_context = campaign_fixtures.app_context
 
 
 @pytest.fixture
@@ -150,5 +157,37 @@ def test_a_draft_is_edited_in_chromium_and_shows_the_change(
         assert "25%" in facts
         screenshot(page, "console-campaign-edited-vi-desktop")
         check_accessibility(page, "console-campaign-edited-vi-desktop")
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("locale", ["vi", "en"])
+def test_a_campaign_whose_sms_wait_for_07_00_says_so_in_chromium(
+    browser, server, hub, merchant, api, console, app_context, locale
+):
+    # Given a shop in Hanoi whose campaign ran at 23:00 there: its two SMS wait for 07:00
+    simulators_fixtures.in_hanoi(api)
+    add_member(api)
+    add_member(api)
+    late = (utcnow() + timedelta(days=1)).replace(hour=16, minute=0, second=0, microsecond=0)
+    campaign = new_campaign(
+        api, segment_id=vip_segment(api), schedule={"type": "at", "at": late.isoformat()}
+    )
+    api.post(f"/api/v1/campaigns/{campaign['id']}/schedule")
+    assert sweep(hub, now=late)["started"] == 1
+    # When the manager opens it on a phone
+    person = make_staff(hub, merchant.id, "manager")
+    context = browser.new_context(viewport=viewport("phone"))
+    page = context.new_page()
+    try:
+        sign_in_page(page, server.url, person.email, locale)
+        page.goto(f"{server.url}/console/campaigns/{campaign['id']}")
+        # Then under its status it says how many wait, and until 07:00 there ("7:00 AM")
+        waiting = page.locator('[data-figure="waiting"]')
+        assert waiting.is_visible()
+        assert "7:00" in waiting.inner_text() and "2 " in waiting.inner_text()
+        shot = f"console-campaign-waiting-{locale}-phone"
+        screenshot(page, shot)
+        check_accessibility(page, shot)
     finally:
         context.close()
