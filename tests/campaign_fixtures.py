@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import itertools
 import json
+from datetime import datetime
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from simulators.fixtures import configure
+from simulators.fixtures import in_hanoi
 
+from hub import utcnow
+from hub.campaigns.sweep import sweep
 from hub.models import Campaign
 
 _phones = itertools.count(1)
@@ -81,6 +86,22 @@ def act(api, campaign_id: int, action: str, status: int = 200) -> dict:
     response = api.post(f"/api/v1/campaigns/{campaign_id}/{action}")
     assert response.status_code == status, response.json
     return response.json
+
+
+def run_at_night(api, hub) -> tuple[dict, datetime]:
+    """Two VIP members of a shop in Hanoi, and a campaign the sweep starts at 23:00 there
+    (the jobs inline): its two SMS are held until 07:00. Returns the campaign and 23:00."""
+    in_hanoi(api)
+    add_member(api)
+    add_member(api)
+    late = (utcnow() + timedelta(days=1)).replace(hour=16, minute=0, second=0, microsecond=0)
+    campaign = new_campaign(
+        api, segment_id=vip_segment(api), schedule={"type": "at", "at": late.isoformat()}
+    )
+    act(api, campaign["id"], "schedule")
+    # A held message picked again by the run would spin: the sweep returning is the check.
+    assert sweep(hub, now=late)["started"] == 1
+    return campaign, late
 
 
 def results(api, campaign_id: int, **query: Any) -> dict:

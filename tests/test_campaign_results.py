@@ -15,6 +15,7 @@ from campaign_fixtures import add_member
 from campaign_fixtures import campaign_row
 from campaign_fixtures import new_campaign
 from campaign_fixtures import results
+from campaign_fixtures import run_at_night
 from campaign_fixtures import sent_lines
 from campaign_fixtures import vip_segment
 from simulators import fixtures
@@ -287,16 +288,8 @@ def test_a_run_after_22_00_holds_its_sms_until_07_00_and_ends(
     api, hub, console, outbox, app_context, client, manager
 ):
     # Given a merchant in Hanoi and a campaign due at 23:00 there, when advertising SMS may not go
-    fixtures.in_hanoi(api)
-    add_member(api)
-    add_member(api)
-    late = (utcnow() + timedelta(days=1)).replace(hour=16, minute=0, second=0, microsecond=0)
-    campaign = new_campaign(
-        api, segment_id=vip_segment(api), schedule={"type": "at", "at": late.isoformat()}
-    )
-    act(api, campaign["id"], "schedule")
     # When the sweep starts it (the jobs run inline: a held message picked again would spin)
-    assert sweep(hub, now=late)["started"] == 1
+    campaign, late = run_at_night(api, hub)
     # Then nothing is sent at night, both messages wait for 07:00, and the run is over
     assert sent_lines(outbox) == []
     with hub.db.session() as session:

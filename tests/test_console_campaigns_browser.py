@@ -8,8 +8,6 @@ night whose SMS wait for 07:00.
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import campaign_fixtures
 import pytest
 import simulators.fixtures as simulators_fixtures
@@ -19,14 +17,12 @@ from browser_support import check_accessibility
 from browser_support import screenshot
 from browser_support import viewport
 from campaign_fixtures import add_member
-from campaign_fixtures import new_campaign
-from campaign_fixtures import vip_segment
+from campaign_fixtures import run_at_night
 from console_support import PASSWORD
 from console_support import make_staff
 from console_support import sign_in_page
 
 from hub import utcnow
-from hub.campaigns.sweep import sweep
 
 pytestmark = pytest.mark.db_agnostic
 
@@ -166,15 +162,7 @@ def test_a_campaign_whose_sms_wait_for_07_00_says_so_in_chromium(
     browser, server, hub, merchant, api, console, app_context, locale
 ):
     # Given a shop in Hanoi whose campaign ran at 23:00 there: its two SMS wait for 07:00
-    simulators_fixtures.in_hanoi(api)
-    add_member(api)
-    add_member(api)
-    late = (utcnow() + timedelta(days=1)).replace(hour=16, minute=0, second=0, microsecond=0)
-    campaign = new_campaign(
-        api, segment_id=vip_segment(api), schedule={"type": "at", "at": late.isoformat()}
-    )
-    api.post(f"/api/v1/campaigns/{campaign['id']}/schedule")
-    assert sweep(hub, now=late)["started"] == 1
+    campaign, _ = run_at_night(api, hub)
     # When the manager opens it on a phone
     person = make_staff(hub, merchant.id, "manager")
     context = browser.new_context(viewport=viewport("phone"))
