@@ -480,7 +480,7 @@ def _pg_insert(
     sql = _pg_insert_sql(table, columns, json_columns, returning, one)
     processors = _pg_bind_processors(table, columns, json_columns)
     arrays = [
-        [None if row[c] is None else Jsonb(row[c]) for row in rows]
+        [Jsonb(row[c]) for row in rows]
         if c in json_columns
         else [process(row[c]) for row in rows]
         if process
