@@ -2,9 +2,9 @@
 
 ``hub.points.ledger`` decides what a posting does (debt payoff, which lots a debit
 draws from, expiry); a ``Writer`` holds the rows that follows from it and
-writes them together: the entries in one INSERT (one statement per table
-whatever the number of rows: ``hub.db.insert_rows``), then the lots, the
-allocations, the lots' new remainders and the members' totals. Nothing else
+writes them together: the entries, the lots and the allocations in one
+INSERT each whatever their number (``hub.db.insert_returning_ids``,
+``insert_rows``), then the lots' new remainders and the members' totals. Nothing else
 writes these tables. The members' totals the ledger works from are the ones
 read under the member's row lock, kept per transaction and moved only here.
 
@@ -25,7 +25,6 @@ from typing import Any
 
 from sqlalchemy import bindparam
 from sqlalchemy import case
-from sqlalchemy import insert
 from sqlalchemy import select
 from sqlalchemy import update
 from sqlalchemy.orm import Session
@@ -51,7 +50,6 @@ _ENTRY_COLUMNS = (
 )  # fmt: skip
 _TOTALS = ("points_balance", "total_spent", "updated_at")
 
-_INSERT_ENTRY = insert(_ENTRIES).returning(_ENTRIES.c.id)
 _SAVE_TOTALS = (
     update(_MEMBERS)
     .where(_MEMBERS.c.id == bindparam("member_id"))
@@ -221,10 +219,7 @@ class Writer:
     def _write_entries(self) -> None:
         rows = [row for _, row in self._entries]
         self.state.posted.update((row["merchant_id"], self.now) for row in rows)
-        if len(rows) == 1:
-            ids = [self.session.connection().execute(_INSERT_ENTRY, rows[0]).scalar_one()]
-        else:
-            ids = insert_returning_ids(self.session, _ENTRIES, rows, json=("data",))
+        ids = insert_returning_ids(self.session, _ENTRIES, rows, json=("data",))
         for (entry, _), entry_id in zip(self._entries, ids, strict=True):
             entry.id = entry_id
             make_transient_to_detached(entry)
