@@ -228,10 +228,9 @@ class WidgetCache:
         key = self._panel_key(merchant_id, member_id)
         if self.hub.jobs.is_inline:
             with self._local.lock:
+                self._local.make_room()
                 if self._local.generation(key) == generation:
-                    self._local.make_room()
-                    if self._local.generation(key) == generation:
-                        self._local.panels[key] = (time.monotonic() + ttl, generation, panel)
+                    self._local.panels[key] = (time.monotonic() + ttl, generation, panel)
                 if who is not None:
                     self._local.who[self._who_key(*who)] = (
                         time.monotonic() + WHO_TTL_SECONDS,
